@@ -1,0 +1,42 @@
+# Build helpers: one library target per component, one gtest binary per component.
+#
+#   concord_cc_library(NAME foo SRCS a.cc HDRS a.h DEPS concord_common OpenSSL::Crypto)
+#     -> target concord_foo (static), includes by full path "concord/...".
+#   concord_cc_test(NAME foo_test SRCS a_test.cc DEPS concord_foo)
+#     -> gtest binary registered with ctest (label "unit" unless LABELS given).
+
+set(CONCORD_TESTDATA_DIR ${PROJECT_SOURCE_DIR}/testdata)
+
+function(concord_cc_library)
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;HDRS;DEPS;PUBLIC_DEPS" ${ARGN})
+  set(target concord_${ARG_NAME})
+  if(ARG_SRCS)
+    add_library(${target} STATIC ${ARG_SRCS} ${ARG_HDRS})
+    target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(${target} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ${ARG_DEPS})
+    # Static libraries: private deps still have to reach the final link.
+    target_link_libraries(${target} INTERFACE ${ARG_DEPS})
+  else()
+    add_library(${target} INTERFACE ${ARG_HDRS})
+    target_include_directories(${target} INTERFACE ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(${target} INTERFACE ${ARG_PUBLIC_DEPS} ${ARG_DEPS})
+  endif()
+endfunction()
+
+function(concord_cc_test)
+  if(NOT CONCORD_BUILD_TESTS)
+    return()
+  endif()
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS;LABELS" ${ARGN})
+  add_executable(${ARG_NAME} ${ARG_SRCS})
+  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} concord_testing GTest::gmock GTest::gtest_main)
+  target_compile_definitions(${ARG_NAME} PRIVATE
+    CONCORD_TESTDATA_DIR="${CONCORD_TESTDATA_DIR}"
+    CONCORD_BINARY_DIR="${PROJECT_BINARY_DIR}")
+  if(NOT ARG_LABELS)
+    set(ARG_LABELS unit)
+  endif()
+  gtest_discover_tests(${ARG_NAME}
+    DISCOVERY_MODE PRE_TEST
+    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT 300)
+endfunction()

@@ -1,0 +1,27 @@
+#include "concord/crypto/hkdf.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "concord/common/hex.h"
+#include "concord/testing/status_matchers.h"
+
+namespace concord::crypto {
+namespace {
+
+// RFC 5869 test case 1.
+TEST(HkdfTest, Rfc5869TestCase1) {
+  SecretBytes ikm(ByteView(Bytes(22, 0x0b)));
+  Bytes salt = *HexDecode("000102030405060708090a0b0c");
+  Bytes info = *HexDecode("f0f1f2f3f4f5f6f7f8f9");
+  CONCORD_ASSERT_OK_AND_ASSIGN(SecretBytes okm, HkdfSha256(ikm, salt, info, 42));
+  EXPECT_EQ(HexEncode(okm.Reveal()),
+            "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
+}
+
+TEST(HkdfTest, RejectsZeroLength) {
+  EXPECT_THAT(HkdfSha256(SecretBytes(32), {}, {}, 0),
+              ::concord::testing::StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+}  // namespace
+}  // namespace concord::crypto

@@ -1,0 +1,86 @@
+#include "concord/crypto/keys.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "concord/common/hex.h"
+#include "concord/testing/status_matchers.h"
+
+namespace concord::crypto {
+namespace {
+
+using ::concord::testing::IsOk;
+using ::concord::testing::StatusIs;
+
+TEST(KeysTest, SignVerifyRoundTripP256AndP384) {
+  for (KeyType t : {KeyType::kEcP256, KeyType::kEcP384}) {
+    CONCORD_ASSERT_OK_AND_ASSIGN(PrivateKey key, PrivateKey::GenerateEc(t));
+    CONCORD_ASSERT_OK_AND_ASSIGN(Bytes sig, key.SignEcdsa(AsBytes("hello")));
+    EXPECT_THAT(key.public_key().VerifyEcdsa(AsBytes("hello"), sig), IsOk());
+    EXPECT_THAT(key.public_key().VerifyEcdsa(AsBytes("hellO"), sig),
+                StatusIs(absl::StatusCode::kUnauthenticated));
+  }
+}
+
+TEST(KeysTest, VerifyRejectsSignatureFromOtherKey) {
+  CONCORD_ASSERT_OK_AND_ASSIGN(PrivateKey a, PrivateKey::GenerateEc(KeyType::kEcP256));
+  CONCORD_ASSERT_OK_AND_ASSIGN(PrivateKey b, PrivateKey::GenerateEc(KeyType::kEcP256));
+  CONCORD_ASSERT_OK_AND_ASSIGN(Bytes sig, a.SignEcdsa(AsBytes("m")));
+  EXPECT_THAT(b.public_key().VerifyEcdsa(AsBytes("m"), sig),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+}
+
+TEST(KeysTest, SpkiDerRoundTripAndTypeDetection) {
+  CONCORD_ASSERT_OK_AND_ASSIGN(PrivateKey key, PrivateKey::GenerateEc(KeyType::kEcP384));
+  CONCORD_ASSERT_OK_AND_ASSIGN(PublicKey pub, PublicKey::FromSpkiDer(key.public_key().spki_der()));
+  EXPECT_EQ(pub.type(), KeyType::kEcP384);
+  EXPECT_EQ(pub.spki_der(), key.public_key().spki_der());
+  CONCORD_ASSERT_OK_AND_ASSIGN(PublicKey from_pem, PublicKey::FromSpkiPem(pub.ToPem()));
+  EXPECT_EQ(from_pem.spki_der(), pub.spki_der());
+}
+
+TEST(KeysTest, SpkiRejectsGarbageTruncationAndTrailingBytes) {
+  CONCORD_ASSERT_OK_AND_ASSIGN(PrivateKey key, PrivateKey::GenerateEc(KeyType::kEcP256));
+  Bytes der = key.public_key().spki_der();
+  EXPECT_THAT(PublicKey::FromSpkiDer(Bytes{1, 2, 3}), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(PublicKey::FromSpkiDer(ByteView(der).first(der.size() - 1)),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  Bytes trailing = der;
+  trailing.push_back(0);
+  EXPECT_THAT(PublicKey::FromSpkiDer(trailing), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(PublicKey::FromSpkiDer(Bytes{}), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(KeysTest, FromEcScalarIsDeterministicAndRejectsZero) {
+  SecretBytes d(ByteView(Bytes(48, 0x11)));
+  CONCORD_ASSERT_OK_AND_ASSIGN(PrivateKey a, PrivateKey::FromEcScalar(KeyType::kEcP384, d));
+  CONCORD_ASSERT_OK_AND_ASSIGN(PrivateKey b, PrivateKey::FromEcScalar(KeyType::kEcP384, d));
+  EXPECT_EQ(a.public_key().spki_der(), b.public_key().spki_der());
+  CONCORD_ASSERT_OK_AND_ASSIGN(Bytes sig, a.SignEcdsa(AsBytes("x")));
+  EXPECT_THAT(b.public_key().VerifyEcdsa(AsBytes("x"), sig), IsOk());
+  EXPECT_THAT(PrivateKey::FromEcScalar(KeyType::kEcP384, SecretBytes(48)),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(PrivateKey::FromEcScalar(KeyType::kEcP256, SecretBytes(ByteView(Bytes(32, 0xff)))),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(KeysTest, Pkcs8PemRoundTrip) {
+  CONCORD_ASSERT_OK_AND_ASSIGN(PrivateKey key, PrivateKey::GenerateEc(KeyType::kEcP256));
+  CONCORD_ASSERT_OK_AND_ASSIGN(SecretBytes pem, key.ToPkcs8Pem());
+  CONCORD_ASSERT_OK_AND_ASSIGN(PrivateKey back, PrivateKey::FromPem(pem));
+  EXPECT_EQ(back.public_key().spki_der(), key.public_key().spki_der());
+  EXPECT_THAT(PrivateKey::FromPem(SecretBytes(AsBytes("not a key"))),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(KeysTest, RawDerSignatureConversionRoundTrips) {
+  CONCORD_ASSERT_OK_AND_ASSIGN(PrivateKey key, PrivateKey::GenerateEc(KeyType::kEcP384));
+  CONCORD_ASSERT_OK_AND_ASSIGN(Bytes der, key.SignEcdsa(AsBytes("m")));
+  CONCORD_ASSERT_OK_AND_ASSIGN(Bytes raw, EcdsaDerToRaw(der, 48));
+  ASSERT_EQ(raw.size(), 96u);
+  CONCORD_ASSERT_OK_AND_ASSIGN(Bytes der2,
+                               EcdsaRawToDer(ByteView(raw).first(48), ByteView(raw).subspan(48)));
+  EXPECT_EQ(der, der2);
+}
+
+}  // namespace
+}  // namespace concord::crypto

@@ -1,0 +1,36 @@
+// Certificate and CRL decoding/encoding with size and count limits, shared by
+// the CA, the attestation verifiers and the CLI. Thread-safe (pure).
+#pragma once
+
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "concord/common/bytes.h"
+#include "concord/crypto/ssl_ptr.h"
+
+namespace concord::crypto {
+
+// Largest single certificate or CRL accepted, and longest PEM chain.
+inline constexpr size_t kMaxCertDerSize = 64 * 1024;
+inline constexpr size_t kMaxChainCerts = 8;
+
+// Parses exactly one DER certificate (no trailing bytes). InvalidArgument.
+absl::StatusOr<SslPtr<X509>> ParseCertDer(ByteView der);
+// Parses one or more PEM CERTIFICATE blocks, at most `max_certs`.
+absl::StatusOr<std::vector<SslPtr<X509>>> ParseCertChainPem(
+    absl::string_view pem, size_t max_certs = kMaxChainCerts);
+// Parses either DER or PEM (one certificate), deciding by the first byte.
+absl::StatusOr<SslPtr<X509>> ParseCertDerOrPem(ByteView data);
+// Parses a DER or PEM CRL.
+absl::StatusOr<SslPtr<X509_CRL>> ParseCrlDerOrPem(ByteView data);
+
+absl::StatusOr<Bytes> CertToDer(X509* cert);
+absl::StatusOr<std::string> CertToPem(X509* cert);
+
+// Converts an ASN1_TIME to absl::Time. InvalidArgument on malformed time.
+absl::StatusOr<absl::Time> Asn1TimeToAbsl(const ASN1_TIME* t);
+
+}  // namespace concord::crypto
