@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <functional>
-#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,7 +20,6 @@ namespace {
 
 using internal::ElementPath;
 using internal::Echo;
-using internal::EchoString;
 using internal::Json;
 using internal::MemberPath;
 using internal::ObjectReader;

@@ -1,7 +1,6 @@
 #include "concord/manifest/internal/fields.h"
 
 #include <algorithm>
-#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -35,13 +34,6 @@ absl::StatusOr<const Json*> ObjectReader::Required(absl::string_view key) const 
     return absl::InvalidArgumentError(absl::StrCat(FieldPath(key), ": required field missing"));
   }
   return v;
-}
-
-absl::StatusOr<std::string> ReadString(const Json& value, absl::string_view path) {
-  if (!value.is_string()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": want a string, got ", Echo(value)));
-  }
-  return value.get<std::string>();
 }
 
 absl::StatusOr<uint64_t> ReadUint(const Json& value, absl::string_view path, uint64_t max) {

@@ -44,9 +44,6 @@ class ObjectReader final {
   std::string path_;
 };
 
-// "<path>: want a string, got ...".
-absl::StatusOr<std::string> ReadString(const Json& value, absl::string_view path);
-
 // Integer in [0, max]; floats (even 1.0) are refused.
 absl::StatusOr<uint64_t> ReadUint(const Json& value, absl::string_view path, uint64_t max);
 
