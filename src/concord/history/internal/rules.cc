@@ -1,0 +1,116 @@
+#include "concord/history/internal/rules.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "concord/common/hex.h"
+#include "concord/common/status_macros.h"
+
+namespace concord::history::internal {
+namespace {
+
+absl::Status RequireAuthorization(const Transition& t, absl::string_view who) {
+  if (!t.authorization.has_value()) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("authorization: missing, want a signature by ", who));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckGenesis(const Transition& t, const manifest::Manifest& manifest,
+                          const AuthorizationOptions& options) {
+  if (t.generation != 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("generation: want 1 for the first transition, got ", t.generation));
+  }
+  if (t.kind != TransitionKind::kManifest) {
+    return absl::InvalidArgumentError("kind: the first transition must set a manifest");
+  }
+  if (!options.genesis_owner_keys.empty()) {
+    CONCORD_RETURN_IF_ERROR(RequireAuthorization(t, "a pinned genesis owner key"));
+    const Bytes& spki = t.authorization->owner_key.spki_der();
+    const bool pinned =
+        std::any_of(options.genesis_owner_keys.begin(), options.genesis_owner_keys.end(),
+                    [&](const crypto::PublicKey& k) { return k.spki_der() == spki; });
+    if (!pinned) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "authorization: key ", HexEncode(t.authorization->owner_key.SpkiSha256()),
+          " is not a pinned genesis owner key"));
+    }
+  } else if (!manifest.workload_owner_keys().empty()) {
+    CONCORD_RETURN_IF_ERROR(
+        RequireAuthorization(t, "a WorkloadOwnerKeys entry of the first manifest"));
+    if (!manifest.IsWorkloadOwner(t.authorization->owner_key)) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "authorization: key ", HexEncode(t.authorization->owner_key.SpkiSha256()),
+          " is not a WorkloadOwnerKeys entry of the first manifest"));
+    }
+  } else {
+    // An immutable first manifest with nothing pinned: nobody can sign it,
+    // so a signature would prove nothing and is refused to keep one encoding.
+    if (t.authorization.has_value()) {
+      return absl::PermissionDeniedError(
+          "authorization: unexpected for an immutable first manifest (no WorkloadOwnerKeys, "
+          "no pinned genesis key)");
+    }
+    return absl::OkStatus();
+  }
+  return VerifyAuthorization(*t.authorization, t.kind, t.manifest_hash, t.previous_hash);
+}
+
+}  // namespace
+
+absl::Status CheckTransition(const Transition& t, const VerifiedTransition* previous,
+                             const manifest::Manifest& manifest,
+                             const AuthorizationOptions& options) {
+  if (manifest.hash() != t.manifest_hash) {
+    return absl::InvalidArgumentError("manifest hash: does not match the manifest");
+  }
+  if (previous == nullptr) {
+    return CheckGenesis(t, manifest, options);
+  }
+  if (t.generation != previous->transition.generation + 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("generation: want ", previous->transition.generation + 1, ", got ",
+                     t.generation));
+  }
+  if (t.previous_hash != previous->hash) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "previous hash: want ", HexEncode(previous->hash), ", got ", HexEncode(t.previous_hash)));
+  }
+  const manifest::Manifest& current = *previous->manifest;
+  switch (t.kind) {
+    case TransitionKind::kManifest: {
+      if (current.workload_owner_keys().empty()) {
+        return absl::FailedPreconditionError(
+            "the current manifest is immutable (no WorkloadOwnerKeys)");
+      }
+      CONCORD_RETURN_IF_ERROR(manifest::ValidateUpdate(current, manifest));
+      CONCORD_RETURN_IF_ERROR(
+          RequireAuthorization(t, "a WorkloadOwnerKeys entry of the previous manifest"));
+      if (!current.IsWorkloadOwner(t.authorization->owner_key)) {
+        return absl::PermissionDeniedError(absl::StrCat(
+            "authorization: key ", HexEncode(t.authorization->owner_key.SpkiSha256()),
+            " is not a WorkloadOwnerKeys entry of the previous manifest"));
+      }
+      break;
+    }
+    case TransitionKind::kRecovery: {
+      if (t.manifest_hash != previous->transition.manifest_hash) {
+        return absl::InvalidArgumentError(
+            "manifest hash: a recovery transition must keep the current manifest");
+      }
+      CONCORD_RETURN_IF_ERROR(
+          RequireAuthorization(t, "a SeedshareOwnerKeys entry of the current manifest"));
+      if (!current.IsSeedshareOwner(t.authorization->owner_key)) {
+        return absl::PermissionDeniedError(absl::StrCat(
+            "authorization: key ", HexEncode(t.authorization->owner_key.SpkiSha256()),
+            " is not a SeedshareOwnerKeys entry of the current manifest"));
+      }
+      break;
+    }
+  }
+  return VerifyAuthorization(*t.authorization, t.kind, t.manifest_hash, t.previous_hash);
+}
+
+}  // namespace concord::history::internal
