@@ -9,17 +9,20 @@ namespace concord::seed {
 namespace {
 
 const SeedSecrets& Secrets() {
-  static const SeedSecrets* secrets = new SeedSecrets(*SeedSecrets::Generate(crypto::SystemRandom::Get()));
+  static const SeedSecrets* secrets =
+      new SeedSecrets(*SeedSecrets::Generate(crypto::SystemRandom::Get()));
   return *secrets;
 }
 
 const MeshSecret& Mesh() {
-  static const MeshSecret* mesh = new MeshSecret(*MeshSecret::Generate(crypto::SystemRandom::Get()));
+  static const MeshSecret* mesh =
+      new MeshSecret(*MeshSecret::Generate(crypto::SystemRandom::Get()));
   return *mesh;
 }
 
 const crypto::PrivateKey& Owner() {
-  static const crypto::PrivateKey* owner = new crypto::PrivateKey(*crypto::PrivateKey::GenerateRsa(4096));
+  static const crypto::PrivateKey* owner =
+      new crypto::PrivateKey(*crypto::PrivateKey::GenerateRsa(4096));
   return *owner;
 }
 

@@ -116,18 +116,18 @@ absl::StatusOr<CaBundle> CaBundle::Parse(ByteView serialized) {
     if (rest.size() < 4) {
       return Invalid(names[i], "truncated length");
     }
-    const size_t len = (size_t{rest[0]} << 24) | (size_t{rest[1]} << 16) |
-                       (size_t{rest[2]} << 8) | size_t{rest[3]};
+    const size_t len = (size_t{rest[0]} << 24) | (size_t{rest[1]} << 16) | (size_t{rest[2]} << 8) |
+                       size_t{rest[3]};
     rest = rest.subspan(4);
     if (len == 0 || len > crypto::kMaxCertDerSize || len > rest.size()) {
-      return Invalid(names[i], absl::StrCat("length ", len, " is 0, over the limit or past the end"));
+      return Invalid(names[i],
+                     absl::StrCat("length ", len, " is 0, over the limit or past the end"));
     }
     parts[i].assign(rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(len));
     rest = rest.subspan(len);
   }
   if (!rest.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("CA bundle: ", rest.size(), " trailing bytes"));
+    return absl::InvalidArgumentError(absl::StrCat("CA bundle: ", rest.size(), " trailing bytes"));
   }
   return Create(std::move(parts[0]), std::move(parts[1]), std::move(parts[2]));
 }

@@ -27,8 +27,7 @@ class CaBundle final {
   // is a self-signed ECDSA P-384 CA; the mesh CA is a self-signed ECDSA P-256
   // CA; the intermediate has the mesh CA's subject and key, the root's
   // subject as issuer, is a CA, and its signature verifies under the root.
-  static absl::StatusOr<CaBundle> Create(Bytes root_der, Bytes mesh_ca_der,
-                                         Bytes intermediate_der);
+  static absl::StatusOr<CaBundle> Create(Bytes root_der, Bytes mesh_ca_der, Bytes intermediate_der);
 
   // Strict inverse of Serialize(): InvalidArgument for a wrong magic,
   // truncated or trailing bytes, or anything Create() rejects.

@@ -19,9 +19,8 @@ using crypto::SslPtr;
 
 absl::Status RequireKeyType(const crypto::PrivateKey& key, KeyType want, absl::string_view what) {
   if (key.type() != want) {
-    return absl::InvalidArgumentError(absl::StrCat(what, ": want an ",
-                                                   crypto::KeyTypeName(want), " key, got ",
-                                                   crypto::KeyTypeName(key.type())));
+    return absl::InvalidArgumentError(absl::StrCat(what, ": want an ", crypto::KeyTypeName(want),
+                                                   " key, got ", crypto::KeyTypeName(key.type())));
   }
   return absl::OkStatus();
 }
@@ -30,8 +29,8 @@ absl::Status RequireKeyType(const crypto::PrivateKey& key, KeyType want, absl::s
 // (critical), SKI of the subject key, AKI of the issuer key.
 absl::Status AddCaExtensions(X509* cert, int path_len, ByteView subject_key_id,
                              ByteView issuer_key_id) {
-  CONCORD_RETURN_IF_ERROR(internal::AddExtension(
-      cert, NID_basic_constraints, true, internal::BasicConstraintsDer(true, path_len)));
+  CONCORD_RETURN_IF_ERROR(internal::AddExtension(cert, NID_basic_constraints, true,
+                                                 internal::BasicConstraintsDer(true, path_len)));
   CONCORD_RETURN_IF_ERROR(internal::AddExtension(
       cert, NID_key_usage, true,
       internal::KeyUsageDer(internal::kKuKeyCertSign | internal::kKuCrlSign)));
@@ -81,10 +80,9 @@ absl::StatusOr<CaBundle> CreateCaBundle(const crypto::PrivateKey& root_key, Byte
   CONCORD_ASSIGN_OR_RETURN(Bytes root_key_id, internal::SubjectKeyIdOf(root.get()));
   CONCORD_ASSIGN_OR_RETURN(Bytes mesh_key_id, internal::KeyIdOf(mesh_key.public_key()));
   const X509_NAME* root_name = X509_get_subject_name(root.get());
-  CONCORD_ASSIGN_OR_RETURN(
-      SslPtr<X509_NAME> mesh_name,
-      internal::MakeName(absl::StrCat(kMeshCaCommonNamePrefix, generation),
-                         internal::OrganizationOf(root_name)));
+  CONCORD_ASSIGN_OR_RETURN(SslPtr<X509_NAME> mesh_name,
+                           internal::MakeName(absl::StrCat(kMeshCaCommonNamePrefix, generation),
+                                              internal::OrganizationOf(root_name)));
 
   // Self-signed mesh CA: trusted directly by workloads of this manifest.
   CONCORD_ASSIGN_OR_RETURN(SslPtr<ASN1_STRING> mesh_serial, internal::RandomSerial(random));

@@ -4,8 +4,6 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "concord/ca/ca_bundle.h"
 #include "concord/ca/ca_certs.h"
 #include "concord/ca/internal/cert_util.h"
@@ -15,6 +13,8 @@
 #include "concord/testing/fake_random.h"
 #include "concord/testing/status_matchers.h"
 #include "concord/testing/testdata.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 
 namespace concord::ca {
 namespace {
@@ -58,7 +58,7 @@ absl::Time NotAfter(X509* cert) { return *crypto::Asn1TimeToAbsl(X509_get0_notAf
 size_t SerialBytes(X509* cert) {
   SslPtr<BIGNUM> bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr));
   return bn != nullptr && !BN_is_negative(bn.get()) ? static_cast<size_t>(BN_num_bytes(bn.get()))
-                                                   : 0;
+                                                    : 0;
 }
 
 TEST(RootCaTest, ProfileMatchesDocumentation) {
@@ -83,6 +83,11 @@ TEST(RootCaTest, ProfileMatchesDocumentation) {
   EXPECT_EQ(SerialBytes(root.get()), 16u);
   CONCORD_ASSERT_OK_AND_ASSIGN(crypto::PublicKey key, internal::PublicKeyOf(root.get()));
   EXPECT_EQ(key.spki_der(), ca.root_key.public_key().spki_der());
+  // The key was placed without decoding it (SetSubjectPublicKey); OpenSSL's
+  // own decoding of the certificate must give back the same key.
+  ASSERT_NE(X509_get0_pubkey(root.get()), nullptr);
+  EXPECT_EQ(EVP_PKEY_eq(X509_get0_pubkey(root.get()), ca.root_key.public_key().evp()), 1);
+  EXPECT_EQ(X509_check_private_key(root.get(), ca.root_key.RawEvpForSigning()), 1);
 }
 
 TEST(RootCaTest, DeploymentNameIsOptional) {
@@ -112,8 +117,8 @@ TEST(RootCaTest, RootIsAcceptedByOpensslAsTrustAnchor) {
   const std::string dir = concord::testing::MakeTempDir("ca_root");
   testing::WriteFile(dir + "/root.pem", ca.bundle.RootCaPem());
   testing::WriteFile(dir + "/intermediate.pem", ca.bundle.IntermediatePem());
-  auto root = testing::OpensslVerify(absl::StrCat("-CAfile ", dir, "/root.pem"),
-                                     dir + "/root.pem", TestNow(), "any");
+  auto root = testing::OpensslVerify(absl::StrCat("-CAfile ", dir, "/root.pem"), dir + "/root.pem",
+                                     TestNow(), "any");
   EXPECT_EQ(root.exit_code, 0) << root.output;
   auto inter = testing::OpensslVerify(absl::StrCat("-CAfile ", dir, "/root.pem"),
                                       dir + "/intermediate.pem", TestNow(), "any");
@@ -140,14 +145,18 @@ TEST(MeshCaTest, ProfileMatchesDocumentation) {
   // Intermediate: same subject, key and SKI; issued and signed by the root.
   EXPECT_EQ(X509_NAME_cmp(X509_get_subject_name(inter.get()), X509_get_subject_name(mesh.get())),
             0);
-  EXPECT_EQ(X509_NAME_cmp(X509_get_issuer_name(inter.get()), X509_get_subject_name(root.get())),
-            0);
+  EXPECT_EQ(X509_NAME_cmp(X509_get_issuer_name(inter.get()), X509_get_subject_name(root.get())), 0);
   EXPECT_EQ(X509_verify(inter.get(), ca.root_key.public_key().evp()), 1);
   EXPECT_EQ(X509_get_signature_nid(inter.get()), NID_ecdsa_with_SHA384);
   EXPECT_EQ(X509_get_pathlen(inter.get()), 0);
   EXPECT_EQ(Ski(inter.get()), Ski(mesh.get()));
   EXPECT_EQ(Aki(inter.get()), Ski(root.get()));
   EXPECT_EQ(ca.bundle.mesh_ca_public_key().spki_der(), ca.mesh_key.public_key().spki_der());
+  for (X509* cert : {mesh.get(), inter.get()}) {
+    ASSERT_NE(X509_get0_pubkey(cert), nullptr);
+    EXPECT_EQ(EVP_PKEY_eq(X509_get0_pubkey(cert), ca.mesh_key.public_key().evp()), 1);
+    EXPECT_EQ(X509_check_private_key(cert, ca.mesh_key.RawEvpForSigning()), 1);
+  }
   // Validity: from now - 5 min to the root's notAfter.
   EXPECT_EQ(NotBefore(mesh.get()), TestNow() - absl::Minutes(5));
   EXPECT_EQ(NotAfter(mesh.get()), NotAfter(root.get()));
@@ -184,8 +193,8 @@ TEST(CaBundleTest, SerializeParseRoundTripIsDeterministic) {
   EXPECT_EQ(parsed.mesh_ca_not_after(), ca.bundle.mesh_ca_not_after());
   // Layout: magic || len || root || len || mesh || len || intermediate.
   Bytes expected(kCaBundleMagic.begin(), kCaBundleMagic.end());
-  for (const Bytes* der : {&ca.bundle.root_der(), &ca.bundle.mesh_ca_der(),
-                           &ca.bundle.intermediate_der()}) {
+  for (const Bytes* der :
+       {&ca.bundle.root_der(), &ca.bundle.mesh_ca_der(), &ca.bundle.intermediate_der()}) {
     AppendBigEndian(expected, der->size(), 4);
     Append(expected, *der);
   }
@@ -245,9 +254,8 @@ TEST(CaBundleTest, RejectsIntermediateSignedByForeignRootWithSameName) {
   TestCa ca = MakeTestCa(11, "Same Name");
   TestCa foreign = MakeTestCa(12, "Same Name");
   concord::testing::FakeRandom random(13);
-  CONCORD_ASSERT_OK_AND_ASSIGN(
-      CaBundle forged, CreateCaBundle(foreign.root_key, foreign.root_der, ca.mesh_key, 1,
-                                      TestNow(), random));
+  CONCORD_ASSERT_OK_AND_ASSIGN(CaBundle forged, CreateCaBundle(foreign.root_key, foreign.root_der,
+                                                               ca.mesh_key, 1, TestNow(), random));
   EXPECT_THAT(CaBundle::Create(ca.root_der, ca.bundle.mesh_ca_der(), forged.intermediate_der()),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("signature does not verify")));
 }

@@ -1,11 +1,12 @@
+#include "concord/ca/internal/cert_util.h"
+
 #include <openssl/x509v3.h>
 
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
-#include "concord/ca/internal/cert_util.h"
 #include "concord/ca/internal/leaf_der.h"
 #include "concord/common/hex.h"
 #include "concord/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 
 namespace concord::ca::internal {
 namespace {
@@ -58,8 +59,7 @@ TEST(ExtensionDerTest, ValuesMatchRfc5280Encodings) {
   EXPECT_EQ(HexEncode(KeyUsageDer(kKuDigitalSignature)), "03020780");
   EXPECT_EQ(HexEncode(KeyUsageDer(kKuDigitalSignature | kKuKeyEncipherment)), "030205a0");
   EXPECT_EQ(HexEncode(KeyUsageDer(kKuKeyCertSign | kKuCrlSign)), "03020106");
-  EXPECT_EQ(HexEncode(ServerClientEkuDer()),
-            "301406082b0601050507030106082b06010505070302");
+  EXPECT_EQ(HexEncode(ServerClientEkuDer()), "301406082b0601050507030106082b06010505070302");
   EXPECT_EQ(HexEncode(AuthorityKeyIdDer(Bytes(2, 0xab))), "30048002abab");
   EXPECT_EQ(HexEncode(SubjectKeyIdDer(Bytes(2, 0xab))), "0402abab");
 }
@@ -87,8 +87,8 @@ TEST(LeafDerTest, TimesUseUtcTimeUntil2049AndGeneralizedTimeAfter) {
   EXPECT_EQ(AsStringView(ByteView(TimeDer(absl::FromUnixSeconds(1893456000))).subspan(2)),
             "300101000000Z");
   EXPECT_EQ(TimeDer(absl::FromUnixSeconds(1893456000))[0], 0x17);
-  const absl::Time y2050 = absl::FromCivil(absl::CivilSecond(2050, 1, 2, 3, 4, 5),
-                                           absl::UTCTimeZone());
+  const absl::Time y2050 =
+      absl::FromCivil(absl::CivilSecond(2050, 1, 2, 3, 4, 5), absl::UTCTimeZone());
   const Bytes generalized = TimeDer(y2050);
   EXPECT_EQ(generalized[0], 0x18);
   EXPECT_EQ(AsStringView(ByteView(generalized).subspan(2)), "20500102030405Z");

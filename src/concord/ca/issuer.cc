@@ -8,10 +8,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "concord/ca/internal/cert_util.h"
+#include "concord/ca/internal/leaf_der.h"
 #include "concord/common/status_macros.h"
 #include "concord/crypto/openssl_status.h"
 #include "concord/crypto/x509.h"
-#include "concord/ca/internal/leaf_der.h"
 
 namespace concord::ca {
 namespace {
@@ -159,8 +159,8 @@ absl::Status ValidateSans(const Sans& sans) {
   }
   for (size_t i = 0; i < sans.ips.size(); ++i) {
     if (ParseIp(sans.ips[i]).empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "SANs: ips[", i, "] ", Quote(sans.ips[i]), ": want an IPv4 or IPv6 address"));
+      return absl::InvalidArgumentError(absl::StrCat("SANs: ips[", i, "] ", Quote(sans.ips[i]),
+                                                     ": want an IPv4 or IPv6 address"));
     }
   }
   for (size_t i = 0; i < sans.uris.size(); ++i) {
@@ -191,8 +191,8 @@ absl::StatusOr<Sans> ClassifySans(absl::Span<const std::string> entries) {
   return sans;
 }
 
-absl::StatusOr<std::unique_ptr<Issuer>> Issuer::Create(crypto::PrivateKey mesh_key,
-                                                       CaBundle bundle, Deps deps) {
+absl::StatusOr<std::unique_ptr<Issuer>> Issuer::Create(crypto::PrivateKey mesh_key, CaBundle bundle,
+                                                       Deps deps) {
   if (mesh_key.public_key().spki_der() != bundle.mesh_ca_public_key().spki_der()) {
     return absl::InvalidArgumentError("issuer: key is not the mesh CA's key");
   }
@@ -217,14 +217,12 @@ absl::StatusOr<std::unique_ptr<Issuer>> Issuer::Create(crypto::PrivateKey mesh_k
 }
 
 absl::StatusOr<IssuedCertificate> Issuer::Issue(const crypto::PublicKey& subject_key,
-                                                const Sans& sans,
-                                                absl::Duration lifetime) const {
+                                                const Sans& sans, absl::Duration lifetime) const {
   CONCORD_RETURN_IF_ERROR(ValidateSans(sans));
   if (lifetime <= absl::ZeroDuration() || lifetime > kMaxLeafLifetime) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("issue certificate: lifetime must be positive and at most ",
-                     absl::FormatDuration(kMaxLeafLifetime), ", got ",
-                     absl::FormatDuration(lifetime)));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "issue certificate: lifetime must be positive and at most ",
+        absl::FormatDuration(kMaxLeafLifetime), ", got ", absl::FormatDuration(lifetime)));
   }
   // Certificates carry whole seconds.
   const absl::Time now = absl::FromUnixSeconds(absl::ToUnixSeconds(deps_.clock.Now()));

@@ -33,8 +33,8 @@ inline constexpr absl::string_view kFallbackLeafCommonName = "Concord Workload";
 
 // Subject alternative names of a workload certificate.
 struct Sans {
-  std::vector<std::string> dns;  // e.g. "backend", "*.svc.cluster.local"
-  std::vector<std::string> ips;  // textual IPv4 or IPv6, e.g. "10.0.0.1", "::1"
+  std::vector<std::string> dns;   // e.g. "backend", "*.svc.cluster.local"
+  std::vector<std::string> ips;   // textual IPv4 or IPv6, e.g. "10.0.0.1", "::1"
   std::vector<std::string> uris;  // e.g. "spiffe://example.org/backend"
 };
 

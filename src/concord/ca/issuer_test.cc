@@ -9,8 +9,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "concord/ca/internal/cert_util.h"
 #include "concord/ca/test_ca.h"
 #include "concord/common/hex.h"
@@ -20,6 +18,8 @@
 #include "concord/testing/fake_random.h"
 #include "concord/testing/status_matchers.h"
 #include "concord/testing/testdata.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 
 namespace concord::ca {
 namespace {
@@ -172,8 +172,7 @@ TEST_F(IssuerTest, InProcessVerificationHonoursValidityWindow) {
             X509_V_OK);
   EXPECT_EQ(VerifyAt(leaf.der, mesh, {}, TestNow() + absl::Hours(24) + absl::Seconds(1)),
             X509_V_ERR_CERT_HAS_EXPIRED);
-  EXPECT_EQ(VerifyAt(leaf.der, root, {}, TestNow()),
-            X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
+  EXPECT_EQ(VerifyAt(leaf.der, root, {}, TestNow()), X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
   TestCa other = MakeTestCa(300);
   EXPECT_NE(VerifyAt(leaf.der, {other.bundle.mesh_ca_der()}, {}, TestNow()), X509_V_OK);
 }
@@ -186,14 +185,12 @@ TEST_F(IssuerTest, LeafFieldsMatchProfile) {
   EXPECT_EQ(X509_get_version(cert.get()), X509_VERSION_3);
   EXPECT_EQ(X509_get_signature_nid(cert.get()), NID_ecdsa_with_SHA256);
   EXPECT_EQ(X509_verify(cert.get(), ca_.mesh_key.public_key().evp()), 1);
-  EXPECT_EQ(X509_NAME_cmp(X509_get_issuer_name(cert.get()), X509_get_subject_name(mesh.get())),
-            0);
+  EXPECT_EQ(X509_NAME_cmp(X509_get_issuer_name(cert.get()), X509_get_subject_name(mesh.get())), 0);
   char cn[128] = {0};
   X509_NAME_get_text_by_NID(X509_get_subject_name(cert.get()), NID_commonName, cn, sizeof(cn));
   EXPECT_STREQ(cn, "backend");
   // Validity.
-  EXPECT_EQ(*crypto::Asn1TimeToAbsl(X509_get0_notBefore(cert.get())),
-            TestNow() - absl::Minutes(5));
+  EXPECT_EQ(*crypto::Asn1TimeToAbsl(X509_get0_notBefore(cert.get())), TestNow() - absl::Minutes(5));
   EXPECT_EQ(*crypto::Asn1TimeToAbsl(X509_get0_notAfter(cert.get())), TestNow() + absl::Hours(24));
   EXPECT_EQ(leaf.not_before, TestNow() - absl::Minutes(5));
   EXPECT_EQ(leaf.not_after, TestNow() + absl::Hours(24));
@@ -228,7 +225,8 @@ TEST_F(IssuerTest, LeafFieldsMatchProfile) {
   for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
     const GENERAL_NAME* name = sk_GENERAL_NAME_value(names.get(), i);
     int type = 0;
-    const ASN1_STRING* value = static_cast<const ASN1_STRING*>(GENERAL_NAME_get0_value(name, &type));
+    const ASN1_STRING* value =
+        static_cast<const ASN1_STRING*>(GENERAL_NAME_get0_value(name, &type));
     std::string text(reinterpret_cast<const char*>(ASN1_STRING_get0_data(value)),
                      static_cast<size_t>(ASN1_STRING_length(value)));
     if (type == GEN_DNS) {
@@ -263,10 +261,9 @@ TEST_F(IssuerTest, SubjectPublicKeyEqualsInputForEveryKeyType) {
     CONCORD_ASSERT_OK_AND_ASSIGN(PublicKey from_cert, PublicKey::FromEvp(decoded));
     EXPECT_EQ(from_cert.spki_der(), key.public_key().spki_der());
     EXPECT_EQ(X509_check_private_key(cert.get(), key.RawEvpForSigning()), 1);
-    const uint32_t expected_ku = type == KeyType::kRsa
-                                     ? static_cast<uint32_t>(KU_DIGITAL_SIGNATURE |
-                                                             KU_KEY_ENCIPHERMENT)
-                                     : static_cast<uint32_t>(KU_DIGITAL_SIGNATURE);
+    const uint32_t expected_ku =
+        type == KeyType::kRsa ? static_cast<uint32_t>(KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT)
+                              : static_cast<uint32_t>(KU_DIGITAL_SIGNATURE);
     EXPECT_EQ(X509_get_key_usage(cert.get()), expected_ku);
     EXPECT_EQ(VerifyAt(leaf.der, {ca_.bundle.mesh_ca_der()}, {}, TestNow()), X509_V_OK);
   }
@@ -304,8 +301,8 @@ TEST_F(IssuerTest, ExpiredMeshCaIsFailedPrecondition) {
 }
 
 TEST_F(IssuerTest, RejectsBadLifetime) {
-  for (absl::Duration lifetime : {absl::ZeroDuration(), absl::Seconds(-1),
-                                  absl::Milliseconds(500), kMaxLeafLifetime + absl::Seconds(1)}) {
+  for (absl::Duration lifetime : {absl::ZeroDuration(), absl::Seconds(-1), absl::Milliseconds(500),
+                                  kMaxLeafLifetime + absl::Seconds(1)}) {
     EXPECT_THAT(issuer_->Issue(subject_->public_key(), DefaultSans(), lifetime),
                 StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("lifetime")))
         << lifetime;
@@ -368,8 +365,9 @@ TEST_F(IssuerTest, IssueRejectsInvalidSans) {
 TEST(SansTest, AcceptsTypicalNames) {
   EXPECT_THAT(ValidateSans(DefaultSans()), IsOk());
   EXPECT_THAT(ValidateSans(Sans{{"*.svc.cluster.local", "localhost", "a-b.c9"}, {}, {}}), IsOk());
-  EXPECT_THAT(ValidateSans(Sans{{std::string(63, 'x')}, {"::1", "255.255.255.255"}, {"urn:uuid:1"}}),
-              IsOk());
+  EXPECT_THAT(
+      ValidateSans(Sans{{std::string(63, 'x')}, {"::1", "255.255.255.255"}, {"urn:uuid:1"}}),
+      IsOk());
 }
 
 TEST(SansTest, RejectsMalformedEntriesWithPreciseMessages) {
@@ -387,8 +385,8 @@ TEST(SansTest, RejectsMalformedEntriesWithPreciseMessages) {
       {Sans{{"a_b"}, {}, {}}, "SANs: dns[0] \"a_b\": label characters must be [A-Za-z0-9-]"},
       {Sans{{"a.*.b"}, {}, {}}, "SANs: dns[0] \"a.*.b\": label characters must be [A-Za-z0-9-]"},
       {Sans{{"*."}, {}, {}}, "SANs: dns[0] \"*.\": wildcard without a domain"},
-      {Sans{{std::string(64, 'a')}, {}, {}},
-       absl::StrCat("SANs: dns[0] \"", std::string(64, 'a'), "\": label longer than 63 characters")},
+      {Sans{{std::string(64, 'a')}, {}, {}}, absl::StrCat("SANs: dns[0] \"", std::string(64, 'a'),
+                                                          "\": label longer than 63 characters")},
       {Sans{{std::string(254, 'a')}, {}, {}}, "want 1 to 253 characters, got 254"},
       {Sans{{}, {"10.0.0.256"}, {}}, "SANs: ips[0] \"10.0.0.256\": want an IPv4 or IPv6 address"},
       {Sans{{}, {"10.0.0"}, {}}, "SANs: ips[0] \"10.0.0\": want an IPv4 or IPv6 address"},
@@ -411,8 +409,8 @@ TEST(SansTest, RejectsMalformedEntriesWithPreciseMessages) {
 }
 
 TEST(SansTest, ClassifySortsIpsUrisAndDnsNames) {
-  const std::vector<std::string> entries = {"backend", "10.1.2.3", "::1",
-                                            "spiffe://td/backend", "*.example.com"};
+  const std::vector<std::string> entries = {"backend", "10.1.2.3", "::1", "spiffe://td/backend",
+                                            "*.example.com"};
   CONCORD_ASSERT_OK_AND_ASSIGN(Sans sans, ClassifySans(entries));
   EXPECT_THAT(sans.dns, UnorderedElementsAre("backend", "*.example.com"));
   EXPECT_THAT(sans.ips, UnorderedElementsAre("10.1.2.3", "::1"));

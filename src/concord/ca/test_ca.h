@@ -2,10 +2,11 @@
 // key, bundle) made at a fixed time, and `openssl verify` runs. TESTONLY.
 #pragma once
 
+#include <sys/wait.h>
+
 #include <cstdio>
 #include <fstream>
 #include <string>
-#include <sys/wait.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -32,8 +33,7 @@ inline TestCa MakeTestCa(uint64_t seed, absl::string_view deployment = "Test Dep
   auto mesh_key = crypto::PrivateKey::GenerateEc(crypto::KeyType::kEcP256);
   auto root = CreateRootCaCertificate(*root_key, deployment, TestNow(), random);
   auto bundle = CreateCaBundle(*root_key, *root, *mesh_key, generation, TestNow(), random);
-  return TestCa{std::move(*root_key), std::move(*mesh_key), std::move(*root),
-                std::move(*bundle)};
+  return TestCa{std::move(*root_key), std::move(*mesh_key), std::move(*root), std::move(*bundle)};
 }
 
 inline void WriteFile(const std::string& path, absl::string_view content) {
@@ -66,8 +66,8 @@ inline CommandResult RunCommand(const std::string& command) {
 // `openssl verify -attime <at> -purpose <purpose> <args> <leaf>`.
 inline CommandResult OpensslVerify(const std::string& args, const std::string& leaf_path,
                                    absl::Time at, absl::string_view purpose = "sslserver") {
-  return RunCommand(absl::StrCat("openssl verify -attime ", absl::ToUnixSeconds(at),
-                                 " -purpose ", purpose, " ", args, " ", leaf_path));
+  return RunCommand(absl::StrCat("openssl verify -attime ", absl::ToUnixSeconds(at), " -purpose ",
+                                 purpose, " ", args, " ", leaf_path));
 }
 
 }  // namespace concord::ca::testing

@@ -28,16 +28,12 @@ struct OaepParams {
   explicit OaepParams(ByteView label) {
     // Members below are referenced by `params`, so the struct never moves.
     size_t i = 0;
-    params[i++] = OSSL_PARAM_construct_utf8_string(OSSL_ASYM_CIPHER_PARAM_PAD_MODE,
-                                                   pad_mode, 0);
-    params[i++] = OSSL_PARAM_construct_utf8_string(OSSL_ASYM_CIPHER_PARAM_OAEP_DIGEST,
-                                                   digest, 0);
-    params[i++] = OSSL_PARAM_construct_utf8_string(OSSL_ASYM_CIPHER_PARAM_MGF1_DIGEST,
-                                                   digest, 0);
+    params[i++] = OSSL_PARAM_construct_utf8_string(OSSL_ASYM_CIPHER_PARAM_PAD_MODE, pad_mode, 0);
+    params[i++] = OSSL_PARAM_construct_utf8_string(OSSL_ASYM_CIPHER_PARAM_OAEP_DIGEST, digest, 0);
+    params[i++] = OSSL_PARAM_construct_utf8_string(OSSL_ASYM_CIPHER_PARAM_MGF1_DIGEST, digest, 0);
     if (!label.empty()) {
       params[i++] = OSSL_PARAM_construct_octet_string(
-          OSSL_ASYM_CIPHER_PARAM_OAEP_LABEL, const_cast<uint8_t*>(label.data()),
-          label.size());
+          OSSL_ASYM_CIPHER_PARAM_OAEP_LABEL, const_cast<uint8_t*>(label.data()), label.size());
     }
     params[i] = OSSL_PARAM_construct_end();
   }
@@ -65,17 +61,16 @@ struct PssParams {
 
 }  // namespace
 
-absl::StatusOr<Bytes> RsaOaepEncrypt(const PublicKey& key, ByteView plaintext,
-                                     ByteView label) {
+absl::StatusOr<Bytes> RsaOaepEncrypt(const PublicKey& key, ByteView plaintext, ByteView label) {
   if (absl::Status s = RequireRsa(key.type(), "RSA-OAEP encrypt"); !s.ok()) {
     return s;
   }
   // OAEP with SHA-256 carries at most k - 2*32 - 2 bytes.
   const size_t modulus_bytes = static_cast<size_t>(EVP_PKEY_get_size(key.evp()));
   if (modulus_bytes < 66 || plaintext.size() > modulus_bytes - 66) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "RSA-OAEP encrypt: plaintext of ", plaintext.size(), " bytes exceeds the ",
-        modulus_bytes < 66 ? 0 : modulus_bytes - 66, " bytes this key can carry"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("RSA-OAEP encrypt: plaintext of ", plaintext.size(), " bytes exceeds the ",
+                     modulus_bytes < 66 ? 0 : modulus_bytes - 66, " bytes this key can carry"));
   }
   SslPtr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key.evp(), nullptr));
   OaepParams params(label);
@@ -87,8 +82,7 @@ absl::StatusOr<Bytes> RsaOaepEncrypt(const PublicKey& key, ByteView plaintext,
     return OpenSslInternal("RSA-OAEP encrypt: size");
   }
   Bytes out(out_len);
-  if (EVP_PKEY_encrypt(ctx.get(), out.data(), &out_len, plaintext.data(), plaintext.size()) !=
-      1) {
+  if (EVP_PKEY_encrypt(ctx.get(), out.data(), &out_len, plaintext.data(), plaintext.size()) != 1) {
     return OpenSslInternal("RSA-OAEP encrypt");
   }
   out.resize(out_len);
@@ -128,9 +122,8 @@ absl::StatusOr<Bytes> RsaPssSign(const PrivateKey& key, ByteView message) {
   }
   SslPtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
   PssParams params;
-  if (ctx == nullptr ||
-      EVP_DigestSignInit_ex(ctx.get(), nullptr, "SHA256", nullptr, nullptr,
-                            key.RawEvpForSigning(), params.params) != 1) {
+  if (ctx == nullptr || EVP_DigestSignInit_ex(ctx.get(), nullptr, "SHA256", nullptr, nullptr,
+                                              key.RawEvpForSigning(), params.params) != 1) {
     return OpenSslInternal("RSA-PSS sign: init");
   }
   size_t len = 0;
@@ -151,9 +144,8 @@ absl::Status RsaPssVerify(const PublicKey& key, ByteView message, ByteView signa
   }
   SslPtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
   PssParams params;
-  if (ctx == nullptr ||
-      EVP_DigestVerifyInit_ex(ctx.get(), nullptr, "SHA256", nullptr, nullptr, key.evp(),
-                              params.params) != 1) {
+  if (ctx == nullptr || EVP_DigestVerifyInit_ex(ctx.get(), nullptr, "SHA256", nullptr, nullptr,
+                                                key.evp(), params.params) != 1) {
     return OpenSslInternal("RSA-PSS verify: init");
   }
   if (EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), message.data(),

@@ -2,10 +2,10 @@
 
 #include <openssl/rsa.h>
 
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "concord/common/hex.h"
 #include "concord/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 
 namespace concord::crypto {
 namespace {
@@ -114,9 +114,10 @@ TEST(RsaTest, OaepDecryptFailuresShareOneGenericMessage) {
   auto no_label = RsaOaepDecrypt(OwnerKey(), ct, {});
   auto truncated = RsaOaepDecrypt(OwnerKey(), ByteView(ct).first(ct.size() - 1), label);
   auto empty = RsaOaepDecrypt(OwnerKey(), {}, label);
-  for (const auto* r : {&wrong_key, &tampered_result, &wrong_label, &no_label, &truncated, &empty}) {
-    EXPECT_THAT(*r, StatusIs(absl::StatusCode::kUnauthenticated,
-                             "RSA-OAEP decrypt: decryption failed"));
+  for (const auto* r :
+       {&wrong_key, &tampered_result, &wrong_label, &no_label, &truncated, &empty}) {
+    EXPECT_THAT(
+        *r, StatusIs(absl::StatusCode::kUnauthenticated, "RSA-OAEP decrypt: decryption failed"));
   }
 }
 

@@ -26,8 +26,7 @@ using crypto::SslPtr;
 constexpr size_t kP384CandidateSize = 64;
 constexpr size_t kP256CandidateSize = 48;
 
-absl::StatusOr<SecretBytes> DrawSecret(RandomSource& random, size_t size,
-                                       absl::string_view what) {
+absl::StatusOr<SecretBytes> DrawSecret(RandomSource& random, size_t size, absl::string_view what) {
   SecretBytes out(size);
   if (absl::Status s = random.Fill(out.RevealMutable()); !s.ok()) {
     return absl::Status(s.code(), absl::StrCat("generate ", what, ": ", s.message()));
@@ -45,8 +44,7 @@ absl::Status CheckSize(const SecretBytes& bytes, size_t want, absl::string_view 
 
 absl::StatusOr<PrivateKey> DeriveEcKey(KeyType curve, const SecretBytes& ikm, ByteView salt,
                                        ByteView info) {
-  const size_t candidate_size =
-      curve == KeyType::kEcP384 ? kP384CandidateSize : kP256CandidateSize;
+  const size_t candidate_size = curve == KeyType::kEcP384 ? kP384CandidateSize : kP256CandidateSize;
   CONCORD_ASSIGN_OR_RETURN(SecretBytes c, crypto::HkdfSha256(ikm, salt, info, candidate_size));
   CONCORD_ASSIGN_OR_RETURN(SecretBytes d, internal::ScalarFromBytes(curve, c));
   return PrivateKey::FromEcScalar(curve, d);
@@ -60,8 +58,8 @@ absl::StatusOr<SecretBytes> ScalarFromBytes(KeyType curve, const SecretBytes& c)
   if (curve == KeyType::kRsa) {
     return absl::InvalidArgumentError("derive EC scalar: want P-256 or P-384, got RSA");
   }
-  SslPtr<EC_GROUP> group(EC_GROUP_new_by_curve_name(
-      curve == KeyType::kEcP256 ? NID_X9_62_prime256v1 : NID_secp384r1));
+  SslPtr<EC_GROUP> group(
+      EC_GROUP_new_by_curve_name(curve == KeyType::kEcP256 ? NID_X9_62_prime256v1 : NID_secp384r1));
   SslPtr<BN_CTX> bn_ctx(BN_CTX_secure_new());
   SslPtr<BIGNUM> n_minus_1(BN_new());
   SslPtr<BIGNUM> candidate(BN_secure_new());
@@ -102,17 +100,17 @@ Bytes MeshCaKeyInfo(uint64_t generation, ByteView previous_transition_hash,
 
 absl::Status ValidateWorkloadSecretId(absl::string_view id) {
   if (id.empty() || id.size() > kMaxWorkloadSecretIdSize) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "workload secret id: want 1 to ", kMaxWorkloadSecretIdSize, " characters, got ",
-        id.size()));
+    return absl::InvalidArgumentError(absl::StrCat("workload secret id: want 1 to ",
+                                                   kMaxWorkloadSecretIdSize, " characters, got ",
+                                                   id.size()));
   }
   for (size_t i = 0; i < id.size(); ++i) {
     const char ch = id[i];
     const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
                     (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
     if (!ok) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "workload secret id: character ", i, " is not one of [A-Za-z0-9._-]"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("workload secret id: character ", i, " is not one of [A-Za-z0-9._-]"));
     }
   }
   return absl::OkStatus();
@@ -145,8 +143,7 @@ absl::StatusOr<SecretBytes> SeedSecrets::DeriveWorkloadSecret(absl::string_view 
 }
 
 absl::StatusOr<MeshSecret> MeshSecret::Generate(RandomSource& random) {
-  CONCORD_ASSIGN_OR_RETURN(SecretBytes secret,
-                           DrawSecret(random, kMeshSecretSize, "mesh secret"));
+  CONCORD_ASSIGN_OR_RETURN(SecretBytes secret, DrawSecret(random, kMeshSecretSize, "mesh secret"));
   return MeshSecret(std::move(secret));
 }
 
@@ -156,16 +153,16 @@ absl::StatusOr<MeshSecret> MeshSecret::FromBytes(SecretBytes secret) {
 }
 
 absl::StatusOr<PrivateKey> MeshSecret::DeriveMeshCaKey(uint64_t generation,
-                                                      ByteView previous_transition_hash,
-                                                      ByteView manifest_hash) const {
+                                                       ByteView previous_transition_hash,
+                                                       ByteView manifest_hash) const {
   if (previous_transition_hash.size() != 32) {
     return absl::InvalidArgumentError(
         absl::StrCat("mesh CA key: previous transition hash: want 32 bytes, got ",
                      previous_transition_hash.size()));
   }
   if (manifest_hash.size() != 32) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "mesh CA key: manifest hash: want 32 bytes, got ", manifest_hash.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("mesh CA key: manifest hash: want 32 bytes, got ", manifest_hash.size()));
   }
   const Bytes info = internal::MeshCaKeyInfo(generation, previous_transition_hash, manifest_hash);
   // HKDF salt: 32 zero bytes, which RFC 5869 §2.2 defines as the value of an

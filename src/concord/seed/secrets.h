@@ -122,8 +122,7 @@ absl::StatusOr<crypto::SecretBytes> ScalarFromBytes(crypto::KeyType curve,
 
 // The HKDF info for DeriveMeshCaKey: label || generation (8 bytes BE) ||
 // previous transition hash (32) || manifest hash (32).
-Bytes MeshCaKeyInfo(uint64_t generation, ByteView previous_transition_hash,
-                    ByteView manifest_hash);
+Bytes MeshCaKeyInfo(uint64_t generation, ByteView previous_transition_hash, ByteView manifest_hash);
 
 }  // namespace internal
 }  // namespace concord::seed

@@ -9,12 +9,12 @@
 #include <string>
 #include <vector>
 
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "concord/common/hex.h"
 #include "concord/crypto/hkdf.h"
 #include "concord/testing/fake_random.h"
 #include "concord/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 
 namespace concord::seed {
 namespace {
@@ -45,7 +45,9 @@ SeedSecrets FixedSeedSecrets() {
                                  SecretBytes(ByteView(Range(0x80, 32))));
 }
 
-MeshSecret FixedMeshSecret() { return *MeshSecret::FromBytes(SecretBytes(ByteView(Range(0x40, 32)))); }
+MeshSecret FixedMeshSecret() {
+  return *MeshSecret::FromBytes(SecretBytes(ByteView(Range(0x40, 32))));
+}
 
 constexpr char kRootScalarHex[] =
     "c98f958074e6343bbca807802a5bea7d7cef37bd0b6644149da52f7c4eaceae99f5546c6b050987aaa807ae82f6e"
@@ -132,8 +134,8 @@ TEST(SeedSecretsTest, PrivateScalarsReproducePublicKeysWithPlainOpenSsl) {
   const SeedSecrets secrets = FixedSeedSecrets();
   CONCORD_ASSERT_OK_AND_ASSIGN(PrivateKey root, secrets.DeriveRootCaKey());
   CONCORD_ASSERT_OK_AND_ASSIGN(PrivateKey history, secrets.DeriveHistoryKey());
-  CONCORD_ASSERT_OK_AND_ASSIGN(
-      PrivateKey mesh, FixedMeshSecret().DeriveMeshCaKey(7, kPrevious, kManifest));
+  CONCORD_ASSERT_OK_AND_ASSIGN(PrivateKey mesh,
+                               FixedMeshSecret().DeriveMeshCaKey(7, kPrevious, kManifest));
   EXPECT_EQ(SpkiFromScalarWithPlainOpenSsl(NID_secp384r1, PrivateScalarHex(root, 48)),
             HexEncode(root.public_key().spki_der()));
   EXPECT_EQ(SpkiFromScalarWithPlainOpenSsl(NID_secp384r1, PrivateScalarHex(history, 48)),
@@ -155,9 +157,8 @@ TEST(SeedSecretsTest, WorkloadSecretEqualsHkdfWithDocumentedLabel) {
   const SeedSecrets secrets = FixedSeedSecrets();
   CONCORD_ASSERT_OK_AND_ASSIGN(SecretBytes secret, secrets.DeriveWorkloadSecret("a.b_c-D9"));
   CONCORD_ASSERT_OK_AND_ASSIGN(
-      SecretBytes direct,
-      crypto::HkdfSha256(secrets.seed(), secrets.salt().Reveal(),
-                         AsBytes("concord/v1/workload-secret/a.b_c-D9"), 32));
+      SecretBytes direct, crypto::HkdfSha256(secrets.seed(), secrets.salt().Reveal(),
+                                             AsBytes("concord/v1/workload-secret/a.b_c-D9"), 32));
   EXPECT_TRUE(secret.Equals(direct));
 }
 
@@ -203,9 +204,7 @@ TEST(SeedSecretsTest, GenerateDrawsFromInjectedRandomSource) {
 
 class FailingRandom final : public RandomSource {
  public:
-  absl::Status Fill(std::span<uint8_t>) override {
-    return absl::InternalError("DRBG failed");
-  }
+  absl::Status Fill(std::span<uint8_t>) override { return absl::InternalError("DRBG failed"); }
 };
 
 TEST(SeedSecretsTest, GeneratePropagatesRandomFailure) {

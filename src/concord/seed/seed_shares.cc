@@ -18,8 +18,8 @@ using Json = nlohmann::ordered_json;
 
 absl::Status RequireRsaOwner(const PublicKey& owner, absl::string_view what) {
   if (owner.type() != crypto::KeyType::kRsa) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, ": want an RSA seed-share owner key, got ", crypto::KeyTypeName(owner.type())));
+    return absl::InvalidArgumentError(absl::StrCat(what, ": want an RSA seed-share owner key, got ",
+                                                   crypto::KeyTypeName(owner.type())));
   }
   return absl::OkStatus();
 }
@@ -72,8 +72,7 @@ absl::Status CheckKeys(const Json& object, std::initializer_list<absl::string_vi
       known = known || key == a;
     }
     if (!known) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, ": unknown field \"", key, "\""));
+      return absl::InvalidArgumentError(absl::StrCat(where, ": unknown field \"", key, "\""));
     }
   }
   for (absl::string_view a : allowed) {
@@ -100,8 +99,7 @@ absl::StatusOr<Bytes> EncryptSeedShare(const SeedSecrets& secrets, const PublicK
   return crypto::RsaOaepEncrypt(owner, secrets.seed().Reveal(), AsBytes(kSeedShareLabel));
 }
 
-absl::StatusOr<SecretBytes> DecryptSeedShare(ByteView ciphertext,
-                                             const crypto::PrivateKey& owner) {
+absl::StatusOr<SecretBytes> DecryptSeedShare(ByteView ciphertext, const crypto::PrivateKey& owner) {
   CONCORD_RETURN_IF_ERROR(RequireRsaOwner(owner.public_key(), "decrypt seed share"));
   CONCORD_ASSIGN_OR_RETURN(SecretBytes seed,
                            crypto::RsaOaepDecrypt(owner, ciphertext, AsBytes(kSeedShareLabel)));
@@ -115,8 +113,8 @@ absl::StatusOr<SecretBytes> DecryptSeedShare(ByteView ciphertext,
 absl::StatusOr<SeedSharesDocument> MakeSeedShares(const SeedSecrets& secrets,
                                                   absl::Span<const PublicKey> owners) {
   if (owners.size() > kMaxSeedShares) {
-    return absl::InvalidArgumentError(absl::StrCat("seed shares: want at most ", kMaxSeedShares,
-                                                   " owners, got ", owners.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("seed shares: want at most ", kMaxSeedShares, " owners, got ", owners.size()));
   }
   SeedSharesDocument document;
   document.salt.assign(secrets.salt().Reveal().begin(), secrets.salt().Reveal().end());
@@ -151,9 +149,8 @@ std::string EncodeSeedSharesJson(const SeedSharesDocument& document) {
 absl::StatusOr<SeedSharesDocument> DecodeSeedSharesJson(absl::string_view text) {
   constexpr absl::string_view kWhat = "seed shares";
   if (text.size() > kMaxSeedSharesDocumentSize) {
-    return absl::InvalidArgumentError(absl::StrCat("seed shares: want at most ",
-                                                   kMaxSeedSharesDocumentSize, " bytes, got ",
-                                                   text.size()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "seed shares: want at most ", kMaxSeedSharesDocumentSize, " bytes, got ", text.size()));
   }
   CONCORD_ASSIGN_OR_RETURN(Json json, ParseStrictJson(text, kWhat));
   if (!json.is_object()) {
@@ -173,9 +170,8 @@ absl::StatusOr<SeedSharesDocument> DecodeSeedSharesJson(absl::string_view text) 
     return absl::InvalidArgumentError("seed shares.SeedShares: want an array");
   }
   if (shares.size() > kMaxSeedShares) {
-    return absl::InvalidArgumentError(absl::StrCat("seed shares.SeedShares: want at most ",
-                                                   kMaxSeedShares, " entries, got ",
-                                                   shares.size()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "seed shares.SeedShares: want at most ", kMaxSeedShares, " entries, got ", shares.size()));
   }
   std::set<Bytes> seen;
   for (size_t i = 0; i < shares.size(); ++i) {
@@ -200,9 +196,9 @@ absl::StatusOr<SeedSharesDocument> DecodeSeedSharesJson(absl::string_view text) 
     CONCORD_RETURN_IF_ERROR(RequireRsaOwner(*owner, absl::StrCat(where, ".OwnerKey")));
     const size_t modulus_bytes = static_cast<size_t>(EVP_PKEY_get_size(owner->evp()));
     if (share.encrypted_seed.size() != modulus_bytes) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where, ".EncryptedSeed: want ", modulus_bytes, " bytes (the owner's modulus), got ",
-          share.encrypted_seed.size()));
+      return absl::InvalidArgumentError(absl::StrCat(where, ".EncryptedSeed: want ", modulus_bytes,
+                                                     " bytes (the owner's modulus), got ",
+                                                     share.encrypted_seed.size()));
     }
     if (!seen.insert(share.owner_spki_der).second) {
       return absl::InvalidArgumentError(absl::StrCat(where, ".OwnerKey: duplicate owner key"));

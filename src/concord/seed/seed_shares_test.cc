@@ -3,12 +3,12 @@
 #include <string>
 #include <vector>
 
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "concord/common/hex.h"
 #include "concord/crypto/rsa.h"
 #include "concord/testing/fake_random.h"
 #include "concord/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 
 namespace concord::seed {
@@ -60,8 +60,8 @@ TEST(SeedSharesTest, DecryptRejectsWrongOwnerAndTamperedShare) {
 
 TEST(SeedSharesTest, DecryptRejectsShareOfWrongLength) {
   // Correctly encrypted under the seed-share label but not a 32-byte seed.
-  CONCORD_ASSERT_OK_AND_ASSIGN(Bytes ct, crypto::RsaOaepEncrypt(Owner(0).public_key(), Bytes(31),
-                                                                AsBytes(kSeedShareLabel)));
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      Bytes ct, crypto::RsaOaepEncrypt(Owner(0).public_key(), Bytes(31), AsBytes(kSeedShareLabel)));
   EXPECT_THAT(DecryptSeedShare(ct, Owner(0)), StatusIs(absl::StatusCode::kDataLoss));
 }
 
@@ -99,7 +99,8 @@ TEST(SeedSharesTest, JsonHasDocumentedShape) {
   const nlohmann::json json = nlohmann::json::parse(EncodeSeedSharesJson(doc));
   EXPECT_EQ(json.at("Version"), 1);
   EXPECT_EQ(json.at("Salt").get<std::string>().size(), 64u);
-  EXPECT_EQ(json.at("SeedShares").at(0).at("OwnerKey"), HexEncode(Owner(0).public_key().spki_der()));
+  EXPECT_EQ(json.at("SeedShares").at(0).at("OwnerKey"),
+            HexEncode(Owner(0).public_key().spki_der()));
   EXPECT_EQ(json.at("SeedShares").at(0).at("EncryptedSeed").get<std::string>().size(), 512u);
   EXPECT_EQ(json.size(), 3u);
 }
@@ -142,10 +143,10 @@ class SeedSharesDecodeTest : public ::testing::Test {
 TEST_F(SeedSharesDecodeTest, AcceptsValid) { EXPECT_THAT(Decode(valid_), IsOk()); }
 
 TEST_F(SeedSharesDecodeTest, RejectsMalformedJsonAndWrongTopLevel) {
-  EXPECT_THAT(DecodeSeedSharesJson("{"), StatusIs(absl::StatusCode::kInvalidArgument,
-                                                  HasSubstr("not valid JSON")));
-  EXPECT_THAT(DecodeSeedSharesJson("[]"), StatusIs(absl::StatusCode::kInvalidArgument,
-                                                   HasSubstr("want a JSON object")));
+  EXPECT_THAT(DecodeSeedSharesJson("{"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not valid JSON")));
+  EXPECT_THAT(DecodeSeedSharesJson("[]"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("want a JSON object")));
   EXPECT_THAT(DecodeSeedSharesJson(std::string(kMaxSeedSharesDocumentSize + 1, ' ')),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("at most")));
 }
@@ -153,20 +154,20 @@ TEST_F(SeedSharesDecodeTest, RejectsMalformedJsonAndWrongTopLevel) {
 TEST_F(SeedSharesDecodeTest, RejectsUnknownMissingAndDuplicateFields) {
   auto extra = valid_;
   extra["Seed"] = "00";
-  EXPECT_THAT(Decode(extra), StatusIs(absl::StatusCode::kInvalidArgument,
-                                      HasSubstr("unknown field \"Seed\"")));
+  EXPECT_THAT(Decode(extra),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unknown field \"Seed\"")));
   auto missing = valid_;
   missing.erase("Salt");
-  EXPECT_THAT(Decode(missing), StatusIs(absl::StatusCode::kInvalidArgument,
-                                        HasSubstr("missing field \"Salt\"")));
+  EXPECT_THAT(Decode(missing),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("missing field \"Salt\"")));
   auto inner = valid_;
   inner["SeedShares"][0]["Note"] = "x";
   EXPECT_THAT(Decode(inner), StatusIs(absl::StatusCode::kInvalidArgument,
                                       HasSubstr("SeedShares[0]: unknown field \"Note\"")));
   std::string text = valid_.dump();
   text.insert(1, "\"Version\":1,");
-  EXPECT_THAT(DecodeSeedSharesJson(text), StatusIs(absl::StatusCode::kInvalidArgument,
-                                                   HasSubstr("duplicate key \"Version\"")));
+  EXPECT_THAT(DecodeSeedSharesJson(text),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("duplicate key \"Version\"")));
 }
 
 TEST_F(SeedSharesDecodeTest, RejectsWrongVersionAndTypes) {
@@ -178,24 +179,23 @@ TEST_F(SeedSharesDecodeTest, RejectsWrongVersionAndTypes) {
   EXPECT_THAT(Decode(vstr), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("Version")));
   auto salt_num = valid_;
   salt_num["Salt"] = 5;
-  EXPECT_THAT(Decode(salt_num), StatusIs(absl::StatusCode::kInvalidArgument,
-                                         HasSubstr("Salt: want a string")));
+  EXPECT_THAT(Decode(salt_num),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("Salt: want a string")));
   auto shares_obj = valid_;
   shares_obj["SeedShares"] = nlohmann::ordered_json::object();
-  EXPECT_THAT(Decode(shares_obj), StatusIs(absl::StatusCode::kInvalidArgument,
-                                           HasSubstr("SeedShares: want an array")));
+  EXPECT_THAT(Decode(shares_obj),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("SeedShares: want an array")));
 }
 
 TEST_F(SeedSharesDecodeTest, RejectsBadSaltAndKeysAndCiphertextSizes) {
   auto short_salt = valid_;
   short_salt["Salt"] = std::string(62, 'a');
-  EXPECT_THAT(Decode(short_salt),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "seed shares.Salt: want 64 hex characters, got 62"));
+  EXPECT_THAT(Decode(short_salt), StatusIs(absl::StatusCode::kInvalidArgument,
+                                           "seed shares.Salt: want 64 hex characters, got 62"));
   auto bad_key = valid_;
   bad_key["SeedShares"][0]["OwnerKey"] = "3000";
-  EXPECT_THAT(Decode(bad_key), StatusIs(absl::StatusCode::kInvalidArgument,
-                                        HasSubstr("SeedShares[0].OwnerKey")));
+  EXPECT_THAT(Decode(bad_key),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("SeedShares[0].OwnerKey")));
   auto ec_key = valid_;
   auto ec = PrivateKey::GenerateEc(KeyType::kEcP256);
   ASSERT_THAT(ec, IsOk());
@@ -204,16 +204,16 @@ TEST_F(SeedSharesDecodeTest, RejectsBadSaltAndKeysAndCiphertextSizes) {
   auto truncated = valid_;
   std::string ct = truncated["SeedShares"][0]["EncryptedSeed"];
   truncated["SeedShares"][0]["EncryptedSeed"] = ct.substr(2);
-  EXPECT_THAT(Decode(truncated), StatusIs(absl::StatusCode::kInvalidArgument,
-                                          HasSubstr("want 256 bytes")));
+  EXPECT_THAT(Decode(truncated),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("want 256 bytes")));
   auto odd = valid_;
   odd["SeedShares"][0]["EncryptedSeed"] = ct.substr(1);
   EXPECT_THAT(Decode(odd), StatusIs(absl::StatusCode::kInvalidArgument,
                                     HasSubstr("SeedShares[0].EncryptedSeed")));
   auto duplicate = valid_;
   duplicate["SeedShares"].push_back(duplicate["SeedShares"][0]);
-  EXPECT_THAT(Decode(duplicate), StatusIs(absl::StatusCode::kInvalidArgument,
-                                          HasSubstr("duplicate owner")));
+  EXPECT_THAT(Decode(duplicate),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("duplicate owner")));
 }
 
 TEST_F(SeedSharesDecodeTest, TamperedShareDecodesButFailsToDecrypt) {

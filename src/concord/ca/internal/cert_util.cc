@@ -89,8 +89,7 @@ absl::StatusOr<SpkiParts> SplitSpki(ByteView spki_der) {
   if (algorithm.tag != 0x30) {
     return absl::InvalidArgumentError("SubjectPublicKeyInfo: want an AlgorithmIdentifier");
   }
-  CONCORD_ASSIGN_OR_RETURN(DerElement bits,
-                           ReadDer(outer.content.subspan(algorithm.whole.size())));
+  CONCORD_ASSIGN_OR_RETURN(DerElement bits, ReadDer(outer.content.subspan(algorithm.whole.size())));
   if (bits.tag != 0x03 || algorithm.whole.size() + bits.whole.size() != outer.content.size() ||
       bits.content.empty() || bits.content[0] != 0) {
     return absl::InvalidArgumentError("SubjectPublicKeyInfo: want a whole-byte BIT STRING key");
@@ -149,20 +148,19 @@ absl::StatusOr<Bytes> KeyIdOf(const crypto::PublicKey& key) {
   Bytes id(20);
   unsigned int len = 0;
   SslPtr<EVP_MD> sha1(EVP_MD_fetch(nullptr, "SHA1", nullptr));
-  if (sha1 == nullptr || EVP_Digest(parts.key_bits.data(), parts.key_bits.size(), id.data(), &len,
-                                    sha1.get(), nullptr) != 1 ||
+  if (sha1 == nullptr ||
+      EVP_Digest(parts.key_bits.data(), parts.key_bits.size(), id.data(), &len, sha1.get(),
+                 nullptr) != 1 ||
       len != id.size()) {
     return crypto::OpenSslInternal("key identifier: SHA-1");
   }
   return id;
 }
 
-absl::StatusOr<SslPtr<X509_EXTENSION>> MakeExtension(int nid, bool critical,
-                                                     ByteView value_der) {
+absl::StatusOr<SslPtr<X509_EXTENSION>> MakeExtension(int nid, bool critical, ByteView value_der) {
   SslPtr<ASN1_STRING> value(ASN1_OCTET_STRING_new());
-  if (value == nullptr ||
-      ASN1_OCTET_STRING_set(value.get(), value_der.data(), static_cast<int>(value_der.size())) !=
-          1) {
+  if (value == nullptr || ASN1_OCTET_STRING_set(value.get(), value_der.data(),
+                                                static_cast<int>(value_der.size())) != 1) {
     return crypto::OpenSslInternal("certificate extension: value");
   }
   SslPtr<X509_EXTENSION> ext(
@@ -195,8 +193,8 @@ absl::StatusOr<SslPtr<ASN1_STRING>> RandomSerial(RandomSource& random) {
 
 absl::Status ValidateOrganization(absl::string_view organization, absl::string_view field) {
   if (organization.size() > 64) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": want at most 64 characters, got ", organization.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": want at most 64 characters, got ", organization.size()));
   }
   for (size_t i = 0; i < organization.size(); ++i) {
     const unsigned char ch = static_cast<unsigned char>(organization[i]);
@@ -246,7 +244,8 @@ std::string OrganizationOf(const X509_NAME* name) {
 }
 
 absl::Status SetValidity(X509* cert, absl::Time not_before, absl::Time not_after) {
-  const absl::Time min = absl::FromCivil(absl::CivilSecond(1950, 1, 1, 0, 0, 0), absl::UTCTimeZone());
+  const absl::Time min =
+      absl::FromCivil(absl::CivilSecond(1950, 1, 1, 0, 0, 0), absl::UTCTimeZone());
   const absl::Time max =
       absl::FromCivil(absl::CivilSecond(9999, 12, 31, 23, 59, 59), absl::UTCTimeZone());
   if (not_before < min || not_after > max || not_after <= not_before) {
@@ -284,8 +283,8 @@ absl::Status SetSubjectPublicKey(X509* cert, const crypto::PublicKey& key) {
       param_type = V_ASN1_NULL;
       break;
   }
-  std::unique_ptr<unsigned char, crypto::OpenSslFreeDeleter> bits(static_cast<unsigned char*>(
-      OPENSSL_memdup(parts.key_bits.data(), parts.key_bits.size())));
+  std::unique_ptr<unsigned char, crypto::OpenSslFreeDeleter> bits(
+      static_cast<unsigned char*>(OPENSSL_memdup(parts.key_bits.data(), parts.key_bits.size())));
   X509_PUBKEY* pubkey = X509_get_X509_PUBKEY(cert);
   if (algorithm == nullptr || bits == nullptr || pubkey == nullptr ||
       X509_PUBKEY_set0_param(pubkey, algorithm, param_type, param, bits.get(),

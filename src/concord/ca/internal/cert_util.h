@@ -98,8 +98,8 @@ absl::Status SetSubjectPublicKey(X509* cert, const crypto::PublicKey& key);
 // X.509 v3 certificate with serial, names, validity and key; no extensions.
 absl::StatusOr<crypto::SslPtr<X509>> NewCertificate(const ASN1_STRING* serial,
                                                     const X509_NAME* subject,
-                                                    const X509_NAME* issuer,
-                                                    absl::Time not_before, absl::Time not_after,
+                                                    const X509_NAME* issuer, absl::Time not_before,
+                                                    absl::Time not_after,
                                                     const crypto::PublicKey& key);
 
 // Signs with ECDSA (SHA-256 for P-256 keys, SHA-384 for P-384) and returns

@@ -35,8 +35,8 @@ Bytes LeafFixedExtensionsDer(bool rsa_subject, ByteView authority_key_id);
 Bytes SubjectAltNameExtensionDer(ByteView general_names_der);
 
 struct LeafTbsFields {
-  ByteView serial;            // 16 bytes, already FixSerialBits'd
-  ByteView issuer_name_der;   // the mesh CA's subject Name, DER
+  ByteView serial;           // 16 bytes, already FixSerialBits'd
+  ByteView issuer_name_der;  // the mesh CA's subject Name, DER
   absl::Time not_before;
   absl::Time not_after;
   std::string subject_common_name;
