@@ -201,6 +201,15 @@ absl::StatusOr<SnpReport> SnpReport::Parse(ByteView b) {
     r.launch_mit_vector = ReadLe(b, kOffLaunchMitVector, 8);
     r.current_mit_vector = ReadLe(b, kOffCurrentMitVector, 8);
   }
+  // The tail after r and s is reserved and not covered by the signature:
+  // requiring zero keeps the evidence non-malleable.
+  for (size_t off = kOffSignatureS + kSignatureComponentSize; off < kSnpReportSize; ++off) {
+    if (b[off] != 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "snp report: reserved byte at offset 0x", absl::Hex(off),
+          " after the signature is not zero"));
+    }
+  }
   if (absl::Status s = ReadSignatureComponent(b, kOffSignatureR, "r", r.signature_r); !s.ok()) {
     return s;
   }

@@ -92,7 +92,8 @@ struct SnpReport {
   // Parses exactly kSnpReportSize bytes. InvalidArgument naming the field when
   // the size, version (2, 3 or 5), signature algorithm (1 = ECDSA P-384 with
   // SHA-384) or signing-key field (0 = VCEK, 1 = VLEK) is unsupported, or when
-  // the unused high 24 bytes of the 72-byte little-endian r or s are non-zero.
+  // the unused high 24 bytes of the 72-byte little-endian r or s, or the
+  // unsigned reserved tail [0x330, 0x4A0), are non-zero.
   static absl::StatusOr<SnpReport> Parse(ByteView bytes);
 
   SnpSigningKey signing_key() const {

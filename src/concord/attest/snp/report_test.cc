@@ -140,6 +140,16 @@ TEST(SnpReportTest, RejectsNonZeroHighSignatureBytes) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("signature s has non-zero")));
 }
 
+TEST(SnpReportTest, RejectsNonZeroUnsignedTail) {
+  // Found by snp_report_fuzz: the tail is outside the signature, so a flipped
+  // byte there would otherwise still verify.
+  Bytes report = VirteeReport();
+  report[0x41E] = 2;
+  EXPECT_THAT(SnpReport::Parse(report),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "snp report: reserved byte at offset 0x41e after the signature is not zero"));
+}
+
 TEST(SnpReportTest, StoresSignatureBigEndian) {
   Bytes bytes = VirteeReport();
   CONCORD_ASSERT_OK_AND_ASSIGN(SnpReport report, SnpReport::Parse(bytes));
