@@ -1,0 +1,29 @@
+// Registration of the `concord` subcommands on a CLI11 app. Each Add* function
+// adds one command group; its callback stores the exit code in `*exit_code`.
+// Internal to the CLI; single-threaded.
+#pragma once
+
+#include <ostream>
+
+#include "CLI/CLI.hpp"
+#include "absl/status/status.h"
+#include "concord/cli/cli.h"
+
+namespace concord::cli {
+
+struct CommandContext {
+  std::ostream& out;
+  std::ostream& err;
+  int exit_code = 0;
+};
+
+void AddKeygenCommands(CLI::App& app, CommandContext& ctx);
+void AddPolicyCommands(CLI::App& app, CommandContext& ctx);
+void AddManifestCommands(CLI::App& app, CommandContext& ctx);
+void AddSimCommands(CLI::App& app, CommandContext& ctx);
+void AddEvidenceCommands(CLI::App& app, CommandContext& ctx);
+
+// Prints "concord: <message>" to err and returns `code`.
+int Fail(CommandContext& ctx, int code, const absl::Status& status);
+
+}  // namespace concord::cli
