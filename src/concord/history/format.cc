@@ -133,6 +133,10 @@ absl::StatusOr<Bytes> EncodeTransition(const Transition& t) {
 }
 
 absl::StatusOr<Transition> ParseTransition(ByteView data) {
+  return ParseTransition(data, [](ByteView spki) { return crypto::PublicKey::FromSpkiDer(spki); });
+}
+
+absl::StatusOr<Transition> ParseTransition(ByteView data, SpkiParser parse_key) {
   if (data.size() > kMaxTransitionSize) {
     return absl::InvalidArgumentError(absl::StrCat(
         "transition: ", data.size(), " bytes, limit ", kMaxTransitionSize));
@@ -175,7 +179,7 @@ absl::StatusOr<Transition> ParseTransition(ByteView data) {
         "be absent");
   }
   if (key_len > 0) {
-    absl::StatusOr<crypto::PublicKey> owner = crypto::PublicKey::FromSpkiDer(key);
+    absl::StatusOr<crypto::PublicKey> owner = parse_key(key);
     if (!owner.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("transition: owner key: ", owner.status().message()));
@@ -313,6 +317,19 @@ absl::Status VerifyLatest(const crypto::PublicKey& history_key, const Latest& la
   absl::Status status = history_key.VerifyEcdsa(
       LatestMessage(latest.generation, latest.transition_hash), latest.signature,
       crypto::HashAlg::kSha384);
+  if (!status.ok()) {
+    return absl::UnauthenticatedError("latest: signature does not verify under the history key");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status VerifyLatest(const crypto::P384Verifier& history_key, const Latest& latest) {
+  absl::StatusOr<Bytes> raw = crypto::EcdsaDerToRaw(latest.signature, crypto::kP384ScalarSize);
+  absl::Status status =
+      raw.ok() ? history_key.Verify(LatestMessage(latest.generation, latest.transition_hash),
+                                    ByteView(*raw).first(crypto::kP384ScalarSize),
+                                    ByteView(*raw).subspan(crypto::kP384ScalarSize))
+               : raw.status();
   if (!status.ok()) {
     return absl::UnauthenticatedError("latest: signature does not verify under the history key");
   }

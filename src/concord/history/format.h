@@ -11,12 +11,14 @@
 #include <optional>
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "concord/common/bytes.h"
 #include "concord/crypto/hash.h"
 #include "concord/crypto/keys.h"
+#include "concord/crypto/p384_verify.h"
 
 namespace concord::history {
 
@@ -78,6 +80,12 @@ absl::StatusOr<Bytes> EncodeTransition(const Transition& t);
 // trailing bytes).
 absl::StatusOr<Transition> ParseTransition(ByteView data);
 
+// As above, with the owner key parsed by `parse_key` (which must behave like
+// crypto::PublicKey::FromSpkiDer), so a verifier can reuse parsed keys: an
+// owner signs many transitions and SPKI decoding dominates parse time.
+using SpkiParser = absl::FunctionRef<absl::StatusOr<crypto::PublicKey>(ByteView spki_der)>;
+absl::StatusOr<Transition> ParseTransition(ByteView data, SpkiParser parse_key);
+
 // SHA-256 of an encoded transition: its identity and store key.
 crypto::Sha256Digest TransitionHash(ByteView encoded);
 
@@ -124,6 +132,12 @@ absl::StatusOr<Latest> SignLatest(const crypto::PrivateKey& history_key, uint64_
 
 // Unauthenticated unless `latest` is signed by `history_key`.
 [[nodiscard]] absl::Status VerifyLatest(const crypto::PublicKey& history_key,
+                                        const Latest& latest);
+
+// As above on nettle's faster P-384 verifier (crypto/p384_verify.h), for a
+// verifier that checks many latest values with one key. A signature that is
+// not strict DER is Unauthenticated.
+[[nodiscard]] absl::Status VerifyLatest(const crypto::P384Verifier& history_key,
                                         const Latest& latest);
 
 }  // namespace concord::history

@@ -31,8 +31,12 @@ absl::Status AsDataLoss(const absl::Status& status, absl::string_view object) {
 }  // namespace
 
 HistoryVerifier::HistoryVerifier(store::Store& store, crypto::PublicKey history_key,
+                                 crypto::P384Verifier fast_history_key,
                                  AuthorizationOptions options)
-    : store_(store), history_key_(std::move(history_key)), options_(std::move(options)) {}
+    : store_(store),
+      history_key_(std::move(history_key)),
+      fast_history_key_(std::move(fast_history_key)),
+      options_(std::move(options)) {}
 
 absl::StatusOr<std::unique_ptr<HistoryVerifier>> HistoryVerifier::Create(
     store::Store& store, crypto::PublicKey history_key, AuthorizationOptions options) {
@@ -41,8 +45,10 @@ absl::StatusOr<std::unique_ptr<HistoryVerifier>> HistoryVerifier::Create(
         "history verifier: history key must be ECDSA P-384, got ",
         crypto::KeyTypeName(history_key.type())));
   }
-  return std::unique_ptr<HistoryVerifier>(
-      new HistoryVerifier(store, std::move(history_key), std::move(options)));
+  CONCORD_ASSIGN_OR_RETURN(crypto::P384Verifier fast,
+                           crypto::P384Verifier::FromPublicKey(history_key));
+  return std::unique_ptr<HistoryVerifier>(new HistoryVerifier(
+      store, std::move(history_key), std::move(fast), std::move(options)));
 }
 
 std::optional<VerifiedHistory> HistoryVerifier::Cached() const {
@@ -88,6 +94,20 @@ absl::StatusOr<std::shared_ptr<const manifest::Manifest>> HistoryVerifier::LoadM
   return std::make_shared<const manifest::Manifest>(*std::move(parsed));
 }
 
+absl::StatusOr<crypto::PublicKey> HistoryVerifier::ParseOwnerKey(ByteView spki_der) {
+  constexpr size_t kMaxCachedOwnerKeys = 1024;
+  std::string cache_key(AsStringView(spki_der));
+  if (auto it = owner_keys_.find(cache_key); it != owner_keys_.end()) {
+    return it->second;
+  }
+  CONCORD_ASSIGN_OR_RETURN(crypto::PublicKey key, crypto::PublicKey::FromSpkiDer(spki_der));
+  if (owner_keys_.size() >= kMaxCachedOwnerKeys) {
+    owner_keys_.clear();
+  }
+  owner_keys_.emplace(std::move(cache_key), key);
+  return key;
+}
+
 absl::StatusOr<VerifiedHistory> HistoryVerifier::VerifyLatest(ByteView latest_bytes) {
   absl::MutexLock lock(&mu_);
   if (cache_.has_value() && std::equal(latest_bytes.begin(), latest_bytes.end(),
@@ -99,7 +119,7 @@ absl::StatusOr<VerifiedHistory> HistoryVerifier::VerifyLatest(ByteView latest_by
   if (!latest.ok()) {
     return absl::DataLossError(latest.status().message());  // "latest: ..."
   }
-  if (absl::Status s = history::VerifyLatest(history_key_, *latest); !s.ok()) {
+  if (absl::Status s = history::VerifyLatest(fast_history_key_, *latest); !s.ok()) {
     return absl::DataLossError(absl::StrCat(
         s.message(), " (forged, or signed by another deployment's history key)"));
   }
@@ -138,7 +158,10 @@ absl::StatusOr<VerifiedHistory> HistoryVerifier::VerifyLatest(ByteView latest_by
     if (!bytes.ok()) {
       return AsDataLoss(bytes.status(), key);
     }
-    absl::StatusOr<Transition> t = ParseTransition(*bytes);
+    absl::StatusOr<Transition> t = ParseTransition(
+        *bytes, [this](ByteView spki) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+          return ParseOwnerKey(spki);
+        });
     if (!t.ok()) {
       return absl::DataLossError(absl::StrCat(key, ": ", t.status().message()));
     }

@@ -9,6 +9,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -17,6 +19,7 @@
 #include "concord/common/bytes.h"
 #include "concord/crypto/hash.h"
 #include "concord/crypto/keys.h"
+#include "concord/crypto/p384_verify.h"
 #include "concord/history/format.h"
 #include "concord/manifest/manifest.h"
 #include "concord/store/store.h"
@@ -85,18 +88,26 @@ class HistoryVerifier final {
 
  private:
   HistoryVerifier(store::Store& store, crypto::PublicKey history_key,
-                  AuthorizationOptions options);
+                  crypto::P384Verifier fast_history_key, AuthorizationOptions options);
 
   absl::StatusOr<std::shared_ptr<const manifest::Manifest>> LoadManifest(
       const crypto::Sha256Digest& hash) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  // Parses an owner key, reusing an earlier parse of the same bytes.
+  absl::StatusOr<crypto::PublicKey> ParseOwnerKey(ByteView spki_der)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   store::Store& store_;
   const crypto::PublicKey history_key_;
+  const crypto::P384Verifier fast_history_key_;
   const AuthorizationOptions options_;
   mutable absl::Mutex mu_;
   std::optional<VerifiedHistory> cache_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<crypto::Sha256Digest, std::shared_ptr<const manifest::Manifest>>
       manifests_ ABSL_GUARDED_BY(mu_);
+  // Parsed owner keys by SPKI DER; bounded (cleared when full) because the
+  // keys come from the untrusted store.
+  absl::flat_hash_map<std::string, crypto::PublicKey> owner_keys_ ABSL_GUARDED_BY(mu_);
   uint64_t checked_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
