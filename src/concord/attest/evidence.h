@@ -12,8 +12,10 @@
 //                       the binding between certificate and report fails;
 //   PermissionDenied  - authentic evidence that is not acceptable: debug
 //                       policy, reference values, expected report/host data,
-//                       or a platform this verifier is not configured to accept;
-//   Internal          - our bug (e.g. a compiled-in root fails its fingerprint).
+//                       or a platform this verifier is not configured to
+//                       accept;
+//   Internal          - our bug (e.g. a compiled-in root fails its
+//   fingerprint).
 // Messages say which check failed and never contain key material.
 #pragma once
 
@@ -57,7 +59,8 @@ struct Evidence {
 struct VerifyOptions {
   // The time at which certificates must be valid. Required.
   absl::Time at = absl::InfinitePast();
-  // When set, the report must carry exactly these bytes (constant-time compare).
+  // When set, the report must carry exactly these bytes (constant-time
+  // compare).
   std::optional<std::array<uint8_t, 64>> report_data;
   std::optional<std::array<uint8_t, 32>> host_data;
   // The evidence passes if it matches ANY entry of its platform. No entry for
@@ -105,15 +108,15 @@ struct Claims {
 };
 
 // Renders claims as JSON for the CLI (hex byte strings, RFC 3339 times).
-nlohmann::json ClaimsToJson(const Claims& claims);
+nlohmann::json ClaimsToJson(const Claims &claims);
 
 // Verifies evidence of one or more platforms. See the error convention above.
 class EvidenceVerifier {
  public:
   virtual ~EvidenceVerifier() = default;
   // Verifies `evidence` under `options` and returns its claims.
-  virtual absl::StatusOr<Claims> Verify(const Evidence& evidence,
-                                        const VerifyOptions& options) const = 0;
+  virtual absl::StatusOr<Claims> Verify(const Evidence &evidence,
+                                        const VerifyOptions &options) const = 0;
 };
 
 }  // namespace concord::attest

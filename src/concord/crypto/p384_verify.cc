@@ -31,7 +31,7 @@ struct NettlePoint {
   struct ecc_point point;
 };
 
-void NettlePointDeleter::operator()(NettlePoint* p) const {
+void NettlePointDeleter::operator()(NettlePoint *p) const {
   ecc_point_clear(&p->point);
   delete p;
 }
@@ -45,13 +45,13 @@ class MpzPair final {
  public:
   MpzPair() { dsa_signature_init(&sig_); }
   ~MpzPair() { dsa_signature_clear(&sig_); }
-  MpzPair(const MpzPair&) = delete;
-  MpzPair& operator=(const MpzPair&) = delete;
+  MpzPair(const MpzPair &) = delete;
+  MpzPair &operator=(const MpzPair &) = delete;
   void Set(ByteView first_be, ByteView second_be) {
     nettle_mpz_set_str_256_u(sig_.r, first_be.size(), first_be.data());
     nettle_mpz_set_str_256_u(sig_.s, second_be.size(), second_be.data());
   }
-  const struct dsa_signature* sig() const { return &sig_; }
+  const struct dsa_signature *sig() const { return &sig_; }
   mpz_srcptr first() const { return sig_.r; }
   mpz_srcptr second() const { return sig_.s; }
 
@@ -61,16 +61,16 @@ class MpzPair final {
 
 }  // namespace
 
-absl::StatusOr<P384Verifier> P384Verifier::FromPublicKey(const PublicKey& key) {
+absl::StatusOr<P384Verifier> P384Verifier::FromPublicKey(const PublicKey &key) {
   if (key.type() != KeyType::kEcP384) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "P-384 verify: want an ECDSA P-384 key, got ", KeyTypeName(key.type())));
+    return absl::FailedPreconditionError(
+        absl::StrCat("P-384 verify: want an ECDSA P-384 key, got ", KeyTypeName(key.type())));
   }
   // Uncompressed SEC1 encoding: 0x04 || X (48) || Y (48).
   std::array<uint8_t, 1 + 2 * kP384ScalarSize> encoded{};
   size_t len = 0;
-  if (EVP_PKEY_get_octet_string_param(key.evp(), OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY,
-                                      encoded.data(), encoded.size(), &len) != 1) {
+  if (EVP_PKEY_get_octet_string_param(key.evp(), OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, encoded.data(),
+                                      encoded.size(), &len) != 1) {
     return OpenSslInternal("P-384 verify: read public point");
   }
   if (len != encoded.size() || encoded[0] != 0x04) {
@@ -88,8 +88,7 @@ absl::StatusOr<P384Verifier> P384Verifier::FromPublicKey(const PublicKey& key) {
   return P384Verifier(std::move(point));
 }
 
-absl::Status P384Verifier::Verify(ByteView message, ByteView r_be48,
-                                  ByteView s_be48) const {
+absl::Status P384Verifier::Verify(ByteView message, ByteView r_be48, ByteView s_be48) const {
   struct sha384_ctx ctx;
   sha384_init(&ctx);
   sha384_update(&ctx, message.size(), message.data());
@@ -98,16 +97,15 @@ absl::Status P384Verifier::Verify(ByteView message, ByteView r_be48,
   return VerifyDigest(digest, r_be48, s_be48);
 }
 
-absl::Status P384Verifier::VerifyDigest(ByteView digest, ByteView r_be48,
-                                        ByteView s_be48) const {
+absl::Status P384Verifier::VerifyDigest(ByteView digest, ByteView r_be48, ByteView s_be48) const {
   if (digest.size() != kP384DigestSize) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "P-384 verify: want a ", kP384DigestSize, "-byte SHA-384 digest, got ", digest.size()));
+    return absl::InvalidArgumentError(absl::StrCat("P-384 verify: want a ", kP384DigestSize,
+                                                   "-byte SHA-384 digest, got ", digest.size()));
   }
   if (r_be48.size() != kP384ScalarSize || s_be48.size() != kP384ScalarSize) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "P-384 verify: want r and s of ", kP384ScalarSize, " bytes each, got ",
-        r_be48.size(), " and ", s_be48.size()));
+    return absl::InvalidArgumentError(absl::StrCat("P-384 verify: want r and s of ",
+                                                   kP384ScalarSize, " bytes each, got ",
+                                                   r_be48.size(), " and ", s_be48.size()));
   }
   MpzPair sig;
   sig.Set(r_be48, s_be48);

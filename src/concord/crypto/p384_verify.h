@@ -16,7 +16,7 @@ namespace concord::crypto {
 namespace internal {
 struct NettlePoint;
 struct NettlePointDeleter {
-  void operator()(NettlePoint* p) const;
+  void operator()(NettlePoint *p) const;
 };
 }  // namespace internal
 
@@ -29,22 +29,20 @@ class P384Verifier final {
  public:
   // Prepares `key`, which must be an ECDSA P-384 key (FailedPrecondition
   // otherwise). The point is decoded and checked to be on the curve here.
-  static absl::StatusOr<P384Verifier> FromPublicKey(const PublicKey& key);
+  static absl::StatusOr<P384Verifier> FromPublicKey(const PublicKey &key);
 
-  P384Verifier(const P384Verifier&) = delete;
-  P384Verifier& operator=(const P384Verifier&) = delete;
-  P384Verifier(P384Verifier&&) noexcept = default;
-  P384Verifier& operator=(P384Verifier&&) noexcept = default;
+  P384Verifier(const P384Verifier &) = delete;
+  P384Verifier &operator=(const P384Verifier &) = delete;
+  P384Verifier(P384Verifier &&) noexcept = default;
+  P384Verifier &operator=(P384Verifier &&) noexcept = default;
 
   // Verifies an ECDSA signature (r, s, each 48 bytes big-endian) over
   // SHA-384(message). InvalidArgument when r or s is not 48 bytes;
   // Unauthenticated when the signature does not verify (including r or s equal
   // to zero or not below the group order).
-  [[nodiscard]] absl::Status Verify(ByteView message, ByteView r_be48,
-                                    ByteView s_be48) const;
+  [[nodiscard]] absl::Status Verify(ByteView message, ByteView r_be48, ByteView s_be48) const;
   // As Verify, over an already computed 48-byte SHA-384 digest.
-  [[nodiscard]] absl::Status VerifyDigest(ByteView digest, ByteView r_be48,
-                                          ByteView s_be48) const;
+  [[nodiscard]] absl::Status VerifyDigest(ByteView digest, ByteView r_be48, ByteView s_be48) const;
 
  private:
   explicit P384Verifier(std::unique_ptr<internal::NettlePoint, internal::NettlePointDeleter> p)

@@ -2,12 +2,12 @@
 
 #include <array>
 
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "concord/common/hex.h"
 #include "concord/crypto/hash.h"
 #include "concord/testing/fake_random.h"
 #include "concord/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 
 namespace concord::crypto {
 namespace {
@@ -17,14 +17,15 @@ using ::concord::testing::StatusIs;
 
 // The order n of the P-384 group, big-endian.
 constexpr char kP384OrderHex[] =
-    "ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973";
+    "ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248"
+    "b0a77aecec196accc52973";
 
 struct RawSig {
   Bytes r;
   Bytes s;
 };
 
-RawSig SignRaw(const PrivateKey& key, ByteView message) {
+RawSig SignRaw(const PrivateKey &key, ByteView message) {
   auto der = key.SignEcdsa(message, HashAlg::kSha384);
   EXPECT_TRUE(der.ok()) << der.status();
   auto raw = EcdsaDerToRaw(*der, kP384ScalarSize);
@@ -34,7 +35,7 @@ RawSig SignRaw(const PrivateKey& key, ByteView message) {
 }
 
 // OpenSSL's verdict on the same raw signature (the reference implementation).
-bool OpenSslAccepts(const PublicKey& key, ByteView message, const RawSig& sig) {
+bool OpenSslAccepts(const PublicKey &key, ByteView message, const RawSig &sig) {
   auto der = EcdsaRawToDer(sig.r, sig.s);
   if (!der.ok()) {
     return false;
@@ -67,10 +68,10 @@ TEST(P384VerifierTest, AgreesWithOpenSslOnRandomKeysAndMessages) {
       bad_r.r[pick[0] % kP384ScalarSize] ^= 0x01;
       RawSig bad_s = sig;
       bad_s.s[pick[1] % kP384ScalarSize] ^= 0x80;
-      for (const auto& [msg, candidate] :
-           {std::pair<const Bytes&, const RawSig&>{bad_message, sig},
-            std::pair<const Bytes&, const RawSig&>{message, bad_r},
-            std::pair<const Bytes&, const RawSig&>{message, bad_s}}) {
+      for (const auto &[msg, candidate] :
+           {std::pair<const Bytes &, const RawSig &>{bad_message, sig},
+            std::pair<const Bytes &, const RawSig &>{message, bad_r},
+            std::pair<const Bytes &, const RawSig &>{message, bad_s}}) {
         bool openssl = OpenSslAccepts(key.public_key(), msg, candidate);
         bool nettle = verifier.Verify(msg, candidate.r, candidate.s).ok();
         EXPECT_EQ(openssl, nettle);
@@ -88,8 +89,9 @@ TEST(P384VerifierTest, RejectsSignatureFromAnotherKey) {
   CONCORD_ASSERT_OK_AND_ASSIGN(PrivateKey b, PrivateKey::GenerateEc(KeyType::kEcP384));
   CONCORD_ASSERT_OK_AND_ASSIGN(P384Verifier verifier, P384Verifier::FromPublicKey(b.public_key()));
   RawSig sig = SignRaw(a, AsBytes("m"));
-  EXPECT_THAT(verifier.Verify(AsBytes("m"), sig.r, sig.s),
-              StatusIs(absl::StatusCode::kUnauthenticated, "P-384 verify: signature does not verify"));
+  EXPECT_THAT(
+      verifier.Verify(AsBytes("m"), sig.r, sig.s),
+      StatusIs(absl::StatusCode::kUnauthenticated, "P-384 verify: signature does not verify"));
 }
 
 TEST(P384VerifierTest, RejectsZeroAndOutOfRangeScalarsLikeOpenSsl) {
@@ -103,7 +105,7 @@ TEST(P384VerifierTest, RejectsZeroAndOutOfRangeScalarsLikeOpenSsl) {
   Bytes all_ones(kP384ScalarSize, 0xff);
   Bytes order_plus_one = order;
   order_plus_one.back() += 1;
-  for (const Bytes& bad : {zero, order, order_plus_one, all_ones}) {
+  for (const Bytes &bad : {zero, order, order_plus_one, all_ones}) {
     RawSig with_bad_r{bad, good.s};
     RawSig with_bad_s{good.r, bad};
     EXPECT_THAT(verifier.Verify(message, with_bad_r.r, with_bad_r.s),

@@ -37,11 +37,11 @@ constexpr int kHostVersion = 1;
 // CPUID family 0x19, model 0x01).
 constexpr SnpProduct kSimProduct = SnpProduct::kMilan;
 
-std::string PathIn(const std::string& dir, const char* name) {
+std::string PathIn(const std::string &dir, const char *name) {
   return (std::filesystem::path(dir) / name).string();
 }
 
-absl::Status WriteFileExclusive(const std::string& path, absl::string_view data, mode_t mode) {
+absl::Status WriteFileExclusive(const std::string &path, absl::string_view data, mode_t mode) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) {
     return absl::InternalError(absl::StrCat("sim init: create ", path, ": ", std::strerror(errno)));
@@ -65,15 +65,15 @@ absl::Status WriteFileExclusive(const std::string& path, absl::string_view data,
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> ReadSmallFile(const std::string& path) {
+absl::StatusOr<std::string> ReadSmallFile(const std::string &path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
     return absl::NotFoundError(absl::StrCat("sim load: ", path, " does not exist"));
   }
   auto size = std::filesystem::file_size(path, ec);
   if (ec || size > kMaxFileSize) {
-    return absl::DataLossError(absl::StrCat("sim load: ", path, " is unreadable or larger than ",
-                                            kMaxFileSize, " bytes"));
+    return absl::DataLossError(
+        absl::StrCat("sim load: ", path, " is unreadable or larger than ", kMaxFileSize, " bytes"));
   }
   std::ifstream in(path, std::ios::binary);
   std::ostringstream out;
@@ -84,7 +84,7 @@ absl::StatusOr<std::string> ReadSmallFile(const std::string& path) {
   return out.str();
 }
 
-absl::Status AddExtension(X509* cert, const char* oid, ByteView value) {
+absl::Status AddExtension(X509 *cert, const char *oid, ByteView value) {
   crypto::SslPtr<ASN1_OBJECT> obj(OBJ_txt2obj(oid, 1));
   crypto::SslPtr<ASN1_STRING> data(ASN1_OCTET_STRING_new());
   if (obj == nullptr || data == nullptr ||
@@ -99,7 +99,7 @@ absl::Status AddExtension(X509* cert, const char* oid, ByteView value) {
   return absl::OkStatus();
 }
 
-absl::Status AddStandardExtension(X509* cert, int nid, const char* value) {
+absl::Status AddStandardExtension(X509 *cert, int nid, const char *value) {
   crypto::SslPtr<X509_EXTENSION> ext(X509V3_EXT_conf_nid(nullptr, nullptr, nid, value));
   if (ext == nullptr || X509_add_ext(cert, ext.get(), -1) != 1) {
     return crypto::OpenSslInternal("sim init: add standard extension");
@@ -123,16 +123,16 @@ Bytes DerIa5(absl::string_view s) {
 
 struct CertSpec {
   std::string common_name;
-  X509_NAME* issuer = nullptr;  // null: self-signed
+  X509_NAME *issuer = nullptr;  // null: self-signed
   bool ca = false;
   absl::Time not_before;
   absl::Time not_after;
 };
 
 // Builds an unsigned certificate; SignCert signs it with the issuer's key.
-absl::StatusOr<crypto::SslPtr<X509>> MakeCert(const CertSpec& spec,
-                                              const crypto::PublicKey& subject_key,
-                                              RandomSource& random) {
+absl::StatusOr<crypto::SslPtr<X509>> MakeCert(const CertSpec &spec,
+                                              const crypto::PublicKey &subject_key,
+                                              RandomSource &random) {
   crypto::SslPtr<X509> cert(X509_new());
   if (cert == nullptr || X509_set_version(cert.get(), X509_VERSION_3) != 1) {
     return crypto::OpenSslInternal("sim init: new certificate");
@@ -149,10 +149,10 @@ absl::StatusOr<crypto::SslPtr<X509>> MakeCert(const CertSpec& spec,
       ASN1_TIME_set(X509_getm_notAfter(cert.get()), absl::ToTimeT(spec.not_after)) == nullptr) {
     return crypto::OpenSslInternal("sim init: validity");
   }
-  X509_NAME* subject = X509_get_subject_name(cert.get());
-  auto add_entry = [subject](const char* field, absl::string_view value) {
+  X509_NAME *subject = X509_get_subject_name(cert.get());
+  auto add_entry = [subject](const char *field, absl::string_view value) {
     return X509_NAME_add_entry_by_txt(subject, field, MBSTRING_ASC,
-                                      reinterpret_cast<const unsigned char*>(value.data()),
+                                      reinterpret_cast<const unsigned char *>(value.data()),
                                       static_cast<int>(value.size()), -1, 0) == 1;
   };
   if (!add_entry("O", "Concord simulated SEV-SNP (insecure)") ||
@@ -172,14 +172,14 @@ absl::StatusOr<crypto::SslPtr<X509>> MakeCert(const CertSpec& spec,
   return cert;
 }
 
-absl::Status SignCert(X509* cert, const crypto::PrivateKey& key) {
+absl::Status SignCert(X509 *cert, const crypto::PrivateKey &key) {
   if (X509_sign(cert, key.RawEvpForSigning(), EVP_sha384()) <= 0) {
     return crypto::OpenSslInternal("sim init: sign certificate");
   }
   return absl::OkStatus();
 }
 
-nlohmann::json InfoToJson(const SimulatedHostInfo& info) {
+nlohmann::json InfoToJson(const SimulatedHostInfo &info) {
   return nlohmann::json{
       {"version", info.version},
       {"product", std::string(SnpProductName(kSimProduct))},
@@ -192,7 +192,7 @@ nlohmann::json InfoToJson(const SimulatedHostInfo& info) {
 }
 
 template <size_t N>
-absl::Status HexField(const nlohmann::json& j, const char* name, std::array<uint8_t, N>& out) {
+absl::Status HexField(const nlohmann::json &j, const char *name, std::array<uint8_t, N> &out) {
   if (!j.contains(name) || !j[name].is_string()) {
     return absl::DataLossError(absl::StrCat("sim load: host.json: ", name, " is missing"));
   }
@@ -204,7 +204,7 @@ absl::Status HexField(const nlohmann::json& j, const char* name, std::array<uint
   return absl::OkStatus();
 }
 
-absl::StatusOr<uint8_t> TcbField(const nlohmann::json& tcb, const char* name) {
+absl::StatusOr<uint8_t> TcbField(const nlohmann::json &tcb, const char *name) {
   if (!tcb.contains(name) || !tcb[name].is_number_unsigned() || tcb[name].get<uint64_t>() > 255) {
     return absl::DataLossError(
         absl::StrCat("sim load: host.json: tcb.", name, ": want an integer 0..255"));
@@ -220,8 +220,7 @@ absl::StatusOr<SimulatedHostInfo> InfoFromJson(absl::string_view text) {
   SimulatedHostInfo info;
   if (!j.contains("version") || !j["version"].is_number_integer() ||
       j["version"].get<int64_t>() != kHostVersion) {
-    return absl::DataLossError(
-        absl::StrCat("sim load: host.json: version: want ", kHostVersion));
+    return absl::DataLossError(absl::StrCat("sim load: host.json: version: want ", kHostVersion));
   }
   CONCORD_RETURN_IF_ERROR(HexField(j, "ark_spki_sha256", info.ark_spki_sha256));
   CONCORD_RETURN_IF_ERROR(HexField(j, "measurement", info.measurement));
@@ -244,7 +243,7 @@ absl::StatusOr<SimulatedHostInfo> InfoFromJson(absl::string_view text) {
   return info;
 }
 
-absl::StatusOr<crypto::SslPtr<X509>> LoadCertPem(const std::string& dir, const char* name) {
+absl::StatusOr<crypto::SslPtr<X509>> LoadCertPem(const std::string &dir, const char *name) {
   CONCORD_ASSIGN_OR_RETURN(std::string pem, ReadSmallFile(PathIn(dir, name)));
   absl::StatusOr<crypto::SslPtr<X509>> cert = crypto::ParseCertDerOrPem(AsBytes(pem));
   if (!cert.ok()) {
@@ -253,21 +252,21 @@ absl::StatusOr<crypto::SslPtr<X509>> LoadCertPem(const std::string& dir, const c
   return cert;
 }
 
-void PutLe(Bytes& report, size_t off, uint64_t v, size_t n) {
+void PutLe(Bytes &report, size_t off, uint64_t v, size_t n) {
   for (size_t i = 0; i < n; ++i) {
     report[off + i] = static_cast<uint8_t>(v >> (8 * i));
   }
 }
 
 template <size_t N>
-void PutBytes(Bytes& report, size_t off, const std::array<uint8_t, N>& b) {
+void PutBytes(Bytes &report, size_t off, const std::array<uint8_t, N> &b) {
   std::copy(b.begin(), b.end(), report.begin() + static_cast<ptrdiff_t>(off));
 }
 
 }  // namespace
 
-absl::StatusOr<SimulatedHostInfo> SimulatedHost::Init(const std::string& dir, Deps deps,
-                                                      const InitOptions& options) {
+absl::StatusOr<SimulatedHostInfo> SimulatedHost::Init(const std::string &dir, Deps deps,
+                                                      const InitOptions &options) {
   std::error_code ec;
   if (std::filesystem::exists(dir, ec)) {
     if (!std::filesystem::is_directory(dir, ec)) {
@@ -275,8 +274,8 @@ absl::StatusOr<SimulatedHostInfo> SimulatedHost::Init(const std::string& dir, De
           absl::StrCat("sim init: ", dir, " exists and is not a directory"));
     }
     if (!std::filesystem::is_empty(dir, ec) || ec) {
-      return absl::FailedPreconditionError(absl::StrCat("sim init: directory ", dir,
-                                                        " is not empty"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("sim init: directory ", dir, " is not empty"));
     }
   } else if (!std::filesystem::create_directories(dir, ec) || ec) {
     return absl::InternalError(absl::StrCat("sim init: create ", dir, ": ", ec.message()));
@@ -301,10 +300,9 @@ absl::StatusOr<SimulatedHostInfo> SimulatedHost::Init(const std::string& dir, De
   const absl::Time not_before = info.created - absl::Hours(1);
   const absl::Time not_after = info.created + options.validity;
 
-  CONCORD_ASSIGN_OR_RETURN(
-      crypto::SslPtr<X509> ark,
-      MakeCert({"SIM-ARK-Milan", nullptr, true, not_before, not_after}, ark_key.public_key(),
-               deps.random));
+  CONCORD_ASSIGN_OR_RETURN(crypto::SslPtr<X509> ark,
+                           MakeCert({"SIM-ARK-Milan", nullptr, true, not_before, not_after},
+                                    ark_key.public_key(), deps.random));
   CONCORD_RETURN_IF_ERROR(SignCert(ark.get(), ark_key));
   CONCORD_ASSIGN_OR_RETURN(
       crypto::SslPtr<X509> ask,
@@ -347,7 +345,7 @@ absl::StatusOr<SimulatedHostInfo> SimulatedHost::Init(const std::string& dir, De
   return info;
 }
 
-absl::StatusOr<std::unique_ptr<SimulatedHost>> SimulatedHost::Load(const std::string& dir) {
+absl::StatusOr<std::unique_ptr<SimulatedHost>> SimulatedHost::Load(const std::string &dir) {
   CONCORD_ASSIGN_OR_RETURN(std::string json_text, ReadSmallFile(PathIn(dir, kHostJson)));
   CONCORD_ASSIGN_OR_RETURN(SimulatedHostInfo info, InfoFromJson(json_text));
   CONCORD_ASSIGN_OR_RETURN(crypto::SslPtr<X509> ark, LoadCertPem(dir, kArkPem));
@@ -360,7 +358,8 @@ absl::StatusOr<std::unique_ptr<SimulatedHost>> SimulatedHost::Load(const std::st
   if (!key.ok() || key->type() != crypto::KeyType::kEcP384) {
     return absl::DataLossError("sim load: vcek_key.pem is not an ECDSA P-384 private key");
   }
-  absl::StatusOr<crypto::PublicKey> ark_key = crypto::PublicKey::FromEvp(X509_get0_pubkey(ark.get()));
+  absl::StatusOr<crypto::PublicKey> ark_key =
+      crypto::PublicKey::FromEvp(X509_get0_pubkey(ark.get()));
   absl::StatusOr<crypto::PublicKey> vcek_pub =
       crypto::PublicKey::FromEvp(X509_get0_pubkey(vcek.get()));
   if (!ark_key.ok() || !vcek_pub.ok()) {
@@ -376,22 +375,23 @@ absl::StatusOr<std::unique_ptr<SimulatedHost>> SimulatedHost::Load(const std::st
   CONCORD_ASSIGN_OR_RETURN(Bytes vcek_der, crypto::CertToDer(vcek.get()));
   CONCORD_ASSIGN_OR_RETURN(Bytes ask_der, crypto::CertToDer(ask.get()));
   CONCORD_ASSIGN_OR_RETURN(Bytes ark_der, crypto::CertToDer(ark.get()));
-  return std::unique_ptr<SimulatedHost>(new SimulatedHost(
-      std::move(info), std::move(key).value(), std::move(vcek_der), std::move(ask_der),
-      std::move(ark_der)));
+  return std::unique_ptr<SimulatedHost>(new SimulatedHost(std::move(info), std::move(key).value(),
+                                                          std::move(vcek_der), std::move(ask_der),
+                                                          std::move(ark_der)));
 }
 
-absl::StatusOr<Evidence> SimulatedHost::MakeReport(
-    const std::array<uint8_t, 64>& report_data, const std::array<uint8_t, 32>& host_data) const {
+absl::StatusOr<Evidence> SimulatedHost::MakeReport(const std::array<uint8_t, 64> &report_data,
+                                                   const std::array<uint8_t, 32> &host_data) const {
   Bytes report(kSnpReportSize, 0);
   const uint64_t tcb = EncodeSnpTcb(info_.tcb, kSimProduct);
-  PutLe(report, 0x00, 3, 4);                                   // version
-  PutLe(report, 0x08, kSnpPolicyReservedOne | kSnpPolicySmt, 8);  // policy, no debug
-  PutLe(report, 0x30, 0, 4);                                   // VMPL 0
-  PutLe(report, 0x34, 1, 4);                                   // ECDSA P-384 / SHA-384
-  PutLe(report, 0x38, tcb, 8);                                 // current TCB
-  PutLe(report, 0x40, 0x1, 8);                                 // platform info: SMT enabled
-  PutLe(report, 0x48, 0, 4);                                   // flags: VCEK
+  PutLe(report, 0x00, 3, 4);  // version
+  PutLe(report, 0x08, kSnpPolicyReservedOne | kSnpPolicySmt,
+        8);                     // policy, no debug
+  PutLe(report, 0x30, 0, 4);    // VMPL 0
+  PutLe(report, 0x34, 1, 4);    // ECDSA P-384 / SHA-384
+  PutLe(report, 0x38, tcb, 8);  // current TCB
+  PutLe(report, 0x40, 0x1, 8);  // platform info: SMT enabled
+  PutLe(report, 0x48, 0, 4);    // flags: VCEK
   PutBytes(report, 0x50, report_data);
   PutBytes(report, 0x90, info_.measurement);
   PutBytes(report, 0xC0, host_data);
@@ -411,9 +411,8 @@ absl::StatusOr<Evidence> SimulatedHost::MakeReport(
   report[0x1EE] = 1;
   PutLe(report, 0x1F0, tcb, 8);  // launch TCB
 
-  CONCORD_ASSIGN_OR_RETURN(
-      Bytes der, vcek_key_.SignEcdsa(ByteView(report).first(kSnpSignedSize),
-                                     crypto::HashAlg::kSha384));
+  CONCORD_ASSIGN_OR_RETURN(Bytes der, vcek_key_.SignEcdsa(ByteView(report).first(kSnpSignedSize),
+                                                          crypto::HashAlg::kSha384));
   CONCORD_ASSIGN_OR_RETURN(Bytes raw, crypto::EcdsaDerToRaw(der, 48));
   // r and s are stored little-endian in 72-byte fields.
   std::reverse_copy(raw.begin(), raw.begin() + 48, report.begin() + 0x2A0);

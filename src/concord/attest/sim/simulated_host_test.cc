@@ -5,14 +5,14 @@
 #include <filesystem>
 #include <fstream>
 
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "concord/attest/snp/verifier.h"
 #include "concord/crypto/hash.h"
 #include "concord/testing/fake_clock.h"
 #include "concord/testing/fake_random.h"
 #include "concord/testing/status_matchers.h"
 #include "concord/testing/testdata.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 
 namespace concord::attest {
 namespace {
@@ -35,7 +35,7 @@ class SimulatedHostTest : public ::testing::Test {
     return dir;
   }
 
-  std::unique_ptr<SimulatedHost> LoadHost(const std::string& dir) {
+  std::unique_ptr<SimulatedHost> LoadHost(const std::string &dir) {
     auto host = SimulatedHost::Load(dir);
     EXPECT_TRUE(host.ok()) << host.status();
     return std::move(host).value();
@@ -47,7 +47,7 @@ class SimulatedHostTest : public ::testing::Test {
     return std::move(v).value();
   }
 
-  static VerifyOptions Options(const SimulatedHost& host) {
+  static VerifyOptions Options(const SimulatedHost &host) {
     VerifyOptions o;
     o.at = kStart + absl::Hours(1);
     o.reference_values.simulated = {host.info().reference_values()};
@@ -79,7 +79,7 @@ TEST_F(SimulatedHostTest, InitThenLoadRoundTrips) {
   struct stat st {};
   ASSERT_EQ(::stat((std::filesystem::path(dir) / "vcek_key.pem").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  for (const char* f : {"ark.pem", "ask.pem", "vcek.pem", "host.json"}) {
+  for (const char *f : {"ark.pem", "ask.pem", "vcek.pem", "host.json"}) {
     EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(dir) / f)) << f;
   }
 }
@@ -102,7 +102,8 @@ TEST_F(SimulatedHostTest, LoadRejectsMissingAndInconsistentFiles) {
   // Another host's ARK in place of this host's.
   std::string a = InitHost(1);
   std::string b = InitHost(2);
-  std::filesystem::copy_file(std::filesystem::path(b) / "ark.pem", std::filesystem::path(a) / "ark.pem",
+  std::filesystem::copy_file(std::filesystem::path(b) / "ark.pem",
+                             std::filesystem::path(a) / "ark.pem",
                              std::filesystem::copy_options::overwrite_existing);
   EXPECT_THAT(SimulatedHost::Load(a),
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("ark_spki_sha256")));
@@ -131,8 +132,8 @@ TEST_F(SimulatedHostTest, ReportVerifiesUnderSimulatedReferenceValues) {
   EXPECT_EQ(claims.snp->matched_reference_value, 0u);
   EXPECT_TRUE(std::equal(claims.measurement.begin(), claims.measurement.end(),
                          host->info().measurement.begin()));
-  EXPECT_TRUE(std::equal(claims.chip_id.begin(), claims.chip_id.end(),
-                         host->info().chip_id.begin()));
+  EXPECT_TRUE(
+      std::equal(claims.chip_id.begin(), claims.chip_id.end(), host->info().chip_id.begin()));
   // Second report: chain cached.
   CONCORD_ASSERT_OK_AND_ASSIGN(Evidence again, host->MakeReport(ReportData(), HostData()));
   EXPECT_THAT(verifier->Verify(again, o), IsOk());

@@ -58,14 +58,14 @@ uint64_t ReadLe(ByteView b, size_t off, size_t n) {
 }
 
 template <size_t N>
-void Copy(ByteView b, size_t off, std::array<uint8_t, N>& out) {
+void Copy(ByteView b, size_t off, std::array<uint8_t, N> &out) {
   std::memcpy(out.data(), b.data() + off, N);
 }
 
 // The report stores r and s as 72-byte little-endian integers of which only
 // the low 48 bytes may be non-zero for P-384.
 absl::Status ReadSignatureComponent(ByteView b, size_t off, absl::string_view name,
-                                    std::array<uint8_t, kP384Size>& out_be) {
+                                    std::array<uint8_t, kP384Size> &out_be) {
   ByteView field = b.subspan(off, kSignatureComponentSize);
   ByteView high = field.subspan(kP384Size);
   if (std::any_of(high.begin(), high.end(), [](uint8_t x) { return x != 0; })) {
@@ -114,7 +114,7 @@ SnpTcb DecodeSnpTcb(uint64_t raw, SnpProduct product) {
   return tcb;
 }
 
-uint64_t EncodeSnpTcb(const SnpTcb& tcb, SnpProduct product) {
+uint64_t EncodeSnpTcb(const SnpTcb &tcb, SnpProduct product) {
   auto at = [](uint8_t v, int i) { return static_cast<uint64_t>(v) << (8 * i); };
   if (product == SnpProduct::kTurin) {
     return at(tcb.fmc, 0) | at(tcb.bootloader, 1) | at(tcb.tee, 2) | at(tcb.snp, 3) |
@@ -123,7 +123,7 @@ uint64_t EncodeSnpTcb(const SnpTcb& tcb, SnpProduct product) {
   return at(tcb.bootloader, 0) | at(tcb.tee, 1) | at(tcb.snp, 6) | at(tcb.microcode, 7);
 }
 
-std::string SnpTcbToString(const SnpTcb& tcb, SnpProduct product) {
+std::string SnpTcbToString(const SnpTcb &tcb, SnpProduct product) {
   std::string s;
   if (product == SnpProduct::kTurin) {
     absl::StrAppend(&s, "fmc=", tcb.fmc, " ");
@@ -133,7 +133,7 @@ std::string SnpTcbToString(const SnpTcb& tcb, SnpProduct product) {
   return s;
 }
 
-nlohmann::json SnpTcbToJson(const SnpTcb& tcb, SnpProduct product) {
+nlohmann::json SnpTcbToJson(const SnpTcb &tcb, SnpProduct product) {
   nlohmann::json j = nlohmann::json::object();
   if (product == SnpProduct::kTurin) {
     j["fmc"] = tcb.fmc;
@@ -147,26 +147,26 @@ nlohmann::json SnpTcbToJson(const SnpTcb& tcb, SnpProduct product) {
 
 absl::StatusOr<SnpReport> SnpReport::Parse(ByteView b) {
   if (b.size() != kSnpReportSize) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "snp report: want ", kSnpReportSize, " bytes, got ", b.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("snp report: want ", kSnpReportSize, " bytes, got ", b.size()));
   }
   SnpReport r;
   r.version = static_cast<uint32_t>(ReadLe(b, kOffVersion, 4));
   if (r.version != 2 && r.version != 3 && r.version != 5) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "snp report: unsupported version ", r.version, " (want 2, 3 or 5)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("snp report: unsupported version ", r.version, " (want 2, 3 or 5)"));
   }
   r.signature_algo = static_cast<uint32_t>(ReadLe(b, kOffSignatureAlgo, 4));
   if (r.signature_algo != 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "snp report: unsupported signature algorithm ", r.signature_algo,
-        " (want 1 = ECDSA P-384 with SHA-384)"));
+    return absl::InvalidArgumentError(absl::StrCat("snp report: unsupported signature algorithm ",
+                                                   r.signature_algo,
+                                                   " (want 1 = ECDSA P-384 with SHA-384)"));
   }
   r.flags = static_cast<uint32_t>(ReadLe(b, kOffFlags, 4));
   uint32_t signing_key = (r.flags >> 2) & 0x7;
   if (signing_key > 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "snp report: SIGNING_KEY is ", signing_key, " (want 0 = VCEK or 1 = VLEK)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("snp report: SIGNING_KEY is ", signing_key, " (want 0 = VCEK or 1 = VLEK)"));
   }
   r.guest_svn = static_cast<uint32_t>(ReadLe(b, kOffGuestSvn, 4));
   r.policy = ReadLe(b, kOffPolicy, 8);
@@ -205,9 +205,9 @@ absl::StatusOr<SnpReport> SnpReport::Parse(ByteView b) {
   // requiring zero keeps the evidence non-malleable.
   for (size_t off = kOffSignatureS + kSignatureComponentSize; off < kSnpReportSize; ++off) {
     if (b[off] != 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "snp report: reserved byte at offset 0x", absl::Hex(off),
-          " after the signature is not zero"));
+      return absl::InvalidArgumentError(absl::StrCat("snp report: reserved byte at offset 0x",
+                                                     absl::Hex(off),
+                                                     " after the signature is not zero"));
     }
   }
   if (absl::Status s = ReadSignatureComponent(b, kOffSignatureR, "r", r.signature_r); !s.ok()) {
@@ -235,12 +235,12 @@ absl::StatusOr<std::optional<SnpProduct>> SnpReport::CpuidProduct() const {
   if (cpuid_family == 0x1A && cpuid_model <= 0x1F) {
     return SnpProduct::kTurin;
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "snp report: CPUID family 0x", absl::Hex(cpuid_family), " model 0x",
-      absl::Hex(cpuid_model), " is not a supported product (Milan, Genoa, Turin)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("snp report: CPUID family 0x", absl::Hex(cpuid_family), " model 0x",
+                   absl::Hex(cpuid_model), " is not a supported product (Milan, Genoa, Turin)"));
 }
 
-nlohmann::json SnpReportToJson(const SnpReport& r, std::optional<SnpProduct> product) {
+nlohmann::json SnpReportToJson(const SnpReport &r, std::optional<SnpProduct> product) {
   nlohmann::json j = nlohmann::json::object();
   j["version"] = r.version;
   j["guest_svn"] = r.guest_svn;
@@ -266,10 +266,10 @@ nlohmann::json SnpReportToJson(const SnpReport& r, std::optional<SnpProduct> pro
   j["cpuid"] = {{"family", HexNumber(r.cpuid_family)},
                 {"model", HexNumber(r.cpuid_model)},
                 {"stepping", HexNumber(r.cpuid_stepping)}};
-  j["current_version"] = absl::StrCat(r.current_major, ".", r.current_minor, " build ",
-                                       r.current_build);
-  j["committed_version"] = absl::StrCat(r.committed_major, ".", r.committed_minor,
-                                         " build ", r.committed_build);
+  j["current_version"] =
+      absl::StrCat(r.current_major, ".", r.current_minor, " build ", r.current_build);
+  j["committed_version"] =
+      absl::StrCat(r.committed_major, ".", r.committed_minor, " build ", r.committed_build);
   j["reported_tcb_raw"] = HexNumber(r.reported_tcb);
   j["current_tcb_raw"] = HexNumber(r.current_tcb);
   j["committed_tcb_raw"] = HexNumber(r.committed_tcb);

@@ -2,11 +2,11 @@
 
 #include <string>
 
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "concord/common/hex.h"
 #include "concord/testing/status_matchers.h"
 #include "concord/testing/testdata.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 
 namespace concord::attest {
@@ -21,7 +21,7 @@ nlohmann::json Expected() {
   return nlohmann::json::parse(text.begin(), text.end());
 }
 
-SnpProduct ProductOf(const std::string& name) {
+SnpProduct ProductOf(const std::string &name) {
   if (name == "genoa") {
     return SnpProduct::kGenoa;
   }
@@ -36,17 +36,17 @@ Bytes VirteeReport() { return ReadTestdata("attestation/snp/milan-v2-virtee/repo
 TEST(SnpReportTest, ParsesEveryVectorAsInExpectedJson) {
   nlohmann::json expected = Expected();
   ASSERT_EQ(expected["snp"].size(), 6u);
-  for (const nlohmann::json& v : expected["snp"]) {
+  for (const nlohmann::json &v : expected["snp"]) {
     SCOPED_TRACE(v["id"].get<std::string>());
-    CONCORD_ASSERT_OK_AND_ASSIGN(SnpReport report,
-                                 SnpReport::Parse(ReadTestdata("attestation/" +
-                                                               v["report"].get<std::string>())));
+    CONCORD_ASSERT_OK_AND_ASSIGN(
+        SnpReport report,
+        SnpReport::Parse(ReadTestdata("attestation/" + v["report"].get<std::string>())));
     nlohmann::json got = SnpReportToJson(report, ProductOf(v["product"]));
-    for (const char* key :
-         {"version", "guest_svn", "policy", "vmpl", "signature_algo", "platform_info", "flags",
-          "measurement", "report_data", "host_data", "family_id", "image_id", "id_key_digest",
-          "report_id", "reported_tcb_raw", "reported_tcb", "current_tcb", "committed_tcb",
-          "launch_tcb", "chip_id"}) {
+    for (const char *key :
+         {"version",       "guest_svn",   "policy",        "vmpl",        "signature_algo",
+          "platform_info", "flags",       "measurement",   "report_data", "host_data",
+          "family_id",     "image_id",    "id_key_digest", "report_id",   "reported_tcb_raw",
+          "reported_tcb",  "current_tcb", "committed_tcb", "launch_tcb",  "chip_id"}) {
       EXPECT_EQ(got[key], v[key]) << key;
     }
     EXPECT_EQ(report.signing_key(),
@@ -105,10 +105,9 @@ TEST(SnpReportTest, RejectsUnsupportedVersions) {
   for (uint8_t version : {0, 1, 4, 6, 255}) {
     Bytes report = VirteeReport();
     report[0] = version;
-    EXPECT_THAT(SnpReport::Parse(report),
-                StatusIs(absl::StatusCode::kInvalidArgument,
-                         absl::StrCat("snp report: unsupported version ", version,
-                                      " (want 2, 3 or 5)")));
+    EXPECT_THAT(SnpReport::Parse(report), StatusIs(absl::StatusCode::kInvalidArgument,
+                                                   absl::StrCat("snp report: unsupported version ",
+                                                                version, " (want 2, 3 or 5)")));
   }
 }
 
@@ -147,7 +146,8 @@ TEST(SnpReportTest, RejectsNonZeroUnsignedTail) {
   report[0x41E] = 2;
   EXPECT_THAT(SnpReport::Parse(report),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       "snp report: reserved byte at offset 0x41e after the signature is not zero"));
+                       "snp report: reserved byte at offset 0x41e after the "
+                       "signature is not zero"));
 }
 
 TEST(SnpReportTest, StoresSignatureBigEndian) {

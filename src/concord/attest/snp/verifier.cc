@@ -17,10 +17,9 @@
 namespace concord::attest {
 namespace {
 
-constexpr SnpProduct kAllProducts[] = {SnpProduct::kMilan, SnpProduct::kGenoa,
-                                       SnpProduct::kTurin};
+constexpr SnpProduct kAllProducts[] = {SnpProduct::kMilan, SnpProduct::kGenoa, SnpProduct::kTurin};
 
-crypto::Sha256Digest CacheKey(const Evidence& evidence, SnpSigningKey key) {
+crypto::Sha256Digest CacheKey(const Evidence &evidence, SnpSigningKey key) {
   crypto::Hasher h(crypto::HashAlg::kSha256);
   uint8_t tag[2] = {static_cast<uint8_t>(evidence.platform), static_cast<uint8_t>(key)};
   h.Update(tag);
@@ -36,7 +35,7 @@ crypto::Sha256Digest CacheKey(const Evidence& evidence, SnpSigningKey key) {
   return out;
 }
 
-absl::StatusOr<crypto::Sha256Digest> SpkiSha256Of(X509* cert, absl::string_view prefix,
+absl::StatusOr<crypto::Sha256Digest> SpkiSha256Of(X509 *cert, absl::string_view prefix,
                                                   absl::string_view what) {
   absl::StatusOr<crypto::PublicKey> key = crypto::PublicKey::FromEvp(X509_get0_pubkey(cert));
   if (!key.ok()) {
@@ -47,7 +46,7 @@ absl::StatusOr<crypto::Sha256Digest> SpkiSha256Of(X509* cert, absl::string_view 
 }
 
 // Componentwise a <= b (fmc on Turin only).
-bool TcbAtMost(const SnpTcb& a, const SnpTcb& b, SnpProduct product) {
+bool TcbAtMost(const SnpTcb &a, const SnpTcb &b, SnpProduct product) {
   bool ok = a.bootloader <= b.bootloader && a.tee <= b.tee && a.snp <= b.snp &&
             a.microcode <= b.microcode;
   if (product == SnpProduct::kTurin) {
@@ -63,8 +62,8 @@ struct Mismatch {
   std::string message;
 };
 
-std::optional<Mismatch> MatchSnp(const SnpReferenceValues& ref, const SnpReport& report,
-                                 SnpProduct product, const SnpTcb& reported, size_t index) {
+std::optional<Mismatch> MatchSnp(const SnpReferenceValues &ref, const SnpReport &report,
+                                 SnpProduct product, const SnpTcb &reported, size_t index) {
   std::string which = absl::StrCat(" (reference value ", index, ")");
   if (ref.product != product) {
     return Mismatch{0, absl::StrCat("snp: product ", SnpProductName(product),
@@ -84,8 +83,8 @@ std::optional<Mismatch> MatchSnp(const SnpReferenceValues& ref, const SnpReport&
                                     "forbids",
                                     which)};
   }
-  uint16_t have_abi = static_cast<uint16_t>(report.policy_abi_major() << 8 |
-                                            report.policy_abi_minor());
+  uint16_t have_abi =
+      static_cast<uint16_t>(report.policy_abi_major() << 8 | report.policy_abi_minor());
   uint16_t want_abi = static_cast<uint16_t>(ref.minimum_abi_major << 8 | ref.minimum_abi_minor);
   if (have_abi < want_abi) {
     return Mismatch{3, absl::StrCat("snp: guest policy ABI ", report.policy_abi_major(), ".",
@@ -93,20 +92,19 @@ std::optional<Mismatch> MatchSnp(const SnpReferenceValues& ref, const SnpReport&
                                     ref.minimum_abi_major, ".", ref.minimum_abi_minor, which)};
   }
   if (report.vmpl != ref.vmpl) {
-    return Mismatch{4, absl::StrCat("snp: VMPL ", report.vmpl, " does not match the reference VMPL ",
-                                    ref.vmpl, which)};
+    return Mismatch{4, absl::StrCat("snp: VMPL ", report.vmpl,
+                                    " does not match the reference VMPL ", ref.vmpl, which)};
   }
   if (!ref.allowed_chip_ids.empty() &&
       std::none_of(ref.allowed_chip_ids.begin(), ref.allowed_chip_ids.end(),
-                   [&](const std::array<uint8_t, 64>& id) { return id == report.chip_id; })) {
+                   [&](const std::array<uint8_t, 64> &id) { return id == report.chip_id; })) {
     return Mismatch{5, absl::StrCat("snp: CHIP_ID is not among the allowed chip IDs", which)};
   }
   return std::nullopt;
 }
 
-std::optional<Mismatch> MatchSimulated(const SimulatedReferenceValues& ref,
-                                       const SnpReport& report,
-                                       const crypto::Sha256Digest& ark_spki_sha256) {
+std::optional<Mismatch> MatchSimulated(const SimulatedReferenceValues &ref, const SnpReport &report,
+                                       const crypto::Sha256Digest &ark_spki_sha256) {
   if (ref.ark_spki_sha256 != ark_spki_sha256) {
     return Mismatch{0, absl::StrCat("simulated: ARK (SPKI SHA-256 ", HexEncode(ark_spki_sha256),
                                     ") is not pinned by any reference value")};
@@ -120,7 +118,7 @@ std::optional<Mismatch> MatchSimulated(const SimulatedReferenceValues& ref,
 // Returns the index of the first matching entry, or PermissionDenied with the
 // message of the closest entry.
 template <typename Ref, typename MatchFn>
-absl::StatusOr<size_t> MatchAny(const std::vector<Ref>& refs, absl::string_view prefix,
+absl::StatusOr<size_t> MatchAny(const std::vector<Ref> &refs, absl::string_view prefix,
                                 MatchFn match) {
   if (refs.empty()) {
     return absl::PermissionDeniedError(
@@ -149,7 +147,7 @@ absl::StatusOr<std::unique_ptr<SnpVerifier>> SnpVerifier::Create(Options options
 }
 
 absl::StatusOr<std::shared_ptr<const VerifiedSigner>> SnpVerifier::VerifySigner(
-    const Evidence& evidence, const SnpReport& report, std::optional<SnpProduct> cpuid_product,
+    const Evidence &evidence, const SnpReport &report, std::optional<SnpProduct> cpuid_product,
     absl::Time at) const {
   const bool simulated = evidence.platform == Platform::kSimulated;
   const absl::string_view prefix = simulated ? "simulated" : "snp";
@@ -177,16 +175,16 @@ absl::StatusOr<std::shared_ptr<const VerifiedSigner>> SnpVerifier::VerifySigner(
     }
     auto entry = std::make_shared<VerifiedSigner>(std::move(cert), std::move(p384));
     entry->key = key_kind;
-    X509* leaf = entry->cert.cert.get();
+    X509 *leaf = entry->cert.cert.get();
     std::vector<crypto::SslPtr<X509>> sim_chain;
-    X509* intermediate = nullptr;
-    X509* root = nullptr;
+    X509 *intermediate = nullptr;
+    X509 *root = nullptr;
     if (simulated) {
       for (size_t i = 1; i < 3; ++i) {
         absl::StatusOr<crypto::SslPtr<X509>> c = crypto::ParseCertDerOrPem(evidence.certs[i]);
         if (!c.ok()) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              prefix, ": ", i == 1 ? "ASK " : "ARK ", c.status().message()));
+          return absl::InvalidArgumentError(
+              absl::StrCat(prefix, ": ", i == 1 ? "ASK " : "ARK ", c.status().message()));
         }
         sim_chain.push_back(std::move(c).value());
       }
@@ -211,9 +209,8 @@ absl::StatusOr<std::shared_ptr<const VerifiedSigner>> SnpVerifier::VerifySigner(
         absl::Status s = VerifyAmdChain(leaf, product, key_kind, at);
         if (s.ok()) {
           entry->product = product;
-          CONCORD_ASSIGN_OR_RETURN(const AmdRootCerts* roots, GetAmdRoots(product));
-          intermediate =
-              key_kind == SnpSigningKey::kVlek ? roots->asvk.get() : roots->ask.get();
+          CONCORD_ASSIGN_OR_RETURN(const AmdRootCerts *roots, GetAmdRoots(product));
+          intermediate = key_kind == SnpSigningKey::kVlek ? roots->asvk.get() : roots->ask.get();
           root = roots->ark.get();
           break;
         }
@@ -226,12 +223,12 @@ absl::StatusOr<std::shared_ptr<const VerifiedSigner>> SnpVerifier::VerifySigner(
         if (candidates.size() == 1) {
           return first_failure;
         }
-        return absl::UnauthenticatedError(absl::StrCat(
-            "snp: ", what, " chain: no AMD root verifies it (", absl::StrJoin(failures, "; "),
-            ")"));
+        return absl::UnauthenticatedError(absl::StrCat("snp: ", what,
+                                                       " chain: no AMD root verifies it (",
+                                                       absl::StrJoin(failures, "; "), ")"));
       }
     }
-    for (X509* c : {leaf, intermediate, root}) {
+    for (X509 *c : {leaf, intermediate, root}) {
       CONCORD_ASSIGN_OR_RETURN(absl::Time nb, crypto::Asn1TimeToAbsl(X509_get0_notBefore(c)));
       CONCORD_ASSIGN_OR_RETURN(absl::Time na, crypto::Asn1TimeToAbsl(X509_get0_notAfter(c)));
       entry->not_before = std::max(entry->not_before, nb);
@@ -252,15 +249,15 @@ absl::StatusOr<std::shared_ptr<const VerifiedSigner>> SnpVerifier::VerifySigner(
         prefix, ": ", what, " chain: certificate has expired (at ", FormatRfc3339(at), ")"));
   }
   if (cpuid_product.has_value() && *cpuid_product != signer->product) {
-    return absl::UnauthenticatedError(absl::StrCat(
-        prefix, ": report CPUID names ", SnpProductName(*cpuid_product), " but the ", what,
-        " chains to the ", SnpProductName(signer->product), " ARK"));
+    return absl::UnauthenticatedError(
+        absl::StrCat(prefix, ": report CPUID names ", SnpProductName(*cpuid_product), " but the ",
+                     what, " chains to the ", SnpProductName(signer->product), " ARK"));
   }
   return signer;
 }
 
-absl::StatusOr<Claims> SnpVerifier::Verify(const Evidence& evidence,
-                                           const VerifyOptions& options) const {
+absl::StatusOr<Claims> SnpVerifier::Verify(const Evidence &evidence,
+                                           const VerifyOptions &options) const {
   if (options.at == absl::InfinitePast() || options.at == absl::InfiniteFuture()) {
     return absl::InvalidArgumentError("snp: verify options: the verification time is not set");
   }
@@ -270,28 +267,29 @@ absl::StatusOr<Claims> SnpVerifier::Verify(const Evidence& evidence,
   const bool simulated = evidence.platform == Platform::kSimulated;
   if (simulated && !options_.allow_simulated) {
     return absl::PermissionDeniedError(
-        "snp: simulated evidence is not accepted by this verifier (simulated platform disabled)");
+        "snp: simulated evidence is not accepted by this verifier (simulated "
+        "platform disabled)");
   }
   const absl::string_view prefix = simulated ? "simulated" : "snp";
 
   CONCORD_ASSIGN_OR_RETURN(SnpReport report, SnpReport::Parse(evidence.report));
   const size_t want_certs = simulated ? 3 : 1;
   if (evidence.certs.size() < want_certs || evidence.certs.size() > kMaxEvidenceCerts) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        prefix, ": evidence certificates: want ",
-        simulated ? "exactly 3 (VCEK, ASK, ARK)" : "1 to 4 (VCEK or VLEK first)", ", got ",
-        evidence.certs.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(prefix, ": evidence certificates: want ",
+                     simulated ? "exactly 3 (VCEK, ASK, ARK)" : "1 to 4 (VCEK or VLEK first)",
+                     ", got ", evidence.certs.size()));
   }
   if (simulated && evidence.certs.size() != 3) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        prefix, ": evidence certificates: want exactly 3 (VCEK, ASK, ARK), got ",
-        evidence.certs.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(prefix, ": evidence certificates: want exactly 3 (VCEK, ASK, ARK), got ",
+                     evidence.certs.size()));
   }
   for (size_t i = 0; i < evidence.certs.size(); ++i) {
     if (evidence.certs[i].empty() || evidence.certs[i].size() > kMaxEvidenceCertSize) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          prefix, ": evidence certificate ", i, ": want 1 to ", kMaxEvidenceCertSize,
-          " bytes, got ", evidence.certs[i].size()));
+      return absl::InvalidArgumentError(absl::StrCat(prefix, ": evidence certificate ", i,
+                                                     ": want 1 to ", kMaxEvidenceCertSize,
+                                                     " bytes, got ", evidence.certs[i].size()));
     }
   }
   if (simulated && report.signing_key() != SnpSigningKey::kVcek) {
@@ -304,8 +302,7 @@ absl::StatusOr<Claims> SnpVerifier::Verify(const Evidence& evidence,
   const SnpProduct product = signer->product;
   const absl::string_view what = SnpSigningKeyName(signer->key);
 
-  crypto::Sha384Digest digest =
-      crypto::Sha384(ByteView(evidence.report).first(kSnpSignedSize));
+  crypto::Sha384Digest digest = crypto::Sha384(ByteView(evidence.report).first(kSnpSignedSize));
   if (!signer->verifier.VerifyDigest(digest, report.signature_r, report.signature_s).ok()) {
     return absl::UnauthenticatedError(
         absl::StrCat(prefix, ": report signature does not verify with the ", what));
@@ -344,17 +341,17 @@ absl::StatusOr<Claims> SnpVerifier::Verify(const Evidence& evidence,
   std::optional<size_t> matched;
   if (options.check_reference_values) {
     if (simulated) {
-      CONCORD_ASSIGN_OR_RETURN(
-          matched, MatchAny(options.reference_values.simulated, prefix,
-                            [&](const SimulatedReferenceValues& ref, size_t) {
-                              return MatchSimulated(ref, report, signer->root_spki_sha256);
-                            }));
+      CONCORD_ASSIGN_OR_RETURN(matched, MatchAny(options.reference_values.simulated, prefix,
+                                                 [&](const SimulatedReferenceValues &ref, size_t) {
+                                                   return MatchSimulated(ref, report,
+                                                                         signer->root_spki_sha256);
+                                                 }));
     } else {
-      CONCORD_ASSIGN_OR_RETURN(
-          matched, MatchAny(options.reference_values.snp, prefix,
-                            [&](const SnpReferenceValues& ref, size_t i) {
-                              return MatchSnp(ref, report, product, reported, i);
-                            }));
+      CONCORD_ASSIGN_OR_RETURN(matched, MatchAny(options.reference_values.snp, prefix,
+                                                 [&](const SnpReferenceValues &ref, size_t i) {
+                                                   return MatchSnp(ref, report, product, reported,
+                                                                   i);
+                                                 }));
     }
   }
 
@@ -367,7 +364,7 @@ absl::StatusOr<Claims> SnpVerifier::Verify(const Evidence& evidence,
   claims.chip_id.assign(report.chip_id.begin(), report.chip_id.end());
   claims.signer_not_before = signer->not_before;
   claims.signer_not_after = signer->not_after;
-  SnpClaims& snp = claims.snp.emplace();
+  SnpClaims &snp = claims.snp.emplace();
   snp.product = product;
   snp.signing_key = signer->key;
   snp.reported_tcb = reported;

@@ -6,14 +6,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "concord/attest/snp/amd_roots.h"
 #include "concord/attest/snp/signer_cert.h"
 #include "concord/common/hex.h"
 #include "concord/common/time_format.h"
 #include "concord/testing/status_matchers.h"
 #include "concord/testing/testdata.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 
 namespace concord::attest {
@@ -61,7 +61,7 @@ std::unique_ptr<SnpVerifier> MakeVerifier(SnpVerifier::Options options = {}) {
 }
 
 template <size_t N>
-std::array<uint8_t, N> HexArray(const std::string& hex) {
+std::array<uint8_t, N> HexArray(const std::string &hex) {
   std::array<uint8_t, N> out{};
   auto b = HexDecodeExact(hex, N, "test");
   EXPECT_TRUE(b.ok()) << b.status();
@@ -74,7 +74,8 @@ SnpReferenceValues VirteeReference() {
   SnpReferenceValues ref;
   ref.product = SnpProduct::kMilan;
   ref.measurement = HexArray<48>(
-      "7a1e5c266c0108dbc9bb94fa926951320940915d0aafb42464bd88b579ea158d3e1a0dc39b2c60bd95b9c480cd81"
+      "7a1e5c266c0108dbc9bb94fa926951320940915d0aafb42464bd88b579e"
+      "a158d3e1a0dc39b2c60bd95b9c480cd81"
       "841f");
   ref.minimum_tcb = SnpTcb{.bootloader = 3, .tee = 0, .snp = 8, .microcode = 115};
   ref.allow_smt = true;
@@ -89,7 +90,7 @@ VerifyOptions WithReference(std::vector<SnpReferenceValues> refs) {
   return o;
 }
 
-absl::Time ExpectedTime(const nlohmann::json& v) {
+absl::Time ExpectedTime(const nlohmann::json &v) {
   // "2022-09-24 00:55:28+00:00" -> RFC 3339.
   std::string s = absl::StrReplaceAll(v.get<std::string>(), {{" ", "T"}, {"+00:00", "Z"}});
   return At(s);
@@ -100,7 +101,7 @@ TEST(SnpVerifierTest, EveryGenuineVectorVerifiesAndMatchesExpectedJson) {
   nlohmann::json expected = nlohmann::json::parse(text.begin(), text.end());
   auto verifier = MakeVerifier();
   int verified = 0;
-  for (const nlohmann::json& v : expected["snp"]) {
+  for (const nlohmann::json &v : expected["snp"]) {
     const std::string id = v["id"];
     SCOPED_TRACE(id);
     Evidence e;
@@ -110,8 +111,8 @@ TEST(SnpVerifierTest, EveryGenuineVectorVerifiesAndMatchesExpectedJson) {
     absl::StatusOr<Claims> claims = verifier->Verify(e, AuthenticityOnly(at));
     if (id == "milan-v2-gsg") {
       // Signature, chain and binding pass; the always-on no-debug policy fails.
-      EXPECT_THAT(claims, StatusIs(absl::StatusCode::kPermissionDenied,
-                                   "snp: guest policy allows debug"));
+      EXPECT_THAT(claims,
+                  StatusIs(absl::StatusCode::kPermissionDenied, "snp: guest policy allows debug"));
       continue;
     }
     ASSERT_THAT(claims, IsOk());
@@ -129,14 +130,14 @@ TEST(SnpVerifierTest, EveryGenuineVectorVerifiesAndMatchesExpectedJson) {
     EXPECT_EQ(claims->signer_not_before, ExpectedTime(v["cert_not_before"]));
     EXPECT_EQ(claims->signer_not_after, ExpectedTime(v["cert_not_after"]));
     nlohmann::json j = ClaimsToJson(*claims);
-    for (const char* key : {"version", "guest_svn", "policy", "vmpl", "platform_info", "flags",
-                            "reported_tcb", "current_tcb", "committed_tcb", "launch_tcb",
-                            "reported_tcb_raw", "family_id", "image_id", "id_key_digest",
-                            "report_id"}) {
+    for (const char *key :
+         {"version", "guest_svn", "policy", "vmpl", "platform_info", "flags", "reported_tcb",
+          "current_tcb", "committed_tcb", "launch_tcb", "reported_tcb_raw", "family_id", "image_id",
+          "id_key_digest", "report_id"}) {
       EXPECT_EQ(j["snp"][key], v[key]) << key;
     }
     // The VCEK SPLs equal the reported TCB (checked by the verifier too).
-    const nlohmann::json& spl = v["cert_spl"];
+    const nlohmann::json &spl = v["cert_spl"];
     EXPECT_EQ(claims->snp->reported_tcb.bootloader, spl["blSPL"]);
     EXPECT_EQ(claims->snp->reported_tcb.microcode, spl["ucodeSPL"]);
   }
@@ -146,14 +147,14 @@ TEST(SnpVerifierTest, EveryGenuineVectorVerifiesAndMatchesExpectedJson) {
 TEST(SnpVerifierTest, TamperedReportsFailTheSignature) {
   auto verifier = MakeVerifier();
   struct Case {
-    const char* report;
-    const char* cert;
+    const char *report;
+    const char *cert;
   };
-  for (const Case& c : {Case{"milan-v2-gsg/report-tampered-measurement.bin", "milan-v2-gsg/vcek.der"},
-                        Case{"milan-v2-gsg/report-tampered-reportdata.bin", "milan-v2-gsg/vcek.der"},
-                        Case{"milan-v2-trustee/report-tampered-policy-debug.bin",
-                             "milan-v2-trustee/vcek.der"},
-                        Case{"turin-v5-oak/report-tampered-chipid.bin", "turin-v5-oak/vcek.der"}}) {
+  for (const Case &c :
+       {Case{"milan-v2-gsg/report-tampered-measurement.bin", "milan-v2-gsg/vcek.der"},
+        Case{"milan-v2-gsg/report-tampered-reportdata.bin", "milan-v2-gsg/vcek.der"},
+        Case{"milan-v2-trustee/report-tampered-policy-debug.bin", "milan-v2-trustee/vcek.der"},
+        Case{"turin-v5-oak/report-tampered-chipid.bin", "turin-v5-oak/vcek.der"}}) {
     SCOPED_TRACE(c.report);
     EXPECT_THAT(verifier->Verify(SnpEvidence(c.report, c.cert), AuthenticityOnly(VcekTime())),
                 StatusIs(absl::StatusCode::kUnauthenticated,
@@ -170,9 +171,9 @@ TEST(SnpVerifierTest, TamperedChipIdDoesNotMatchTurinHwid) {
       ParseSnpSignerCert(ReadTestdata("attestation/snp/turin-v5-oak/vcek.der"), "VCEK"));
   ASSERT_TRUE(vcek.hwid.has_value());
   EXPECT_EQ(vcek.hwid->size(), 8u);
-  EXPECT_THAT(CheckSignerBinding(report, SnpProduct::kTurin, SnpSigningKey::kVcek, vcek),
-              StatusIs(absl::StatusCode::kUnauthenticated,
-                       "snp: VCEK hwID does not match report CHIP_ID"));
+  EXPECT_THAT(
+      CheckSignerBinding(report, SnpProduct::kTurin, SnpSigningKey::kVcek, vcek),
+      StatusIs(absl::StatusCode::kUnauthenticated, "snp: VCEK hwID does not match report CHIP_ID"));
   // The genuine Turin report binds (8-byte hwID, rest of CHIP_ID zero, fmcSPL).
   CONCORD_ASSERT_OK_AND_ASSIGN(
       SnpReport genuine, SnpReport::Parse(ReadTestdata("attestation/snp/turin-v5-oak/report.bin")));
@@ -197,9 +198,9 @@ TEST(SnpVerifierTest, WrongChipVcekChainsButFailsSignatureAndBinding) {
       SnpSignerCert wrong,
       ParseSnpSignerCert(ReadTestdata("attestation/snp/milan-v2-gsg/vcek-tampered-wrong-chip.der"),
                          "VCEK"));
-  EXPECT_THAT(CheckSignerBinding(report, SnpProduct::kMilan, SnpSigningKey::kVcek, wrong),
-              StatusIs(absl::StatusCode::kUnauthenticated,
-                       "snp: VCEK hwID does not match report CHIP_ID"));
+  EXPECT_THAT(
+      CheckSignerBinding(report, SnpProduct::kMilan, SnpSigningKey::kVcek, wrong),
+      StatusIs(absl::StatusCode::kUnauthenticated, "snp: VCEK hwID does not match report CHIP_ID"));
   // With the hwID out of the way, the SPLs differ too.
   wrong.hwid = Bytes(report.chip_id.begin(), report.chip_id.end());
   EXPECT_THAT(CheckSignerBinding(report, SnpProduct::kMilan, SnpSigningKey::kVcek, wrong),
@@ -214,10 +215,10 @@ TEST(SnpVerifierTest, VcekAgainstAnotherProductsChainFails) {
   EXPECT_THAT(VerifyAmdChain(vcek.cert.get(), SnpProduct::kMilan, SnpSigningKey::kVcek, VcekTime()),
               IsOk());
   for (SnpProduct other : {SnpProduct::kGenoa, SnpProduct::kTurin}) {
-    EXPECT_THAT(
-        VerifyAmdChain(vcek.cert.get(), other, SnpSigningKey::kVcek, VcekTime()),
-        StatusIs(absl::StatusCode::kUnauthenticated,
-                 "snp: VCEK chain: unable to get local issuer certificate (at 2026-01-01T00:00:00Z)"));
+    EXPECT_THAT(VerifyAmdChain(vcek.cert.get(), other, SnpSigningKey::kVcek, VcekTime()),
+                StatusIs(absl::StatusCode::kUnauthenticated,
+                         "snp: VCEK chain: unable to get local issuer "
+                         "certificate (at 2026-01-01T00:00:00Z)"));
   }
 }
 
@@ -227,7 +228,8 @@ TEST(SnpVerifierTest, ReportCpuidProductMustMatchVcekProduct) {
   Evidence e = SnpEvidence("genoa-v5-oak/report.bin", "milan-v2-virtee/vcek.der");
   EXPECT_THAT(verifier->Verify(e, AuthenticityOnly(VcekTime())),
               StatusIs(absl::StatusCode::kUnauthenticated,
-                       "snp: VCEK productName Milan-B0 does not match the report's CPUID product "
+                       "snp: VCEK productName Milan-B0 does not match the "
+                       "report's CPUID product "
                        "Genoa"));
 }
 
@@ -249,7 +251,8 @@ TEST(SnpVerifierTest, VlekHasExpiredBy20261123) {
   Evidence e = SnpEvidence("milan-v3-vlek-aws/report.bin", "milan-v3-vlek-aws/vlek.der");
   EXPECT_THAT(verifier->Verify(e, AuthenticityOnly(At("2026-11-23T00:00:00Z"))),
               StatusIs(absl::StatusCode::kUnauthenticated,
-                       "snp: VLEK chain: certificate has expired (at 2026-11-23T00:00:00Z)"));
+                       "snp: VLEK chain: certificate has expired (at "
+                       "2026-11-23T00:00:00Z)"));
   EXPECT_THAT(verifier->Verify(e, AuthenticityOnly(VlekTime())), IsOk());
 }
 
@@ -262,16 +265,19 @@ TEST(SnpVerifierTest, CachedChainSkipsChainVerificationButChecksValidity) {
   // The VCEK is valid 2023-04-03T19:23:43Z to 2030-04-03T19:23:43Z.
   EXPECT_THAT(verifier->Verify(Virtee(), AuthenticityOnly(At("2030-04-03T19:23:44Z"))),
               StatusIs(absl::StatusCode::kUnauthenticated,
-                       "snp: VCEK chain: certificate has expired (at 2030-04-03T19:23:44Z)"));
+                       "snp: VCEK chain: certificate has expired (at "
+                       "2030-04-03T19:23:44Z)"));
   EXPECT_THAT(verifier->Verify(Virtee(), AuthenticityOnly(At("2023-04-03T19:23:42Z"))),
               StatusIs(absl::StatusCode::kUnauthenticated,
-                       "snp: VCEK chain: certificate is not yet valid (at 2023-04-03T19:23:42Z)"));
+                       "snp: VCEK chain: certificate is not yet valid (at "
+                       "2023-04-03T19:23:42Z)"));
   EXPECT_EQ(verifier->ChainVerificationsForTest(), 1u);
   // A fresh verifier checks the window during chain verification as well.
   auto fresh = MakeVerifier();
   EXPECT_THAT(fresh->Verify(Virtee(), AuthenticityOnly(At("2030-04-03T19:23:44Z"))),
               StatusIs(absl::StatusCode::kUnauthenticated,
-                       "snp: VCEK chain: certificate has expired (at 2030-04-03T19:23:44Z)"));
+                       "snp: VCEK chain: certificate has expired (at "
+                       "2030-04-03T19:23:44Z)"));
 }
 
 TEST(SnpVerifierTest, CacheIsBounded) {
@@ -297,7 +303,7 @@ TEST(SnpVerifierTest, ConcurrentVerificationsAgree) {
       }
     });
   }
-  for (std::thread& t : threads) {
+  for (std::thread &t : threads) {
     t.join();
   }
   EXPECT_EQ(ok.load(), 20);
@@ -318,7 +324,7 @@ TEST(SnpVerifierTest, MatchingReferenceValuesPass) {
 
 TEST(SnpVerifierTest, ReferenceValueMismatchesNameTheCheck) {
   auto verifier = MakeVerifier();
-  auto expect_denied = [&](const SnpReferenceValues& ref, const std::string& message) {
+  auto expect_denied = [&](const SnpReferenceValues &ref, const std::string &message) {
     EXPECT_THAT(verifier->Verify(Virtee(), WithReference({ref})),
                 StatusIs(absl::StatusCode::kPermissionDenied, message));
   };
@@ -328,28 +334,34 @@ TEST(SnpVerifierTest, ReferenceValueMismatchesNameTheCheck) {
 
   ref = VirteeReference();
   ref.product = SnpProduct::kGenoa;
-  expect_denied(ref, "snp: product Milan does not match the reference product Genoa "
-                     "(reference value 0)");
+  expect_denied(ref,
+                "snp: product Milan does not match the reference product Genoa "
+                "(reference value 0)");
 
   ref = VirteeReference();
   ref.minimum_tcb.microcode = 116;
-  expect_denied(ref, "snp: reported TCB bl=3 tee=0 snp=8 ucode=115 is below the minimum TCB "
-                     "bl=3 tee=0 snp=8 ucode=116 (reference value 0)");
+  expect_denied(ref,
+                "snp: reported TCB bl=3 tee=0 snp=8 ucode=115 is below the minimum TCB "
+                "bl=3 tee=0 snp=8 ucode=116 (reference value 0)");
 
   ref = VirteeReference();
   ref.minimum_tcb.snp = 9;
-  expect_denied(ref, "snp: reported TCB bl=3 tee=0 snp=8 ucode=115 is below the minimum TCB "
-                     "bl=3 tee=0 snp=9 ucode=115 (reference value 0)");
+  expect_denied(ref,
+                "snp: reported TCB bl=3 tee=0 snp=8 ucode=115 is below the minimum TCB "
+                "bl=3 tee=0 snp=9 ucode=115 (reference value 0)");
 
   ref = VirteeReference();
   ref.allow_smt = false;
-  expect_denied(ref, "snp: guest policy allows SMT, which the reference value forbids "
-                     "(reference value 0)");
+  expect_denied(ref,
+                "snp: guest policy allows SMT, which the reference value forbids "
+                "(reference value 0)");
 
   ref = VirteeReference();
   ref.minimum_abi_major = 1;
   ref.minimum_abi_minor = 51;
-  expect_denied(ref, "snp: guest policy ABI 0.0 is below the minimum ABI 1.51 (reference value 0)");
+  expect_denied(ref,
+                "snp: guest policy ABI 0.0 is below the minimum ABI 1.51 "
+                "(reference value 0)");
 
   ref = VirteeReference();
   ref.vmpl = 1;
@@ -372,14 +384,15 @@ TEST(SnpVerifierTest, ClosestReferenceValueIsReported) {
   wrong_vmpl.vmpl = 2;
   EXPECT_THAT(verifier->Verify(Virtee(), WithReference({wrong_product, wrong_vmpl})),
               StatusIs(absl::StatusCode::kPermissionDenied,
-                       "snp: VMPL 0 does not match the reference VMPL 2 (reference value 1)"));
+                       "snp: VMPL 0 does not match the reference VMPL 2 (reference "
+                       "value 1)"));
 }
 
 TEST(SnpVerifierTest, NoReferenceValuesIsDenied) {
   auto verifier = MakeVerifier();
-  EXPECT_THAT(verifier->Verify(Virtee(), WithReference({})),
-              StatusIs(absl::StatusCode::kPermissionDenied,
-                       "snp: no reference values for this platform"));
+  EXPECT_THAT(
+      verifier->Verify(Virtee(), WithReference({})),
+      StatusIs(absl::StatusCode::kPermissionDenied, "snp: no reference values for this platform"));
 }
 
 TEST(SnpVerifierTest, VlekVectorMatchesVmplOneReference) {
@@ -388,7 +401,8 @@ TEST(SnpVerifierTest, VlekVectorMatchesVmplOneReference) {
   SnpReferenceValues ref;
   ref.product = SnpProduct::kMilan;
   ref.measurement = HexArray<48>(
-      "8922ebbdd00ec2c541f36a6e7a82a8773a7accb451ed67bc94e740dbe92c93c4e8c9af857f5ceeb5a493df2a570d"
+      "8922ebbdd00ec2c541f36a6e7a82a8773a7accb451ed67bc94e740dbe92"
+      "c93c4e8c9af857f5ceeb5a493df2a570d"
       "7bf0");
   ref.minimum_tcb = SnpTcb{.bootloader = 4, .tee = 0, .snp = 24, .microcode = 217};
   ref.vmpl = 1;
@@ -434,20 +448,23 @@ TEST(SnpVerifierTest, RejectsMalformedEvidenceAndOptions) {
 
   Evidence short_report = e;
   short_report.report.pop_back();
-  EXPECT_THAT(verifier->Verify(short_report, AuthenticityOnly(VcekTime())),
-              StatusIs(absl::StatusCode::kInvalidArgument, "snp report: want 1184 bytes, got 1183"));
+  EXPECT_THAT(
+      verifier->Verify(short_report, AuthenticityOnly(VcekTime())),
+      StatusIs(absl::StatusCode::kInvalidArgument, "snp report: want 1184 bytes, got 1183"));
 
   Evidence no_certs = e;
   no_certs.certs.clear();
   EXPECT_THAT(verifier->Verify(no_certs, AuthenticityOnly(VcekTime())),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       "snp: evidence certificates: want 1 to 4 (VCEK or VLEK first), got 0"));
+                       "snp: evidence certificates: want 1 to 4 (VCEK or VLEK "
+                       "first), got 0"));
 
   Evidence deep = e;
   deep.certs.assign(5, e.certs[0]);
   EXPECT_THAT(verifier->Verify(deep, AuthenticityOnly(VcekTime())),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       "snp: evidence certificates: want 1 to 4 (VCEK or VLEK first), got 5"));
+                       "snp: evidence certificates: want 1 to 4 (VCEK or VLEK "
+                       "first), got 5"));
 
   Evidence oversized = e;
   oversized.certs.push_back(Bytes(kMaxEvidenceCertSize + 1, 0x30));
@@ -463,9 +480,9 @@ TEST(SnpVerifierTest, RejectsMalformedEvidenceAndOptions) {
   // An RSA certificate (the ARK) in the VCEK's place.
   Evidence rsa_leaf = e;
   rsa_leaf.certs = {ReadTestdata("attestation/snp/certs/milan/ark.pem")};
-  EXPECT_THAT(verifier->Verify(rsa_leaf, AuthenticityOnly(VcekTime())),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "snp: VCEK public key is not ECDSA P-384"));
+  EXPECT_THAT(
+      verifier->Verify(rsa_leaf, AuthenticityOnly(VcekTime())),
+      StatusIs(absl::StatusCode::kInvalidArgument, "snp: VCEK public key is not ECDSA P-384"));
 }
 
 TEST(SnpVerifierTest, VlekFlagWithVcekFailsTheChain) {
@@ -488,7 +505,7 @@ TEST(SnpVerifierTest, SimulatedEvidenceRejectedWhenDisabled) {
 
 TEST(AmdRootsTest, CompiledInRootsHaveTheirFingerprints) {
   for (SnpProduct p : {SnpProduct::kMilan, SnpProduct::kGenoa, SnpProduct::kTurin}) {
-    CONCORD_ASSERT_OK_AND_ASSIGN(const AmdRootCerts* roots, GetAmdRoots(p));
+    CONCORD_ASSERT_OK_AND_ASSIGN(const AmdRootCerts *roots, GetAmdRoots(p));
     EXPECT_NE(roots->ark, nullptr);
     EXPECT_NE(roots->ask, nullptr);
     EXPECT_NE(roots->asvk, nullptr);
