@@ -360,8 +360,14 @@ TEST(ProtocolExampleTest, LatestBytesAndSignatureMatch) {
   CONCORD_ASSERT_OK_AND_ASSIGN(auto history_key,
                                crypto::PublicKey::FromSpkiDer(MustHex(kExampleHistorySpki)));
   EXPECT_THAT(VerifyLatest(history_key, latest), IsOk());
+  CONCORD_ASSERT_OK_AND_ASSIGN(auto fast, crypto::P384Verifier::FromPublicKey(history_key));
+  EXPECT_THAT(VerifyLatest(fast, latest), IsOk());
+  Latest bad_der = latest;
+  bad_der.signature[0] = 0x31;
+  EXPECT_THAT(VerifyLatest(fast, bad_der), StatusIs(absl::StatusCode::kUnauthenticated));
   latest.generation = 3;
   EXPECT_THAT(VerifyLatest(history_key, latest), StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_THAT(VerifyLatest(fast, latest), StatusIs(absl::StatusCode::kUnauthenticated));
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "concord/store/file/file_store.h"
 #include "concord/store/memory/memory_store.h"
 #include "concord/store/store.h"
+#include "concord/store/testing/fault_injecting_store.h"
 #include "concord/testing/status_matchers.h"
 #include "concord/testing/testdata.h"
 #include "gmock/gmock.h"
@@ -33,6 +34,8 @@ using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
 enum class Backend { kMemory, kFile };
+
+void PrintTo(Backend b, std::ostream* os) { *os << (b == Backend::kMemory ? "memory" : "file"); }
 
 struct Keys {
   crypto::PrivateKey history;
@@ -606,6 +609,30 @@ TEST_P(HistoryTest, VerifyLatestAcceptsAWatchedValue) {
   VerifiedHistory h = BuildChain(2);
   CONCORD_ASSERT_OK_AND_ASSIGN(VerifiedHistory v, verifier_->VerifyLatest(h.latest_bytes));
   EXPECT_EQ(v.head().hash, h.head().hash);
+}
+
+TEST_P(HistoryTest, StoreOutageIsUnavailableNotDataLoss) {
+  VerifiedHistory h = BuildChain(2);
+  store::testing::FaultInjectingStore faulty(*store_);
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      auto verifier, HistoryVerifier::Create(faulty, keys().history.public_key(), {}));
+  // A cold verification of two transitions reads 7 values: latest, two
+  // transitions, then a manifest and a CA bundle for each. Fail each in turn.
+  for (int call = 0; call < 7; ++call) {
+    auto fresh = *HistoryVerifier::Create(faulty, keys().history.public_key(), {});
+    faulty.FailAfter(call, 1, store::testing::FaultInjectingStore::kGet);
+    EXPECT_THAT(fresh->Verify(), StatusIs(absl::StatusCode::kUnavailable)) << call;
+  }
+  EXPECT_THAT(verifier->Verify(), IsOk());
+  auto writer_copy = crypto::PrivateKey::FromPem(*keys().history.ToPkcs8Pem());
+  CONCORD_ASSERT_OK_AND_ASSIGN(auto writer, HistoryWriter::Create(faulty, *std::move(writer_copy), {}));
+  faulty.FailNext(1, store::testing::FaultInjectingStore::kCommit);
+  AppendRequest req;
+  req.manifest = OwnedBy(keys().owner_a, "x");
+  req.authorization = *SignAuthorization(keys().owner_a, req.kind, ManifestHash(req.manifest),
+                                         h.head().hash);
+  EXPECT_THAT(writer->Append(h, req), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(writer->Append(h, req), IsOk());
 }
 
 TEST_P(HistoryTest, HistoryKeyMustBeP384) {

@@ -135,6 +135,16 @@ TEST(FaultInjectingStoreTest, FailsTheNextCallsThenForwards) {
   EXPECT_EQ(store.calls(), 5);
 }
 
+TEST(FaultInjectingStoreTest, FailAfterLetsTheFirstCallsThrough) {
+  auto base = MemoryStore::Create();
+  FaultInjectingStore store(*base);
+  store.FailAfter(2, 1, FaultInjectingStore::kGet);
+  EXPECT_THAT(store.Get("k"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store.Get("k"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store.Get("k"), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(store.Get("k"), StatusIs(absl::StatusCode::kNotFound));
+}
+
 TEST(FaultInjectingStoreTest, InjectsTheGivenStatus) {
   auto base = MemoryStore::Create();
   FaultInjectingStore store(*base);

@@ -9,7 +9,12 @@
 namespace concord::store::testing {
 
 void FaultInjectingStore::FailNext(int n, uint32_t ops, absl::Status status) {
+  FailAfter(0, n, ops, std::move(status));
+}
+
+void FaultInjectingStore::FailAfter(int skip, int n, uint32_t ops, absl::Status status) {
   absl::MutexLock lock(&mu_);
+  skip_remaining_ = skip;
   fail_remaining_ = n;
   fail_ops_ = ops;
   fail_status_ = std::move(status);
@@ -39,8 +44,12 @@ absl::Status FaultInjectingStore::Enter(Op op) {
     ++counts_[std::countr_zero(static_cast<uint32_t>(op))];
     delay = delay_;
     if (fail_remaining_ > 0 && (fail_ops_ & op) != 0) {
-      --fail_remaining_;
-      fault = fail_status_;
+      if (skip_remaining_ > 0) {
+        --skip_remaining_;
+      } else {
+        --fail_remaining_;
+        fault = fail_status_;
+      }
     }
   }
   if (delay > absl::ZeroDuration()) {

@@ -36,6 +36,9 @@ class FaultInjectingStore final : public Store {
   // reaching the base store.
   void FailNext(int n, uint32_t ops = kAll,
                 absl::Status status = absl::UnavailableError("injected store fault"));
+  // As FailNext, but the first `skip` matching calls still go through.
+  void FailAfter(int skip, int n, uint32_t ops = kAll,
+                 absl::Status status = absl::UnavailableError("injected store fault"));
   // Every call first sleeps `delay` (real time; for timeouts and lease tests).
   void SetDelay(absl::Duration delay);
   // Calls of `ops` made so far (including failed ones).
@@ -58,6 +61,7 @@ class FaultInjectingStore final : public Store {
 
   Store& base_;
   mutable absl::Mutex mu_;
+  int skip_remaining_ ABSL_GUARDED_BY(mu_) = 0;
   int fail_remaining_ ABSL_GUARDED_BY(mu_) = 0;
   uint32_t fail_ops_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status fail_status_ ABSL_GUARDED_BY(mu_);
