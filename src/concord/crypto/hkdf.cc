@@ -21,6 +21,12 @@ absl::StatusOr<SecretBytes> HkdfSha256(const SecretBytes& ikm, ByteView salt,
   if (ctx == nullptr) {
     return OpenSslInternal("HKDF: context");
   }
+  // RFC 5869: an absent salt is HashLen zero bytes. OpenSSL 3.0 instead runs
+  // HMAC with an empty key, which it rejects, so supply the zeros ourselves.
+  static constexpr uint8_t kZeroSalt[32] = {};
+  if (salt.empty()) {
+    salt = ByteView(kZeroSalt, sizeof(kZeroSalt));
+  }
   char digest[] = "SHA256";
   OSSL_PARAM params[] = {
       OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0),

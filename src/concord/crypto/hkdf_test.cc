@@ -18,6 +18,14 @@ TEST(HkdfTest, Rfc5869TestCase1) {
             "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
 }
 
+// RFC 5869 test case 3: zero-length salt and info.
+TEST(HkdfTest, Rfc5869TestCase3EmptySalt) {
+  SecretBytes ikm(ByteView(Bytes(22, 0x0b)));
+  CONCORD_ASSERT_OK_AND_ASSIGN(SecretBytes okm, HkdfSha256(ikm, {}, {}, 42));
+  EXPECT_EQ(HexEncode(okm.Reveal()),
+            "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8");
+}
+
 TEST(HkdfTest, RejectsZeroLength) {
   EXPECT_THAT(HkdfSha256(SecretBytes(32), {}, {}, 0),
               ::concord::testing::StatusIs(absl::StatusCode::kInvalidArgument));
