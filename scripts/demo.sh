@@ -36,7 +36,7 @@ jq -n --arg coord "$coord_hash" --arg web "$web_hash" --arg owner "$owner" --arg
   --argjson rv "$(jq '.reference_values' simhost.json)" '{
     Version: 1,
     Policies: {
-      ($coord): {Name: "coordinator", Role: "coordinator"},
+      ($coord): {Name: "coordinator", Role: "coordinator", SANs: ["coordinator.demo.svc"]},
       ($web): {Name: "web", SANs: ["web.demo.svc", "10.0.0.7", "spiffe://demo/web"], WorkloadSecretID: "web"}
     },
     ReferenceValues: $rv,
@@ -54,7 +54,8 @@ $concord evidence verify --platform simulated --report web-report.bin --cert web
 
 step "The same report with one flipped bit is refused"
 cp web-report.bin tampered.bin
-printf '\x01' | dd of=tampered.bin bs=1 seek=$((0x90)) conv=notrunc status=none
+byte=$(od -An -tu1 -j $((0x90)) -N1 tampered.bin | tr -d ' ')
+printf "\\x$(printf '%02x' $((byte ^ 1)))" | dd of=tampered.bin bs=1 seek=$((0x90)) conv=notrunc status=none
 if $concord evidence verify --platform simulated --report tampered.bin --cert web-certs.pem \
      --reference-values reference-values.json > tampered.json; then
   echo "tampered report accepted: demo failed" >&2
