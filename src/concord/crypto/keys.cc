@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "concord/common/status_macros.h"
+#include "concord/crypto/internal/spki_fast.h"
 #include "concord/crypto/openssl_status.h"
 
 namespace concord::crypto {
@@ -83,6 +84,22 @@ HashAlg DefaultEcdsaHash(KeyType type) {
 }
 
 absl::StatusOr<PublicKey> PublicKey::FromSpkiDer(ByteView der) {
+  if (der.empty() || der.size() > kMaxSpkiDerSize) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "public key: want a DER SubjectPublicKeyInfo of 1 to ", kMaxSpkiDerSize,
+        " bytes, got ", der.size()));
+  }
+  CONCORD_ASSIGN_OR_RETURN(std::optional<internal::DecodedSpki> fast,
+                           internal::DecodeSpkiFast(der));
+  if (fast.has_value()) {
+    // The fast decoder accepts canonical DER only, so `der` is the encoding.
+    CONCORD_ASSIGN_OR_RETURN(KeyType type, ClassifyKey(fast->key.get()));
+    return PublicKey(std::move(fast->key), type, Bytes(der.begin(), der.end()));
+  }
+  return FromSpkiDerSlowForTest(der);
+}
+
+absl::StatusOr<PublicKey> PublicKey::FromSpkiDerSlowForTest(ByteView der) {
   if (der.empty() || der.size() > kMaxSpkiDerSize) {
     return absl::InvalidArgumentError(absl::StrCat(
         "public key: want a DER SubjectPublicKeyInfo of 1 to ", kMaxSpkiDerSize,

@@ -84,3 +84,55 @@ TEST(KeysTest, RawDerSignatureConversionRoundTrips) {
 
 }  // namespace
 }  // namespace concord::crypto
+
+namespace concord::crypto {
+namespace {
+
+// The fast SPKI decoder (internal/spki_fast.h) must agree with OpenSSL's
+// general decoder on every input: valid keys, every truncation, and a bit flip
+// at every byte.
+TEST(KeysTest, FastSpkiDecoderAgreesWithOpenSslDecoder) {
+  std::vector<Bytes> valid;
+  for (KeyType t : {KeyType::kEcP256, KeyType::kEcP384}) {
+    for (int i = 0; i < 3; ++i) {
+      valid.push_back(PrivateKey::GenerateEc(t)->public_key().spki_der());
+    }
+  }
+  valid.push_back(PrivateKey::GenerateRsa(2048)->public_key().spki_der());
+  size_t checked = 0;
+  auto check = [&checked](const Bytes& input) {
+    auto fast = PublicKey::FromSpkiDer(input);
+    auto slow = PublicKey::FromSpkiDerSlowForTest(input);
+    ASSERT_EQ(fast.ok(), slow.ok()) << HexEncode(input) << "\nfast: " << fast.status()
+                                    << "\nslow: " << slow.status();
+    if (fast.ok()) {
+      EXPECT_EQ(fast->spki_der(), slow->spki_der());
+      EXPECT_EQ(fast->type(), slow->type());
+      EXPECT_EQ(EVP_PKEY_eq(fast->evp(), slow->evp()), 1);
+    }
+    ++checked;
+  };
+  for (const Bytes& der : valid) {
+    check(der);
+    for (size_t len = 0; len < der.size(); ++len) {
+      check(Bytes(der.begin(), der.begin() + len));
+    }
+    for (size_t i = 0; i < der.size(); ++i) {
+      for (uint8_t mask : {0x01, 0x80}) {
+        Bytes flipped = der;
+        flipped[i] ^= mask;
+        check(flipped);
+      }
+    }
+  }
+  EXPECT_GT(checked, 2700u);
+}
+
+TEST(KeysTest, FastSpkiDecoderRejectsPointOffCurve) {
+  Bytes der = PrivateKey::GenerateEc(KeyType::kEcP256)->public_key().spki_der();
+  der.back() ^= 0x01;  // Y no longer matches X.
+  EXPECT_THAT(PublicKey::FromSpkiDer(der), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+}  // namespace
+}  // namespace concord::crypto

@@ -1,11 +1,14 @@
 #include "concord/history/verifier.h"
 
+#include <algorithm>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "concord/common/hex.h"
 #include "concord/common/status_macros.h"
+#include "concord/history/internal/parallel.h"
 #include "concord/history/internal/rules.h"
 #include "concord/history/objects.h"
 
@@ -32,14 +35,16 @@ absl::Status AsDataLoss(const absl::Status& status, absl::string_view object) {
 
 HistoryVerifier::HistoryVerifier(store::Store& store, crypto::PublicKey history_key,
                                  crypto::P384Verifier fast_history_key,
-                                 AuthorizationOptions options)
+                                 AuthorizationOptions options, size_t threads)
     : store_(store),
       history_key_(std::move(history_key)),
       fast_history_key_(std::move(fast_history_key)),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      threads_(threads) {}
 
 absl::StatusOr<std::unique_ptr<HistoryVerifier>> HistoryVerifier::Create(
-    store::Store& store, crypto::PublicKey history_key, AuthorizationOptions options) {
+    store::Store& store, crypto::PublicKey history_key, AuthorizationOptions options,
+    VerifierTuning tuning) {
   if (history_key.type() != crypto::KeyType::kEcP384) {
     return absl::InvalidArgumentError(absl::StrCat(
         "history verifier: history key must be ECDSA P-384, got ",
@@ -47,8 +52,12 @@ absl::StatusOr<std::unique_ptr<HistoryVerifier>> HistoryVerifier::Create(
   }
   CONCORD_ASSIGN_OR_RETURN(crypto::P384Verifier fast,
                            crypto::P384Verifier::FromPublicKey(history_key));
+  size_t threads = tuning.threads;
+  if (threads == 0) {
+    threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8);
+  }
   return std::unique_ptr<HistoryVerifier>(new HistoryVerifier(
-      store, std::move(history_key), std::move(fast), std::move(options)));
+      store, std::move(history_key), std::move(fast), std::move(options), threads));
 }
 
 std::optional<VerifiedHistory> HistoryVerifier::Cached() const {
@@ -79,33 +88,17 @@ absl::StatusOr<VerifiedHistory> HistoryVerifier::Verify() {
 
 absl::StatusOr<std::shared_ptr<const manifest::Manifest>> HistoryVerifier::LoadManifest(
     const crypto::Sha256Digest& hash) {
-  if (auto it = manifests_.find(hash); it != manifests_.end()) {
-    return it->second;
-  }
   const std::string key = ObjectKey(ObjectType::kManifest, hash);
   absl::StatusOr<Bytes> bytes = ReadObject(store_, ObjectType::kManifest, hash);
   if (!bytes.ok()) {
     return AsDataLoss(bytes.status(), key);
   }
-  absl::StatusOr<manifest::Manifest> parsed = manifest::Manifest::Parse(*bytes);
+  absl::StatusOr<manifest::Manifest> parsed =
+      manifest::Manifest::Parse(*bytes, manifest::ParseOptions{.key_cache = &owner_keys_});
   if (!parsed.ok()) {
     return absl::DataLossError(absl::StrCat(key, ": ", parsed.status().message()));
   }
   return std::make_shared<const manifest::Manifest>(*std::move(parsed));
-}
-
-absl::StatusOr<crypto::PublicKey> HistoryVerifier::ParseOwnerKey(ByteView spki_der) {
-  constexpr size_t kMaxCachedOwnerKeys = 1024;
-  std::string cache_key(AsStringView(spki_der));
-  if (auto it = owner_keys_.find(cache_key); it != owner_keys_.end()) {
-    return it->second;
-  }
-  CONCORD_ASSIGN_OR_RETURN(crypto::PublicKey key, crypto::PublicKey::FromSpkiDer(spki_der));
-  if (owner_keys_.size() >= kMaxCachedOwnerKeys) {
-    owner_keys_.clear();
-  }
-  owner_keys_.emplace(std::move(cache_key), key);
-  return key;
 }
 
 absl::StatusOr<VerifiedHistory> HistoryVerifier::VerifyLatest(ByteView latest_bytes) {
@@ -158,10 +151,8 @@ absl::StatusOr<VerifiedHistory> HistoryVerifier::VerifyLatest(ByteView latest_by
     if (!bytes.ok()) {
       return AsDataLoss(bytes.status(), key);
     }
-    absl::StatusOr<Transition> t = ParseTransition(
-        *bytes, [this](ByteView spki) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-          return ParseOwnerKey(spki);
-        });
+    absl::StatusOr<Transition> t =
+        ParseTransition(*bytes, [this](ByteView spki) { return owner_keys_.FromSpkiDer(spki); });
     if (!t.ok()) {
       return absl::DataLossError(absl::StrCat(key, ": ", t.status().message()));
     }
@@ -180,36 +171,84 @@ absl::StatusOr<VerifiedHistory> HistoryVerifier::VerifyLatest(ByteView latest_by
         ObjectKey(ObjectType::kTransition, cache_->head().hash), " (history rewritten)"));
   }
 
-  // Check forward from the oldest new transition.
-  std::vector<std::shared_ptr<const VerifiedTransition>> verified;
-  verified.reserve(fresh.size());
-  const VerifiedTransition* previous = cache_.has_value() ? &cache_->head() : nullptr;
+  // Check forward from the oldest new transition. Oldest first in `fresh`.
+  std::reverse(fresh.begin(), fresh.end());
+  const VerifiedTransition* base = cache_.has_value() ? &cache_->head() : nullptr;
+
+  // Manifests not seen before, each loaded once, in parallel.
   absl::flat_hash_map<crypto::Sha256Digest, std::shared_ptr<const manifest::Manifest>>
       new_manifests;
-  for (auto it = fresh.rbegin(); it != fresh.rend(); ++it) {
-    VerifiedTransition& vt = *it;
-    const std::string key = ObjectKey(ObjectType::kTransition, vt.hash);
-    if (previous != nullptr && vt.transition.manifest_hash == previous->transition.manifest_hash) {
-      vt.manifest = previous->manifest;
-    } else if (auto found = new_manifests.find(vt.transition.manifest_hash);
-               found != new_manifests.end()) {
-      vt.manifest = found->second;
+  std::vector<crypto::Sha256Digest> to_load;
+  for (const VerifiedTransition& vt : fresh) {
+    const crypto::Sha256Digest& h = vt.transition.manifest_hash;
+    if (!manifests_.contains(h) && new_manifests.emplace(h, nullptr).second) {
+      to_load.push_back(h);
+    }
+  }
+  std::vector<absl::Status> load_errors(to_load.size());
+  std::vector<std::shared_ptr<const manifest::Manifest>> loaded(to_load.size());
+  internal::ParallelFor(to_load.size(), threads_, [&](size_t i) {
+    absl::StatusOr<std::shared_ptr<const manifest::Manifest>> m = LoadManifest(to_load[i]);
+    if (m.ok()) {
+      loaded[i] = *std::move(m);
     } else {
-      CONCORD_ASSIGN_OR_RETURN(vt.manifest, LoadManifest(vt.transition.manifest_hash));
-      new_manifests.emplace(vt.transition.manifest_hash, vt.manifest);
+      load_errors[i] = m.status();
+    }
+  });
+  absl::flat_hash_map<crypto::Sha256Digest, absl::Status> failed_manifests;
+  for (size_t i = 0; i < to_load.size(); ++i) {
+    if (load_errors[i].ok()) {
+      new_manifests[to_load[i]] = std::move(loaded[i]);
+    } else {
+      failed_manifests.emplace(to_load[i], std::move(load_errors[i]));
+    }
+  }
+
+  // Every transition is then checked against its predecessor, in parallel;
+  // the first failure in chain order is reported, as a sequential walk would.
+  std::vector<absl::Status> errors(fresh.size());
+  for (size_t i = 0; i < fresh.size(); ++i) {
+    VerifiedTransition& vt = fresh[i];
+    const crypto::Sha256Digest& h = vt.transition.manifest_hash;
+    if (auto bad = failed_manifests.find(h); bad != failed_manifests.end()) {
+      errors[i] = bad->second;
+    } else if (auto known = manifests_.find(h); known != manifests_.end()) {
+      vt.manifest = known->second;
+    } else {
+      vt.manifest = new_manifests.at(h);
+    }
+  }
+  internal::ParallelFor(fresh.size(), threads_, [&](size_t i) {
+    if (!errors[i].ok()) {
+      return;
+    }
+    const VerifiedTransition& vt = fresh[i];
+    const VerifiedTransition* previous = i == 0 ? base : &fresh[i - 1];
+    if (previous != nullptr && previous->manifest == nullptr) {
+      return;  // The predecessor's own failure is reported first.
     }
     absl::StatusOr<Bytes> bundle =
         ReadObject(store_, ObjectType::kCaBundle, vt.transition.ca_bundle_hash);
     if (!bundle.ok()) {
-      return AsDataLoss(bundle.status(),
-                        ObjectKey(ObjectType::kCaBundle, vt.transition.ca_bundle_hash));
+      errors[i] = AsDataLoss(bundle.status(),
+                             ObjectKey(ObjectType::kCaBundle, vt.transition.ca_bundle_hash));
+      return;
     }
     if (absl::Status s = internal::CheckTransition(vt.transition, previous, *vt.manifest, options_);
         !s.ok()) {
-      return absl::DataLossError(absl::StrCat(key, ": ", s.message()));
+      errors[i] = absl::DataLossError(
+          absl::StrCat(ObjectKey(ObjectType::kTransition, vt.hash), ": ", s.message()));
     }
+  });
+  for (const absl::Status& error : errors) {
+    if (!error.ok()) {
+      return error;
+    }
+  }
+  std::vector<std::shared_ptr<const VerifiedTransition>> verified;
+  verified.reserve(fresh.size());
+  for (VerifiedTransition& vt : fresh) {
     verified.push_back(std::make_shared<const VerifiedTransition>(std::move(vt)));
-    previous = verified.back().get();
   }
 
   // Everything checked: extend the cache.

@@ -18,6 +18,7 @@
 #include "absl/synchronization/mutex.h"
 #include "concord/common/bytes.h"
 #include "concord/crypto/hash.h"
+#include "concord/crypto/key_cache.h"
 #include "concord/crypto/keys.h"
 #include "concord/crypto/p384_verify.h"
 #include "concord/history/format.h"
@@ -54,12 +55,20 @@ struct AuthorizationOptions {
   std::vector<crypto::PublicKey> genesis_owner_keys;
 };
 
+// How a verifier spends the machine; does not change what it accepts.
+struct VerifierTuning {
+  // Threads used to check new transitions (manifest parsing, authorization
+  // signatures). 0: one per hardware thread, at most 8.
+  size_t threads = 0;
+};
+
 class HistoryVerifier final {
  public:
   // `store` must outlive the verifier. InvalidArgument unless `history_key`
   // is ECDSA P-384.
   static absl::StatusOr<std::unique_ptr<HistoryVerifier>> Create(
-      store::Store& store, crypto::PublicKey history_key, AuthorizationOptions options);
+      store::Store& store, crypto::PublicKey history_key, AuthorizationOptions options,
+      VerifierTuning tuning = VerifierTuning());
 
   HistoryVerifier(const HistoryVerifier&) = delete;
   HistoryVerifier& operator=(const HistoryVerifier&) = delete;
@@ -88,14 +97,13 @@ class HistoryVerifier final {
 
  private:
   HistoryVerifier(store::Store& store, crypto::PublicKey history_key,
-                  crypto::P384Verifier fast_history_key, AuthorizationOptions options);
+                  crypto::P384Verifier fast_history_key, AuthorizationOptions options,
+                  size_t threads);
 
+  // Reads, re-hashes and parses one manifest. Touches no guarded state, so
+  // it runs on the worker threads.
   absl::StatusOr<std::shared_ptr<const manifest::Manifest>> LoadManifest(
-      const crypto::Sha256Digest& hash) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-
-  // Parses an owner key, reusing an earlier parse of the same bytes.
-  absl::StatusOr<crypto::PublicKey> ParseOwnerKey(ByteView spki_der)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+      const crypto::Sha256Digest& hash);
 
   store::Store& store_;
   const crypto::PublicKey history_key_;
@@ -105,9 +113,10 @@ class HistoryVerifier final {
   std::optional<VerifiedHistory> cache_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<crypto::Sha256Digest, std::shared_ptr<const manifest::Manifest>>
       manifests_ ABSL_GUARDED_BY(mu_);
-  // Parsed owner keys by SPKI DER; bounded (cleared when full) because the
-  // keys come from the untrusted store.
-  absl::flat_hash_map<std::string, crypto::PublicKey> owner_keys_ ABSL_GUARDED_BY(mu_);
+  const size_t threads_;
+  // Parsed owner keys by SPKI DER (transitions and manifests); bounded
+  // because the keys come from the untrusted store. Thread-safe itself.
+  crypto::PublicKeyCache owner_keys_;
   uint64_t checked_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

@@ -132,7 +132,7 @@ absl::StatusOr<PolicyEntry> ReadPolicyEntry(const Json& v, const std::string& pa
 // A list of hex SPKI DER keys; `check_type` returns the expectation to report
 // when the key's type is not acceptable, or "" when it is.
 absl::StatusOr<std::vector<crypto::PublicKey>> ReadKeyList(
-    const Json& v, const std::string& path,
+    const Json& v, const std::string& path, crypto::PublicKeyCache* key_cache,
     const std::function<std::string(const crypto::PublicKey&)>& check_type) {
   CONCORD_ASSIGN_OR_RETURN(const Json::array_t* items, internal::ReadArray(v, path));
   std::vector<crypto::PublicKey> keys;
@@ -150,7 +150,9 @@ absl::StatusOr<std::vector<crypto::PublicKey>> ReadKeyList(
                        " hex characters, got ", hex.size()));
     }
     CONCORD_ASSIGN_OR_RETURN(Bytes der, HexDecode(hex, item_path));
-    absl::StatusOr<crypto::PublicKey> key = crypto::PublicKey::FromSpkiDer(der);
+    absl::StatusOr<crypto::PublicKey> key = key_cache != nullptr
+                                                ? key_cache->FromSpkiDer(der)
+                                                : crypto::PublicKey::FromSpkiDer(der);
     if (!key.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat(item_path, ": want a valid DER SubjectPublicKeyInfo, got an invalid key (",
@@ -216,7 +218,7 @@ PlatformUse FindPlatformUse(const attest::ReferenceValues& global,
 // private constructor and members.
 class ManifestParser {
  public:
-  static absl::StatusOr<Manifest> Parse(ByteView json) {
+  static absl::StatusOr<Manifest> Parse(ByteView json, const ParseOptions& options) {
     if (json.size() > kMaxManifestSize) {
       return absl::InvalidArgumentError(absl::StrCat(
           "manifest: want at most ", kMaxManifestSize, " bytes, got ", json.size()));
@@ -253,14 +255,14 @@ class ManifestParser {
     CONCORD_ASSIGN_OR_RETURN(const Json* owners, obj.Required("WorkloadOwnerKeys"));
     CONCORD_ASSIGN_OR_RETURN(
         m.workload_owner_keys_,
-        ReadKeyList(*owners, "WorkloadOwnerKeys", [](const crypto::PublicKey& k) {
+        ReadKeyList(*owners, "WorkloadOwnerKeys", options.key_cache, [](const crypto::PublicKey& k) {
           return k.type() == crypto::KeyType::kRsa ? std::string("an ECDSA P-256 or P-384 key")
                                                    : std::string();
         }));
     CONCORD_ASSIGN_OR_RETURN(const Json* shares, obj.Required("SeedshareOwnerKeys"));
     CONCORD_ASSIGN_OR_RETURN(
         m.seedshare_owner_keys_,
-        ReadKeyList(*shares, "SeedshareOwnerKeys", [](const crypto::PublicKey& k) {
+        ReadKeyList(*shares, "SeedshareOwnerKeys", options.key_cache, [](const crypto::PublicKey& k) {
           // FromSpkiDer already bounds RSA moduli to 2048..8192 bits.
           return k.type() != crypto::KeyType::kRsa
                      ? std::string("an RSA key of at least 2048 bits")
@@ -320,7 +322,11 @@ class ManifestParser {
 };
 
 absl::StatusOr<Manifest> Manifest::Parse(ByteView json) {
-  return ManifestParser::Parse(json);
+  return ManifestParser::Parse(json, ParseOptions());
+}
+
+absl::StatusOr<Manifest> Manifest::Parse(ByteView json, const ParseOptions& options) {
+  return ManifestParser::Parse(json, options);
 }
 
 const PolicyEntry* Manifest::FindPolicy(const PolicyHash& h) const {

@@ -19,6 +19,7 @@
 #include "concord/attest/reference_values.h"
 #include "concord/common/bytes.h"
 #include "concord/crypto/hash.h"
+#include "concord/crypto/key_cache.h"
 #include "concord/crypto/keys.h"
 
 namespace concord::manifest {
@@ -51,6 +52,12 @@ inline constexpr int kCurrentManifestVersion = 1;
 // Deepest nesting of objects and arrays accepted (the schema needs 7).
 inline constexpr size_t kMaxManifestNesting = 16;
 
+struct ParseOptions {
+  // Decoded owner keys are looked up here first (not owned; must outlive the
+  // call). Histories repeat the same keys in every manifest.
+  crypto::PublicKeyCache* key_cache = nullptr;
+};
+
 class Manifest final {
  public:
   // Parses and validates `json`, keeping its exact bytes (the hash is over
@@ -59,6 +66,8 @@ class Manifest final {
   // keys, wrong types, lengths or encodings, invalid keys, no coordinator
   // policy, simulated mixed with snp/tdx. Never throws.
   static absl::StatusOr<Manifest> Parse(ByteView json);
+  // As Parse, with options (e.g. a key cache shared across many manifests).
+  static absl::StatusOr<Manifest> Parse(ByteView json, const ParseOptions& options);
 
   Manifest(const Manifest&) = default;
   Manifest& operator=(const Manifest&) = default;
