@@ -6,20 +6,26 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
 ./scripts/setup.sh
+log=$(mktemp /tmp/concord-test-XXXXXX.log)
+trap 'rm -f "$log"' EXIT
 
 echo "== build (RelWithDebInfo, -Werror)"
 ./scripts/build.sh
 echo "== tests"
-ctest --test-dir build --output-on-failure -j "$jobs" --timeout 600
+ctest --test-dir build --output-on-failure -j "$jobs" --timeout 600 | tee -a "$log"
 
 echo "== ASan+UBSan unit tests"
 cmake -S . -B build-asan -G Ninja -DCONCORD_WERROR=ON -DCMAKE_BUILD_TYPE=Debug \
   -DCONCORD_SANITIZE=address,undefined -DCONCORD_BUILD_BENCH=OFF >/dev/null
 ninja -C build-asan
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest --test-dir build-asan --output-on-failure -j "$jobs" -L unit --timeout 900
+  ctest --test-dir build-asan --output-on-failure -j "$jobs" -L unit --timeout 900 | tee -a "$log"
 
 if [ -f fuzz/CMakeLists.txt ]; then
   echo "== fuzz smoke run"
   ./fuzz/run.sh --smoke
 fi
+
+# One closing line over both ctest runs (each test counted once per build).
+awk '/tests passed, .* tests failed out of/ { failed += $4; total += $NF }
+     END { printf "\ntests: %d passed, %d failed\n", total - failed, failed }' "$log"
