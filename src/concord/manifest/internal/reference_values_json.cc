@@ -261,6 +261,16 @@ absl::Status ParseList(const ObjectReader& obj, absl::string_view key, ParseFn p
   return absl::OkStatus();
 }
 
+// A JSON array of the lower-case hex of each identifier.
+template <size_t N>
+Json HexList(const std::vector<std::array<uint8_t, N>>& ids) {
+  Json list = Json::array();
+  for (const auto& id : ids) {
+    list.push_back(HexOf(id));
+  }
+  return list;
+}
+
 Json SerializeSnp(const SnpReferenceValues& rv) {
   Json j = Json::object();
   j["Product"] = std::string(ProductName(rv.product));
@@ -291,11 +301,7 @@ Json SerializeSnp(const SnpReferenceValues& rv) {
     j["VMPL"] = rv.vmpl;
   }
   if (!rv.allowed_chip_ids.empty()) {
-    Json ids = Json::array();
-    for (const auto& id : rv.allowed_chip_ids) {
-      ids.push_back(HexOf(id));
-    }
-    j["AllowedChipIDs"] = std::move(ids);
+    j["AllowedChipIDs"] = HexList(rv.allowed_chip_ids);
   }
   return j;
 }
@@ -324,11 +330,7 @@ Json SerializeTdx(const TdxReferenceValues& rv) {
     j["AcceptedTCBStatuses"] = std::move(statuses);
   }
   if (!rv.allowed_piids.empty()) {
-    Json ids = Json::array();
-    for (const auto& id : rv.allowed_piids) {
-      ids.push_back(HexOf(id));
-    }
-    j["AllowedPIIDs"] = std::move(ids);
+    j["AllowedPIIDs"] = HexList(rv.allowed_piids);
   }
   return j;
 }
