@@ -16,6 +16,7 @@ ctest --test-dir build --output-on-failure -j "$jobs" --timeout 600 | tee -a "$l
 
 echo "== ASan+UBSan unit tests"
 cmake -S . -B build-asan -G Ninja -DCONCORD_WERROR=ON -DCMAKE_BUILD_TYPE=Debug \
+  -DCMAKE_CXX_FLAGS_DEBUG="-O0 -g1" \
   -DCONCORD_SANITIZE=address,undefined -DCONCORD_BUILD_BENCH=OFF >/dev/null
 ninja -C build-asan
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
