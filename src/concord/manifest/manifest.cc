@@ -14,6 +14,7 @@
 #include "concord/manifest/internal/reference_values_json.h"
 #include "concord/manifest/internal/san.h"
 #include "concord/manifest/internal/strict_json.h"
+#include "concord/seed/secrets.h"
 
 namespace concord::manifest {
 namespace {
@@ -25,14 +26,8 @@ using internal::MemberPath;
 using internal::ObjectReader;
 
 constexpr size_t kMaxNameLength = 128;
-constexpr size_t kMaxSecretIdLength = 128;
 
 bool IsPrintableAscii(char c) { return c >= 0x20 && c < 0x7f; }
-
-bool IsSecretIdChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '.' || c == '_' || c == '-';
-}
 
 absl::StatusOr<std::string> ReadName(const Json& v, const std::string& path) {
   if (v.is_string()) {
@@ -46,16 +41,18 @@ absl::StatusOr<std::string> ReadName(const Json& v, const std::string& path) {
       path, ": want 1 to ", kMaxNameLength, " printable ASCII characters, got ", Echo(v)));
 }
 
+// The seed component derives the secret from this id, so its rule decides
+// what the manifest accepts.
 absl::StatusOr<std::string> ReadSecretId(const Json& v, const std::string& path) {
   if (v.is_string()) {
     const std::string& s = v.get_ref<const Json::string_t&>();
-    if (!s.empty() && s.size() <= kMaxSecretIdLength &&
-        std::all_of(s.begin(), s.end(), IsSecretIdChar)) {
+    if (seed::ValidateWorkloadSecretId(s).ok()) {
       return s;
     }
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      path, ": want 1 to ", kMaxSecretIdLength, " characters of [A-Za-z0-9._-], got ", Echo(v)));
+  return absl::InvalidArgumentError(absl::StrCat(path, ": want 1 to ",
+                                                 seed::kMaxWorkloadSecretIdSize,
+                                                 " characters of [A-Za-z0-9._-], got ", Echo(v)));
 }
 
 absl::StatusOr<PolicyRole> ReadRole(const Json& v, const std::string& path) {
