@@ -6,7 +6,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libssl-dev openssl nettle-dev libgmp-dev
   libabsl-dev nlohmann-json3-dev libcli11-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libboost-dev curl
   clang libclang-rt-14-dev
   python3 jq
 )

@@ -1,0 +1,195 @@
+// The coordinator's core (DESIGN.md §1, §3, §6, §7): the state machine
+// (uninitialized, recovery, ready, stale) driven by the signed `latest` in the
+// store, and the operations the APIs expose: first and owner-authorized
+// manifest sets, seed-share re-issue, manual recovery, history export, the
+// attestation statement, workload evidence checks and mesh certificate
+// issuance. Transport-free: the api component maps requests and Status codes
+// to HTTP. Thread-safe; a background thread watches `latest`.
+//
+// Error convention (api maps codes to HTTP statuses, docs/api.md):
+//   InvalidArgument 400 (names the field), Unauthenticated 401,
+//   PermissionDenied 403, NotFound 404, Aborted 409 (stale expected
+//   previous transition / lost compare-and-swap), FailedPrecondition 412
+//   (wrong state or a rule that needs operator action), Unavailable 503
+//   (store unavailable, or a state a retry elsewhere / later fixes: mesh API
+//   while not ready), DataLoss / Internal 500. Messages never carry secrets.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "concord/attest/evidence.h"
+#include "concord/ca/ca_bundle.h"
+#include "concord/ca/issuer.h"
+#include "concord/common/clock.h"
+#include "concord/common/log.h"
+#include "concord/common/random.h"
+#include "concord/coordinator/launch_config.h"
+#include "concord/crypto/hash.h"
+#include "concord/crypto/keys.h"
+#include "concord/crypto/secret_bytes.h"
+#include "concord/history/format.h"
+#include "concord/manifest/manifest.h"
+#include "concord/net/atls_protocol.h"
+#include "concord/net/attester.h"
+#include "concord/seed/seed_shares.h"
+#include "concord/store/store.h"
+
+namespace concord::coordinator {
+
+enum class State { kUninitialized, kRecovery, kReady, kStale };
+// "uninitialized", "recovery", "ready", "stale".
+absl::string_view StateName(State state);
+
+struct Options {
+  LaunchConfig launch;
+  std::string replica_name = "coordinator-0";
+  absl::Duration leaf_lifetime = ca::kDefaultLeafLifetime;
+  // How often the watch loop re-reads `latest` when the store's Watch fails.
+  absl::Duration watch_retry = absl::Milliseconds(500);
+};
+
+// Collaborators; they must outlive the Coordinator and be thread-safe.
+struct Deps {
+  store::Store& store;
+  Clock& clock;
+  RandomSource& random;  // seed, salt, mesh secret, serials
+  // Verifies workload evidence (platforms as the launch config allows).
+  const attest::EvidenceVerifier& verifier;
+  // This coordinator's own evidence (POST /v1/attest).
+  const net::Attester& attester;
+  Logger& log;
+};
+
+struct SetManifestRequest {
+  Bytes manifest;              // exact bytes
+  std::vector<Bytes> policies; // policy documents to store (optional)
+  // The head the caller saw; required once a history exists (Aborted if
+  // it is not the current head), must be absent for the first set.
+  std::optional<crypto::Sha256Digest> expected_previous;
+  std::optional<history::Authorization> authorization;
+};
+
+struct TransitionResult {
+  crypto::Sha256Digest transition_hash{};
+  uint64_t generation = 0;
+  ca::CaBundle bundle;
+  // First set only (and its idempotent retry): the seed shares and salt.
+  std::optional<seed::SeedSharesDocument> seed_shares;
+};
+
+struct RecoverRequest {
+  crypto::PublicKey caller;  // the seed-share owner's key (TLS client cert)
+  crypto::SecretBytes seed;
+  crypto::SecretBytes salt;
+  // The newest head the operator's workspace has seen; the store's verified
+  // head must be this transition or a descendant of it (else
+  // FailedPrecondition, nothing changes).
+  std::optional<crypto::Sha256Digest> minimum_head;
+};
+
+// Raw bytes of the verified history, for GET /v1/manifests and `concord
+// verify` (which re-verifies them).
+struct HistoryExport {
+  Bytes latest;
+  struct Entry {
+    crypto::Sha256Digest hash{};
+    Bytes transition;  // encoded
+  };
+  std::vector<Entry> transitions;  // genesis first
+  std::vector<std::pair<crypto::Sha256Digest, Bytes>> manifests;
+  std::vector<std::pair<crypto::Sha256Digest, Bytes>> ca_bundles;
+  crypto::PublicKey history_key;
+};
+
+struct AttestResult {
+  attest::Evidence evidence;  // report data = AttestStatementReportData(statement)
+  net::AttestStatement statement;
+  std::optional<ca::CaBundle> bundle;       // when a history is known
+  std::optional<crypto::PublicKey> history_key;
+};
+
+struct StatusInfo {
+  State state = State::kUninitialized;
+  std::string replica;
+  uint64_t generation = 0;
+  std::optional<crypto::Sha256Digest> transition_hash;
+  std::optional<crypto::Sha256Digest> manifest_hash;
+  std::vector<std::string> alarms;  // active alarms, human readable
+  uint64_t alarms_raised = 0;       // total since start
+};
+
+struct WorkloadCertificate {
+  ca::IssuedCertificate leaf;
+  std::string chain_pem;  // leaf + intermediate
+  std::string mesh_ca_pem;
+  std::string root_ca_pem;
+  std::optional<crypto::SecretBytes> workload_secret;
+  std::string policy_name;
+  manifest::PolicyHash policy{};
+  uint64_t generation = 0;
+};
+
+class Coordinator final {
+ public:
+  static absl::StatusOr<std::unique_ptr<Coordinator>> Create(Options options, Deps deps);
+  ~Coordinator();  // Stop()
+
+  Coordinator(const Coordinator&) = delete;
+  Coordinator& operator=(const Coordinator&) = delete;
+
+  // Reads `latest` once (uninitialized or recovery; Unavailable store errors
+  // are retried by the watch loop, not returned) and starts watching it.
+  absl::Status Start();
+  void Stop();
+
+  State state() const;
+  StatusInfo Status() const;
+
+  // POST /v1/manifest. Uninitialized: first set (reply after the commit;
+  // an identical retry returns the same transition and re-issued shares).
+  // Ready: owner-authorized update on top of `expected_previous`.
+  absl::StatusOr<TransitionResult> SetManifest(const SetManifestRequest& request);
+
+  // GET /v1/seedshares: the caller's share, freshly encrypted, and the salt.
+  // PermissionDenied unless `caller` is a seed-share owner.
+  absl::StatusOr<seed::SeedSharesDocument> SeedShare(const crypto::PublicKey& caller);
+
+  // POST /v1/recover (manual recovery, states recovery and stale).
+  absl::StatusOr<TransitionResult> Recover(const RecoverRequest& request);
+
+  // GET /v1/manifests (ready only).
+  absl::StatusOr<HistoryExport> ExportHistory();
+
+  // POST /v1/attest (every state): evidence over the statement.
+  absl::StatusOr<AttestResult> Attest(const net::Nonce& nonce);
+
+  // The mesh listener's EvidenceCheck: verifies a workload's (or peer
+  // coordinator's) evidence bound to `report_data`, against the reference
+  // values of the policy its HOST_DATA names (the global ones when the
+  // policy is unknown, so an unknown policy reaches IssueMeshCertificate and
+  // gets a clear 403). Unavailable when not ready.
+  absl::StatusOr<attest::Claims> CheckWorkloadEvidence(
+      const attest::Evidence& evidence, const std::array<uint8_t, 64>& report_data) const;
+
+  // POST /v1/mesh/cert: a certificate for `key` with the SANs of the policy
+  // named by `claims.host_data`, and its workload secret. PermissionDenied
+  // "policy <hex> is not in the manifest (generation N)"; Unavailable when
+  // not ready.
+  absl::StatusOr<WorkloadCertificate> IssueMeshCertificate(const attest::Claims& claims,
+                                                          const crypto::PublicKey& key);
+
+ private:
+  class Impl;
+  explicit Coordinator(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace concord::coordinator

@@ -1,0 +1,43 @@
+// HTTP/1.1 messages as the Concord servers and clients exchange them
+// (DESIGN.md §5): small value types shared by net's Server and HttpsClient,
+// the API handlers, the CLI and concord-init.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "concord/attest/evidence.h"
+#include "concord/net/atls_protocol.h"
+
+namespace concord::net {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // path and query, e.g. "/v1/status"
+  std::string content_type;
+  std::string body;
+  // TLS listeners: the client's certificate, when it sent one (its key is
+  // proven by the handshake; nothing else about it is checked unless the
+  // listener requires attestation).
+  std::optional<PeerCertificate> peer;
+  // Attested listeners: what the verified evidence of `peer` states.
+  std::optional<attest::Claims> peer_claims;
+  // "ip:port" of the client as the socket (or, later, the PROXY header) says.
+  std::string remote_address;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  // Extra headers, e.g. {"Retry-After", "1"}.
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  // The value of the first header named `name` (case-insensitive), if any.
+  std::optional<std::string> Header(absl::string_view name) const;
+};
+
+}  // namespace concord::net
