@@ -89,6 +89,12 @@ struct RecoverRequest {
   crypto::PublicKey caller;  // the seed-share owner's key (TLS client cert)
   crypto::SecretBytes seed;
   crypto::SecretBytes salt;
+  // The head the operator signed over (GET /v1/status shows the store's
+  // unverified head in recovery); Aborted if the verified head differs.
+  crypto::Sha256Digest expected_previous{};
+  // The caller's signature over AuthorizationMessage(kRecovery, head
+  // manifest hash, expected_previous); its key must be `caller`.
+  history::Authorization authorization;
   // The newest head the operator's workspace has seen; the store's verified
   // head must be this transition or a descendant of it (else
   // FailedPrecondition, nothing changes).
@@ -122,6 +128,9 @@ struct StatusInfo {
   uint64_t generation = 0;
   std::optional<crypto::Sha256Digest> transition_hash;
   std::optional<crypto::Sha256Digest> manifest_hash;
+  // Recovery / stale: the store's head as read, not verified (the operator
+  // signs the recovery transition over it); false when ready.
+  bool head_unverified = false;
   std::vector<std::string> alarms;  // active alarms, human readable
   uint64_t alarms_raised = 0;       // total since start
 };
