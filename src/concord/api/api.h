@@ -1,0 +1,129 @@
+// The Concord HTTP endpoints (docs/api.md): Api turns a Coordinator into the
+// three net::Handler's concordd serves, the user API (1313), the mesh API
+// (7777) and plain HTTP (9102: /healthz, /readyz, /metrics). Handlers are
+// thin: route by method and path (404, 405 with Allow), check Content-Type
+// (415) and parse strict JSON bodies (requests.h, 400 naming the field),
+// call the coordinator, and map its Status codes to HTTP errors
+// {code, message, state} (503 with Retry-After). Handlers never put secrets
+// into errors or logs; the workload secret appears only in the 200 body of
+// POST /v1/mesh/cert. Thread-safe: handlers run concurrently on the
+// server's workers.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "concord/api/metrics.h"
+#include "concord/common/clock.h"
+#include "concord/common/log.h"
+#include "concord/coordinator/coordinator.h"
+#include "concord/net/http.h"
+#include "concord/net/server.h"
+
+namespace concord::api {
+
+// Largest request body a handler accepts (413 beyond); the server's own
+// limit (ServerOptions::max_body_bytes) applies first.
+inline constexpr size_t kMaxRequestBodySize = 1536 * 1024;
+
+// The HTTP status for a Status code (docs/api.md, "Errors").
+int HttpStatusForCode(absl::StatusCode code);
+// The error's "code" string: absl's upper-case code name, except
+// PAYLOAD_TOO_LARGE (ResourceExhausted), METHOD_NOT_ALLOWED and
+// UNSUPPORTED_MEDIA_TYPE.
+std::string ErrorCodeName(absl::StatusCode code);
+// {code, message, state} with the mapped status; Retry-After on 503.
+net::HttpResponse ErrorResponse(const absl::Status& status, absl::string_view state,
+                                absl::Duration retry_after);
+
+struct ApiOptions {
+  // Reported by GET /v1/status.
+  std::string version = "dev";
+  // Retry-After on 503 responses (rounded up to whole seconds, at least 1).
+  absl::Duration retry_after = absl::Seconds(1);
+  // Upper bound for POST /v1/mesh/cert's lifetime_seconds (the
+  // coordinator's leaf lifetime).
+  absl::Duration max_leaf_lifetime = absl::Hours(24);
+  // Resident memory of the process in bytes for /metrics, or nullopt when
+  // unknown. Default: none (concordd passes a /proc reader).
+  std::function<std::optional<uint64_t>()> resident_memory_bytes;
+};
+
+struct ApiDeps {
+  coordinator::Coordinator& coordinator;  // must outlive the Api
+  Clock& clock;                           // mesh certificate timing
+  Logger& log;
+};
+
+class Api final {
+ public:
+  // InvalidArgument for a non-positive retry_after or max_leaf_lifetime.
+  static absl::StatusOr<std::unique_ptr<Api>> Create(ApiOptions options, ApiDeps deps);
+
+  Api(const Api&) = delete;
+  Api& operator=(const Api&) = delete;
+
+  // Handlers for the three listeners; each captures `this`, so the Api must
+  // outlive the server that calls them.
+  net::Handler UserHandler();
+  net::Handler MeshHandler();
+  net::Handler HttpHandler();
+
+  net::HttpResponse HandleUser(const net::HttpRequest& request);
+  net::HttpResponse HandleMesh(const net::HttpRequest& request);
+  net::HttpResponse HandleHttp(const net::HttpRequest& request);
+
+  // Shutdown has begun: /readyz fails from now on (other endpoints still
+  // serve). Irreversible.
+  void SetDraining();
+  bool draining() const { return draining_.load(std::memory_order_acquire); }
+
+  // Where /metrics reads the server's counters (set once the server exists;
+  // may be called once, before the server starts).
+  void SetServerStatsSource(std::function<net::ServerStats()> source);
+
+  // The /metrics body.
+  std::string MetricsText();
+
+ private:
+  struct Route;
+  Api(ApiOptions options, ApiDeps deps);
+
+  net::HttpResponse Dispatch(absl::string_view listener, const Route* routes, size_t route_count,
+                             const net::HttpRequest& request);
+  net::HttpResponse Error(const absl::Status& status);
+  net::HttpResponse JsonOk(const std::string& body);
+
+  net::HttpResponse SetManifest(const net::HttpRequest& request);
+  net::HttpResponse Manifests(const net::HttpRequest& request);
+  net::HttpResponse SeedShares(const net::HttpRequest& request);
+  net::HttpResponse Recover(const net::HttpRequest& request);
+  net::HttpResponse Attest(const net::HttpRequest& request);
+  net::HttpResponse Status(const net::HttpRequest& request);
+  net::HttpResponse MeshCert(const net::HttpRequest& request);
+  net::HttpResponse PeerNotImplemented(const net::HttpRequest& request);
+  net::HttpResponse Healthz(const net::HttpRequest& request);
+  net::HttpResponse Readyz(const net::HttpRequest& request);
+  net::HttpResponse Metrics(const net::HttpRequest& request);
+
+  const ApiOptions options_;
+  coordinator::Coordinator& coordinator_;
+  Clock& clock_;
+  Logger& log_;
+  std::atomic<bool> draining_{false};
+
+  CounterFamily requests_;
+  Histogram mesh_cert_issue_;
+  absl::Mutex stats_mu_;
+  std::function<net::ServerStats()> server_stats_ ABSL_GUARDED_BY(stats_mu_);
+};
+
+}  // namespace concord::api

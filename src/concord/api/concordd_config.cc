@@ -1,0 +1,308 @@
+#include "concord/api/concordd_config.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <algorithm>
+#include <fstream>
+#include <memory>
+#include <utility>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "concord/common/status_macros.h"
+
+namespace concord::api {
+namespace {
+
+// One flag: its name, environment variable, and where CLI11 stores it.
+struct FlagSpec {
+  FlagSpec(const char* flag_name, const char* env_name) : flag(flag_name), env(env_name) {}
+
+  const char* flag;
+  const char* env;
+  std::string value;
+  CLI::Option* option = nullptr;
+  bool from_env = false;
+
+  // "--flag" or "--flag (ENV)" when the value came from the environment.
+  std::string Name() const {
+    return from_env ? absl::StrCat(flag, " (", env, ")") : std::string(flag);
+  }
+};
+
+std::string Quote(absl::string_view value) {
+  std::string shown(value.substr(0, 64));
+  for (char& c : shown) {
+    if (c < 0x20 || c >= 0x7f) {
+      c = '?';
+    }
+  }
+  return absl::StrCat("\"", shown, value.size() > 64 ? "...\"" : "\"");
+}
+
+absl::StatusOr<absl::Duration> ParseDurationFlag(const FlagSpec& spec, absl::Duration min,
+                                                 absl::Duration max) {
+  absl::Duration d;
+  if (!absl::ParseDuration(spec.value, &d)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        spec.Name(), ": want a duration such as 10s, 1m30s or 24h, got ", Quote(spec.value)));
+  }
+  if (d < min || d > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(spec.Name(), ": want a duration from ", absl::FormatDuration(min), " to ",
+                     absl::FormatDuration(max), ", got ", absl::FormatDuration(d)));
+  }
+  return d;
+}
+
+bool ValidReplicaName(absl::string_view name) {
+  if (name.empty() || name.size() > 64) {
+    return false;
+  }
+  for (char c : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' &&
+        c != '_') {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<ListenAddress> ParseListenAddress(absl::string_view text, absl::string_view flag) {
+  auto bad = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, ": want host:port or [ipv6]:port (", why, "), got ", Quote(text)));
+  };
+  size_t colon = text.rfind(':');
+  if (colon == absl::string_view::npos) {
+    return bad("no port");
+  }
+  absl::string_view host = text.substr(0, colon);
+  absl::string_view port_text = text.substr(colon + 1);
+  if (!host.empty() && host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']') {
+      return bad("unbalanced brackets");
+    }
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != absl::string_view::npos) {
+    return bad("IPv6 addresses need brackets");
+  }
+  if (host.empty()) {
+    return bad("empty host");
+  }
+  for (char c : host) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' &&
+        c != ':' && c != '_') {
+      return bad("bad character in host");
+    }
+  }
+  uint32_t port = 0;
+  if (port_text.empty() || port_text.size() > 5 ||
+      !std::all_of(port_text.begin(), port_text.end(),
+                   [](char c) { return c >= '0' && c <= '9'; }) ||
+      !absl::SimpleAtoi(port_text, &port) || port > 65535) {
+    return bad("port must be 0..65535");
+  }
+  return ListenAddress{std::string(host), static_cast<uint16_t>(port)};
+}
+
+absl::StatusOr<ParsedFlags> ParseConcorddFlags(const std::vector<std::string>& args,
+                                               const EnvLookup& env) {
+  ParsedFlags parsed;
+  ConcorddConfig& config = parsed.config;
+
+  FlagSpec store{"--store", "CONCORD_STORE"};
+  FlagSpec policy{"--policy", "CONCORD_POLICY"};
+  FlagSpec platform{"--platform", "CONCORD_PLATFORM"};
+  FlagSpec sim_host{"--sim-host", "CONCORD_SIM_HOST"};
+  FlagSpec user_addr{"--user-addr", "CONCORD_USER_ADDR"};
+  FlagSpec mesh_addr{"--mesh-addr", "CONCORD_MESH_ADDR"};
+  FlagSpec http_addr{"--http-addr", "CONCORD_HTTP_ADDR"};
+  FlagSpec replica{"--replica", "CONCORD_REPLICA"};
+  FlagSpec log_format{"--log-format", "CONCORD_LOG_FORMAT"};
+  FlagSpec log_level{"--log-level", "CONCORD_LOG_LEVEL"};
+  FlagSpec shutdown_grace{"--shutdown-grace", "CONCORD_SHUTDOWN_GRACE"};
+  FlagSpec drain_timeout{"--drain-timeout", "CONCORD_DRAIN_TIMEOUT"};
+  FlagSpec leaf_lifetime{"--leaf-lifetime", "CONCORD_LEAF_LIFETIME"};
+  FlagSpec port_file{"--port-file", "CONCORD_PORT_FILE"};
+  FlagSpec* const specs[] = {&store,     &policy,     &platform,       &sim_host,
+                             &user_addr, &mesh_addr,  &http_addr,      &replica,
+                             &log_format, &log_level, &shutdown_grace, &drain_timeout,
+                             &leaf_lifetime, &port_file};
+
+  CLI::App app{
+      "concordd: the Concord attestation coordinator. Every flag can also be set through the "
+      "environment variable shown; a flag on the command line wins.",
+      "concordd"};
+  const struct {
+    FlagSpec* spec;
+    const char* help;
+    const char* default_text;
+  } kOptions[] = {
+      {&store, "Store URL: file:///dir, memory://, etcd://h:2379/prefix, redis://h:6379/prefix",
+       "file:///var/lib/concord"},
+      {&policy, "Coordinator policy document (measured launch config; required)", ""},
+      {&platform, "Evidence platform: simulated, snp or tdx", "simulated"},
+      {&sim_host, "Simulated host directory (`concord sim init`; required for simulated)", ""},
+      {&user_addr, "User API listen address (aTLS)", "0.0.0.0:1313"},
+      {&mesh_addr, "Mesh API listen address (attested mutual TLS)", "0.0.0.0:7777"},
+      {&http_addr, "Plain HTTP address for /healthz, /readyz, /metrics", "0.0.0.0:9102"},
+      {&replica, "Replica name in logs and GET /v1/status", "the host name"},
+      {&log_format, "Log format: human or json", "human"},
+      {&log_level, "Minimum log level: debug, info, warning or error", "info"},
+      {&shutdown_grace, "After SIGTERM: keep serving (with /readyz failing) this long", "10s"},
+      {&drain_timeout, "Then wait this long for in-flight requests", "5s"},
+      {&leaf_lifetime, "Lifetime of workload (mesh) certificates", "24h"},
+      {&port_file, "Write the bound ports as JSON to this file once listening", ""},
+  };
+  for (const auto& option : kOptions) {
+    option.spec->option =
+        app.add_option(option.spec->flag, option.spec->value,
+                       absl::StrCat(option.help, " [env ", option.spec->env, "]"));
+    if (option.default_text[0] != '\0') {
+      option.spec->option->default_str(option.default_text);
+    }
+  }
+  parsed.help_text = app.help();
+
+  std::vector<const char*> argv;
+  argv.reserve(args.size());
+  for (const std::string& arg : args) {
+    argv.push_back(arg.c_str());
+  }
+  try {
+    app.parse(static_cast<int>(argv.size()), argv.data());
+  } catch (const CLI::CallForHelp&) {
+    parsed.help = true;
+    return parsed;
+  } catch (const CLI::CallForAllHelp&) {
+    parsed.help = true;
+    return parsed;
+  } catch (const CLI::ParseError& e) {
+    return absl::InvalidArgumentError(absl::StrCat("command line: ", e.what()));
+  }
+
+  for (FlagSpec* spec : specs) {
+    if (spec->option->count() > 0) {
+      continue;
+    }
+    std::optional<std::string> value = env ? env(spec->env) : std::nullopt;
+    if (value.has_value() && !value->empty()) {
+      spec->value = *std::move(value);
+      spec->from_env = true;
+    }
+  }
+
+  if (!store.value.empty()) {
+    config.store_url = store.value;
+  }
+  if (policy.value.empty()) {
+    return absl::InvalidArgumentError(
+        "--policy (CONCORD_POLICY): required: the coordinator policy document");
+  }
+  config.policy_path = policy.value;
+  if (!platform.value.empty()) {
+    absl::StatusOr<attest::Platform> p = attest::ParsePlatform(platform.value);
+    if (!p.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          platform.Name(), ": want simulated, snp or tdx, got ", Quote(platform.value)));
+    }
+    config.platform = *p;
+  }
+  config.sim_host_dir = sim_host.value;
+  if (config.platform == attest::Platform::kSimulated && config.sim_host_dir.empty()) {
+    return absl::InvalidArgumentError(
+        "--sim-host (CONCORD_SIM_HOST): required for --platform simulated (make one with "
+        "`concord sim init --dir DIR`)");
+  }
+  if (!user_addr.value.empty()) {
+    CONCORD_ASSIGN_OR_RETURN(config.user_addr, ParseListenAddress(user_addr.value,
+                                                                  user_addr.Name()));
+  }
+  if (!mesh_addr.value.empty()) {
+    CONCORD_ASSIGN_OR_RETURN(config.mesh_addr, ParseListenAddress(mesh_addr.value,
+                                                                  mesh_addr.Name()));
+  }
+  if (!http_addr.value.empty()) {
+    CONCORD_ASSIGN_OR_RETURN(config.http_addr, ParseListenAddress(http_addr.value,
+                                                                  http_addr.Name()));
+  }
+  if (!replica.value.empty()) {
+    if (!ValidReplicaName(replica.value)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          replica.Name(), ": want 1 to 64 characters from [A-Za-z0-9._-], got ",
+          Quote(replica.value)));
+    }
+    config.replica = replica.value;
+  }
+  if (!log_format.value.empty()) {
+    if (log_format.value == "human") {
+      config.log_format = LogFormat::kHuman;
+    } else if (log_format.value == "json") {
+      config.log_format = LogFormat::kJson;
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(
+          log_format.Name(), ": want human or json, got ", Quote(log_format.value)));
+    }
+  }
+  if (!log_level.value.empty() && !ParseLogLevel(log_level.value, &config.log_level)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        log_level.Name(), ": want debug, info, warning or error, got ", Quote(log_level.value)));
+  }
+  if (!shutdown_grace.value.empty()) {
+    CONCORD_ASSIGN_OR_RETURN(config.shutdown_grace,
+                             ParseDurationFlag(shutdown_grace, absl::ZeroDuration(),
+                                               absl::Hours(1)));
+  }
+  if (!drain_timeout.value.empty()) {
+    CONCORD_ASSIGN_OR_RETURN(config.drain_timeout,
+                             ParseDurationFlag(drain_timeout, absl::ZeroDuration(),
+                                               absl::Hours(1)));
+  }
+  if (!leaf_lifetime.value.empty()) {
+    CONCORD_ASSIGN_OR_RETURN(config.leaf_lifetime,
+                             ParseDurationFlag(leaf_lifetime, absl::Minutes(1),
+                                               absl::Hours(24 * 365)));
+  }
+  config.port_file = port_file.value;
+  return parsed;
+}
+
+absl::Status CheckPlatform(attest::Platform platform, const coordinator::LaunchConfig& launch) {
+  const bool allowed = (platform == attest::Platform::kSnp && launch.platforms.snp) ||
+                       (platform == attest::Platform::kTdx && launch.platforms.tdx) ||
+                       (platform == attest::Platform::kSimulated && launch.platforms.simulated);
+  if (!allowed) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("--platform: ", attest::PlatformName(platform),
+                     " is not among the policy document's Platforms"));
+  }
+  if (platform != attest::Platform::kSimulated) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("--platform: ", attest::PlatformName(platform),
+                     " evidence needs the configfs-tsm issuer, which this build does not have; "
+                     "only simulated is available"));
+  }
+  return absl::OkStatus();
+}
+
+std::optional<uint64_t> ReadResidentMemoryBytes() {
+  std::ifstream statm("/proc/self/statm");
+  uint64_t size_pages = 0;
+  uint64_t resident_pages = 0;
+  if (!(statm >> size_pages >> resident_pages)) {
+    return std::nullopt;
+  }
+  long page_size = sysconf(_SC_PAGESIZE);
+  if (page_size <= 0) {
+    return std::nullopt;
+  }
+  return resident_pages * static_cast<uint64_t>(page_size);
+}
+
+}  // namespace concord::api

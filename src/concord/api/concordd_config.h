@@ -1,0 +1,76 @@
+// concordd's configuration from its command line and environment: every
+// flag also reads an environment variable (for containers), and a flag on
+// the command line wins. Parsing is a pure function of the arguments and an
+// injected environment lookup, so it is unit-tested; concordd_main.cc is the
+// only caller in production. Thread-safe (no shared state).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "concord/attest/evidence.h"
+#include "concord/common/log.h"
+#include "concord/coordinator/launch_config.h"
+
+namespace concord::api {
+
+struct ListenAddress {
+  std::string host;  // IPv4 or IPv6 literal, or a name; brackets removed
+  uint16_t port = 0;
+};
+
+struct ConcorddConfig {
+  std::string store_url = "file:///var/lib/concord";
+  std::string policy_path;  // required
+  attest::Platform platform = attest::Platform::kSimulated;
+  std::string sim_host_dir;  // required for the simulated platform
+  ListenAddress user_addr{"0.0.0.0", 1313};
+  ListenAddress mesh_addr{"0.0.0.0", 7777};
+  ListenAddress http_addr{"0.0.0.0", 9102};
+  std::string replica;  // empty: the host name (filled in by concordd)
+  LogFormat log_format = LogFormat::kHuman;
+  LogLevel log_level = LogLevel::kInfo;
+  absl::Duration shutdown_grace = absl::Seconds(10);
+  absl::Duration drain_timeout = absl::Seconds(5);
+  absl::Duration leaf_lifetime = absl::Hours(24);
+  std::string port_file;  // empty: none
+};
+
+struct ParsedFlags {
+  // --help was given: print `help_text` and exit 0.
+  bool help = false;
+  std::string help_text;
+  ConcorddConfig config;
+};
+
+// Returns the value of an environment variable, or nullopt when unset.
+using EnvLookup = std::function<std::optional<std::string>(absl::string_view name)>;
+
+// Parses `args` (args[0] is the program name) with CLI11, then fills every
+// flag not given on the command line from its environment variable (an empty
+// value counts as unset), then validates. InvalidArgument with a message
+// naming the flag and, when the value came from it, the variable:
+// "--platform (CONCORD_PLATFORM): want simulated, snp or tdx, got \"sgx\"".
+absl::StatusOr<ParsedFlags> ParseConcorddFlags(const std::vector<std::string>& args,
+                                               const EnvLookup& env);
+
+// "host:port" or "[v6]:port", port 0..65535. InvalidArgument naming `flag`.
+absl::StatusOr<ListenAddress> ParseListenAddress(absl::string_view text, absl::string_view flag);
+
+// Whether this build can run on `platform` under `launch`: FailedPrecondition
+// when the policy document does not allow it, or for snp/tdx, whose
+// configfs-tsm evidence issuers this build does not have.
+absl::Status CheckPlatform(attest::Platform platform, const coordinator::LaunchConfig& launch);
+
+// Reads the process's resident memory from /proc/self/statm; nullopt when
+// unavailable.
+std::optional<uint64_t> ReadResidentMemoryBytes();
+
+}  // namespace concord::api

@@ -1,0 +1,165 @@
+#include "concord/api/concordd_config.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "concord/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace concord::api {
+namespace {
+
+using ::concord::testing::IsOk;
+using ::concord::testing::StatusIs;
+using ::testing::HasSubstr;
+
+EnvLookup Env(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](absl::string_view name) -> std::optional<std::string> {
+    auto it = vars.find(std::string(name));
+    if (it == vars.end()) {
+      return std::nullopt;
+    }
+    return it->second;
+  };
+}
+
+absl::StatusOr<ParsedFlags> Parse(std::vector<std::string> args,
+                                  std::map<std::string, std::string> env = {}) {
+  args.insert(args.begin(), "concordd");
+  return ParseConcorddFlags(args, Env(std::move(env)));
+}
+
+TEST(ConcorddConfigTest, DefaultsWithRequiredFlags) {
+  CONCORD_ASSERT_OK_AND_ASSIGN(ParsedFlags parsed,
+                               Parse({"--policy", "/p.json", "--sim-host", "/sim"}));
+  const ConcorddConfig& c = parsed.config;
+  EXPECT_FALSE(parsed.help);
+  EXPECT_EQ(c.store_url, "file:///var/lib/concord");
+  EXPECT_EQ(c.policy_path, "/p.json");
+  EXPECT_EQ(c.platform, attest::Platform::kSimulated);
+  EXPECT_EQ(c.sim_host_dir, "/sim");
+  EXPECT_EQ(c.user_addr.host, "0.0.0.0");
+  EXPECT_EQ(c.user_addr.port, 1313);
+  EXPECT_EQ(c.mesh_addr.port, 7777);
+  EXPECT_EQ(c.http_addr.port, 9102);
+  EXPECT_EQ(c.replica, "");
+  EXPECT_EQ(c.log_format, LogFormat::kHuman);
+  EXPECT_EQ(c.log_level, LogLevel::kInfo);
+  EXPECT_EQ(c.shutdown_grace, absl::Seconds(10));
+  EXPECT_EQ(c.leaf_lifetime, absl::Hours(24));
+  EXPECT_EQ(c.port_file, "");
+}
+
+TEST(ConcorddConfigTest, EnvironmentFillsUnsetFlags) {
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      ParsedFlags parsed,
+      Parse({}, {{"CONCORD_POLICY", "/env/policy.json"},
+                 {"CONCORD_SIM_HOST", "/env/sim"},
+                 {"CONCORD_STORE", "memory://"},
+                 {"CONCORD_USER_ADDR", "127.0.0.1:0"},
+                 {"CONCORD_MESH_ADDR", "[::1]:7000"},
+                 {"CONCORD_REPLICA", "coordinator-2"},
+                 {"CONCORD_LOG_FORMAT", "json"},
+                 {"CONCORD_LOG_LEVEL", "debug"},
+                 {"CONCORD_SHUTDOWN_GRACE", "1m30s"},
+                 {"CONCORD_LEAF_LIFETIME", "2h"},
+                 {"CONCORD_PORT_FILE", "/run/ports.json"}}));
+  const ConcorddConfig& c = parsed.config;
+  EXPECT_EQ(c.policy_path, "/env/policy.json");
+  EXPECT_EQ(c.store_url, "memory://");
+  EXPECT_EQ(c.user_addr.host, "127.0.0.1");
+  EXPECT_EQ(c.user_addr.port, 0);
+  EXPECT_EQ(c.mesh_addr.host, "::1");
+  EXPECT_EQ(c.mesh_addr.port, 7000);
+  EXPECT_EQ(c.replica, "coordinator-2");
+  EXPECT_EQ(c.log_format, LogFormat::kJson);
+  EXPECT_EQ(c.log_level, LogLevel::kDebug);
+  EXPECT_EQ(c.shutdown_grace, absl::Seconds(90));
+  EXPECT_EQ(c.leaf_lifetime, absl::Hours(2));
+  EXPECT_EQ(c.port_file, "/run/ports.json");
+}
+
+TEST(ConcorddConfigTest, FlagWinsOverEnvironment) {
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      ParsedFlags parsed,
+      Parse({"--policy", "/flag.json", "--store=memory://", "--sim-host", "/s"},
+            {{"CONCORD_POLICY", "/env.json"}, {"CONCORD_STORE", "file:///env"}}));
+  EXPECT_EQ(parsed.config.policy_path, "/flag.json");
+  EXPECT_EQ(parsed.config.store_url, "memory://");
+}
+
+TEST(ConcorddConfigTest, EmptyEnvironmentValueCountsAsUnset) {
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      ParsedFlags parsed,
+      Parse({"--policy", "/p", "--sim-host", "/s"}, {{"CONCORD_STORE", ""}}));
+  EXPECT_EQ(parsed.config.store_url, "file:///var/lib/concord");
+}
+
+TEST(ConcorddConfigTest, HelpIsReported) {
+  CONCORD_ASSERT_OK_AND_ASSIGN(ParsedFlags parsed, Parse({"--help"}));
+  EXPECT_TRUE(parsed.help);
+  EXPECT_THAT(parsed.help_text, HasSubstr("--shutdown-grace"));
+  EXPECT_THAT(parsed.help_text, HasSubstr("CONCORD_STORE"));
+}
+
+TEST(ConcorddConfigTest, BadValuesNameFlagAndVariable) {
+  EXPECT_THAT(Parse({"--sim-host", "/s"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--policy (CONCORD_POLICY)")));
+  EXPECT_THAT(Parse({"--policy", "/p"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--sim-host")));
+  EXPECT_THAT(Parse({"--policy", "/p", "--sim-host", "/s", "--platform", "sgx"}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "--platform: want simulated, snp or tdx, got \"sgx\""));
+  EXPECT_THAT(Parse({"--policy", "/p", "--sim-host", "/s"}, {{"CONCORD_PLATFORM", "sgx"}}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("--platform (CONCORD_PLATFORM): want simulated")));
+  EXPECT_THAT(Parse({"--policy", "/p", "--sim-host", "/s", "--shutdown-grace", "ten"}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("--shutdown-grace: want a duration")));
+  EXPECT_THAT(Parse({"--policy", "/p", "--sim-host", "/s", "--leaf-lifetime", "1s"}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("--leaf-lifetime: want a duration from 1m")));
+  EXPECT_THAT(Parse({"--policy", "/p", "--sim-host", "/s", "--log-format", "xml"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--log-format")));
+  EXPECT_THAT(Parse({"--policy", "/p", "--sim-host", "/s", "--log-level", "loud"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--log-level")));
+  EXPECT_THAT(Parse({"--policy", "/p", "--sim-host", "/s", "--replica", "a b"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--replica")));
+  EXPECT_THAT(Parse({"--bogus"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("command line")));
+}
+
+TEST(ConcorddConfigTest, ListenAddressForms) {
+  CONCORD_ASSERT_OK_AND_ASSIGN(ListenAddress v4, ParseListenAddress("10.0.0.1:80", "--f"));
+  EXPECT_EQ(v4.host, "10.0.0.1");
+  EXPECT_EQ(v4.port, 80);
+  CONCORD_ASSERT_OK_AND_ASSIGN(ListenAddress v6, ParseListenAddress("[::]:65535", "--f"));
+  EXPECT_EQ(v6.host, "::");
+  EXPECT_EQ(v6.port, 65535);
+  for (absl::string_view bad : {"1313", ":1313", "host:", "host:65536", "host:-1", "::1:80",
+                                "[::1:80", "[]:80", "host:12a", "ho st:1"}) {
+    EXPECT_THAT(ParseListenAddress(bad, "--user-addr"),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--user-addr: want")))
+        << bad;
+  }
+}
+
+TEST(ConcorddConfigTest, PlatformMustBeAllowedAndBuilt) {
+  coordinator::LaunchConfig launch;
+  launch.platforms.simulated = true;
+  EXPECT_THAT(CheckPlatform(attest::Platform::kSimulated, launch), IsOk());
+  EXPECT_THAT(CheckPlatform(attest::Platform::kSnp, launch),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("not among the policy document's Platforms")));
+  coordinator::LaunchConfig hardware;
+  hardware.platforms.snp = true;
+  EXPECT_THAT(CheckPlatform(attest::Platform::kSnp, hardware),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("configfs-tsm")));
+  EXPECT_THAT(CheckPlatform(attest::Platform::kSimulated, hardware),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("simulated")));
+}
+
+}  // namespace
+}  // namespace concord::api

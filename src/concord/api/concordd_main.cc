@@ -1,0 +1,313 @@
+// concordd: the Concord coordinator process (the composition root). Reads
+// its flags and environment (concordd_config.h), its measured policy
+// document, the store URL and the platform's attester; starts the
+// Coordinator and the server with the user, mesh and plain HTTP listeners;
+// on SIGTERM/SIGINT fails /readyz at once, keeps serving for
+// --shutdown-grace, then drains and exits. Exit codes: 0 clean shutdown,
+// 2 bad configuration, 1 runtime failure.
+#include <signal.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "concord/api/api.h"
+#include "concord/api/concordd_config.h"
+#include "concord/attest/sim/simulated_host.h"
+#include "concord/attest/snp/verifier.h"
+#include "concord/common/clock.h"
+#include "concord/common/hex.h"
+#include "concord/common/log.h"
+#include "concord/coordinator/coordinator.h"
+#include "concord/coordinator/launch_config.h"
+#include "concord/crypto/random.h"
+#include "concord/net/attester.h"
+#include "concord/net/server.h"
+#include "concord/store/builtin.h"
+
+#ifndef CONCORD_VERSION
+#define CONCORD_VERSION "dev"
+#endif
+
+namespace concord {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitRuntime = 1;
+constexpr int kExitConfig = 2;
+
+std::optional<std::string> GetEnv(absl::string_view name) {
+  const char* value = std::getenv(std::string(name).c_str());
+  if (value == nullptr) {
+    return std::nullopt;
+  }
+  return std::string(value);
+}
+
+std::string HostName() {
+  std::array<char, 256> buffer{};
+  if (gethostname(buffer.data(), buffer.size() - 1) != 0 || buffer[0] == '\0') {
+    return "coordinator-0";
+  }
+  return std::string(buffer.data());
+}
+
+// Reads at most `limit` bytes; nullopt with `error` set otherwise.
+std::optional<Bytes> ReadSmallFile(const std::string& path, size_t limit, std::string* error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *error = "cannot be opened";
+    return std::nullopt;
+  }
+  Bytes data;
+  std::array<char, 8192> chunk;
+  while (in) {
+    in.read(chunk.data(), chunk.size());
+    data.insert(data.end(), chunk.data(), chunk.data() + in.gcount());
+    if (data.size() > limit) {
+      *error = absl::StrCat("larger than ", limit, " bytes");
+      return std::nullopt;
+    }
+  }
+  if (in.bad()) {
+    *error = "read error";
+    return std::nullopt;
+  }
+  return data;
+}
+
+bool WritePortFile(const std::string& path, const net::Server& server, std::string* error) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << "{\"user\":" << server.port(0) << ",\"mesh\":" << server.port(1)
+        << ",\"http\":" << server.port(2) << "}\n";
+    out.flush();
+    if (!out) {
+      *error = "cannot write " + tmp;
+      return false;
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    *error = "cannot rename to " + path;
+    return false;
+  }
+  return true;
+}
+
+int ConfigError(Logger& log, absl::string_view message) {
+  log.Error("bad configuration", {{"error", std::string(message)}});
+  return kExitConfig;
+}
+
+int Run(int argc, char** argv, const sigset_t& signals) {
+  std::vector<std::string> args(argv, argv + argc);
+  absl::StatusOr<api::ParsedFlags> parsed = api::ParseConcorddFlags(args, GetEnv);
+  if (!parsed.ok()) {
+    std::cerr << "concordd: " << parsed.status().message() << "\n"
+              << "Run `concordd --help` for the flags.\n";
+    return kExitConfig;
+  }
+  if (parsed->help) {
+    std::cout << parsed->help_text;
+    return kExitOk;
+  }
+  api::ConcorddConfig config = parsed->config;
+  if (config.replica.empty()) {
+    config.replica = HostName();
+  }
+  Logger& log = Logger::Default();
+  log.Configure(config.log_format, config.log_level);
+
+  // The measured launch configuration.
+  std::string read_error;
+  std::optional<Bytes> policy_document =
+      ReadSmallFile(config.policy_path, coordinator::kMaxLaunchConfigSize, &read_error);
+  if (!policy_document.has_value()) {
+    return ConfigError(log, absl::StrCat("--policy ", config.policy_path, ": ", read_error));
+  }
+  absl::StatusOr<coordinator::LaunchConfig> launch =
+      coordinator::ParseLaunchConfig(*policy_document);
+  if (!launch.ok()) {
+    return ConfigError(log, absl::StrCat("--policy ", config.policy_path, ": ",
+                                         launch.status().message()));
+  }
+  if (absl::Status platform_ok = api::CheckPlatform(config.platform, *launch);
+      !platform_ok.ok()) {
+    return ConfigError(log, platform_ok.message());
+  }
+
+  // Evidence for this process: HOST_DATA is the policy document's hash.
+  absl::StatusOr<std::unique_ptr<attest::SimulatedHost>> host =
+      attest::SimulatedHost::Load(config.sim_host_dir);
+  if (!host.ok()) {
+    return ConfigError(log, absl::StrCat("--sim-host ", config.sim_host_dir, ": ",
+                                         host.status().message()));
+  }
+  net::SimulatedAttester attester(std::shared_ptr<const attest::SimulatedHost>(*std::move(host)),
+                                  launch->policy_hash);
+  log.Warning("INSECURE: running on the simulated platform; evidence is signed by a local "
+              "key and proves nothing about the machine. Development and CI only.",
+              {{"sim_host", config.sim_host_dir}});
+
+  absl::StatusOr<std::unique_ptr<attest::SnpVerifier>> verifier =
+      attest::SnpVerifier::Create({.allow_simulated = launch->platforms.simulated});
+  if (!verifier.ok()) {
+    log.Error("verifier", {{"error", std::string(verifier.status().message())}});
+    return kExitRuntime;
+  }
+
+  absl::StatusOr<std::unique_ptr<store::Store>> store =
+      store::OpenStore(config.store_url, store::Deps{});
+  if (!store.ok()) {
+    const bool bad_config = store.status().code() == absl::StatusCode::kInvalidArgument ||
+                            store.status().code() == absl::StatusCode::kFailedPrecondition;
+    log.Error("cannot open the store", {{"store", config.store_url},
+                                        {"error", std::string(store.status().message())}});
+    return bad_config ? kExitConfig : kExitRuntime;
+  }
+
+  Clock& clock = SystemClock::Get();
+  coordinator::Options options{.launch = *launch,
+                               .replica_name = config.replica,
+                               .leaf_lifetime = config.leaf_lifetime};
+  absl::StatusOr<std::unique_ptr<coordinator::Coordinator>> coord =
+      coordinator::Coordinator::Create(
+          std::move(options), coordinator::Deps{.store = **store,
+                                                .clock = clock,
+                                                .random = crypto::SystemRandom::Get(),
+                                                .verifier = **verifier,
+                                                .attester = attester,
+                                                .log = log});
+  if (!coord.ok()) {
+    log.Error("coordinator", {{"error", std::string(coord.status().message())}});
+    return coord.status().code() == absl::StatusCode::kInvalidArgument ? kExitConfig
+                                                                         : kExitRuntime;
+  }
+  if (absl::Status started = (*coord)->Start(); !started.ok()) {
+    log.Error("coordinator start", {{"error", std::string(started.message())}});
+    return kExitRuntime;
+  }
+
+  absl::StatusOr<std::unique_ptr<api::Api>> api = api::Api::Create(
+      api::ApiOptions{.version = CONCORD_VERSION,
+                      .max_leaf_lifetime = config.leaf_lifetime,
+                      .resident_memory_bytes = api::ReadResidentMemoryBytes},
+      api::ApiDeps{.coordinator = **coord, .clock = clock, .log = log});
+  if (!api.ok()) {
+    log.Error("api", {{"error", std::string(api.status().message())}});
+    (*coord)->Stop();
+    return kExitRuntime;
+  }
+
+  coordinator::Coordinator* const coordinator_ptr = coord->get();
+  net::ServerOptions server_options;
+  server_options.attester = &attester;
+  server_options.clock = &clock;
+  server_options.listeners.push_back(net::ListenerOptions{
+      .name = "user",
+      .address = config.user_addr.host,
+      .port = config.user_addr.port,
+      .tls = true,
+      .client_auth = net::ClientAuth::kOptional,
+      .check_client = nullptr,
+      .handler = (*api)->UserHandler()});
+  server_options.listeners.push_back(net::ListenerOptions{
+      .name = "mesh",
+      .address = config.mesh_addr.host,
+      .port = config.mesh_addr.port,
+      .tls = true,
+      .client_auth = net::ClientAuth::kAttested,
+      .check_client =
+          [coordinator_ptr](const attest::Evidence& evidence,
+                            const std::array<uint8_t, 64>& report_data) {
+            return coordinator_ptr->CheckWorkloadEvidence(evidence, report_data);
+          },
+      .handler = (*api)->MeshHandler()});
+  server_options.listeners.push_back(net::ListenerOptions{
+      .name = "http",
+      .address = config.http_addr.host,
+      .port = config.http_addr.port,
+      .tls = false,
+      .client_auth = net::ClientAuth::kNone,
+      .check_client = nullptr,
+      .handler = (*api)->HttpHandler()});
+  absl::StatusOr<std::unique_ptr<net::Server>> server = net::Server::Create(server_options);
+  if (!server.ok()) {
+    log.Error("server", {{"error", std::string(server.status().message())}});
+    (*coord)->Stop();
+    return kExitRuntime;
+  }
+  net::Server* const server_ptr = server->get();
+  (*api)->SetServerStatsSource([server_ptr] { return server_ptr->stats(); });
+  if (absl::Status started = (*server)->Start(); !started.ok()) {
+    log.Error("server start", {{"error", std::string(started.message())}});
+    (*coord)->Stop();
+    return kExitRuntime;
+  }
+  const api::ListenAddress* addresses[] = {&config.user_addr, &config.mesh_addr,
+                                           &config.http_addr};
+  for (size_t i = 0; i < 3; ++i) {
+    log.Info("listening", {{"listener", server_options.listeners[i].name},
+                           {"address", absl::StrCat(addresses[i]->host, ":",
+                                                    (*server)->port(i))}});
+  }
+  if (!config.port_file.empty()) {
+    std::string error;
+    if (!WritePortFile(config.port_file, **server, &error)) {
+      log.Error("port file", {{"error", error}});
+      (*server)->Shutdown(absl::ZeroDuration());
+      (*coord)->Stop();
+      return kExitRuntime;
+    }
+  }
+  log.Info("concordd started",
+           {{"replica", config.replica},
+            {"version", CONCORD_VERSION},
+            {"policy_hash", HexEncode(launch->policy_hash)},
+            {"state", std::string(coordinator::StateName((*coord)->state()))}});
+
+  int signal_number = 0;
+  while (sigwait(&signals, &signal_number) != 0) {
+  }
+  (*api)->SetDraining();
+  log.Info("shutting down: /readyz fails now",
+           {{"signal", absl::StrCat(signal_number)},
+            {"grace", absl::FormatDuration(config.shutdown_grace)}});
+  // Keep serving while load balancers notice; a second signal cuts it short.
+  const timespec grace = absl::ToTimespec(config.shutdown_grace);
+  siginfo_t info;
+  if (config.shutdown_grace > absl::ZeroDuration() &&
+      sigtimedwait(&signals, &info, &grace) > 0) {
+    log.Warning("second signal: skipping the rest of the grace period");
+  }
+  (*server)->Shutdown(config.drain_timeout);
+  (*coord)->Stop();
+  log.Info("concordd stopped");
+  return kExitOk;
+}
+
+}  // namespace
+}  // namespace concord
+
+int main(int argc, char** argv) {
+  // Block the shutdown signals before any thread starts, so every thread
+  // inherits the mask and only sigwait() in main sees them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  return concord::Run(argc, argv, signals);
+}
