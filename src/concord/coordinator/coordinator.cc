@@ -1,0 +1,1118 @@
+#include "concord/coordinator/coordinator.h"
+
+#include <algorithm>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "concord/attest/snp/report.h"
+#include "concord/ca/ca_certs.h"
+#include "concord/common/hex.h"
+#include "concord/common/status_macros.h"
+#include "concord/coordinator/internal/statement.h"
+#include "concord/history/objects.h"
+#include "concord/history/verifier.h"
+#include "concord/history/writer.h"
+#include "concord/seed/secrets.h"
+
+namespace concord::coordinator {
+namespace {
+
+using history::TransitionKind;
+using history::VerifiedHistory;
+
+// Most alarm texts kept for Status(); the counter keeps counting past it.
+constexpr size_t kMaxActiveAlarms = 16;
+
+// First 16 hex characters of a hash, for log lines.
+std::string Short(const crypto::Sha256Digest& hash) {
+  return HexEncode(ByteView(hash.data(), 8));
+}
+
+bool IsZero(const crypto::Sha256Digest& hash) {
+  return std::all_of(hash.begin(), hash.end(), [](uint8_t b) { return b == 0; });
+}
+
+bool SameAuthorization(const std::optional<history::Authorization>& a,
+                       const std::optional<history::Authorization>& b) {
+  if (a.has_value() != b.has_value()) {
+    return false;
+  }
+  return !a.has_value() ||
+         (a->owner_key.spki_der() == b->owner_key.spki_der() && a->signature == b->signature);
+}
+
+// Store errors that a later read may not repeat.
+bool IsTransient(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kUnavailable ||
+         status.code() == absl::StatusCode::kDeadlineExceeded ||
+         status.code() == absl::StatusCode::kInternal;
+}
+
+absl::Status Prefixed(absl::string_view operation, const absl::Status& status) {
+  return absl::Status(status.code(), absl::StrCat(operation, ": ", status.message()));
+}
+
+}  // namespace
+
+absl::string_view StateName(State state) {
+  switch (state) {
+    case State::kUninitialized:
+      return "uninitialized";
+    case State::kRecovery:
+      return "recovery";
+    case State::kReady:
+      return "ready";
+    case State::kStale:
+      return "stale";
+  }
+  return "unknown";
+}
+
+class Coordinator::Impl {
+ public:
+  Impl(Options options, Deps deps) : options_(std::move(options)), deps_(deps) {}
+  ~Impl() { Stop(); }
+
+  absl::Status Start();
+  void Stop();
+  State state() const {
+    absl::MutexLock lock(&mu_);
+    return state_;
+  }
+  StatusInfo Status() const;
+  absl::StatusOr<TransitionResult> SetManifest(const SetManifestRequest& request);
+  absl::StatusOr<seed::SeedSharesDocument> SeedShare(const crypto::PublicKey& caller);
+  absl::StatusOr<TransitionResult> Recover(const RecoverRequest& request);
+  absl::StatusOr<HistoryExport> ExportHistory();
+  absl::StatusOr<AttestResult> Attest(const net::Nonce& nonce);
+  absl::StatusOr<attest::Claims> CheckWorkloadEvidence(
+      const attest::Evidence& evidence, const std::array<uint8_t, 64>& report_data) const;
+  absl::StatusOr<WorkloadCertificate> IssueMeshCertificate(const attest::Claims& claims,
+                                                          const crypto::PublicKey& key);
+
+ private:
+  // Everything a ready replica serves from. Replaced as a whole on every
+  // transition, so readers copy one pointer under mu_ and then work without
+  // locks; shared because in-flight requests may still hold the old one.
+  struct Active {
+    VerifiedHistory history;
+    std::shared_ptr<const seed::SeedSecrets> seed;
+    std::shared_ptr<const seed::MeshSecret> mesh;
+    std::shared_ptr<const ca::Issuer> issuer;
+    crypto::PublicKey history_key;
+  };
+
+  // The store's head as read, not verified (recovery and stale).
+  struct UnverifiedHead {
+    uint64_t generation = 0;
+    crypto::Sha256Digest transition_hash{};
+    std::optional<crypto::Sha256Digest> manifest_hash;
+  };
+
+  // A first set whose commit outcome is unknown (store error after the
+  // request was sent): its secrets are kept so that a retry re-sends the same
+  // objects and a `latest` that turns out to be ours is adopted, not
+  // mistaken for another coordinator's.
+  struct PendingFirstSet {
+    Bytes manifest;
+    std::vector<Bytes> policies;
+    std::optional<history::Authorization> authorization;
+    std::shared_ptr<const seed::SeedSecrets> seed;
+    std::shared_ptr<const seed::MeshSecret> mesh;
+    Bytes bundle;
+    std::unique_ptr<history::HistoryWriter> writer;
+    std::unique_ptr<history::HistoryVerifier> verifier;
+  };
+
+  history::AuthorizationOptions AuthOptions() const {
+    return history::AuthorizationOptions{options_.launch.genesis_owner_keys};
+  }
+
+  std::shared_ptr<const Active> active() const {
+    absl::MutexLock lock(&mu_);
+    return active_;
+  }
+
+  void SetState(State next, absl::string_view why) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RaiseAlarm(const std::string& text);
+  void ClearAlarms();
+  absl::Status WrongState(absl::string_view operation, State state) const;
+
+  absl::StatusOr<std::shared_ptr<const Active>> BuildActive(
+      VerifiedHistory history, std::shared_ptr<const seed::SeedSecrets> seed,
+      std::shared_ptr<const seed::MeshSecret> mesh, const ca::CaBundle& bundle) const;
+  absl::StatusOr<ca::CaBundle> ReadBundle(const crypto::Sha256Digest& hash) const;
+  absl::StatusOr<UnverifiedHead> ReadUnverifiedHead(ByteView latest_bytes) const;
+
+  absl::StatusOr<TransitionResult> FirstSet(const SetManifestRequest& request)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  absl::StatusOr<std::unique_ptr<PendingFirstSet>> PrepareFirstSet(
+      const SetManifestRequest& request, const manifest::Manifest& manifest) const;
+  absl::StatusOr<TransitionResult> AdoptFirstSet(VerifiedHistory history,
+                                                 const manifest::Manifest& manifest,
+                                                 ca::CaBundle bundle)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  absl::StatusOr<TransitionResult> RetriedFirstSet(const Active& current);
+  absl::StatusOr<TransitionResult> Update(const SetManifestRequest& request)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+
+  // Handles one observed state of `latest`. Returns true if it should be
+  // read again after options_.watch_retry (a transient store error).
+  bool OnLatest(const absl::StatusOr<Bytes>& state) ABSL_LOCKS_EXCLUDED(write_mu_);
+  bool FollowLatest(const Bytes& latest) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  bool NoteUnverifiedHead(const Bytes& latest, State next)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  void WatchLoop();
+
+  const Options options_;
+  const Deps deps_;
+
+  // Serialises everything that changes the history or the state: writes and
+  // the watch loop's processing. Never held while the loop waits.
+  absl::Mutex write_mu_;
+  std::unique_ptr<history::HistoryVerifier> verifier_ ABSL_GUARDED_BY(write_mu_);
+  std::unique_ptr<history::HistoryWriter> writer_ ABSL_GUARDED_BY(write_mu_);
+  std::unique_ptr<PendingFirstSet> pending_ ABSL_GUARDED_BY(write_mu_);
+
+  // Guards the state snapshot that readers use; held only briefly.
+  mutable absl::Mutex mu_;
+  State state_ ABSL_GUARDED_BY(mu_) = State::kUninitialized;
+  std::shared_ptr<const Active> active_ ABSL_GUARDED_BY(mu_);
+  std::optional<UnverifiedHead> unverified_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> alarms_ ABSL_GUARDED_BY(mu_);
+  uint64_t alarms_raised_ ABSL_GUARDED_BY(mu_) = 0;
+
+  // The watch loop's inbox.
+  absl::Mutex queue_mu_;
+  bool started_ ABSL_GUARDED_BY(queue_mu_) = false;
+  bool stop_ ABSL_GUARDED_BY(queue_mu_) = false;
+  bool reread_ ABSL_GUARDED_BY(queue_mu_) = false;
+  std::optional<absl::StatusOr<Bytes>> event_ ABSL_GUARDED_BY(queue_mu_);
+  std::thread thread_;
+};
+
+// ---------------------------------------------------------------------------
+// State, alarms, helpers.
+
+void Coordinator::Impl::SetState(State next, absl::string_view why) {
+  if (state_ == next) {
+    return;
+  }
+  deps_.log.Info("coordinator state changed",
+                 {{"replica", options_.replica_name},
+                  {"from", std::string(StateName(state_))},
+                  {"to", std::string(StateName(next))},
+                  {"reason", std::string(why)}});
+  state_ = next;
+}
+
+void Coordinator::Impl::RaiseAlarm(const std::string& text) {
+  deps_.log.Warning("store alarm", {{"replica", options_.replica_name}, {"alarm", text}});
+  absl::MutexLock lock(&mu_);
+  ++alarms_raised_;
+  if (std::find(alarms_.begin(), alarms_.end(), text) == alarms_.end() &&
+      alarms_.size() < kMaxActiveAlarms) {
+    alarms_.push_back(text);
+  }
+}
+
+void Coordinator::Impl::ClearAlarms() {
+  absl::MutexLock lock(&mu_);
+  alarms_.clear();
+}
+
+absl::Status Coordinator::Impl::WrongState(absl::string_view operation, State state) const {
+  switch (state) {
+    case State::kUninitialized:
+      return absl::FailedPreconditionError(absl::StrCat(
+          operation, ": state uninitialized: set the first manifest with `concord set`"));
+    case State::kRecovery:
+      return absl::FailedPreconditionError(absl::StrCat(
+          operation, ": state recovery: this replica holds no secrets; run `concord recover`"));
+    case State::kStale:
+      return absl::FailedPreconditionError(
+          absl::StrCat(operation,
+                       ": state stale: this replica cannot follow the store's history; run "
+                       "`concord recover` or restart it to recover from a ready peer"));
+    case State::kReady:
+      return absl::FailedPreconditionError(absl::StrCat(operation, ": state ready"));
+  }
+  return absl::InternalError(absl::StrCat(operation, ": unknown state"));
+}
+
+absl::StatusOr<ca::CaBundle> Coordinator::Impl::ReadBundle(
+    const crypto::Sha256Digest& hash) const {
+  CONCORD_ASSIGN_OR_RETURN(Bytes bytes,
+                           history::ReadObject(deps_.store, history::ObjectType::kCaBundle, hash));
+  absl::StatusOr<ca::CaBundle> bundle = ca::CaBundle::Parse(bytes);
+  if (!bundle.ok()) {
+    return absl::DataLossError(absl::StrCat(history::ObjectKey(history::ObjectType::kCaBundle, hash),
+                                            ": ", bundle.status().message()));
+  }
+  return bundle;
+}
+
+absl::StatusOr<std::shared_ptr<const Coordinator::Impl::Active>> Coordinator::Impl::BuildActive(
+    VerifiedHistory history, std::shared_ptr<const seed::SeedSecrets> seed,
+    std::shared_ptr<const seed::MeshSecret> mesh, const ca::CaBundle& bundle) const {
+  const history::Transition& head = history.head().transition;
+  CONCORD_ASSIGN_OR_RETURN(
+      crypto::PrivateKey mesh_key,
+      mesh->DeriveMeshCaKey(head.generation, head.previous_hash, head.manifest_hash));
+  if (mesh_key.public_key().spki_der() != bundle.mesh_ca_public_key().spki_der()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("generation ", head.generation,
+                     ": the stored mesh CA was not made with this replica's mesh secret"));
+  }
+  CONCORD_ASSIGN_OR_RETURN(crypto::PrivateKey history_key, seed->DeriveHistoryKey());
+  CONCORD_ASSIGN_OR_RETURN(crypto::PrivateKey root_key, seed->DeriveRootCaKey());
+  if (bundle.root_public_key().spki_der() != root_key.public_key().spki_der()) {
+    return absl::DataLossError(absl::StrCat("generation ", head.generation,
+                                            ": the stored root CA does not match the seed"));
+  }
+  CONCORD_ASSIGN_OR_RETURN(
+      std::unique_ptr<ca::Issuer> issuer,
+      ca::Issuer::Create(std::move(mesh_key), bundle, ca::Issuer::Deps{deps_.clock, deps_.random}));
+  auto active = std::make_shared<Active>(Active{std::move(history), std::move(seed),
+                                                std::move(mesh), std::move(issuer),
+                                                history_key.public_key()});
+  return std::shared_ptr<const Active>(std::move(active));
+}
+
+absl::StatusOr<Coordinator::Impl::UnverifiedHead> Coordinator::Impl::ReadUnverifiedHead(
+    ByteView latest_bytes) const {
+  CONCORD_ASSIGN_OR_RETURN(history::Latest latest, history::ParseLatest(latest_bytes));
+  UnverifiedHead head;
+  head.generation = latest.generation;
+  head.transition_hash = latest.transition_hash;
+  absl::StatusOr<Bytes> encoded = history::ReadObject(
+      deps_.store, history::ObjectType::kTransition, latest.transition_hash);
+  if (!encoded.ok()) {
+    if (IsTransient(encoded.status())) {
+      return encoded.status();
+    }
+    return head;  // reported without a manifest hash; the alarm names it
+  }
+  absl::StatusOr<history::Transition> transition = history::ParseTransition(*encoded);
+  if (transition.ok() && transition->generation == latest.generation) {
+    head.manifest_hash = transition->manifest_hash;
+  }
+  return head;
+}
+
+// ---------------------------------------------------------------------------
+// Start, Stop, watch.
+
+absl::Status Coordinator::Impl::Start() {
+  {
+    absl::MutexLock lock(&queue_mu_);
+    if (started_) {
+      return absl::FailedPreconditionError("coordinator: already started");
+    }
+    started_ = true;
+  }
+  absl::StatusOr<Bytes> latest = deps_.store.Get(store::kLatestKey);
+  if (latest.ok() || latest.status().code() == absl::StatusCode::kNotFound) {
+    if (OnLatest(latest)) {
+      absl::MutexLock lock(&queue_mu_);
+      reread_ = true;
+    }
+  } else {
+    deps_.log.Warning("store unavailable at start; retrying in the background",
+                      {{"replica", options_.replica_name},
+                       {"error", std::string(latest.status().message())}});
+    absl::MutexLock lock(&queue_mu_);
+    reread_ = true;
+  }
+  deps_.log.Info("coordinator started", {{"replica", options_.replica_name},
+                                         {"state", std::string(StateName(state()))}});
+  thread_ = std::thread([this] { WatchLoop(); });
+  return absl::OkStatus();
+}
+
+void Coordinator::Impl::Stop() {
+  {
+    absl::MutexLock lock(&queue_mu_);
+    stop_ = true;
+  }
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+}
+
+void Coordinator::Impl::WatchLoop() {
+  std::unique_ptr<store::WatchHandle> handle;
+  auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
+    return stop_ || event_.has_value();
+  };
+  for (;;) {
+    if (handle == nullptr) {
+      absl::StatusOr<std::unique_ptr<store::WatchHandle>> watch =
+          deps_.store.Watch(store::kLatestKey, [this](const absl::StatusOr<Bytes>& state) {
+            absl::MutexLock lock(&queue_mu_);
+            event_ = state;  // a watch reports whole states: the newest one suffices
+          });
+      if (watch.ok()) {
+        handle = *std::move(watch);
+      } else {
+        deps_.log.Warning("cannot watch latest; retrying",
+                          {{"replica", options_.replica_name},
+                           {"error", std::string(watch.status().message())}});
+      }
+    }
+    std::optional<absl::StatusOr<Bytes>> event;
+    bool reread = false;
+    {
+      absl::MutexLock lock(&queue_mu_);
+      const bool need_timer = reread_ || handle == nullptr;
+      if (need_timer) {
+        queue_mu_.AwaitWithTimeout(absl::Condition(&has_work), options_.watch_retry);
+      } else {
+        queue_mu_.Await(absl::Condition(&has_work));
+      }
+      if (stop_) {
+        break;
+      }
+      if (event_.has_value()) {
+        event = std::move(event_);
+        event_.reset();
+        reread_ = false;
+      } else if (reread_) {
+        reread = true;
+        reread_ = false;
+      }
+    }
+    bool again = false;
+    if (event.has_value()) {
+      again = OnLatest(*event);
+    } else if (reread) {
+      again = OnLatest(deps_.store.Get(store::kLatestKey));
+    }
+    if (again) {
+      absl::MutexLock lock(&queue_mu_);
+      reread_ = true;
+    }
+  }
+  handle.reset();  // waits for a running callback, which only takes queue_mu_
+}
+
+bool Coordinator::Impl::OnLatest(const absl::StatusOr<Bytes>& latest_state) {
+  if (!latest_state.ok() && latest_state.status().code() != absl::StatusCode::kNotFound) {
+    return true;  // the store cannot be read now
+  }
+  absl::MutexLock write_lock(&write_mu_);
+  const State current = state();
+  if (!latest_state.ok()) {
+    if (current != State::kUninitialized) {
+      RaiseAlarm("latest disappeared from the store (keeping this replica's state)");
+    }
+    return false;
+  }
+  const Bytes& latest = *latest_state;
+  switch (current) {
+    case State::kUninitialized: {
+      if (pending_ != nullptr) {
+        absl::StatusOr<VerifiedHistory> ours = pending_->verifier->VerifyLatest(latest);
+        if (ours.ok() && ours->generation() == 1) {
+          absl::StatusOr<manifest::Manifest> m = manifest::Manifest::Parse(pending_->manifest);
+          absl::StatusOr<ca::CaBundle> stored =
+              ReadBundle(ours->head().transition.ca_bundle_hash);
+          if (m.ok() && stored.ok() && AdoptFirstSet(*std::move(ours), *m, *std::move(stored)).ok()) {
+            return false;
+          }
+        } else if (!ours.ok() && IsTransient(ours.status())) {
+          return true;
+        }
+      }
+      return NoteUnverifiedHead(latest, State::kRecovery);
+    }
+    case State::kRecovery:
+      return NoteUnverifiedHead(latest, State::kRecovery);
+    case State::kStale:
+      return NoteUnverifiedHead(latest, State::kStale);
+    case State::kReady:
+      return FollowLatest(latest);
+  }
+  return false;
+}
+
+bool Coordinator::Impl::NoteUnverifiedHead(const Bytes& latest, State next) {
+  absl::StatusOr<UnverifiedHead> head = ReadUnverifiedHead(latest);
+  if (!head.ok() && IsTransient(head.status())) {
+    return true;
+  }
+  if (!head.ok()) {
+    RaiseAlarm(absl::StrCat("latest is malformed: ", head.status().message()));
+  } else {
+    ClearAlarms();
+  }
+  absl::MutexLock lock(&mu_);
+  if (head.ok()) {
+    unverified_ = *head;
+  }
+  SetState(next, next == State::kRecovery ? "a history exists; no secrets held"
+                                          : "cannot follow the store's history");
+  return false;
+}
+
+bool Coordinator::Impl::FollowLatest(const Bytes& latest) {
+  std::shared_ptr<const Active> current = active();
+  if (current == nullptr) {
+    return false;
+  }
+  if (latest == current->history.latest_bytes) {
+    ClearAlarms();
+    return false;
+  }
+  absl::StatusOr<VerifiedHistory> verified = verifier_->VerifyLatest(latest);
+  if (!verified.ok()) {
+    if (IsTransient(verified.status()) &&
+        verified.status().code() != absl::StatusCode::kInternal) {
+      return true;
+    }
+    RaiseAlarm(absl::StrCat("latest does not verify: ", verified.status().message()));
+    return false;
+  }
+  const uint64_t our_generation = current->history.generation();
+  if (verified->generation() < our_generation ||
+      verified->transitions[our_generation - 1]->hash != current->history.head().hash) {
+    RaiseAlarm(absl::StrCat("latest moved backwards or rewrote history: store generation ",
+                            verified->generation(), ", this replica's generation ",
+                            our_generation, " (", Short(current->history.head().hash), ")"));
+    return false;
+  }
+  ClearAlarms();
+  auto go_stale = [&](const std::string& why) {
+    deps_.log.Warning("cannot follow latest",
+                      {{"replica", options_.replica_name},
+                       {"generation", absl::StrCat(verified->generation())},
+                       {"transition", Short(verified->head().hash)},
+                       {"reason", why}});
+    absl::MutexLock lock(&mu_);
+    unverified_ = UnverifiedHead{verified->generation(), verified->head().hash,
+                                 verified->head().transition.manifest_hash};
+    SetState(State::kStale, why);
+    return false;
+  };
+  for (uint64_t g = our_generation + 1; g <= verified->generation(); ++g) {
+    if (verified->transitions[g - 1]->transition.kind == TransitionKind::kRecovery) {
+      return go_stale(absl::StrCat("recovery transition at generation ", g,
+                                   " made by another replica (new mesh secret)"));
+    }
+  }
+  absl::StatusOr<ca::CaBundle> bundle = ReadBundle(verified->head().transition.ca_bundle_hash);
+  if (!bundle.ok()) {
+    if (IsTransient(bundle.status())) {
+      return true;
+    }
+    return go_stale(std::string(bundle.status().message()));
+  }
+  if (bundle->root_der() != current->issuer->bundle().root_der()) {
+    return go_stale("the new CA bundle has a different root CA certificate");
+  }
+  const uint64_t generation = verified->generation();
+  const crypto::Sha256Digest head_hash = verified->head().hash;
+  absl::StatusOr<std::shared_ptr<const Active>> next =
+      BuildActive(*std::move(verified), current->seed, current->mesh, *bundle);
+  if (!next.ok()) {
+    return go_stale(std::string(next.status().message()));
+  }
+  deps_.log.Info("followed manifest update", {{"replica", options_.replica_name},
+                                              {"generation", absl::StrCat(generation)},
+                                              {"transition", Short(head_hash)}});
+  absl::MutexLock lock(&mu_);
+  active_ = *std::move(next);
+  return false;
+}
+
+// ---------------------------------------------------------------------------
+// Status and attestation.
+
+StatusInfo Coordinator::Impl::Status() const {
+  absl::MutexLock lock(&mu_);
+  StatusInfo info;
+  info.state = state_;
+  info.replica = options_.replica_name;
+  info.alarms = alarms_;
+  info.alarms_raised = alarms_raised_;
+  if (state_ == State::kReady && active_ != nullptr) {
+    const history::VerifiedTransition& head = active_->history.head();
+    info.generation = active_->history.generation();
+    info.transition_hash = head.hash;
+    info.manifest_hash = head.transition.manifest_hash;
+  } else if (unverified_.has_value()) {
+    info.head_unverified = true;
+    info.generation = unverified_->generation;
+    info.transition_hash = unverified_->transition_hash;
+    info.manifest_hash = unverified_->manifest_hash;
+  }
+  return info;
+}
+
+absl::StatusOr<AttestResult> Coordinator::Impl::Attest(const net::Nonce& nonce) {
+  State current;
+  std::shared_ptr<const Active> snapshot;
+  {
+    absl::MutexLock lock(&mu_);
+    current = state_;
+    snapshot = active_;
+  }
+  AttestResult result;
+  result.statement.nonce = nonce;
+  result.statement.state = std::string(StateName(current));
+  if (snapshot != nullptr) {
+    const ca::CaBundle& bundle = snapshot->issuer->bundle();
+    result.statement.generation = snapshot->history.generation();
+    result.statement.transition_hash = snapshot->history.head().hash;
+    result.statement.history_key_spki_sha256 = snapshot->history_key.SpkiSha256();
+    result.statement.root_ca_spki_sha256 = bundle.root_public_key().SpkiSha256();
+    result.statement.mesh_ca_spki_sha256 = bundle.mesh_ca_public_key().SpkiSha256();
+    result.bundle = bundle;
+    result.history_key = snapshot->history_key;
+  }
+  absl::StatusOr<attest::Evidence> evidence =
+      deps_.attester.Attest(internal::StatementReportData(result.statement));
+  if (!evidence.ok()) {
+    return Prefixed("attest", evidence.status());
+  }
+  result.evidence = *std::move(evidence);
+  return result;
+}
+
+// ---------------------------------------------------------------------------
+// Manifest sets.
+
+absl::StatusOr<TransitionResult> Coordinator::Impl::SetManifest(
+    const SetManifestRequest& request) {
+  size_t total = request.manifest.size();
+  for (const Bytes& policy : request.policies) {
+    total += policy.size();
+  }
+  if (total > manifest::kMaxManifestSize) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("manifest: manifest and policies: want at most ", manifest::kMaxManifestSize,
+                     " bytes in total, got ", total));
+  }
+  absl::MutexLock write_lock(&write_mu_);
+  const State current = state();
+  switch (current) {
+    case State::kUninitialized:
+      return FirstSet(request);
+    case State::kReady:
+      return Update(request);
+    case State::kRecovery:
+    case State::kStale:
+      return WrongState("manifest", current);
+  }
+  return absl::InternalError("manifest: unknown state");
+}
+
+absl::StatusOr<std::unique_ptr<Coordinator::Impl::PendingFirstSet>>
+Coordinator::Impl::PrepareFirstSet(const SetManifestRequest& request,
+                                   const manifest::Manifest& manifest) const {
+  auto pending = std::make_unique<PendingFirstSet>();
+  pending->manifest = request.manifest;
+  pending->policies = request.policies;
+  pending->authorization = request.authorization;
+  CONCORD_ASSIGN_OR_RETURN(seed::SeedSecrets seed, seed::SeedSecrets::Generate(deps_.random));
+  CONCORD_ASSIGN_OR_RETURN(seed::MeshSecret mesh, seed::MeshSecret::Generate(deps_.random));
+  pending->seed = std::make_shared<const seed::SeedSecrets>(std::move(seed));
+  pending->mesh = std::make_shared<const seed::MeshSecret>(std::move(mesh));
+  CONCORD_ASSIGN_OR_RETURN(crypto::PrivateKey root_key, pending->seed->DeriveRootCaKey());
+  const absl::Time now = deps_.clock.Now();
+  CONCORD_ASSIGN_OR_RETURN(Bytes root_der,
+                           ca::CreateRootCaCertificate(root_key, "", now, deps_.random));
+  const crypto::Sha256Digest zeros{};
+  CONCORD_ASSIGN_OR_RETURN(crypto::PrivateKey mesh_key,
+                           pending->mesh->DeriveMeshCaKey(1, zeros, manifest.hash()));
+  CONCORD_ASSIGN_OR_RETURN(ca::CaBundle bundle, ca::CreateCaBundle(root_key, root_der, mesh_key,
+                                                                   1, now, deps_.random));
+  pending->bundle = bundle.Serialize();
+  CONCORD_ASSIGN_OR_RETURN(crypto::PrivateKey history_key, pending->seed->DeriveHistoryKey());
+  CONCORD_ASSIGN_OR_RETURN(pending->verifier,
+                           history::HistoryVerifier::Create(
+                               deps_.store, history_key.public_key(), AuthOptions()));
+  CONCORD_ASSIGN_OR_RETURN(pending->writer, history::HistoryWriter::Create(
+                                                deps_.store, std::move(history_key), AuthOptions()));
+  return pending;
+}
+
+absl::StatusOr<TransitionResult> Coordinator::Impl::FirstSet(const SetManifestRequest& request) {
+  if (request.expected_previous.has_value() && !IsZero(*request.expected_previous)) {
+    return absl::AbortedError(absl::StrCat(
+        "manifest: expected_previous ", HexEncode(*request.expected_previous),
+        " is not the head: no manifest has been set yet"));
+  }
+  absl::StatusOr<manifest::Manifest> manifest = manifest::Manifest::Parse(request.manifest);
+  if (!manifest.ok()) {
+    return manifest.status();
+  }
+  CONCORD_RETURN_IF_ERROR(manifest::ValidateForPlatforms(*manifest, options_.launch.platforms));
+  // Fail before anything is committed if shares cannot be made.
+  if (manifest->seedshare_owner_keys().size() > seed::kMaxSeedShares) {
+    return absl::InvalidArgumentError("manifest: SeedshareOwnerKeys: too many keys");
+  }
+  if (pending_ == nullptr || pending_->manifest != request.manifest ||
+      pending_->policies != request.policies ||
+      !SameAuthorization(pending_->authorization, request.authorization)) {
+    CONCORD_ASSIGN_OR_RETURN(pending_, PrepareFirstSet(request, *manifest));
+  }
+  history::AppendRequest append;
+  append.kind = TransitionKind::kManifest;
+  append.manifest = request.manifest;
+  append.policies = request.policies;
+  append.ca_bundle = pending_->bundle;
+  append.authorization = request.authorization;
+  absl::StatusOr<VerifiedHistory> appended = pending_->writer->Append(std::nullopt, append);
+  if (appended.ok()) {
+    CONCORD_ASSIGN_OR_RETURN(ca::CaBundle bundle, ca::CaBundle::Parse(pending_->bundle));
+    return AdoptFirstSet(*std::move(appended), *manifest, std::move(bundle));
+  }
+  if (appended.status().code() == absl::StatusCode::kAborted) {
+    // A `latest` exists: ours from an attempt whose reply was lost, or
+    // another coordinator's.
+    absl::StatusOr<VerifiedHistory> ours = pending_->verifier->Verify();
+    if (ours.ok() && ours->generation() == 1 &&
+        ours->head().transition.manifest_hash == manifest->hash() &&
+        SameAuthorization(ours->head().transition.authorization, request.authorization)) {
+      // Serve the bundle that was committed, which need not be the one
+      // prepared now (certificate signatures are randomized).
+      CONCORD_ASSIGN_OR_RETURN(ca::CaBundle stored,
+                               ReadBundle(ours->head().transition.ca_bundle_hash));
+      return AdoptFirstSet(*std::move(ours), *manifest, std::move(stored));
+    }
+    pending_.reset();
+    {
+      absl::MutexLock lock(&queue_mu_);
+      reread_ = true;  // the watch loop moves this replica to recovery
+    }
+    return absl::AbortedError(
+        "manifest: another coordinator set the first manifest; this replica enters recovery");
+  }
+  if (!IsTransient(appended.status())) {
+    pending_.reset();  // refused: nothing was committed
+  }
+  return Prefixed("manifest", appended.status());
+}
+
+absl::StatusOr<TransitionResult> Coordinator::Impl::AdoptFirstSet(
+    VerifiedHistory history, const manifest::Manifest& manifest, ca::CaBundle bundle) {
+  CONCORD_ASSIGN_OR_RETURN(seed::SeedSharesDocument shares,
+                           seed::MakeSeedShares(*pending_->seed, manifest.seedshare_owner_keys()));
+  TransitionResult result{history.head().hash, history.generation(), bundle, std::move(shares)};
+  CONCORD_ASSIGN_OR_RETURN(std::shared_ptr<const Active> next,
+                           BuildActive(std::move(history), pending_->seed, pending_->mesh, bundle));
+  verifier_ = std::move(pending_->verifier);
+  writer_ = std::move(pending_->writer);
+  pending_.reset();
+  deps_.log.Info("first manifest set", {{"replica", options_.replica_name},
+                                        {"generation", "1"},
+                                        {"transition", Short(result.transition_hash)},
+                                        {"manifest", Short(manifest.hash())}});
+  absl::MutexLock lock(&mu_);
+  active_ = std::move(next);
+  unverified_.reset();
+  SetState(State::kReady, "first manifest committed");
+  return result;
+}
+
+absl::StatusOr<TransitionResult> Coordinator::Impl::RetriedFirstSet(const Active& current) {
+  const history::VerifiedTransition& genesis = *current.history.transitions.front();
+  CONCORD_ASSIGN_OR_RETURN(ca::CaBundle bundle, ReadBundle(genesis.transition.ca_bundle_hash));
+  CONCORD_ASSIGN_OR_RETURN(
+      seed::SeedSharesDocument shares,
+      seed::MakeSeedShares(*current.seed, genesis.manifest->seedshare_owner_keys()));
+  return TransitionResult{genesis.hash, 1, std::move(bundle), std::move(shares)};
+}
+
+absl::StatusOr<TransitionResult> Coordinator::Impl::Update(const SetManifestRequest& request) {
+  std::shared_ptr<const Active> current = active();
+  const history::VerifiedTransition& head = current->history.head();
+  if (!request.expected_previous.has_value() || IsZero(*request.expected_previous)) {
+    const history::VerifiedTransition& genesis = *current->history.transitions.front();
+    if (genesis.manifest->bytes() == request.manifest &&
+        SameAuthorization(genesis.transition.authorization, request.authorization)) {
+      return RetriedFirstSet(*current);
+    }
+    return absl::AbortedError(absl::StrCat(
+        "manifest: a history exists (head ", HexEncode(head.hash), ", generation ",
+        current->history.generation(), "): re-read it and send expected_previous"));
+  }
+  if (*request.expected_previous != head.hash) {
+    return absl::AbortedError(absl::StrCat("manifest: expected_previous ",
+                                           HexEncode(*request.expected_previous),
+                                           " is not the head ", HexEncode(head.hash),
+                                           ": re-read and retry"));
+  }
+  absl::StatusOr<manifest::Manifest> next = manifest::Manifest::Parse(request.manifest);
+  if (!next.ok()) {
+    return next.status();
+  }
+  CONCORD_RETURN_IF_ERROR(manifest::ValidateForPlatforms(*next, options_.launch.platforms));
+  const manifest::Manifest& previous = *head.manifest;
+  if (previous.workload_owner_keys().empty()) {
+    return absl::FailedPreconditionError(
+        "manifest: the current manifest is immutable (no WorkloadOwnerKeys)");
+  }
+  if (!request.authorization.has_value()) {
+    return absl::PermissionDeniedError(
+        "manifest: authorization: required, by a WorkloadOwnerKeys entry of the current manifest");
+  }
+  if (!previous.IsWorkloadOwner(request.authorization->owner_key)) {
+    return absl::PermissionDeniedError(
+        "manifest: authorization.owner_key: not a WorkloadOwnerKeys entry of the current manifest");
+  }
+  CONCORD_RETURN_IF_ERROR(history::VerifyAuthorization(
+      *request.authorization, TransitionKind::kManifest, next->hash(), head.hash));
+  CONCORD_RETURN_IF_ERROR(manifest::ValidateUpdate(previous, *next));
+
+  const uint64_t generation = current->history.generation() + 1;
+  CONCORD_ASSIGN_OR_RETURN(crypto::PrivateKey root_key, current->seed->DeriveRootCaKey());
+  CONCORD_ASSIGN_OR_RETURN(crypto::PrivateKey mesh_key,
+                           current->mesh->DeriveMeshCaKey(generation, head.hash, next->hash()));
+  CONCORD_ASSIGN_OR_RETURN(
+      ca::CaBundle bundle,
+      ca::CreateCaBundle(root_key, current->issuer->bundle().root_der(), mesh_key, generation,
+                         deps_.clock.Now(), deps_.random));
+  history::AppendRequest append;
+  append.kind = TransitionKind::kManifest;
+  append.manifest = request.manifest;
+  append.policies = request.policies;
+  append.ca_bundle = bundle.Serialize();
+  append.authorization = request.authorization;
+  absl::StatusOr<VerifiedHistory> appended = writer_->Append(current->history, append);
+  if (!appended.ok()) {
+    if (IsTransient(appended.status())) {
+      absl::MutexLock lock(&queue_mu_);
+      reread_ = true;  // outcome unknown: the watch loop re-reads and follows
+    }
+    return Prefixed("manifest", appended.status());
+  }
+  TransitionResult result{appended->head().hash, appended->generation(), bundle, std::nullopt};
+  CONCORD_ASSIGN_OR_RETURN(std::shared_ptr<const Active> updated,
+                           BuildActive(*std::move(appended), current->seed, current->mesh, bundle));
+  deps_.log.Info("manifest updated", {{"replica", options_.replica_name},
+                                      {"generation", absl::StrCat(result.generation)},
+                                      {"transition", Short(result.transition_hash)},
+                                      {"manifest", Short(next->hash())}});
+  absl::MutexLock lock(&mu_);
+  active_ = std::move(updated);
+  return result;
+}
+
+absl::StatusOr<seed::SeedSharesDocument> Coordinator::Impl::SeedShare(
+    const crypto::PublicKey& caller) {
+  State current;
+  std::shared_ptr<const Active> snapshot;
+  {
+    absl::MutexLock lock(&mu_);
+    current = state_;
+    snapshot = active_;
+  }
+  if (current != State::kReady || snapshot == nullptr) {
+    return WrongState("seed shares", current);
+  }
+  if (!snapshot->history.head().manifest->IsSeedshareOwner(caller)) {
+    return absl::PermissionDeniedError("seed shares: the caller is not a seed-share owner");
+  }
+  return seed::MakeSeedShares(*snapshot->seed, {caller});
+}
+
+// ---------------------------------------------------------------------------
+// Recovery.
+
+absl::StatusOr<TransitionResult> Coordinator::Impl::Recover(const RecoverRequest& request) {
+  absl::MutexLock write_lock(&write_mu_);
+  const State current = state();
+  if (current != State::kRecovery && current != State::kStale) {
+    return WrongState("recover", current);
+  }
+  absl::StatusOr<seed::SeedSecrets> secrets =
+      seed::SeedSecrets::FromBytes(request.seed, request.salt);
+  if (!secrets.ok()) {
+    return Prefixed("recover", secrets.status());
+  }
+  auto seed = std::make_shared<const seed::SeedSecrets>(*std::move(secrets));
+  CONCORD_ASSIGN_OR_RETURN(crypto::PrivateKey history_key, seed->DeriveHistoryKey());
+  const crypto::PublicKey history_public = history_key.public_key();
+
+  // The seed must sign the stored latest before anything else is believed.
+  absl::StatusOr<Bytes> latest_bytes = deps_.store.Get(store::kLatestKey);
+  if (!latest_bytes.ok()) {
+    if (latest_bytes.status().code() == absl::StatusCode::kNotFound) {
+      return absl::FailedPreconditionError("recover: the store holds no history (latest missing)");
+    }
+    return Prefixed("recover", latest_bytes.status());
+  }
+  absl::StatusOr<history::Latest> latest = history::ParseLatest(*latest_bytes);
+  if (!latest.ok()) {
+    return absl::DataLossError(absl::StrCat("recover: latest: ", latest.status().message()));
+  }
+  if (!history::VerifyLatest(history_public, *latest).ok()) {
+    return absl::UnauthenticatedError("recover: the seed does not verify the stored history");
+  }
+  CONCORD_ASSIGN_OR_RETURN(std::unique_ptr<history::HistoryVerifier> verifier,
+                           history::HistoryVerifier::Create(deps_.store, history_public,
+                                                            AuthOptions()));
+  absl::StatusOr<VerifiedHistory> verified = verifier->VerifyLatest(*latest_bytes);
+  if (!verified.ok()) {
+    if (verified.status().code() == absl::StatusCode::kDataLoss) {
+      RaiseAlarm(absl::StrCat("stored history does not verify: ", verified.status().message()));
+    }
+    return Prefixed("recover", verified.status());
+  }
+  const history::VerifiedTransition& head = verified->head();
+  if (!head.manifest->IsSeedshareOwner(request.caller)) {
+    return absl::PermissionDeniedError(
+        "recover: the caller is not a seed-share owner of the current manifest");
+  }
+  if (request.authorization.owner_key.spki_der() != request.caller.spki_der()) {
+    return absl::PermissionDeniedError(
+        "recover: authorization.owner_key: must be the caller's key");
+  }
+  if (request.expected_previous != head.hash) {
+    return absl::AbortedError(absl::StrCat("recover: expected_previous ",
+                                           HexEncode(request.expected_previous),
+                                           " is not the verified head ", HexEncode(head.hash),
+                                           ": re-read the status and sign again"));
+  }
+  if (request.minimum_head.has_value()) {
+    const bool found = std::any_of(
+        verified->transitions.begin(), verified->transitions.end(),
+        [&](const auto& t) { return t->hash == *request.minimum_head; });
+    if (!found) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "recover: minimum head ", HexEncode(*request.minimum_head),
+          " is not in the store's history (head ", HexEncode(head.hash), ", generation ",
+          verified->generation(), "): was the store rolled back?"));
+    }
+  }
+  CONCORD_ASSIGN_OR_RETURN(ca::CaBundle head_bundle, ReadBundle(head.transition.ca_bundle_hash));
+  CONCORD_ASSIGN_OR_RETURN(crypto::PrivateKey root_key, seed->DeriveRootCaKey());
+  if (root_key.public_key().spki_der() != head_bundle.root_public_key().spki_der()) {
+    return absl::DataLossError("recover: the stored root CA does not match the seed");
+  }
+  CONCORD_ASSIGN_OR_RETURN(seed::MeshSecret fresh_mesh, seed::MeshSecret::Generate(deps_.random));
+  auto mesh = std::make_shared<const seed::MeshSecret>(std::move(fresh_mesh));
+  const uint64_t generation = verified->generation() + 1;
+  CONCORD_ASSIGN_OR_RETURN(
+      crypto::PrivateKey mesh_key,
+      mesh->DeriveMeshCaKey(generation, head.hash, head.transition.manifest_hash));
+  CONCORD_ASSIGN_OR_RETURN(ca::CaBundle bundle,
+                           ca::CreateCaBundle(root_key, head_bundle.root_der(), mesh_key,
+                                              generation, deps_.clock.Now(), deps_.random));
+  CONCORD_ASSIGN_OR_RETURN(std::unique_ptr<history::HistoryWriter> writer,
+                           history::HistoryWriter::Create(deps_.store, std::move(history_key),
+                                                          AuthOptions()));
+  history::AppendRequest append;
+  append.kind = TransitionKind::kRecovery;
+  append.ca_bundle = bundle.Serialize();
+  append.authorization = request.authorization;
+  absl::StatusOr<VerifiedHistory> appended = writer->Append(*verified, append);
+  if (!appended.ok()) {
+    return Prefixed("recover", appended.status());
+  }
+  TransitionResult result{appended->head().hash, appended->generation(), bundle, std::nullopt};
+  CONCORD_ASSIGN_OR_RETURN(std::shared_ptr<const Active> next,
+                           BuildActive(*std::move(appended), seed, mesh, bundle));
+  verifier_ = std::move(verifier);
+  writer_ = std::move(writer);
+  pending_.reset();
+  deps_.log.Info("recovered", {{"replica", options_.replica_name},
+                               {"generation", absl::StrCat(result.generation)},
+                               {"transition", Short(result.transition_hash)}});
+  ClearAlarms();
+  absl::MutexLock lock(&mu_);
+  active_ = std::move(next);
+  unverified_.reset();
+  SetState(State::kReady, "manual recovery committed");
+  return result;
+}
+
+// ---------------------------------------------------------------------------
+// History export and the mesh API.
+
+absl::StatusOr<HistoryExport> Coordinator::Impl::ExportHistory() {
+  State current;
+  std::shared_ptr<const Active> snapshot;
+  {
+    absl::MutexLock lock(&mu_);
+    current = state_;
+    snapshot = active_;
+  }
+  if (current == State::kRecovery || current == State::kStale) {
+    return absl::UnavailableError(absl::StrCat(
+        "manifests: state ", StateName(current), ": this replica cannot serve the history now"));
+  }
+  if (current != State::kReady || snapshot == nullptr) {
+    return WrongState("manifests", current);
+  }
+  HistoryExport out{snapshot->history.latest_bytes, {}, {}, {}, snapshot->history_key};
+  for (const auto& entry : snapshot->history.transitions) {
+    CONCORD_ASSIGN_OR_RETURN(
+        Bytes encoded,
+        history::ReadObject(deps_.store, history::ObjectType::kTransition, entry->hash));
+    out.transitions.push_back(HistoryExport::Entry{entry->hash, std::move(encoded)});
+    const crypto::Sha256Digest& manifest_hash = entry->transition.manifest_hash;
+    if (std::none_of(out.manifests.begin(), out.manifests.end(),
+                     [&](const auto& m) { return m.first == manifest_hash; })) {
+      out.manifests.emplace_back(manifest_hash, entry->manifest->bytes());
+    }
+    const crypto::Sha256Digest& bundle_hash = entry->transition.ca_bundle_hash;
+    if (std::none_of(out.ca_bundles.begin(), out.ca_bundles.end(),
+                     [&](const auto& b) { return b.first == bundle_hash; })) {
+      CONCORD_ASSIGN_OR_RETURN(
+          Bytes bundle,
+          history::ReadObject(deps_.store, history::ObjectType::kCaBundle, bundle_hash));
+      out.ca_bundles.emplace_back(bundle_hash, std::move(bundle));
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<attest::Claims> Coordinator::Impl::CheckWorkloadEvidence(
+    const attest::Evidence& evidence, const std::array<uint8_t, 64>& report_data) const {
+  State current;
+  std::shared_ptr<const Active> snapshot;
+  {
+    absl::MutexLock lock(&mu_);
+    current = state_;
+    snapshot = active_;
+  }
+  if (current != State::kReady || snapshot == nullptr) {
+    return absl::UnavailableError(
+        absl::StrCat("evidence: state ", StateName(current), ": not ready"));
+  }
+  const manifest::Manifest& manifest = *snapshot->history.head().manifest;
+  attest::VerifyOptions options;
+  options.at = deps_.clock.Now();
+  options.report_data = report_data;
+  if (evidence.platform == attest::Platform::kSnp ||
+      evidence.platform == attest::Platform::kSimulated) {
+    absl::StatusOr<attest::SnpReport> report = attest::SnpReport::Parse(evidence.report);
+    if (!report.ok()) {
+      return Prefixed("evidence", report.status());
+    }
+    options.reference_values = manifest.ReferenceValuesFor(report->host_data);
+    options.host_data = report->host_data;
+  } else {
+    // TDX names its policy in MRCONFIGID, checked against the manifest at
+    // issuance; the global reference values apply here.
+    options.reference_values = manifest.reference_values();
+  }
+  return deps_.verifier.Verify(evidence, options);
+}
+
+absl::StatusOr<WorkloadCertificate> Coordinator::Impl::IssueMeshCertificate(
+    const attest::Claims& claims, const crypto::PublicKey& key) {
+  State current;
+  std::shared_ptr<const Active> snapshot;
+  {
+    absl::MutexLock lock(&mu_);
+    current = state_;
+    snapshot = active_;
+  }
+  if (current != State::kReady || snapshot == nullptr) {
+    return absl::UnavailableError(
+        absl::StrCat("mesh certificate: state ", StateName(current), ": not ready"));
+  }
+  if (claims.host_data.size() != std::tuple_size<manifest::PolicyHash>::value) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "mesh certificate: host data: want 32 bytes, got ", claims.host_data.size()));
+  }
+  manifest::PolicyHash policy{};
+  std::copy(claims.host_data.begin(), claims.host_data.end(), policy.begin());
+  const manifest::Manifest& manifest = *snapshot->history.head().manifest;
+  const uint64_t generation = snapshot->history.generation();
+  const manifest::PolicyEntry* entry = manifest.FindPolicy(policy);
+  if (entry == nullptr) {
+    return absl::PermissionDeniedError(absl::StrCat("policy ", HexEncode(policy),
+                                                    " is not in the manifest (generation ",
+                                                    generation, ")"));
+  }
+  absl::StatusOr<ca::Sans> sans = ca::ClassifySans(entry->sans);
+  if (!sans.ok()) {
+    return Prefixed(absl::StrCat("mesh certificate: policy ", entry->name), sans.status());
+  }
+  CONCORD_ASSIGN_OR_RETURN(ca::IssuedCertificate leaf,
+                           snapshot->issuer->Issue(key, *sans, options_.leaf_lifetime));
+  const ca::CaBundle& bundle = snapshot->issuer->bundle();
+  WorkloadCertificate out;
+  out.chain_pem = bundle.WorkloadChainPem(leaf.der);
+  out.leaf = std::move(leaf);
+  out.mesh_ca_pem = bundle.MeshCaPem();
+  out.root_ca_pem = bundle.RootCaPem();
+  if (entry->workload_secret_id.has_value()) {
+    CONCORD_ASSIGN_OR_RETURN(out.workload_secret,
+                             snapshot->seed->DeriveWorkloadSecret(*entry->workload_secret_id));
+  }
+  out.policy_name = entry->name;
+  out.policy = policy;
+  out.generation = generation;
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Coordinator: forwards to Impl.
+
+absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Create(Options options, Deps deps) {
+  if (options.leaf_lifetime <= absl::ZeroDuration() ||
+      options.leaf_lifetime > ca::kMaxLeafLifetime) {
+    return absl::InvalidArgumentError("coordinator: leaf_lifetime: want (0, 397 days]");
+  }
+  if (options.watch_retry <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("coordinator: watch_retry: want a positive duration");
+  }
+  const manifest::AllowedPlatforms& p = options.launch.platforms;
+  if (!p.snp && !p.tdx && !p.simulated) {
+    return absl::InvalidArgumentError("coordinator: launch config allows no platform");
+  }
+  if (options.replica_name.empty()) {
+    return absl::InvalidArgumentError("coordinator: replica_name: want a non-empty name");
+  }
+  if (p.simulated) {
+    deps.log.Warning("INSECURE: simulated platform enabled; for development and CI only",
+                     {{"replica", options.replica_name}});
+  }
+  return std::unique_ptr<Coordinator>(
+      new Coordinator(std::make_unique<Impl>(std::move(options), deps)));
+}
+
+Coordinator::Coordinator(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Coordinator::~Coordinator() { Stop(); }
+
+absl::Status Coordinator::Start() { return impl_->Start(); }
+void Coordinator::Stop() { impl_->Stop(); }
+State Coordinator::state() const { return impl_->state(); }
+StatusInfo Coordinator::Status() const { return impl_->Status(); }
+
+absl::StatusOr<TransitionResult> Coordinator::SetManifest(const SetManifestRequest& request) {
+  return impl_->SetManifest(request);
+}
+absl::StatusOr<seed::SeedSharesDocument> Coordinator::SeedShare(const crypto::PublicKey& caller) {
+  return impl_->SeedShare(caller);
+}
+absl::StatusOr<TransitionResult> Coordinator::Recover(const RecoverRequest& request) {
+  return impl_->Recover(request);
+}
+absl::StatusOr<HistoryExport> Coordinator::ExportHistory() { return impl_->ExportHistory(); }
+absl::StatusOr<AttestResult> Coordinator::Attest(const net::Nonce& nonce) {
+  return impl_->Attest(nonce);
+}
+absl::StatusOr<attest::Claims> Coordinator::CheckWorkloadEvidence(
+    const attest::Evidence& evidence, const std::array<uint8_t, 64>& report_data) const {
+  return impl_->CheckWorkloadEvidence(evidence, report_data);
+}
+absl::StatusOr<WorkloadCertificate> Coordinator::IssueMeshCertificate(
+    const attest::Claims& claims, const crypto::PublicKey& key) {
+  return impl_->IssueMeshCertificate(claims, key);
+}
+
+}  // namespace concord::coordinator

@@ -1,0 +1,958 @@
+// Coordinator: every row of the DESIGN §7 state table, first set and its
+// idempotent retry, owner-authorized updates and their refusals, manual
+// recovery (and its refusals, with the store left byte-for-byte unchanged),
+// following `latest` (manifest updates, recovery by a peer, forged or
+// vanished values), attestation statements, workload evidence and mesh
+// certificates, and store outages. Memory store unless persistence matters,
+// FakeClock, FakeRandom, a simulated host in a temp dir.
+#include "concord/coordinator/coordinator.h"
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/match.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "concord/attest/sim/simulated_host.h"
+#include "concord/attest/snp/verifier.h"
+#include "concord/ca/ca_certs.h"
+#include "concord/common/hex.h"
+#include "concord/coordinator/internal/statement.h"
+#include "concord/coordinator/launch_config.h"
+#include "concord/history/format.h"
+#include "concord/history/objects.h"
+#include "concord/history/verifier.h"
+#include "concord/net/attester.h"
+#include "concord/seed/secrets.h"
+#include "concord/seed/seed_shares.h"
+#include "concord/store/file/file_store.h"
+#include "concord/store/memory/memory_store.h"
+#include "concord/store/testing/fault_injecting_store.h"
+#include "concord/testing/fake_clock.h"
+#include "concord/testing/fake_random.h"
+#include "concord/testing/status_matchers.h"
+#include "concord/testing/testdata.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace concord::coordinator {
+namespace {
+
+using ::concord::testing::FakeClock;
+using ::concord::testing::FakeRandom;
+using ::concord::testing::IsOk;
+using ::concord::testing::IsOkAndHolds;
+using ::concord::testing::StatusIs;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+using history::TransitionKind;
+
+const absl::Time kNow = absl::FromUnixSeconds(1795000000);  // 2026-11
+
+struct Keys {
+  crypto::PrivateKey owner_a;     // P-256 workload owner
+  crypto::PrivateKey owner_b;     // P-384 workload owner
+  crypto::PrivateKey stranger;    // P-256, never an owner
+  crypto::PrivateKey seed_owner;  // RSA seed-share owner
+  crypto::PrivateKey other_rsa;   // RSA, never a seed-share owner
+};
+
+std::string KeyList(const std::vector<const crypto::PrivateKey*>& keys) {
+  std::vector<std::string> hex;
+  for (const crypto::PrivateKey* k : keys) {
+    hex.push_back(absl::StrCat("\"", HexEncode(k->public_key().spki_der()), "\""));
+  }
+  return absl::StrCat("[", absl::StrJoin(hex, ","), "]");
+}
+
+// Policies of the test manifests.
+const manifest::PolicyHash kSecretPolicy = crypto::Sha256(AsBytes("workload policy with secret"));
+const manifest::PolicyHash kPlainPolicy = crypto::Sha256(AsBytes("workload policy"));
+const manifest::PolicyHash kUnlistedPolicy = crypto::Sha256(AsBytes("not in any manifest"));
+
+constexpr absl::string_view kLaunchConfigJson =
+    R"({"Version":1,"Kind":"coordinator","Platforms":["simulated"]})";
+
+// Records log lines; thread-safe.
+class LogCapture {
+ public:
+  LogCapture()
+      : logger_(LogFormat::kHuman, LogLevel::kDebug, [this](absl::string_view line) {
+          absl::MutexLock lock(&mu_);
+          lines_.emplace_back(line);
+        }) {}
+  Logger& logger() { return logger_; }
+  std::string Text() {
+    absl::MutexLock lock(&mu_);
+    return absl::StrJoin(lines_, "");
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<std::string> lines_;
+  Logger logger_;
+};
+
+// A coordinator with its own randomness and log.
+struct Replica {
+  std::unique_ptr<FakeRandom> random;
+  std::unique_ptr<LogCapture> log;
+  std::unique_ptr<Coordinator> coordinator;
+  Coordinator* operator->() { return coordinator.get(); }
+};
+
+// Polls `done` until it holds or 20 s pass (the watch loop runs on its own
+// thread). Yields between polls; never a fixed sleep.
+bool WaitFor(const std::function<bool()>& done) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (absl::Now() < deadline) {
+    if (done()) {
+      return true;
+    }
+    std::this_thread::yield();
+  }
+  return done();
+}
+
+// Every key and value of the store, to show that a refused call wrote nothing.
+std::map<std::string, Bytes> Snapshot(store::Store& store) {
+  std::map<std::string, Bytes> out;
+  absl::StatusOr<std::vector<std::string>> keys = store.List("");
+  EXPECT_TRUE(keys.ok()) << keys.status();
+  for (const std::string& key : *keys) {
+    absl::StatusOr<Bytes> value = store.Get(key);
+    EXPECT_TRUE(value.ok()) << key << ": " << value.status();
+    out[key] = *value;
+  }
+  return out;
+}
+
+class CoordinatorTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto ec = [](crypto::KeyType t) { return *crypto::PrivateKey::GenerateEc(t); };
+    keys_ = new Keys{ec(crypto::KeyType::kEcP256), ec(crypto::KeyType::kEcP384),
+                     ec(crypto::KeyType::kEcP256), *crypto::PrivateKey::GenerateRsa(2048),
+                     *crypto::PrivateKey::GenerateRsa(2048)};
+    FakeClock clock(kNow);
+    FakeRandom random(99);
+    const std::string dir = ::concord::testing::MakeTempDir("concord-coordinator-host");
+    auto info = attest::SimulatedHost::Init(dir + "/host", {clock, random});
+    ASSERT_TRUE(info.ok()) << info.status();
+    auto host = attest::SimulatedHost::Load(dir + "/host");
+    ASSERT_TRUE(host.ok()) << host.status();
+    host_ = new std::shared_ptr<const attest::SimulatedHost>(*std::move(host));
+  }
+  static void TearDownTestSuite() {
+    delete keys_;
+    delete host_;
+    keys_ = nullptr;
+    host_ = nullptr;
+  }
+  static const Keys& keys() { return *keys_; }
+  static std::shared_ptr<const attest::SimulatedHost> host() { return *host_; }
+
+  void SetUp() override {
+    ASSERT_NE(host_, nullptr);
+    memory_ = store::MemoryStore::Create();
+    store_ = memory_.get();
+    auto launch = ParseLaunchConfig(AsBytes(kLaunchConfigJson));
+    ASSERT_TRUE(launch.ok()) << launch.status();
+    launch_ = *launch;
+    auto verifier = attest::SnpVerifier::Create({.allow_simulated = true});
+    ASSERT_TRUE(verifier.ok()) << verifier.status();
+    verifier_ = *std::move(verifier);
+    attester_ = std::make_unique<net::SimulatedAttester>(host(), launch_.policy_hash);
+  }
+
+  // A valid simulated manifest; `tag` makes each one distinct.
+  Bytes ManifestJson(const std::vector<const crypto::PrivateKey*>& owners,
+                     const std::vector<const crypto::PrivateKey*>& seed_owners,
+                     absl::string_view tag) const {
+    const attest::SimulatedReferenceValues rv = host()->info().reference_values();
+    return ToBytes(absl::StrCat(
+        R"({"Version":1,"Policies":{)", "\"", HexEncode(launch_.policy_hash), "\":",
+        R"({"Name":"coordinator","SANs":["localhost"],"Role":"coordinator"},)", "\"",
+        HexEncode(kSecretPolicy), "\":",
+        R"({"Name":"frontend )", tag,
+        R"(","SANs":["frontend.local","10.0.0.1"],"WorkloadSecretID":"frontend"},)", "\"",
+        HexEncode(kPlainPolicy), "\":", R"({"Name":"backend","SANs":["backend.local"]}},)",
+        R"("ReferenceValues":{"simulated":[{"ARKHash":")", HexEncode(rv.ark_spki_sha256),
+        R"(","Measurement":")", HexEncode(rv.measurement), R"("}]},)",
+        R"("WorkloadOwnerKeys":)", KeyList(owners), R"(,"SeedshareOwnerKeys":)",
+        KeyList(seed_owners), "}"));
+  }
+  Bytes DefaultManifest(absl::string_view tag = "v1") const {
+    return ManifestJson({&keys().owner_a}, {&keys().seed_owner}, tag);
+  }
+
+  Replica MakeReplica(uint64_t seed, store::Store* store = nullptr,
+                      std::optional<LaunchConfig> launch = std::nullopt) {
+    Replica r;
+    r.random = std::make_unique<FakeRandom>(seed);
+    r.log = std::make_unique<LogCapture>();
+    Options options;
+    options.launch = launch.has_value() ? *launch : launch_;
+    options.replica_name = absl::StrCat("coordinator-", seed);
+    options.watch_retry = absl::Milliseconds(5);
+    Deps deps{store != nullptr ? *store : *store_, clock_, *r.random, *verifier_, *attester_,
+              r.log->logger()};
+    auto c = Coordinator::Create(std::move(options), deps);
+    EXPECT_TRUE(c.ok()) << c.status();
+    r.coordinator = *std::move(c);
+    return r;
+  }
+
+  Replica StartedReplica(uint64_t seed, store::Store* store = nullptr) {
+    Replica r = MakeReplica(seed, store);
+    EXPECT_THAT(r->Start(), IsOk());
+    return r;
+  }
+
+  static SetManifestRequest FirstSetRequest(const Bytes& manifest,
+                                            const crypto::PrivateKey* signer) {
+    SetManifestRequest request;
+    request.manifest = manifest;
+    if (signer != nullptr) {
+      request.authorization = *history::SignAuthorization(
+          *signer, TransitionKind::kManifest, crypto::Sha256(manifest), crypto::Sha256Digest{});
+    }
+    return request;
+  }
+
+  static SetManifestRequest UpdateRequest(const Bytes& manifest, const crypto::Sha256Digest& head,
+                                          const crypto::PrivateKey* signer) {
+    SetManifestRequest request;
+    request.manifest = manifest;
+    request.expected_previous = head;
+    if (signer != nullptr) {
+      request.authorization = *history::SignAuthorization(*signer, TransitionKind::kManifest,
+                                                          crypto::Sha256(manifest), head);
+    }
+    return request;
+  }
+
+  // The seed and salt as the owner recovers them from a seed-shares document.
+  static seed::SeedSecrets OwnerSecrets(const seed::SeedSharesDocument& shares) {
+    auto secrets = seed::RecoverSeedSecrets(shares, keys().seed_owner);
+    EXPECT_TRUE(secrets.ok()) << secrets.status();
+    return *std::move(secrets);
+  }
+
+  static RecoverRequest MakeRecoverRequest(const seed::SeedSecrets& secrets,
+                                           const StatusInfo& status,
+                                           const crypto::PrivateKey& owner) {
+    return RecoverRequest{
+        .caller = owner.public_key(),
+        .seed = secrets.seed(),
+        .salt = secrets.salt(),
+        .expected_previous = *status.transition_hash,
+        .authorization = *history::SignAuthorization(
+            owner, TransitionKind::kRecovery, *status.manifest_hash, *status.transition_hash),
+        .minimum_head = std::nullopt};
+  }
+
+  // Evidence a workload with policy `policy` presents, bound to `report_data`.
+  attest::Evidence WorkloadEvidence(const manifest::PolicyHash& policy,
+                                    const std::array<uint8_t, 64>& report_data) const {
+    auto evidence = host()->MakeReport(report_data, policy);
+    EXPECT_TRUE(evidence.ok()) << evidence.status();
+    return *std::move(evidence);
+  }
+
+  static std::array<uint8_t, 64> ReportData(uint8_t fill) {
+    std::array<uint8_t, 64> data;
+    data.fill(fill);
+    return data;
+  }
+
+  // Issues a certificate for a fresh key through the full mesh path.
+  absl::StatusOr<WorkloadCertificate> IssueFor(Coordinator& c, const manifest::PolicyHash& policy) {
+    const std::array<uint8_t, 64> report_data = ReportData(0x42);
+    absl::StatusOr<attest::Claims> claims =
+        c.CheckWorkloadEvidence(WorkloadEvidence(policy, report_data), report_data);
+    if (!claims.ok()) {
+      return claims.status();
+    }
+    return c.IssueMeshCertificate(*claims, workload_key_.public_key());
+  }
+
+  static Keys* keys_;
+  static std::shared_ptr<const attest::SimulatedHost>* host_;
+
+  FakeClock clock_{kNow};
+  std::unique_ptr<store::MemoryStore> memory_;
+  store::Store* store_ = nullptr;
+  LaunchConfig launch_;
+  std::unique_ptr<attest::SnpVerifier> verifier_;
+  std::unique_ptr<net::SimulatedAttester> attester_;
+  crypto::PrivateKey workload_key_ = *crypto::PrivateKey::GenerateEc(crypto::KeyType::kEcP256);
+};
+
+Keys* CoordinatorTest::keys_ = nullptr;
+std::shared_ptr<const attest::SimulatedHost>* CoordinatorTest::host_ = nullptr;
+
+// ---------------------------------------------------------------------------
+// Uninitialized.
+
+TEST_F(CoordinatorTest, EmptyStoreStartsUninitializedAndRefusesEverythingButSetAndAttest) {
+  Replica c = StartedReplica(1);
+  EXPECT_EQ(c->state(), State::kUninitialized);
+  StatusInfo status = c->Status();
+  EXPECT_EQ(status.state, State::kUninitialized);
+  EXPECT_EQ(status.replica, "coordinator-1");
+  EXPECT_EQ(status.generation, 0u);
+  EXPECT_FALSE(status.transition_hash.has_value());
+  EXPECT_FALSE(status.head_unverified);
+
+  EXPECT_THAT(c->ExportHistory(), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(c->SeedShare(keys().seed_owner.public_key()),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("uninitialized")));
+  RecoverRequest recover{.caller = keys().seed_owner.public_key(),
+                         .seed = crypto::SecretBytes(32),
+                         .salt = crypto::SecretBytes(32),
+                         .expected_previous = {},
+                         .authorization = {keys().seed_owner.public_key(), Bytes(8, 1)},
+                         .minimum_head = std::nullopt};
+  EXPECT_THAT(c->Recover(recover),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("uninitialized")));
+  EXPECT_THAT(c->CheckWorkloadEvidence(WorkloadEvidence(kPlainPolicy, ReportData(1)), ReportData(1)),
+              StatusIs(absl::StatusCode::kUnavailable));
+  attest::Claims claims;
+  claims.host_data.assign(kPlainPolicy.begin(), kPlainPolicy.end());
+  EXPECT_THAT(c->IssueMeshCertificate(claims, workload_key_.public_key()),
+              StatusIs(absl::StatusCode::kUnavailable));
+
+  net::Nonce nonce;
+  nonce.fill(7);
+  absl::StatusOr<AttestResult> attested = c->Attest(nonce);
+  ASSERT_THAT(attested, IsOk());
+  EXPECT_EQ(attested->statement.state, "uninitialized");
+  EXPECT_EQ(attested->statement.generation, 0u);
+  EXPECT_EQ(attested->statement.transition_hash, crypto::Sha256Digest{});
+  EXPECT_EQ(attested->statement.root_ca_spki_sha256, crypto::Sha256Digest{});
+  EXPECT_FALSE(attested->bundle.has_value());
+  EXPECT_FALSE(attested->history_key.has_value());
+}
+
+TEST_F(CoordinatorTest, StartTwiceFails) {
+  Replica c = StartedReplica(1);
+  EXPECT_THAT(c->Start(), StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+TEST_F(CoordinatorTest, CreateRejectsBadOptions) {
+  FakeRandom random(1);
+  LogCapture log;
+  Deps deps{*store_, clock_, random, *verifier_, *attester_, log.logger()};
+  Options no_platform;
+  EXPECT_THAT(Coordinator::Create(no_platform, deps),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no platform")));
+  Options bad_lifetime;
+  bad_lifetime.launch = launch_;
+  bad_lifetime.leaf_lifetime = absl::ZeroDuration();
+  EXPECT_THAT(Coordinator::Create(bad_lifetime, deps),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("leaf_lifetime")));
+}
+
+// ---------------------------------------------------------------------------
+// First set.
+
+TEST_F(CoordinatorTest, FirstSetCommitsAndReturnsDecryptableSeedShares) {
+  Replica c = StartedReplica(1);
+  const Bytes manifest = DefaultManifest();
+  absl::StatusOr<TransitionResult> result = c->SetManifest(FirstSetRequest(manifest, &keys().owner_a));
+  ASSERT_THAT(result, IsOk());
+  EXPECT_EQ(result->generation, 1u);
+  EXPECT_EQ(c->state(), State::kReady);
+
+  // Committed before the reply: the store's latest names the transition.
+  absl::StatusOr<Bytes> latest = store_->Get(store::kLatestKey);
+  ASSERT_THAT(latest, IsOk());
+  EXPECT_EQ(history::ParseLatest(*latest)->transition_hash, result->transition_hash);
+  EXPECT_THAT(history::ReadObject(*store_, history::ObjectType::kManifest, crypto::Sha256(manifest)),
+              IsOk());
+  EXPECT_THAT(
+      history::ReadObject(*store_, history::ObjectType::kCaBundle, result->bundle.Hash()), IsOk());
+
+  // The owner's share opens to the seed that derives the root CA and history keys.
+  ASSERT_TRUE(result->seed_shares.has_value());
+  ASSERT_EQ(result->seed_shares->shares.size(), 1u);
+  seed::SeedSecrets secrets = OwnerSecrets(*result->seed_shares);
+  EXPECT_EQ(secrets.DeriveRootCaKey()->public_key().spki_der(),
+            result->bundle.root_public_key().spki_der());
+  auto verifier = history::HistoryVerifier::Create(
+      *store_, secrets.DeriveHistoryKey()->public_key(), {});
+  ASSERT_THAT(verifier, IsOk());
+  EXPECT_THAT((*verifier)->Verify(), IsOk());
+  EXPECT_EQ(RecoverSeedSecrets(*result->seed_shares, keys().other_rsa).status().code(),
+            absl::StatusCode::kNotFound);
+
+  StatusInfo status = c->Status();
+  EXPECT_EQ(status.state, State::kReady);
+  EXPECT_EQ(status.generation, 1u);
+  EXPECT_EQ(status.transition_hash, result->transition_hash);
+  EXPECT_EQ(status.manifest_hash, crypto::Sha256(manifest));
+  EXPECT_FALSE(status.head_unverified);
+  EXPECT_THAT(c.log->Text(), HasSubstr("first manifest set"));
+  EXPECT_THAT(c.log->Text(), Not(HasSubstr(HexEncode(secrets.seed().Reveal()))));
+}
+
+TEST_F(CoordinatorTest, IdenticalFirstSetRetryReturnsSameTransitionAndFreshShares) {
+  Replica c = StartedReplica(1);
+  const SetManifestRequest request = FirstSetRequest(DefaultManifest(), &keys().owner_a);
+  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first, c->SetManifest(request));
+  const auto before = Snapshot(*store_);
+  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult again, c->SetManifest(request));
+  EXPECT_EQ(again.transition_hash, first.transition_hash);
+  EXPECT_EQ(again.generation, 1u);
+  EXPECT_EQ(again.bundle.Serialize(), first.bundle.Serialize());
+  ASSERT_TRUE(again.seed_shares.has_value());
+  EXPECT_NE(again.seed_shares->shares[0].encrypted_seed,
+            first.seed_shares->shares[0].encrypted_seed);
+  EXPECT_TRUE(OwnerSecrets(*again.seed_shares).Equals(OwnerSecrets(*first.seed_shares)));
+  EXPECT_EQ(Snapshot(*store_), before);
+
+  // Another manifest without expected_previous is a stale view: 409.
+  EXPECT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest("other"), &keys().owner_a)),
+              StatusIs(absl::StatusCode::kAborted, HasSubstr("expected_previous")));
+}
+
+TEST_F(CoordinatorTest, FirstSetRefusesBadManifestAuthorizationAndPlatform) {
+  Replica c = StartedReplica(1);
+  EXPECT_THAT(c->SetManifest(FirstSetRequest(ToBytes("{\"Version\":1}"), nullptr)),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().stranger)),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), nullptr)),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  SetManifestRequest tampered = FirstSetRequest(DefaultManifest(), &keys().owner_a);
+  tampered.authorization->signature.back() ^= 1;
+  EXPECT_THAT(c->SetManifest(tampered), Not(IsOk()));
+  SetManifestRequest with_previous = FirstSetRequest(DefaultManifest(), &keys().owner_a);
+  with_previous.expected_previous = crypto::Sha256(AsBytes("x"));
+  EXPECT_THAT(c->SetManifest(with_previous), StatusIs(absl::StatusCode::kAborted));
+  EXPECT_EQ(c->state(), State::kUninitialized);
+  EXPECT_THAT(store_->List(""), IsOkAndHolds(IsEmpty()));
+
+  // A coordinator launched for snp refuses a simulated manifest.
+  LaunchConfig snp = *ParseLaunchConfig(AsBytes(R"({"Version":1,"Kind":"coordinator","Platforms":["snp"]})"));
+  Replica snp_replica = MakeReplica(2, nullptr, snp);
+  ASSERT_THAT(snp_replica->Start(), IsOk());
+  EXPECT_THAT(snp_replica->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+TEST_F(CoordinatorTest, PinnedGenesisKeyMustAuthorizeFirstSet) {
+  LaunchConfig pinned = *ParseLaunchConfig(AsBytes(absl::StrCat(
+      R"({"Version":1,"Kind":"coordinator","Platforms":["simulated"],"GenesisOwnerKeys":[")",
+      HexEncode(keys().owner_b.public_key().spki_der()), R"("]})")));
+  Replica c = MakeReplica(1, nullptr, pinned);
+  ASSERT_THAT(c->Start(), IsOk());
+  EXPECT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_b)), IsOk());
+}
+
+TEST_F(CoordinatorTest, LosingTheFirstSetRaceIsAbortedThenRecovery) {
+  Replica winner = StartedReplica(1);
+  Replica loser = MakeReplica(2);  // not started: its watch cannot get ahead of the call
+  ASSERT_THAT(winner->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)), IsOk());
+  EXPECT_THAT(loser->SetManifest(FirstSetRequest(DefaultManifest("mine"), &keys().owner_a)),
+              StatusIs(absl::StatusCode::kAborted, HasSubstr("another coordinator")));
+  ASSERT_THAT(loser->Start(), IsOk());
+  EXPECT_EQ(loser->state(), State::kRecovery);
+}
+
+// ---------------------------------------------------------------------------
+// Updates.
+
+TEST_F(CoordinatorTest, OwnerUpdateKeepsRootAndMakesNewMeshCa) {
+  Replica c = StartedReplica(1);
+  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
+                               c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+  const Bytes next = ManifestJson({&keys().owner_a, &keys().owner_b}, {&keys().seed_owner}, "v2");
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      TransitionResult second,
+      c->SetManifest(UpdateRequest(next, first.transition_hash, &keys().owner_a)));
+  EXPECT_EQ(second.generation, 2u);
+  EXPECT_FALSE(second.seed_shares.has_value());
+  EXPECT_EQ(second.bundle.root_der(), first.bundle.root_der());
+  EXPECT_NE(second.bundle.mesh_ca_public_key().spki_der(),
+            first.bundle.mesh_ca_public_key().spki_der());
+  EXPECT_EQ(c->Status().manifest_hash, crypto::Sha256(next));
+
+  // The new owner may now update; leaves chain to the new mesh CA.
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      TransitionResult third,
+      c->SetManifest(UpdateRequest(DefaultManifest("v3"), second.transition_hash, &keys().owner_b)));
+  EXPECT_EQ(third.generation, 3u);
+  CONCORD_ASSERT_OK_AND_ASSIGN(WorkloadCertificate cert, IssueFor(*c.coordinator, kPlainPolicy));
+  EXPECT_EQ(cert.mesh_ca_pem, third.bundle.MeshCaPem());
+  EXPECT_EQ(cert.generation, 3u);
+
+  CONCORD_ASSERT_OK_AND_ASSIGN(HistoryExport exported, c->ExportHistory());
+  ASSERT_EQ(exported.transitions.size(), 3u);
+  EXPECT_EQ(exported.transitions[0].hash, first.transition_hash);
+  EXPECT_EQ(exported.transitions[2].hash, third.transition_hash);
+  EXPECT_EQ(exported.manifests.size(), 3u);
+  EXPECT_EQ(exported.ca_bundles.size(), 3u);
+  EXPECT_EQ(exported.latest, *store_->Get(store::kLatestKey));
+  for (const auto& t : exported.transitions) {
+    EXPECT_EQ(history::TransitionHash(t.transition), t.hash);
+  }
+}
+
+TEST_F(CoordinatorTest, UpdateRefusals) {
+  Replica c = StartedReplica(1);
+  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
+                               c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+  const auto before = Snapshot(*store_);
+  const Bytes next = DefaultManifest("v2");
+  // Not an owner.
+  EXPECT_THAT(c->SetManifest(UpdateRequest(next, first.transition_hash, &keys().stranger)),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(c->SetManifest(UpdateRequest(next, first.transition_hash, nullptr)),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  // Tampered signature.
+  SetManifestRequest tampered = UpdateRequest(next, first.transition_hash, &keys().owner_a);
+  tampered.authorization->signature[10] ^= 1;
+  EXPECT_THAT(c->SetManifest(tampered), StatusIs(absl::StatusCode::kUnauthenticated));
+  // Stale expected previous.
+  const crypto::Sha256Digest stale = crypto::Sha256(AsBytes("old head"));
+  EXPECT_THAT(c->SetManifest(UpdateRequest(next, stale, &keys().owner_a)),
+              StatusIs(absl::StatusCode::kAborted, HasSubstr("is not the head")));
+  // Seed-share owners are fixed.
+  EXPECT_THAT(c->SetManifest(UpdateRequest(ManifestJson({&keys().owner_a}, {&keys().other_rsa}, "v2"),
+                                           first.transition_hash, &keys().owner_a)),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(Snapshot(*store_), before);
+  EXPECT_EQ(c->Status().generation, 1u);
+}
+
+TEST_F(CoordinatorTest, ImmutableManifestCannotBeUpdated) {
+  Replica c = StartedReplica(1);
+  const Bytes immutable = ManifestJson({}, {&keys().seed_owner}, "fixed");
+  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
+                               c->SetManifest(FirstSetRequest(immutable, nullptr)));
+  EXPECT_THAT(c->SetManifest(UpdateRequest(DefaultManifest(), first.transition_hash, &keys().owner_a)),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("immutable")));
+}
+
+TEST_F(CoordinatorTest, SeedShareOnlyForOwners) {
+  Replica c = StartedReplica(1);
+  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
+                               c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+  CONCORD_ASSERT_OK_AND_ASSIGN(seed::SeedSharesDocument share,
+                               c->SeedShare(keys().seed_owner.public_key()));
+  ASSERT_EQ(share.shares.size(), 1u);
+  EXPECT_TRUE(OwnerSecrets(share).Equals(OwnerSecrets(*first.seed_shares)));
+  EXPECT_THAT(c->SeedShare(keys().other_rsa.public_key()),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(c->SeedShare(keys().owner_a.public_key()),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
+// ---------------------------------------------------------------------------
+// Recovery.
+
+TEST_F(CoordinatorTest, SecondCoordinatorRecoversAndFirstBecomesStale) {
+  Replica a = StartedReplica(1);
+  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
+                               a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+  Replica b = StartedReplica(2);
+  ASSERT_EQ(b->state(), State::kRecovery);
+  StatusInfo status = b->Status();
+  EXPECT_TRUE(status.head_unverified);
+  EXPECT_EQ(status.generation, 1u);
+  EXPECT_EQ(status.transition_hash, first.transition_hash);
+  EXPECT_EQ(status.manifest_hash, crypto::Sha256(DefaultManifest()));
+
+  // Recovery refuses what needs secrets.
+  EXPECT_THAT(b->SetManifest(UpdateRequest(DefaultManifest("v2"), first.transition_hash,
+                                           &keys().owner_a)),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("concord recover")));
+  EXPECT_THAT(b->ExportHistory(), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(b->SeedShare(keys().seed_owner.public_key()),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  CONCORD_ASSERT_OK_AND_ASSIGN(AttestResult recovering, b->Attest(net::Nonce{}));
+  EXPECT_EQ(recovering.statement.state, "recovery");
+  EXPECT_EQ(recovering.statement.generation, 0u);
+
+  RecoverRequest request =
+      MakeRecoverRequest(OwnerSecrets(*first.seed_shares), status, keys().seed_owner);
+  request.minimum_head = first.transition_hash;
+  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult recovered, b->Recover(request));
+  EXPECT_EQ(recovered.generation, 2u);
+  EXPECT_FALSE(recovered.seed_shares.has_value());
+  EXPECT_EQ(b->state(), State::kReady);
+  EXPECT_EQ(recovered.bundle.root_der(), first.bundle.root_der());
+  EXPECT_NE(recovered.bundle.mesh_ca_public_key().spki_der(),
+            first.bundle.mesh_ca_public_key().spki_der());
+  EXPECT_FALSE(b->Status().head_unverified);
+
+  // The old replica sees a recovery it did not make: stale.
+  ASSERT_TRUE(WaitFor([&] { return a->state() == State::kStale; }));
+  StatusInfo stale = a->Status();
+  EXPECT_TRUE(stale.head_unverified);
+  EXPECT_EQ(stale.transition_hash, recovered.transition_hash);
+  EXPECT_THAT(a->ExportHistory(), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(IssueFor(*a.coordinator, kPlainPolicy), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(a->SetManifest(UpdateRequest(DefaultManifest("v2"), recovered.transition_hash,
+                                           &keys().owner_a)),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("stale")));
+
+  // The recovered replica serves the new mesh CA, and the stale one can
+  // recover in turn (over the recovered head).
+  CONCORD_ASSERT_OK_AND_ASSIGN(WorkloadCertificate cert, IssueFor(*b.coordinator, kPlainPolicy));
+  EXPECT_EQ(cert.mesh_ca_pem, recovered.bundle.MeshCaPem());
+  EXPECT_EQ(cert.root_ca_pem, first.bundle.RootCaPem());
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      TransitionResult again,
+      a->Recover(MakeRecoverRequest(OwnerSecrets(*first.seed_shares), stale, keys().seed_owner)));
+  EXPECT_EQ(again.generation, 3u);
+  EXPECT_EQ(a->state(), State::kReady);
+  ASSERT_TRUE(WaitFor([&] { return b->state() == State::kStale; }));
+}
+
+TEST_F(CoordinatorTest, RecoverWithWrongSeedIsUnauthenticatedAndChangesNothing) {
+  Replica a = StartedReplica(1);
+  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
+                               a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+  Replica b = StartedReplica(2);
+  ASSERT_EQ(b->state(), State::kRecovery);
+  const auto before = Snapshot(*store_);
+  seed::SeedSecrets right = OwnerSecrets(*first.seed_shares);
+  FakeRandom other(1234);
+  seed::SeedSecrets wrong = *seed::SeedSecrets::Generate(other);
+  EXPECT_THAT(b->Recover(MakeRecoverRequest(wrong, b->Status(), keys().seed_owner)),
+              StatusIs(absl::StatusCode::kUnauthenticated,
+                       HasSubstr("the seed does not verify the stored history")));
+  // Right seed, wrong salt.
+  seed::SeedSecrets wrong_salt = *seed::SeedSecrets::FromBytes(right.seed(), wrong.salt());
+  EXPECT_THAT(b->Recover(MakeRecoverRequest(wrong_salt, b->Status(), keys().seed_owner)),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+  // Short seed.
+  RecoverRequest short_seed = MakeRecoverRequest(right, b->Status(), keys().seed_owner);
+  short_seed.seed = crypto::SecretBytes(ByteView(right.seed().Reveal()).subspan(0, 31));
+  EXPECT_THAT(b->Recover(short_seed), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(Snapshot(*store_), before);
+  EXPECT_EQ(b->state(), State::kRecovery);
+  EXPECT_EQ(a->state(), State::kReady);
+}
+
+TEST_F(CoordinatorTest, RecoverRefusalsLeaveTheStoreUnchanged) {
+  Replica a = StartedReplica(1);
+  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
+                               a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+  Replica b = StartedReplica(2);
+  const auto before = Snapshot(*store_);
+  const seed::SeedSecrets secrets = OwnerSecrets(*first.seed_shares);
+  const StatusInfo status = b->Status();
+
+  // Minimum head newer than (not in) the store's history: rolled back?
+  RecoverRequest newer = MakeRecoverRequest(secrets, status, keys().seed_owner);
+  newer.minimum_head = crypto::Sha256(AsBytes("a head the store never had"));
+  EXPECT_THAT(b->Recover(newer),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("is not in the store's history")));
+  // Expected previous that is not the verified head.
+  RecoverRequest moved = MakeRecoverRequest(secrets, status, keys().seed_owner);
+  moved.expected_previous = crypto::Sha256(AsBytes("elsewhere"));
+  EXPECT_THAT(b->Recover(moved), StatusIs(absl::StatusCode::kAborted));
+  // A caller that is not a seed-share owner, or signs with another key.
+  EXPECT_THAT(b->Recover(MakeRecoverRequest(secrets, status, keys().other_rsa)),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  RecoverRequest mismatched = MakeRecoverRequest(secrets, status, keys().seed_owner);
+  mismatched.authorization.owner_key = keys().other_rsa.public_key();
+  EXPECT_THAT(b->Recover(mismatched), StatusIs(absl::StatusCode::kPermissionDenied));
+  // A tampered authorization signature.
+  RecoverRequest tampered = MakeRecoverRequest(secrets, status, keys().seed_owner);
+  tampered.authorization.signature[0] ^= 1;
+  EXPECT_THAT(b->Recover(tampered), Not(IsOk()));
+  EXPECT_EQ(Snapshot(*store_), before);
+  EXPECT_EQ(b->state(), State::kRecovery);
+}
+
+TEST_F(CoordinatorTest, RestartOnFileStoreStartsInRecoveryAndRecovers) {
+  const std::string dir = ::concord::testing::MakeTempDir("concord-coordinator-file");
+  std::optional<TransitionResult> first;
+  {
+    auto file = store::FileStore::Create(dir, {});
+    ASSERT_THAT(file, IsOk());
+    Replica a = StartedReplica(1, file->get());
+    CONCORD_ASSERT_OK_AND_ASSIGN(first,
+                                 a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+    ASSERT_TRUE(first.has_value());
+    a->Stop();
+  }
+  auto file = store::FileStore::Create(dir, {});
+  ASSERT_THAT(file, IsOk());
+  Replica restarted = StartedReplica(1, file->get());
+  EXPECT_EQ(restarted->state(), State::kRecovery);  // no secrets survive a restart
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      TransitionResult recovered,
+      restarted->Recover(MakeRecoverRequest(OwnerSecrets(*first->seed_shares),
+                                            restarted->Status(), keys().seed_owner)));
+  EXPECT_EQ(recovered.generation, 2u);
+  EXPECT_EQ(recovered.bundle.root_der(), first->bundle.root_der());
+  EXPECT_THAT(IssueFor(*restarted.coordinator, kSecretPolicy), IsOk());
+}
+
+// ---------------------------------------------------------------------------
+// Following `latest`.
+
+TEST_F(CoordinatorTest, SecondReadyCoordinatorFollowsManifestUpdate) {
+  Replica a = StartedReplica(7);
+  const SetManifestRequest request = FirstSetRequest(DefaultManifest(), &keys().owner_a);
+  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first, a->SetManifest(request));
+  // A replica holding the same secrets (its randomness replays A's): its own
+  // first-set attempt loses the swap and adopts the committed history.
+  Replica b = MakeReplica(7);
+  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult adopted, b->SetManifest(request));
+  EXPECT_EQ(adopted.transition_hash, first.transition_hash);
+  EXPECT_EQ(adopted.bundle.Serialize(), first.bundle.Serialize());
+  ASSERT_THAT(b->Start(), IsOk());
+  ASSERT_EQ(b->state(), State::kReady);
+
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      TransitionResult second,
+      a->SetManifest(UpdateRequest(DefaultManifest("v2"), first.transition_hash, &keys().owner_a)));
+  ASSERT_TRUE(WaitFor([&] { return b->Status().generation == 2; }));
+  EXPECT_EQ(b->state(), State::kReady);
+  EXPECT_EQ(b->Status().transition_hash, second.transition_hash);
+  CONCORD_ASSERT_OK_AND_ASSIGN(WorkloadCertificate cert, IssueFor(*b.coordinator, kPlainPolicy));
+  EXPECT_EQ(cert.mesh_ca_pem, second.bundle.MeshCaPem());  // derived mesh key = stored one
+  EXPECT_THAT(b.log->Text(), HasSubstr("followed manifest update"));
+
+  // B updates in turn; A follows.
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      TransitionResult third,
+      b->SetManifest(UpdateRequest(DefaultManifest("v3"), second.transition_hash, &keys().owner_a)));
+  ASSERT_TRUE(WaitFor([&] { return a->Status().generation == 3; }));
+  EXPECT_EQ(a->Status().transition_hash, third.transition_hash);
+}
+
+TEST_F(CoordinatorTest, ForgedOrVanishedLatestRaisesAlarmAndKeepsState) {
+  Replica a = StartedReplica(1);
+  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
+                               a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+  const Bytes genuine = *store_->Get(store::kLatestKey);
+  // A latest signed by a foreign history key over the same transition.
+  crypto::PrivateKey foreign = *crypto::PrivateKey::GenerateEc(crypto::KeyType::kEcP384);
+  const Bytes forged =
+      *history::EncodeLatest(*history::SignLatest(foreign, 1, first.transition_hash));
+  ASSERT_THAT(store_->Commit({}, genuine, forged), IsOk());
+  ASSERT_TRUE(WaitFor([&] { return a->Status().alarms_raised >= 1; }));
+  StatusInfo status = a->Status();
+  EXPECT_EQ(status.state, State::kReady);
+  EXPECT_EQ(status.transition_hash, first.transition_hash);
+  ASSERT_FALSE(status.alarms.empty());
+  EXPECT_THAT(status.alarms[0], HasSubstr("latest does not verify"));
+  EXPECT_THAT(a.log->Text(), HasSubstr("WARN"));
+  EXPECT_THAT(IssueFor(*a.coordinator, kPlainPolicy), IsOk());
+
+  // The genuine value back: alarm cleared, count kept.
+  ASSERT_THAT(store_->Commit({}, forged, genuine), IsOk());
+  ASSERT_TRUE(WaitFor([&] { return a->Status().alarms.empty(); }));
+
+  // Vanished.
+  ASSERT_THAT(store_->Delete(store::kLatestKey), IsOk());
+  ASSERT_TRUE(WaitFor([&] { return a->Status().alarms_raised >= 2; }));
+  EXPECT_EQ(a->state(), State::kReady);
+  EXPECT_THAT(a->Status().alarms[0], HasSubstr("disappeared"));
+  EXPECT_THAT(IssueFor(*a.coordinator, kPlainPolicy), IsOk());
+}
+
+TEST_F(CoordinatorTest, RolledBackLatestRaisesAlarm) {
+  Replica a = StartedReplica(1);
+  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
+                               a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+  const Bytes generation1 = *store_->Get(store::kLatestKey);
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      TransitionResult second,
+      a->SetManifest(UpdateRequest(DefaultManifest("v2"), first.transition_hash, &keys().owner_a)));
+  const Bytes generation2 = *store_->Get(store::kLatestKey);
+  ASSERT_THAT(store_->Commit({}, generation2, generation1), IsOk());  // validly signed, older
+  ASSERT_TRUE(WaitFor([&] { return a->Status().alarms_raised >= 1; }));
+  EXPECT_EQ(a->state(), State::kReady);
+  EXPECT_EQ(a->Status().generation, 2u);
+  EXPECT_EQ(a->Status().transition_hash, second.transition_hash);
+}
+
+TEST_F(CoordinatorTest, UninitializedReplicaMovesToRecoveryWhenLatestAppears) {
+  Replica waiting = StartedReplica(2);
+  ASSERT_EQ(waiting->state(), State::kUninitialized);
+  Replica a = StartedReplica(1);
+  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
+                               a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+  ASSERT_TRUE(WaitFor([&] { return waiting->state() == State::kRecovery; }));
+  EXPECT_EQ(waiting->Status().transition_hash, first.transition_hash);
+  EXPECT_TRUE(waiting->Status().head_unverified);
+}
+
+// ---------------------------------------------------------------------------
+// Store outages.
+
+TEST_F(CoordinatorTest, StoreUnavailableFailsWritesButIssuanceContinues) {
+  store::testing::FaultInjectingStore faulty(*store_);
+  Replica c = StartedReplica(1, &faulty);
+  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
+                               c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+  faulty.FailNext(1000, store::testing::FaultInjectingStore::kAll);
+  EXPECT_THAT(
+      c->SetManifest(UpdateRequest(DefaultManifest("v2"), first.transition_hash, &keys().owner_a)),
+      StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(c->state(), State::kReady);
+  CONCORD_ASSERT_OK_AND_ASSIGN(WorkloadCertificate cert, IssueFor(*c.coordinator, kSecretPolicy));
+  EXPECT_EQ(cert.generation, 1u);
+  EXPECT_THAT(c->ExportHistory(), StatusIs(absl::StatusCode::kUnavailable));
+  faulty.FailNext(0);
+  EXPECT_THAT(c->ExportHistory(), IsOk());
+}
+
+TEST_F(CoordinatorTest, FirstSetWithUnavailableStoreIsUnavailableAndRetrySucceeds) {
+  store::testing::FaultInjectingStore faulty(*store_);
+  Replica c = StartedReplica(1, &faulty);
+  const SetManifestRequest request = FirstSetRequest(DefaultManifest(), &keys().owner_a);
+  faulty.FailNext(1, store::testing::FaultInjectingStore::kCommit);
+  EXPECT_THAT(c->SetManifest(request), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(c->state(), State::kUninitialized);
+  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult result, c->SetManifest(request));
+  EXPECT_EQ(result.generation, 1u);
+  EXPECT_EQ(c->state(), State::kReady);
+}
+
+TEST_F(CoordinatorTest, StartWithUnavailableStoreRetriesInTheBackground) {
+  Replica a = StartedReplica(1);
+  ASSERT_THAT(a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)), IsOk());
+  store::testing::FaultInjectingStore faulty(*store_);
+  faulty.FailNext(3, store::testing::FaultInjectingStore::kGet |
+                         store::testing::FaultInjectingStore::kWatch);
+  Replica b = StartedReplica(2, &faulty);
+  EXPECT_EQ(b->state(), State::kUninitialized);
+  ASSERT_TRUE(WaitFor([&] { return b->state() == State::kRecovery; }));
+}
+
+// ---------------------------------------------------------------------------
+// Attestation, workload evidence, mesh certificates.
+
+TEST_F(CoordinatorTest, AttestStatementCoversTheVerifiedState) {
+  Replica c = StartedReplica(1);
+  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
+                               c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+  net::Nonce nonce;
+  nonce.fill(0x5a);
+  CONCORD_ASSERT_OK_AND_ASSIGN(AttestResult result, c->Attest(nonce));
+  EXPECT_EQ(result.statement.nonce, nonce);
+  EXPECT_EQ(result.statement.state, "ready");
+  EXPECT_EQ(result.statement.generation, 1u);
+  EXPECT_EQ(result.statement.transition_hash, first.transition_hash);
+  EXPECT_EQ(result.statement.root_ca_spki_sha256, first.bundle.root_public_key().SpkiSha256());
+  EXPECT_EQ(result.statement.mesh_ca_spki_sha256, first.bundle.mesh_ca_public_key().SpkiSha256());
+  ASSERT_TRUE(result.history_key.has_value());
+  EXPECT_EQ(result.statement.history_key_spki_sha256, result.history_key->SpkiSha256());
+  EXPECT_EQ(result.history_key->spki_der(),
+            OwnerSecrets(*first.seed_shares).DeriveHistoryKey()->public_key().spki_der());
+
+  // The evidence verifies against the report data computed independently.
+  Bytes generation(8, 0);
+  generation[7] = 1;
+  const std::string input = absl::StrCat(
+      "concord/v1/attest", std::string(1, '\0'), AsStringView(nonce), std::string(1, '\5'),
+      "ready", AsStringView(generation), AsStringView(first.transition_hash),
+      AsStringView(result.statement.history_key_spki_sha256),
+      AsStringView(result.statement.root_ca_spki_sha256),
+      AsStringView(result.statement.mesh_ca_spki_sha256));
+  const std::array<uint8_t, 64> expected = crypto::Sha512(AsBytes(input));
+  EXPECT_EQ(internal::StatementReportData(result.statement), expected);
+  attest::VerifyOptions options;
+  options.at = kNow;
+  options.report_data = expected;
+  options.host_data = launch_.policy_hash;
+  options.check_reference_values = false;
+  EXPECT_THAT(verifier_->Verify(result.evidence, options), IsOk());
+  options.report_data = ReportData(0);
+  EXPECT_THAT(verifier_->Verify(result.evidence, options), Not(IsOk()));
+}
+
+TEST_F(CoordinatorTest, WorkloadEvidenceChecksBindingAuthenticityAndPolicy) {
+  Replica c = StartedReplica(1);
+  ASSERT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)), IsOk());
+  const std::array<uint8_t, 64> report_data = ReportData(0x11);
+  const attest::Evidence good = WorkloadEvidence(kSecretPolicy, report_data);
+  CONCORD_ASSERT_OK_AND_ASSIGN(attest::Claims claims, c->CheckWorkloadEvidence(good, report_data));
+  EXPECT_EQ(Bytes(claims.host_data), Bytes(kSecretPolicy.begin(), kSecretPolicy.end()));
+
+  // Bound to other report data.
+  EXPECT_THAT(c->CheckWorkloadEvidence(good, ReportData(0x12)),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  // Tampered report (a byte of the signed part).
+  attest::Evidence tampered = good;
+  tampered.report[0x60] ^= 1;
+  EXPECT_THAT(c->CheckWorkloadEvidence(tampered, report_data), Not(IsOk()));
+  // Malformed report.
+  attest::Evidence truncated = good;
+  truncated.report.resize(100);
+  EXPECT_THAT(c->CheckWorkloadEvidence(truncated, report_data),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+
+  // A policy not in the manifest passes the evidence check (global values)
+  // and is refused at issuance with a clear 403.
+  const attest::Evidence unlisted = WorkloadEvidence(kUnlistedPolicy, report_data);
+  CONCORD_ASSERT_OK_AND_ASSIGN(attest::Claims unlisted_claims,
+                               c->CheckWorkloadEvidence(unlisted, report_data));
+  EXPECT_THAT(c->IssueMeshCertificate(unlisted_claims, workload_key_.public_key()),
+              StatusIs(absl::StatusCode::kPermissionDenied,
+                       HasSubstr(absl::StrCat("policy ", HexEncode(kUnlistedPolicy),
+                                              " is not in the manifest (generation 1)"))));
+}
+
+TEST_F(CoordinatorTest, MeshCertificateCarriesSecretOnlyWithWorkloadSecretId) {
+  Replica c = StartedReplica(1);
+  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
+                               c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+  const seed::SeedSecrets secrets = OwnerSecrets(*first.seed_shares);
+
+  CONCORD_ASSERT_OK_AND_ASSIGN(WorkloadCertificate with, IssueFor(*c.coordinator, kSecretPolicy));
+  ASSERT_TRUE(with.workload_secret.has_value());
+  EXPECT_TRUE(with.workload_secret->Equals(*secrets.DeriveWorkloadSecret("frontend")));
+  EXPECT_EQ(with.policy_name, "frontend v1");
+  EXPECT_EQ(with.policy, kSecretPolicy);
+  EXPECT_EQ(with.generation, 1u);
+  EXPECT_EQ(with.chain_pem, with.leaf.pem + first.bundle.IntermediatePem());
+  EXPECT_EQ(with.mesh_ca_pem, first.bundle.MeshCaPem());
+  EXPECT_EQ(with.root_ca_pem, first.bundle.RootCaPem());
+  EXPECT_EQ(with.leaf.not_after, kNow + ca::kDefaultLeafLifetime);
+
+  CONCORD_ASSERT_OK_AND_ASSIGN(WorkloadCertificate without, IssueFor(*c.coordinator, kPlainPolicy));
+  EXPECT_FALSE(without.workload_secret.has_value());
+  EXPECT_EQ(without.policy_name, "backend");
+
+  // Issuance re-checks the CURRENT manifest: drop a policy, and it is refused.
+  const Bytes without_plain = ToBytes(absl::StrCat(
+      R"({"Version":1,"Policies":{)", "\"", HexEncode(launch_.policy_hash), "\":",
+      R"({"Name":"coordinator","SANs":["localhost"],"Role":"coordinator"}},)",
+      R"("ReferenceValues":{"simulated":[{"ARKHash":")",
+      HexEncode(host()->info().reference_values().ark_spki_sha256), R"(","Measurement":")",
+      HexEncode(host()->info().reference_values().measurement), R"("}]},)",
+      R"("WorkloadOwnerKeys":)", KeyList({&keys().owner_a}), R"(,"SeedshareOwnerKeys":)",
+      KeyList({&keys().seed_owner}), "}"));
+  const std::array<uint8_t, 64> report_data = ReportData(0x42);
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      attest::Claims claims,
+      c->CheckWorkloadEvidence(WorkloadEvidence(kPlainPolicy, report_data), report_data));
+  ASSERT_THAT(c->SetManifest(UpdateRequest(without_plain, first.transition_hash, &keys().owner_a)),
+              IsOk());
+  EXPECT_THAT(c->IssueMeshCertificate(claims, workload_key_.public_key()),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("(generation 2)")));
+}
+
+}  // namespace
+}  // namespace concord::coordinator

@@ -1,0 +1,224 @@
+#include "concord/coordinator/launch_config.h"
+
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "concord/common/hex.h"
+#include "concord/common/status_macros.h"
+#include "nlohmann/json.hpp"
+
+namespace concord::coordinator {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+constexpr absl::string_view kWhat = "launch config";
+// The schema nests two levels (object, array); anything deeper is refused
+// before it can cost stack or memory.
+constexpr int kMaxDepth = 2;
+// More keys or hashes than any deployment pins; bounds work on hostile input.
+constexpr size_t kMaxListEntries = 64;
+
+absl::Status Invalid(absl::string_view field, absl::string_view detail) {
+  return absl::InvalidArgumentError(absl::StrCat(kWhat, ".", field, ": ", detail));
+}
+
+// Parses one JSON text, refusing duplicate keys at any depth (nlohmann keeps
+// the last one silently, so two readers could disagree on the document) and
+// nesting deeper than the schema. Never throws.
+absl::StatusOr<Json> ParseStrict(absl::string_view text) {
+  std::vector<std::set<std::string>> seen;
+  std::string duplicate;
+  bool too_deep = false;
+  auto callback = [&](int depth, Json::parse_event_t event, Json& parsed) {
+    switch (event) {
+      case Json::parse_event_t::object_start:
+      case Json::parse_event_t::array_start:
+        if (depth >= kMaxDepth) {
+          too_deep = true;
+        }
+        if (event == Json::parse_event_t::object_start) {
+          seen.emplace_back();
+        }
+        break;
+      case Json::parse_event_t::object_end:
+        if (!seen.empty()) {
+          seen.pop_back();
+        }
+        break;
+      case Json::parse_event_t::key: {
+        const std::string& key = parsed.get_ref<const std::string&>();
+        if (!seen.empty() && !seen.back().insert(key).second && duplicate.empty()) {
+          duplicate = key;
+        }
+        break;
+      }
+      default:
+        break;
+    }
+    // Returning false for a too-deep container discards it; the flag turns
+    // that into an error below.
+    return !too_deep;
+  };
+  Json json;
+  try {
+    json = Json::parse(text.begin(), text.end(), callback, /*allow_exceptions=*/true,
+                       /*ignore_comments=*/false);
+  } catch (const Json::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(kWhat, ": not valid JSON: ", e.what()));
+  }
+  if (too_deep) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(kWhat, ": want at most ", kMaxDepth, " levels of nesting"));
+  }
+  if (!duplicate.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(kWhat, ": duplicate key \"", duplicate.substr(0, 64), "\""));
+  }
+  return json;
+}
+
+absl::StatusOr<const Json*> StringArray(const Json& doc, absl::string_view field,
+                                        size_t min_entries, size_t max_entries) {
+  const Json& value = doc.at(std::string(field));
+  if (!value.is_array()) {
+    return Invalid(field, "want an array");
+  }
+  if (value.size() < min_entries || value.size() > max_entries) {
+    return Invalid(field, absl::StrCat("want ", min_entries, " to ", max_entries,
+                                       " entries, got ", value.size()));
+  }
+  for (size_t i = 0; i < value.size(); ++i) {
+    if (!value[i].is_string()) {
+      return Invalid(absl::StrCat(field, "[", i, "]"), "want a string");
+    }
+  }
+  return &value;
+}
+
+absl::Status ParsePlatforms(const Json& doc, manifest::AllowedPlatforms& out) {
+  CONCORD_ASSIGN_OR_RETURN(const Json* list, StringArray(doc, "Platforms", 1, 3));
+  for (size_t i = 0; i < list->size(); ++i) {
+    const std::string& name = (*list)[i].get_ref<const std::string&>();
+    const std::string field = absl::StrCat("Platforms[", i, "]");
+    bool* flag = nullptr;
+    if (name == "snp") {
+      flag = &out.snp;
+    } else if (name == "tdx") {
+      flag = &out.tdx;
+    } else if (name == "simulated") {
+      flag = &out.simulated;
+    } else {
+      return Invalid(field, absl::StrCat("want \"snp\", \"tdx\" or \"simulated\", got \"",
+                                         name.substr(0, 32), "\""));
+    }
+    if (*flag) {
+      return Invalid(field, absl::StrCat("duplicate platform \"", name, "\""));
+    }
+    *flag = true;
+  }
+  if (out.simulated && (out.snp || out.tdx)) {
+    return Invalid("Platforms", "\"simulated\" cannot be combined with \"snp\" or \"tdx\"");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseGenesisOwnerKeys(const Json& doc, std::vector<crypto::PublicKey>& out) {
+  CONCORD_ASSIGN_OR_RETURN(const Json* list,
+                           StringArray(doc, "GenesisOwnerKeys", 0, kMaxListEntries));
+  std::set<Bytes> seen;
+  for (size_t i = 0; i < list->size(); ++i) {
+    const std::string field = absl::StrCat("GenesisOwnerKeys[", i, "]");
+    const std::string& hex = (*list)[i].get_ref<const std::string&>();
+    if (hex.size() > 2 * crypto::kMaxSpkiDerSize) {
+      return Invalid(field, absl::StrCat("want at most ", 2 * crypto::kMaxSpkiDerSize,
+                                         " hex characters, got ", hex.size()));
+    }
+    absl::StatusOr<Bytes> der = HexDecode(hex, absl::StrCat(kWhat, ".", field));
+    if (!der.ok()) {
+      return der.status();
+    }
+    absl::StatusOr<crypto::PublicKey> key = crypto::PublicKey::FromSpkiDer(*der);
+    if (!key.ok()) {
+      return Invalid(field, absl::StrCat("not a public key: ", key.status().message()));
+    }
+    if (key->type() != crypto::KeyType::kEcP256 && key->type() != crypto::KeyType::kEcP384) {
+      return Invalid(field, "want an ECDSA P-256 or P-384 key");
+    }
+    if (key->spki_der() != *der) {
+      return Invalid(field, "want canonical DER SubjectPublicKeyInfo");
+    }
+    if (!seen.insert(*der).second) {
+      return Invalid(field, "duplicate key");
+    }
+    out.push_back(*std::move(key));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseRecoveryPolicies(const Json& doc, std::vector<manifest::PolicyHash>& out) {
+  CONCORD_ASSIGN_OR_RETURN(const Json* list,
+                           StringArray(doc, "RecoveryPolicies", 0, kMaxListEntries));
+  std::set<manifest::PolicyHash> seen;
+  for (size_t i = 0; i < list->size(); ++i) {
+    const std::string field = absl::StrCat(kWhat, ".RecoveryPolicies[", i, "]");
+    CONCORD_ASSIGN_OR_RETURN(
+        manifest::PolicyHash hash,
+        manifest::ParsePolicyHash((*list)[i].get_ref<const std::string&>(), field));
+    if (!seen.insert(hash).second) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ": duplicate policy hash"));
+    }
+    out.push_back(hash);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<LaunchConfig> ParseLaunchConfig(ByteView document) {
+  if (document.size() > kMaxLaunchConfigSize) {
+    return absl::InvalidArgumentError(absl::StrCat(kWhat, ": want at most ", kMaxLaunchConfigSize,
+                                                   " bytes, got ", document.size()));
+  }
+  CONCORD_ASSIGN_OR_RETURN(Json doc, ParseStrict(AsStringView(document)));
+  if (!doc.is_object()) {
+    return absl::InvalidArgumentError(absl::StrCat(kWhat, ": want a JSON object"));
+  }
+  static const std::set<std::string> kKnown = {"Version", "Kind", "Platforms",
+                                               "GenesisOwnerKeys", "RecoveryPolicies"};
+  for (const auto& [key, value] : doc.items()) {
+    if (kKnown.count(key) == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(kWhat, ": unknown key \"", key.substr(0, 64), "\""));
+    }
+  }
+  for (const char* required : {"Version", "Kind", "Platforms"}) {
+    if (!doc.contains(required)) {
+      return Invalid(required, "missing");
+    }
+  }
+  const Json& version = doc.at("Version");
+  if (!version.is_number_integer() || version.get<int64_t>() != 1) {
+    return Invalid("Version", absl::StrCat("want 1, got ", version.dump().substr(0, 32)));
+  }
+  const Json& kind = doc.at("Kind");
+  if (!kind.is_string() || kind.get_ref<const std::string&>() != "coordinator") {
+    return Invalid("Kind", absl::StrCat("want \"coordinator\", got ", kind.dump().substr(0, 32)));
+  }
+  LaunchConfig config;
+  CONCORD_RETURN_IF_ERROR(ParsePlatforms(doc, config.platforms));
+  if (doc.contains("GenesisOwnerKeys")) {
+    CONCORD_RETURN_IF_ERROR(ParseGenesisOwnerKeys(doc, config.genesis_owner_keys));
+  }
+  if (doc.contains("RecoveryPolicies")) {
+    CONCORD_RETURN_IF_ERROR(ParseRecoveryPolicies(doc, config.recovery_policies));
+  }
+  config.policy_hash = crypto::Sha256(document);
+  return config;
+}
+
+}  // namespace concord::coordinator
