@@ -1,0 +1,1223 @@
+// The Concord HTTP/1.1 server. OpenSSL is driven directly on non-blocking
+// sockets (Asio only waits for readiness), because Asio's ssl::stream does
+// not know SSL_ERROR_WANT_CLIENT_HELLO_CB. Every connection runs on its own
+// strand; evidence production, client-evidence verification and handlers
+// run on the worker pool.
+//
+// Client evidence and OpenSSL 3.0: SSL_set_retry_verify() only pauses the
+// handshake on a client (the server processes the client's Certificate
+// inside tls_process_client_certificate, with no retry state). So on
+// attested listeners the handshake step that processes the client's second
+// flight (Certificate, CertificateVerify, Finished) runs on the worker pool:
+// the verify callback then checks the evidence synchronously there, I/O
+// threads never run a verification, and a refused certificate still fails
+// the handshake with a TLS alert. The number of such steps queued or running
+// is capped by max_pending_verifications.
+#include "concord/net/server.h"
+
+#include <utility>  // Boost 1.74 Asio under C++20 needs this first.
+
+#include <sys/socket.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <cstring>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+
+#include <boost/asio.hpp>
+#include <boost/beast/http.hpp>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "concord/common/log.h"
+#include "concord/common/status_macros.h"
+#include "concord/crypto/keys.h"
+#include "concord/crypto/openssl_status.h"
+#include "concord/crypto/random.h"
+#include "concord/crypto/ssl_ptr.h"
+#include "concord/crypto/x509.h"
+#include "concord/net/atls_protocol.h"
+#include "concord/net/internal/cert.h"
+#include "concord/net/internal/http_util.h"
+
+namespace concord::net {
+namespace {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using tcp = asio::ip::tcp;
+using crypto::SslPtr;
+
+constexpr absl::string_view kServerCommonName = "concord-coordinator";
+constexpr size_t kReadChunk = 16 * 1024;
+
+// Marks worker-pool threads, so the verify callback knows where it runs.
+thread_local bool t_on_worker = false;
+
+int ConnectionIndex() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+
+// The server's key and certificate. Shared because a handshake in progress
+// keeps the identity it started with while a renewal swaps in the next one,
+// and per-handshake certificates share the key of the key-bound one.
+struct Identity {
+  std::shared_ptr<const crypto::PrivateKey> key;
+  SslPtr<X509> cert;
+};
+
+struct Listener {
+  ListenerOptions options;
+  std::unique_ptr<tcp::acceptor> acceptor;
+  SslPtr<SSL_CTX> ctx;
+  uint16_t port = 0;
+};
+
+class Connection;
+
+// Everything the connections share; outlives every connection (the Server
+// drains and destroys them before it goes).
+class ServerCore final {
+ public:
+  explicit ServerCore(ServerOptions options)
+      : options_(std::move(options)),
+        clock_(options_.clock != nullptr ? options_.clock : &SystemClock::Get()),
+        random_(options_.random != nullptr ? options_.random : &crypto::SystemRandom::Get()) {}
+
+  const ServerOptions& options() const { return options_; }
+  Clock& clock() const { return *clock_; }
+  RandomSource& random() const { return *random_; }
+  asio::io_context& io() { return io_; }
+  asio::thread_pool& workers() { return *workers_; }
+
+  // A certificate with evidence over TlsReportData(kCoordinatorTls, spki,
+  // nonce) for `key` (a fresh P-256 key when null).
+  absl::StatusOr<std::shared_ptr<const Identity>> MakeIdentity(
+      ByteView nonce, std::shared_ptr<const crypto::PrivateKey> key);
+  std::shared_ptr<const Identity> identity() const {
+    absl::MutexLock lock(&identity_mu_);
+    return identity_;
+  }
+  void SetIdentity(std::shared_ptr<const Identity> identity) {
+    absl::MutexLock lock(&identity_mu_);
+    identity_ = std::move(identity);
+  }
+
+  // Reserves a slot for a verification or attestation on the worker pool;
+  // false (and counted) when max_pending_verifications are taken.
+  bool AcquireVerificationSlot() {
+    size_t pending = pending_verifications_.fetch_add(1);
+    if (pending >= options_.max_pending_verifications) {
+      pending_verifications_.fetch_sub(1);
+      verifications_refused_.fetch_add(1);
+      return false;
+    }
+    return true;
+  }
+  void ReleaseVerificationSlot() { pending_verifications_.fetch_sub(1); }
+
+  void Register(const std::shared_ptr<Connection>& connection);
+  void Unregister(Connection* connection) {
+    std::lock_guard<std::mutex> lock(connections_mu_);
+    connections_.erase(connection);
+    connections_cv_.notify_all();
+  }
+  size_t OpenConnections() {
+    std::lock_guard<std::mutex> lock(connections_mu_);
+    return connections_.size();
+  }
+  void RequestStarted() {
+    std::lock_guard<std::mutex> lock(connections_mu_);
+    ++in_flight_;
+  }
+  void RequestFinished() {
+    std::lock_guard<std::mutex> lock(connections_mu_);
+    --in_flight_;
+    connections_cv_.notify_all();
+  }
+  // Waits until no request is in flight or `grace` has passed.
+  void WaitForRequests(absl::Duration grace) {
+    std::unique_lock<std::mutex> lock(connections_mu_);
+    connections_cv_.wait_for(lock, absl::ToChronoNanoseconds(grace),
+                             [this] { return in_flight_ == 0; });
+  }
+  // Waits until every connection has closed or `timeout` has passed.
+  void WaitForConnections(absl::Duration timeout) {
+    std::unique_lock<std::mutex> lock(connections_mu_);
+    connections_cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout),
+                             [this] { return connections_.empty(); });
+  }
+  std::vector<std::shared_ptr<Connection>> Connections() {
+    std::lock_guard<std::mutex> lock(connections_mu_);
+    std::vector<std::shared_ptr<Connection>> out;
+    for (auto& entry : connections_) {
+      if (auto strong = entry.second.lock()) {
+        out.push_back(std::move(strong));
+      }
+    }
+    return out;
+  }
+
+  std::atomic<uint64_t> connections_accepted_{0};
+  std::atomic<uint64_t> handshakes_failed_{0};
+  std::atomic<uint64_t> verifications_refused_{0};
+  std::atomic<uint64_t> timeouts_{0};
+  std::atomic<uint64_t> requests_{0};
+  std::atomic<bool> accepting_{false};
+
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::unique_ptr<asio::thread_pool> workers_;
+
+ private:
+  const ServerOptions options_;
+  Clock* const clock_;
+  RandomSource* const random_;
+  asio::io_context io_;
+
+  mutable absl::Mutex identity_mu_;
+  std::shared_ptr<const Identity> identity_;
+
+  std::atomic<size_t> pending_verifications_{0};
+
+  std::mutex connections_mu_;
+  std::condition_variable connections_cv_;
+  std::unordered_map<Connection*, std::weak_ptr<Connection>> connections_;
+  size_t in_flight_ = 0;
+};
+
+absl::StatusOr<std::shared_ptr<const Identity>> ServerCore::MakeIdentity(
+    ByteView nonce, std::shared_ptr<const crypto::PrivateKey> key) {
+  if (key == nullptr) {
+    CONCORD_ASSIGN_OR_RETURN(crypto::PrivateKey fresh,
+                             crypto::PrivateKey::GenerateEc(crypto::KeyType::kEcP256));
+    key = std::make_shared<const crypto::PrivateKey>(std::move(fresh));
+  }
+  std::array<uint8_t, 64> report_data =
+      TlsReportData(Purpose::kCoordinatorTls, key->public_key().spki_der(), nonce);
+  absl::StatusOr<attest::Evidence> evidence = options_.attester->Attest(report_data);
+  if (!evidence.ok()) {
+    return absl::Status(evidence.status().code(),
+                        absl::StrCat("server evidence: ", evidence.status().message()));
+  }
+  // Clients judge the evidence, not the certificate's dates; the window only
+  // has to cover the certificate's time in service.
+  absl::Duration validity = options_.certificate_renewal * 2 + absl::Hours(1);
+  CONCORD_ASSIGN_OR_RETURN(Bytes der, MakeAttestedCertificate(*key, *evidence, kServerCommonName,
+                                                              clock_->Now(), validity));
+  CONCORD_ASSIGN_OR_RETURN(SslPtr<X509> cert, crypto::ParseCertDer(der));
+  auto identity = std::make_shared<Identity>();
+  identity->key = std::move(key);
+  identity->cert = std::move(cert);
+  return std::shared_ptr<const Identity>(std::move(identity));
+}
+
+// Owning STACK_OF(X509_NAME), for the CA list handed to SSL_set0_CA_list.
+struct X509NameStackDeleter {
+  void operator()(STACK_OF(X509_NAME) * p) const { sk_X509_NAME_pop_free(p, X509_NAME_free); }
+};
+using X509NameStackPtr = std::unique_ptr<STACK_OF(X509_NAME), X509NameStackDeleter>;
+
+// One accepted connection. All state is touched on the connection's strand,
+// except the SSL object during a handshake step on the worker pool
+// (worker_busy_), when the strand leaves it alone.
+class Connection final : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(ServerCore& core, const Listener& listener, tcp::socket socket)
+      : core_(core),
+        listener_(listener),
+        options_(core.options()),
+        socket_(std::move(socket)),
+        strand_(socket_.get_executor()),
+        timer_(strand_) {}
+
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  asio::any_io_executor executor() const { return strand_; }
+  // Runs on the strand.
+  void Start();
+  // Closes from any thread (posted to the strand).
+  void Close() {
+    asio::post(strand_, [self = shared_from_this()] { self->CloseNow(); });
+  }
+
+  // OpenSSL callbacks (run inside SSL_do_handshake).
+  int OnClientHello(SSL* ssl, int* alert);
+  int OnVerify(X509_STORE_CTX* store);
+
+ private:
+  enum class Phase { kHandshake, kIdle, kHeader, kBody, kHandler, kWrite, kDraining, kClosed };
+
+  bool tls() const { return listener_.options.tls; }
+  void ArmTimer(absl::Duration timeout);
+  void OnTimeout();
+  void WaitThen(tcp::socket::wait_type type, void (Connection::*next)());
+
+  void DoHandshake();
+  void OnHandshakeStep(int result, int error);
+  void HandshakeDone();
+  void FailHandshake(absl::string_view why);
+  void Drain();
+
+  void StartRequest();
+  void ReadSome();
+  // Feeds buffered bytes to the parser; false once the request is complete
+  // (dispatched) or answered with an error.
+  bool ParseBuffered();
+  void Dispatch();
+  void SendResponse(const HttpResponse& response, bool keep_alive);
+  void WriteOut();
+  void CloseNow();
+
+  ServerCore& core_;
+  const Listener& listener_;
+  const ServerOptions& options_;
+  tcp::socket socket_;
+  asio::any_io_executor strand_;
+  asio::steady_timer timer_;
+  uint64_t timer_generation_ = 0;
+  Phase phase_ = Phase::kHandshake;
+  std::string remote_address_;
+
+  // TLS state.
+  SslPtr<SSL> ssl_;
+  Nonce nonce_{};  // sent in the CertificateRequest
+  bool client_hello_seen_ = false;
+  bool flight_sent_ = false;
+  bool worker_busy_ = false;
+  bool close_requested_ = false;
+  bool fresh_pending_ = false;
+  std::shared_ptr<const Identity> fresh_identity_;
+  absl::Status fresh_status_;
+  bool verify_done_ = false;
+  int verify_error_ = X509_V_OK;
+  std::optional<PeerCertificate> peer_;
+  std::optional<attest::Claims> peer_claims_;
+
+  // HTTP state.
+  std::string inbuf_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::string outbuf_;
+  size_t out_pos_ = 0;
+  bool keep_alive_ = false;
+  bool request_in_flight_ = false;
+};
+
+void ServerCore::Register(const std::shared_ptr<Connection>& connection) {
+  std::lock_guard<std::mutex> lock(connections_mu_);
+  connections_.emplace(connection.get(), connection);
+}
+
+int ClientHelloCallback(SSL* ssl, int* alert, void* /*arg*/) {
+  auto* connection = static_cast<Connection*>(SSL_get_ex_data(ssl, ConnectionIndex()));
+  if (connection == nullptr) {
+    *alert = SSL_AD_INTERNAL_ERROR;
+    return SSL_CLIENT_HELLO_ERROR;
+  }
+  return connection->OnClientHello(ssl, alert);
+}
+
+int VerifyCallback(X509_STORE_CTX* store, void* /*arg*/) {
+  auto* ssl = static_cast<SSL*>(
+      X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  if (ssl == nullptr) {
+    return 0;
+  }
+  auto* connection = static_cast<Connection*>(SSL_get_ex_data(ssl, ConnectionIndex()));
+  if (connection == nullptr) {
+    return 0;
+  }
+  return connection->OnVerify(store);
+}
+
+// Always "http/1.1"; the nonce protocol name is never selected. A client
+// without http/1.1 gets no ALPN answer (and speaks HTTP/1.1 anyway).
+int AlpnSelectCallback(SSL* /*ssl*/, const unsigned char** out, unsigned char* outlen,
+                       const unsigned char* in, unsigned int inlen, void* /*arg*/) {
+  unsigned int i = 0;
+  while (i < inlen) {
+    unsigned int len = in[i];
+    if (i + 1 + len > inlen) {
+      break;
+    }
+    if (AsStringView(ByteView(in + i + 1, len)) == kAlpnHttp11) {
+      *out = in + i + 1;
+      *outlen = static_cast<unsigned char>(len);
+      return SSL_TLSEXT_ERR_OK;
+    }
+    i += 1 + len;
+  }
+  return SSL_TLSEXT_ERR_NOACK;
+}
+
+// The client's nonce from the raw ALPN extension: nullopt when it offers
+// none, InvalidArgument for a malformed list or nonce, or two nonces.
+absl::StatusOr<std::optional<Nonce>> ClientNonceFromAlpn(SSL* ssl) {
+  const unsigned char* data = nullptr;
+  size_t len = 0;
+  if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_application_layer_protocol_negotiation, &data,
+                                &len) != 1) {
+    return std::optional<Nonce>();
+  }
+  if (len < 2 || ((static_cast<size_t>(data[0]) << 8) | data[1]) != len - 2) {
+    return absl::InvalidArgumentError("ALPN: malformed protocol list");
+  }
+  std::optional<Nonce> nonce;
+  size_t i = 2;
+  while (i < len) {
+    size_t name_len = data[i];
+    if (name_len == 0 || i + 1 + name_len > len) {
+      return absl::InvalidArgumentError("ALPN: malformed protocol name");
+    }
+    absl::string_view name = AsStringView(ByteView(data + i + 1, name_len));
+    if (absl::StartsWith(name, kAlpnNoncePrefix)) {
+      if (nonce.has_value()) {
+        return absl::InvalidArgumentError("ALPN: more than one nonce");
+      }
+      CONCORD_ASSIGN_OR_RETURN(Nonce parsed, ParseNonceAlpn(name));
+      nonce = parsed;
+    }
+    i += 1 + name_len;
+  }
+  return nonce;
+}
+
+void Connection::Start() {
+  boost::system::error_code ec;
+  tcp::endpoint remote = socket_.remote_endpoint(ec);
+  if (!ec) {
+    remote_address_ = absl::StrCat(remote.address().to_string(), ":", remote.port());
+  }
+  socket_.non_blocking(true, ec);
+  socket_.set_option(tcp::no_delay(true), ec);
+  if (ec) {
+    CloseNow();
+    return;
+  }
+  if (!tls()) {
+    StartRequest();
+    return;
+  }
+  std::shared_ptr<const Identity> identity = core_.identity();
+  ssl_.reset(SSL_new(listener_.ctx.get()));
+  if (ssl_ == nullptr || identity == nullptr ||
+      SSL_set_fd(ssl_.get(), socket_.native_handle()) != 1 ||
+      SSL_set_ex_data(ssl_.get(), ConnectionIndex(), this) != 1 ||
+      SSL_use_certificate(ssl_.get(), identity->cert.get()) != 1 ||
+      SSL_use_PrivateKey(ssl_.get(), identity->key->RawEvpForSigning()) != 1) {
+    crypto::ClearOpenSslErrors();
+    CloseNow();
+    return;
+  }
+  if (listener_.options.client_auth != ClientAuth::kNone) {
+    // The nonce is the only acceptable-CA name of the CertificateRequest.
+    if (!core_.random().Fill(nonce_).ok()) {
+      CloseNow();
+      return;
+    }
+    std::string cn = NonceCommonName(nonce_);
+    SslPtr<X509_NAME> name(X509_NAME_new());
+    X509NameStackPtr names(sk_X509_NAME_new_null());
+    if (name == nullptr || names == nullptr ||
+        X509_NAME_add_entry_by_txt(name.get(), "CN", MBSTRING_ASC,
+                                   reinterpret_cast<const unsigned char*>(cn.data()),
+                                   static_cast<int>(cn.size()), -1, 0) != 1 ||
+        sk_X509_NAME_push(names.get(), name.get()) <= 0) {
+      crypto::ClearOpenSslErrors();
+      CloseNow();
+      return;
+    }
+    name.release();  // owned by `names`
+    SSL_set0_CA_list(ssl_.get(), names.release());
+    int mode = SSL_VERIFY_PEER;
+    if (listener_.options.client_auth == ClientAuth::kAttested) {
+      mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+    }
+    SSL_set_verify(ssl_.get(), mode, nullptr);
+  }
+  SSL_set_accept_state(ssl_.get());
+  ArmTimer(options_.handshake_timeout);
+  DoHandshake();
+}
+
+void Connection::ArmTimer(absl::Duration timeout) {
+  ++timer_generation_;
+  timer_.expires_after(absl::ToChronoNanoseconds(timeout));
+  timer_.async_wait(asio::bind_executor(
+      strand_, [self = shared_from_this(), generation = timer_generation_](
+                   const boost::system::error_code& ec) {
+        if (ec || generation != self->timer_generation_) {
+          return;
+        }
+        self->OnTimeout();
+      }));
+}
+
+void Connection::OnTimeout() {
+  switch (phase_) {
+    case Phase::kHandler:
+    case Phase::kClosed:
+      return;
+    case Phase::kDraining:
+      CloseNow();
+      return;
+    case Phase::kHandshake:
+    case Phase::kIdle:
+    case Phase::kHeader:
+    case Phase::kBody:
+    case Phase::kWrite:
+      core_.timeouts_.fetch_add(1);
+      if (phase_ == Phase::kHandshake) {
+        core_.handshakes_failed_.fetch_add(1);
+      }
+      if (worker_busy_) {
+        close_requested_ = true;  // the worker step must not find a closed fd
+        return;
+      }
+      CloseNow();
+      return;
+  }
+}
+
+void Connection::WaitThen(tcp::socket::wait_type type, void (Connection::*next)()) {
+  socket_.async_wait(type, asio::bind_executor(strand_, [self = shared_from_this(), next](
+                                                             const boost::system::error_code& ec) {
+                       if (self->phase_ == Phase::kClosed) {
+                         return;
+                       }
+                       if (ec) {
+                         self->CloseNow();
+                         return;
+                       }
+                       ((*self).*next)();
+                     }));
+}
+
+void Connection::DoHandshake() {
+  if (phase_ != Phase::kHandshake) {
+    return;
+  }
+  if (listener_.options.client_auth == ClientAuth::kAttested && flight_sent_) {
+    // This step processes the client's certificate: verify on the pool.
+    if (!core_.AcquireVerificationSlot()) {
+      FailHandshake("verification queue full");
+      return;
+    }
+    worker_busy_ = true;
+    asio::post(core_.workers(), [self = shared_from_this()] {
+      t_on_worker = true;
+      crypto::ClearOpenSslErrors();
+      int result = SSL_do_handshake(self->ssl_.get());
+      int error = SSL_get_error(self->ssl_.get(), result);
+      crypto::ClearOpenSslErrors();
+      self->core_.ReleaseVerificationSlot();
+      asio::post(self->strand_, [self, result, error] {
+        self->worker_busy_ = false;
+        self->OnHandshakeStep(result, error);
+      });
+    });
+    return;
+  }
+  crypto::ClearOpenSslErrors();
+  int result = SSL_do_handshake(ssl_.get());
+  int error = SSL_get_error(ssl_.get(), result);
+  crypto::ClearOpenSslErrors();
+  OnHandshakeStep(result, error);
+}
+
+void Connection::OnHandshakeStep(int result, int error) {
+  if (phase_ == Phase::kClosed) {
+    return;
+  }
+  if (close_requested_) {
+    CloseNow();
+    return;
+  }
+  if (result == 1) {
+    HandshakeDone();
+    return;
+  }
+  switch (error) {
+    case SSL_ERROR_WANT_READ:
+      if (client_hello_seen_) {
+        flight_sent_ = true;
+      }
+      WaitThen(tcp::socket::wait_read, &Connection::DoHandshake);
+      return;
+    case SSL_ERROR_WANT_WRITE:
+      WaitThen(tcp::socket::wait_write, &Connection::DoHandshake);
+      return;
+    case SSL_ERROR_WANT_CLIENT_HELLO_CB:
+      // The attestation for the client's nonce resumes the handshake.
+      return;
+    default:
+      FailHandshake("TLS handshake failed");
+      return;
+  }
+}
+
+int Connection::OnClientHello(SSL* ssl, int* alert) {
+  client_hello_seen_ = true;
+  if (fresh_identity_ != nullptr) {
+    if (SSL_use_certificate(ssl, fresh_identity_->cert.get()) != 1 ||
+        SSL_use_PrivateKey(ssl, fresh_identity_->key->RawEvpForSigning()) != 1) {
+      *alert = SSL_AD_INTERNAL_ERROR;
+      return SSL_CLIENT_HELLO_ERROR;
+    }
+    return SSL_CLIENT_HELLO_SUCCESS;
+  }
+  if (!fresh_status_.ok()) {
+    *alert = SSL_AD_INTERNAL_ERROR;
+    return SSL_CLIENT_HELLO_ERROR;
+  }
+  if (fresh_pending_) {
+    return SSL_CLIENT_HELLO_RETRY;
+  }
+  absl::StatusOr<std::optional<Nonce>> nonce = ClientNonceFromAlpn(ssl);
+  if (!nonce.ok()) {
+    *alert = SSL_AD_ILLEGAL_PARAMETER;
+    return SSL_CLIENT_HELLO_ERROR;
+  }
+  if (!nonce->has_value()) {
+    return SSL_CLIENT_HELLO_SUCCESS;
+  }
+  if (!core_.AcquireVerificationSlot()) {
+    *alert = SSL_AD_INTERNAL_ERROR;
+    return SSL_CLIENT_HELLO_ERROR;
+  }
+  fresh_pending_ = true;
+  worker_busy_ = false;  // the worker does not touch the SSL object
+  asio::post(core_.workers(), [self = shared_from_this(), client_nonce = **nonce] {
+    t_on_worker = true;
+    std::shared_ptr<const Identity> current = self->core_.identity();
+    absl::StatusOr<std::shared_ptr<const Identity>> fresh =
+        self->core_.MakeIdentity(client_nonce, current->key);
+    self->core_.ReleaseVerificationSlot();
+    asio::post(self->strand_, [self, fresh = std::move(fresh)]() mutable {
+      self->fresh_pending_ = false;
+      if (fresh.ok()) {
+        self->fresh_identity_ = std::move(*fresh);
+      } else {
+        self->fresh_status_ = fresh.status();
+        Logger::Default().Warning("per-handshake evidence failed",
+                                  {{"listener", self->listener_.options.name},
+                                   {"error", std::string(fresh.status().message())}});
+      }
+      self->DoHandshake();
+    });
+  });
+  return SSL_CLIENT_HELLO_RETRY;
+}
+
+// How a refused client certificate shows up at the client: OpenSSL 3.0
+// derives the alert from the X509 error and offers no access_denied
+// mapping, so authentic-but-unacceptable evidence (PermissionDenied) sends
+// certificate_unknown (46) and everything else bad_certificate (42).
+int VerifyErrorFor(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kPermissionDenied ? X509_V_ERR_NO_EXPLICIT_POLICY
+                                                               : X509_V_ERR_CERT_REJECTED;
+}
+
+int Connection::OnVerify(X509_STORE_CTX* store) {
+  if (verify_done_) {
+    if (verify_error_ != X509_V_OK) {
+      X509_STORE_CTX_set_error(store, verify_error_);
+      return 0;
+    }
+    return 1;
+  }
+  verify_done_ = true;
+  auto refuse = [&](const absl::Status& status) {
+    verify_error_ = VerifyErrorFor(status);
+    X509_STORE_CTX_set_error(store, verify_error_);
+    Logger::Default().Info("client certificate refused",
+                           {{"listener", listener_.options.name},
+                            {"remote", remote_address_},
+                            {"error", std::string(status.message())}});
+    return 0;
+  };
+  X509* leaf = X509_STORE_CTX_get0_cert(store);
+  if (leaf == nullptr) {
+    return refuse(absl::UnauthenticatedError("client certificate: missing"));
+  }
+  absl::StatusOr<PeerCertificate> peer = internal::ParsePeerX509(leaf);
+  if (!peer.ok()) {
+    return refuse(peer.status());
+  }
+  if (listener_.options.client_auth == ClientAuth::kAttested) {
+    if (!peer->evidence.has_value()) {
+      return refuse(absl::UnauthenticatedError("client certificate: no evidence extension"));
+    }
+    std::array<uint8_t, 64> expected =
+        TlsReportData(Purpose::kClientTls, peer->spki_der, nonce_);
+    absl::StatusOr<attest::Claims> claims;
+    try {
+      claims = listener_.options.check_client(*peer->evidence, expected);
+    } catch (const std::exception& e) {
+      claims = absl::InternalError(absl::StrCat("client evidence check threw: ", e.what()));
+    }
+    if (!claims.ok()) {
+      return refuse(claims.status());
+    }
+    peer_claims_ = std::move(*claims);
+  }
+  peer_ = std::move(*peer);
+  return 1;
+}
+
+void Connection::HandshakeDone() {
+  fresh_identity_.reset();
+  StartRequest();
+}
+
+void Connection::FailHandshake(absl::string_view why) {
+  core_.handshakes_failed_.fetch_add(1);
+  Logger::Default().Debug("handshake failed", {{"listener", listener_.options.name},
+                                               {"remote", remote_address_},
+                                               {"reason", std::string(why)}});
+  // OpenSSL has written its alert. Half-close and drain what the client
+  // still sends (TLS 1.3 clients send a request before they read the
+  // alert): closing with unread data would turn the alert into a reset.
+  phase_ = Phase::kDraining;
+  boost::system::error_code ec;
+  socket_.shutdown(tcp::socket::shutdown_send, ec);
+  Drain();
+}
+
+void Connection::Drain() {
+  char buf[4096];
+  while (true) {
+    ssize_t n = ::recv(socket_.native_handle(), buf, sizeof(buf), 0);
+    if (n > 0) {
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      WaitThen(tcp::socket::wait_read, &Connection::Drain);
+      return;
+    }
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    CloseNow();
+    return;
+  }
+}
+
+void Connection::StartRequest() {
+  parser_.emplace();
+  parser_->header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
+  parser_->body_limit(options_.max_body_bytes);
+  parser_->eager(true);
+  if (inbuf_.empty()) {
+    // Before the first request the header timeout runs from the handshake;
+    // between requests the idle timeout runs until the first byte.
+    bool first = phase_ == Phase::kHandshake;
+    phase_ = first ? Phase::kHeader : Phase::kIdle;
+    ArmTimer(first ? options_.header_timeout : options_.idle_timeout);
+  } else {
+    phase_ = Phase::kHeader;
+    ArmTimer(options_.header_timeout);
+  }
+  if (!ParseBuffered()) {
+    return;
+  }
+  ReadSome();
+}
+
+void Connection::ReadSome() {
+  char buf[kReadChunk];
+  while (phase_ == Phase::kIdle || phase_ == Phase::kHeader || phase_ == Phase::kBody) {
+    size_t n = 0;
+    if (tls()) {
+      crypto::ClearOpenSslErrors();
+      int result = SSL_read_ex(ssl_.get(), buf, sizeof(buf), &n);
+      if (result != 1) {
+        int error = SSL_get_error(ssl_.get(), result);
+        crypto::ClearOpenSslErrors();
+        if (error == SSL_ERROR_WANT_READ) {
+          WaitThen(tcp::socket::wait_read, &Connection::ReadSome);
+        } else if (error == SSL_ERROR_WANT_WRITE) {
+          WaitThen(tcp::socket::wait_write, &Connection::ReadSome);
+        } else {
+          CloseNow();
+        }
+        return;
+      }
+    } else {
+      ssize_t got = ::recv(socket_.native_handle(), buf, sizeof(buf), 0);
+      if (got < 0 && errno == EINTR) {
+        continue;
+      }
+      if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        WaitThen(tcp::socket::wait_read, &Connection::ReadSome);
+        return;
+      }
+      if (got <= 0) {
+        CloseNow();
+        return;
+      }
+      n = static_cast<size_t>(got);
+    }
+    inbuf_.append(buf, n);
+    if (phase_ == Phase::kIdle) {
+      phase_ = Phase::kHeader;
+      ArmTimer(options_.header_timeout);
+    }
+    if (!ParseBuffered()) {
+      return;
+    }
+  }
+}
+
+bool Connection::ParseBuffered() {
+  while (!inbuf_.empty()) {
+    boost::beast::error_code ec;
+    size_t used = parser_->put(asio::buffer(inbuf_.data(), inbuf_.size()), ec);
+    inbuf_.erase(0, used);
+    if (ec == http::error::need_more) {
+      if (used == 0) {
+        break;
+      }
+      continue;
+    }
+    if (ec == http::error::header_limit) {
+      SendResponse(internal::JsonError(431, "INVALID_ARGUMENT",
+                                       absl::StrCat("request headers over the limit of ",
+                                                    options_.max_header_bytes, " bytes")),
+                   false);
+      return false;
+    }
+    if (ec == http::error::body_limit) {
+      SendResponse(internal::JsonError(413, "PAYLOAD_TOO_LARGE",
+                                       absl::StrCat("request body over the limit of ",
+                                                    options_.max_body_bytes, " bytes")),
+                   false);
+      return false;
+    }
+    if (ec) {
+      SendResponse(internal::JsonError(400, "INVALID_ARGUMENT",
+                                       absl::StrCat("malformed HTTP request: ", ec.message())),
+                   false);
+      return false;
+    }
+    if (parser_->is_header_done() && phase_ == Phase::kHeader) {
+      phase_ = Phase::kBody;
+      ArmTimer(options_.body_timeout);
+    }
+    if (parser_->is_done()) {
+      Dispatch();
+      return false;
+    }
+    if (used == 0) {
+      break;
+    }
+  }
+  return true;
+}
+
+void Connection::Dispatch() {
+  auto& message = parser_->get();
+  HttpRequest request;
+  request.method = std::string(message.method_string());
+  request.target = std::string(message.target());
+  auto content_type = message.find(http::field::content_type);
+  if (content_type != message.end()) {
+    request.content_type = std::string(content_type->value());
+  }
+  request.body = std::move(message.body());
+  request.peer = peer_;
+  request.peer_claims = peer_claims_;
+  request.remote_address = remote_address_;
+  keep_alive_ = message.keep_alive();
+  parser_.reset();
+
+  phase_ = Phase::kHandler;
+  ++timer_generation_;
+  timer_.cancel();
+  request_in_flight_ = true;
+  core_.requests_.fetch_add(1);
+  core_.RequestStarted();
+  asio::post(core_.workers(), [self = shared_from_this(), request = std::move(request)] {
+    t_on_worker = true;
+    HttpResponse response;
+    try {
+      response = self->listener_.options.handler(request);
+    } catch (const std::exception& e) {
+      response = internal::JsonError(500, "INTERNAL", "handler failed");
+    }
+    asio::post(self->strand_, [self, response = std::move(response)] {
+      if (self->phase_ == Phase::kClosed) {
+        return;
+      }
+      self->SendResponse(response, self->keep_alive_);
+    });
+  });
+}
+
+void Connection::SendResponse(const HttpResponse& response, bool keep_alive) {
+  keep_alive_ = keep_alive && core_.accepting_.load();
+  outbuf_ = internal::SerializeResponse(response, keep_alive_);
+  out_pos_ = 0;
+  phase_ = Phase::kWrite;
+  ArmTimer(options_.body_timeout);
+  WriteOut();
+}
+
+void Connection::WriteOut() {
+  while (out_pos_ < outbuf_.size()) {
+    size_t n = 0;
+    if (tls()) {
+      crypto::ClearOpenSslErrors();
+      int result =
+          SSL_write_ex(ssl_.get(), outbuf_.data() + out_pos_, outbuf_.size() - out_pos_, &n);
+      if (result != 1) {
+        int error = SSL_get_error(ssl_.get(), result);
+        crypto::ClearOpenSslErrors();
+        if (error == SSL_ERROR_WANT_WRITE) {
+          WaitThen(tcp::socket::wait_write, &Connection::WriteOut);
+        } else if (error == SSL_ERROR_WANT_READ) {
+          WaitThen(tcp::socket::wait_read, &Connection::WriteOut);
+        } else {
+          CloseNow();
+        }
+        return;
+      }
+    } else {
+      ssize_t sent = ::send(socket_.native_handle(), outbuf_.data() + out_pos_,
+                            outbuf_.size() - out_pos_, MSG_NOSIGNAL);
+      if (sent < 0 && errno == EINTR) {
+        continue;
+      }
+      if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        WaitThen(tcp::socket::wait_write, &Connection::WriteOut);
+        return;
+      }
+      if (sent <= 0) {
+        CloseNow();
+        return;
+      }
+      n = static_cast<size_t>(sent);
+    }
+    out_pos_ += n;
+  }
+  outbuf_.clear();
+  out_pos_ = 0;
+  if (request_in_flight_) {
+    request_in_flight_ = false;
+    core_.RequestFinished();
+  }
+  if (!keep_alive_) {
+    if (tls()) {
+      SSL_shutdown(ssl_.get());  // close_notify, best effort
+      crypto::ClearOpenSslErrors();
+    }
+    // Half-close and drain, so unread request bytes do not reset the
+    // connection before the client has read the response.
+    phase_ = Phase::kDraining;
+    boost::system::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    ArmTimer(options_.idle_timeout < absl::Seconds(5) ? options_.idle_timeout : absl::Seconds(5));
+    Drain();
+    return;
+  }
+  StartRequest();
+}
+
+void Connection::CloseNow() {
+  if (phase_ == Phase::kClosed) {
+    return;
+  }
+  if (worker_busy_) {
+    close_requested_ = true;
+    return;
+  }
+  phase_ = Phase::kClosed;
+  ++timer_generation_;
+  boost::system::error_code ec;
+  timer_.cancel();
+  socket_.close(ec);
+  if (request_in_flight_) {
+    request_in_flight_ = false;
+    core_.RequestFinished();
+  }
+  core_.Unregister(this);
+}
+
+}  // namespace
+
+class Server::Impl {
+ public:
+  explicit Impl(ServerOptions options) : core_(std::make_unique<ServerCore>(std::move(options))) {}
+  ~Impl() { Shutdown(absl::ZeroDuration()); }
+
+  absl::Status Start();
+  uint16_t port(size_t index) const {
+    return index < core_->listeners_.size() ? core_->listeners_[index]->port : 0;
+  }
+  void StopAccepting();
+  void Shutdown(absl::Duration grace);
+  ServerStats stats() const {
+    ServerStats stats;
+    stats.connections_accepted = core_->connections_accepted_.load();
+    stats.handshakes_failed = core_->handshakes_failed_.load();
+    stats.verifications_refused = core_->verifications_refused_.load();
+    stats.timeouts = core_->timeouts_.load();
+    stats.requests = core_->requests_.load();
+    stats.open_connections = core_->OpenConnections();
+    return stats;
+  }
+
+ private:
+  absl::StatusOr<SslPtr<SSL_CTX>> MakeContext(const ListenerOptions& listener);
+  void Accept(Listener& listener);
+  void ScheduleRenewal();
+
+  std::unique_ptr<ServerCore> core_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  std::unique_ptr<asio::steady_timer> renewal_timer_;
+  std::vector<std::thread> io_threads_;
+  std::mutex lifecycle_mu_;
+  bool running_ = false;
+};
+
+absl::StatusOr<SslPtr<SSL_CTX>> Server::Impl::MakeContext(const ListenerOptions& listener) {
+  SslPtr<SSL_CTX> ctx(SSL_CTX_new(TLS_server_method()));
+  if (ctx == nullptr || SSL_CTX_set_min_proto_version(ctx.get(), TLS1_3_VERSION) != 1 ||
+      SSL_CTX_set_max_proto_version(ctx.get(), TLS1_3_VERSION) != 1 ||
+      SSL_CTX_set_num_tickets(ctx.get(), 0) != 1) {
+    return crypto::OpenSslInternal(absl::StrCat("listener ", listener.name, ": SSL_CTX"));
+  }
+  SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_options(ctx.get(), SSL_OP_NO_TICKET);
+  SSL_CTX_set_mode(ctx.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  SSL_CTX_set_client_hello_cb(ctx.get(), ClientHelloCallback, nullptr);
+  SSL_CTX_set_alpn_select_cb(ctx.get(), AlpnSelectCallback, nullptr);
+  if (listener.client_auth != ClientAuth::kNone) {
+    SSL_CTX_set_cert_verify_callback(ctx.get(), VerifyCallback, nullptr);
+  }
+  return ctx;
+}
+
+absl::Status Server::Impl::Start() {
+  std::lock_guard<std::mutex> lock(lifecycle_mu_);
+  if (running_) {
+    return absl::FailedPreconditionError("server: already started");
+  }
+  const ServerOptions& options = core_->options();
+  bool any_tls = false;
+  for (const ListenerOptions& listener : options.listeners) {
+    any_tls = any_tls || listener.tls;
+  }
+  if (any_tls) {
+    CONCORD_ASSIGN_OR_RETURN(std::shared_ptr<const Identity> identity,
+                             core_->MakeIdentity({}, nullptr));
+    core_->SetIdentity(std::move(identity));
+  }
+  core_->listeners_.clear();
+  for (const ListenerOptions& listener_options : options.listeners) {
+    auto listener = std::make_unique<Listener>();
+    listener->options = listener_options;
+    if (listener_options.tls) {
+      CONCORD_ASSIGN_OR_RETURN(listener->ctx, MakeContext(listener_options));
+    }
+    boost::system::error_code ec;
+    asio::ip::address address = asio::ip::make_address(listener_options.address, ec);
+    if (ec) {
+      return absl::InvalidArgumentError(absl::StrCat("listener ", listener_options.name,
+                                                     ": bad address ", listener_options.address));
+    }
+    tcp::endpoint endpoint(address, listener_options.port);
+    listener->acceptor = std::make_unique<tcp::acceptor>(asio::make_strand(core_->io()));
+    listener->acceptor->open(endpoint.protocol(), ec);
+    if (!ec) {
+      listener->acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+    }
+    if (!ec) {
+      listener->acceptor->bind(endpoint, ec);
+    }
+    if (!ec) {
+      listener->acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    }
+    if (ec) {
+      core_->listeners_.clear();
+      return absl::UnavailableError(absl::StrCat("listener ", listener_options.name,
+                                                 ": cannot bind ", listener_options.address, ":",
+                                                 listener_options.port, ": ", ec.message()));
+    }
+    listener->port = listener->acceptor->local_endpoint(ec).port();
+    core_->listeners_.push_back(std::move(listener));
+  }
+  core_->workers_ = std::make_unique<asio::thread_pool>(std::max<size_t>(1, options.worker_threads));
+  core_->io().restart();
+  work_.emplace(core_->io().get_executor());
+  core_->accepting_.store(true);
+  for (auto& listener : core_->listeners_) {
+    Accept(*listener);
+  }
+  if (any_tls) {
+    renewal_timer_ = std::make_unique<asio::steady_timer>(asio::make_strand(core_->io()));
+    ScheduleRenewal();
+  }
+  for (size_t i = 0; i < std::max<size_t>(1, options.io_threads); ++i) {
+    io_threads_.emplace_back([this] { core_->io().run(); });
+  }
+  running_ = true;
+  return absl::OkStatus();
+}
+
+void Server::Impl::Accept(Listener& listener) {
+  listener.acceptor->async_accept(
+      asio::make_strand(core_->io()),
+      [this, &listener](const boost::system::error_code& ec, tcp::socket socket) {
+        if (!core_->accepting_.load() || !listener.acceptor->is_open()) {
+          return;
+        }
+        if (!ec) {
+          core_->connections_accepted_.fetch_add(1);
+          if (core_->OpenConnections() >= core_->options().max_connections) {
+            boost::system::error_code ignored;
+            socket.close(ignored);
+          } else {
+            auto connection = std::make_shared<Connection>(*core_, listener, std::move(socket));
+            core_->Register(connection);
+            asio::post(connection->executor(), [connection] { connection->Start(); });
+          }
+        }
+        Accept(listener);
+      });
+}
+
+void Server::Impl::ScheduleRenewal() {
+  renewal_timer_->expires_after(absl::ToChronoNanoseconds(core_->options().certificate_renewal));
+  renewal_timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (ec || !core_->accepting_.load()) {
+      return;
+    }
+    asio::post(core_->workers(), [this] {
+      absl::StatusOr<std::shared_ptr<const Identity>> identity = core_->MakeIdentity({}, nullptr);
+      if (identity.ok()) {
+        core_->SetIdentity(std::move(*identity));
+      } else {
+        // Keep serving the previous certificate; try again next interval.
+        Logger::Default().Error("server certificate renewal failed",
+                                {{"error", std::string(identity.status().message())}});
+      }
+      asio::post(renewal_timer_->get_executor(), [this] {
+        if (core_->accepting_.load()) {
+          ScheduleRenewal();
+        }
+      });
+    });
+  });
+}
+
+void Server::Impl::StopAccepting() {
+  std::lock_guard<std::mutex> lock(lifecycle_mu_);
+  if (!running_ || !core_->accepting_.exchange(false)) {
+    return;
+  }
+  // Acceptors and the renewal timer live on their strands: close them there
+  // and wait, so no accept completes after this returns.
+  std::vector<std::shared_ptr<std::promise<void>>> done;
+  for (auto& listener : core_->listeners_) {
+    auto promise = std::make_shared<std::promise<void>>();
+    done.push_back(promise);
+    asio::post(listener->acceptor->get_executor(), [&listener, promise] {
+      boost::system::error_code ec;
+      listener->acceptor->close(ec);
+      promise->set_value();
+    });
+  }
+  if (renewal_timer_ != nullptr) {
+    auto promise = std::make_shared<std::promise<void>>();
+    done.push_back(promise);
+    asio::post(renewal_timer_->get_executor(), [this, promise] {
+      renewal_timer_->cancel();
+      promise->set_value();
+    });
+  }
+  for (auto& promise : done) {
+    promise->get_future().wait();
+  }
+}
+
+void Server::Impl::Shutdown(absl::Duration grace) {
+  StopAccepting();
+  std::lock_guard<std::mutex> lock(lifecycle_mu_);
+  if (!running_) {
+    return;
+  }
+  core_->WaitForRequests(grace);
+  for (auto& connection : core_->Connections()) {
+    connection->Close();
+  }
+  // Connections in a worker step close when it returns; handlers past the
+  // grace period are not waited for beyond the worker pool's join below.
+  core_->WaitForConnections(absl::Seconds(5));
+  work_.reset();
+  core_->io().stop();
+  for (std::thread& thread : io_threads_) {
+    thread.join();
+  }
+  io_threads_.clear();
+  core_->workers().join();
+  // Run what the workers posted after the stop, so every connection is
+  // released while the core is still alive.
+  core_->io().restart();
+  core_->io().poll();
+  for (auto& connection : core_->Connections()) {
+    connection->Close();
+  }
+  core_->io().poll();
+  renewal_timer_.reset();
+  running_ = false;
+}
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
+  if (options.listeners.empty()) {
+    return absl::InvalidArgumentError("server options: no listeners");
+  }
+  for (const ListenerOptions& listener : options.listeners) {
+    if (!listener.handler) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("server options: listener ", listener.name, " has no handler"));
+    }
+    if (listener.tls && options.attester == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("server options: TLS listener ", listener.name, " without an attester"));
+    }
+    if (!listener.tls && listener.client_auth != ClientAuth::kNone) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "server options: listener ", listener.name, " asks for client certificates without TLS"));
+    }
+    if (listener.client_auth == ClientAuth::kAttested && !listener.check_client) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "server options: attested listener ", listener.name, " without check_client"));
+    }
+  }
+  if (options.certificate_renewal <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("server options: certificate_renewal must be positive");
+  }
+  if (options.max_header_bytes == 0 || options.max_header_bytes > UINT32_MAX) {
+    return absl::InvalidArgumentError("server options: max_header_bytes out of range");
+  }
+  return std::unique_ptr<Server>(new Server(std::make_unique<Impl>(std::move(options))));
+}
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Server::~Server() = default;
+absl::Status Server::Start() { return impl_->Start(); }
+uint16_t Server::port(size_t index) const { return impl_->port(index); }
+void Server::StopAccepting() { impl_->StopAccepting(); }
+void Server::Shutdown(absl::Duration grace) { impl_->Shutdown(grace); }
+ServerStats Server::stats() const { return impl_->stats(); }
+
+}  // namespace concord::net

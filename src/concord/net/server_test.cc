@@ -1,0 +1,646 @@
+// End-to-end tests of Server and HttpsClient over loopback with simulated
+// evidence: aTLS both ways, nonces, refusals, limits and timeouts.
+#include "concord/net/server.h"
+
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "concord/attest/sim/simulated_host.h"
+#include "concord/attest/snp/verifier.h"
+#include "concord/common/status_macros.h"
+#include "concord/crypto/hash.h"
+#include "concord/net/atls_protocol.h"
+#include "concord/net/attester.h"
+#include "concord/net/client.h"
+#include "concord/testing/fake_clock.h"
+#include "concord/testing/fake_random.h"
+#include "concord/testing/status_matchers.h"
+#include "concord/testing/testdata.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace concord::net {
+namespace {
+
+using ::concord::testing::IsOk;
+using ::concord::testing::StatusIs;
+using ::testing::HasSubstr;
+
+const absl::Time kStart = absl::FromUnixSeconds(1790000000);
+
+std::array<uint8_t, 32> HostData(absl::string_view policy) { return crypto::Sha256(AsBytes(policy)); }
+
+// Wraps an attester and changes what it returns.
+class TamperingAttester final : public Attester {
+ public:
+  using Tamper = std::function<absl::StatusOr<attest::Evidence>(
+      const std::array<uint8_t, 64>& report_data, attest::Evidence evidence)>;
+  TamperingAttester(const Attester& inner, Tamper tamper) : inner_(inner), tamper_(std::move(tamper)) {}
+  attest::Platform platform() const override { return inner_.platform(); }
+  absl::StatusOr<attest::Evidence> Attest(const std::array<uint8_t, 64>& report_data) const override {
+    CONCORD_ASSIGN_OR_RETURN(attest::Evidence evidence, inner_.Attest(report_data));
+    return tamper_(report_data, std::move(evidence));
+  }
+
+ private:
+  const Attester& inner_;
+  Tamper tamper_;
+};
+
+class NetTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    ::concord::testing::FakeClock clock(kStart);
+    ::concord::testing::FakeRandom random(11);
+    std::string dir = ::concord::testing::MakeTempDir("net-sim-host");
+    ASSERT_THAT(attest::SimulatedHost::Init(dir, {clock, random}), IsOk());
+    auto host = attest::SimulatedHost::Load(dir);
+    ASSERT_THAT(host, IsOk());
+    host_ = std::shared_ptr<const attest::SimulatedHost>(std::move(*host));
+    auto verifier = attest::SnpVerifier::Create({.allow_simulated = true, .cache_capacity = 16});
+    ASSERT_THAT(verifier, IsOk());
+    verifier_ = std::move(*verifier).release();
+  }
+
+  NetTest()
+      : clock_(kStart),
+        server_attester_(host_, HostData("server policy")),
+        client_attester_(host_, HostData("client policy")) {}
+
+  ~NetTest() override {
+    if (server_ != nullptr) {
+      server_->Shutdown(absl::ZeroDuration());
+    }
+  }
+
+  // Verifies simulated evidence from our host against `expected`.
+  static absl::StatusOr<attest::Claims> Check(const attest::Evidence& evidence,
+                                              const std::array<uint8_t, 64>& expected) {
+    attest::VerifyOptions options;
+    options.at = kStart + absl::Hours(1);
+    options.report_data = expected;
+    options.reference_values.simulated = {host_->info().reference_values()};
+    return verifier_->Verify(evidence, options);
+  }
+
+  HttpResponse Echo(const HttpRequest& request) {
+    handler_calls_.fetch_add(1);
+    {
+      absl::MutexLock lock(&mu_);
+      last_request_ = request;
+    }
+    HttpResponse response;
+    response.body = absl::StrCat(request.method, " ", request.target, " ", request.body.size());
+    response.headers.push_back({"X-Test", "yes"});
+    return response;
+  }
+
+  ListenerOptions Listener(bool tls, ClientAuth auth) {
+    ListenerOptions listener;
+    listener.name = "test";
+    listener.tls = tls;
+    listener.client_auth = auth;
+    if (auth == ClientAuth::kAttested) {
+      listener.check_client = &NetTest::Check;
+    }
+    listener.handler = [this](const HttpRequest& request) { return Echo(request); };
+    return listener;
+  }
+
+  ServerOptions BaseOptions(ListenerOptions listener) {
+    ServerOptions options;
+    options.listeners.push_back(std::move(listener));
+    options.attester = &server_attester_;
+    options.clock = &clock_;
+    options.random = &server_random_;
+    return options;
+  }
+
+  void StartServer(ServerOptions options) {
+    auto server = Server::Create(std::move(options));
+    ASSERT_THAT(server, IsOk());
+    server_ = std::move(*server);
+    ASSERT_THAT(server_->Start(), IsOk());
+  }
+
+  ClientOptions BaseClient(bool tls = true) {
+    ClientOptions options;
+    options.host = "127.0.0.1";
+    options.port = server_->port(0);
+    options.tls = tls;
+    if (tls) {
+      options.check_server = &NetTest::Check;
+    }
+    options.clock = &clock_;
+    options.random = &client_random_;
+    options.io_timeout = absl::Seconds(20);
+    return options;
+  }
+
+  std::unique_ptr<HttpsClient> MakeClient(ClientOptions options) {
+    auto client = HttpsClient::Create(std::move(options));
+    EXPECT_THAT(client, IsOk());
+    return client.ok() ? std::move(*client) : nullptr;
+  }
+
+  ClientOptions AttestedClient(const Attester* attester) {
+    ClientOptions options = BaseClient();
+    options.client_key = crypto::PrivateKey::GenerateEc(crypto::KeyType::kEcP256).value();
+    options.attester = attester;
+    return options;
+  }
+
+  // Polls `condition` until it holds or 20 s pass (server counters are
+  // updated on the server's threads, just after the client sees the result).
+  static bool WaitFor(const std::function<bool()>& condition) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!condition()) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        return false;
+      }
+      std::this_thread::yield();
+    }
+    return true;
+  }
+
+  // The n-th nonce (0-based) FakeRandom(seed) produces.
+  static Nonce NthNonce(uint64_t seed, int n) {
+    ::concord::testing::FakeRandom random(seed);
+    Nonce nonce{};
+    for (int i = 0; i <= n; ++i) {
+      EXPECT_THAT(random.Fill(nonce), IsOk());
+    }
+    return nonce;
+  }
+
+  static inline std::shared_ptr<const attest::SimulatedHost> host_;
+  static inline attest::SnpVerifier* verifier_ = nullptr;
+
+  ::concord::testing::FakeClock clock_;
+  ::concord::testing::FakeRandom server_random_{21};
+  ::concord::testing::FakeRandom client_random_{22};
+  SimulatedAttester server_attester_;
+  SimulatedAttester client_attester_;
+  std::unique_ptr<Server> server_;
+  std::atomic<int> handler_calls_{0};
+  absl::Mutex mu_;
+  HttpRequest last_request_;
+};
+
+TEST_F(NetTest, PlainHttpListenerServesRequestsWithKeepAlive) {
+  StartServer(BaseOptions(Listener(/*tls=*/false, ClientAuth::kNone)));
+  auto client = MakeClient(BaseClient(/*tls=*/false));
+  ASSERT_NE(client, nullptr);
+  CONCORD_ASSERT_OK_AND_ASSIGN(HttpResponse first, client->Call("GET", "/healthz"));
+  EXPECT_EQ(first.status, 200);
+  EXPECT_EQ(first.body, "GET /healthz 0");
+  EXPECT_EQ(first.content_type, "application/json");
+  EXPECT_EQ(first.Header("x-test"), "yes");
+  CONCORD_ASSERT_OK_AND_ASSIGN(HttpResponse second, client->Call("POST", "/v1/x", "{\"a\":1}"));
+  EXPECT_EQ(second.body, "POST /v1/x 7");
+  EXPECT_EQ(server_->stats().connections_accepted, 1u);
+  EXPECT_EQ(server_->stats().requests, 2u);
+  absl::MutexLock lock(&mu_);
+  EXPECT_EQ(last_request_.content_type, "application/json");
+  EXPECT_EQ(last_request_.body, "{\"a\":1}");
+  EXPECT_THAT(last_request_.remote_address, HasSubstr("127.0.0.1:"));
+  EXPECT_FALSE(last_request_.peer.has_value());
+}
+
+TEST_F(NetTest, TlsServerPresentsKeyBoundEvidence) {
+  StartServer(BaseOptions(Listener(/*tls=*/true, ClientAuth::kNone)));
+  auto client = MakeClient(BaseClient());
+  CONCORD_ASSERT_OK_AND_ASSIGN(HttpResponse response, client->Call("GET", "/v1/status"));
+  EXPECT_EQ(response.status, 200);
+  ASSERT_TRUE(client->server_claims().has_value());
+  ASSERT_TRUE(client->server_certificate().has_value());
+  const PeerCertificate& cert = *client->server_certificate();
+  EXPECT_EQ(client->server_claims()->report_data,
+            TlsReportData(Purpose::kCoordinatorTls, cert.spki_der, {}));
+  auto host_data = HostData("server policy");
+  EXPECT_EQ(client->server_claims()->host_data, Bytes(host_data.begin(), host_data.end()));
+  // A second client sees the same key-bound certificate.
+  auto other = MakeClient(BaseClient());
+  ASSERT_THAT(other->Call("GET", "/"), IsOk());
+  EXPECT_EQ(other->server_certificate()->spki_der, cert.spki_der);
+}
+
+TEST_F(NetTest, FreshEvidenceBindsEachClientNonce) {
+  StartServer(BaseOptions(Listener(/*tls=*/true, ClientAuth::kNone)));
+  ClientOptions options = BaseClient();
+  options.fresh_evidence = true;
+  auto client = MakeClient(std::move(options));
+  ASSERT_THAT(client->Call("GET", "/"), IsOk());
+  auto first = client->server_claims()->report_data;
+  Bytes spki = client->server_certificate()->spki_der;
+  EXPECT_EQ(first, TlsReportData(Purpose::kCoordinatorTls, spki, NthNonce(22, 0)));
+  client->Close();
+  ASSERT_THAT(client->Call("GET", "/"), IsOk());
+  auto second = client->server_claims()->report_data;
+  EXPECT_EQ(second, TlsReportData(Purpose::kCoordinatorTls, spki, NthNonce(22, 1)));
+  EXPECT_NE(first, second);
+}
+
+TEST_F(NetTest, FreshEvidenceCheckFailsForAnotherNonce) {
+  StartServer(BaseOptions(Listener(/*tls=*/true, ClientAuth::kNone)));
+  ClientOptions options = BaseClient();
+  options.fresh_evidence = true;
+  // A check that insists on key-bound evidence must refuse the per-handshake
+  // one: the report data covers the nonce.
+  options.check_server = [](const attest::Evidence& evidence,
+                            const std::array<uint8_t, 64>&) -> absl::StatusOr<attest::Claims> {
+    auto peer_less = Check(evidence, {});
+    return peer_less;
+  };
+  auto client = MakeClient(std::move(options));
+  EXPECT_THAT(client->Call("GET", "/"),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("server evidence: ")));
+  EXPECT_EQ(handler_calls_.load(), 0);
+}
+
+TEST_F(NetTest, AttestedClientIsAcceptedAndClaimsReachHandler) {
+  StartServer(BaseOptions(Listener(/*tls=*/true, ClientAuth::kAttested)));
+  ClientOptions options = AttestedClient(&client_attester_);
+  Bytes client_spki = options.client_key->public_key().spki_der();
+  auto client = MakeClient(std::move(options));
+  CONCORD_ASSERT_OK_AND_ASSIGN(HttpResponse response, client->Call("POST", "/v1/mesh/cert", "{}"));
+  EXPECT_EQ(response.status, 200);
+  absl::MutexLock lock(&mu_);
+  ASSERT_TRUE(last_request_.peer.has_value());
+  EXPECT_EQ(last_request_.peer->spki_der, client_spki);
+  ASSERT_TRUE(last_request_.peer_claims.has_value());
+  auto host_data = HostData("client policy");
+  EXPECT_EQ(last_request_.peer_claims->host_data, Bytes(host_data.begin(), host_data.end()));
+  EXPECT_EQ(last_request_.peer_claims->report_data,
+            TlsReportData(Purpose::kClientTls, client_spki, NthNonce(21, 0)));
+}
+
+TEST_F(NetTest, TamperedClientEvidenceFailsHandshake) {
+  StartServer(BaseOptions(Listener(/*tls=*/true, ClientAuth::kAttested)));
+  TamperingAttester tampering(client_attester_, [](const auto&, attest::Evidence evidence) {
+    evidence.report[0x50] ^= 0x01;  // one bit inside the signed report body
+    return absl::StatusOr<attest::Evidence>(std::move(evidence));
+  });
+  auto client = MakeClient(AttestedClient(&tampering));
+  EXPECT_THAT(client->Call("GET", "/"), StatusIs(absl::StatusCode::kUnauthenticated,
+                                                 HasSubstr("server refused our certificate")));
+  EXPECT_EQ(handler_calls_.load(), 0);
+  EXPECT_TRUE(WaitFor([&] { return server_->stats().handshakes_failed == 1; }));
+  EXPECT_EQ(server_->stats().requests, 0u);
+}
+
+TEST_F(NetTest, ClientWithoutCertificateIsRefusedOnAttestedListener) {
+  StartServer(BaseOptions(Listener(/*tls=*/true, ClientAuth::kAttested)));
+  auto client = MakeClient(BaseClient());
+  EXPECT_THAT(client->Call("GET", "/"), StatusIs(absl::StatusCode::kUnauthenticated,
+                                                 HasSubstr("server refused our certificate")));
+  EXPECT_EQ(handler_calls_.load(), 0);
+}
+
+TEST_F(NetTest, PermissionDeniedCheckMapsToPermissionDenied) {
+  ListenerOptions listener = Listener(/*tls=*/true, ClientAuth::kAttested);
+  listener.check_client = [](const attest::Evidence&, const std::array<uint8_t, 64>&)
+      -> absl::StatusOr<attest::Claims> { return absl::PermissionDeniedError("not in manifest"); };
+  StartServer(BaseOptions(std::move(listener)));
+  auto client = MakeClient(AttestedClient(&client_attester_));
+  EXPECT_THAT(client->Call("GET", "/"), StatusIs(absl::StatusCode::kPermissionDenied,
+                                                 HasSubstr("server refused our certificate")));
+  EXPECT_EQ(handler_calls_.load(), 0);
+}
+
+TEST_F(NetTest, EvidenceForAnotherKeyIsRefused) {
+  StartServer(BaseOptions(Listener(/*tls=*/true, ClientAuth::kAttested)));
+  // Genuine evidence over this connection's nonce, but for a different key
+  // (as if copied from another client's certificate).
+  crypto::PrivateKey other = crypto::PrivateKey::GenerateEc(crypto::KeyType::kEcP256).value();
+  Bytes other_spki = other.public_key().spki_der();
+  Nonce nonce = NthNonce(21, 0);
+  TamperingAttester copying(client_attester_, [&](const auto&, attest::Evidence) {
+    return host_->MakeReport(TlsReportData(Purpose::kClientTls, other_spki, nonce),
+                             HostData("client policy"));
+  });
+  auto client = MakeClient(AttestedClient(&copying));
+  EXPECT_THAT(client->Call("GET", "/"), StatusIs(absl::StatusCode::kPermissionDenied,
+                                                 HasSubstr("server refused our certificate")));
+  EXPECT_EQ(handler_calls_.load(), 0);
+}
+
+TEST_F(NetTest, EvidenceOverAnOldNonceIsRefused) {
+  StartServer(BaseOptions(Listener(/*tls=*/true, ClientAuth::kAttested)));
+  std::optional<attest::Evidence> recorded;
+  TamperingAttester recording(client_attester_, [&](const auto&, attest::Evidence evidence) {
+    recorded = evidence;
+    return absl::StatusOr<attest::Evidence>(std::move(evidence));
+  });
+  ClientOptions options = AttestedClient(&recording);
+  crypto::PrivateKey key = crypto::PrivateKey::FromPem(options.client_key->ToPkcs8Pem().value()).value();
+  auto client = MakeClient(std::move(options));
+  ASSERT_THAT(client->Call("GET", "/"), IsOk());
+  ASSERT_TRUE(recorded.has_value());
+  EXPECT_EQ(handler_calls_.load(), 1);
+
+  // Same key, replaying the evidence of the first handshake.
+  TamperingAttester replaying(client_attester_, [&](const auto&, attest::Evidence) {
+    return absl::StatusOr<attest::Evidence>(*recorded);
+  });
+  ClientOptions replay = BaseClient();
+  replay.client_key = std::move(key);
+  replay.attester = &replaying;
+  auto replayer = MakeClient(std::move(replay));
+  EXPECT_THAT(replayer->Call("GET", "/"), StatusIs(absl::StatusCode::kPermissionDenied,
+                                                   HasSubstr("server refused our certificate")));
+  EXPECT_EQ(handler_calls_.load(), 1);
+}
+
+TEST_F(NetTest, ServerEvidenceFailingClientCheckSendsNothing) {
+  StartServer(BaseOptions(Listener(/*tls=*/true, ClientAuth::kNone)));
+  ClientOptions options = BaseClient();
+  options.check_server = [](const attest::Evidence&, const std::array<uint8_t, 64>&)
+      -> absl::StatusOr<attest::Claims> { return absl::PermissionDeniedError("wrong measurement"); };
+  auto client = MakeClient(std::move(options));
+  EXPECT_THAT(client->Call("POST", "/v1/manifest", "{}"),
+              StatusIs(absl::StatusCode::kPermissionDenied,
+                       HasSubstr("server evidence: wrong measurement")));
+  EXPECT_FALSE(client->server_claims().has_value());
+  EXPECT_EQ(handler_calls_.load(), 0);
+  EXPECT_EQ(server_->stats().requests, 0u);
+}
+
+TEST_F(NetTest, OptionalClientAuthExposesRsaAndEcOwnerKeys) {
+  StartServer(BaseOptions(Listener(/*tls=*/true, ClientAuth::kOptional)));
+  for (bool rsa : {true, false}) {
+    ClientOptions options = BaseClient();
+    options.client_key = rsa ? crypto::PrivateKey::GenerateRsa(2048).value()
+                             : crypto::PrivateKey::GenerateEc(crypto::KeyType::kEcP384).value();
+    Bytes spki = options.client_key->public_key().spki_der();
+    auto client = MakeClient(std::move(options));
+    ASSERT_THAT(client->Call("GET", "/v1/seedshares"), IsOk());
+    absl::MutexLock lock(&mu_);
+    ASSERT_TRUE(last_request_.peer.has_value());
+    EXPECT_EQ(last_request_.peer->spki_der, spki);
+    EXPECT_EQ(last_request_.peer->key.type(),
+              rsa ? crypto::KeyType::kRsa : crypto::KeyType::kEcP384);
+    EXPECT_FALSE(last_request_.peer_claims.has_value());
+  }
+  // Without a key the request still goes through, with no peer.
+  auto anonymous = MakeClient(BaseClient());
+  ASSERT_THAT(anonymous->Call("GET", "/v1/status"), IsOk());
+  absl::MutexLock lock(&mu_);
+  EXPECT_FALSE(last_request_.peer.has_value());
+}
+
+// A raw TCP connection for misbehaving-client tests.
+class RawSocket {
+ public:
+  explicit RawSocket(uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  }
+  ~RawSocket() { ::close(fd_); }
+  bool connected() const { return connected_; }
+  bool Send(absl::string_view data) {
+    return ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(data.size());
+  }
+  // True once the peer has closed (read returns 0 or an error) within
+  // `wait`; false if the connection is still open then.
+  bool ClosedWithin(absl::Duration wait, std::string* received = nullptr) {
+    auto deadline = std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(wait);
+    char buf[4096];
+    while (std::chrono::steady_clock::now() < deadline) {
+      pollfd pfd{fd_, POLLIN, 0};
+      int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      deadline - std::chrono::steady_clock::now())
+                                      .count());
+      if (::poll(&pfd, 1, std::max(left, 1)) <= 0) {
+        continue;
+      }
+      ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
+      if (n <= 0) {
+        return true;
+      }
+      if (received != nullptr) {
+        received->append(buf, static_cast<size_t>(n));
+      }
+    }
+    return false;
+  }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+};
+
+TEST_F(NetTest, SilentClientIsClosedAtHandshakeTimeout) {
+  ServerOptions options = BaseOptions(Listener(/*tls=*/true, ClientAuth::kNone));
+  options.handshake_timeout = absl::Milliseconds(100);
+  StartServer(std::move(options));
+  RawSocket socket(server_->port(0));
+  ASSERT_TRUE(socket.connected());
+  EXPECT_TRUE(socket.ClosedWithin(absl::Seconds(20)));
+  EXPECT_TRUE(WaitFor([&] { return server_->stats().timeouts == 1; }));
+  EXPECT_EQ(handler_calls_.load(), 0);
+}
+
+TEST_F(NetTest, SlowClientIsClosedAtHeaderTimeout) {
+  ServerOptions options = BaseOptions(Listener(/*tls=*/false, ClientAuth::kNone));
+  options.header_timeout = absl::Milliseconds(200);
+  StartServer(std::move(options));
+  RawSocket socket(server_->port(0));
+  ASSERT_TRUE(socket.connected());
+  ASSERT_TRUE(socket.Send("GET / HTTP/1.1\r\nX-Slow: "));
+  // One byte every 20 ms, never finishing the header: the header deadline
+  // does not move with each byte.
+  bool closed = false;
+  for (int i = 0; i < 1000 && !closed; ++i) {
+    socket.Send("a");
+    closed = socket.ClosedWithin(absl::Milliseconds(20));
+  }
+  EXPECT_TRUE(closed);
+  EXPECT_TRUE(WaitFor([&] { return server_->stats().timeouts == 1; }));
+  EXPECT_EQ(handler_calls_.load(), 0);
+}
+
+TEST_F(NetTest, IdleKeepAliveConnectionIsClosed) {
+  ServerOptions options = BaseOptions(Listener(/*tls=*/false, ClientAuth::kNone));
+  options.idle_timeout = absl::Milliseconds(100);
+  StartServer(std::move(options));
+  RawSocket socket(server_->port(0));
+  ASSERT_TRUE(socket.Send("GET /a HTTP/1.1\r\nHost: x\r\n\r\n"));
+  std::string received;
+  EXPECT_TRUE(socket.ClosedWithin(absl::Seconds(20), &received));
+  EXPECT_THAT(received, HasSubstr("HTTP/1.1 200 OK"));
+  EXPECT_EQ(handler_calls_.load(), 1);
+}
+
+TEST_F(NetTest, OversizedHeaderGets431AndOversizedBody413) {
+  ServerOptions options = BaseOptions(Listener(/*tls=*/true, ClientAuth::kNone));
+  options.max_header_bytes = 1024;
+  options.max_body_bytes = 100;
+  StartServer(std::move(options));
+  auto client = MakeClient(BaseClient());
+  CONCORD_ASSERT_OK_AND_ASSIGN(HttpResponse big_header,
+                               client->Call("GET", "/" + std::string(2000, 'a')));
+  EXPECT_EQ(big_header.status, 431);
+  EXPECT_THAT(big_header.body, HasSubstr("\"state\":\"\""));
+  CONCORD_ASSERT_OK_AND_ASSIGN(HttpResponse big_body,
+                               client->Call("POST", "/v1/manifest", std::string(1000, 'x')));
+  EXPECT_EQ(big_body.status, 413);
+  EXPECT_THAT(big_body.body, HasSubstr("\"code\":\"PAYLOAD_TOO_LARGE\""));
+  CONCORD_ASSERT_OK_AND_ASSIGN(HttpResponse fits,
+                               client->Call("POST", "/v1/manifest", std::string(100, 'x')));
+  EXPECT_EQ(fits.status, 200);
+  EXPECT_EQ(handler_calls_.load(), 1);
+}
+
+TEST_F(NetTest, MalformedRequestGets400) {
+  StartServer(BaseOptions(Listener(/*tls=*/false, ClientAuth::kNone)));
+  RawSocket socket(server_->port(0));
+  ASSERT_TRUE(socket.Send("GARBAGE\r\n\r\n"));
+  std::string received;
+  EXPECT_TRUE(socket.ClosedWithin(absl::Seconds(20), &received));
+  EXPECT_THAT(received, HasSubstr("HTTP/1.1 400 Bad Request"));
+  EXPECT_EQ(handler_calls_.load(), 0);
+}
+
+TEST_F(NetTest, PendingVerificationCapRefusesExcessHandshakes) {
+  absl::Notification entered;
+  absl::Notification release;
+  ListenerOptions listener = Listener(/*tls=*/true, ClientAuth::kAttested);
+  listener.check_client = [&](const attest::Evidence& evidence,
+                              const std::array<uint8_t, 64>& expected) {
+    entered.Notify();
+    release.WaitForNotification();
+    return Check(evidence, expected);
+  };
+  ServerOptions options = BaseOptions(std::move(listener));
+  options.max_pending_verifications = 1;
+  StartServer(std::move(options));
+
+  auto first = MakeClient(AttestedClient(&client_attester_));
+  absl::StatusOr<HttpResponse> first_result;
+  std::thread first_thread([&] { first_result = first->Call("GET", "/first"); });
+  entered.WaitForNotification();
+
+  ClientOptions second_options = AttestedClient(&client_attester_);
+  second_options.random = nullptr;
+  auto second = MakeClient(std::move(second_options));
+  absl::StatusOr<HttpResponse> second_result = second->Call("GET", "/second");
+  EXPECT_FALSE(second_result.ok());
+  EXPECT_TRUE(WaitFor([&] { return server_->stats().verifications_refused == 1; }));
+
+  release.Notify();
+  first_thread.join();
+  ASSERT_THAT(first_result, IsOk());
+  EXPECT_EQ(first_result->status, 200);
+  EXPECT_EQ(handler_calls_.load(), 1);
+}
+
+TEST_F(NetTest, ShutdownWithGraceLetsInFlightHandlerFinish) {
+  absl::Notification entered;
+  absl::Notification shutting_down;
+  ListenerOptions listener = Listener(/*tls=*/true, ClientAuth::kNone);
+  listener.handler = [&](const HttpRequest&) {
+    entered.Notify();
+    shutting_down.WaitForNotification();
+    HttpResponse response;
+    response.body = "finished";
+    return response;
+  };
+  StartServer(BaseOptions(std::move(listener)));
+  auto client = MakeClient(BaseClient());
+  absl::StatusOr<HttpResponse> result;
+  std::thread call([&] { result = client->Call("POST", "/slow", "{}"); });
+  entered.WaitForNotification();
+  std::thread stopper([&] {
+    shutting_down.Notify();
+    server_->Shutdown(absl::Seconds(30));
+  });
+  stopper.join();
+  call.join();
+  ASSERT_THAT(result, IsOk());
+  EXPECT_EQ(result->body, "finished");
+  // New connections are refused after shutdown.
+  auto late = MakeClient(BaseClient());
+  EXPECT_THAT(late->Call("GET", "/"), StatusIs(absl::StatusCode::kUnavailable));
+}
+
+TEST_F(NetTest, ThirtyTwoConcurrentAttestedClientsSucceed) {
+  ServerOptions options = BaseOptions(Listener(/*tls=*/true, ClientAuth::kAttested));
+  StartServer(std::move(options));
+  constexpr int kClients = 32;
+  std::vector<std::unique_ptr<HttpsClient>> clients;
+  for (int i = 0; i < kClients; ++i) {
+    ClientOptions client_options = AttestedClient(&client_attester_);
+    client_options.random = nullptr;
+    clients.push_back(MakeClient(std::move(client_options)));
+  }
+  std::vector<absl::StatusOr<HttpResponse>> results(kClients);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kClients; ++i) {
+    threads.emplace_back(
+        [&, i] { results[i] = clients[i]->Call("GET", absl::StrCat("/client/", i)); });
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  for (int i = 0; i < kClients; ++i) {
+    ASSERT_THAT(results[i], IsOk()) << i;
+    EXPECT_EQ(results[i]->body, absl::StrCat("GET /client/", i, " 0"));
+  }
+  EXPECT_EQ(handler_calls_.load(), kClients);
+  EXPECT_EQ(server_->stats().handshakes_failed, 0u);
+}
+
+TEST_F(NetTest, CertificateRenewalReplacesKeyBoundCertificate) {
+  ServerOptions options = BaseOptions(Listener(/*tls=*/true, ClientAuth::kNone));
+  options.certificate_renewal = absl::Milliseconds(30);
+  StartServer(std::move(options));
+  auto client = MakeClient(BaseClient());
+  ASSERT_THAT(client->Call("GET", "/"), IsOk());
+  Bytes first = client->server_certificate()->spki_der;
+  bool renewed = false;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!renewed && std::chrono::steady_clock::now() < deadline) {
+    client->Close();
+    ASSERT_THAT(client->Call("GET", "/"), IsOk());
+    renewed = client->server_certificate()->spki_der != first;
+  }
+  EXPECT_TRUE(renewed);
+  // The renewed certificate is key-bound too.
+  EXPECT_EQ(client->server_claims()->report_data,
+            TlsReportData(Purpose::kCoordinatorTls, client->server_certificate()->spki_der, {}));
+}
+
+TEST_F(NetTest, CreateRejectsInconsistentOptions) {
+  ServerOptions none;
+  EXPECT_THAT(Server::Create(none), StatusIs(absl::StatusCode::kInvalidArgument));
+  ServerOptions no_attester = BaseOptions(Listener(/*tls=*/true, ClientAuth::kNone));
+  no_attester.attester = nullptr;
+  EXPECT_THAT(Server::Create(std::move(no_attester)),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("attester")));
+  ListenerOptions attested = Listener(/*tls=*/true, ClientAuth::kAttested);
+  attested.check_client = nullptr;
+  EXPECT_THAT(Server::Create(BaseOptions(std::move(attested))),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("check_client")));
+  ClientOptions client;
+  client.host = "127.0.0.1";
+  client.port = 1;
+  EXPECT_THAT(HttpsClient::Create(std::move(client)),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("check_server")));
+}
+
+}  // namespace
+}  // namespace concord::net
