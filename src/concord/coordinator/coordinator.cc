@@ -15,7 +15,6 @@
 #include "concord/ca/ca_certs.h"
 #include "concord/common/hex.h"
 #include "concord/common/status_macros.h"
-#include "concord/coordinator/internal/statement.h"
 #include "concord/history/objects.h"
 #include "concord/history/verifier.h"
 #include "concord/history/writer.h"
@@ -578,7 +577,7 @@ absl::StatusOr<AttestResult> Coordinator::Impl::Attest(const net::Nonce& nonce) 
     result.history_key = snapshot->history_key;
   }
   absl::StatusOr<attest::Evidence> evidence =
-      deps_.attester.Attest(internal::StatementReportData(result.statement));
+      deps_.attester.Attest(net::AttestStatementReportData(result.statement));
   if (!evidence.ok()) {
     return Prefixed("attest", evidence.status());
   }

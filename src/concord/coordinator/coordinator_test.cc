@@ -23,7 +23,6 @@
 #include "concord/attest/snp/verifier.h"
 #include "concord/ca/ca_certs.h"
 #include "concord/common/hex.h"
-#include "concord/coordinator/internal/statement.h"
 #include "concord/coordinator/launch_config.h"
 #include "concord/history/format.h"
 #include "concord/history/objects.h"
@@ -871,7 +870,7 @@ TEST_F(CoordinatorTest, AttestStatementCoversTheVerifiedState) {
       AsStringView(result.statement.root_ca_spki_sha256),
       AsStringView(result.statement.mesh_ca_spki_sha256));
   const std::array<uint8_t, 64> expected = crypto::Sha512(AsBytes(input));
-  EXPECT_EQ(internal::StatementReportData(result.statement), expected);
+  EXPECT_EQ(net::AttestStatementReportData(result.statement), expected);
   attest::VerifyOptions options;
   options.at = kNow;
   options.report_data = expected;
