@@ -52,6 +52,10 @@ struct MeshCertificate {
   uint64_t generation = 0;
 };
 
+// Parses a POST /v1/mesh/cert response body. DataLoss naming the field for
+// a missing or malformed one (the workload secret must be 64 hex characters).
+absl::StatusOr<MeshCertificate> ParseMeshCertificateResponse(absl::string_view body);
+
 // Opens an attested connection to the mesh API with `key` (ECDSA P-256) and
 // evidence from `attester`, checks the coordinator with `check`, and asks for
 // a certificate. Errors: the connection's (net::HttpsClient::Call), or the
