@@ -594,7 +594,6 @@ int Connection::OnClientHello(SSL* ssl, int* alert) {
     return SSL_CLIENT_HELLO_ERROR;
   }
   fresh_pending_ = true;
-  worker_busy_ = false;  // the worker does not touch the SSL object
   asio::post(core_.workers(), [self = shared_from_this(), client_nonce = **nonce] {
     t_on_worker = true;
     std::shared_ptr<const Identity> current = self->core_.identity();

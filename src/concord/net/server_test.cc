@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <thread>
 
@@ -622,6 +623,28 @@ TEST_F(NetTest, CertificateRenewalReplacesKeyBoundCertificate) {
   // The renewed certificate is key-bound too.
   EXPECT_EQ(client->server_claims()->report_data,
             TlsReportData(Purpose::kCoordinatorTls, client->server_certificate()->spki_der, {}));
+}
+
+TEST_F(NetTest, CurlTalksToTlsListenerThatRequestsCertificates) {
+  // Interoperability with a stock TLS stack: curl offers h2 and http/1.1 in
+  // ALPN, ignores the nonce CA name and sends no certificate.
+  if (::access("/usr/bin/curl", X_OK) != 0) {
+    GTEST_SKIP() << "no /usr/bin/curl";
+  }
+  StartServer(BaseOptions(Listener(/*tls=*/true, ClientAuth::kOptional)));
+  std::string command = absl::StrCat(
+      "/usr/bin/curl -k -s --max-time 20 -X POST -H 'Content-Type: application/json' "
+      "-d '{\"a\":1}' https://127.0.0.1:",
+      server_->port(0), "/v1/curl");
+  FILE* pipe = ::popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string output;
+  char buf[256];
+  while (size_t n = std::fread(buf, 1, sizeof(buf), pipe)) {
+    output.append(buf, n);
+  }
+  EXPECT_EQ(::pclose(pipe), 0);
+  EXPECT_EQ(output, "POST /v1/curl 7");
 }
 
 TEST_F(NetTest, CreateRejectsInconsistentOptions) {
