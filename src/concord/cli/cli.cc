@@ -24,6 +24,7 @@ int RunConcordCli(int argc, const char* const* argv, std::ostream& out, std::ost
   AddManifestCommands(app, ctx);
   AddSimCommands(app, ctx);
   AddEvidenceCommands(app, ctx);
+  AddCoordinatorCommands(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

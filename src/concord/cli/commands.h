@@ -22,6 +22,8 @@ void AddPolicyCommands(CLI::App& app, CommandContext& ctx);
 void AddManifestCommands(CLI::App& app, CommandContext& ctx);
 void AddSimCommands(CLI::App& app, CommandContext& ctx);
 void AddEvidenceCommands(CLI::App& app, CommandContext& ctx);
+// set, verify, recover, status: the user API of a running coordinator.
+void AddCoordinatorCommands(CLI::App& app, CommandContext& ctx);
 
 // Prints "concord: <message>" to err and returns `code`.
 int Fail(CommandContext& ctx, int code, const absl::Status& status);

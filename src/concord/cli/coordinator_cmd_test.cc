@@ -1,0 +1,151 @@
+// Argument validation and local input handling of set / verify / recover /
+// status: everything that is decided before a connection is made.
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "concord/cli/cli.h"
+#include "concord/cli/files.h"
+#include "concord/crypto/keys.h"
+#include "concord/seed/seed_shares.h"
+#include "concord/testing/fake_random.h"
+#include "concord/testing/testdata.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace concord::cli {
+namespace {
+
+using ::testing::HasSubstr;
+
+struct CliRun {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+CliRun Cli(std::vector<std::string> args) {
+  args.insert(args.begin(), "concord");
+  std::vector<const char*> argv;
+  for (const auto& a : args) {
+    argv.push_back(a.c_str());
+  }
+  std::ostringstream out;
+  std::ostringstream err;
+  int code = RunConcordCli(static_cast<int>(argv.size()), argv.data(), out, err);
+  return {code, out.str(), err.str()};
+}
+
+class CoordinatorCommandsTest : public ::testing::Test {
+ protected:
+  std::string dir_ = ::concord::testing::MakeTempDir("cli-coord");
+  std::string manifest_ = ::concord::testing::TestdataPath("manifest/simulated.json");
+  std::string Path(absl::string_view name) { return absl::StrCat(dir_, "/", name); }
+};
+
+TEST_F(CoordinatorCommandsTest, MissingCoordinatorIsUsageError) {
+  for (const char* cmd : {"set", "verify", "recover", "status"}) {
+    CliRun r = Cli({cmd, "-m", manifest_});
+    EXPECT_EQ(r.code, kExitUsage) << cmd;
+    EXPECT_THAT(r.err, HasSubstr("--coordinator")) << cmd;
+  }
+}
+
+TEST_F(CoordinatorCommandsTest, SetAndVerifyRequireManifest) {
+  EXPECT_EQ(Cli({"set", "-c", "127.0.0.1:1313"}).code, kExitUsage);
+  EXPECT_EQ(Cli({"verify", "-c", "127.0.0.1:1313"}).code, kExitUsage);
+}
+
+TEST_F(CoordinatorCommandsTest, MalformedEndpointIsUsageErrorNamingTheFlag) {
+  for (const char* endpoint : {"host:0", "host:99999", "::1:80", "[::1", ""}) {
+    CliRun r = Cli({"status", "-c", endpoint});
+    EXPECT_EQ(r.code, kExitUsage) << endpoint;
+    EXPECT_THAT(r.err, HasSubstr("--coordinator")) << endpoint;
+  }
+}
+
+TEST_F(CoordinatorCommandsTest, MalformedTimeoutIsUsageError) {
+  CliRun r = Cli({"status", "-c", "127.0.0.1:1313", "--timeout", "soon"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_THAT(r.err, HasSubstr("--timeout"));
+  EXPECT_EQ(Cli({"status", "-c", "127.0.0.1:1313", "--timeout", "-5s"}).code, kExitUsage);
+  EXPECT_EQ(Cli({"status", "-c", "127.0.0.1:1313", "--timeout", "48h"}).code, kExitUsage);
+}
+
+TEST_F(CoordinatorCommandsTest, UnreadableOrInvalidManifestIsUsageError) {
+  CliRun missing = Cli({"set", "-c", "127.0.0.1:1313", "-m", Path("nope.json")});
+  EXPECT_EQ(missing.code, kExitUsage);
+  EXPECT_THAT(missing.err, HasSubstr("nope.json"));
+  std::ofstream(Path("bad.json")) << "{\"Version\": 1}";
+  CliRun bad = Cli({"verify", "-c", "127.0.0.1:1313", "-m", Path("bad.json")});
+  EXPECT_EQ(bad.code, kExitUsage);
+  EXPECT_THAT(bad.err, HasSubstr("bad.json"));
+}
+
+TEST_F(CoordinatorCommandsTest, SetWithUnreadableOwnerKeyOrPoliciesIsUsageError) {
+  std::ofstream(Path("owner.key")) << "not a key";
+  CliRun key = Cli({"set", "-c", "127.0.0.1:1313", "-m", manifest_, "--owner-key", Path("owner.key")});
+  EXPECT_EQ(key.code, kExitUsage);
+  EXPECT_THAT(key.err, HasSubstr("not a PEM private key"));
+  CliRun policies =
+      Cli({"set", "-c", "127.0.0.1:1313", "-m", manifest_, "--policies", Path("no-such-dir")});
+  EXPECT_EQ(policies.code, kExitUsage);
+  EXPECT_THAT(policies.err, HasSubstr("--policies"));
+}
+
+TEST_F(CoordinatorCommandsTest, RecoverWithoutManifestOrVerifiedWorkspaceIsUsageError) {
+  CliRun r = Cli({"recover", "-c", "127.0.0.1:1313", "--seedshare-key", Path("k"), "--seed-shares",
+               Path("s"), "--workspace", dir_});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_THAT(r.err, HasSubstr("--manifest is required"));
+}
+
+TEST_F(CoordinatorCommandsTest, RecoverWithAShareForAnotherKeyIsUsageErrorAndPrintsNoSeed) {
+  absl::StatusOr<crypto::PrivateKey> mine = crypto::PrivateKey::GenerateRsa(2048);
+  absl::StatusOr<crypto::PrivateKey> other = crypto::PrivateKey::GenerateRsa(2048);
+  ASSERT_TRUE(mine.ok() && other.ok());
+  ::concord::testing::FakeRandom random(3);
+  absl::StatusOr<seed::SeedSecrets> secrets = seed::SeedSecrets::Generate(random);
+  ASSERT_TRUE(secrets.ok());
+  absl::StatusOr<seed::SeedSharesDocument> doc =
+      seed::MakeSeedShares(*secrets, {other->public_key()});
+  ASSERT_TRUE(doc.ok());
+  ASSERT_TRUE(WriteFileAtomic(Path("shares.json"), AsBytes(seed::EncodeSeedSharesJson(*doc)),
+                              true, true)
+                  .ok());
+  absl::StatusOr<crypto::SecretBytes> pem = mine->ToPkcs8Pem();
+  ASSERT_TRUE(pem.ok());
+  ASSERT_TRUE(WriteFileAtomic(Path("mine.key"), pem->Reveal(), true, true).ok());
+  CliRun r = Cli({"recover", "-c", "127.0.0.1:1313", "-m", manifest_, "--seedshare-key",
+               Path("mine.key"), "--seed-shares", Path("shares.json"), "--workspace", dir_});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_THAT(r.err, HasSubstr("shares.json"));
+  CliRun garbage = Cli({"recover", "-c", "127.0.0.1:1313", "-m", manifest_, "--seedshare-key",
+                     Path("mine.key"), "--seed-shares", manifest_, "--workspace", dir_});
+  EXPECT_EQ(garbage.code, kExitUsage);
+}
+
+TEST_F(CoordinatorCommandsTest, RecoverRejectsCorruptWorkspaceHead) {
+  absl::StatusOr<crypto::PrivateKey> mine = crypto::PrivateKey::GenerateRsa(2048);
+  ASSERT_TRUE(mine.ok());
+  ::concord::testing::FakeRandom random(4);
+  absl::StatusOr<seed::SeedSecrets> secrets = seed::SeedSecrets::Generate(random);
+  absl::StatusOr<seed::SeedSharesDocument> doc =
+      seed::MakeSeedShares(*secrets, {mine->public_key()});
+  ASSERT_TRUE(doc.ok());
+  ASSERT_TRUE(WriteFileAtomic(Path("shares.json"), AsBytes(seed::EncodeSeedSharesJson(*doc)),
+                              true, true)
+                  .ok());
+  absl::StatusOr<crypto::SecretBytes> pem = mine->ToPkcs8Pem();
+  ASSERT_TRUE(WriteFileAtomic(Path("mine.key"), pem->Reveal(), true, true).ok());
+  ASSERT_TRUE(WriteFileAtomic(Path("head.json"), AsBytes("{\"generation\": 0}"), false, true).ok());
+  CliRun r = Cli({"recover", "-c", "127.0.0.1:1313", "-m", manifest_, "--seedshare-key",
+               Path("mine.key"), "--seed-shares", Path("shares.json"), "--workspace", dir_});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_THAT(r.err, HasSubstr("head.json"));
+}
+
+}  // namespace
+}  // namespace concord::cli
