@@ -149,7 +149,9 @@ class Session {
         delay = std::max(delay, absl::Milliseconds(200));
       }
       absl::Time now = absl::Now();
-      if (!retry_unavailable || now + delay > deadline_) {
+      // The last attempt happens at the deadline, not a retry delay before it.
+      delay = std::min(delay, deadline_ - now);
+      if (!retry_unavailable || delay <= absl::ZeroDuration()) {
         return Refused(absl::DeadlineExceededError(absl::StrCat(
             method, " ", target, ": gave up after ", attempt, " attempt(s): ", problem.message())));
       }

@@ -147,5 +147,12 @@ TEST_F(CoordinatorCommandsTest, RecoverRejectsCorruptWorkspaceHead) {
   EXPECT_THAT(r.err, HasSubstr("head.json"));
 }
 
+TEST_F(CoordinatorCommandsTest, UnreachableCoordinatorGivesUpAtTheTimeoutWithExit1) {
+  // Port 1 on loopback: nothing listens, the connection is refused at once.
+  CliRun r = Cli({"status", "-c", "127.0.0.1:1", "-m", manifest_, "--timeout", "0"});
+  EXPECT_EQ(r.code, kExitInvalid);
+  EXPECT_THAT(r.err, HasSubstr("gave up after 1 attempt"));
+}
+
 }  // namespace
 }  // namespace concord::cli

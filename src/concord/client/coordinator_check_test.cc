@@ -1,6 +1,8 @@
 #include "concord/client/coordinator_check.h"
 
 #include "concord/client/client_test_util.h"
+#include "concord/client/user_api.h"
+#include "concord/crypto/hash.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "concord/testing/status_matchers.h"
@@ -96,6 +98,53 @@ TEST_F(CoordinatorCheckTest, CheckUsesTheInjectedClock) {
                                host_->MakeReport(report_data_, coordinator_policy_));
   clock_.Advance(absl::Hours(24 * 365 * 20));  // past the simulated chain's validity
   EXPECT_THAT(check(evidence, report_data_), StatusIs(absl::StatusCode::kUnauthenticated));
+}
+
+// POST /v1/attest: the statement's report data ties the evidence to the
+// returned fields.
+class AttestStatementTest : public CoordinatorCheckTest {
+ protected:
+  void SetUp() override {
+    CoordinatorCheckTest::SetUp();
+    absl::StatusOr<crypto::PrivateKey> history_key =
+        crypto::PrivateKey::GenerateEc(crypto::KeyType::kEcP384);
+    ASSERT_TRUE(history_key.ok());
+    response_.history_key_spki = history_key->public_key().spki_der();
+    response_.statement.nonce.fill(0x11);
+    response_.statement.state = "ready";
+    response_.statement.generation = 3;
+    response_.statement.transition_hash.fill(0x33);
+    response_.statement.history_key_spki_sha256 = crypto::Sha256(*response_.history_key_spki);
+    absl::StatusOr<attest::Evidence> evidence = host_->MakeReport(
+        net::AttestStatementReportData(response_.statement), coordinator_policy_);
+    ASSERT_TRUE(evidence.ok());
+    response_.evidence = *std::move(evidence);
+  }
+  AttestResponse response_;
+};
+
+TEST_F(AttestStatementTest, StatementOverReturnedFieldsIsAccepted) {
+  EXPECT_THAT(VerifyAttestResponse(response_, Check(MakeManifest())).status(), IsOk());
+}
+
+TEST_F(AttestStatementTest, ChangedStatementFieldIsRefused) {
+  auto check = Check(MakeManifest());
+  AttestResponse generation = response_;
+  generation.statement.generation = 4;
+  EXPECT_THAT(VerifyAttestResponse(generation, check).status(),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  AttestResponse nonce = response_;
+  nonce.statement.nonce[0] ^= 1;  // a replayed statement for another nonce
+  EXPECT_THAT(VerifyAttestResponse(nonce, check).status(),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
+TEST_F(AttestStatementTest, HistoryKeyNotNamedByTheStatementIsRefused) {
+  absl::StatusOr<crypto::PrivateKey> other = crypto::PrivateKey::GenerateEc(crypto::KeyType::kEcP384);
+  ASSERT_TRUE(other.ok());
+  response_.history_key_spki = other->public_key().spki_der();
+  EXPECT_THAT(VerifyAttestResponse(response_, Check(MakeManifest())).status(),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("history_key")));
 }
 
 }  // namespace
