@@ -2,9 +2,13 @@
 # Installs dependencies, builds Concord and runs the demo (scripts/demo_core.sh):
 # a simulated SEV-SNP host, owner and seed-share keys, a manifest, simulated
 # evidence verified against it (and a tampered copy refused), and a genuine
-# AMD SEV-SNP report verified against the compiled-in AMD roots.
+# AMD SEV-SNP report verified against the compiled-in AMD roots; then the
+# service demo (scripts/demo_service.sh): coordinator up, manifest set, two
+# workloads with certificates talking mutual TLS, verify, restart, recover.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 ./scripts/build.sh
-exec ./scripts/demo_core.sh "$PWD/build/bin/concord" "${CONCORD_DEMO_DIR:-$(mktemp -d /tmp/concord-demo-XXXXXX)}"
+work=${CONCORD_DEMO_DIR:-$(mktemp -d /tmp/concord-demo-XXXXXX)}
+./scripts/demo_core.sh "$PWD/build/bin/concord" "$work/core"
+exec ./scripts/demo_service.sh "$PWD/build/bin" "$work/service"
