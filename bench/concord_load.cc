@@ -1,0 +1,227 @@
+// concord_load: drives a running concordd's mesh API with N concurrent
+// simulated workloads. Each iteration opens a fresh attested TLS connection
+// (evidence over the coordinator's nonce) and asks for a certificate
+// (client::RequestMeshCertificate), so it measures the coordinator's hot
+// path: handshake, evidence verification, issuance. Reports issuances/s,
+// latency percentiles, and (with --server-pid) the coordinator's CPU per
+// issuance and RSS from /proc.
+//   concord_load --coordinator 127.0.0.1:7777 --manifest manifest.json
+//     --policy web.json --sim-host simhost [--concurrency 4] [--requests 1000]
+//     [--duration 30] [--server-pid PID]
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "concord/attest/sim/simulated_host.h"
+#include "concord/client/api_client.h"
+#include "concord/client/coordinator_check.h"
+#include "concord/common/clock.h"
+#include "concord/crypto/hash.h"
+#include "concord/manifest/manifest.h"
+#include "concord/net/attester.h"
+
+namespace {
+
+struct Args {
+  std::string coordinator;
+  std::string manifest;
+  std::string policy;
+  std::string sim_host;
+  int concurrency = 4;
+  long requests = 1000;
+  double duration = 30;
+  long server_pid = 0;
+};
+
+[[noreturn]] void Die(const std::string& message) {
+  std::fprintf(stderr, "concord_load: %s\n", message.c_str());
+  std::exit(2);
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    Die("cannot read " + path);
+  }
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+Args ParseArgs(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    std::string flag = argv[i];
+    if (i + 1 >= argc) {
+      Die("missing value for " + flag);
+    }
+    std::string v = argv[++i];
+    bool ok = true;
+    if (flag == "--coordinator") {
+      a.coordinator = v;
+    } else if (flag == "--manifest") {
+      a.manifest = v;
+    } else if (flag == "--policy") {
+      a.policy = v;
+    } else if (flag == "--sim-host") {
+      a.sim_host = v;
+    } else if (flag == "--concurrency") {
+      ok = absl::SimpleAtoi(v, &a.concurrency) && a.concurrency > 0 && a.concurrency <= 256;
+    } else if (flag == "--requests") {
+      ok = absl::SimpleAtoi(v, &a.requests) && a.requests > 0;
+    } else if (flag == "--duration") {
+      ok = absl::SimpleAtod(v, &a.duration) && a.duration > 0;
+    } else if (flag == "--server-pid") {
+      ok = absl::SimpleAtoi(v, &a.server_pid) && a.server_pid > 0;
+    } else {
+      Die("unknown flag " + flag);
+    }
+    if (!ok) {
+      Die("bad value for " + flag + ": " + v);
+    }
+  }
+  if (a.coordinator.empty() || a.manifest.empty() || a.policy.empty() || a.sim_host.empty()) {
+    Die("--coordinator, --manifest, --policy and --sim-host are required");
+  }
+  return a;
+}
+
+// utime + stime of `pid` in seconds, and its RSS in KiB.
+struct ProcSample {
+  double cpu_seconds = 0;
+  long rss_kib = 0;
+};
+ProcSample SampleProc(long pid) {
+  ProcSample s;
+  std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  // Fields after the parenthesised command name; utime and stime are 14, 15.
+  std::istringstream in(stat.substr(stat.rfind(')') + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && in >> field; ++i) {
+    if (i == 14) {
+      utime = std::stoull(field);
+    } else if (i == 15) {
+      stime = std::stoull(field);
+    }
+  }
+  s.cpu_seconds = static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  std::istringstream status(ReadFile("/proc/" + std::to_string(pid) + "/status"));
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) {
+      s.rss_kib = std::atol(line.c_str() + 6);
+    }
+  }
+  return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace concord;
+  Args args = ParseArgs(argc, argv);
+  absl::StatusOr<client::Endpoint> endpoint = client::ParseEndpoint(args.coordinator, 7777);
+  if (!endpoint.ok()) {
+    Die(endpoint.status().ToString());
+  }
+  std::string manifest_bytes = ReadFile(args.manifest);
+  absl::StatusOr<manifest::Manifest> m = manifest::Manifest::Parse(AsBytes(manifest_bytes));
+  if (!m.ok()) {
+    Die(m.status().ToString());
+  }
+  std::vector<client::CoordinatorExpectation> expectations = client::ExpectationsFromManifest(*m);
+  auto verifier = client::MakeCoordinatorVerifier(expectations);
+  if (!verifier.ok()) {
+    Die(verifier.status().ToString());
+  }
+  net::ServerEvidenceCheck check =
+      client::MakeCoordinatorCheck(expectations, *verifier, SystemClock::Get());
+  auto host = attest::SimulatedHost::Load(args.sim_host);
+  if (!host.ok()) {
+    Die(host.status().ToString());
+  }
+  net::SimulatedAttester attester(std::shared_ptr<const attest::SimulatedHost>(std::move(*host)),
+                                  crypto::Sha256(AsBytes(ReadFile(args.policy))));
+
+  ProcSample before;
+  if (args.server_pid > 0) {
+    before = SampleProc(args.server_pid);
+  }
+  std::atomic<long> started{0};
+  std::atomic<long> failures{0};
+  std::mutex mu;
+  std::vector<double> latencies_ms;
+  std::string first_error;
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto deadline = t0 + std::chrono::duration<double>(args.duration);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < args.concurrency; ++t) {
+    threads.emplace_back([&]() {
+      // One key per simulated workload; every iteration is a new connection.
+      absl::StatusOr<crypto::PrivateKey> key =
+          crypto::PrivateKey::GenerateEc(crypto::KeyType::kEcP256);
+      if (!key.ok()) {
+        failures++;
+        return;
+      }
+      std::vector<double> local;
+      while (started.fetch_add(1) < args.requests && std::chrono::steady_clock::now() < deadline) {
+        const auto s = std::chrono::steady_clock::now();
+        absl::StatusOr<client::MeshCertificate> cert =
+            client::RequestMeshCertificate(*endpoint, *key, attester, check);
+        const auto e = std::chrono::steady_clock::now();
+        if (cert.ok()) {
+          local.push_back(std::chrono::duration<double, std::milli>(e - s).count());
+        } else {
+          failures++;
+          std::lock_guard<std::mutex> lock(mu);
+          if (first_error.empty()) {
+            first_error = cert.status().ToString();
+          }
+        }
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      latencies_ms.insert(latencies_ms.end(), local.begin(), local.end());
+    });
+  }
+  for (std::thread& t : threads) {
+    t.join();
+  }
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::sort(latencies_ms.begin(), latencies_ms.end());
+  auto pct = [&](double p) {
+    if (latencies_ms.empty()) {
+      return 0.0;
+    }
+    size_t i = static_cast<size_t>(p * static_cast<double>(latencies_ms.size() - 1));
+    return latencies_ms[i];
+  };
+  const size_t ok = latencies_ms.size();
+  std::printf("concurrency %d: %zu issuances, %ld failures in %.2f s: %.1f issuances/s\n",
+              args.concurrency, ok, failures.load(), elapsed, static_cast<double>(ok) / elapsed);
+  std::printf("latency ms: p50 %.2f  p99 %.2f  max %.2f\n", pct(0.5), pct(0.99), pct(1.0));
+  if (args.server_pid > 0) {
+    ProcSample after = SampleProc(args.server_pid);
+    double cpu = after.cpu_seconds - before.cpu_seconds;
+    std::printf("concordd CPU: %.2f s total, %.2f ms per issuance; RSS %ld KiB -> %ld KiB\n", cpu,
+                ok > 0 ? 1000.0 * cpu / static_cast<double>(ok) : 0.0, before.rss_kib,
+                after.rss_kib);
+  }
+  if (!first_error.empty()) {
+    std::fprintf(stderr, "first error: %s\n", first_error.c_str());
+  }
+  return failures.load() == 0 ? 0 : 1;
+}
