@@ -106,8 +106,8 @@ std::array<uint8_t, 64> AttestStatementReportData(const AttestStatement& stateme
 
 absl::StatusOr<Bytes> EncodeEvidence(const attest::Evidence& evidence) {
   if (evidence.report.empty() || evidence.report.size() > kMaxReportSize) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "evidence report: want 1..", kMaxReportSize, " bytes, got ", evidence.report.size()));
+    return absl::InvalidArgumentError(absl::StrCat("evidence report: want 1..", kMaxReportSize,
+                                                   " bytes, got ", evidence.report.size()));
   }
   if (evidence.certs.size() > attest::kMaxEvidenceCerts) {
     return absl::InvalidArgumentError(absl::StrCat("evidence certs: want at most ",
@@ -142,15 +142,16 @@ absl::StatusOr<Bytes> EncodeEvidence(const attest::Evidence& evidence) {
 
 absl::StatusOr<attest::Evidence> DecodeEvidence(ByteView der) {
   if (der.size() > kMaxEvidenceExtensionSize) {
-    return absl::InvalidArgumentError(absl::StrCat("evidence: ", der.size(), " bytes, limit ",
-                                                   kMaxEvidenceExtensionSize));
+    return absl::InvalidArgumentError(
+        absl::StrCat("evidence: ", der.size(), " bytes, limit ", kMaxEvidenceExtensionSize));
   }
   internal::DerReader outer(der);
   CONCORD_ASSIGN_OR_RETURN(ByteView body, outer.Read(internal::kDerSequence, "evidence"));
   CONCORD_RETURN_IF_ERROR(outer.ExpectEnd("evidence"));
 
   internal::DerReader reader(body);
-  CONCORD_ASSIGN_OR_RETURN(ByteView version, reader.Read(internal::kDerInteger, "evidence version"));
+  CONCORD_ASSIGN_OR_RETURN(ByteView version,
+                           reader.Read(internal::kDerInteger, "evidence version"));
   if (version.size() != 1 || version[0] != kEvidenceVersion) {
     return absl::InvalidArgumentError("evidence version: want INTEGER 1");
   }
@@ -158,14 +159,13 @@ absl::StatusOr<attest::Evidence> DecodeEvidence(ByteView der) {
                            reader.Read(internal::kDerUtf8String, "evidence platform"));
   absl::StatusOr<attest::Platform> platform = attest::ParsePlatform(AsStringView(platform_name));
   if (!platform.ok()) {
-    return absl::InvalidArgumentError(
-        "evidence platform: want \"snp\", \"tdx\" or \"simulated\"");
+    return absl::InvalidArgumentError("evidence platform: want \"snp\", \"tdx\" or \"simulated\"");
   }
   CONCORD_ASSIGN_OR_RETURN(ByteView report,
                            reader.Read(internal::kDerOctetString, "evidence report"));
   if (report.empty() || report.size() > kMaxReportSize) {
-    return absl::InvalidArgumentError(absl::StrCat("evidence report: want 1..", kMaxReportSize,
-                                                   " bytes, got ", report.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("evidence report: want 1..", kMaxReportSize, " bytes, got ", report.size()));
   }
   CONCORD_ASSIGN_OR_RETURN(ByteView certs, reader.Read(internal::kDerSequence, "evidence certs"));
   CONCORD_RETURN_IF_ERROR(reader.ExpectEnd("evidence"));
@@ -335,8 +335,7 @@ absl::StatusOr<PeerCertificate> ParsePeerX509(X509* cert) {
 absl::StatusOr<PeerCertificate> ParsePeerCertificate(ByteView der) {
   absl::StatusOr<SslPtr<X509>> cert = crypto::ParseCertDer(der);
   if (!cert.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("peer certificate: ", cert.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat("peer certificate: ", cert.status().message()));
   }
   return internal::ParsePeerX509(cert->get(), Bytes(der.begin(), der.end()));
 }

@@ -97,7 +97,11 @@ TEST(EvidenceCodecTest, EncodingIsExactDer) {
   evidence.report = {0xaa, 0xbb};
   evidence.certs = {Bytes{0x01}};
   CONCORD_ASSERT_OK_AND_ASSIGN(Bytes der, EncodeEvidence(evidence));
-  EXPECT_EQ(HexEncode(der), "3011020101" "0c03736e70" "0402aabb" "3003040101");
+  EXPECT_EQ(HexEncode(der),
+            "3011020101"
+            "0c03736e70"
+            "0402aabb"
+            "3003040101");
 }
 
 TEST(EvidenceCodecTest, NoCertsRoundTrips) {
@@ -111,51 +115,86 @@ TEST(EvidenceCodecTest, NoCertsRoundTrips) {
 Bytes Hex(absl::string_view hex) { return HexDecode(hex).value(); }
 
 TEST(EvidenceCodecTest, RejectsTrailingBytes) {
-  EXPECT_THAT(DecodeEvidence(Hex("3011020101" "0c03736e70" "0402aabb" "3003040101" "00")),
+  EXPECT_THAT(DecodeEvidence(Hex("3011020101"
+                                 "0c03736e70"
+                                 "0402aabb"
+                                 "3003040101"
+                                 "00")),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("1 trailing bytes")));
 }
 
 TEST(EvidenceCodecTest, RejectsTrailingElementInsideSequence) {
-  EXPECT_THAT(DecodeEvidence(Hex("3013020101" "0c03736e70" "0402aabb" "3003040101" "0500")),
+  EXPECT_THAT(DecodeEvidence(Hex("3013020101"
+                                 "0c03736e70"
+                                 "0402aabb"
+                                 "3003040101"
+                                 "0500")),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("evidence: 2 trailing")));
 }
 
 TEST(EvidenceCodecTest, RejectsWrongVersion) {
-  EXPECT_THAT(DecodeEvidence(Hex("3011020102" "0c03736e70" "0402aabb" "3003040101")),
+  EXPECT_THAT(DecodeEvidence(Hex("3011020102"
+                                 "0c03736e70"
+                                 "0402aabb"
+                                 "3003040101")),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("evidence version")));
 }
 
 TEST(EvidenceCodecTest, RejectsUnknownPlatform) {
-  EXPECT_THAT(DecodeEvidence(Hex("3011020101" "0c03736e71" "0402aabb" "3003040101")),
+  EXPECT_THAT(DecodeEvidence(Hex("3011020101"
+                                 "0c03736e71"
+                                 "0402aabb"
+                                 "3003040101")),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("evidence platform")));
 }
 
 TEST(EvidenceCodecTest, RejectsWrongTag) {
-  EXPECT_THAT(DecodeEvidence(Hex("3011020101" "1303736e70" "0402aabb" "3003040101")),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("evidence platform: want tag")));
+  EXPECT_THAT(
+      DecodeEvidence(Hex("3011020101"
+                         "1303736e70"
+                         "0402aabb"
+                         "3003040101")),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("evidence platform: want tag")));
 }
 
 TEST(EvidenceCodecTest, RejectsNonMinimalLength) {
-  EXPECT_THAT(DecodeEvidence(Hex("308111020101" "0c03736e70" "0402aabb" "3003040101")),
+  EXPECT_THAT(DecodeEvidence(Hex("308111020101"
+                                 "0c03736e70"
+                                 "0402aabb"
+                                 "3003040101")),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("non-minimal length")));
-  EXPECT_THAT(DecodeEvidence(Hex("3012020101" "0c03736e70" "048102aabb" "3003040101")),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("evidence report: non-minimal")));
+  EXPECT_THAT(
+      DecodeEvidence(Hex("3012020101"
+                         "0c03736e70"
+                         "048102aabb"
+                         "3003040101")),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("evidence report: non-minimal")));
 }
 
 TEST(EvidenceCodecTest, RejectsIndefiniteLength) {
-  EXPECT_THAT(DecodeEvidence(Hex("3080020101" "0c03736e70" "0402aabb" "3003040101" "0000")),
+  EXPECT_THAT(DecodeEvidence(Hex("3080020101"
+                                 "0c03736e70"
+                                 "0402aabb"
+                                 "3003040101"
+                                 "0000")),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("indefinite length")));
 }
 
 TEST(EvidenceCodecTest, RejectsTruncatedInput) {
-  EXPECT_THAT(DecodeEvidence(Hex("3011020101" "0c03736e70" "0402aabb" "30030401")),
+  EXPECT_THAT(DecodeEvidence(Hex("3011020101"
+                                 "0c03736e70"
+                                 "0402aabb"
+                                 "30030401")),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("exceeds")));
-  EXPECT_THAT(DecodeEvidence({}), StatusIs(absl::StatusCode::kInvalidArgument,
-                                           HasSubstr("evidence: truncated")));
+  EXPECT_THAT(DecodeEvidence({}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("evidence: truncated")));
 }
 
 TEST(EvidenceCodecTest, RejectsEmptyReport) {
-  EXPECT_THAT(DecodeEvidence(Hex("300f020101" "0c03736e70" "0400" "3003040101")),
+  EXPECT_THAT(DecodeEvidence(Hex("300f020101"
+                                 "0c03736e70"
+                                 "0400"
+                                 "3003040101")),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("evidence report: want 1..")));
 }
 
@@ -169,7 +208,10 @@ TEST(EvidenceCodecTest, RejectsTooManyCerts) {
   for (size_t i = 0; i < attest::kMaxEvidenceCerts + 1; ++i) {
     internal::DerAppend(certs, internal::kDerOctetString, Bytes{0x01});
   }
-  Bytes body = Hex("020101" "0c03736e70" "0402aabb");
+  Bytes body =
+      Hex("020101"
+          "0c03736e70"
+          "0402aabb");
   internal::DerAppend(body, internal::kDerSequence, certs);
   Bytes der;
   internal::DerAppend(der, internal::kDerSequence, body);
@@ -179,11 +221,15 @@ TEST(EvidenceCodecTest, RejectsTooManyCerts) {
 
 TEST(EvidenceCodecTest, RejectsOversizedInput) {
   Bytes big(kMaxEvidenceExtensionSize + 1, 0);
-  EXPECT_THAT(DecodeEvidence(big), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("limit")));
+  EXPECT_THAT(DecodeEvidence(big),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("limit")));
 }
 
 TEST(EvidenceCodecTest, RejectsEmptyCert) {
-  EXPECT_THAT(DecodeEvidence(Hex("3010020101" "0c03736e70" "0402aabb" "30020400")),
+  EXPECT_THAT(DecodeEvidence(Hex("3010020101"
+                                 "0c03736e70"
+                                 "0402aabb"
+                                 "30020400")),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("evidence certs[0]")));
 }
 
@@ -269,9 +315,13 @@ TEST(AttestedCertificateTest, PlainCertificateHasNoEvidence) {
 TEST(AttestedCertificateTest, MalformedExtensionIsRejected) {
   CONCORD_ASSERT_OK_AND_ASSIGN(crypto::PrivateKey key,
                                crypto::PrivateKey::GenerateEc(crypto::KeyType::kEcP256));
-  Bytes bad_extension = Hex("3011020102" "0c03736e70" "0402aabb" "3003040101");  // version 2
-  CONCORD_ASSERT_OK_AND_ASSIGN(
-      Bytes der, internal::MakeSelfSignedCertificate(key, &bad_extension, "x", kNow, absl::Hours(1)));
+  Bytes bad_extension =
+      Hex("3011020102"
+          "0c03736e70"
+          "0402aabb"
+          "3003040101");  // version 2
+  CONCORD_ASSERT_OK_AND_ASSIGN(Bytes der, internal::MakeSelfSignedCertificate(
+                                              key, &bad_extension, "x", kNow, absl::Hours(1)));
   EXPECT_THAT(ParsePeerCertificate(der),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("evidence version")));
 }

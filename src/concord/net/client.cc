@@ -4,23 +4,20 @@
 // failing check aborts the handshake before any request byte is sent.
 #include "concord/net/client.h"
 
-#include <utility>  // Boost 1.74 Asio/Beast under C++20 needs this first.
-
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <boost/beast/http.hpp>
 #include <chrono>
 #include <cstring>
-
-#include <openssl/err.h>
-
-#include <boost/beast/http.hpp>
+#include <utility>  // Boost 1.74 Asio/Beast under C++20 needs this first.
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -166,8 +163,8 @@ class HttpsClient::Impl {
 };
 
 int HttpsClient::Impl::VerifyThunk(X509_STORE_CTX* store, void* /*arg*/) {
-  auto* ssl = static_cast<SSL*>(
-      X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  auto* ssl =
+      static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
   auto* impl = ssl == nullptr ? nullptr : static_cast<Impl*>(SSL_get_ex_data(ssl, ClientIndex()));
   return impl == nullptr ? 0 : impl->OnVerify(store);
 }
@@ -203,10 +200,9 @@ absl::Status HttpsClient::Impl::Init() {
   SSL_CTX_set_cert_verify_callback(ctx_.get(), VerifyThunk, nullptr);
   SSL_CTX_set_cert_cb(ctx_.get(), CertThunk, nullptr);
   if (options_.client_key.has_value() && options_.attester == nullptr) {
-    CONCORD_ASSIGN_OR_RETURN(
-        Bytes der, internal::MakeSelfSignedCertificate(*options_.client_key, nullptr,
-                                                       kClientCommonName, clock_->Now(),
-                                                       absl::Hours(24 * 365)));
+    CONCORD_ASSIGN_OR_RETURN(Bytes der, internal::MakeSelfSignedCertificate(
+                                            *options_.client_key, nullptr, kClientCommonName,
+                                            clock_->Now(), absl::Hours(24 * 365)));
     CONCORD_ASSIGN_OR_RETURN(plain_cert_, crypto::ParseCertDer(der));
   }
   return absl::OkStatus();
@@ -214,9 +210,9 @@ absl::Status HttpsClient::Impl::Init() {
 
 int HttpsClient::Impl::OnVerify(X509_STORE_CTX* store) {
   X509* leaf = X509_STORE_CTX_get0_cert(store);
-  absl::StatusOr<PeerCertificate> peer =
-      leaf == nullptr ? absl::InvalidArgumentError("no server certificate")
-                      : internal::ParsePeerX509(leaf);
+  absl::StatusOr<PeerCertificate> peer = leaf == nullptr
+                                             ? absl::InvalidArgumentError("no server certificate")
+                                             : internal::ParsePeerX509(leaf);
   if (!peer.ok()) {
     verify_status_ = peer.status();
   } else if (!peer->evidence.has_value()) {
@@ -306,8 +302,8 @@ absl::Status HttpsClient::Impl::Wait(short events, Deadline deadline, absl::stri
       return absl::UnavailableError(absl::StrCat(what, ": timed out"));
     }
     pollfd pfd{fd_.get(), events, 0};
-    int timeout_ms = static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(left) + 1,
-                                                        1000 * 60 * 60));
+    int timeout_ms =
+        static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(left) + 1, 1000 * 60 * 60));
     int n = ::poll(&pfd, 1, timeout_ms);
     if (n > 0) {
       return absl::OkStatus();
@@ -399,7 +395,8 @@ absl::Status HttpsClient::Impl::Connect() {
     return crypto::OpenSslInternal("client: ALPN");
   }
   SSL_set_connect_state(ssl_.get());
-  Deadline handshake_deadline = Deadline::clock::now() + absl::ToChronoNanoseconds(options_.io_timeout);
+  Deadline handshake_deadline =
+      Deadline::clock::now() + absl::ToChronoNanoseconds(options_.io_timeout);
   while (true) {
     crypto::ClearOpenSslErrors();
     int result = SSL_do_handshake(ssl_.get());
@@ -596,8 +593,8 @@ absl::StatusOr<HttpResponse> HttpsClient::Impl::CallOnce(absl::string_view metho
     }
     absl::StatusOr<size_t> n = ReadSome(deadline);
     if (!n.ok()) {
-      *retryable = !got_bytes && n.status().code() == absl::StatusCode::kUnavailable &&
-                   received_alert_ < 0;
+      *retryable =
+          !got_bytes && n.status().code() == absl::StatusCode::kUnavailable && received_alert_ < 0;
       Close();
       return n.status();
     }
@@ -643,8 +640,7 @@ absl::StatusOr<std::unique_ptr<HttpsClient>> HttpsClient::Create(ClientOptions o
         "client options: client certificates and fresh evidence need TLS");
   }
   if (options.attester != nullptr &&
-      (!options.client_key.has_value() ||
-       options.client_key->type() != crypto::KeyType::kEcP256)) {
+      (!options.client_key.has_value() || options.client_key->type() != crypto::KeyType::kEcP256)) {
     return absl::InvalidArgumentError(
         "client options: an attested client certificate needs an ECDSA P-256 client_key");
   }

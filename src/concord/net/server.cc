@@ -15,21 +15,19 @@
 // is capped by max_pending_verifications.
 #include "concord/net/server.h"
 
-#include <utility>  // Boost 1.74 Asio under C++20 needs this first.
-
 #include <sys/socket.h>
 
 #include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast/http.hpp>
 #include <condition_variable>
-#include <future>
 #include <cstring>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <thread>
 #include <unordered_map>
-
-#include <boost/asio.hpp>
-#include <boost/beast/http.hpp>
+#include <utility>  // Boost 1.74 Asio under C++20 needs this first.
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -64,7 +62,6 @@ int ConnectionIndex() {
   static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
   return index;
 }
-
 
 // The server's key and certificate. Shared because a handshake in progress
 // keeps the identity it started with while a renewal swaps in the next one,
@@ -326,8 +323,8 @@ int ClientHelloCallback(SSL* ssl, int* alert, void* /*arg*/) {
 }
 
 int VerifyCallback(X509_STORE_CTX* store, void* /*arg*/) {
-  auto* ssl = static_cast<SSL*>(
-      X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  auto* ssl =
+      static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
   if (ssl == nullptr) {
     return 0;
   }
@@ -452,8 +449,8 @@ void Connection::ArmTimer(absl::Duration timeout) {
   ++timer_generation_;
   timer_.expires_after(absl::ToChronoNanoseconds(timeout));
   timer_.async_wait(asio::bind_executor(
-      strand_, [self = shared_from_this(), generation = timer_generation_](
-                   const boost::system::error_code& ec) {
+      strand_, [self = shared_from_this(),
+                generation = timer_generation_](const boost::system::error_code& ec) {
         if (ec || generation != self->timer_generation_) {
           return;
         }
@@ -489,7 +486,7 @@ void Connection::OnTimeout() {
 
 void Connection::WaitThen(tcp::socket::wait_type type, void (Connection::*next)()) {
   socket_.async_wait(type, asio::bind_executor(strand_, [self = shared_from_this(), next](
-                                                             const boost::system::error_code& ec) {
+                                                            const boost::system::error_code& ec) {
                        if (self->phase_ == Phase::kClosed) {
                          return;
                        }
@@ -622,7 +619,7 @@ int Connection::OnClientHello(SSL* ssl, int* alert) {
 // certificate_unknown (46) and everything else bad_certificate (42).
 int VerifyErrorFor(const absl::Status& status) {
   return status.code() == absl::StatusCode::kPermissionDenied ? X509_V_ERR_NO_EXPLICIT_POLICY
-                                                               : X509_V_ERR_CERT_REJECTED;
+                                                              : X509_V_ERR_CERT_REJECTED;
 }
 
 int Connection::OnVerify(X509_STORE_CTX* store) {
@@ -655,8 +652,7 @@ int Connection::OnVerify(X509_STORE_CTX* store) {
     if (!peer->evidence.has_value()) {
       return refuse(absl::UnauthenticatedError("client certificate: no evidence extension"));
     }
-    std::array<uint8_t, 64> expected =
-        TlsReportData(Purpose::kClientTls, peer->spki_der, nonce_);
+    std::array<uint8_t, 64> expected = TlsReportData(Purpose::kClientTls, peer->spki_der, nonce_);
     absl::StatusOr<attest::Claims> claims;
     try {
       claims = listener_.options.check_client(*peer->evidence, expected);
@@ -1054,7 +1050,8 @@ absl::Status Server::Impl::Start() {
     listener->port = listener->acceptor->local_endpoint(ec).port();
     core_->listeners_.push_back(std::move(listener));
   }
-  core_->workers_ = std::make_unique<asio::thread_pool>(std::max<size_t>(1, options.worker_threads));
+  core_->workers_ =
+      std::make_unique<asio::thread_pool>(std::max<size_t>(1, options.worker_threads));
   core_->io().restart();
   work_.emplace(core_->io().get_executor());
   core_->accepting_.store(true);
@@ -1194,12 +1191,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
           absl::StrCat("server options: TLS listener ", listener.name, " without an attester"));
     }
     if (!listener.tls && listener.client_auth != ClientAuth::kNone) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "server options: listener ", listener.name, " asks for client certificates without TLS"));
+      return absl::InvalidArgumentError(absl::StrCat("server options: listener ", listener.name,
+                                                     " asks for client certificates without TLS"));
     }
     if (listener.client_auth == ClientAuth::kAttested && !listener.check_client) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "server options: attested listener ", listener.name, " without check_client"));
+      return absl::InvalidArgumentError(absl::StrCat("server options: attested listener ",
+                                                     listener.name, " without check_client"));
     }
   }
   if (options.certificate_renewal <= absl::ZeroDuration()) {

@@ -38,16 +38,20 @@ using ::testing::HasSubstr;
 
 const absl::Time kStart = absl::FromUnixSeconds(1790000000);
 
-std::array<uint8_t, 32> HostData(absl::string_view policy) { return crypto::Sha256(AsBytes(policy)); }
+std::array<uint8_t, 32> HostData(absl::string_view policy) {
+  return crypto::Sha256(AsBytes(policy));
+}
 
 // Wraps an attester and changes what it returns.
 class TamperingAttester final : public Attester {
  public:
   using Tamper = std::function<absl::StatusOr<attest::Evidence>(
       const std::array<uint8_t, 64>& report_data, attest::Evidence evidence)>;
-  TamperingAttester(const Attester& inner, Tamper tamper) : inner_(inner), tamper_(std::move(tamper)) {}
+  TamperingAttester(const Attester& inner, Tamper tamper)
+      : inner_(inner), tamper_(std::move(tamper)) {}
   attest::Platform platform() const override { return inner_.platform(); }
-  absl::StatusOr<attest::Evidence> Attest(const std::array<uint8_t, 64>& report_data) const override {
+  absl::StatusOr<attest::Evidence> Attest(
+      const std::array<uint8_t, 64>& report_data) const override {
     CONCORD_ASSIGN_OR_RETURN(attest::Evidence evidence, inner_.Attest(report_data));
     return tamper_(report_data, std::move(evidence));
   }
@@ -309,8 +313,10 @@ TEST_F(NetTest, ClientWithoutCertificateIsRefusedOnAttestedListener) {
 
 TEST_F(NetTest, PermissionDeniedCheckMapsToPermissionDenied) {
   ListenerOptions listener = Listener(/*tls=*/true, ClientAuth::kAttested);
-  listener.check_client = [](const attest::Evidence&, const std::array<uint8_t, 64>&)
-      -> absl::StatusOr<attest::Claims> { return absl::PermissionDeniedError("not in manifest"); };
+  listener.check_client = [](const attest::Evidence&,
+                             const std::array<uint8_t, 64>&) -> absl::StatusOr<attest::Claims> {
+    return absl::PermissionDeniedError("not in manifest");
+  };
   StartServer(BaseOptions(std::move(listener)));
   auto client = MakeClient(AttestedClient(&client_attester_));
   EXPECT_THAT(client->Call("GET", "/"), StatusIs(absl::StatusCode::kPermissionDenied,
@@ -343,7 +349,8 @@ TEST_F(NetTest, EvidenceOverAnOldNonceIsRefused) {
     return absl::StatusOr<attest::Evidence>(std::move(evidence));
   });
   ClientOptions options = AttestedClient(&recording);
-  crypto::PrivateKey key = crypto::PrivateKey::FromPem(options.client_key->ToPkcs8Pem().value()).value();
+  crypto::PrivateKey key =
+      crypto::PrivateKey::FromPem(options.client_key->ToPkcs8Pem().value()).value();
   auto client = MakeClient(std::move(options));
   ASSERT_THAT(client->Call("GET", "/"), IsOk());
   ASSERT_TRUE(recorded.has_value());
@@ -365,8 +372,10 @@ TEST_F(NetTest, EvidenceOverAnOldNonceIsRefused) {
 TEST_F(NetTest, ServerEvidenceFailingClientCheckSendsNothing) {
   StartServer(BaseOptions(Listener(/*tls=*/true, ClientAuth::kNone)));
   ClientOptions options = BaseClient();
-  options.check_server = [](const attest::Evidence&, const std::array<uint8_t, 64>&)
-      -> absl::StatusOr<attest::Claims> { return absl::PermissionDeniedError("wrong measurement"); };
+  options.check_server = [](const attest::Evidence&,
+                            const std::array<uint8_t, 64>&) -> absl::StatusOr<attest::Claims> {
+    return absl::PermissionDeniedError("wrong measurement");
+  };
   auto client = MakeClient(std::move(options));
   EXPECT_THAT(client->Call("POST", "/v1/manifest", "{}"),
               StatusIs(absl::StatusCode::kPermissionDenied,

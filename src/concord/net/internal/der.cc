@@ -28,8 +28,8 @@ absl::StatusOr<ByteView> DerReader::Read(uint8_t tag, absl::string_view field) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": truncated (missing element)"));
   }
   if (data_[pos_] != tag) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": want tag 0x", absl::Hex(tag),
-                                                   ", got 0x", absl::Hex(data_[pos_])));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": want tag 0x", absl::Hex(tag), ", got 0x", absl::Hex(data_[pos_])));
   }
   uint8_t first = data_[pos_ + 1];
   size_t header = 2;
@@ -56,8 +56,8 @@ absl::StatusOr<ByteView> DerReader::Read(uint8_t tag, absl::string_view field) {
     header += num;
   }
   if (remaining - header < len) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": length ", len, " exceeds the ",
-                                                   remaining - header, " bytes left"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": length ", len, " exceeds the ", remaining - header, " bytes left"));
   }
   ByteView value = data_.subspan(pos_ + header, len);
   pos_ += header + len;
