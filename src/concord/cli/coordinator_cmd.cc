@@ -343,6 +343,13 @@ void RunSet(CommandContext& ctx, const SetArgs& args) {
     }
     owner = *std::move(key);
   }
+  if (!owner.has_value() && !m.workload_owner_keys().empty()) {
+    // Only an immutable manifest can be set without an owner's signature.
+    Fail(ctx, kExitUsage,
+         absl::InvalidArgumentError(
+             "--owner-key is required: the manifest names WorkloadOwnerKeys"));
+    return;
+  }
   if (absl::Status s = MakeDirectories(args.workspace); !s.ok()) {
     Fail(ctx, kExitUsage, s);
     return;

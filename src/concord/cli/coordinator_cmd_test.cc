@@ -95,6 +95,12 @@ TEST_F(CoordinatorCommandsTest, SetWithUnreadableOwnerKeyOrPoliciesIsUsageError)
   EXPECT_THAT(policies.err, HasSubstr("--policies"));
 }
 
+TEST_F(CoordinatorCommandsTest, SetOfAMutableManifestWithoutOwnerKeyIsUsageError) {
+  CliRun r = Cli({"set", "-c", "127.0.0.1:1", "-m", manifest_, "--workspace", dir_});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_THAT(r.err, HasSubstr("--owner-key is required"));
+}
+
 TEST_F(CoordinatorCommandsTest, RecoverWithoutManifestOrVerifiedWorkspaceIsUsageError) {
   CliRun r = Cli({"recover", "-c", "127.0.0.1:1313", "--seedshare-key", Path("k"), "--seed-shares",
                Path("s"), "--workspace", dir_});
