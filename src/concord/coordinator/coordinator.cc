@@ -162,9 +162,12 @@ class Coordinator::Impl {
   absl::StatusOr<TransitionResult> Update(const SetManifestRequest& request)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
-  // Handles one observed state of `latest`. Returns true if it should be
-  // read again after options_.watch_retry (a transient store error).
-  bool OnLatest(const absl::StatusOr<Bytes>& state) ABSL_LOCKS_EXCLUDED(write_mu_);
+  // Reads `latest` and acts on it. Returns true if it should be read again
+  // after options_.watch_retry (a transient store error). A watch event only
+  // triggers a read: the value is re-read under write_mu_, so an event that
+  // predates this replica's own commit cannot be mistaken for a change.
+  bool Refresh() ABSL_LOCKS_EXCLUDED(write_mu_);
+  bool OnLatest(const absl::StatusOr<Bytes>& state) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   bool FollowLatest(const Bytes& latest) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   bool NoteUnverifiedHead(const Bytes& latest, State next)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
@@ -193,7 +196,7 @@ class Coordinator::Impl {
   bool started_ ABSL_GUARDED_BY(queue_mu_) = false;
   bool stop_ ABSL_GUARDED_BY(queue_mu_) = false;
   bool reread_ ABSL_GUARDED_BY(queue_mu_) = false;
-  std::optional<absl::StatusOr<Bytes>> event_ ABSL_GUARDED_BY(queue_mu_);
+  bool event_ ABSL_GUARDED_BY(queue_mu_) = false;
   std::thread thread_;
 };
 
@@ -317,16 +320,9 @@ absl::Status Coordinator::Impl::Start() {
     }
     started_ = true;
   }
-  absl::StatusOr<Bytes> latest = deps_.store.Get(store::kLatestKey);
-  if (latest.ok() || latest.status().code() == absl::StatusCode::kNotFound) {
-    if (OnLatest(latest)) {
-      absl::MutexLock lock(&queue_mu_);
-      reread_ = true;
-    }
-  } else {
+  if (Refresh()) {
     deps_.log.Warning("store unavailable at start; retrying in the background",
-                      {{"replica", options_.replica_name},
-                       {"error", std::string(latest.status().message())}});
+                      {{"replica", options_.replica_name}});
     absl::MutexLock lock(&queue_mu_);
     reread_ = true;
   }
@@ -349,14 +345,14 @@ void Coordinator::Impl::Stop() {
 void Coordinator::Impl::WatchLoop() {
   std::unique_ptr<store::WatchHandle> handle;
   auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
-    return stop_ || event_.has_value();
+    return stop_ || event_;
   };
   for (;;) {
     if (handle == nullptr) {
       absl::StatusOr<std::unique_ptr<store::WatchHandle>> watch =
-          deps_.store.Watch(store::kLatestKey, [this](const absl::StatusOr<Bytes>& state) {
+          deps_.store.Watch(store::kLatestKey, [this](const absl::StatusOr<Bytes>&) {
             absl::MutexLock lock(&queue_mu_);
-            event_ = state;  // a watch reports whole states: the newest one suffices
+            event_ = true;  // Refresh() re-reads the value itself
           });
       if (watch.ok()) {
         handle = *std::move(watch);
@@ -366,8 +362,7 @@ void Coordinator::Impl::WatchLoop() {
                            {"error", std::string(watch.status().message())}});
       }
     }
-    std::optional<absl::StatusOr<Bytes>> event;
-    bool reread = false;
+    bool refresh = false;
     {
       absl::MutexLock lock(&queue_mu_);
       const bool need_timer = reread_ || handle == nullptr;
@@ -379,22 +374,12 @@ void Coordinator::Impl::WatchLoop() {
       if (stop_) {
         break;
       }
-      if (event_.has_value()) {
-        event = std::move(event_);
-        event_.reset();
-        reread_ = false;
-      } else if (reread_) {
-        reread = true;
-        reread_ = false;
-      }
+      // Without a watch, poll.
+      refresh = event_ || reread_ || handle == nullptr;
+      event_ = false;
+      reread_ = false;
     }
-    bool again = false;
-    if (event.has_value()) {
-      again = OnLatest(*event);
-    } else if (reread) {
-      again = OnLatest(deps_.store.Get(store::kLatestKey));
-    }
-    if (again) {
+    if (refresh && Refresh()) {
       absl::MutexLock lock(&queue_mu_);
       reread_ = true;
     }
@@ -402,11 +387,15 @@ void Coordinator::Impl::WatchLoop() {
   handle.reset();  // waits for a running callback, which only takes queue_mu_
 }
 
+bool Coordinator::Impl::Refresh() {
+  absl::MutexLock write_lock(&write_mu_);
+  return OnLatest(deps_.store.Get(store::kLatestKey));
+}
+
 bool Coordinator::Impl::OnLatest(const absl::StatusOr<Bytes>& latest_state) {
   if (!latest_state.ok() && latest_state.status().code() != absl::StatusCode::kNotFound) {
     return true;  // the store cannot be read now
   }
-  absl::MutexLock write_lock(&write_mu_);
   const State current = state();
   if (!latest_state.ok()) {
     if (current != State::kUninitialized) {
@@ -815,6 +804,10 @@ absl::StatusOr<seed::SeedSharesDocument> Coordinator::Impl::SeedShare(
     current = state_;
     snapshot = active_;
   }
+  if (current == State::kRecovery || current == State::kStale) {
+    return absl::UnavailableError(absl::StrCat(
+        "seed shares: state ", StateName(current), ": ask a ready replica"));
+  }
   if (current != State::kReady || snapshot == nullptr) {
     return WrongState("seed shares", current);
   }
@@ -1038,7 +1031,10 @@ absl::StatusOr<WorkloadCertificate> Coordinator::Impl::IssueMeshCertificate(
   }
   absl::StatusOr<ca::Sans> sans = ca::ClassifySans(entry->sans);
   if (!sans.ok()) {
-    return Prefixed(absl::StrCat("mesh certificate: policy ", entry->name), sans.status());
+    // The manifest allows a policy without SANs; such a policy can hold a
+    // secret but not a certificate. The operator has to change the manifest.
+    return absl::FailedPreconditionError(absl::StrCat("mesh certificate: policy \"", entry->name,
+                                                      "\": ", sans.status().message()));
   }
   CONCORD_ASSIGN_OR_RETURN(ca::IssuedCertificate leaf,
                            snapshot->issuer->Issue(key, *sans, options_.leaf_lifetime));

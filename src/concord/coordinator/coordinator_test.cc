@@ -579,7 +579,7 @@ TEST_F(CoordinatorTest, SecondCoordinatorRecoversAndFirstBecomesStale) {
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("concord recover")));
   EXPECT_THAT(b->ExportHistory(), StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_THAT(b->SeedShare(keys().seed_owner.public_key()),
-              StatusIs(absl::StatusCode::kFailedPrecondition));
+              StatusIs(absl::StatusCode::kUnavailable));
   CONCORD_ASSERT_OK_AND_ASSIGN(AttestResult recovering, b->Attest(net::Nonce{}));
   EXPECT_EQ(recovering.statement.state, "recovery");
   EXPECT_EQ(recovering.statement.generation, 0u);
@@ -951,6 +951,17 @@ TEST_F(CoordinatorTest, MeshCertificateCarriesSecretOnlyWithWorkloadSecretId) {
               IsOk());
   EXPECT_THAT(c->IssueMeshCertificate(claims, workload_key_.public_key()),
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("(generation 2)")));
+}
+
+TEST_F(CoordinatorTest, PolicyWithoutSansGetsNoCertificate) {
+  Replica c = StartedReplica(1);
+  std::string json = ToString(DefaultManifest());
+  const std::string from = R"("SANs":["backend.local"])";
+  json.replace(json.find(from), from.size(), R"("SANs":[])");
+  ASSERT_THAT(c->SetManifest(FirstSetRequest(ToBytes(json), &keys().owner_a)), IsOk());
+  EXPECT_THAT(IssueFor(*c.coordinator, kPlainPolicy),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("policy \"backend\"")));
+  EXPECT_THAT(IssueFor(*c.coordinator, kSecretPolicy), IsOk());
 }
 
 }  // namespace
