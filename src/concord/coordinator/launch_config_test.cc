@@ -2,6 +2,7 @@
 // the field.
 #include "concord/coordinator/launch_config.h"
 
+#include <ostream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -71,6 +72,8 @@ struct BadCase {
   std::string doc;
   std::string message;
 };
+
+void PrintTo(const BadCase& c, std::ostream* os) { *os << c.name; }
 
 class LaunchConfigRejectTest : public ::testing::TestWithParam<BadCase> {};
 
