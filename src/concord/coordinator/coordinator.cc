@@ -978,14 +978,18 @@ absl::StatusOr<attest::Claims> Coordinator::Impl::CheckWorkloadEvidence(
     current = state_;
     snapshot = active_;
   }
-  if (current != State::kReady || snapshot == nullptr) {
-    return absl::UnavailableError(
-        absl::StrCat("evidence: state ", StateName(current), ": not ready"));
-  }
-  const manifest::Manifest& manifest = *snapshot->history.head().manifest;
   attest::VerifyOptions options;
   options.at = deps_.clock.Now();
   options.report_data = report_data;
+  if (current != State::kReady || snapshot == nullptr) {
+    // No verified manifest to take reference values from. Authentic evidence
+    // bound to this handshake still passes, so the caller reaches the handler
+    // and gets a 503 with Retry-After (decision 0009) instead of a TLS alert
+    // it could not tell from a refusal; nothing is served before ready.
+    options.check_reference_values = false;
+    return deps_.verifier.Verify(evidence, options);
+  }
+  const manifest::Manifest& manifest = *snapshot->history.head().manifest;
   if (evidence.platform == attest::Platform::kSnp ||
       evidence.platform == attest::Platform::kSimulated) {
     absl::StatusOr<attest::SnpReport> report = attest::SnpReport::Parse(evidence.report);

@@ -184,7 +184,9 @@ class Coordinator final {
   // coordinator's) evidence bound to `report_data`, against the reference
   // values of the policy its HOST_DATA names (the global ones when the
   // policy is unknown, so an unknown policy reaches IssueMeshCertificate and
-  // gets a clear 403). Unavailable when not ready.
+  // gets a clear 403). When not ready: authenticity and binding only (no
+  // reference values are known), so the request reaches the handler and
+  // IssueMeshCertificate answers Unavailable (503).
   absl::StatusOr<attest::Claims> CheckWorkloadEvidence(
       const attest::Evidence& evidence, const std::array<uint8_t, 64>& report_data) const;
 

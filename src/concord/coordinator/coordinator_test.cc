@@ -322,10 +322,14 @@ TEST_F(CoordinatorTest, EmptyStoreStartsUninitializedAndRefusesEverythingButSetA
                          .minimum_head = std::nullopt};
   EXPECT_THAT(c->Recover(recover),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("uninitialized")));
-  EXPECT_THAT(c->CheckWorkloadEvidence(WorkloadEvidence(kPlainPolicy, ReportData(1)), ReportData(1)),
-              StatusIs(absl::StatusCode::kUnavailable));
-  attest::Claims claims;
-  claims.host_data.assign(kPlainPolicy.begin(), kPlainPolicy.end());
+  // Not ready: authentic evidence bound to the handshake passes (so the
+  // client gets a 503, not a TLS alert), a tampered binding does not, and
+  // nothing is issued.
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      attest::Claims claims,
+      c->CheckWorkloadEvidence(WorkloadEvidence(kPlainPolicy, ReportData(1)), ReportData(1)));
+  EXPECT_THAT(c->CheckWorkloadEvidence(WorkloadEvidence(kPlainPolicy, ReportData(1)), ReportData(2)),
+              Not(IsOk()));
   EXPECT_THAT(c->IssueMeshCertificate(claims, workload_key_.public_key()),
               StatusIs(absl::StatusCode::kUnavailable));
 
