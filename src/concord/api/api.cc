@@ -32,8 +32,7 @@ std::vector<double> IssueBuckets() {
   return {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
 }
 
-std::string ErrorBody(absl::string_view code, absl::string_view message,
-                      absl::string_view state) {
+std::string ErrorBody(absl::string_view code, absl::string_view message, absl::string_view state) {
   Json body = Json::object();
   body["code"] = std::string(code);
   // Coordinator messages are plain text; replace anything nlohmann cannot
@@ -140,8 +139,8 @@ std::string ErrorCodeName(absl::StatusCode code) {
 
 net::HttpResponse ErrorResponse(const absl::Status& status, absl::string_view state,
                                 absl::Duration retry_after) {
-  absl::Status error = status.ok() ? absl::InternalError("error response for an OK status")
-                                   : status;
+  absl::Status error =
+      status.ok() ? absl::InternalError("error response for an OK status") : status;
   net::HttpResponse response = PlainError(HttpStatusForCode(error.code()),
                                           ErrorCodeName(error.code()), error.message(), state);
   if (response.status == 503) {
@@ -207,8 +206,8 @@ net::HttpResponse Api::HandleHttp(const net::HttpRequest& request) {
   return Dispatch("http", kRoutes, kHttpRouteCount, request);
 }
 
-net::HttpResponse Api::Dispatch(absl::string_view listener, const Route* routes,
-                                size_t route_count, const net::HttpRequest& request) {
+net::HttpResponse Api::Dispatch(absl::string_view listener, const Route* routes, size_t route_count,
+                                const net::HttpRequest& request) {
   absl::string_view path = request.target;
   path = path.substr(0, path.find('?'));
   const Route* match = nullptr;
@@ -234,13 +233,11 @@ net::HttpResponse Api::Dispatch(absl::string_view listener, const Route* routes,
                           coordinator::StateName(coordinator_.state()));
     response.headers.emplace_back("Allow", absl::StrJoin(allowed, ", "));
   } else if (match->method == "POST" && request.body.size() > kMaxRequestBodySize) {
-    response = Error(absl::ResourceExhaustedError(
-        absl::StrCat("body: want at most ", kMaxRequestBodySize, " bytes, got ",
-                     request.body.size())));
+    response = Error(absl::ResourceExhaustedError(absl::StrCat(
+        "body: want at most ", kMaxRequestBodySize, " bytes, got ", request.body.size())));
   } else if (match->method == "POST" && !request.body.empty() &&
              MediaType(request.content_type) != kJsonType) {
-    response = PlainError(415, "UNSUPPORTED_MEDIA_TYPE",
-                          "Content-Type: want application/json",
+    response = PlainError(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type: want application/json",
                           coordinator::StateName(coordinator_.state()));
   } else {
     response = (this->*(match->handle))(request);
@@ -252,11 +249,11 @@ net::HttpResponse Api::Dispatch(absl::string_view listener, const Route* routes,
 }
 
 net::HttpResponse Api::Error(const absl::Status& status) {
-  net::HttpResponse response = ErrorResponse(
-      status, coordinator::StateName(coordinator_.state()), options_.retry_after);
+  net::HttpResponse response =
+      ErrorResponse(status, coordinator::StateName(coordinator_.state()), options_.retry_after);
   if (response.status >= 500 && response.status != 503) {
-    log_.Error("request failed", {{"code", ErrorCodeName(status.code())},
-                                  {"error", std::string(status.message())}});
+    log_.Error("request failed",
+               {{"code", ErrorCodeName(status.code())}, {"error", std::string(status.message())}});
   }
   return response;
 }
@@ -280,8 +277,8 @@ net::HttpResponse Api::SetManifest(const net::HttpRequest& request) {
   }
   nlohmann::json body = TransitionJson(*result);
   if (result->seed_shares.has_value()) {
-    nlohmann::json shares = nlohmann::json::parse(
-        seed::EncodeSeedSharesJson(*result->seed_shares), nullptr, /*allow_exceptions=*/false);
+    nlohmann::json shares = nlohmann::json::parse(seed::EncodeSeedSharesJson(*result->seed_shares),
+                                                  nullptr, /*allow_exceptions=*/false);
     if (shares.is_discarded()) {
       return Error(absl::InternalError("manifest: seed-shares document is not JSON"));
     }
@@ -336,8 +333,8 @@ net::HttpResponse Api::Recover(const net::HttpRequest& request) {
     return Error(absl::UnauthenticatedError(
         "recover: a client certificate with a seed-share owner's key is required"));
   }
-  absl::StatusOr<ParsedRecoverRequest> parsed = ParseRecoverRequest(request.body,
-                                                                   request.peer->key);
+  absl::StatusOr<ParsedRecoverRequest> parsed =
+      ParseRecoverRequest(request.body, request.peer->key);
   if (!parsed.ok()) {
     return Error(parsed.status());
   }
@@ -345,10 +342,9 @@ net::HttpResponse Api::Recover(const net::HttpRequest& request) {
   if (!result.ok()) {
     return Error(result.status());
   }
-  log_.Warning("manual recovery committed",
-               {{"generation", absl::StrCat(result->generation)},
-                {"transition", HexEncode(result->transition_hash)},
-                {"owner", HexEncode(request.peer->key.SpkiSha256())}});
+  log_.Warning("manual recovery committed", {{"generation", absl::StrCat(result->generation)},
+                                             {"transition", HexEncode(result->transition_hash)},
+                                             {"owner", HexEncode(request.peer->key.SpkiSha256())}});
   return JsonOk(TransitionJson(*result).dump());
 }
 
@@ -402,8 +398,8 @@ net::HttpResponse Api::Status(const net::HttpRequest&) {
 
 net::HttpResponse Api::MeshCert(const net::HttpRequest& request) {
   if (!request.peer.has_value() || !request.peer_claims.has_value()) {
-    return Error(absl::UnauthenticatedError(
-        "mesh cert: an attested client certificate is required"));
+    return Error(
+        absl::UnauthenticatedError("mesh cert: an attested client certificate is required"));
   }
   absl::StatusOr<MeshCertRequest> parsed =
       ParseMeshCertRequest(request.body, options_.max_leaf_lifetime);

@@ -58,9 +58,7 @@ struct Keys {
   crypto::PrivateKey seed_owner;  // RSA seed-share owner
 };
 
-std::string KeyHex(const crypto::PrivateKey& key) {
-  return HexEncode(key.public_key().spki_der());
-}
+std::string KeyHex(const crypto::PrivateKey& key) { return HexEncode(key.public_key().spki_der()); }
 
 net::PeerCertificate PeerFor(const crypto::PrivateKey& key) {
   return net::PeerCertificate{{}, key.public_key().spki_der(), key.public_key(), std::nullopt};
@@ -150,8 +148,8 @@ class ApiTest : public ::testing::Test {
     options.replica_name = "coordinator-test";
     options.watch_retry = absl::Milliseconds(5);
     auto c = coordinator::Coordinator::Create(
-        std::move(options), coordinator::Deps{faulty_, clock_, random_, *verifier_, *attester_,
-                                              log_});
+        std::move(options),
+        coordinator::Deps{faulty_, clock_, random_, *verifier_, *attester_, log_});
     ASSERT_TRUE(c.ok()) << c.status();
     coordinator_ = *std::move(c);
     ASSERT_TRUE(coordinator_->Start().ok());
@@ -176,9 +174,8 @@ class ApiTest : public ::testing::Test {
         HexEncode(kSecretPolicy),
         R"(":{"Name":"frontend","SANs":["frontend.local"],"WorkloadSecretID":"frontend"}},)",
         R"("ReferenceValues":{"simulated":[{"ARKHash":")", HexEncode(rv.ark_spki_sha256),
-        R"(","Measurement":")", HexEncode(rv.measurement), R"("}]},)",
-        R"("WorkloadOwnerKeys":[")", KeyHex(keys().owner), R"("],"SeedshareOwnerKeys":[")",
-        KeyHex(keys().seed_owner), R"("]})");
+        R"(","Measurement":")", HexEncode(rv.measurement), R"("}]},)", R"("WorkloadOwnerKeys":[")",
+        KeyHex(keys().owner), R"("],"SeedshareOwnerKeys":[")", KeyHex(keys().seed_owner), R"("]})");
     return Bytes(json.begin(), json.end());
   }
 
@@ -187,10 +184,10 @@ class ApiTest : public ::testing::Test {
     auto auth = history::SignAuthorization(keys().owner, history::TransitionKind::kManifest,
                                            crypto::Sha256(manifest), crypto::Sha256Digest{});
     EXPECT_TRUE(auth.ok());
-    Json body = {{"manifest", internal::EncodeBase64(manifest)},
-                 {"authorization",
-                  {{"owner_key", KeyHex(keys().owner)},
-                   {"signature", HexEncode(auth->signature)}}}};
+    Json body = {
+        {"manifest", internal::EncodeBase64(manifest)},
+        {"authorization",
+         {{"owner_key", KeyHex(keys().owner)}, {"signature", HexEncode(auth->signature)}}}};
     return body.dump();
   }
 
@@ -277,8 +274,8 @@ TEST_F(ApiTest, StatusWhenUninitialized) {
 }
 
 TEST_F(ApiTest, RoutingUnknownPathWrongMethodAndMediaType) {
-  ExpectError(api_->HandleUser(Request("GET", "/v1/nothing")), 404, "NOT_FOUND",
-              "no such endpoint", "uninitialized");
+  ExpectError(api_->HandleUser(Request("GET", "/v1/nothing")), 404, "NOT_FOUND", "no such endpoint",
+              "uninitialized");
   ExpectError(api_->HandleUser(Request("GET", "/v1/mesh/cert")), 404, "NOT_FOUND",
               "no such endpoint", "uninitialized");
   net::HttpResponse wrong = api_->HandleUser(Request("GET", "/v1/manifest"));
@@ -289,9 +286,9 @@ TEST_F(ApiTest, RoutingUnknownPathWrongMethodAndMediaType) {
   ExpectError(api_->HandleUser(Request("POST", "/v1/attest", "nonce=1", "text/plain")), 415,
               "UNSUPPORTED_MEDIA_TYPE", "application/json", "uninitialized");
   // Parameters and case of the media type do not matter.
-  net::HttpResponse charset = api_->HandleUser(Request(
-      "POST", "/v1/attest", absl::StrCat("{\"nonce\":\"", std::string(64, '0'), "\"}"),
-      "Application/JSON; charset=utf-8"));
+  net::HttpResponse charset = api_->HandleUser(
+      Request("POST", "/v1/attest", absl::StrCat("{\"nonce\":\"", std::string(64, '0'), "\"}"),
+              "Application/JSON; charset=utf-8"));
   EXPECT_EQ(charset.status, 200) << charset.body;
   // A query string does not change the route.
   EXPECT_EQ(api_->HandleUser(Request("GET", "/v1/status?verbose=1")).status, 200);
@@ -403,8 +400,8 @@ TEST_F(ApiTest, ManifestsExportsTheHistory) {
   EXPECT_EQ(body["transitions"][0]["hash"], set["transition"]);
   const std::string manifest_hash = HexEncode(crypto::Sha256(Manifest()));
   ASSERT_TRUE(body["manifests"].contains(manifest_hash));
-  auto manifest = internal::DecodeBase64Strict(body["manifests"][manifest_hash].get<std::string>(),
-                                               "m");
+  auto manifest =
+      internal::DecodeBase64Strict(body["manifests"][manifest_hash].get<std::string>(), "m");
   ASSERT_TRUE(manifest.ok());
   EXPECT_EQ(*manifest, Manifest());
   EXPECT_EQ(body["ca_bundles"].size(), 1u);
@@ -427,11 +424,10 @@ TEST_F(ApiTest, SeedSharesNeedsTheOwnersCertificate) {
 }
 
 TEST_F(ApiTest, RecoverNeedsCertificateAndRightState) {
-  const std::string body =
-      absl::StrCat("{\"seed\":\"", std::string(64, 'a'), "\",\"salt\":\"", std::string(64, 'b'),
-                   "\",\"expected_previous\":\"", std::string(64, 'c'),
-                   "\",\"authorization\":{\"owner_key\":\"", KeyHex(keys().seed_owner),
-                   "\",\"signature\":\"00\"}}");
+  const std::string body = absl::StrCat(
+      "{\"seed\":\"", std::string(64, 'a'), "\",\"salt\":\"", std::string(64, 'b'),
+      "\",\"expected_previous\":\"", std::string(64, 'c'), "\",\"authorization\":{\"owner_key\":\"",
+      KeyHex(keys().seed_owner), "\",\"signature\":\"00\"}}");
   ExpectError(api_->HandleUser(Request("POST", "/v1/recover", body)), 401, "UNAUTHENTICATED",
               "client certificate", "uninitialized");
   SetFirstManifest();
@@ -573,8 +569,8 @@ TEST_F(ApiTest, MetricsCountRequestsAndParseLineByLine) {
   const std::regex comment(R"(^# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .+$)");
   ASSERT_FALSE(text.empty());
   EXPECT_EQ(text.back(), '\n');
-  for (absl::string_view line : absl::StrSplit(absl::string_view(text).substr(0, text.size() - 1),
-                                               '\n')) {
+  for (absl::string_view line :
+       absl::StrSplit(absl::string_view(text).substr(0, text.size() - 1), '\n')) {
     const std::string l(line);
     EXPECT_TRUE(std::regex_match(l, sample) || std::regex_match(l, comment)) << l;
   }

@@ -2,8 +2,8 @@
 
 #include <unistd.h>
 
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <utility>
@@ -63,8 +63,7 @@ bool ValidReplicaName(absl::string_view name) {
     return false;
   }
   for (char c : name) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' &&
-        c != '_') {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' && c != '_') {
       return false;
     }
   }
@@ -96,8 +95,8 @@ absl::StatusOr<ListenAddress> ParseListenAddress(absl::string_view text, absl::s
     return bad("empty host");
   }
   for (char c : host) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' &&
-        c != ':' && c != '_') {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != ':' &&
+        c != '_') {
       return bad("bad character in host");
     }
   }
@@ -130,9 +129,9 @@ absl::StatusOr<ParsedFlags> ParseConcorddFlags(const std::vector<std::string>& a
   FlagSpec drain_timeout{"--drain-timeout", "CONCORD_DRAIN_TIMEOUT"};
   FlagSpec leaf_lifetime{"--leaf-lifetime", "CONCORD_LEAF_LIFETIME"};
   FlagSpec port_file{"--port-file", "CONCORD_PORT_FILE"};
-  FlagSpec* const specs[] = {&store,     &policy,     &platform,       &sim_host,
-                             &user_addr, &mesh_addr,  &http_addr,      &replica,
-                             &log_format, &log_level, &shutdown_grace, &drain_timeout,
+  FlagSpec* const specs[] = {&store,         &policy,    &platform,       &sim_host,
+                             &user_addr,     &mesh_addr, &http_addr,      &replica,
+                             &log_format,    &log_level, &shutdown_grace, &drain_timeout,
                              &leaf_lifetime, &port_file};
 
   CLI::App app{
@@ -221,22 +220,22 @@ absl::StatusOr<ParsedFlags> ParseConcorddFlags(const std::vector<std::string>& a
         "`concord sim init --dir DIR`)");
   }
   if (!user_addr.value.empty()) {
-    CONCORD_ASSIGN_OR_RETURN(config.user_addr, ParseListenAddress(user_addr.value,
-                                                                  user_addr.Name()));
+    CONCORD_ASSIGN_OR_RETURN(config.user_addr,
+                             ParseListenAddress(user_addr.value, user_addr.Name()));
   }
   if (!mesh_addr.value.empty()) {
-    CONCORD_ASSIGN_OR_RETURN(config.mesh_addr, ParseListenAddress(mesh_addr.value,
-                                                                  mesh_addr.Name()));
+    CONCORD_ASSIGN_OR_RETURN(config.mesh_addr,
+                             ParseListenAddress(mesh_addr.value, mesh_addr.Name()));
   }
   if (!http_addr.value.empty()) {
-    CONCORD_ASSIGN_OR_RETURN(config.http_addr, ParseListenAddress(http_addr.value,
-                                                                  http_addr.Name()));
+    CONCORD_ASSIGN_OR_RETURN(config.http_addr,
+                             ParseListenAddress(http_addr.value, http_addr.Name()));
   }
   if (!replica.value.empty()) {
     if (!ValidReplicaName(replica.value)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          replica.Name(), ": want 1 to 64 characters from [A-Za-z0-9._-], got ",
-          Quote(replica.value)));
+      return absl::InvalidArgumentError(
+          absl::StrCat(replica.Name(), ": want 1 to 64 characters from [A-Za-z0-9._-], got ",
+                       Quote(replica.value)));
     }
     config.replica = replica.value;
   }
@@ -246,8 +245,8 @@ absl::StatusOr<ParsedFlags> ParseConcorddFlags(const std::vector<std::string>& a
     } else if (log_format.value == "json") {
       config.log_format = LogFormat::kJson;
     } else {
-      return absl::InvalidArgumentError(absl::StrCat(
-          log_format.Name(), ": want human or json, got ", Quote(log_format.value)));
+      return absl::InvalidArgumentError(
+          absl::StrCat(log_format.Name(), ": want human or json, got ", Quote(log_format.value)));
     }
   }
   if (!log_level.value.empty() && !ParseLogLevel(log_level.value, &config.log_level)) {
@@ -255,19 +254,19 @@ absl::StatusOr<ParsedFlags> ParseConcorddFlags(const std::vector<std::string>& a
         log_level.Name(), ": want debug, info, warning or error, got ", Quote(log_level.value)));
   }
   if (!shutdown_grace.value.empty()) {
-    CONCORD_ASSIGN_OR_RETURN(config.shutdown_grace,
-                             ParseDurationFlag(shutdown_grace, absl::ZeroDuration(),
-                                               absl::Hours(1)));
+    CONCORD_ASSIGN_OR_RETURN(
+        config.shutdown_grace,
+        ParseDurationFlag(shutdown_grace, absl::ZeroDuration(), absl::Hours(1)));
   }
   if (!drain_timeout.value.empty()) {
-    CONCORD_ASSIGN_OR_RETURN(config.drain_timeout,
-                             ParseDurationFlag(drain_timeout, absl::ZeroDuration(),
-                                               absl::Hours(1)));
+    CONCORD_ASSIGN_OR_RETURN(
+        config.drain_timeout,
+        ParseDurationFlag(drain_timeout, absl::ZeroDuration(), absl::Hours(1)));
   }
   if (!leaf_lifetime.value.empty()) {
-    CONCORD_ASSIGN_OR_RETURN(config.leaf_lifetime,
-                             ParseDurationFlag(leaf_lifetime, absl::Minutes(1),
-                                               absl::Hours(24 * 365)));
+    CONCORD_ASSIGN_OR_RETURN(
+        config.leaf_lifetime,
+        ParseDurationFlag(leaf_lifetime, absl::Minutes(1), absl::Hours(24 * 365)));
   }
   config.port_file = port_file.value;
   return parsed;

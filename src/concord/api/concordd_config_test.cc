@@ -53,19 +53,18 @@ TEST(ConcorddConfigTest, DefaultsWithRequiredFlags) {
 }
 
 TEST(ConcorddConfigTest, EnvironmentFillsUnsetFlags) {
-  CONCORD_ASSERT_OK_AND_ASSIGN(
-      ParsedFlags parsed,
-      Parse({}, {{"CONCORD_POLICY", "/env/policy.json"},
-                 {"CONCORD_SIM_HOST", "/env/sim"},
-                 {"CONCORD_STORE", "memory://"},
-                 {"CONCORD_USER_ADDR", "127.0.0.1:0"},
-                 {"CONCORD_MESH_ADDR", "[::1]:7000"},
-                 {"CONCORD_REPLICA", "coordinator-2"},
-                 {"CONCORD_LOG_FORMAT", "json"},
-                 {"CONCORD_LOG_LEVEL", "debug"},
-                 {"CONCORD_SHUTDOWN_GRACE", "1m30s"},
-                 {"CONCORD_LEAF_LIFETIME", "2h"},
-                 {"CONCORD_PORT_FILE", "/run/ports.json"}}));
+  CONCORD_ASSERT_OK_AND_ASSIGN(ParsedFlags parsed,
+                               Parse({}, {{"CONCORD_POLICY", "/env/policy.json"},
+                                          {"CONCORD_SIM_HOST", "/env/sim"},
+                                          {"CONCORD_STORE", "memory://"},
+                                          {"CONCORD_USER_ADDR", "127.0.0.1:0"},
+                                          {"CONCORD_MESH_ADDR", "[::1]:7000"},
+                                          {"CONCORD_REPLICA", "coordinator-2"},
+                                          {"CONCORD_LOG_FORMAT", "json"},
+                                          {"CONCORD_LOG_LEVEL", "debug"},
+                                          {"CONCORD_SHUTDOWN_GRACE", "1m30s"},
+                                          {"CONCORD_LEAF_LIFETIME", "2h"},
+                                          {"CONCORD_PORT_FILE", "/run/ports.json"}}));
   const ConcorddConfig& c = parsed.config;
   EXPECT_EQ(c.policy_path, "/env/policy.json");
   EXPECT_EQ(c.store_url, "memory://");
@@ -92,8 +91,7 @@ TEST(ConcorddConfigTest, FlagWinsOverEnvironment) {
 
 TEST(ConcorddConfigTest, EmptyEnvironmentValueCountsAsUnset) {
   CONCORD_ASSERT_OK_AND_ASSIGN(
-      ParsedFlags parsed,
-      Parse({"--policy", "/p", "--sim-host", "/s"}, {{"CONCORD_STORE", ""}}));
+      ParsedFlags parsed, Parse({"--policy", "/p", "--sim-host", "/s"}, {{"CONCORD_STORE", ""}}));
   EXPECT_EQ(parsed.config.store_url, "file:///var/lib/concord");
 }
 
@@ -115,9 +113,9 @@ TEST(ConcorddConfigTest, BadValuesNameFlagAndVariable) {
   EXPECT_THAT(Parse({"--policy", "/p", "--sim-host", "/s"}, {{"CONCORD_PLATFORM", "sgx"}}),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("--platform (CONCORD_PLATFORM): want simulated")));
-  EXPECT_THAT(Parse({"--policy", "/p", "--sim-host", "/s", "--shutdown-grace", "ten"}),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("--shutdown-grace: want a duration")));
+  EXPECT_THAT(
+      Parse({"--policy", "/p", "--sim-host", "/s", "--shutdown-grace", "ten"}),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--shutdown-grace: want a duration")));
   EXPECT_THAT(Parse({"--policy", "/p", "--sim-host", "/s", "--leaf-lifetime", "1s"}),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("--leaf-lifetime: want a duration from 1m")));

@@ -139,11 +139,10 @@ int Run(int argc, char** argv, const sigset_t& signals) {
   absl::StatusOr<coordinator::LaunchConfig> launch =
       coordinator::ParseLaunchConfig(*policy_document);
   if (!launch.ok()) {
-    return ConfigError(log, absl::StrCat("--policy ", config.policy_path, ": ",
-                                         launch.status().message()));
+    return ConfigError(
+        log, absl::StrCat("--policy ", config.policy_path, ": ", launch.status().message()));
   }
-  if (absl::Status platform_ok = api::CheckPlatform(config.platform, *launch);
-      !platform_ok.ok()) {
+  if (absl::Status platform_ok = api::CheckPlatform(config.platform, *launch); !platform_ok.ok()) {
     return ConfigError(log, platform_ok.message());
   }
 
@@ -151,14 +150,15 @@ int Run(int argc, char** argv, const sigset_t& signals) {
   absl::StatusOr<std::unique_ptr<attest::SimulatedHost>> host =
       attest::SimulatedHost::Load(config.sim_host_dir);
   if (!host.ok()) {
-    return ConfigError(log, absl::StrCat("--sim-host ", config.sim_host_dir, ": ",
-                                         host.status().message()));
+    return ConfigError(
+        log, absl::StrCat("--sim-host ", config.sim_host_dir, ": ", host.status().message()));
   }
   net::SimulatedAttester attester(std::shared_ptr<const attest::SimulatedHost>(*std::move(host)),
                                   launch->policy_hash);
-  log.Warning("INSECURE: running on the simulated platform; evidence is signed by a local "
-              "key and proves nothing about the machine. Development and CI only.",
-              {{"sim_host", config.sim_host_dir}});
+  log.Warning(
+      "INSECURE: running on the simulated platform; evidence is signed by a local "
+      "key and proves nothing about the machine. Development and CI only.",
+      {{"sim_host", config.sim_host_dir}});
 
   absl::StatusOr<std::unique_ptr<attest::SnpVerifier>> verifier =
       attest::SnpVerifier::Create({.allow_simulated = launch->platforms.simulated});
@@ -172,38 +172,36 @@ int Run(int argc, char** argv, const sigset_t& signals) {
   if (!store.ok()) {
     const bool bad_config = store.status().code() == absl::StatusCode::kInvalidArgument ||
                             store.status().code() == absl::StatusCode::kFailedPrecondition;
-    log.Error("cannot open the store", {{"store", config.store_url},
-                                        {"error", std::string(store.status().message())}});
+    log.Error("cannot open the store",
+              {{"store", config.store_url}, {"error", std::string(store.status().message())}});
     return bad_config ? kExitConfig : kExitRuntime;
   }
 
   Clock& clock = SystemClock::Get();
-  coordinator::Options options{.launch = *launch,
-                               .replica_name = config.replica,
-                               .leaf_lifetime = config.leaf_lifetime};
+  coordinator::Options options{
+      .launch = *launch, .replica_name = config.replica, .leaf_lifetime = config.leaf_lifetime};
   absl::StatusOr<std::unique_ptr<coordinator::Coordinator>> coord =
-      coordinator::Coordinator::Create(
-          std::move(options), coordinator::Deps{.store = **store,
-                                                .clock = clock,
-                                                .random = crypto::SystemRandom::Get(),
-                                                .verifier = **verifier,
-                                                .attester = attester,
-                                                .log = log});
+      coordinator::Coordinator::Create(std::move(options),
+                                       coordinator::Deps{.store = **store,
+                                                         .clock = clock,
+                                                         .random = crypto::SystemRandom::Get(),
+                                                         .verifier = **verifier,
+                                                         .attester = attester,
+                                                         .log = log});
   if (!coord.ok()) {
     log.Error("coordinator", {{"error", std::string(coord.status().message())}});
-    return coord.status().code() == absl::StatusCode::kInvalidArgument ? kExitConfig
-                                                                         : kExitRuntime;
+    return coord.status().code() == absl::StatusCode::kInvalidArgument ? kExitConfig : kExitRuntime;
   }
   if (absl::Status started = (*coord)->Start(); !started.ok()) {
     log.Error("coordinator start", {{"error", std::string(started.message())}});
     return kExitRuntime;
   }
 
-  absl::StatusOr<std::unique_ptr<api::Api>> api = api::Api::Create(
-      api::ApiOptions{.version = CONCORD_VERSION,
-                      .max_leaf_lifetime = config.leaf_lifetime,
-                      .resident_memory_bytes = api::ReadResidentMemoryBytes},
-      api::ApiDeps{.coordinator = **coord, .clock = clock, .log = log});
+  absl::StatusOr<std::unique_ptr<api::Api>> api =
+      api::Api::Create(api::ApiOptions{.version = CONCORD_VERSION,
+                                       .max_leaf_lifetime = config.leaf_lifetime,
+                                       .resident_memory_bytes = api::ReadResidentMemoryBytes},
+                       api::ApiDeps{.coordinator = **coord, .clock = clock, .log = log});
   if (!api.ok()) {
     log.Error("api", {{"error", std::string(api.status().message())}});
     (*coord)->Stop();
@@ -214,14 +212,13 @@ int Run(int argc, char** argv, const sigset_t& signals) {
   net::ServerOptions server_options;
   server_options.attester = &attester;
   server_options.clock = &clock;
-  server_options.listeners.push_back(net::ListenerOptions{
-      .name = "user",
-      .address = config.user_addr.host,
-      .port = config.user_addr.port,
-      .tls = true,
-      .client_auth = net::ClientAuth::kOptional,
-      .check_client = nullptr,
-      .handler = (*api)->UserHandler()});
+  server_options.listeners.push_back(net::ListenerOptions{.name = "user",
+                                                          .address = config.user_addr.host,
+                                                          .port = config.user_addr.port,
+                                                          .tls = true,
+                                                          .client_auth = net::ClientAuth::kOptional,
+                                                          .check_client = nullptr,
+                                                          .handler = (*api)->UserHandler()});
   server_options.listeners.push_back(net::ListenerOptions{
       .name = "mesh",
       .address = config.mesh_addr.host,
@@ -234,14 +231,13 @@ int Run(int argc, char** argv, const sigset_t& signals) {
             return coordinator_ptr->CheckWorkloadEvidence(evidence, report_data);
           },
       .handler = (*api)->MeshHandler()});
-  server_options.listeners.push_back(net::ListenerOptions{
-      .name = "http",
-      .address = config.http_addr.host,
-      .port = config.http_addr.port,
-      .tls = false,
-      .client_auth = net::ClientAuth::kNone,
-      .check_client = nullptr,
-      .handler = (*api)->HttpHandler()});
+  server_options.listeners.push_back(net::ListenerOptions{.name = "http",
+                                                          .address = config.http_addr.host,
+                                                          .port = config.http_addr.port,
+                                                          .tls = false,
+                                                          .client_auth = net::ClientAuth::kNone,
+                                                          .check_client = nullptr,
+                                                          .handler = (*api)->HttpHandler()});
   absl::StatusOr<std::unique_ptr<net::Server>> server = net::Server::Create(server_options);
   if (!server.ok()) {
     log.Error("server", {{"error", std::string(server.status().message())}});
@@ -255,12 +251,10 @@ int Run(int argc, char** argv, const sigset_t& signals) {
     (*coord)->Stop();
     return kExitRuntime;
   }
-  const api::ListenAddress* addresses[] = {&config.user_addr, &config.mesh_addr,
-                                           &config.http_addr};
+  const api::ListenAddress* addresses[] = {&config.user_addr, &config.mesh_addr, &config.http_addr};
   for (size_t i = 0; i < 3; ++i) {
     log.Info("listening", {{"listener", server_options.listeners[i].name},
-                           {"address", absl::StrCat(addresses[i]->host, ":",
-                                                    (*server)->port(i))}});
+                           {"address", absl::StrCat(addresses[i]->host, ":", (*server)->port(i))}});
   }
   if (!config.port_file.empty()) {
     std::string error;
@@ -271,11 +265,10 @@ int Run(int argc, char** argv, const sigset_t& signals) {
       return kExitRuntime;
     }
   }
-  log.Info("concordd started",
-           {{"replica", config.replica},
-            {"version", CONCORD_VERSION},
-            {"policy_hash", HexEncode(launch->policy_hash)},
-            {"state", std::string(coordinator::StateName((*coord)->state()))}});
+  log.Info("concordd started", {{"replica", config.replica},
+                                {"version", CONCORD_VERSION},
+                                {"policy_hash", HexEncode(launch->policy_hash)},
+                                {"state", std::string(coordinator::StateName((*coord)->state()))}});
 
   int signal_number = 0;
   while (sigwait(&signals, &signal_number) != 0) {
@@ -287,8 +280,7 @@ int Run(int argc, char** argv, const sigset_t& signals) {
   // Keep serving while load balancers notice; a second signal cuts it short.
   const timespec grace = absl::ToTimespec(config.shutdown_grace);
   siginfo_t info;
-  if (config.shutdown_grace > absl::ZeroDuration() &&
-      sigtimedwait(&signals, &info, &grace) > 0) {
+  if (config.shutdown_grace > absl::ZeroDuration() && sigtimedwait(&signals, &info, &grace) > 0) {
     log.Warning("second signal: skipping the rest of the grace period");
   }
   (*server)->Shutdown(config.drain_timeout);

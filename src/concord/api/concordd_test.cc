@@ -3,14 +3,13 @@
 // with ephemeral ports (--port-file), /healthz and /readyz over plain HTTP,
 // then SIGTERM -> exit 0.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <fcntl.h>
 
 #include <fstream>
 #include <sstream>
@@ -140,7 +139,8 @@ TEST_F(ConcorddTest, HelpExitsZero) {
 TEST_F(ConcorddTest, BadFlagExitsTwo) {
   Result r = RunConcordd({"--no-such-flag"});
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  r = RunConcordd({"--policy", dir_ + "/policy.json", "--sim-host", dir_, "--shutdown-grace", "soon"});
+  r = RunConcordd(
+      {"--policy", dir_ + "/policy.json", "--sim-host", dir_, "--shutdown-grace", "soon"});
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_THAT(r.output, HasSubstr("--shutdown-grace"));
 }
@@ -168,11 +168,11 @@ TEST_F(ConcorddTest, ServesHealthAndStopsOnSigterm) {
   MakeHost();
   const std::string port_file = dir_ + "/ports.json";
   const std::string log = dir_ + "/concordd.log";
-  pid_t pid = Spawn({"--policy", dir_ + "/policy.json", "--sim-host", dir_ + "/host", "--store",
-                     "memory://", "--user-addr", "127.0.0.1:0", "--mesh-addr", "127.0.0.1:0",
-                     "--http-addr", "127.0.0.1:0", "--port-file", port_file, "--shutdown-grace",
-                     "0s", "--log-format", "json"},
-                    log);
+  pid_t pid = Spawn(
+      {"--policy", dir_ + "/policy.json", "--sim-host", dir_ + "/host", "--store", "memory://",
+       "--user-addr", "127.0.0.1:0", "--mesh-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0",
+       "--port-file", port_file, "--shutdown-grace", "0s", "--log-format", "json"},
+      log);
   // Wait for the port file (the process writes it once listening).
   const absl::Time deadline = absl::Now() + absl::Seconds(30);
   std::string ports_text;

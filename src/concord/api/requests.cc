@@ -29,7 +29,7 @@ absl::StatusOr<crypto::Sha256Digest> ReadDigest(const Json& value, absl::string_
 }
 
 absl::StatusOr<std::optional<crypto::Sha256Digest>> ReadOptionalDigest(const Json& object,
-                                                                        absl::string_view name) {
+                                                                       absl::string_view name) {
   const Json* value = Member(object, name);
   if (value == nullptr) {
     return std::nullopt;
@@ -65,8 +65,8 @@ absl::StatusOr<history::Authorization> ReadAuthorization(const Json& value,
                      key.status().message(), ")"));
   }
   CONCORD_ASSIGN_OR_RETURN(
-      Bytes signature, internal::ReadHex(*signature_json, signature_path,
-                                         history::kMaxAuthorizationSignatureSize));
+      Bytes signature,
+      internal::ReadHex(*signature_json, signature_path, history::kMaxAuthorizationSignatureSize));
   return history::Authorization{*std::move(key), std::move(signature)};
 }
 
@@ -88,8 +88,8 @@ absl::StatusOr<coordinator::SetManifestRequest> ParseSetManifestRequest(absl::st
   }
   if (const Json* policies = Member(object, "policies"); policies != nullptr) {
     if (!policies->is_array()) {
-      return absl::InvalidArgumentError(absl::StrCat("policies: want an array, got ",
-                                                     internal::JsonTypeName(*policies)));
+      return absl::InvalidArgumentError(
+          absl::StrCat("policies: want an array, got ", internal::JsonTypeName(*policies)));
     }
     if (policies->size() > kMaxPoliciesPerRequest) {
       return absl::ResourceExhaustedError(absl::StrCat(
@@ -117,19 +117,20 @@ absl::StatusOr<coordinator::SetManifestRequest> ParseSetManifestRequest(absl::st
 absl::StatusOr<ParsedRecoverRequest> ParseRecoverRequest(absl::string_view body,
                                                          const crypto::PublicKey& caller) {
   CONCORD_ASSIGN_OR_RETURN(Json object, internal::ParseJsonObject(body));
-  CONCORD_RETURN_IF_ERROR(CheckFields(object, "",
-                                      {"seed", "salt", "expected_previous", "authorization",
-                                       "minimum_head", "force"}));
+  CONCORD_RETURN_IF_ERROR(CheckFields(
+      object, "", {"seed", "salt", "expected_previous", "authorization", "minimum_head", "force"}));
   const Json* seed_json = Member(object, "seed");
   if (seed_json == nullptr) {
     return Required("seed");
   }
-  CONCORD_ASSIGN_OR_RETURN(crypto::SecretBytes seed, internal::ReadSecretHex(*seed_json, "seed", 32));
+  CONCORD_ASSIGN_OR_RETURN(crypto::SecretBytes seed,
+                           internal::ReadSecretHex(*seed_json, "seed", 32));
   const Json* salt_json = Member(object, "salt");
   if (salt_json == nullptr) {
     return Required("salt");
   }
-  CONCORD_ASSIGN_OR_RETURN(crypto::SecretBytes salt, internal::ReadSecretHex(*salt_json, "salt", 32));
+  CONCORD_ASSIGN_OR_RETURN(crypto::SecretBytes salt,
+                           internal::ReadSecretHex(*salt_json, "salt", 32));
   const Json* expected_json = Member(object, "expected_previous");
   if (expected_json == nullptr) {
     return Required("expected_previous");

@@ -21,9 +21,7 @@ using ::testing::Not;
 
 const std::string kHash64(64, 'a');
 
-std::string Base64(absl::string_view text) {
-  return internal::EncodeBase64(AsBytes(text));
-}
+std::string Base64(absl::string_view text) { return internal::EncodeBase64(AsBytes(text)); }
 
 std::string OwnerKeyHex() {
   static const std::string hex = [] {
@@ -61,8 +59,8 @@ TEST(RequestsTest, SetManifestMinimalHasNoOptionalFields) {
 TEST(RequestsTest, SetManifestNullOptionalFieldsReadAsAbsent) {
   CONCORD_ASSERT_OK_AND_ASSIGN(
       coordinator::SetManifestRequest request,
-      ParseSetManifestRequest(absl::StrCat("{\"manifest\":\"", Base64("m"),
-                                           "\",\"expected_previous\":null}")));
+      ParseSetManifestRequest(
+          absl::StrCat("{\"manifest\":\"", Base64("m"), "\",\"expected_previous\":null}")));
   EXPECT_FALSE(request.expected_previous.has_value());
 }
 
@@ -86,10 +84,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"MissingManifest", "{}", absl::StatusCode::kInvalidArgument, "manifest: required"},
         BadCase{"UnknownField", absl::StrCat("{\"manifest\":\"", Base64("m"), "\",\"extra\":1}"),
                 absl::StatusCode::kInvalidArgument, "extra: unknown field"},
-        BadCase{"DuplicateField",
-                absl::StrCat("{\"manifest\":\"", Base64("m"), "\",\"manifest\":\"", Base64("n"),
-                             "\"}"),
-                absl::StatusCode::kInvalidArgument, "manifest: duplicate field"},
+        BadCase{
+            "DuplicateField",
+            absl::StrCat("{\"manifest\":\"", Base64("m"), "\",\"manifest\":\"", Base64("n"), "\"}"),
+            absl::StatusCode::kInvalidArgument, "manifest: duplicate field"},
         BadCase{"NestedDuplicate",
                 absl::StrCat("{\"manifest\":\"", Base64("m"),
                              "\",\"authorization\":{\"owner_key\":\"00\",\"owner_key\":\"00\"}}"),
@@ -105,8 +103,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"ManifestEmpty", "{\"manifest\":\"\"}", absl::StatusCode::kInvalidArgument,
                 "manifest: want a non-empty document"},
         BadCase{"ManifestTooLarge",
-                absl::StrCat("{\"manifest\":\"", std::string(4 * (512 * 1024 / 3 + 2), 'A'),
-                             "\"}"),
+                absl::StrCat("{\"manifest\":\"", std::string(4 * (512 * 1024 / 3 + 2), 'A'), "\"}"),
                 absl::StatusCode::kResourceExhausted, "manifest: want at most 524288 bytes"},
         BadCase{"PoliciesNotArray",
                 absl::StrCat("{\"manifest\":\"", Base64("m"), "\",\"policies\":\"x\"}"),
@@ -162,13 +159,12 @@ TEST(RequestsTest, AttestRejectsMissingShortAndExtraFields) {
   EXPECT_THAT(ParseAttestRequest("{}"),
               StatusIs(absl::StatusCode::kInvalidArgument, "nonce: required"));
   EXPECT_THAT(ParseAttestRequest("{\"nonce\":\"abcd\"}"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "nonce: want 64 hex characters, got 4"));
+              StatusIs(absl::StatusCode::kInvalidArgument, "nonce: want 64 hex characters, got 4"));
   EXPECT_THAT(ParseAttestRequest(absl::StrCat("{\"nonce\":\"", kHash64, "\",\"n\":1}")),
               StatusIs(absl::StatusCode::kInvalidArgument, "n: unknown field"));
-  EXPECT_THAT(ParseAttestRequest("{\"nonce\":true}"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "nonce: want 64 hex characters, got a boolean"));
+  EXPECT_THAT(
+      ParseAttestRequest("{\"nonce\":true}"),
+      StatusIs(absl::StatusCode::kInvalidArgument, "nonce: want 64 hex characters, got a boolean"));
 }
 
 std::string RecoverBody(absl::string_view seed, absl::string_view extra = "") {
@@ -183,10 +179,10 @@ TEST(RequestsTest, RecoverParsesAllFields) {
   ASSERT_THAT(caller.status(), IsOk());
   CONCORD_ASSERT_OK_AND_ASSIGN(
       ParsedRecoverRequest parsed,
-      ParseRecoverRequest(RecoverBody(std::string(64, 'f'), absl::StrCat(",\"minimum_head\":\"",
-                                                                          kHash64,
-                                                                          "\",\"force\":true")),
-                          caller->public_key()));
+      ParseRecoverRequest(
+          RecoverBody(std::string(64, 'f'),
+                      absl::StrCat(",\"minimum_head\":\"", kHash64, "\",\"force\":true")),
+          caller->public_key()));
   EXPECT_EQ(HexEncode(parsed.request.seed.Reveal()), std::string(64, 'f'));
   EXPECT_EQ(HexEncode(parsed.request.salt.Reveal()), std::string(64, '1'));
   EXPECT_EQ(parsed.request.caller.spki_der(), caller->public_key().spki_der());
@@ -206,10 +202,9 @@ TEST(RequestsTest, RecoverErrorsNeverEchoTheSeed) {
   EXPECT_THAT(parsed.status().message(), Not(HasSubstr("eee")));
   EXPECT_THAT(ParseRecoverRequest(RecoverBody("ab"), caller->public_key()),
               StatusIs(absl::StatusCode::kInvalidArgument, "seed: want 64 hex characters, got 2"));
-  EXPECT_THAT(ParseRecoverRequest(RecoverBody(std::string(64, 'a'), ",\"force\":1"),
-                                  caller->public_key()),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "force: want true or false, got a number"));
+  EXPECT_THAT(
+      ParseRecoverRequest(RecoverBody(std::string(64, 'a'), ",\"force\":1"), caller->public_key()),
+      StatusIs(absl::StatusCode::kInvalidArgument, "force: want true or false, got a number"));
   EXPECT_THAT(ParseRecoverRequest("{\"seed\":\"00\"}", caller->public_key()),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("seed")));
 }
@@ -236,8 +231,7 @@ TEST(RequestsTest, MeshCertLifetimeBounds) {
 
 TEST(RequestsTest, Base64RoundTripAndStrictness) {
   for (absl::string_view text : {"", "a", "ab", "abc", "abcd"}) {
-    CONCORD_ASSERT_OK_AND_ASSIGN(Bytes decoded,
-                                 internal::DecodeBase64Strict(Base64(text), "f"));
+    CONCORD_ASSERT_OK_AND_ASSIGN(Bytes decoded, internal::DecodeBase64Strict(Base64(text), "f"));
     EXPECT_EQ(std::string(decoded.begin(), decoded.end()), text);
   }
   EXPECT_THAT(internal::DecodeBase64Strict("YQ=a", "f"),

@@ -25,8 +25,8 @@ int HexDigit(char c) {
 }
 
 bool IsBase64Char(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         c == '+' || c == '/';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+         c == '/';
 }
 
 absl::Status WrongType(absl::string_view path, absl::string_view want, const Json& value) {
@@ -180,8 +180,7 @@ const Json* Member(const Json& object, absl::string_view name) {
   return &*it;
 }
 
-absl::StatusOr<std::string> ReadString(const Json& value, absl::string_view path,
-                                       size_t max_size) {
+absl::StatusOr<std::string> ReadString(const Json& value, absl::string_view path, size_t max_size) {
   if (!value.is_string()) {
     return WrongType(path, "a string", value);
   }
@@ -206,8 +205,8 @@ absl::StatusOr<Bytes> ReadHex(const Json& value, absl::string_view path, size_t 
   }
   const std::string& s = value.get_ref<const std::string&>();
   if (s.empty() || s.size() > 2 * max_size) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": want 2 to ", 2 * max_size,
-                                                   " hex characters, got ", s.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": want 2 to ", 2 * max_size, " hex characters, got ", s.size()));
   }
   return HexDecode(s, path);
 }
@@ -280,16 +279,15 @@ absl::StatusOr<Bytes> ReadBase64(const Json& value, absl::string_view path, size
   const std::string& s = value.get_ref<const std::string&>();
   // 4 characters per 3 bytes, checked before decoding anything.
   if (s.size() / 4 * 3 > max_size + 2) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat(path, ": want at most ", max_size, " bytes"));
+    return absl::ResourceExhaustedError(absl::StrCat(path, ": want at most ", max_size, " bytes"));
   }
   absl::StatusOr<Bytes> decoded = DecodeBase64Strict(s, path);
   if (!decoded.ok()) {
     return decoded.status();
   }
   if (decoded->size() > max_size) {
-    return absl::ResourceExhaustedError(absl::StrCat(path, ": want at most ", max_size,
-                                                     " bytes, got ", decoded->size()));
+    return absl::ResourceExhaustedError(
+        absl::StrCat(path, ": want at most ", max_size, " bytes, got ", decoded->size()));
   }
   return decoded;
 }

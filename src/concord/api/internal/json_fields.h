@@ -44,8 +44,7 @@ const Json* Member(const Json& object, absl::string_view name);
 
 // Typed readers. `path` is the field's full path for messages. Each returns
 // InvalidArgument "<path>: want <type>, got <json type>" on a type mismatch.
-absl::StatusOr<std::string> ReadString(const Json& value, absl::string_view path,
-                                       size_t max_size);
+absl::StatusOr<std::string> ReadString(const Json& value, absl::string_view path, size_t max_size);
 // Hex of exactly `size` bytes (either case).
 absl::StatusOr<Bytes> ReadHexExact(const Json& value, absl::string_view path, size_t size);
 // Hex of 1..max_size bytes.
