@@ -408,7 +408,7 @@ net::HttpResponse Api::MeshCert(const net::HttpRequest& request) {
   }
   const absl::Time start = clock_.Now();
   absl::StatusOr<coordinator::WorkloadCertificate> issued =
-      coordinator_.IssueMeshCertificate(*request.peer_claims, request.peer->key);
+      coordinator_.IssueMeshCertificate(*request.peer_claims, request.peer->key, parsed->lifetime);
   mesh_cert_issue_.Observe(clock_.Now() - start);
   if (!issued.ok()) {
     return Error(issued.status());

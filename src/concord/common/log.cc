@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "concord/common/json_string.h"
 
 namespace concord {
 namespace {
@@ -23,40 +24,6 @@ void WriteStderr(absl::string_view line) {
   }
 }
 
-// JSON string escaping for log values (control characters as \u00XX).
-void AppendJsonString(std::string& out, absl::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          out += "\\u00";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 0xf]);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out.push_back('"');
-}
-
 // Human format: values with spaces, quotes or control characters are
 // quoted and escaped so a line stays one line.
 void AppendHumanValue(std::string& out, absl::string_view s) {
@@ -70,7 +37,7 @@ void AppendHumanValue(std::string& out, absl::string_view s) {
   if (plain) {
     out.append(s.data(), s.size());
   } else {
-    AppendJsonString(out, s);
+    AppendJsonQuoted(out, s);
   }
 }
 
@@ -142,12 +109,12 @@ std::string Logger::Format(LogLevel level, absl::string_view message,
   std::string line;
   if (format == LogFormat::kJson) {
     line = absl::StrCat("{\"time\":\"", time, "\",\"level\":\"", LogLevelName(level), "\",\"msg\":");
-    AppendJsonString(line, message);
+    AppendJsonQuoted(line, message);
     for (const auto& [key, value] : fields) {
       line.push_back(',');
-      AppendJsonString(line, key);
+      AppendJsonQuoted(line, key);
       line.push_back(':');
-      AppendJsonString(line, value);
+      AppendJsonQuoted(line, value);
     }
     line += "}\n";
     return line;

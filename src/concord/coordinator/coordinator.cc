@@ -94,7 +94,8 @@ class Coordinator::Impl {
   absl::StatusOr<attest::Claims> CheckWorkloadEvidence(
       const attest::Evidence& evidence, const std::array<uint8_t, 64>& report_data) const;
   absl::StatusOr<WorkloadCertificate> IssueMeshCertificate(const attest::Claims& claims,
-                                                          const crypto::PublicKey& key);
+                                                          const crypto::PublicKey& key,
+                                                          std::optional<absl::Duration> lifetime);
 
  private:
   // Everything a ready replica serves from. Replaced as a whole on every
@@ -1007,7 +1008,13 @@ absl::StatusOr<attest::Claims> Coordinator::Impl::CheckWorkloadEvidence(
 }
 
 absl::StatusOr<WorkloadCertificate> Coordinator::Impl::IssueMeshCertificate(
-    const attest::Claims& claims, const crypto::PublicKey& key) {
+    const attest::Claims& claims, const crypto::PublicKey& key,
+    std::optional<absl::Duration> lifetime) {
+  if (lifetime.has_value() &&
+      (*lifetime <= absl::ZeroDuration() || *lifetime > options_.leaf_lifetime)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("lifetime_seconds: want 1 to ", absl::ToInt64Seconds(options_.leaf_lifetime)));
+  }
   State current;
   std::shared_ptr<const Active> snapshot;
   {
@@ -1041,7 +1048,7 @@ absl::StatusOr<WorkloadCertificate> Coordinator::Impl::IssueMeshCertificate(
                                                       "\": ", sans.status().message()));
   }
   CONCORD_ASSIGN_OR_RETURN(ca::IssuedCertificate leaf,
-                           snapshot->issuer->Issue(key, *sans, options_.leaf_lifetime));
+                           snapshot->issuer->Issue(key, *sans, lifetime.value_or(options_.leaf_lifetime)));
   const ca::CaBundle& bundle = snapshot->issuer->bundle();
   WorkloadCertificate out;
   out.chain_pem = bundle.WorkloadChainPem(leaf.der);
@@ -1110,8 +1117,9 @@ absl::StatusOr<attest::Claims> Coordinator::CheckWorkloadEvidence(
   return impl_->CheckWorkloadEvidence(evidence, report_data);
 }
 absl::StatusOr<WorkloadCertificate> Coordinator::IssueMeshCertificate(
-    const attest::Claims& claims, const crypto::PublicKey& key) {
-  return impl_->IssueMeshCertificate(claims, key);
+    const attest::Claims& claims, const crypto::PublicKey& key,
+    std::optional<absl::Duration> lifetime) {
+  return impl_->IssueMeshCertificate(claims, key, lifetime);
 }
 
 }  // namespace concord::coordinator

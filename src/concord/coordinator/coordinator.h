@@ -194,8 +194,11 @@ class Coordinator final {
   // named by `claims.host_data`, and its workload secret. PermissionDenied
   // "policy <hex> is not in the manifest (generation N)"; Unavailable when
   // not ready.
-  absl::StatusOr<WorkloadCertificate> IssueMeshCertificate(const attest::Claims& claims,
-                                                          const crypto::PublicKey& key);
+  // `lifetime`: shorter than Options::leaf_lifetime if set (InvalidArgument
+  // when longer or not positive).
+  absl::StatusOr<WorkloadCertificate> IssueMeshCertificate(
+      const attest::Claims& claims, const crypto::PublicKey& key,
+      std::optional<absl::Duration> lifetime = std::nullopt);
 
  private:
   class Impl;

@@ -512,6 +512,26 @@ TEST_F(CoordinatorTest, OwnerUpdateKeepsRootAndMakesNewMeshCa) {
   }
 }
 
+TEST_F(CoordinatorTest, RequestedLifetimeShortensTheLeafAndCannotLengthenIt) {
+  Replica c = StartedReplica(1);
+  ASSERT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)), IsOk());
+  const std::array<uint8_t, 64> report_data = ReportData(0x42);
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      attest::Claims claims,
+      c->CheckWorkloadEvidence(WorkloadEvidence(kPlainPolicy, report_data), report_data));
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      WorkloadCertificate short_lived,
+      c->IssueMeshCertificate(claims, workload_key_.public_key(), absl::Hours(1)));
+  EXPECT_EQ(short_lived.leaf.not_after, clock_.Now() + absl::Hours(1));
+  CONCORD_ASSERT_OK_AND_ASSIGN(WorkloadCertificate by_default,
+                               c->IssueMeshCertificate(claims, workload_key_.public_key()));
+  EXPECT_EQ(by_default.leaf.not_after, clock_.Now() + ca::kDefaultLeafLifetime);
+  EXPECT_THAT(c->IssueMeshCertificate(claims, workload_key_.public_key(), absl::Hours(25)),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("lifetime_seconds")));
+  EXPECT_THAT(c->IssueMeshCertificate(claims, workload_key_.public_key(), absl::ZeroDuration()),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
 TEST_F(CoordinatorTest, UpdateRefusals) {
   Replica c = StartedReplica(1);
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,

@@ -7,12 +7,14 @@
 // Client evidence and OpenSSL 3.0: SSL_set_retry_verify() only pauses the
 // handshake on a client (the server processes the client's Certificate
 // inside tls_process_client_certificate, with no retry state). So on
-// attested listeners the handshake step that processes the client's second
-// flight (Certificate, CertificateVerify, Finished) runs on the worker pool:
-// the verify callback then checks the evidence synchronously there, I/O
-// threads never run a verification, and a refused certificate still fails
-// the handshake with a TLS alert. The number of such steps queued or running
-// is capped by max_pending_verifications.
+// attested listeners every handshake step (SSL_do_handshake call) runs on the
+// worker pool, so the step that processes the client's second flight
+// (Certificate, CertificateVerify, Finished) - whichever it is: a fast
+// client's certificate may already be readable while our flight is sent -
+// checks the evidence in the verify callback there. I/O threads never run a
+// verification, and a refused certificate still fails the handshake with a
+// TLS alert. The number of such steps queued or running is capped by
+// max_pending_verifications.
 #include "concord/net/server.h"
 
 #include <sys/socket.h>
@@ -88,6 +90,14 @@ class ServerCore final {
       : options_(std::move(options)),
         clock_(options_.clock != nullptr ? options_.clock : &SystemClock::Get()),
         random_(options_.random != nullptr ? options_.random : &crypto::SystemRandom::Get()) {}
+  // The acceptors and the pool use io_'s services (strands, reactor): they
+  // go first, io_ (a later member) last.
+  ~ServerCore() {
+    listeners_.clear();
+    workers_.reset();
+  }
+  ServerCore(const ServerCore&) = delete;
+  ServerCore& operator=(const ServerCore&) = delete;
 
   const ServerOptions& options() const { return options_; }
   Clock& clock() const { return *clock_; }
@@ -287,8 +297,6 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   // TLS state.
   SslPtr<SSL> ssl_;
   Nonce nonce_{};  // sent in the CertificateRequest
-  bool client_hello_seen_ = false;
-  bool flight_sent_ = false;
   bool worker_busy_ = false;
   bool close_requested_ = false;
   bool fresh_pending_ = false;
@@ -502,8 +510,11 @@ void Connection::DoHandshake() {
   if (phase_ != Phase::kHandshake) {
     return;
   }
-  if (listener_.options.client_auth == ClientAuth::kAttested && flight_sent_) {
-    // This step processes the client's certificate: verify on the pool.
+  if (listener_.options.client_auth == ClientAuth::kAttested) {
+    // Every step of an attested handshake runs on the pool: a fast client's
+    // certificate can already be readable when the step that sends our
+    // flight goes on reading, and its verification must never run on the
+    // I/O thread.
     if (!core_.AcquireVerificationSlot()) {
       FailHandshake("verification queue full");
       return;
@@ -544,9 +555,6 @@ void Connection::OnHandshakeStep(int result, int error) {
   }
   switch (error) {
     case SSL_ERROR_WANT_READ:
-      if (client_hello_seen_) {
-        flight_sent_ = true;
-      }
       WaitThen(tcp::socket::wait_read, &Connection::DoHandshake);
       return;
     case SSL_ERROR_WANT_WRITE:
@@ -562,7 +570,6 @@ void Connection::OnHandshakeStep(int result, int error) {
 }
 
 int Connection::OnClientHello(SSL* ssl, int* alert) {
-  client_hello_seen_ = true;
   if (fresh_identity_ != nullptr) {
     if (SSL_use_certificate(ssl, fresh_identity_->cert.get()) != 1 ||
         SSL_use_PrivateKey(ssl, fresh_identity_->key->RawEvpForSigning()) != 1) {

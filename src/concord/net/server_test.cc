@@ -549,7 +549,9 @@ TEST_F(NetTest, PendingVerificationCapRefusesExcessHandshakes) {
   auto second = MakeClient(std::move(second_options));
   absl::StatusOr<HttpResponse> second_result = second->Call("GET", "/second");
   EXPECT_FALSE(second_result.ok());
-  EXPECT_TRUE(WaitFor([&] { return server_->stats().verifications_refused == 1; }));
+  EXPECT_TRUE(WaitFor([&] { return server_->stats().verifications_refused == 1; }))
+      << "second: " << second_result.status() << " refused "
+      << server_->stats().verifications_refused << " failed " << server_->stats().handshakes_failed;
 
   release.Notify();
   first_thread.join();

@@ -13,9 +13,6 @@ namespace concord::net::internal {
 // "OK", "Not Found", ... ("Unknown" for codes without a phrase here).
 absl::string_view ReasonPhrase(int status);
 
-// A JSON string literal (with quotes) for `s`, escaping per RFC 8259.
-std::string JsonQuote(absl::string_view s);
-
 // {"code":<code>,"message":<message>,"state":""} as an HttpResponse.
 HttpResponse JsonError(int status, absl::string_view code, absl::string_view message);
 
