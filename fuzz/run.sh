@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets with clang (ASan+UBSan) into build-fuzz/ and runs
 # each one.
 #   fuzz/run.sh                 # every target, 300 s each
-#   fuzz/run.sh --smoke         # every target, 20 s each (CI)
+#   fuzz/run.sh --smoke         # every target, 10 s each (CI)
 #   fuzz/run.sh manifest_fuzz 600
 # Seed corpora live in fuzz/corpus/<target>/ (read-only); new inputs go to
 # fuzz/corpus-work/<target>/, crashes to fuzz/corpus-work/crashes/.
@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 seconds=300
 only=""
 if [ "${1:-}" = "--smoke" ]; then
-  seconds=20
+  seconds=10
 elif [ -n "${1:-}" ]; then
   only=$1
   seconds=${2:-300}
