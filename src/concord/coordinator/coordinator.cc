@@ -140,6 +140,12 @@ class Coordinator::Impl {
     return active_;
   }
 
+  // The state and what a ready replica serves from, read together.
+  std::pair<State, std::shared_ptr<const Active>> StateAndActive() const {
+    absl::MutexLock lock(&mu_);
+    return {state_, active_};
+  }
+
   void SetState(State next, absl::string_view why) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RaiseAlarm(const std::string& text);
   void ClearAlarms();
@@ -546,13 +552,7 @@ StatusInfo Coordinator::Impl::Status() const {
 }
 
 absl::StatusOr<AttestResult> Coordinator::Impl::Attest(const net::Nonce& nonce) {
-  State current;
-  std::shared_ptr<const Active> snapshot;
-  {
-    absl::MutexLock lock(&mu_);
-    current = state_;
-    snapshot = active_;
-  }
+  const auto [current, snapshot] = StateAndActive();
   AttestResult result;
   result.statement.nonce = nonce;
   result.statement.state = std::string(StateName(current));
@@ -798,13 +798,7 @@ absl::StatusOr<TransitionResult> Coordinator::Impl::Update(const SetManifestRequ
 
 absl::StatusOr<seed::SeedSharesDocument> Coordinator::Impl::SeedShare(
     const crypto::PublicKey& caller) {
-  State current;
-  std::shared_ptr<const Active> snapshot;
-  {
-    absl::MutexLock lock(&mu_);
-    current = state_;
-    snapshot = active_;
-  }
+  const auto [current, snapshot] = StateAndActive();
   if (current == State::kRecovery || current == State::kStale) {
     return absl::UnavailableError(absl::StrCat(
         "seed shares: state ", StateName(current), ": ask a ready replica"));
@@ -933,13 +927,7 @@ absl::StatusOr<TransitionResult> Coordinator::Impl::Recover(const RecoverRequest
 // History export and the mesh API.
 
 absl::StatusOr<HistoryExport> Coordinator::Impl::ExportHistory() {
-  State current;
-  std::shared_ptr<const Active> snapshot;
-  {
-    absl::MutexLock lock(&mu_);
-    current = state_;
-    snapshot = active_;
-  }
+  const auto [current, snapshot] = StateAndActive();
   if (current == State::kRecovery || current == State::kStale) {
     return absl::UnavailableError(absl::StrCat(
         "manifests: state ", StateName(current), ": this replica cannot serve the history now"));
@@ -972,13 +960,7 @@ absl::StatusOr<HistoryExport> Coordinator::Impl::ExportHistory() {
 
 absl::StatusOr<attest::Claims> Coordinator::Impl::CheckWorkloadEvidence(
     const attest::Evidence& evidence, const std::array<uint8_t, 64>& report_data) const {
-  State current;
-  std::shared_ptr<const Active> snapshot;
-  {
-    absl::MutexLock lock(&mu_);
-    current = state_;
-    snapshot = active_;
-  }
+  const auto [current, snapshot] = StateAndActive();
   attest::VerifyOptions options;
   options.at = deps_.clock.Now();
   options.report_data = report_data;
@@ -1015,13 +997,7 @@ absl::StatusOr<WorkloadCertificate> Coordinator::Impl::IssueMeshCertificate(
     return absl::InvalidArgumentError(
         absl::StrCat("lifetime_seconds: want 1 to ", absl::ToInt64Seconds(options_.leaf_lifetime)));
   }
-  State current;
-  std::shared_ptr<const Active> snapshot;
-  {
-    absl::MutexLock lock(&mu_);
-    current = state_;
-    snapshot = active_;
-  }
+  const auto [current, snapshot] = StateAndActive();
   if (current != State::kReady || snapshot == nullptr) {
     return absl::UnavailableError(
         absl::StrCat("mesh certificate: state ", StateName(current), ": not ready"));
