@@ -30,6 +30,7 @@
 #include "absl/time/time.h"
 #include "concord/attest/reference_values.h"
 #include "concord/attest/snp/report.h"
+#include "concord/attest/tdx/quote.h"
 #include "concord/common/bytes.h"
 #include "nlohmann/json.hpp"
 
@@ -89,6 +90,32 @@ struct SnpClaims {
   std::optional<size_t> matched_reference_value;
 };
 
+// TDX-specific claims (attest/tdx TdxVerifier).
+struct TdxClaims {
+  TdxQuote quote;
+  // The combined TCB status, and its parts: the platform TCB level (PCK SGX
+  // components, PCESVN, TEE_TCB_SVN), the TDX module identity level and the
+  // QE identity level.
+  TdxTcbStatus tcb_status = TdxTcbStatus::kUpToDate;
+  TdxTcbStatus platform_tcb_status = TdxTcbStatus::kUpToDate;
+  TdxTcbStatus module_tcb_status = TdxTcbStatus::kUpToDate;
+  TdxTcbStatus qe_tcb_status = TdxTcbStatus::kUpToDate;
+  // "TDX_01", ... or empty when the base tdxModule applied.
+  std::string module_identity;
+  std::vector<std::string> advisory_ids;
+  uint32_t tcb_evaluation_data_number = 0;
+  // From the PCK certificate's SGX extensions.
+  std::array<uint8_t, 6> fmspc{};
+  std::array<uint8_t, 2> pceid{};
+  std::array<uint8_t, 16> sgx_tcb_components{};
+  uint16_t pcesvn = 0;
+  std::array<uint8_t, 16> ppid{};
+  std::optional<std::array<uint8_t, 16>> piid;
+  // Index of the first reference value that matched (unset when reference
+  // values were not checked).
+  std::optional<size_t> matched_reference_value;
+};
+
 // What a verified piece of evidence states.
 struct Claims {
   Platform platform = Platform::kSnp;
@@ -105,6 +132,10 @@ struct Claims {
   absl::Time signer_not_before = absl::InfinitePast();
   absl::Time signer_not_after = absl::InfiniteFuture();
   std::optional<SnpClaims> snp;
+  // Set for Platform::kTdx. For TDX, `product` is "TDX", `measurement` is
+  // MRTD (48 bytes), `host_data` is MRCONFIGID[0:32] (the policy hash) and
+  // `chip_id` is empty; the window is the PCK chain's.
+  std::optional<TdxClaims> tdx;
 };
 
 // Renders claims as JSON for the CLI (hex byte strings, RFC 3339 times).

@@ -1,4 +1,5 @@
-// `concord evidence verify --platform snp|simulated --report F --cert F ...`:
+// `concord evidence verify --platform snp|simulated --report F --cert F ...`
+// and `concord evidence verify --platform tdx --quote F --collateral DIR`:
 // offline verification of one piece of evidence. Prints the parsed claims and
 // the verdict as JSON. Exit 0 valid, 1 invalid, 2 usage or unreadable input.
 #include <array>
@@ -10,6 +11,7 @@
 #include "concord/attest/evidence.h"
 #include "concord/attest/snp/report.h"
 #include "concord/attest/snp/verifier.h"
+#include "concord/attest/tdx/verifier.h"
 #include "concord/cli/commands.h"
 #include "concord/cli/files.h"
 #include "concord/common/clock.h"
@@ -33,6 +35,10 @@ struct EvidenceVerifyArgs {
   std::string at;
   std::string report_data_hex;
   std::string host_data_hex;
+  // TDX.
+  std::string quote;
+  std::string collateral;
+  std::string tcb_signing_chain;
 };
 
 // Reads a certificate file: one DER certificate, or one or more PEM blocks.
@@ -84,6 +90,45 @@ void PrintVerdict(CommandContext& ctx, nlohmann::json result, const absl::Status
   ctx.exit_code = status.ok() ? kExitOk : kExitInvalid;
 }
 
+void RunTdxVerify(CommandContext& ctx, const EvidenceVerifyArgs& args,
+                  const attest::VerifyOptions& options) {
+  attest::Evidence evidence;
+  evidence.platform = attest::Platform::kTdx;
+  absl::StatusOr<Bytes> quote = ReadFileLimited(args.quote, attest::kTdxMaxQuoteSize);
+  if (!quote.ok()) {
+    Fail(ctx, kExitUsage, quote.status());
+    return;
+  }
+  evidence.report = *std::move(quote);
+  absl::StatusOr<attest::TdxCollateral> collateral =
+      attest::TdxCollateral::LoadDir(args.collateral, args.tcb_signing_chain);
+  if (!collateral.ok()) {
+    // Unreadable or oversized files are unusable input (2); collateral that
+    // was read and is malformed is invalid (1).
+    Fail(ctx, absl::IsNotFound(collateral.status()) ? kExitUsage : kExitInvalid,
+         collateral.status());
+    return;
+  }
+  nlohmann::json result = {{"platform", "tdx"}, {"at", FormatRfc3339(options.at)}};
+  absl::StatusOr<std::unique_ptr<attest::TdxVerifier>> verifier =
+      attest::TdxVerifier::Create({.collateral = {*std::move(collateral)}});
+  if (!verifier.ok()) {
+    PrintVerdict(ctx, std::move(result), verifier.status());
+    return;
+  }
+  absl::StatusOr<attest::Claims> claims = (*verifier)->Verify(evidence, options);
+  if (claims.ok()) {
+    nlohmann::json c = attest::ClaimsToJson(*claims);
+    c["tdx"] = attest::TdxClaimsToJson(*claims->tdx);
+    result["claims"] = std::move(c);
+  } else if (absl::StatusOr<attest::TdxQuote> parsed = attest::TdxQuote::Parse(evidence.report);
+             parsed.ok()) {
+    // Show what the quote claims even when it does not verify.
+    result["quote"] = attest::TdxQuoteToJson(*parsed);
+  }
+  PrintVerdict(ctx, std::move(result), claims.status());
+}
+
 void RunEvidenceVerify(CommandContext& ctx, const EvidenceVerifyArgs& args) {
   // Everything the operator supplies is checked first: usage errors exit 2.
   absl::StatusOr<attest::Platform> platform = attest::ParsePlatform(args.platform);
@@ -123,6 +168,22 @@ void RunEvidenceVerify(CommandContext& ctx, const EvidenceVerifyArgs& args) {
       return;
     }
     options.reference_values = *std::move(rv);
+  }
+  const bool tdx = *platform == attest::Platform::kTdx;
+  if (tdx ? (args.quote.empty() || args.collateral.empty() || !args.report.empty() ||
+             !args.certs.empty())
+          : (args.report.empty() || args.certs.empty() || !args.quote.empty() ||
+             !args.collateral.empty() || !args.tcb_signing_chain.empty())) {
+    Fail(ctx, kExitUsage,
+         absl::InvalidArgumentError(
+             tdx ? "--platform tdx needs --quote and --collateral (not --report or --cert)"
+                 : "--platform snp|simulated needs --report and --cert (not --quote or "
+                   "--collateral)"));
+    return;
+  }
+  if (tdx) {
+    RunTdxVerify(ctx, args, options);
+    return;
   }
   attest::Evidence evidence;
   evidence.platform = *platform;
@@ -166,19 +227,26 @@ void AddEvidenceCommands(CLI::App& app, CommandContext& ctx) {
   CLI::App* verify = group->add_subcommand(
       "verify", "Verify a report and its signing certificate; prints claims and verdict as JSON");
   verify->add_option("--platform", args->platform, "Evidence platform")
-      ->check(CLI::IsMember({"snp", "simulated"}))
+      ->check(CLI::IsMember({"snp", "simulated", "tdx"}))
       ->capture_default_str();
-  verify->add_option("--report", args->report, "Attestation report (binary)")->required();
+  verify->add_option("--report", args->report, "SNP/simulated: attestation report (binary)");
   verify->add_option("--cert", args->certs,
                      "Signing certificate (VCEK or VLEK; DER or PEM). For simulated evidence, a PEM "
-                     "file with the VCEK, ASK and ARK. May be repeated")
-      ->required();
+                     "file with the VCEK, ASK and ARK. May be repeated");
+  verify->add_option("--quote", args->quote,
+                     "TDX: DCAP quote (v4 or v5; trailing zero padding is accepted)");
+  verify->add_option("--collateral", args->collateral,
+                     "TDX: collateral directory (collateral.json, or tcb_info.json, "
+                     "qe_identity.json, pck_crl.der, root_ca_crl.der, tcb_signing_chain.pem)");
+  verify->add_option("--tcb-signing-chain", args->tcb_signing_chain,
+                     "TDX: PEM Intel SGX TCB Signing chain, when the collateral directory has none");
   verify->add_option("--reference-values", args->reference_values,
-                     "JSON file in the manifest's ReferenceValues form ({\"snp\": [...]}); without "
+                     "JSON file in the manifest's ReferenceValues form ({\"snp\": [...]} or "
+                     "{\"tdx\": [...]}); without "
                      "it only authenticity, the no-debug policy and given report/host data are checked");
   verify->add_option("--at", args->at, "Verify certificates at this RFC 3339 time (default: now)");
   verify->add_option("--report-data", args->report_data_hex, "Expected REPORT_DATA, 128 hex characters");
-  verify->add_option("--host-data", args->host_data_hex, "Expected HOST_DATA, 64 hex characters");
+  verify->add_option("--host-data", args->host_data_hex, "Expected HOST_DATA (TDX: MRCONFIGID[0:32]), 64 hex characters");
   verify->callback([&ctx, args] { RunEvidenceVerify(ctx, *args); });
 }
 

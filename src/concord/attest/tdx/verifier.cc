@@ -1,0 +1,439 @@
+#include "concord/attest/tdx/verifier.h"
+
+#include <openssl/x509.h>
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "concord/attest/tdx/intel_pki.h"
+#include "concord/common/hex.h"
+#include "concord/common/status_macros.h"
+#include "concord/common/time_format.h"
+#include "concord/crypto/hash.h"
+#include "concord/crypto/keys.h"
+#include "concord/crypto/secret_bytes.h"
+#include "concord/crypto/x509.h"
+
+namespace concord::attest {
+namespace internal {
+
+struct PreparedTdxCollateral {
+  TdxTcbInfo tcb_info;
+  TdxQeIdentity qe_identity;
+  crypto::SslPtr<X509> tcb_signing_cert;
+  crypto::SslPtr<X509> tcb_signing_root;  // May be null (compiled-in root used).
+  crypto::SslPtr<X509_CRL> pck_crl;       // Null when not supplied.
+  crypto::SslPtr<X509_CRL> root_ca_crl;   // Null when not supplied.
+};
+
+}  // namespace internal
+
+namespace {
+
+using internal::PreparedTdxCollateral;
+
+// DER SubjectPublicKeyInfo prefix of an uncompressed P-256 point.
+constexpr uint8_t kP256SpkiPrefix[] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48,
+                                       0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48,
+                                       0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00, 0x04};
+
+absl::StatusOr<crypto::PublicKey> P256FromRaw(ByteView xy) {
+  Bytes spki(std::begin(kP256SpkiPrefix), std::end(kP256SpkiPrefix));
+  Append(spki, xy);
+  return crypto::PublicKey::FromSpkiDer(spki);
+}
+
+// Verifies a raw r||s ECDSA P-256/SHA-256 signature.
+absl::Status VerifyRaw(const crypto::PublicKey &key, ByteView message, ByteView rs) {
+  absl::StatusOr<Bytes> der = crypto::EcdsaRawToDer(rs.first(32), rs.subspan(32, 32));
+  if (!der.ok()) {
+    return absl::UnauthenticatedError("malformed signature");
+  }
+  return key.VerifyEcdsa(message, *der, crypto::HashAlg::kSha256);
+}
+
+absl::StatusOr<crypto::PublicKey> P256KeyOf(X509 *cert, absl::string_view what) {
+  absl::StatusOr<crypto::PublicKey> key = crypto::PublicKey::FromEvp(X509_get0_pubkey(cert));
+  if (!key.ok() || key->type() != crypto::KeyType::kEcP256) {
+    return absl::InvalidArgumentError(absl::StrCat("tdx: ", what, " key is not ECDSA P-256"));
+  }
+  return key;
+}
+
+absl::StatusOr<crypto::SslPtr<X509_CRL>> OptionalCrl(const Bytes &data, size_t index,
+                                                    absl::string_view what) {
+  if (data.empty()) {
+    return crypto::SslPtr<X509_CRL>();
+  }
+  if (data.size() > kTdxMaxCrlSize) {
+    return absl::InvalidArgumentError(absl::StrCat("tdx: collateral ", index, ": ", what,
+                                                   ": larger than ", kTdxMaxCrlSize, " bytes"));
+  }
+  absl::StatusOr<crypto::SslPtr<X509_CRL>> crl = crypto::ParseCrlDerOrPem(data);
+  if (!crl.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tdx: collateral ", index, ": ", what, ": ", crl.status().message()));
+  }
+  return crl;
+}
+
+absl::StatusOr<std::unique_ptr<PreparedTdxCollateral>> Prepare(const TdxCollateral &c,
+                                                               size_t index) {
+  auto out = std::make_unique<PreparedTdxCollateral>();
+  const std::string prefix = absl::StrCat("tdx: collateral ", index, ": ");
+  auto wrap = [&](const absl::Status &s) {
+    return absl::Status(s.code(), absl::StrCat(prefix, s.message()));
+  };
+  absl::StatusOr<SignedJson> tcb = SplitSignedJson(c.tcb_info_json, "tcbInfo", "TCB info");
+  if (!tcb.ok()) {
+    return wrap(tcb.status());
+  }
+  absl::StatusOr<SignedJson> qe =
+      SplitSignedJson(c.qe_identity_json, "enclaveIdentity", "QE identity");
+  if (!qe.ok()) {
+    return wrap(qe.status());
+  }
+  absl::StatusOr<TdxTcbInfo> tcb_info = ParseTcbInfo(tcb->body);
+  if (!tcb_info.ok()) {
+    return wrap(tcb_info.status());
+  }
+  absl::StatusOr<TdxQeIdentity> qe_identity = ParseQeIdentity(qe->body);
+  if (!qe_identity.ok()) {
+    return wrap(qe_identity.status());
+  }
+  out->tcb_info = *std::move(tcb_info);
+  out->qe_identity = *std::move(qe_identity);
+  if (c.tcb_signing_chain_pem.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(prefix, "TCB Signing chain: missing"));
+  }
+  absl::StatusOr<std::vector<crypto::SslPtr<X509>>> chain =
+      crypto::ParseCertChainPem(c.tcb_signing_chain_pem, 2);
+  if (!chain.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(prefix, "TCB Signing chain: ", chain.status().message()));
+  }
+  out->tcb_signing_cert = std::move((*chain)[0]);
+  if (chain->size() == 2) {
+    out->tcb_signing_root = std::move((*chain)[1]);
+  }
+  absl::StatusOr<crypto::PublicKey> key = P256KeyOf(out->tcb_signing_cert.get(), "TCB Signing");
+  if (!key.ok()) {
+    return wrap(key.status());
+  }
+  if (!VerifyRaw(*key, AsBytes(tcb->body), tcb->signature).ok()) {
+    return absl::UnauthenticatedError(
+        absl::StrCat(prefix, "TCB info signature does not verify with the TCB Signing key"));
+  }
+  if (!VerifyRaw(*key, AsBytes(qe->body), qe->signature).ok()) {
+    return absl::UnauthenticatedError(
+        absl::StrCat(prefix, "QE identity signature does not verify with the TCB Signing key"));
+  }
+  CONCORD_ASSIGN_OR_RETURN(out->pck_crl, OptionalCrl(c.pck_crl, index, "PCK CRL"));
+  CONCORD_ASSIGN_OR_RETURN(out->root_ca_crl, OptionalCrl(c.root_ca_crl, index, "Root CA CRL"));
+  return out;
+}
+
+absl::Status CheckWindow(absl::string_view what, absl::Time from, absl::Time until, absl::Time at) {
+  if (at < from || at > until) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "tdx: collateral: ", what, " is not current at ", FormatRfc3339(at), " (valid ",
+        FormatRfc3339(from), " to ", FormatRfc3339(until), ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckCrlWindow(absl::string_view what, X509_CRL *crl, absl::Time at) {
+  if (crl == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("tdx: collateral: no ", what, " (revocation cannot be checked)"));
+  }
+  CONCORD_ASSIGN_OR_RETURN(absl::Time from, crypto::Asn1TimeToAbsl(X509_CRL_get0_lastUpdate(crl)));
+  const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
+  if (next == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("tdx: collateral: ", what, " has no nextUpdate"));
+  }
+  CONCORD_ASSIGN_OR_RETURN(absl::Time until, crypto::Asn1TimeToAbsl(next));
+  return CheckWindow(what, from, until, at);
+}
+
+struct Mismatch {
+  int stage = 0;
+  std::string message;
+};
+
+std::optional<Mismatch> MatchTdx(const TdxReferenceValues &ref, const TdxReportBody &body,
+                                 const TdxTcbEvaluation &eval, uint32_t eval_number,
+                                 const PckExtensions &pck, size_t index) {
+  const std::string which = absl::StrCat(" (reference value ", index, ")");
+  if (ref.mrtd != body.mrtd) {
+    return Mismatch{0, "tdx: MRTD does not match any reference value"};
+  }
+  for (size_t i = 0; i < 4; ++i) {
+    if (ref.rtmr[i].has_value() && *ref.rtmr[i] != body.rtmr[i]) {
+      return Mismatch{1, absl::StrCat("tdx: RTMR", i, " does not match", which)};
+    }
+  }
+  if (ref.mrseam.has_value() && *ref.mrseam != body.mrseam) {
+    return Mismatch{2, absl::StrCat("tdx: MRSEAM does not match", which)};
+  }
+  if (ref.xfam != body.xfam) {
+    return Mismatch{3, absl::StrCat("tdx: XFAM ", HexEncode(body.xfam), " does not match ",
+                                    HexEncode(ref.xfam), which)};
+  }
+  if (ref.td_attributes != body.td_attributes) {
+    return Mismatch{3, absl::StrCat("tdx: TD attributes ", HexEncode(body.td_attributes),
+                                    " do not match ", HexEncode(ref.td_attributes), which)};
+  }
+  if (eval_number < ref.minimum_tcb_evaluation_number) {
+    return Mismatch{4, absl::StrCat("tdx: TCB evaluation data number ", eval_number,
+                                    " is below the minimum ", ref.minimum_tcb_evaluation_number,
+                                    which)};
+  }
+  if (std::find(ref.accepted_tcb_statuses.begin(), ref.accepted_tcb_statuses.end(),
+                eval.status) == ref.accepted_tcb_statuses.end()) {
+    return Mismatch{5, absl::StrCat("tdx: TCB status ", TdxTcbStatusName(eval.status),
+                                    " is not accepted", which)};
+  }
+  if (!ref.allowed_piids.empty()) {
+    const bool ok = std::any_of(ref.allowed_piids.begin(), ref.allowed_piids.end(),
+                                [&](const std::array<uint8_t, 16> &id) {
+                                  return id == pck.ppid || (pck.piid.has_value() && id == *pck.piid);
+                                });
+    if (!ok) {
+      return Mismatch{6, absl::StrCat("tdx: the PCK certificate's PPID/PIID is not allowed", which)};
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+TdxVerifier::TdxVerifier(std::vector<std::unique_ptr<internal::PreparedTdxCollateral>> collateral)
+    : collateral_(std::move(collateral)) {}
+
+TdxVerifier::~TdxVerifier() = default;
+
+absl::StatusOr<std::unique_ptr<TdxVerifier>> TdxVerifier::Create(Options options) {
+  CONCORD_RETURN_IF_ERROR(GetIntelSgxRootCa().status());
+  std::vector<std::unique_ptr<PreparedTdxCollateral>> prepared;
+  for (size_t i = 0; i < options.collateral.size(); ++i) {
+    CONCORD_ASSIGN_OR_RETURN(std::unique_ptr<PreparedTdxCollateral> p,
+                             Prepare(options.collateral[i], i));
+    prepared.push_back(std::move(p));
+  }
+  return std::unique_ptr<TdxVerifier>(new TdxVerifier(std::move(prepared)));
+}
+
+absl::StatusOr<Claims> TdxVerifier::Verify(const Evidence &evidence,
+                                           const VerifyOptions &options) const {
+  const absl::Time at = options.at;
+  if (at == absl::InfinitePast() || at == absl::InfiniteFuture()) {
+    return absl::InvalidArgumentError("tdx: verify options: the verification time is not set");
+  }
+  if (evidence.platform != Platform::kTdx) {
+    return absl::InvalidArgumentError(absl::StrCat("tdx: evidence is for platform ",
+                                                   PlatformName(evidence.platform), ", not tdx"));
+  }
+  CONCORD_ASSIGN_OR_RETURN(TdxQuote quote, TdxQuote::Parse(evidence.report));
+
+  // PCK chain from the quote: leaf, intermediate CA, root.
+  absl::StatusOr<std::vector<crypto::SslPtr<X509>>> pck_chain =
+      crypto::ParseCertChainPem(quote.pck_chain_pem, 3);
+  if (!pck_chain.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tdx quote: PCK certificate chain: ", pck_chain.status().message()));
+  }
+  if (pck_chain->size() != 3) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "tdx quote: PCK certificate chain: want 3 certificates (PCK, CA, root), got ",
+        pck_chain->size()));
+  }
+  X509 *leaf = (*pck_chain)[0].get();
+  CONCORD_ASSIGN_OR_RETURN(PckExtensions pck, ParsePckExtensions(leaf));
+  CONCORD_ASSIGN_OR_RETURN(crypto::PublicKey pck_key, P256KeyOf(leaf, "PCK certificate"));
+
+  // Collateral for this platform.
+  const PreparedTdxCollateral *coll = nullptr;
+  const PreparedTdxCollateral *first_for_fmspc = nullptr;
+  for (const auto &c : collateral_) {
+    if (c->tcb_info.fmspc != pck.fmspc || c->tcb_info.pceid != pck.pceid) {
+      continue;
+    }
+    if (first_for_fmspc == nullptr) {
+      first_for_fmspc = c.get();
+    }
+    if (at >= c->tcb_info.issue_date && at <= c->tcb_info.next_update) {
+      coll = c.get();
+      break;
+    }
+  }
+  if (first_for_fmspc == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("tdx: collateral: no TCB info for FMSPC ", HexEncode(pck.fmspc),
+                     " and PCE-ID ", HexEncode(pck.pceid)));
+  }
+  if (coll == nullptr) {
+    coll = first_for_fmspc;
+  }
+  CONCORD_RETURN_IF_ERROR(
+      CheckWindow("TCB info", coll->tcb_info.issue_date, coll->tcb_info.next_update, at));
+  CONCORD_RETURN_IF_ERROR(
+      CheckWindow("QE identity", coll->qe_identity.issue_date, coll->qe_identity.next_update, at));
+  CONCORD_RETURN_IF_ERROR(CheckCrlWindow("PCK CRL", coll->pck_crl.get(), at));
+  CONCORD_RETURN_IF_ERROR(CheckCrlWindow("Root CA CRL", coll->root_ca_crl.get(), at));
+
+  // Chains: the TCB Signing certificate and the PCK certificate, with CRLs.
+  CONCORD_RETURN_IF_ERROR(VerifyIntelChain(coll->tcb_signing_cert.get(), {},
+                                           coll->tcb_signing_root.get(),
+                                           {coll->root_ca_crl.get()}, at, "TCB Signing"));
+  CONCORD_RETURN_IF_ERROR(VerifyIntelChain(leaf, {(*pck_chain)[1].get()}, (*pck_chain)[2].get(),
+                                           {coll->root_ca_crl.get(), coll->pck_crl.get()}, at,
+                                           "PCK"));
+
+  // QE report, its binding to the attestation key, and the quote signature.
+  if (!VerifyRaw(pck_key, quote.qe_report_bytes, quote.qe_report_signature).ok()) {
+    return absl::UnauthenticatedError("tdx: QE report signature does not verify with the PCK key");
+  }
+  crypto::Hasher h(crypto::HashAlg::kSha256);
+  h.Update(quote.attestation_key);
+  h.Update(quote.qe_auth_data);
+  const Bytes binding = h.Finish();
+  std::array<uint8_t, 64> want_qe_data{};
+  std::copy(binding.begin(), binding.end(), want_qe_data.begin());
+  if (!crypto::ConstantTimeEquals(want_qe_data, quote.qe_report.report_data)) {
+    return absl::UnauthenticatedError(
+        "tdx: QE report data is not SHA-256(attestation key || QE authentication data) || 0^32");
+  }
+  absl::StatusOr<crypto::PublicKey> att_key = P256FromRaw(quote.attestation_key);
+  if (!att_key.ok()) {
+    return absl::UnauthenticatedError("tdx: attestation key is not a valid P-256 point");
+  }
+  if (!VerifyRaw(*att_key, quote.signed_bytes, quote.signature).ok()) {
+    return absl::UnauthenticatedError(
+        "tdx: quote signature does not verify with the attestation key");
+  }
+
+  // QE identity.
+  const TdxQeIdentity &qe = coll->qe_identity;
+  const SgxReportBody &qr = quote.qe_report;
+  if (qr.mrsigner != qe.mrsigner) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("tdx: QE MRSIGNER ", HexEncode(qr.mrsigner), " is not the QE identity's"));
+  }
+  if (qr.isvprodid != qe.isvprodid) {
+    return absl::UnauthenticatedError(absl::StrCat("tdx: QE ISVPRODID ", qr.isvprodid,
+                                                   " is not the QE identity's ", qe.isvprodid));
+  }
+  if ((qr.miscselect & qe.miscselect_mask) != (qe.miscselect & qe.miscselect_mask)) {
+    return absl::UnauthenticatedError("tdx: QE MISCSELECT does not match the QE identity");
+  }
+  for (size_t i = 0; i < 16; ++i) {
+    if ((qr.attributes[i] & qe.attributes_mask[i]) != (qe.attributes[i] & qe.attributes_mask[i])) {
+      return absl::UnauthenticatedError("tdx: QE ATTRIBUTES do not match the QE identity");
+    }
+  }
+
+  // TCB.
+  CONCORD_ASSIGN_OR_RETURN(TdxTcbEvaluation eval, EvaluateTdxTcb(coll->tcb_info, qe, pck, quote));
+  if (eval.status == TdxTcbStatus::kRevoked) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "tdx: TCB status is Revoked (platform ", TdxTcbStatusName(eval.platform_status),
+        ", TDX module ", TdxTcbStatusName(eval.module_status), ", QE ",
+        TdxTcbStatusName(eval.qe_status), ")"));
+  }
+
+  // Always-on policy and expected data.
+  const TdxReportBody &body = quote.body;
+  if (body.debug()) {
+    return absl::PermissionDeniedError("tdx: the TD is a debug TD (TD attributes bit 0)");
+  }
+  if (options.report_data.has_value() &&
+      !crypto::ConstantTimeEquals(*options.report_data, body.report_data)) {
+    return absl::PermissionDeniedError("tdx: report data does not match the expected value");
+  }
+  std::array<uint8_t, 32> host_data{};
+  std::copy(body.mrconfigid.begin(), body.mrconfigid.begin() + 32, host_data.begin());
+  if (options.host_data.has_value() && !crypto::ConstantTimeEquals(*options.host_data, host_data)) {
+    return absl::PermissionDeniedError(
+        "tdx: host data (MRCONFIGID[0:32]) does not match the expected value");
+  }
+  const uint32_t eval_number = std::min(coll->tcb_info.tcb_evaluation_data_number,
+                                        qe.tcb_evaluation_data_number);
+  std::optional<size_t> matched;
+  if (options.check_reference_values) {
+    const auto &refs = options.reference_values.tdx;
+    if (refs.empty()) {
+      return absl::PermissionDeniedError("tdx: no reference values for this platform");
+    }
+    std::optional<Mismatch> closest;
+    for (size_t i = 0; i < refs.size() && !matched.has_value(); ++i) {
+      std::optional<Mismatch> m = MatchTdx(refs[i], body, eval, eval_number, pck, i);
+      if (!m.has_value()) {
+        matched = i;
+      } else if (!closest.has_value() || m->stage > closest->stage) {
+        closest = std::move(m);
+      }
+    }
+    if (!matched.has_value()) {
+      return absl::PermissionDeniedError(closest->message);
+    }
+  }
+
+  Claims claims;
+  claims.platform = Platform::kTdx;
+  claims.product = "TDX";
+  claims.measurement.assign(body.mrtd.begin(), body.mrtd.end());
+  claims.report_data = body.report_data;
+  claims.host_data.assign(host_data.begin(), host_data.end());
+  for (const auto &c : *pck_chain) {
+    CONCORD_ASSIGN_OR_RETURN(absl::Time nb, crypto::Asn1TimeToAbsl(X509_get0_notBefore(c.get())));
+    CONCORD_ASSIGN_OR_RETURN(absl::Time na, crypto::Asn1TimeToAbsl(X509_get0_notAfter(c.get())));
+    claims.signer_not_before = std::max(claims.signer_not_before, nb);
+    claims.signer_not_after = std::min(claims.signer_not_after, na);
+  }
+  TdxClaims &tdx = claims.tdx.emplace();
+  tdx.tcb_status = eval.status;
+  tdx.platform_tcb_status = eval.platform_status;
+  tdx.module_tcb_status = eval.module_status;
+  tdx.qe_tcb_status = eval.qe_status;
+  tdx.module_identity = eval.module_identity;
+  tdx.advisory_ids = eval.advisory_ids;
+  tdx.tcb_evaluation_data_number = eval_number;
+  tdx.fmspc = pck.fmspc;
+  tdx.pceid = pck.pceid;
+  tdx.sgx_tcb_components = pck.sgx_tcb_components;
+  tdx.pcesvn = pck.pcesvn;
+  tdx.ppid = pck.ppid;
+  tdx.piid = pck.piid;
+  tdx.matched_reference_value = matched;
+  tdx.quote = std::move(quote);
+  return claims;
+}
+
+nlohmann::json TdxClaimsToJson(const TdxClaims &c) {
+  nlohmann::json j = {
+      {"quote", TdxQuoteToJson(c.quote)},
+      {"tcb_status", std::string(TdxTcbStatusName(c.tcb_status))},
+      {"platform_tcb_status", std::string(TdxTcbStatusName(c.platform_tcb_status))},
+      {"module_tcb_status", std::string(TdxTcbStatusName(c.module_tcb_status))},
+      {"qe_tcb_status", std::string(TdxTcbStatusName(c.qe_tcb_status))},
+      {"module_identity", c.module_identity},
+      {"advisory_ids", c.advisory_ids},
+      {"tcb_evaluation_data_number", c.tcb_evaluation_data_number},
+      {"fmspc", HexEncode(c.fmspc)},
+      {"pceid", HexEncode(c.pceid)},
+      {"sgx_tcb_components", HexEncode(c.sgx_tcb_components)},
+      {"pcesvn", c.pcesvn},
+      {"ppid", HexEncode(c.ppid)},
+  };
+  if (c.piid.has_value()) {
+    j["piid"] = HexEncode(*c.piid);
+  }
+  if (c.matched_reference_value.has_value()) {
+    j["matched_reference_value"] = *c.matched_reference_value;
+  }
+  return j;
+}
+
+}  // namespace concord::attest
