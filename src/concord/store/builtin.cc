@@ -7,6 +7,12 @@
 #include "concord/common/status_macros.h"
 #include "concord/store/file/file_store.h"
 #include "concord/store/memory/memory_store.h"
+#if defined(CONCORD_WITH_ETCD)
+#include "concord/store/etcd/etcd_store.h"
+#endif
+#if defined(CONCORD_WITH_REDIS)
+#include "concord/store/redis/redis_store.h"
+#endif
 
 namespace concord::store {
 namespace {
@@ -51,8 +57,16 @@ StoreFactory NotBuilt(absl::string_view scheme, absl::string_view cmake_option) 
 void RegisterBuiltinStores(StoreRegistry& registry) {
   registry.Register("memory", OpenMemory);
   registry.Register("file", OpenFile);
+#if defined(CONCORD_WITH_ETCD)
+  registry.Register("etcd", OpenEtcdStore);
+#else
   registry.Register("etcd", NotBuilt("etcd", "CONCORD_WITH_ETCD"));
+#endif
+#if defined(CONCORD_WITH_REDIS)
+  registry.Register("redis", OpenRedisStore);
+#else
   registry.Register("redis", NotBuilt("redis", "CONCORD_WITH_REDIS"));
+#endif
 }
 
 absl::StatusOr<std::unique_ptr<Store>> OpenStore(absl::string_view url,
