@@ -12,14 +12,22 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "concord/common/log.h"
 #include "concord/store/store.h"
 
 namespace concord::store {
 
 // What a backend may need from its host.
 struct Deps {
-  // How often polling watches re-read (file store).
+  // How often polling watches re-read (file store; Redis without keyspace
+  // notifications).
   absl::Duration watch_poll_interval = absl::Milliseconds(100);
+  // Redis: accept a server without `appendonly yes` + `appendfsync always`
+  // (DESIGN.md §6; concordd --allow-volatile-store). Tests and demos only.
+  bool allow_volatile_store = false;
+  // Reconnects, endpoint failover and durability warnings (never values or
+  // credentials). Null: silent.
+  Logger* log = nullptr;
 };
 
 // A parsed store URL: "<scheme>://<rest>".
