@@ -9,7 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libboost-dev curl
   clang libclang-rt-14-dev
   python3 jq
-  etcd-server etcd-client redis-server haproxy libhiredis-dev
+  etcd-server etcd-client redis-server haproxy libhiredis-dev python3-yaml
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -56,6 +56,11 @@ struct ListenerOptions {
   ClientAuth client_auth = ClientAuth::kNone;
   EvidenceCheck check_client;  // required for kAttested
   Handler handler;
+  // Expect a PROXY protocol v2 header (HAProxy `send-proxy-v2`) before
+  // anything else on every connection; its source address becomes
+  // HttpRequest::remote_address. A connection without a valid header is
+  // closed. Only enable behind a load balancer that always sends it.
+  bool proxy_protocol = false;
 };
 
 struct ServerOptions {
