@@ -32,6 +32,7 @@
 #include "concord/common/log.h"
 #include "concord/common/random.h"
 #include "concord/coordinator/launch_config.h"
+#include "concord/coordinator/peers.h"
 #include "concord/crypto/hash.h"
 #include "concord/crypto/keys.h"
 #include "concord/crypto/secret_bytes.h"
@@ -54,6 +55,14 @@ struct Options {
   absl::Duration leaf_lifetime = ca::kDefaultLeafLifetime;
   // How often the watch loop re-reads `latest` when the store's Watch fails.
   absl::Duration watch_retry = absl::Milliseconds(500);
+  // Freshness lease (DESIGN §7): a ready replica that has not confirmed its
+  // head (verified store read, or a peer's signed head equal to its own)
+  // within this long stops issuing and fails /readyz until it confirms
+  // again.
+  absl::Duration freshness_lease = absl::Seconds(10);
+  // In recovery or stale with peers configured: pause between two rounds of
+  // peer recovery attempts (sub-second; DESIGN §8).
+  absl::Duration peer_retry = absl::Milliseconds(200);
 };
 
 // Collaborators; they must outlive the Coordinator and be thread-safe.
@@ -66,6 +75,9 @@ struct Deps {
   // This coordinator's own evidence (POST /v1/attest).
   const net::Attester& attester;
   Logger& log;
+  // The other replicas (peer recovery, head exchange, the manual-recovery
+  // "ready peers exist" check). Null: a single replica without peers.
+  PeerNetwork* peers = nullptr;
 };
 
 struct SetManifestRequest {
@@ -99,6 +111,9 @@ struct RecoverRequest {
   // head must be this transition or a descendant of it (else
   // FailedPrecondition, nothing changes).
   std::optional<crypto::Sha256Digest> minimum_head;
+  // Recover even though ready peers answer (they would recover this replica
+  // by themselves): without it, FailedPrecondition naming the ready peers.
+  bool force = false;
 };
 
 // Raw bytes of the verified history, for GET /v1/manifests and `concord
@@ -199,6 +214,24 @@ class Coordinator final {
   absl::StatusOr<WorkloadCertificate> IssueMeshCertificate(
       const attest::Claims& claims, const crypto::PublicKey& key,
       std::optional<absl::Duration> lifetime = std::nullopt);
+
+  // True while ready with a valid freshness lease: /readyz and issuance.
+  bool Serving() const;
+
+  // POST /v1/peer/recover, served by a ready replica (valid lease) to a
+  // recovering one whose verified evidence `caller` the mesh listener
+  // checked: PermissionDenied unless the caller's policy hash is a
+  // coordinator policy of the active manifest; Unavailable when not
+  // serving.
+  absl::StatusOr<PeerRecoveryGrant> ServePeerRecovery(const attest::Claims& caller);
+
+  // POST /v1/peer/head: records `caller_latest` (verified with the history
+  // key; a newer valid head makes this replica re-read the store, an equal
+  // one confirms its lease) and answers with this replica's own head.
+  // PermissionDenied as above; FailedPrecondition when this replica has no
+  // history yet; InvalidArgument for a malformed or badly signed head.
+  absl::StatusOr<PeerHead> ServePeerHead(const attest::Claims& caller,
+                                         const Bytes& caller_latest);
 
  private:
   class Impl;
