@@ -7,7 +7,13 @@
 // issuance and RSS from /proc.
 //   concord_load --coordinator 127.0.0.1:7777 --manifest manifest.json
 //     --policy web.json --sim-host simhost [--concurrency 4] [--requests 1000]
-//     [--duration 30] [--server-pid PID]
+//     [--duration 30] [--server-pid PID] [--retries N] [--interval-ms MS]
+//     [--stop-file F] [--report-json F]
+// For availability tests (test/e2e/cluster): --retries gives every request up
+// to N more tries (fresh connection, 50/100/200… ms apart, as a workload's
+// client would); the report counts requests that failed on the first try
+// and those that failed after every retry. --stop-file ends the run when the
+// file appears; --report-json writes the figures for scripts.
 #include <unistd.h>
 
 #include <algorithm>
@@ -44,6 +50,10 @@ struct Args {
   long requests = 1000;
   double duration = 30;
   long server_pid = 0;
+  int retries = 0;
+  int interval_ms = 0;
+  std::string stop_file;
+  std::string report_json;
 };
 
 [[noreturn]] void Die(const std::string& message) {
@@ -84,6 +94,14 @@ Args ParseArgs(int argc, char** argv) {
       ok = absl::SimpleAtod(v, &a.duration) && a.duration > 0;
     } else if (flag == "--server-pid") {
       ok = absl::SimpleAtoi(v, &a.server_pid) && a.server_pid > 0;
+    } else if (flag == "--retries") {
+      ok = absl::SimpleAtoi(v, &a.retries) && a.retries >= 0 && a.retries <= 10;
+    } else if (flag == "--interval-ms") {
+      ok = absl::SimpleAtoi(v, &a.interval_ms) && a.interval_ms >= 0 && a.interval_ms <= 60000;
+    } else if (flag == "--stop-file") {
+      a.stop_file = v;
+    } else if (flag == "--report-json") {
+      a.report_json = v;
     } else {
       Die("unknown flag " + flag);
     }
@@ -160,10 +178,14 @@ int main(int argc, char** argv) {
     before = SampleProc(args.server_pid);
   }
   std::atomic<long> started{0};
-  std::atomic<long> failures{0};
+  std::atomic<long> failures{0};           // failed after every retry
+  std::atomic<long> first_try_failures{0};
+  std::atomic<long> retried_ok{0};         // failed first, succeeded on a retry
+  std::atomic<bool> stop{false};
   std::mutex mu;
   std::vector<double> latencies_ms;
   std::string first_error;
+  std::string last_error;  // of a request that failed after every retry
   const auto t0 = std::chrono::steady_clock::now();
   const auto deadline = t0 + std::chrono::duration<double>(args.duration);
   std::vector<std::thread> threads;
@@ -177,19 +199,47 @@ int main(int argc, char** argv) {
         return;
       }
       std::vector<double> local;
-      while (started.fetch_add(1) < args.requests && std::chrono::steady_clock::now() < deadline) {
+      while (!stop.load() && started.fetch_add(1) < args.requests &&
+             std::chrono::steady_clock::now() < deadline) {
+        if (!args.stop_file.empty() && access(args.stop_file.c_str(), F_OK) == 0) {
+          stop = true;
+          break;
+        }
         const auto s = std::chrono::steady_clock::now();
         absl::StatusOr<client::MeshCertificate> cert =
             client::RequestMeshCertificate(*endpoint, *key, attester, check);
+        for (int attempt = 1; !cert.ok() && attempt <= args.retries; ++attempt) {
+          if (attempt == 1) {
+            first_try_failures++;
+          }
+          {
+            std::lock_guard<std::mutex> lock(mu);
+            if (first_error.empty()) {
+              first_error = cert.status().ToString();
+            }
+          }
+          std::this_thread::sleep_for(std::chrono::milliseconds(50 << (attempt - 1)));
+          cert = client::RequestMeshCertificate(*endpoint, *key, attester, check);
+          if (cert.ok()) {
+            retried_ok++;
+          }
+        }
         const auto e = std::chrono::steady_clock::now();
         if (cert.ok()) {
           local.push_back(std::chrono::duration<double, std::milli>(e - s).count());
         } else {
+          if (args.retries == 0) {
+            first_try_failures++;
+          }
           failures++;
           std::lock_guard<std::mutex> lock(mu);
           if (first_error.empty()) {
             first_error = cert.status().ToString();
           }
+          last_error = cert.status().ToString();
+        }
+        if (args.interval_ms > 0) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(args.interval_ms));
         }
       }
       std::lock_guard<std::mutex> lock(mu);
@@ -210,8 +260,12 @@ int main(int argc, char** argv) {
     return latencies_ms[i];
   };
   const size_t ok = latencies_ms.size();
+  const long sent = static_cast<long>(ok) + failures.load();
   std::printf("concurrency %d: %zu issuances, %ld failures in %.2f s: %.1f issuances/s\n",
               args.concurrency, ok, failures.load(), elapsed, static_cast<double>(ok) / elapsed);
+  std::printf("requests %ld: failed on first try %ld, succeeded on a retry %ld, "
+              "failed after %d retries %ld\n",
+              sent, first_try_failures.load(), retried_ok.load(), args.retries, failures.load());
   std::printf("latency ms: p50 %.2f  p99 %.2f  max %.2f\n", pct(0.5), pct(0.99), pct(1.0));
   if (args.server_pid > 0) {
     ProcSample after = SampleProc(args.server_pid);
@@ -222,6 +276,20 @@ int main(int argc, char** argv) {
   }
   if (!first_error.empty()) {
     std::fprintf(stderr, "first error: %s\n", first_error.c_str());
+  }
+  if (!last_error.empty()) {
+    std::fprintf(stderr, "last error after retries: %s\n", last_error.c_str());
+  }
+  if (!args.report_json.empty()) {
+    std::ofstream out(args.report_json, std::ios::trunc);
+    out << "{\"requests\": " << sent << ", \"first_try_failures\": " << first_try_failures.load()
+        << ", \"retried_ok\": " << retried_ok.load()
+        << ", \"failed_after_retries\": " << failures.load() << ", \"retries\": " << args.retries
+        << ", \"seconds\": " << elapsed << ", \"p50_ms\": " << pct(0.5)
+        << ", \"p99_ms\": " << pct(0.99) << "}\n";
+    if (!out) {
+      Die("cannot write " + args.report_json);
+    }
   }
   return failures.load() == 0 ? 0 : 1;
 }
