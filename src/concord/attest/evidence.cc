@@ -1,6 +1,7 @@
 #include "concord/attest/evidence.h"
 
 #include "absl/strings/str_cat.h"
+#include "concord/attest/tdx/verifier.h"
 #include "concord/common/hex.h"
 #include "concord/common/time_format.h"
 
@@ -51,6 +52,9 @@ nlohmann::json ClaimsToJson(const Claims &claims) {
       s["matched_reference_value"] = *snp.matched_reference_value;
     }
     j["snp"] = std::move(s);
+  }
+  if (claims.tdx.has_value()) {
+    j["tdx"] = TdxClaimsToJson(*claims.tdx);
   }
   return j;
 }

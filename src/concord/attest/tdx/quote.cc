@@ -175,6 +175,12 @@ absl::StatusOr<TdxQuote> TdxQuote::Parse(ByteView data) {
   q.declared_length = r.pos() + sig_data_len;
   ByteView sig_data;
   CONCORD_ASSIGN_OR_RETURN(sig_data, r.Take(sig_data_len, "signature data"));
+  if (data.size() - q.declared_length > kTdxMaxQuotePadding) {
+    return Err("trailing bytes",
+               absl::StrCat(data.size() - q.declared_length, " bytes after the declared end (",
+                            q.declared_length, "), at most ", kTdxMaxQuotePadding,
+                            " bytes of zero padding are accepted"));
+  }
   for (size_t i = q.declared_length; i < data.size(); ++i) {
     if (data[i] != 0) {
       return Err("trailing bytes",

@@ -19,6 +19,10 @@ namespace concord::attest {
 // Largest quote accepted (the real ones are about 5 KB; the PCK chain
 // dominates), and the most zero padding accepted after the declared end.
 inline constexpr size_t kTdxMaxQuoteSize = 32 * 1024;
+// Zero padding after the declared end is what quote buffers carry (the
+// vectors in testdata/attestation have 70 bytes); anything longer, or any
+// non-zero byte, is not padding and the quote is rejected.
+inline constexpr size_t kTdxMaxQuotePadding = 1024;
 inline constexpr size_t kTdxHeaderSize = 48;
 inline constexpr size_t kTdx10BodySize = 584;
 inline constexpr size_t kTdx15BodySize = 648;
@@ -97,7 +101,8 @@ struct TdxQuote {
   // structural problem: size limits, version, key type, TEE type, QE vendor,
   // body type and size, signature data and certification data lengths and
   // types. Bytes after the declared end are accepted only if every one is
-  // zero (the padding real quote buffers carry).
+  // zero and there are at most kTdxMaxQuotePadding of them (the padding real
+  // quote buffers carry).
   static absl::StatusOr<TdxQuote> Parse(ByteView data);
 };
 

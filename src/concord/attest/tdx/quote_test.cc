@@ -73,6 +73,35 @@ TEST(TdxQuoteTest, NonZeroTrailingBytesAreRejected) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("trailing bytes")));
 }
 
+TEST(TdxQuoteTest, PaddingIsZeroAndBounded) {
+  Bytes phala = Phala();
+  ASSERT_EQ(phala.size(), 4936u + 70u);
+  // The README's layout: 70 zero bytes after a 4936-byte quote.
+  EXPECT_THAT(TdxQuote::Parse(phala).status(), IsOk());
+  // Exact length (padding stripped) parses too.
+  Bytes exact(phala.begin(), phala.begin() + 4936);
+  EXPECT_THAT(TdxQuote::Parse(exact).status(), IsOk());
+  // One non-zero byte in the middle of the padding.
+  Bytes mid = phala;
+  mid[4936 + 35] = 0x80;
+  EXPECT_THAT(TdxQuote::Parse(mid).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("70 bytes after the declared end (4936) are not zero padding")));
+  // The first byte after the declared end.
+  Bytes first = phala;
+  first[4936] = 0x01;
+  EXPECT_THAT(TdxQuote::Parse(first).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not zero padding")));
+  // Zero padding up to the bound is accepted, one more byte is not.
+  Bytes most = exact;
+  most.resize(4936 + kTdxMaxQuotePadding, 0);
+  EXPECT_THAT(TdxQuote::Parse(most).status(), IsOk());
+  most.push_back(0);
+  EXPECT_THAT(TdxQuote::Parse(most).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("at most 1024 bytes of zero padding are accepted")));
+}
+
 TEST(TdxQuoteTest, HeaderFieldsAreChecked) {
   Bytes q = Phala();
   q[0] = 3;

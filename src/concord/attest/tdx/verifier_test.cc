@@ -108,6 +108,38 @@ TEST(TdxVerifierTest, PhalaV4IsUpToDateWithClaims) {
   EXPECT_EQ(c.signer_not_before, At("2025-02-06T23:25:51Z"));
 }
 
+TEST(TdxVerifierTest, ClaimsToJsonRendersTdxClaims) {
+  auto v = MakeVerifier({Load(kPhalaDir)});
+  ASSERT_NE(v, nullptr);
+  CONCORD_ASSERT_OK_AND_ASSIGN(Claims c, v->Verify(Quote(PhalaQuote()), NoRef(kPhalaAt)));
+  nlohmann::json j = ClaimsToJson(c);
+  EXPECT_EQ(j["platform"], "tdx");
+  EXPECT_EQ(j["product"], "TDX");
+  ASSERT_TRUE(j.contains("tdx"));
+  const nlohmann::json &t = j["tdx"];
+  EXPECT_EQ(t["tcb_status"], "UpToDate");
+  EXPECT_EQ(t["platform_tcb_status"], "UpToDate");
+  EXPECT_EQ(t["module_identity"], "TDX_01");
+  EXPECT_EQ(t["fmspc"], "b0c06f000000");
+  EXPECT_EQ(t["pceid"], "0000");
+  EXPECT_EQ(t["pcesvn"], 11);
+  EXPECT_EQ(t["tcb_evaluation_data_number"], 17);
+  EXPECT_FALSE(t.contains("matched_reference_value"));
+  const nlohmann::json &q = t["quote"];
+  EXPECT_EQ(q["mrtd"], HexEncode(PhalaRef().mrtd));
+  EXPECT_EQ(q["mrtd"], j["measurement"]);
+  EXPECT_EQ(q["mrseam"],
+            "5b38e33a6487958b72c3c12a938eaa5e3fd4510c51aeeab58c7d5ecee41d7c436489d6c8e4f92f160b7cad34"
+            "207b00c1");
+  EXPECT_EQ(q["xfam"], "e702060000000000");
+  EXPECT_EQ(q["td_attributes"], "0000001000000000");
+  EXPECT_EQ(q["rtmr3"], std::string(96, '0'));
+  EXPECT_EQ(q["rtmr0"].get<std::string>().substr(0, 8), "44c0197b");
+  EXPECT_EQ(q["mrconfigid"], std::string(96, '0'));
+  EXPECT_EQ(q["debug"], false);
+  EXPECT_FALSE(j.contains("snp"));
+}
+
 TEST(TdxVerifierTest, CollateralJsonAndSeparateFilesAgree) {
   TdxCollateral from_json = Load(kPhalaDir);
   CONCORD_ASSERT_OK_AND_ASSIGN(Bytes tcb, testing::ReadFileBytes(Path(absl::StrCat(kPhalaDir, "/tcb_info.json"))));
