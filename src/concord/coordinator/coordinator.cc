@@ -10,11 +10,13 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "concord/attest/snp/report.h"
 #include "concord/ca/ca_certs.h"
 #include "concord/common/hex.h"
 #include "concord/common/status_macros.h"
+#include "concord/crypto/hash.h"
 #include "concord/history/objects.h"
 #include "concord/history/verifier.h"
 #include "concord/history/writer.h"
@@ -28,6 +30,33 @@ using history::VerifiedHistory;
 
 // Most alarm texts kept for Status(); the counter keeps counting past it.
 constexpr size_t kMaxActiveAlarms = 16;
+
+// Upper bound of the peer-recovery backoff (DESIGN §8: sub-second retries,
+// bounded) and of the pause before re-trying a failed lease confirmation.
+constexpr absl::Duration kMaxPeerRetry = absl::Seconds(1);
+constexpr absl::Duration kMaxLeaseRetry = absl::Seconds(1);
+
+// Report data of the evidence a replica verifies about itself at Start to
+// learn its own identity (measurement, policy hash) for the peer rule.
+constexpr absl::string_view kOwnIdentityLabel = "concord-coordinator-own-identity-v1";
+
+// Head-exchange states (PeerHead::state) of a serving replica: its head was
+// confirmed from the store within the lease, or only through peers.
+constexpr absl::string_view kPeerStateReady = "ready";
+constexpr absl::string_view kPeerStateReadyViaPeers = "ready-peer-confirmed";
+
+bool IsReadyPeerState(absl::string_view state) {
+  return state == kPeerStateReady || state == kPeerStateReadyViaPeers;
+}
+
+// Copies 32 bytes of host data into a policy hash; false for another size.
+bool ToPolicyHash(const Bytes& host_data, manifest::PolicyHash* out) {
+  if (host_data.size() != out->size()) {
+    return false;
+  }
+  std::copy(host_data.begin(), host_data.end(), out->begin());
+  return true;
+}
 
 // First 16 hex characters of a hash, for log lines.
 std::string Short(const crypto::Sha256Digest& hash) {
@@ -96,6 +125,9 @@ class Coordinator::Impl {
   absl::StatusOr<WorkloadCertificate> IssueMeshCertificate(const attest::Claims& claims,
                                                           const crypto::PublicKey& key,
                                                           std::optional<absl::Duration> lifetime);
+  bool Serving() const;
+  absl::StatusOr<PeerRecoveryGrant> ServePeerRecovery(const attest::Claims& caller);
+  absl::StatusOr<PeerHead> ServePeerHead(const attest::Claims& caller, const Bytes& caller_latest);
 
  private:
   // Everything a ready replica serves from. Replaced as a whole on every
@@ -107,6 +139,13 @@ class Coordinator::Impl {
     std::shared_ptr<const seed::MeshSecret> mesh;
     std::shared_ptr<const ca::Issuer> issuer;
     crypto::PublicKey history_key;
+  };
+
+  // What this replica's own verified evidence states (peer identity rule).
+  struct Identity {
+    attest::Platform platform = attest::Platform::kSnp;
+    Bytes measurement;
+    Bytes host_data;
   };
 
   // The store's head as read, not verified (recovery and stale).
@@ -147,6 +186,39 @@ class Coordinator::Impl {
   }
 
   void SetState(State next, absl::string_view why) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Freshness lease. `by` is "store" or "peer <name>".
+  void ConfirmLease(const std::string& by) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool LeaseValid(absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status LeaseExpired(absl::string_view operation, absl::Time now) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The active snapshot if this replica serves (ready, valid lease), else
+  // Unavailable naming the state or the expired lease. `store_fresh`: the
+  // head was confirmed from the store within the lease.
+  absl::StatusOr<std::shared_ptr<const Active>> ServingActive(absl::string_view operation,
+                                                              bool* store_fresh) const;
+  // PermissionDenied unless `caller`'s policy hash is a coordinator policy of
+  // `active`'s manifest.
+  absl::Status CheckCoordinatorCaller(absl::string_view operation, const Active& active,
+                                      const attest::Claims& caller) const;
+  // The peer identity rule (DESIGN §8): same measurement and policy hash as
+  // this replica's own evidence, or a RecoveryPolicies entry.
+  absl::Status AcceptPeer(const attest::Claims& claims) const;
+  absl::Status LearnOwnIdentity();
+  void Kick() ABSL_LOCKS_EXCLUDED(queue_mu_);
+
+  // The HA loop: lease confirmation while ready, peer recovery while in
+  // recovery or stale.
+  void HaLoop();
+  // One lease confirmation round: the store, else the peers. True when the
+  // head was confirmed.
+  bool CheckLease(const std::shared_ptr<const Active>& snapshot) ABSL_LOCKS_EXCLUDED(write_mu_);
+  bool ConfirmFromPeers(const std::shared_ptr<const Active>& snapshot);
+  absl::Status TryPeerRecovery() ABSL_LOCKS_EXCLUDED(write_mu_);
+  absl::Status AdoptGrant(const FromPeer<PeerRecoveryGrant>& grant)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Ready peers (by the identity rule) answering a head exchange.
+  std::vector<std::string> ReadyPeers();
   void RaiseAlarm(const std::string& text);
   void ClearAlarms();
   absl::Status WrongState(absl::string_view operation, State state) const;
@@ -197,6 +269,11 @@ class Coordinator::Impl {
   std::optional<UnverifiedHead> unverified_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> alarms_ ABSL_GUARDED_BY(mu_);
   uint64_t alarms_raised_ ABSL_GUARDED_BY(mu_) = 0;
+  std::optional<Identity> own_ ABSL_GUARDED_BY(mu_);
+  std::optional<absl::Time> confirmed_at_ ABSL_GUARDED_BY(mu_);
+  std::optional<absl::Time> store_confirmed_at_ ABSL_GUARDED_BY(mu_);
+  std::string confirmed_by_ ABSL_GUARDED_BY(mu_);
+  uint64_t confirmations_ ABSL_GUARDED_BY(mu_) = 0;
 
   // The watch loop's inbox.
   absl::Mutex queue_mu_;
@@ -204,7 +281,9 @@ class Coordinator::Impl {
   bool stop_ ABSL_GUARDED_BY(queue_mu_) = false;
   bool reread_ ABSL_GUARDED_BY(queue_mu_) = false;
   bool event_ ABSL_GUARDED_BY(queue_mu_) = false;
+  bool ha_kick_ ABSL_GUARDED_BY(queue_mu_) = false;
   std::thread thread_;
+  std::thread ha_thread_;
 };
 
 // ---------------------------------------------------------------------------
@@ -220,6 +299,7 @@ void Coordinator::Impl::SetState(State next, absl::string_view why) {
                   {"to", std::string(StateName(next))},
                   {"reason", std::string(why)}});
   state_ = next;
+  Kick();  // the HA loop's duty depends on the state
 }
 
 void Coordinator::Impl::RaiseAlarm(const std::string& text) {
@@ -327,6 +407,9 @@ absl::Status Coordinator::Impl::Start() {
     }
     started_ = true;
   }
+  if (deps_.peers != nullptr) {
+    CONCORD_RETURN_IF_ERROR(LearnOwnIdentity());
+  }
   if (Refresh()) {
     deps_.log.Warning("store unavailable at start; retrying in the background",
                       {{"replica", options_.replica_name}});
@@ -336,6 +419,7 @@ absl::Status Coordinator::Impl::Start() {
   deps_.log.Info("coordinator started", {{"replica", options_.replica_name},
                                          {"state", std::string(StateName(state()))}});
   thread_ = std::thread([this] { WatchLoop(); });
+  ha_thread_ = std::thread([this] { HaLoop(); });
   return absl::OkStatus();
 }
 
@@ -346,6 +430,9 @@ void Coordinator::Impl::Stop() {
   }
   if (thread_.joinable()) {
     thread_.join();
+  }
+  if (ha_thread_.joinable()) {
+    ha_thread_.join();
   }
 }
 
@@ -464,6 +551,10 @@ bool Coordinator::Impl::FollowLatest(const Bytes& latest) {
   }
   if (latest == current->history.latest_bytes) {
     ClearAlarms();
+    absl::MutexLock lock(&mu_);
+    if (state_ == State::kReady && active_ == current) {
+      ConfirmLease("store");
+    }
     return false;
   }
   absl::StatusOr<VerifiedHistory> verified = verifier_->VerifyLatest(latest);
@@ -524,6 +615,7 @@ bool Coordinator::Impl::FollowLatest(const Bytes& latest) {
                                               {"transition", Short(head_hash)}});
   absl::MutexLock lock(&mu_);
   active_ = *std::move(next);
+  ConfirmLease("store");
   return false;
 }
 
@@ -548,6 +640,15 @@ StatusInfo Coordinator::Impl::Status() const {
     info.transition_hash = unverified_->transition_hash;
     info.manifest_hash = unverified_->manifest_hash;
   }
+  const absl::Time now = deps_.clock.Now();
+  info.serving = state_ == State::kReady && active_ != nullptr && LeaseValid(now);
+  info.lease = options_.freshness_lease;
+  info.lease_confirmed_at = confirmed_at_;
+  if (confirmed_at_.has_value()) {
+    info.lease_expires_at = *confirmed_at_ + options_.freshness_lease;
+  }
+  info.lease_confirmed_by = confirmed_by_;
+  info.lease_store_confirmed_at = store_confirmed_at_;
   return info;
 }
 
@@ -573,6 +674,445 @@ absl::StatusOr<AttestResult> Coordinator::Impl::Attest(const net::Nonce& nonce) 
   }
   result.evidence = *std::move(evidence);
   return result;
+}
+
+// ---------------------------------------------------------------------------
+// High availability: freshness lease, peer identity, peer recovery, head
+// exchange (DESIGN §7, §8; decisions 0016, 0017).
+
+void Coordinator::Impl::Kick() {
+  absl::MutexLock lock(&queue_mu_);
+  ha_kick_ = true;
+}
+
+void Coordinator::Impl::ConfirmLease(const std::string& by) {
+  const absl::Time now = deps_.clock.Now();
+  confirmed_at_ = now;
+  confirmed_by_ = by;
+  if (by == "store") {
+    store_confirmed_at_ = now;
+  }
+  ++confirmations_;
+}
+
+bool Coordinator::Impl::LeaseValid(absl::Time now) const {
+  return confirmed_at_.has_value() && now - *confirmed_at_ < options_.freshness_lease;
+}
+
+absl::Status Coordinator::Impl::LeaseExpired(absl::string_view operation, absl::Time now) const {
+  const std::string ago = confirmed_at_.has_value()
+                              ? absl::StrCat(absl::FormatDuration(now - *confirmed_at_), " ago")
+                              : std::string("never");
+  return absl::UnavailableError(absl::StrCat(operation, ": freshness lease expired (last confirmed ",
+                                             ago, "): store and peers unreachable"));
+}
+
+absl::StatusOr<std::shared_ptr<const Coordinator::Impl::Active>> Coordinator::Impl::ServingActive(
+    absl::string_view operation, bool* store_fresh) const {
+  absl::MutexLock lock(&mu_);
+  if (state_ != State::kReady || active_ == nullptr) {
+    return absl::UnavailableError(
+        absl::StrCat(operation, ": state ", StateName(state_), ": not ready"));
+  }
+  const absl::Time now = deps_.clock.Now();
+  if (!LeaseValid(now)) {
+    return LeaseExpired(operation, now);
+  }
+  if (store_fresh != nullptr) {
+    *store_fresh = store_confirmed_at_.has_value() &&
+                   now - *store_confirmed_at_ < options_.freshness_lease;
+  }
+  return active_;
+}
+
+bool Coordinator::Impl::Serving() const { return ServingActive("serving", nullptr).ok(); }
+
+absl::Status Coordinator::Impl::CheckCoordinatorCaller(absl::string_view operation,
+                                                       const Active& active,
+                                                       const attest::Claims& caller) const {
+  manifest::PolicyHash policy{};
+  if (!ToPolicyHash(caller.host_data, &policy)) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        operation, ": caller host data: want 32 bytes, got ", caller.host_data.size()));
+  }
+  const std::vector<manifest::PolicyHash> allowed =
+      active.history.head().manifest->CoordinatorPolicies();
+  if (std::find(allowed.begin(), allowed.end(), policy) == allowed.end()) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        operation, ": policy ", HexEncode(policy),
+        " is not a coordinator policy of the manifest (generation ", active.history.generation(),
+        ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Coordinator::Impl::LearnOwnIdentity() {
+  // Verified locally, so the report data need not be fresh; a fixed label
+  // keeps Start from consuming the injected randomness.
+  const crypto::Sha512Digest report_data = crypto::Sha512(AsBytes(kOwnIdentityLabel));
+  absl::StatusOr<attest::Evidence> evidence = deps_.attester.Attest(report_data);
+  if (!evidence.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("coordinator: own evidence: ", evidence.status().message()));
+  }
+  attest::VerifyOptions verify;
+  verify.at = deps_.clock.Now();
+  verify.report_data = report_data;
+  verify.check_reference_values = false;
+  absl::StatusOr<attest::Claims> claims = deps_.verifier.Verify(*evidence, verify);
+  if (!claims.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("coordinator: own evidence does not verify: ", claims.status().message()));
+  }
+  const manifest::PolicyHash& launch_hash = options_.launch.policy_hash;
+  if (claims->host_data != Bytes(launch_hash.begin(), launch_hash.end())) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "coordinator: own evidence: host data ", HexEncode(claims->host_data),
+        " is not the launch config's policy hash ", HexEncode(launch_hash)));
+  }
+  deps_.log.Info("own identity for peer recovery",
+                 {{"replica", options_.replica_name},
+                  {"policy", HexEncode(claims->host_data)},
+                  {"measurement", HexEncode(claims->measurement)}});
+  absl::MutexLock lock(&mu_);
+  own_ = Identity{claims->platform, claims->measurement, claims->host_data};
+  return absl::OkStatus();
+}
+
+absl::Status Coordinator::Impl::AcceptPeer(const attest::Claims& claims) const {
+  std::optional<Identity> own;
+  {
+    absl::MutexLock lock(&mu_);
+    own = own_;
+  }
+  if (!own.has_value()) {
+    return absl::FailedPreconditionError("peer identity: this replica's own evidence is unknown");
+  }
+  if (claims.platform == own->platform && claims.measurement == own->measurement &&
+      claims.host_data == own->host_data) {
+    return absl::OkStatus();
+  }
+  manifest::PolicyHash policy{};
+  const std::vector<manifest::PolicyHash>& upgrades = options_.launch.recovery_policies;
+  if (ToPolicyHash(claims.host_data, &policy) &&
+      std::find(upgrades.begin(), upgrades.end(), policy) != upgrades.end()) {
+    return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(absl::StrCat(
+      "peer identity: policy ", HexEncode(claims.host_data), " with measurement ",
+      HexEncode(claims.measurement),
+      " is neither this replica's own identity nor a RecoveryPolicies entry of its launch "
+      "config"));
+}
+
+void Coordinator::Impl::HaLoop() {
+  const absl::Duration interval = options_.freshness_lease / 3;
+  absl::Duration backoff = options_.peer_retry;
+  // Clock time before which no new lease round starts.
+  absl::Time next_round = absl::InfinitePast();
+  bool was_serving = Serving();
+  for (;;) {
+    const auto [current, snapshot] = StateAndActive();
+    absl::Duration wait = options_.watch_retry;
+    if (current == State::kReady && snapshot != nullptr) {
+      backoff = options_.peer_retry;
+      std::optional<absl::Time> confirmed;
+      {
+        absl::MutexLock lock(&mu_);
+        confirmed = confirmed_at_;
+      }
+      const absl::Time now = deps_.clock.Now();
+      const absl::Time due =
+          std::max(confirmed.has_value() ? *confirmed + interval : now, next_round);
+      if (now >= due) {
+        if (!CheckLease(snapshot)) {
+          next_round = now + std::min(interval, kMaxLeaseRetry);
+        }
+      } else {
+        // The injected clock cannot wake us: poll it, at most every
+        // watch_retry of real time.
+        wait = std::min(wait, due - now);
+      }
+      const bool serving = Serving();
+      if (serving != was_serving) {
+        absl::MutexLock lock(&mu_);
+        const absl::Time at = deps_.clock.Now();
+        if (serving) {
+          deps_.log.Info("freshness lease confirmed; serving",
+                         {{"replica", options_.replica_name}, {"by", confirmed_by_}});
+        } else if (state_ == State::kReady) {
+          deps_.log.Warning(
+              "freshness lease expired; not serving",
+              {{"replica", options_.replica_name},
+               {"last_confirmed",
+                confirmed_at_.has_value() ? absl::FormatDuration(at - *confirmed_at_) : "never"}});
+        }
+      }
+      was_serving = serving;
+    } else if ((current == State::kRecovery || current == State::kStale) &&
+               deps_.peers != nullptr) {
+      was_serving = false;
+      const absl::Status attempt = TryPeerRecovery();
+      if (attempt.ok()) {
+        backoff = options_.peer_retry;
+        wait = absl::ZeroDuration();
+      } else {
+        wait = backoff;
+        backoff = std::min(backoff * 2, std::max(options_.peer_retry, kMaxPeerRetry));
+      }
+    } else {
+      was_serving = false;
+    }
+    absl::MutexLock lock(&queue_mu_);
+    auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
+      return stop_ || ha_kick_;
+    };
+    if (wait > absl::ZeroDuration()) {
+      queue_mu_.AwaitWithTimeout(absl::Condition(&has_work), wait);
+    }
+    if (stop_) {
+      break;
+    }
+    ha_kick_ = false;
+  }
+}
+
+bool Coordinator::Impl::CheckLease(const std::shared_ptr<const Active>& snapshot) {
+  uint64_t before = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    before = confirmations_;
+  }
+  // A verified read equal to the head, or a newer head followed, confirms
+  // (FollowLatest); a rolled-back, forged or missing latest does not.
+  Refresh();
+  {
+    absl::MutexLock lock(&mu_);
+    if (confirmations_ != before && store_confirmed_at_ == confirmed_at_) {
+      return true;
+    }
+    if (state_ != State::kReady || active_ != snapshot) {
+      return true;  // the state moved on (followed or stale): nothing to confirm
+    }
+  }
+  return ConfirmFromPeers(snapshot);
+}
+
+bool Coordinator::Impl::ConfirmFromPeers(const std::shared_ptr<const Active>& snapshot) {
+  if (deps_.peers == nullptr) {
+    return false;
+  }
+  const Bytes& own_latest = snapshot->history.latest_bytes;
+  const uint64_t own_generation = snapshot->history.generation();
+  std::vector<FromPeer<PeerHead>> heads = deps_.peers->ExchangeHeads(own_latest);
+  for (const FromPeer<PeerHead>& head : heads) {
+    absl::Status identity = AcceptPeer(head.claims);
+    if (!identity.ok()) {
+      deps_.log.Warning("peer head ignored",
+                        {{"replica", options_.replica_name},
+                         {"peer", head.peer},
+                         {"error", std::string(identity.message())}});
+      continue;
+    }
+    absl::StatusOr<history::Latest> latest = history::ParseLatest(head.value.latest);
+    if (!latest.ok() || !history::VerifyLatest(snapshot->history_key, *latest).ok()) {
+      RaiseAlarm(absl::StrCat("peer ", head.peer,
+                              " sent a head that is not signed by this deployment's history key"));
+      continue;
+    }
+    if (latest->generation > own_generation) {
+      // A peer knows a newer head: it must be in the store; re-read it.
+      absl::MutexLock lock(&queue_mu_);
+      event_ = true;
+      continue;
+    }
+    if (head.value.state != kPeerStateReady || head.value.latest != own_latest) {
+      continue;
+    }
+    absl::MutexLock lock(&mu_);
+    if (state_ == State::kReady && active_ == snapshot) {
+      ConfirmLease(absl::StrCat("peer ", head.peer));
+      return true;
+    }
+  }
+  return false;
+}
+
+std::vector<std::string> Coordinator::Impl::ReadyPeers() {
+  Bytes own_latest;
+  {
+    absl::MutexLock lock(&mu_);
+    if (active_ != nullptr) {
+      own_latest = active_->history.latest_bytes;
+    }
+  }
+  std::vector<std::string> ready;
+  for (const FromPeer<PeerHead>& head : deps_.peers->ExchangeHeads(own_latest)) {
+    if (IsReadyPeerState(head.value.state) && AcceptPeer(head.claims).ok()) {
+      ready.push_back(head.peer);
+    }
+  }
+  return ready;
+}
+
+absl::Status Coordinator::Impl::TryPeerRecovery() {
+  absl::StatusOr<FromPeer<PeerRecoveryGrant>> grant = deps_.peers->RequestRecovery(
+      [this](const attest::Claims& claims) { return AcceptPeer(claims); });
+  if (!grant.ok()) {
+    deps_.log.Debug("peer recovery attempt failed",
+                    {{"replica", options_.replica_name},
+                     {"error", std::string(grant.status().message())}});
+    return grant.status();
+  }
+  // The network promised to apply the rule; it is only a carrier, so check.
+  CONCORD_RETURN_IF_ERROR(AcceptPeer(grant->claims));
+  absl::MutexLock write_lock(&write_mu_);
+  const State current = state();
+  if (current != State::kRecovery && current != State::kStale) {
+    return absl::OkStatus();  // recovered meanwhile (manual recovery)
+  }
+  absl::Status adopted = AdoptGrant(*grant);
+  if (!adopted.ok()) {
+    deps_.log.Warning("peer recovery grant refused",
+                      {{"replica", options_.replica_name},
+                       {"peer", grant->peer},
+                       {"error", std::string(adopted.message())}});
+  }
+  return adopted;
+}
+
+absl::Status Coordinator::Impl::AdoptGrant(const FromPeer<PeerRecoveryGrant>& grant) {
+  const std::string from = absl::StrCat("peer recovery from ", grant.peer);
+  absl::StatusOr<seed::SeedSecrets> secrets =
+      seed::SeedSecrets::FromBytes(grant.value.seed, grant.value.salt);
+  if (!secrets.ok()) {
+    return Prefixed(from, secrets.status());
+  }
+  absl::StatusOr<seed::MeshSecret> mesh_secret = seed::MeshSecret::FromBytes(grant.value.mesh_secret);
+  if (!mesh_secret.ok()) {
+    return Prefixed(from, mesh_secret.status());
+  }
+  auto seed = std::make_shared<const seed::SeedSecrets>(*std::move(secrets));
+  auto mesh = std::make_shared<const seed::MeshSecret>(*std::move(mesh_secret));
+  CONCORD_ASSIGN_OR_RETURN(crypto::PrivateKey history_key, seed->DeriveHistoryKey());
+  const crypto::PublicKey history_public = history_key.public_key();
+
+  absl::StatusOr<history::Latest> granted = history::ParseLatest(grant.value.latest);
+  if (!granted.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(from, ": latest: ", granted.status().message()));
+  }
+  if (!history::VerifyLatest(history_public, *granted).ok()) {
+    return absl::PermissionDeniedError(
+        absl::StrCat(from, ": the peer's latest is not signed by the granted seed's history key"));
+  }
+  absl::StatusOr<Bytes> stored = deps_.store.Get(store::kLatestKey);
+  if (!stored.ok()) {
+    if (stored.status().code() == absl::StatusCode::kNotFound) {
+      RaiseAlarm(absl::StrCat("store head differs from peer's head: possible rollback (store has "
+                              "no latest, peer ",
+                              grant.peer, " generation ", granted->generation, ")"));
+      return absl::FailedPreconditionError(absl::StrCat(from, ": the store holds no latest"));
+    }
+    return Prefixed(from, stored.status());
+  }
+  if (*stored != grant.value.latest) {
+    absl::StatusOr<history::Latest> store_latest = history::ParseLatest(*stored);
+    if (store_latest.ok() && history::VerifyLatest(history_public, *store_latest).ok() &&
+        store_latest->generation > granted->generation) {
+      // The peer answered before a newer commit reached it: not a rollback.
+      return absl::UnavailableError(absl::StrCat(
+          from, ": the store's head (generation ", store_latest->generation,
+          ") is newer than the peer's (generation ", granted->generation, "); retrying"));
+    }
+    RaiseAlarm(absl::StrCat(
+        "store head differs from peer's head: possible rollback (store generation ",
+        store_latest.ok() ? absl::StrCat(store_latest->generation) : std::string("unreadable"),
+        ", peer ", grant.peer, " generation ", granted->generation, ")"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(from, ": store head differs from peer's head: possible rollback; refused"));
+  }
+  CONCORD_ASSIGN_OR_RETURN(std::unique_ptr<history::HistoryVerifier> verifier,
+                           history::HistoryVerifier::Create(deps_.store, history_public,
+                                                            AuthOptions()));
+  absl::StatusOr<VerifiedHistory> verified = verifier->VerifyLatest(*stored);
+  if (!verified.ok()) {
+    if (verified.status().code() == absl::StatusCode::kDataLoss) {
+      RaiseAlarm(absl::StrCat("stored history does not verify: ", verified.status().message()));
+    }
+    return Prefixed(from, verified.status());
+  }
+  absl::StatusOr<ca::CaBundle> bundle = ReadBundle(verified->head().transition.ca_bundle_hash);
+  if (!bundle.ok()) {
+    return Prefixed(from, bundle.status());
+  }
+  // BuildActive checks the mesh secret against the stored mesh CA and the
+  // seed against the stored root.
+  absl::StatusOr<std::shared_ptr<const Active>> next =
+      BuildActive(*std::move(verified), seed, mesh, *bundle);
+  if (!next.ok()) {
+    return Prefixed(from, next.status());
+  }
+  CONCORD_ASSIGN_OR_RETURN(std::unique_ptr<history::HistoryWriter> writer,
+                           history::HistoryWriter::Create(deps_.store, std::move(history_key),
+                                                          AuthOptions()));
+  verifier_ = std::move(verifier);
+  writer_ = std::move(writer);
+  pending_.reset();
+  const uint64_t generation = (*next)->history.generation();
+  const crypto::Sha256Digest head_hash = (*next)->history.head().hash;
+  deps_.log.Info("recovered from peer", {{"replica", options_.replica_name},
+                                         {"peer", grant.peer},
+                                         {"generation", absl::StrCat(generation)},
+                                         {"transition", Short(head_hash)}});
+  ClearAlarms();
+  absl::MutexLock lock(&mu_);
+  active_ = *std::move(next);
+  unverified_.reset();
+  ConfirmLease("store");
+  SetState(State::kReady, absl::StrCat("recovered from peer ", grant.peer));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<PeerRecoveryGrant> Coordinator::Impl::ServePeerRecovery(
+    const attest::Claims& caller) {
+  CONCORD_ASSIGN_OR_RETURN(std::shared_ptr<const Active> snapshot,
+                           ServingActive("peer recovery", nullptr));
+  CONCORD_RETURN_IF_ERROR(CheckCoordinatorCaller("peer recovery", *snapshot, caller));
+  deps_.log.Info("peer recovery granted",
+                 {{"replica", options_.replica_name},
+                  {"peer_policy", HexEncode(caller.host_data)},
+                  {"generation", absl::StrCat(snapshot->history.generation())}});
+  return PeerRecoveryGrant{snapshot->seed->seed(), snapshot->seed->salt(),
+                           snapshot->mesh->secret(), snapshot->history.latest_bytes};
+}
+
+absl::StatusOr<PeerHead> Coordinator::Impl::ServePeerHead(const attest::Claims& caller,
+                                                          const Bytes& caller_latest) {
+  if (state() == State::kUninitialized) {
+    return absl::FailedPreconditionError("peer head: state uninitialized: no history yet");
+  }
+  bool store_fresh = false;
+  CONCORD_ASSIGN_OR_RETURN(std::shared_ptr<const Active> snapshot,
+                           ServingActive("peer head", &store_fresh));
+  CONCORD_RETURN_IF_ERROR(CheckCoordinatorCaller("peer head", *snapshot, caller));
+  if (!caller_latest.empty()) {
+    absl::StatusOr<history::Latest> latest = history::ParseLatest(caller_latest);
+    if (!latest.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("peer head: latest: ", latest.status().message()));
+    }
+    if (!history::VerifyLatest(snapshot->history_key, *latest).ok()) {
+      return absl::InvalidArgumentError(
+          "peer head: latest: not signed by this deployment's history key");
+    }
+    if (latest->generation > snapshot->history.generation()) {
+      absl::MutexLock lock(&queue_mu_);
+      event_ = true;  // the watch loop re-reads the store and follows
+    }
+  }
+  return PeerHead{options_.replica_name, snapshot->history.latest_bytes,
+                  std::string(store_fresh ? kPeerStateReady : kPeerStateReadyViaPeers)};
 }
 
 // ---------------------------------------------------------------------------
@@ -708,6 +1248,7 @@ absl::StatusOr<TransitionResult> Coordinator::Impl::AdoptFirstSet(
   absl::MutexLock lock(&mu_);
   active_ = std::move(next);
   unverified_.reset();
+  ConfirmLease("store");
   SetState(State::kReady, "first manifest committed");
   return result;
 }
@@ -793,6 +1334,7 @@ absl::StatusOr<TransitionResult> Coordinator::Impl::Update(const SetManifestRequ
                                       {"manifest", Short(next->hash())}});
   absl::MutexLock lock(&mu_);
   active_ = std::move(updated);
+  ConfirmLease("store");
   return result;
 }
 
@@ -816,6 +1358,18 @@ absl::StatusOr<seed::SeedSharesDocument> Coordinator::Impl::SeedShare(
 // Recovery.
 
 absl::StatusOr<TransitionResult> Coordinator::Impl::Recover(const RecoverRequest& request) {
+  if (!request.force && deps_.peers != nullptr) {
+    const State current = state();
+    if (current == State::kRecovery || current == State::kStale) {
+      // Asked without holding write_mu_: this is a network round trip.
+      const std::vector<std::string> ready = ReadyPeers();
+      if (!ready.empty()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("recover: ready peers exist (", absl::StrJoin(ready, ", "),
+                         "): they recover this replica by themselves; use --force"));
+      }
+    }
+  }
   absl::MutexLock write_lock(&write_mu_);
   const State current = state();
   if (current != State::kRecovery && current != State::kStale) {
@@ -919,6 +1473,7 @@ absl::StatusOr<TransitionResult> Coordinator::Impl::Recover(const RecoverRequest
   absl::MutexLock lock(&mu_);
   active_ = std::move(next);
   unverified_.reset();
+  ConfirmLease("store");
   SetState(State::kReady, "manual recovery committed");
   return result;
 }
@@ -997,11 +1552,8 @@ absl::StatusOr<WorkloadCertificate> Coordinator::Impl::IssueMeshCertificate(
     return absl::InvalidArgumentError(
         absl::StrCat("lifetime_seconds: want 1 to ", absl::ToInt64Seconds(options_.leaf_lifetime)));
   }
-  const auto [current, snapshot] = StateAndActive();
-  if (current != State::kReady || snapshot == nullptr) {
-    return absl::UnavailableError(
-        absl::StrCat("mesh certificate: state ", StateName(current), ": not ready"));
-  }
+  CONCORD_ASSIGN_OR_RETURN(std::shared_ptr<const Active> snapshot,
+                           ServingActive("mesh certificate", nullptr));
   if (claims.host_data.size() != std::tuple_size<manifest::PolicyHash>::value) {
     return absl::InvalidArgumentError(absl::StrCat(
         "mesh certificate: host data: want 32 bytes, got ", claims.host_data.size()));
@@ -1052,6 +1604,12 @@ absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Create(Options options
   if (options.watch_retry <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("coordinator: watch_retry: want a positive duration");
   }
+  if (options.freshness_lease <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("coordinator: freshness_lease: want a positive duration");
+  }
+  if (options.peer_retry <= absl::ZeroDuration() || options.peer_retry > kMaxPeerRetry) {
+    return absl::InvalidArgumentError("coordinator: peer_retry: want (0, 1s]");
+  }
   const manifest::AllowedPlatforms& p = options.launch.platforms;
   if (!p.snp && !p.tdx && !p.simulated) {
     return absl::InvalidArgumentError("coordinator: launch config allows no platform");
@@ -1096,6 +1654,14 @@ absl::StatusOr<WorkloadCertificate> Coordinator::IssueMeshCertificate(
     const attest::Claims& claims, const crypto::PublicKey& key,
     std::optional<absl::Duration> lifetime) {
   return impl_->IssueMeshCertificate(claims, key, lifetime);
+}
+bool Coordinator::Serving() const { return impl_->Serving(); }
+absl::StatusOr<PeerRecoveryGrant> Coordinator::ServePeerRecovery(const attest::Claims& caller) {
+  return impl_->ServePeerRecovery(caller);
+}
+absl::StatusOr<PeerHead> Coordinator::ServePeerHead(const attest::Claims& caller,
+                                                    const Bytes& caller_latest) {
+  return impl_->ServePeerHead(caller, caller_latest);
 }
 
 }  // namespace concord::coordinator

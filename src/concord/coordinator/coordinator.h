@@ -148,6 +148,18 @@ struct StatusInfo {
   bool head_unverified = false;
   std::vector<std::string> alarms;  // active alarms, human readable
   uint64_t alarms_raised = 0;       // total since start
+  // Freshness lease (DESIGN §7). `serving`: ready with a valid lease (what
+  // Serving() returns). `lease_confirmed_at`: the last confirmation (unset
+  // before the first); `lease_confirmed_by`: "store" or "peer <name>";
+  // `lease_expires_at` = confirmed + Options::freshness_lease.
+  bool serving = false;
+  absl::Duration lease = absl::ZeroDuration();
+  std::optional<absl::Time> lease_confirmed_at;
+  std::optional<absl::Time> lease_expires_at;
+  std::string lease_confirmed_by;
+  // The last head confirmation made by reading the store itself (a replica
+  // vouches for its head to peers only while this is within the lease).
+  std::optional<absl::Time> lease_store_confirmed_at;
 };
 
 struct WorkloadCertificate {
@@ -225,11 +237,17 @@ class Coordinator final {
   // serving.
   absl::StatusOr<PeerRecoveryGrant> ServePeerRecovery(const attest::Claims& caller);
 
-  // POST /v1/peer/head: records `caller_latest` (verified with the history
-  // key; a newer valid head makes this replica re-read the store, an equal
-  // one confirms its lease) and answers with this replica's own head.
+  // POST /v1/peer/head: checks `caller_latest` (verified with the history
+  // key; a newer valid head makes this replica re-read the store; empty:
+  // the caller holds no verified head, e.g. in recovery) and answers with
+  // this replica's own head. The answer's state is "ready" when this
+  // replica confirmed its head from the store within the lease, else
+  // "ready-peer-confirmed" (a caller confirms its lease only from "ready":
+  // peers cannot keep each other alive without the store, decision 0016).
+  // A caller's head never confirms this replica's lease.
   // PermissionDenied as above; FailedPrecondition when this replica has no
-  // history yet; InvalidArgument for a malformed or badly signed head.
+  // history yet; Unavailable when not serving; InvalidArgument for a
+  // malformed or badly signed head.
   absl::StatusOr<PeerHead> ServePeerHead(const attest::Claims& caller,
                                          const Bytes& caller_latest);
 
