@@ -54,6 +54,8 @@ using ::testing::Not;
 using history::TransitionKind;
 
 const absl::Time kNow = absl::FromUnixSeconds(1795000000);  // 2026-11
+// The freshness lease of the test replicas; confirmed every kLease / 3.
+constexpr absl::Duration kLease = absl::Seconds(9);
 
 struct Keys {
   crypto::PrivateKey owner_a;     // P-256 workload owner
@@ -99,10 +101,141 @@ class LogCapture {
   Logger logger_;
 };
 
+// Routes peer calls to Coordinator objects in this process, each with the
+// caller's verified claims, as the api's attested mesh client does; test
+// switches cut a peer off, refuse recovery requests or tamper with heads.
+// Thread-safe. Coordinators must be stopped before they are destroyed (the
+// fixture's TearDown stops every peer replica).
+class PeerDirectory {
+ public:
+  struct Entry {
+    Coordinator* coordinator = nullptr;
+    attest::Claims claims;
+    bool reachable = true;
+  };
+  void Add(const std::string& name, Coordinator* c, const attest::Claims& claims) {
+    absl::MutexLock lock(&mu_);
+    entries_[name] = Entry{c, claims, true};
+  }
+  void SetReachable(const std::string& name, bool reachable) {
+    absl::MutexLock lock(&mu_);
+    entries_[name].reachable = reachable;
+  }
+  void SetServeRecovery(bool serve) {
+    absl::MutexLock lock(&mu_);
+    serve_recovery_ = serve;
+  }
+  void SetTamperHeads(bool tamper) {
+    absl::MutexLock lock(&mu_);
+    tamper_heads_ = tamper;
+  }
+  int64_t recovery_requests() {
+    absl::MutexLock lock(&mu_);
+    return recovery_requests_;
+  }
+  int64_t grants() {
+    absl::MutexLock lock(&mu_);
+    return grants_;
+  }
+
+  absl::StatusOr<FromPeer<PeerRecoveryGrant>> RequestRecovery(
+      const std::string& self, const attest::Claims& self_claims,
+      const PeerNetwork::AcceptPeer& accept) {
+    std::vector<std::pair<std::string, Entry>> peers;
+    {
+      absl::MutexLock lock(&mu_);
+      ++recovery_requests_;
+      if (!serve_recovery_) {
+        return absl::UnavailableError("peer recovery: refused by the test network");
+      }
+      for (const auto& [name, entry] : entries_) {
+        if (name != self && entry.reachable) {
+          peers.emplace_back(name, entry);
+        }
+      }
+    }
+    if (peers.empty()) {
+      return absl::NotFoundError("peer recovery: no peer discovered");
+    }
+    std::vector<std::string> reasons;
+    for (const auto& [name, entry] : peers) {
+      absl::Status accepted = accept(entry.claims);
+      if (!accepted.ok()) {
+        reasons.push_back(absl::StrCat(name, ": ", accepted.message()));
+        continue;
+      }
+      absl::StatusOr<PeerRecoveryGrant> grant = entry.coordinator->ServePeerRecovery(self_claims);
+      if (!grant.ok()) {
+        reasons.push_back(absl::StrCat(name, ": ", grant.status().message()));
+        continue;
+      }
+      absl::MutexLock lock(&mu_);
+      ++grants_;
+      return FromPeer<PeerRecoveryGrant>{name, entry.claims, *std::move(grant)};
+    }
+    return absl::UnavailableError(absl::StrCat("peer recovery: ", absl::StrJoin(reasons, "; ")));
+  }
+
+  std::vector<FromPeer<PeerHead>> ExchangeHeads(const std::string& self,
+                                                const attest::Claims& self_claims,
+                                                const Bytes& own_latest) {
+    std::vector<std::pair<std::string, Entry>> peers;
+    bool tamper = false;
+    {
+      absl::MutexLock lock(&mu_);
+      tamper = tamper_heads_;
+      for (const auto& [name, entry] : entries_) {
+        if (name != self && entry.reachable) {
+          peers.emplace_back(name, entry);
+        }
+      }
+    }
+    std::vector<FromPeer<PeerHead>> out;
+    for (const auto& [name, entry] : peers) {
+      absl::StatusOr<PeerHead> head = entry.coordinator->ServePeerHead(self_claims, own_latest);
+      if (!head.ok()) {
+        continue;
+      }
+      if (tamper && !head->latest.empty()) {
+        head->latest.back() ^= 0x01;  // last byte of the DER signature
+      }
+      out.push_back(FromPeer<PeerHead>{name, entry.claims, *std::move(head)});
+    }
+    return out;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  bool serve_recovery_ ABSL_GUARDED_BY(mu_) = true;
+  bool tamper_heads_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t recovery_requests_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t grants_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// One replica's view of the directory.
+class InProcessPeers final : public PeerNetwork {
+ public:
+  InProcessPeers(PeerDirectory& directory, std::string self, attest::Claims self_claims)
+      : directory_(directory), self_(std::move(self)), self_claims_(std::move(self_claims)) {}
+  absl::StatusOr<FromPeer<PeerRecoveryGrant>> RequestRecovery(const AcceptPeer& accept) override {
+    return directory_.RequestRecovery(self_, self_claims_, accept);
+  }
+  std::vector<FromPeer<PeerHead>> ExchangeHeads(const Bytes& own_latest) override {
+    return directory_.ExchangeHeads(self_, self_claims_, own_latest);
+  }
+
+ private:
+  PeerDirectory& directory_;
+  const std::string self_;
+  const attest::Claims self_claims_;
+};
+
 // A coordinator with its own randomness and log.
 struct Replica {
   std::unique_ptr<FakeRandom> random;
   std::unique_ptr<LogCapture> log;
+  std::unique_ptr<InProcessPeers> peers;  // null without peers
   std::unique_ptr<Coordinator> coordinator;
   Coordinator* operator->() { return coordinator.get(); }
 };
@@ -178,8 +311,8 @@ class CoordinatorTest : public ::testing::Test {
     const attest::SimulatedReferenceValues rv = host()->info().reference_values();
     return ToBytes(absl::StrCat(
         R"({"Version":1,"Policies":{)", "\"", HexEncode(launch_.policy_hash), "\":",
-        R"({"Name":"coordinator","SANs":["localhost"],"Role":"coordinator"},)", "\"",
-        HexEncode(kSecretPolicy), "\":",
+        R"({"Name":"coordinator","SANs":["localhost"],"Role":"coordinator"},)",
+        ExtraCoordinatorPolicies(), "\"", HexEncode(kSecretPolicy), "\":",
         R"({"Name":"frontend )", tag,
         R"(","SANs":["frontend.local","10.0.0.1"],"WorkloadSecretID":"frontend"},)", "\"",
         HexEncode(kPlainPolicy), "\":", R"({"Name":"backend","SANs":["backend.local"]}},)",
@@ -188,12 +321,23 @@ class CoordinatorTest : public ::testing::Test {
         R"("WorkloadOwnerKeys":)", KeyList(owners), R"(,"SeedshareOwnerKeys":)",
         KeyList(seed_owners), "}"));
   }
+  // Further coordinator policies for the test manifests (other identities).
+  std::string ExtraCoordinatorPolicies() const {
+    std::string out;
+    for (size_t i = 0; i < extra_coordinators_.size(); ++i) {
+      absl::StrAppend(&out, "\"", HexEncode(extra_coordinators_[i]), "\":",
+                      R"({"Name":"coordinator-)", i + 2,
+                      R"(","SANs":["localhost"],"Role":"coordinator"},)");
+    }
+    return out;
+  }
   Bytes DefaultManifest(absl::string_view tag = "v1") const {
     return ManifestJson({&keys().owner_a}, {&keys().seed_owner}, tag);
   }
 
   Replica MakeReplica(uint64_t seed, store::Store* store = nullptr,
-                      std::optional<LaunchConfig> launch = std::nullopt) {
+                      std::optional<LaunchConfig> launch = std::nullopt,
+                      const net::Attester* attester = nullptr, bool with_peers = false) {
     Replica r;
     r.random = std::make_unique<FakeRandom>(seed);
     r.log = std::make_unique<LogCapture>();
@@ -201,12 +345,62 @@ class CoordinatorTest : public ::testing::Test {
     options.launch = launch.has_value() ? *launch : launch_;
     options.replica_name = absl::StrCat("coordinator-", seed);
     options.watch_retry = absl::Milliseconds(5);
-    Deps deps{store != nullptr ? *store : *store_, clock_, *r.random, *verifier_, *attester_,
-              r.log->logger()};
+    options.freshness_lease = kLease;
+    options.peer_retry = absl::Milliseconds(5);
+    const net::Attester& own_attester = attester != nullptr ? *attester : *attester_;
+    if (with_peers) {
+      r.peers = std::make_unique<InProcessPeers>(directory_, options.replica_name,
+                                                 ClaimsOf(own_attester));
+    }
+    Deps deps{store != nullptr ? *store : *store_, clock_, *r.random, *verifier_, own_attester,
+              r.log->logger(), r.peers.get()};
     auto c = Coordinator::Create(std::move(options), deps);
     EXPECT_TRUE(c.ok()) << c.status();
     r.coordinator = *std::move(c);
     return r;
+  }
+
+  // What a peer's mesh listener verifies about `attester`'s evidence.
+  attest::Claims ClaimsOf(const net::Attester& attester) const {
+    const std::array<uint8_t, 64> report_data = ReportData(0x77);
+    auto evidence = attester.Attest(report_data);
+    EXPECT_TRUE(evidence.ok()) << evidence.status();
+    attest::VerifyOptions options;
+    options.at = clock_.Now();
+    options.report_data = report_data;
+    options.check_reference_values = false;
+    auto claims = verifier_->Verify(*evidence, options);
+    EXPECT_TRUE(claims.ok()) << claims.status();
+    return *std::move(claims);
+  }
+
+  // A started replica with an in-process PeerNetwork, registered in the
+  // directory; stopped by TearDown before anything it uses goes away.
+  Replica& PeerReplica(uint64_t seed, store::Store* store = nullptr,
+                       std::optional<LaunchConfig> launch = std::nullopt,
+                       const net::Attester* attester = nullptr) {
+    auto r = std::make_unique<Replica>(MakeReplica(seed, store, launch, attester, true));
+    directory_.Add(absl::StrCat("coordinator-", seed), r->coordinator.get(),
+                   ClaimsOf(attester != nullptr ? *attester : *attester_));
+    EXPECT_THAT((*r)->Start(), IsOk());
+    peer_replicas_.push_back(std::move(r));
+    return *peer_replicas_.back();
+  }
+
+  // A launch config of another identity (its own policy hash) and the
+  // attester that reports it.
+  LaunchConfig OtherLaunch(const manifest::PolicyHash& recovery_policy) const {
+    auto launch = ParseLaunchConfig(AsBytes(absl::StrCat(
+        R"({"Version":1,"Kind":"coordinator","Platforms":["simulated"],"RecoveryPolicies":[")",
+        HexEncode(recovery_policy), R"("]})")));
+    EXPECT_TRUE(launch.ok()) << launch.status();
+    return *launch;
+  }
+
+  void TearDown() override {
+    for (auto& r : peer_replicas_) {
+      (*r)->Stop();
+    }
   }
 
   Replica StartedReplica(uint64_t seed, store::Store* store = nullptr) {
@@ -293,6 +487,10 @@ class CoordinatorTest : public ::testing::Test {
   std::unique_ptr<attest::SnpVerifier> verifier_;
   std::unique_ptr<net::SimulatedAttester> attester_;
   crypto::PrivateKey workload_key_ = *crypto::PrivateKey::GenerateEc(crypto::KeyType::kEcP256);
+  std::vector<manifest::PolicyHash> extra_coordinators_;
+  PeerDirectory directory_;
+  // Declared last: destroyed (after TearDown stopped them) before the rest.
+  std::vector<std::unique_ptr<Replica>> peer_replicas_;
 };
 
 Keys* CoordinatorTest::keys_ = nullptr;
@@ -986,6 +1184,399 @@ TEST_F(CoordinatorTest, PolicyWithoutSansGetsNoCertificate) {
   EXPECT_THAT(IssueFor(*c.coordinator, kPlainPolicy),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("policy \"backend\"")));
   EXPECT_THAT(IssueFor(*c.coordinator, kSecretPolicy), IsOk());
+}
+
+// ---------------------------------------------------------------------------
+// High availability (DESIGN §7, §8): peer recovery, following, the freshness
+// lease, rollback, manual recovery with peers. Several replicas on one
+// MemoryStore (each through its own FaultInjectingStore where outages
+// matter), one FakeClock, an in-process PeerNetwork.
+
+TEST_F(CoordinatorTest, RestartedReplicaRecoversFromReadyPeer) {
+  Coordinator& a = *PeerReplica(1).coordinator;
+  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
+                               a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+  EXPECT_TRUE(a.Serving());
+  // A replica (re)started without secrets asks its peers by itself.
+  Replica& b = PeerReplica(2);
+  ASSERT_TRUE(WaitFor([&] { return b->state() == State::kReady; }));
+  EXPECT_TRUE(b->Serving());
+  const StatusInfo status = b->Status();
+  EXPECT_EQ(status.generation, 1u);
+  EXPECT_EQ(status.transition_hash, first.transition_hash);
+  EXPECT_FALSE(status.head_unverified);
+  EXPECT_EQ(status.lease_confirmed_by, "store");
+  EXPECT_THAT(b.log->Text(), HasSubstr("recovered from peer"));
+  EXPECT_THAT(b.log->Text(), HasSubstr("coordinator-1"));
+  EXPECT_EQ(directory_.grants(), 1);
+  // The same deployment: same mesh CA, same seed behind the shares.
+  CONCORD_ASSERT_OK_AND_ASSIGN(WorkloadCertificate cert, IssueFor(*b.coordinator, kSecretPolicy));
+  EXPECT_EQ(cert.mesh_ca_pem, first.bundle.MeshCaPem());
+  CONCORD_ASSERT_OK_AND_ASSIGN(WorkloadCertificate from_a, IssueFor(a, kSecretPolicy));
+  ASSERT_TRUE(cert.workload_secret.has_value() && from_a.workload_secret.has_value());
+  EXPECT_TRUE(cert.workload_secret->Equals(*from_a.workload_secret));
+  CONCORD_ASSERT_OK_AND_ASSIGN(seed::SeedSharesDocument shares,
+                               b->SeedShare(keys().seed_owner.public_key()));
+  EXPECT_TRUE(OwnerSecrets(shares).Equals(OwnerSecrets(*first.seed_shares)));
+  // No secret in any log line.
+  const seed::SeedSecrets secrets = OwnerSecrets(*first.seed_shares);
+  EXPECT_THAT(b.log->Text(), Not(HasSubstr(HexEncode(secrets.seed().Reveal()))));
+}
+
+TEST_F(CoordinatorTest, PeerRecoveredReplicaFollowsManifestUpdate) {
+  Coordinator& a = *PeerReplica(1).coordinator;
+  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
+                               a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+  Replica& b = PeerReplica(2);
+  ASSERT_TRUE(WaitFor([&] { return b->state() == State::kReady; }));
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      TransitionResult second,
+      a.SetManifest(UpdateRequest(DefaultManifest("v2"), first.transition_hash, &keys().owner_a)));
+  ASSERT_TRUE(WaitFor([&] { return b->Status().generation == 2; }));
+  EXPECT_EQ(b->state(), State::kReady);
+  EXPECT_EQ(b->Status().transition_hash, second.transition_hash);
+  // B derived the new mesh CA key itself and issues under generation 2.
+  CONCORD_ASSERT_OK_AND_ASSIGN(WorkloadCertificate cert, IssueFor(*b.coordinator, kPlainPolicy));
+  EXPECT_EQ(cert.generation, 2u);
+  EXPECT_EQ(cert.mesh_ca_pem, second.bundle.MeshCaPem());
+  EXPECT_NE(cert.mesh_ca_pem, first.bundle.MeshCaPem());
+}
+
+TEST_F(CoordinatorTest, StaleOnRecoveryTransitionThenPeerRecovered) {
+  Coordinator& a = *PeerReplica(1).coordinator;
+  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
+                               a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+  Replica& b = PeerReplica(2);
+  ASSERT_TRUE(WaitFor([&] { return b->state() == State::kReady; }));
+  // A third replica recovers manually (forced) while grants are blocked.
+  directory_.SetServeRecovery(false);
+  Replica& c = PeerReplica(3);
+  ASSERT_EQ(c->state(), State::kRecovery);
+  RecoverRequest request =
+      MakeRecoverRequest(OwnerSecrets(*first.seed_shares), c->Status(), keys().seed_owner);
+  request.force = true;
+  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult recovered, c->Recover(request));
+  EXPECT_EQ(recovered.generation, 2u);
+  // A and B hold the old mesh secret: the recovery transition makes them
+  // stale, and they recover from C by themselves once grants flow again.
+  ASSERT_TRUE(WaitFor([&] { return a.state() == State::kStale && b->state() == State::kStale; }));
+  EXPECT_FALSE(a.Serving());
+  EXPECT_THAT(IssueFor(a, kPlainPolicy), StatusIs(absl::StatusCode::kUnavailable));
+  directory_.SetServeRecovery(true);
+  ASSERT_TRUE(WaitFor([&] { return a.state() == State::kReady && b->state() == State::kReady; }));
+  for (Coordinator* r : {&a, b.coordinator.get()}) {
+    EXPECT_EQ(r->Status().generation, 2u);
+    CONCORD_ASSERT_OK_AND_ASSIGN(WorkloadCertificate cert, IssueFor(*r, kPlainPolicy));
+    EXPECT_EQ(cert.mesh_ca_pem, recovered.bundle.MeshCaPem());
+  }
+}
+
+TEST_F(CoordinatorTest, ManualRecoveryNeedsForceWhileReadyPeersExist) {
+  Coordinator& a = *PeerReplica(1).coordinator;
+  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
+                               a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+  directory_.SetServeRecovery(false);
+  Replica& c = PeerReplica(3);
+  ASSERT_EQ(c->state(), State::kRecovery);
+  const auto before = Snapshot(*store_);
+  RecoverRequest request =
+      MakeRecoverRequest(OwnerSecrets(*first.seed_shares), c->Status(), keys().seed_owner);
+  EXPECT_THAT(c->Recover(request),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("ready peers exist (coordinator-1): they recover this replica "
+                                 "by themselves; use --force")));
+  EXPECT_EQ(Snapshot(*store_), before);
+  EXPECT_EQ(c->state(), State::kRecovery);
+  request.force = true;
+  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult recovered, c->Recover(request));
+  EXPECT_EQ(recovered.generation, 2u);
+  EXPECT_EQ(c->state(), State::kReady);
+  ASSERT_TRUE(WaitFor([&] { return a.state() == State::kStale; }));
+  // A stale replica answers no head: it would not count as a ready peer.
+  EXPECT_THAT(a.ServePeerHead(ClaimsOf(*attester_), Bytes()),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("state stale")));
+  directory_.SetServeRecovery(true);
+  ASSERT_TRUE(WaitFor([&] { return a.state() == State::kReady; }));
+  EXPECT_EQ(a.Status().transition_hash, recovered.transition_hash);
+}
+
+// A peer that is cut off does not count as ready.
+TEST_F(CoordinatorTest, ManualRecoveryWithoutReadyPeersNeedsNoForce) {
+  Coordinator& a = *PeerReplica(1).coordinator;
+  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
+                               a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+  directory_.SetServeRecovery(false);
+  directory_.SetReachable("coordinator-1", false);
+  Replica& c = PeerReplica(3);
+  ASSERT_EQ(c->state(), State::kRecovery);
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      TransitionResult recovered,
+      c->Recover(
+          MakeRecoverRequest(OwnerSecrets(*first.seed_shares), c->Status(), keys().seed_owner)));
+  EXPECT_EQ(recovered.generation, 2u);
+}
+
+TEST_F(CoordinatorTest, PeerWithOtherPolicyHashIsRefused) {
+  // B runs under another launch config (its own policy hash, which the
+  // manifest lists as a coordinator policy, so A would serve it) that does
+  // not allow A's identity: B must refuse A.
+  const LaunchConfig other = OtherLaunch(kUnlistedPolicy);
+  net::SimulatedAttester other_attester(host(), other.policy_hash);
+  extra_coordinators_ = {other.policy_hash};
+  Coordinator& a = *PeerReplica(1).coordinator;
+  ASSERT_THAT(a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)), IsOk());
+  Replica& b = PeerReplica(2, nullptr, other, &other_attester);
+  ASSERT_TRUE(WaitFor([&] { return directory_.recovery_requests() >= 3; }));
+  EXPECT_EQ(b->state(), State::kRecovery);
+  EXPECT_EQ(directory_.grants(), 0);
+  EXPECT_THAT(b.log->Text(),
+              HasSubstr(absl::StrCat("peer identity: policy ", HexEncode(launch_.policy_hash))));
+  EXPECT_THAT(b.log->Text(), HasSubstr("nor a RecoveryPolicies entry"));
+
+  // The serving side: a caller whose policy is not a coordinator policy of
+  // the manifest gets nothing.
+  attest::Claims workload = ClaimsOf(*attester_);
+  workload.host_data = Bytes(kPlainPolicy.begin(), kPlainPolicy.end());
+  EXPECT_THAT(a.ServePeerRecovery(workload),
+              StatusIs(absl::StatusCode::kPermissionDenied,
+                       HasSubstr(absl::StrCat("policy ", HexEncode(kPlainPolicy),
+                                              " is not a coordinator policy"))));
+  EXPECT_THAT(a.ServePeerHead(workload, Bytes()),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  // A replica that does not serve grants nothing.
+  EXPECT_THAT(b->ServePeerRecovery(ClaimsOf(*attester_)),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("state recovery")));
+}
+
+TEST_F(CoordinatorTest, RecoveryPoliciesAllowUpgradeIdentity) {
+  // B is an upgrade: another policy hash, whose launch config names A's
+  // policy in RecoveryPolicies; the manifest lists B's policy too.
+  const LaunchConfig upgrade = OtherLaunch(launch_.policy_hash);
+  net::SimulatedAttester upgrade_attester(host(), upgrade.policy_hash);
+  extra_coordinators_ = {upgrade.policy_hash};
+  Coordinator& a = *PeerReplica(1).coordinator;
+  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
+                               a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+  Replica& b = PeerReplica(2, nullptr, upgrade, &upgrade_attester);
+  ASSERT_TRUE(WaitFor([&] { return b->state() == State::kReady; }));
+  EXPECT_EQ(b->Status().transition_hash, first.transition_hash);
+  // The old replica does not list the upgrade in its own launch config: it
+  // would not accept B as a source (it is ready, so it never asks).
+  EXPECT_THAT(IssueFor(*b.coordinator, kPlainPolicy), IsOk());
+}
+
+TEST_F(CoordinatorTest, GrantWhoseLatestDiffersFromStoreIsRefusedAndRollbackStopsLease) {
+  Coordinator& a = *PeerReplica(1).coordinator;
+  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
+                               a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+  const Bytes generation1 = *store_->Get(store::kLatestKey);
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      TransitionResult second,
+      a.SetManifest(UpdateRequest(DefaultManifest("v2"), first.transition_hash, &keys().owner_a)));
+  const Bytes generation2 = *store_->Get(store::kLatestKey);
+  // The store is reset to the older, validly signed latest.
+  ASSERT_THAT(store_->Commit({}, generation2, generation1), IsOk());
+  ASSERT_TRUE(WaitFor([&] { return a.Status().alarms_raised >= 1; }));
+  EXPECT_EQ(a.state(), State::kReady);
+  EXPECT_EQ(a.Status().generation, 2u);
+  EXPECT_THAT(a.Status().alarms, Not(IsEmpty()));
+
+  // A recovering replica gets A's grant (generation 2) but the store says
+  // generation 1: refused, alarm, still in recovery.
+  Replica& b = PeerReplica(2);
+  ASSERT_TRUE(WaitFor([&] {
+    return absl::StrContains(b.log->Text(),
+                             "store head differs from peer's head: possible rollback");
+  }));
+  EXPECT_GE(b->Status().alarms_raised, 1u);
+  EXPECT_EQ(b->state(), State::kRecovery);
+  EXPECT_TRUE(b->Status().head_unverified);
+  EXPECT_EQ(b->Status().generation, 1u);
+
+  // A no longer confirms its lease from the rolled-back store (nor from B,
+  // which is not ready): it stops serving within the lease.
+  clock_.Advance(absl::Seconds(4));
+  clock_.Advance(absl::Seconds(6));
+  ASSERT_FALSE(a.Serving());
+  EXPECT_EQ(a.state(), State::kReady);
+  EXPECT_THAT(IssueFor(a, kPlainPolicy),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("freshness lease expired")));
+  EXPECT_THAT(a.ServePeerRecovery(ClaimsOf(*attester_)),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("freshness lease expired")));
+
+  // The genuine head back: A confirms and serves again, and B recovers.
+  ASSERT_THAT(store_->Commit({}, generation1, generation2), IsOk());
+  ASSERT_TRUE(WaitFor([&] { return a.Serving(); }));
+  ASSERT_TRUE(WaitFor([&] { return b->state() == State::kReady; }));
+  EXPECT_EQ(b->Status().transition_hash, second.transition_hash);
+}
+
+TEST_F(CoordinatorTest, LeaseExpiresWithStoreDownAndNoPeersAndComesBack) {
+  store::testing::FaultInjectingStore faulty(*store_);
+  Replica c = StartedReplica(1, &faulty);
+  ASSERT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)), IsOk());
+  StatusInfo status = c->Status();
+  EXPECT_TRUE(status.serving);
+  EXPECT_EQ(status.lease, kLease);
+  EXPECT_EQ(status.lease_confirmed_at, kNow);
+  EXPECT_EQ(status.lease_expires_at, kNow + kLease);
+  EXPECT_EQ(status.lease_confirmed_by, "store");
+
+  // Store up: the loop confirms by itself every lease / 3.
+  clock_.Advance(absl::Seconds(4));
+  ASSERT_TRUE(WaitFor([&] { return c->Status().lease_confirmed_at == kNow + absl::Seconds(4); }));
+  faulty.FailNext(1 << 30);
+  clock_.Advance(absl::Seconds(4));  // a failed round; the lease still runs
+  EXPECT_TRUE(c->Serving());
+  EXPECT_THAT(IssueFor(*c.coordinator, kPlainPolicy), IsOk());
+  clock_.Advance(absl::Seconds(6));  // 10 s after the last confirmation
+  EXPECT_FALSE(c->Serving());
+  EXPECT_EQ(c->state(), State::kReady);
+  EXPECT_FALSE(c->Status().serving);
+  EXPECT_THAT(IssueFor(*c.coordinator, kPlainPolicy),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("freshness lease expired (last confirmed 10s ago): store and "
+                                 "peers unreachable")));
+  ASSERT_TRUE(WaitFor(
+      [&] { return absl::StrContains(c.log->Text(), "freshness lease expired; not serving"); }));
+
+  faulty.FailNext(0);
+  clock_.Advance(absl::Seconds(1));
+  ASSERT_TRUE(WaitFor([&] { return c->Serving(); }));
+  EXPECT_EQ(c->Status().lease_confirmed_by, "store");
+  EXPECT_THAT(IssueFor(*c.coordinator, kPlainPolicy), IsOk());
+}
+
+TEST_F(CoordinatorTest, StoreDownButPeerConfirmsKeepsServing) {
+  store::testing::FaultInjectingStore store_a(*store_);
+  store::testing::FaultInjectingStore store_b(*store_);
+  Coordinator& a = *PeerReplica(1, &store_a).coordinator;
+  ASSERT_THAT(a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)), IsOk());
+  Replica& b = PeerReplica(2, &store_b);
+  ASSERT_TRUE(WaitFor([&] { return b->state() == State::kReady; }));
+
+  store_a.FailNext(1 << 30);  // A alone loses the store
+  for (int round = 1; round <= 4; ++round) {
+    clock_.Advance(absl::Seconds(4));
+    const absl::Time now = clock_.Now();
+    ASSERT_TRUE(WaitFor([&] {
+      return a.Status().lease_confirmed_at == now && b->Status().lease_store_confirmed_at == now;
+    })) << round;
+    EXPECT_EQ(a.Status().lease_confirmed_by, "peer coordinator-2");
+    EXPECT_TRUE(a.Serving());
+  }
+  EXPECT_THAT(IssueFor(a, kPlainPolicy), IsOk());
+  // A vouches for nobody while it has not seen the store itself.
+  CONCORD_ASSERT_OK_AND_ASSIGN(PeerHead head, a.ServePeerHead(ClaimsOf(*attester_), Bytes()));
+  EXPECT_EQ(head.state, "ready-peer-confirmed");
+  CONCORD_ASSERT_OK_AND_ASSIGN(PeerHead from_b, b->ServePeerHead(ClaimsOf(*attester_), Bytes()));
+  EXPECT_EQ(from_b.state, "ready");
+  EXPECT_EQ(from_b.latest, head.latest);
+
+  // Cut off from both: A stops within the lease; B (store up) serves on.
+  directory_.SetReachable("coordinator-2", false);
+  clock_.Advance(absl::Seconds(4));
+  clock_.Advance(absl::Seconds(5));
+  EXPECT_FALSE(a.Serving());
+  EXPECT_THAT(IssueFor(a, kPlainPolicy),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("freshness lease expired")));
+  ASSERT_TRUE(WaitFor([&] { return b->Status().lease_confirmed_at == clock_.Now(); }));
+  EXPECT_TRUE(b->Serving());
+}
+
+TEST_F(CoordinatorTest, TamperedPeerHeadSignatureIsRejected) {
+  store::testing::FaultInjectingStore store_a(*store_);
+  Coordinator& a = *PeerReplica(1, &store_a).coordinator;
+  ASSERT_THAT(a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)), IsOk());
+  Replica& b = PeerReplica(2);
+  ASSERT_TRUE(WaitFor([&] { return b->state() == State::kReady; }));
+
+  // Heads from B arrive with a flipped signature byte: A must not confirm.
+  directory_.SetTamperHeads(true);
+  store_a.FailNext(1 << 30);
+  clock_.Advance(absl::Seconds(4));
+  ASSERT_TRUE(WaitFor([&] { return a.Status().alarms_raised >= 1; }));
+  EXPECT_THAT(a.Status().alarms,
+              ::testing::Contains(HasSubstr("coordinator-2 sent a head that is not signed")));
+  EXPECT_EQ(a.Status().lease_confirmed_at, kNow);
+  clock_.Advance(absl::Seconds(5));
+  EXPECT_FALSE(a.Serving());
+
+  // The serving side rejects a tampered or malformed caller head.
+  Bytes latest = *store_->Get(store::kLatestKey);
+  latest.back() ^= 0x01;
+  EXPECT_THAT(b->ServePeerHead(ClaimsOf(*attester_), latest),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("not signed by this deployment's history key")));
+  EXPECT_THAT(b->ServePeerHead(ClaimsOf(*attester_), ToBytes("junk")),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("peer head: latest")));
+
+  // Untampered heads confirm again.
+  directory_.SetTamperHeads(false);
+  clock_.Advance(absl::Seconds(1));
+  ASSERT_TRUE(WaitFor([&] { return a.Serving(); }));
+  EXPECT_EQ(a.Status().lease_confirmed_by, "peer coordinator-2");
+}
+
+TEST_F(CoordinatorTest, ConcurrentSetManifestOnTwoReplicasExactlyOneWins) {
+  Coordinator& a = *PeerReplica(1).coordinator;
+  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
+                               a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+  Replica& b = PeerReplica(2);
+  ASSERT_TRUE(WaitFor([&] { return b->state() == State::kReady; }));
+  absl::StatusOr<TransitionResult> from_a;
+  absl::StatusOr<TransitionResult> from_b;
+  const SetManifestRequest request_a =
+      UpdateRequest(DefaultManifest("a"), first.transition_hash, &keys().owner_a);
+  const SetManifestRequest request_b =
+      UpdateRequest(DefaultManifest("b"), first.transition_hash, &keys().owner_a);
+  std::thread ta([&] { from_a = a.SetManifest(request_a); });
+  std::thread tb([&] { from_b = b->SetManifest(request_b); });
+  ta.join();
+  tb.join();
+  ASSERT_NE(from_a.ok(), from_b.ok()) << from_a.status() << " / " << from_b.status();
+  const absl::Status& lost = from_a.ok() ? from_b.status() : from_a.status();
+  EXPECT_THAT(lost, StatusIs(absl::StatusCode::kAborted));
+  const TransitionResult& won = from_a.ok() ? *from_a : *from_b;
+  EXPECT_EQ(won.generation, 2u);
+  // Both converge on the winner; the history is linear.
+  ASSERT_TRUE(WaitFor([&] {
+    return a.Status().transition_hash == won.transition_hash &&
+           b->Status().transition_hash == won.transition_hash;
+  }));
+  CONCORD_ASSERT_OK_AND_ASSIGN(HistoryExport history, b->ExportHistory());
+  ASSERT_EQ(history.transitions.size(), 2u);
+  EXPECT_EQ(history.transitions[0].hash, first.transition_hash);
+  EXPECT_EQ(history.transitions[1].hash, won.transition_hash);
+  // The loser re-reads and retries on the new head.
+  Coordinator& loser = from_a.ok() ? *b.coordinator : a;
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      TransitionResult third,
+      loser.SetManifest(UpdateRequest(DefaultManifest("c"), won.transition_hash, &keys().owner_a)));
+  EXPECT_EQ(third.generation, 3u);
+}
+
+TEST_F(CoordinatorTest, CreateRejectsBadHaOptions) {
+  Options options;
+  options.launch = launch_;
+  FakeRandom random(1);
+  LogCapture log;
+  Deps deps{*store_, clock_, random, *verifier_, *attester_, log.logger()};
+  options.freshness_lease = absl::ZeroDuration();
+  EXPECT_THAT(Coordinator::Create(options, deps),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("freshness_lease")));
+  options.freshness_lease = absl::Seconds(10);
+  options.peer_retry = absl::Seconds(2);
+  EXPECT_THAT(Coordinator::Create(options, deps),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("peer_retry")));
+}
+
+TEST_F(CoordinatorTest, StartWithPeersRefusesEvidenceOfAnotherPolicy) {
+  // The attester reports a policy hash that is not this launch config's.
+  net::SimulatedAttester wrong(host(), kUnlistedPolicy);
+  Replica r = MakeReplica(1, nullptr, std::nullopt, &wrong, /*with_peers=*/true);
+  EXPECT_THAT(r->Start(), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                   HasSubstr("is not the launch config's policy hash")));
 }
 
 }  // namespace
