@@ -1,0 +1,169 @@
+#include "concord/collateral/verifiers.h"
+
+#include <openssl/x509.h>
+
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "concord/attest/snp/amd_roots.h"
+#include "concord/attest/snp/report.h"
+#include "concord/attest/tdx/intel_pki.h"
+#include "concord/attest/tdx/quote.h"
+#include "concord/common/hex.h"
+#include "concord/common/status_macros.h"
+#include "concord/crypto/hash.h"
+#include "concord/crypto/openssl_status.h"
+#include "concord/crypto/x509.h"
+
+namespace concord::collateral {
+namespace {
+
+using attest::SnpProduct;
+
+// Most cached TdxVerifiers; the oldest entries are dropped beyond it.
+constexpr size_t kMaxTdxVerifiers = 64;
+
+absl::Status CheckAskNotRevoked(CollateralCache& cache, SnpProduct product) {
+  absl::StatusOr<std::shared_ptr<const ValidatedItem>> crl =
+      cache.Lookup(CollateralKind::kSnpCrl, SnpProductKey(product));
+  if (absl::IsNotFound(crl.status())) {
+    return absl::OkStatus();
+  }
+  CONCORD_RETURN_IF_ERROR(crl.status());
+  CONCORD_ASSIGN_OR_RETURN(crypto::SslPtr<X509_CRL> parsed,
+                           crypto::ParseCrlDerOrPem((*crl)->item.body));
+  CONCORD_ASSIGN_OR_RETURN(const attest::AmdRootCerts* roots, attest::GetAmdRoots(product));
+  X509_REVOKED* revoked = nullptr;
+  if (X509_CRL_get0_by_cert(parsed.get(), &revoked, roots->ask.get()) == 1) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("snp: the ", attest::SnpProductName(product), " ASK is revoked by AMD's CRL"));
+  }
+  crypto::ClearOpenSslErrors();
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<attest::Claims> CachedSnpVerifier::Verify(
+    const attest::Evidence& evidence, const attest::VerifyOptions& options) const {
+  if (evidence.platform != attest::Platform::kSnp || !evidence.certs.empty()) {
+    return inner_.Verify(evidence, options);
+  }
+  CONCORD_ASSIGN_OR_RETURN(attest::SnpReport report, attest::SnpReport::Parse(evidence.report));
+  CONCORD_ASSIGN_OR_RETURN(std::optional<SnpProduct> cpuid, report.CpuidProduct());
+  std::vector<SnpProduct> products;
+  if (cpuid.has_value()) {
+    products.push_back(*cpuid);
+  } else {
+    products = {SnpProduct::kMilan, SnpProduct::kGenoa, SnpProduct::kTurin};
+  }
+  for (SnpProduct product : products) {
+    absl::StatusOr<std::string> key = SnpVcekKey(product, report.chip_id, report.reported_tcb);
+    if (!key.ok()) {
+      continue;
+    }
+    absl::StatusOr<std::shared_ptr<const ValidatedItem>> vcek =
+        cache_.Lookup(CollateralKind::kSnpVcek, *key);
+    if (absl::IsNotFound(vcek.status())) {
+      continue;
+    }
+    CONCORD_RETURN_IF_ERROR(vcek.status());
+    CONCORD_RETURN_IF_ERROR(CheckAskNotRevoked(cache_, product));
+    attest::Evidence with_vcek = evidence;
+    with_vcek.certs.push_back((*vcek)->item.body);
+    return inner_.Verify(with_vcek, options);
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "collateral: no VCEK cached for chip ", HexEncode(ByteView(report.chip_id).first(8)),
+      "... at reported TCB ", absl::Hex(report.reported_tcb, absl::kZeroPad16),
+      " (fetch it from AMD KDS)"));
+}
+
+absl::StatusOr<attest::TdxCollateral> TdxCollateralFromCache(CollateralCache& cache,
+                                                             absl::string_view fmspc_key,
+                                                             absl::string_view pck_ca) {
+  auto get = [&](CollateralKind kind,
+                 absl::string_view key) -> absl::StatusOr<std::shared_ptr<const ValidatedItem>> {
+    absl::StatusOr<std::shared_ptr<const ValidatedItem>> item = cache.Lookup(kind, key);
+    if (absl::IsNotFound(item.status())) {
+      return absl::FailedPreconditionError(absl::StrCat("collateral: no ", KindName(kind), " ",
+                                                        key, " cached (fetch it from Intel PCS)"));
+    }
+    return item;
+  };
+  CONCORD_ASSIGN_OR_RETURN(auto tcb, get(CollateralKind::kTdxTcbInfo, fmspc_key));
+  CONCORD_ASSIGN_OR_RETURN(auto qe, get(CollateralKind::kTdxQeIdentity, kTdxQeIdentityKey));
+  CONCORD_ASSIGN_OR_RETURN(auto pck_crl, get(CollateralKind::kTdxPckCrl, pck_ca));
+  CONCORD_ASSIGN_OR_RETURN(auto root_crl, get(CollateralKind::kTdxRootCaCrl, kTdxRootCaCrlKey));
+  attest::TdxCollateral out;
+  out.tcb_info_json = ToString(tcb->item.body);
+  out.qe_identity_json = ToString(qe->item.body);
+  out.tcb_signing_chain_pem = tcb->item.issuer_chain_pem;
+  out.pck_crl = pck_crl->item.body;
+  out.root_ca_crl = root_crl->item.body;
+  return out;
+}
+
+absl::StatusOr<attest::Claims> CachedTdxVerifier::Verify(
+    const attest::Evidence& evidence, const attest::VerifyOptions& options) const {
+  if (evidence.platform != attest::Platform::kTdx) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "collateral: platform ", attest::PlatformName(evidence.platform), " is not TDX"));
+  }
+  CONCORD_ASSIGN_OR_RETURN(attest::TdxQuote quote, attest::TdxQuote::Parse(evidence.report));
+  absl::StatusOr<std::vector<crypto::SslPtr<X509>>> chain =
+      crypto::ParseCertChainPem(quote.pck_chain_pem, 3);
+  if (!chain.ok() || chain->size() < 2) {
+    return absl::InvalidArgumentError("tdx: PCK chain: want the PCK certificate and its CA");
+  }
+  CONCORD_ASSIGN_OR_RETURN(attest::PckExtensions pck,
+                           attest::ParsePckExtensions((*chain)[0].get()));
+  char cn[256] = {0};
+  if (X509_NAME_get_text_by_NID(X509_get_subject_name((*chain)[1].get()), NID_commonName, cn,
+                                sizeof(cn)) <= 0) {
+    crypto::ClearOpenSslErrors();
+    return absl::InvalidArgumentError("tdx: PCK chain: the CA has no common name");
+  }
+  const absl::string_view ca = absl::StrContains(cn, "Processor") ? "processor" : "platform";
+  CONCORD_ASSIGN_OR_RETURN(attest::TdxCollateral collateral,
+                           TdxCollateralFromCache(cache_, TdxFmspcKey(pck.fmspc), ca));
+  // The verifier is keyed by the exact collateral it was built from.
+  crypto::Hasher h(crypto::HashAlg::kSha256);
+  for (absl::string_view part : {absl::string_view(collateral.tcb_info_json),
+                                 absl::string_view(collateral.qe_identity_json),
+                                 absl::string_view(collateral.tcb_signing_chain_pem),
+                                 AsStringView(collateral.pck_crl),
+                                 AsStringView(collateral.root_ca_crl)}) {
+    Bytes len;
+    AppendBigEndian(len, part.size(), 8);
+    h.Update(len);
+    h.Update(AsBytes(part));
+  }
+  const std::string id = HexEncode(h.Finish());
+  std::shared_ptr<const attest::TdxVerifier> verifier;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = verifiers_.find(id);
+    if (it != verifiers_.end()) {
+      verifier = it->second;
+    }
+  }
+  if (verifier == nullptr) {
+    attest::TdxVerifier::Options opts;
+    opts.collateral.push_back(std::move(collateral));
+    CONCORD_ASSIGN_OR_RETURN(std::unique_ptr<attest::TdxVerifier> created,
+                             attest::TdxVerifier::Create(std::move(opts)));
+    verifier = std::move(created);
+    absl::MutexLock lock(&mu_);
+    if (verifiers_.size() >= kMaxTdxVerifiers) {
+      verifiers_.clear();
+    }
+    verifiers_.emplace(id, verifier);
+  }
+  return verifier->Verify(evidence, options);
+}
+
+}  // namespace concord::collateral

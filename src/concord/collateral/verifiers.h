@@ -1,0 +1,73 @@
+// Adapters that let the existing verifiers take their vendor collateral from
+// the CollateralCache instead of from the evidence or from files, without
+// changing the verifiers: CachedSnpVerifier supplies the VCEK for SNP
+// evidence that carries none (and refuses an ASK revoked by a cached AMD
+// CRL); CachedTdxVerifier assembles TdxCollateral for the quote's FMSPC and
+// PCK CA from the cache and keeps a TdxVerifier per collateral set. Both read
+// only the cache (memory, then store): never a vendor. Used by the
+// composition root (concordd) and the CLI. Thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "concord/attest/evidence.h"
+#include "concord/attest/tdx/collateral.h"
+#include "concord/attest/tdx/verifier.h"
+#include "concord/collateral/cache.h"
+
+namespace concord::collateral {
+
+class CachedSnpVerifier final : public attest::EvidenceVerifier {
+ public:
+  // `inner` (an SnpVerifier) and `cache` must outlive this.
+  CachedSnpVerifier(const attest::EvidenceVerifier& inner, CollateralCache& cache)
+      : inner_(inner), cache_(cache) {}
+
+  // SNP evidence without certificates: looks up the VCEK for the report's
+  // chip ID and reported TCB (product from CPUID, else every product) and
+  // verifies with it; FailedPrecondition "collateral: no VCEK cached for ..."
+  // when none is cached (fetch it from AMD KDS). When the product's AMD CRL is
+  // cached, Unauthenticated if it revokes the compiled-in ASK. Other evidence
+  // goes to `inner` unchanged. Errors otherwise as `inner`.
+  absl::StatusOr<attest::Claims> Verify(const attest::Evidence& evidence,
+                                        const attest::VerifyOptions& options) const override;
+
+ private:
+  const attest::EvidenceVerifier& inner_;
+  CollateralCache& cache_;
+};
+
+// The TDX collateral for `fmspc` with the PCK CRL of `pck_ca` ("platform" or
+// "processor"), from the cache. FailedPrecondition "collateral: no <kind>
+// <key> cached" when a piece is missing; store errors as Lookup().
+absl::StatusOr<attest::TdxCollateral> TdxCollateralFromCache(CollateralCache& cache,
+                                                             absl::string_view fmspc_key,
+                                                             absl::string_view pck_ca);
+
+class CachedTdxVerifier final : public attest::EvidenceVerifier {
+ public:
+  // `cache` must outlive this.
+  explicit CachedTdxVerifier(CollateralCache& cache) : cache_(cache) {}
+
+  // TDX evidence: parses the quote's PCK chain for the FMSPC and the issuing
+  // CA, assembles the collateral from the cache and verifies with a
+  // TdxVerifier built for exactly that collateral (reused while it is
+  // unchanged). InvalidArgument for a malformed quote; FailedPrecondition for
+  // missing collateral; otherwise as TdxVerifier. Other platforms:
+  // PermissionDenied.
+  absl::StatusOr<attest::Claims> Verify(const attest::Evidence& evidence,
+                                        const attest::VerifyOptions& options) const override;
+
+ private:
+  CollateralCache& cache_;
+  mutable absl::Mutex mu_;
+  // Keyed by the content hashes of the four items; small (one per FMSPC).
+  mutable absl::flat_hash_map<std::string, std::shared_ptr<const attest::TdxVerifier>> verifiers_
+      ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace concord::collateral
