@@ -6,10 +6,12 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "concord/api/internal/json_fields.h"
+#include "concord/api/peer_messages.h"
 #include "concord/api/requests.h"
 #include "concord/common/hex.h"
 #include "concord/common/time_format.h"
@@ -191,8 +193,8 @@ net::HttpResponse Api::HandleUser(const net::HttpRequest& request) {
 net::HttpResponse Api::HandleMesh(const net::HttpRequest& request) {
   static constexpr Route kRoutes[kMeshRouteCount] = {
       {"POST", "/v1/mesh/cert", &Api::MeshCert},
-      {"POST", "/v1/peer/recover", &Api::PeerNotImplemented},
-      {"POST", "/v1/peer/head", &Api::PeerNotImplemented},
+      {"POST", "/v1/peer/recover", &Api::PeerRecover},
+      {"POST", "/v1/peer/head", &Api::PeerHead},
   };
   return Dispatch("mesh", kRoutes, kMeshRouteCount, request);
 }
@@ -255,6 +257,11 @@ net::HttpResponse Api::Error(const absl::Status& status) {
     log_.Error("request failed",
                {{"code", ErrorCodeName(status.code())}, {"error", std::string(status.message())}});
   }
+  return response;
+}
+
+net::HttpResponse Api::NoStore(net::HttpResponse response) {
+  response.headers.emplace_back("Cache-Control", "no-store");
   return response;
 }
 
@@ -427,9 +434,43 @@ net::HttpResponse Api::MeshCert(const net::HttpRequest& request) {
   return JsonOk(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
-net::HttpResponse Api::PeerNotImplemented(const net::HttpRequest&) {
-  return Error(absl::UnimplementedError(
-      "peer recovery: not available in this build; recover with `concord recover`"));
+net::HttpResponse Api::PeerRecover(const net::HttpRequest& request) {
+  if (!request.peer.has_value() || !request.peer_claims.has_value()) {
+    return Error(
+        absl::UnauthenticatedError("peer recover: an attested client certificate is required"));
+  }
+  if (absl::Status parsed = ParsePeerRecoverRequest(request.body); !parsed.ok()) {
+    return Error(parsed);
+  }
+  absl::StatusOr<coordinator::PeerRecoveryGrant> grant =
+      coordinator_.ServePeerRecovery(*request.peer_claims);
+  if (!grant.ok()) {
+    log_.Warning("peer recovery refused", {{"peer", request.remote_address},
+                                           {"error", std::string(grant.status().message())}});
+    return NoStore(Error(grant.status()));
+  }
+  // The body carries the secrets: nothing of it is logged.
+  log_.Info("peer recovery served",
+            {{"peer", request.remote_address},
+             {"peer_policy", HexEncode(request.peer_claims->host_data)}});
+  return NoStore(JsonOk(EncodePeerRecoverResponse(*grant, coordinator_.Status().replica)));
+}
+
+net::HttpResponse Api::PeerHead(const net::HttpRequest& request) {
+  if (!request.peer.has_value() || !request.peer_claims.has_value()) {
+    return Error(
+        absl::UnauthenticatedError("peer head: an attested client certificate is required"));
+  }
+  absl::StatusOr<Bytes> latest = ParsePeerHeadRequest(request.body);
+  if (!latest.ok()) {
+    return NoStore(Error(latest.status()));
+  }
+  absl::StatusOr<coordinator::PeerHead> head =
+      coordinator_.ServePeerHead(*request.peer_claims, *latest);
+  if (!head.ok()) {
+    return NoStore(Error(head.status()));
+  }
+  return NoStore(JsonOk(EncodePeerHeadResponse(*head)));
 }
 
 net::HttpResponse Api::Healthz(const net::HttpRequest&) {
@@ -441,11 +482,16 @@ net::HttpResponse Api::Readyz(const net::HttpRequest&) {
   if (draining()) {
     return Text(503, "not ready: shutting down\n");
   }
-  const coordinator::State state = coordinator_.state();
-  if (state != coordinator::State::kReady) {
-    return Text(503, absl::StrCat("not ready: ", coordinator::StateName(state), "\n"));
+  // Ready with a valid freshness lease (DESIGN §7): a replica cut off from
+  // the store and its peers leaves coordinator-ready within the lease.
+  if (coordinator_.Serving()) {
+    return Text(200, "ready\n");
   }
-  return Text(200, "ready\n");
+  const coordinator::State state = coordinator_.state();
+  if (state == coordinator::State::kReady) {
+    return Text(503, "not ready: freshness lease expired (store and peers unreachable)\n");
+  }
+  return Text(503, absl::StrCat("not ready: ", coordinator::StateName(state), "\n"));
 }
 
 void Api::SetDraining() { draining_.store(true, std::memory_order_release); }
@@ -453,6 +499,11 @@ void Api::SetDraining() { draining_.store(true, std::memory_order_release); }
 void Api::SetServerStatsSource(std::function<net::ServerStats()> source) {
   absl::MutexLock lock(&stats_mu_);
   server_stats_ = std::move(source);
+}
+
+void Api::SetPeerStatsSource(std::function<PeerNetworkStats()> source) {
+  absl::MutexLock lock(&stats_mu_);
+  peer_stats_ = std::move(source);
 }
 
 net::HttpResponse Api::Metrics(const net::HttpRequest&) {
@@ -486,10 +537,62 @@ std::string Api::MetricsText() {
   AppendMetricHeader(&out, "concord_draining", "gauge", "1 once shutdown has begun.");
   AppendSample(&out, "concord_draining", {}, draining() ? 1 : 0);
 
+  // Freshness lease (DESIGN §7).
+  const absl::Time now = clock_.Now();
+  AppendMetricHeader(&out, "concord_serving", "gauge",
+                     "1 while ready with a valid freshness lease (what /readyz reports).");
+  AppendSample(&out, "concord_serving", {}, info.serving ? 1 : 0);
+  AppendMetricHeader(&out, "concord_lease_remaining_seconds", "gauge",
+                     "Seconds until the freshness lease expires (0 when expired or never "
+                     "confirmed).");
+  AppendSample(&out, "concord_lease_remaining_seconds", {},
+               info.lease_expires_at.has_value()
+                   ? std::max(0.0, absl::ToDoubleSeconds(*info.lease_expires_at - now))
+                   : 0.0);
+  AppendMetricHeader(&out, "concord_lease_confirmed_by_peer", "gauge",
+                     "1 when the last lease confirmation came from a peer's signed head, 0 "
+                     "when from the store.");
+  AppendSample(&out, "concord_lease_confirmed_by_peer", {},
+               absl::StartsWith(info.lease_confirmed_by, "peer") ? 1 : 0);
+  if (info.lease_store_confirmed_at.has_value()) {
+    AppendMetricHeader(&out, "concord_lease_store_confirmation_age_seconds", "gauge",
+                       "Seconds since the head was last confirmed by reading the store.");
+    AppendSample(&out, "concord_lease_store_confirmation_age_seconds", {},
+                 std::max(0.0, absl::ToDoubleSeconds(now - *info.lease_store_confirmed_at)));
+  }
+
   std::function<net::ServerStats()> stats_source;
+  std::function<PeerNetworkStats()> peer_source;
   {
     absl::MutexLock lock(&stats_mu_);
     stats_source = server_stats_;
+    peer_source = peer_stats_;
+  }
+  if (peer_source) {
+    const PeerNetworkStats peers = peer_source();
+    const struct {
+      absl::string_view name;
+      absl::string_view help;
+      uint64_t value;
+    } kPeer[] = {
+        {"concord_peer_recovery_attempts_total",
+         "Peer recovery rounds (each asks the discovered peers in turn).",
+         peers.recovery_rounds},
+        {"concord_peer_recovery_grants_total",
+         "Recovery grants received from an accepted peer (adopted only if the store's head "
+         "matches).",
+         peers.recovery_grants},
+        {"concord_peer_head_rounds_total", "Head exchange rounds.", peers.head_rounds},
+        {"concord_peer_heads_received_total", "Signed heads received from peers.",
+         peers.heads_received},
+        {"concord_peer_failures_total",
+         "Peer calls that failed (unreachable, evidence or identity refused, error status).",
+         peers.peer_failures},
+    };
+    for (const auto& metric : kPeer) {
+      AppendMetricHeader(&out, metric.name, "counter", metric.help);
+      AppendSample(&out, metric.name, {}, static_cast<double>(metric.value));
+    }
   }
   if (stats_source) {
     const net::ServerStats stats = stats_source();

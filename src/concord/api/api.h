@@ -22,6 +22,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "concord/api/metrics.h"
+#include "concord/api/peer_network.h"
 #include "concord/common/clock.h"
 #include "concord/common/log.h"
 #include "concord/coordinator/coordinator.h"
@@ -89,6 +90,9 @@ class Api final {
   // Where /metrics reads the server's counters (set once the server exists;
   // may be called once, before the server starts).
   void SetServerStatsSource(std::function<net::ServerStats()> source);
+  // Where /metrics reads the peer network's counters (replicas with
+  // --peers); same rules as SetServerStatsSource.
+  void SetPeerStatsSource(std::function<PeerNetworkStats()> source);
 
   // The /metrics body.
   std::string MetricsText();
@@ -101,6 +105,7 @@ class Api final {
                              const net::HttpRequest& request);
   net::HttpResponse Error(const absl::Status& status);
   net::HttpResponse JsonOk(const std::string& body);
+  static net::HttpResponse NoStore(net::HttpResponse response);
 
   net::HttpResponse SetManifest(const net::HttpRequest& request);
   net::HttpResponse Manifests(const net::HttpRequest& request);
@@ -109,7 +114,8 @@ class Api final {
   net::HttpResponse Attest(const net::HttpRequest& request);
   net::HttpResponse Status(const net::HttpRequest& request);
   net::HttpResponse MeshCert(const net::HttpRequest& request);
-  net::HttpResponse PeerNotImplemented(const net::HttpRequest& request);
+  net::HttpResponse PeerRecover(const net::HttpRequest& request);
+  net::HttpResponse PeerHead(const net::HttpRequest& request);
   net::HttpResponse Healthz(const net::HttpRequest& request);
   net::HttpResponse Readyz(const net::HttpRequest& request);
   net::HttpResponse Metrics(const net::HttpRequest& request);
@@ -124,6 +130,7 @@ class Api final {
   Histogram mesh_cert_issue_;
   absl::Mutex stats_mu_;
   std::function<net::ServerStats()> server_stats_ ABSL_GUARDED_BY(stats_mu_);
+  std::function<PeerNetworkStats()> peer_stats_ ABSL_GUARDED_BY(stats_mu_);
 };
 
 }  // namespace concord::api

@@ -17,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "concord/api/internal/json_fields.h"
+#include "concord/api/peer_messages.h"
 #include "concord/attest/sim/simulated_host.h"
 #include "concord/attest/snp/verifier.h"
 #include "concord/common/hex.h"
@@ -216,6 +217,16 @@ class ApiTest : public ::testing::Test {
       fake.host_data = Bytes(policy.begin(), policy.end());
       request.peer_claims = fake;
     }
+    return request;
+  }
+
+  // A mesh request from a caller whose verified evidence names `policy`.
+  net::HttpRequest PeerRequest(absl::string_view path, absl::string_view body,
+                               const manifest::PolicyHash& policy) {
+    net::HttpRequest request = MeshRequest(policy);
+    request.target = std::string(path);
+    request.body = std::string(body);
+    request.content_type = body.empty() ? "" : "application/json";
     return request;
   }
 
@@ -504,10 +515,79 @@ TEST_F(ApiTest, MeshCertIssuesWithSecretOnlyInTheBody) {
   ExpectError(api_->HandleMesh(too_long), 400, "INVALID_ARGUMENT", "lifetime_seconds", "ready");
 }
 
-TEST_F(ApiTest, PeerEndpointsAreNotImplemented) {
+TEST_F(ApiTest, PeerRecoverServesSecretsOnlyToACoordinatorPolicy) {
+  // Not ready: 503, nothing served.
+  ExpectError(api_->HandleMesh(PeerRequest("/v1/peer/recover", "{}", launch_.policy_hash)), 503,
+              "UNAVAILABLE", "", "uninitialized");
   SetFirstManifest();
-  ExpectError(api_->HandleMesh(Request("POST", "/v1/peer/head", "{}")), 501, "UNIMPLEMENTED",
-              "peer", "ready");
+  ExpectError(api_->HandleMesh(Request("POST", "/v1/peer/recover", "{}")), 401, "UNAUTHENTICATED",
+              "attested", "ready");
+
+  net::HttpResponse response =
+      api_->HandleMesh(PeerRequest("/v1/peer/recover", "", launch_.policy_hash));
+  ASSERT_EQ(response.status, 200) << response.body;
+  EXPECT_EQ(response.Header("Cache-Control"), "no-store");
+  Json body = BodyOf(response);
+  EXPECT_EQ(body.size(), 5u);
+  EXPECT_EQ(body["replica"], "coordinator-test");
+  auto parsed = ParsePeerRecoverResponse(response.body);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->grant.latest, *memory_->Get(store::kLatestKey));
+  EXPECT_EQ(parsed->grant.seed.size(), 32u);
+  EXPECT_EQ(parsed->grant.mesh_secret.size(), 32u);
+
+  // A workload (not a coordinator policy) is refused without secrets.
+  net::HttpResponse workload =
+      api_->HandleMesh(PeerRequest("/v1/peer/recover", "{}", kSecretPolicy));
+  ExpectError(workload, 403, "PERMISSION_DENIED", "", "ready");
+  EXPECT_EQ(workload.Header("Cache-Control"), "no-store");
+  EXPECT_THAT(workload.body, Not(HasSubstr(body["seed"].get<std::string>())));
+  ExpectError(api_->HandleMesh(PeerRequest("/v1/peer/recover", "{\"x\":1}", launch_.policy_hash)),
+              400, "INVALID_ARGUMENT", "x: unknown field", "ready");
+}
+
+TEST_F(ApiTest, PeerHeadAnswersWithTheSignedHeadAndRejectsATamperedOne) {
+  ExpectError(api_->HandleMesh(PeerRequest("/v1/peer/head", "{}", launch_.policy_hash)), 412,
+              "FAILED_PRECONDITION", "", "uninitialized");
+  SetFirstManifest();
+  const Bytes latest = *memory_->Get(store::kLatestKey);
+  net::HttpResponse response = api_->HandleMesh(
+      PeerRequest("/v1/peer/head", EncodePeerHeadRequest(latest), launch_.policy_hash));
+  ASSERT_EQ(response.status, 200) << response.body;
+  EXPECT_EQ(response.Header("Cache-Control"), "no-store");
+  auto head = ParsePeerHeadResponse(response.body);
+  ASSERT_TRUE(head.ok()) << head.status();
+  EXPECT_EQ(head->latest, latest);
+  EXPECT_EQ(head->state, "ready");
+  EXPECT_EQ(head->peer, "coordinator-test");
+
+  // A caller without a head (recovering) gets the head too.
+  EXPECT_EQ(api_->HandleMesh(PeerRequest("/v1/peer/head", "{}", launch_.policy_hash)).status, 200);
+
+  Bytes tampered = latest;
+  tampered.back() ^= 0x01;
+  ExpectError(api_->HandleMesh(PeerRequest("/v1/peer/head", EncodePeerHeadRequest(tampered),
+                                           launch_.policy_hash)),
+              400, "INVALID_ARGUMENT", "latest", "ready");
+  ExpectError(api_->HandleMesh(PeerRequest("/v1/peer/head", "{\"latest\":7}", launch_.policy_hash)),
+              400, "INVALID_ARGUMENT", "latest: want a base64 string", "ready");
+  ExpectError(api_->HandleMesh(
+                  PeerRequest("/v1/peer/head", EncodePeerHeadRequest(latest), kSecretPolicy)),
+              403, "PERMISSION_DENIED", "", "ready");
+}
+
+TEST_F(ApiTest, ReadyzFailsOnceTheFreshnessLeaseExpires) {
+  SetFirstManifest();
+  EXPECT_EQ(api_->HandleHttp(Request("GET", "/readyz")).status, 200);
+  // Cut off from the store (no peers configured): the lease runs out.
+  faulty_.FailNext(1000000, FaultInjectingStore::kAll);
+  clock_.Advance(absl::Seconds(11));
+  net::HttpResponse expired = api_->HandleHttp(Request("GET", "/readyz"));
+  EXPECT_EQ(expired.status, 503);
+  EXPECT_THAT(expired.body, HasSubstr("freshness lease"));
+  EXPECT_THAT(api_->MetricsText(), HasSubstr("concord_serving 0\n"));
+  // Issuance stops too.
+  EXPECT_EQ(api_->HandleMesh(MeshRequest(kSecretPolicy)).status, 503);
 }
 
 TEST_F(ApiTest, HealthzNeverDependsOnTheStore) {
@@ -544,6 +624,13 @@ TEST_F(ApiTest, MetricsCountRequestsAndParseLineByLine) {
     stats.open_connections = 3;
     return stats;
   });
+  api_->SetPeerStatsSource([] {
+    PeerNetworkStats stats;
+    stats.recovery_rounds = 4;
+    stats.recovery_grants = 1;
+    stats.peer_failures = 3;
+    return stats;
+  });
   net::HttpResponse response = api_->HandleHttp(Request("GET", "/metrics"));
   ASSERT_EQ(response.status, 200);
   EXPECT_EQ(response.content_type, "text/plain; version=0.0.4; charset=utf-8");
@@ -562,6 +649,12 @@ TEST_F(ApiTest, MetricsCountRequestsAndParseLineByLine) {
                                            coordinator_->Status().alarms_raised, "\n")));
   EXPECT_THAT(text, HasSubstr("concord_server_connections_accepted_total 12\n"));
   EXPECT_THAT(text, HasSubstr("concord_server_open_connections 3\n"));
+  EXPECT_THAT(text, HasSubstr("concord_serving 1\n"));
+  EXPECT_THAT(text, HasSubstr("concord_lease_remaining_seconds 10\n"));
+  EXPECT_THAT(text, HasSubstr("concord_lease_confirmed_by_peer 0\n"));
+  EXPECT_THAT(text, HasSubstr("concord_peer_recovery_attempts_total 4\n"));
+  EXPECT_THAT(text, HasSubstr("concord_peer_recovery_grants_total 1\n"));
+  EXPECT_THAT(text, HasSubstr("concord_peer_failures_total 3\n"));
 
   const std::regex sample(
       R"(^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? )"

@@ -13,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "concord/common/status_macros.h"
+#include "concord/discovery/spec.h"
 
 namespace concord::api {
 namespace {
@@ -56,6 +57,36 @@ absl::StatusOr<absl::Duration> ParseDurationFlag(const FlagSpec& spec, absl::Dur
                      absl::FormatDuration(max), ", got ", absl::FormatDuration(d)));
   }
   return d;
+}
+
+// A boolean flag: given on the command line (no value), or its variable set
+// to true/false (1/0, yes/no).
+struct BoolFlagSpec {
+  BoolFlagSpec(const char* flag_name, const char* env_name) : flag(flag_name), env(env_name) {}
+  const char* flag;
+  const char* env;
+  bool value = false;
+  CLI::Option* option = nullptr;
+};
+
+absl::Status ResolveBoolFlag(BoolFlagSpec& spec, const EnvLookup& env) {
+  if (spec.option->count() > 0) {
+    return absl::OkStatus();
+  }
+  std::optional<std::string> text = env ? env(spec.env) : std::nullopt;
+  if (!text.has_value() || text->empty()) {
+    return absl::OkStatus();
+  }
+  const std::string lower = absl::AsciiStrToLower(*text);
+  if (lower == "1" || lower == "true" || lower == "yes") {
+    spec.value = true;
+  } else if (lower == "0" || lower == "false" || lower == "no") {
+    spec.value = false;
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat(spec.flag, " (", spec.env,
+                                                   "): want true or false, got ", Quote(*text)));
+  }
+  return absl::OkStatus();
 }
 
 bool ValidReplicaName(absl::string_view name) {
@@ -129,10 +160,16 @@ absl::StatusOr<ParsedFlags> ParseConcorddFlags(const std::vector<std::string>& a
   FlagSpec drain_timeout{"--drain-timeout", "CONCORD_DRAIN_TIMEOUT"};
   FlagSpec leaf_lifetime{"--leaf-lifetime", "CONCORD_LEAF_LIFETIME"};
   FlagSpec port_file{"--port-file", "CONCORD_PORT_FILE"};
+  FlagSpec peers{"--peers", "CONCORD_PEERS"};
+  FlagSpec freshness_lease{"--freshness-lease", "CONCORD_FRESHNESS_LEASE"};
+  FlagSpec peer_retry{"--peer-retry", "CONCORD_PEER_RETRY"};
+  BoolFlagSpec allow_volatile_store{"--allow-volatile-store", "CONCORD_ALLOW_VOLATILE_STORE"};
+  BoolFlagSpec proxy_protocol{"--proxy-protocol", "CONCORD_PROXY_PROTOCOL"};
   FlagSpec* const specs[] = {&store,         &policy,    &platform,       &sim_host,
                              &user_addr,     &mesh_addr, &http_addr,      &replica,
                              &log_format,    &log_level, &shutdown_grace, &drain_timeout,
-                             &leaf_lifetime, &port_file};
+                             &leaf_lifetime, &port_file, &peers,          &freshness_lease,
+                             &peer_retry};
 
   CLI::App app{
       "concordd: the Concord attestation coordinator. Every flag can also be set through the "
@@ -158,6 +195,14 @@ absl::StatusOr<ParsedFlags> ParseConcorddFlags(const std::vector<std::string>& a
       {&drain_timeout, "Then wait this long for in-flight requests", "5s"},
       {&leaf_lifetime, "Lifetime of workload (mesh) certificates", "24h"},
       {&port_file, "Write the bound ports as JSON to this file once listening", ""},
+      {&peers,
+       "Peer discovery: static:h:7777,h2:7777 | dns:name:7777 | "
+       "k8s:namespace=ns,selector=app.kubernetes.io/name=concord,port=7777",
+       "none (a single replica)"},
+      {&freshness_lease,
+       "A ready replica that cannot confirm its head (store or peers) this long stops issuing",
+       "10s"},
+      {&peer_retry, "Pause between peer recovery rounds while recovering", "200ms"},
   };
   for (const auto& option : kOptions) {
     option.spec->option =
@@ -167,6 +212,14 @@ absl::StatusOr<ParsedFlags> ParseConcorddFlags(const std::vector<std::string>& a
       option.spec->option->default_str(option.default_text);
     }
   }
+  allow_volatile_store.option = app.add_flag(
+      allow_volatile_store.flag, allow_volatile_store.value,
+      "Accept a Redis store without appendonly yes + appendfsync always (tests and demos "
+      "only) [env CONCORD_ALLOW_VOLATILE_STORE]");
+  proxy_protocol.option = app.add_flag(
+      proxy_protocol.flag, proxy_protocol.value,
+      "Expect a PROXY protocol v2 header on the user and mesh listeners (behind HAProxy "
+      "send-proxy-v2; connections without one are closed) [env CONCORD_PROXY_PROTOCOL]");
   parsed.help_text = app.help();
 
   std::vector<const char*> argv;
@@ -269,6 +322,27 @@ absl::StatusOr<ParsedFlags> ParseConcorddFlags(const std::vector<std::string>& a
         ParseDurationFlag(leaf_lifetime, absl::Minutes(1), absl::Hours(24 * 365)));
   }
   config.port_file = port_file.value;
+  if (!peers.value.empty()) {
+    absl::StatusOr<discovery::DiscoverySpec> spec = discovery::ParseDiscoverySpec(peers.value);
+    if (!spec.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(peers.Name(), ": ", spec.status().message()));
+    }
+    config.peers = peers.value;
+  }
+  if (!freshness_lease.value.empty()) {
+    CONCORD_ASSIGN_OR_RETURN(config.freshness_lease,
+                             ParseDurationFlag(freshness_lease, absl::Seconds(1), absl::Hours(1)));
+  }
+  if (!peer_retry.value.empty()) {
+    CONCORD_ASSIGN_OR_RETURN(
+        config.peer_retry,
+        ParseDurationFlag(peer_retry, absl::Milliseconds(10), absl::Minutes(1)));
+  }
+  CONCORD_RETURN_IF_ERROR(ResolveBoolFlag(allow_volatile_store, env));
+  CONCORD_RETURN_IF_ERROR(ResolveBoolFlag(proxy_protocol, env));
+  config.allow_volatile_store = allow_volatile_store.value;
+  config.proxy_protocol = proxy_protocol.value;
   return parsed;
 }
 

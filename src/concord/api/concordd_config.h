@@ -41,6 +41,16 @@ struct ConcorddConfig {
   absl::Duration drain_timeout = absl::Seconds(5);
   absl::Duration leaf_lifetime = absl::Hours(24);
   std::string port_file;  // empty: none
+  // HA (DESIGN §7, §8). `peers`: a discovery spec (discovery/spec.h), empty
+  // for a single replica without peers; validated syntactically here.
+  std::string peers;
+  absl::Duration freshness_lease = absl::Seconds(10);
+  absl::Duration peer_retry = absl::Milliseconds(200);
+  // Redis without appendonly/appendfsync always (tests and demos only).
+  bool allow_volatile_store = false;
+  // Expect a PROXY v2 header on the user and mesh listeners (behind HAProxy
+  // with send-proxy-v2).
+  bool proxy_protocol = false;
 };
 
 struct ParsedFlags {

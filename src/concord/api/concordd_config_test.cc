@@ -129,6 +129,60 @@ TEST(ConcorddConfigTest, BadValuesNameFlagAndVariable) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("command line")));
 }
 
+TEST(ConcorddConfigTest, HaFlagsDefaultOff) {
+  CONCORD_ASSERT_OK_AND_ASSIGN(ParsedFlags parsed,
+                               Parse({"--policy", "/p.json", "--sim-host", "/sim"}));
+  EXPECT_EQ(parsed.config.peers, "");
+  EXPECT_EQ(parsed.config.freshness_lease, absl::Seconds(10));
+  EXPECT_EQ(parsed.config.peer_retry, absl::Milliseconds(200));
+  EXPECT_FALSE(parsed.config.allow_volatile_store);
+  EXPECT_FALSE(parsed.config.proxy_protocol);
+  EXPECT_THAT(parsed.help_text, HasSubstr("--peers"));
+  EXPECT_THAT(parsed.help_text, HasSubstr("--proxy-protocol"));
+}
+
+TEST(ConcorddConfigTest, HaFlagsFromCommandLineAndEnvironment) {
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      ParsedFlags flags,
+      Parse({"--policy", "/p.json", "--sim-host", "/sim", "--peers",
+             "static:127.0.0.11:7777,127.0.0.12:7777", "--freshness-lease", "3s", "--peer-retry",
+             "50ms", "--allow-volatile-store", "--proxy-protocol"}));
+  EXPECT_EQ(flags.config.peers, "static:127.0.0.11:7777,127.0.0.12:7777");
+  EXPECT_EQ(flags.config.freshness_lease, absl::Seconds(3));
+  EXPECT_EQ(flags.config.peer_retry, absl::Milliseconds(50));
+  EXPECT_TRUE(flags.config.allow_volatile_store);
+  EXPECT_TRUE(flags.config.proxy_protocol);
+
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      ParsedFlags env, Parse({"--policy", "/p.json", "--sim-host", "/sim"},
+                             {{"CONCORD_PEERS", "dns:coordinator-headless.ns.svc:7777"},
+                              {"CONCORD_FRESHNESS_LEASE", "1m"},
+                              {"CONCORD_ALLOW_VOLATILE_STORE", "true"},
+                              {"CONCORD_PROXY_PROTOCOL", "0"}}));
+  EXPECT_EQ(env.config.peers, "dns:coordinator-headless.ns.svc:7777");
+  EXPECT_EQ(env.config.freshness_lease, absl::Minutes(1));
+  EXPECT_TRUE(env.config.allow_volatile_store);
+  EXPECT_FALSE(env.config.proxy_protocol);
+}
+
+TEST(ConcorddConfigTest, BadHaFlagsNameFlagAndVariable) {
+  EXPECT_THAT(Parse({"--policy", "/p", "--sim-host", "/s", "--peers", "consul:x"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--peers: peers: want")));
+  EXPECT_THAT(Parse({"--policy", "/p", "--sim-host", "/s"}, {{"CONCORD_PEERS", "static:1.2.3.4"}}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("--peers (CONCORD_PEERS): peers: static peer 1")));
+  EXPECT_THAT(Parse({"--policy", "/p", "--sim-host", "/s", "--freshness-lease", "0s"}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("--freshness-lease: want a duration from 1s")));
+  EXPECT_THAT(Parse({"--policy", "/p", "--sim-host", "/s", "--peer-retry", "soon"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--peer-retry")));
+  EXPECT_THAT(Parse({"--policy", "/p", "--sim-host", "/s"},
+                    {{"CONCORD_PROXY_PROTOCOL", "maybe"}}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "--proxy-protocol (CONCORD_PROXY_PROTOCOL): want true or false, got "
+                       "\"maybe\""));
+}
+
 TEST(ConcorddConfigTest, ListenAddressForms) {
   CONCORD_ASSERT_OK_AND_ASSIGN(ListenAddress v4, ParseListenAddress("10.0.0.1:80", "--f"));
   EXPECT_EQ(v4.host, "10.0.0.1");

@@ -23,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "concord/api/api.h"
 #include "concord/api/concordd_config.h"
+#include "concord/api/peer_network.h"
 #include "concord/attest/sim/simulated_host.h"
 #include "concord/attest/snp/verifier.h"
 #include "concord/common/clock.h"
@@ -31,6 +32,7 @@
 #include "concord/coordinator/coordinator.h"
 #include "concord/coordinator/launch_config.h"
 #include "concord/crypto/random.h"
+#include "concord/discovery/spec.h"
 #include "concord/net/attester.h"
 #include "concord/net/server.h"
 #include "concord/store/builtin.h"
@@ -167,8 +169,11 @@ int Run(int argc, char** argv, const sigset_t& signals) {
     return kExitRuntime;
   }
 
+  store::Deps store_deps;
+  store_deps.allow_volatile_store = config.allow_volatile_store;
+  store_deps.log = &log;
   absl::StatusOr<std::unique_ptr<store::Store>> store =
-      store::OpenStore(config.store_url, store::Deps{});
+      store::OpenStore(config.store_url, store_deps);
   if (!store.ok()) {
     const bool bad_config = store.status().code() == absl::StatusCode::kInvalidArgument ||
                             store.status().code() == absl::StatusCode::kFailedPrecondition;
@@ -178,8 +183,43 @@ int Run(int argc, char** argv, const sigset_t& signals) {
   }
 
   Clock& clock = SystemClock::Get();
-  coordinator::Options options{
-      .launch = *launch, .replica_name = config.replica, .leaf_lifetime = config.leaf_lifetime};
+
+  // Peers (DESIGN §8): discovery plus attested calls to their mesh API.
+  std::unique_ptr<discovery::PeerDiscovery> peer_discovery;
+  std::unique_ptr<api::AtlsPeerNetwork> peer_network;
+  if (!config.peers.empty()) {
+    discovery::DiscoveryEnvironment environment;
+    environment.env = GetEnv;
+    absl::StatusOr<std::unique_ptr<discovery::PeerDiscovery>> created =
+        discovery::CreateDiscovery(config.peers, environment);
+    if (!created.ok()) {
+      return ConfigError(log, absl::StrCat("--peers: ", created.status().message()));
+    }
+    peer_discovery = *std::move(created);
+    api::PeerNetworkOptions peer_options;
+    peer_options.replica_name = config.replica;
+    peer_options.own_mesh_port = config.mesh_addr.port;
+    if (config.mesh_addr.host != "0.0.0.0" && config.mesh_addr.host != "::") {
+      peer_options.own_addresses.push_back(config.mesh_addr.host);
+    }
+    absl::StatusOr<std::unique_ptr<api::AtlsPeerNetwork>> network = api::AtlsPeerNetwork::Create(
+        std::move(peer_options), api::PeerNetworkDeps{.discovery = *peer_discovery,
+                                                      .verifier = **verifier,
+                                                      .attester = attester,
+                                                      .clock = clock,
+                                                      .random = crypto::SystemRandom::Get(),
+                                                      .log = log});
+    if (!network.ok()) {
+      return ConfigError(log, absl::StrCat("--peers: ", network.status().message()));
+    }
+    peer_network = *std::move(network);
+  }
+
+  coordinator::Options options{.launch = *launch,
+                               .replica_name = config.replica,
+                               .leaf_lifetime = config.leaf_lifetime,
+                               .freshness_lease = config.freshness_lease,
+                               .peer_retry = config.peer_retry};
   absl::StatusOr<std::unique_ptr<coordinator::Coordinator>> coord =
       coordinator::Coordinator::Create(std::move(options),
                                        coordinator::Deps{.store = **store,
@@ -187,7 +227,8 @@ int Run(int argc, char** argv, const sigset_t& signals) {
                                                          .random = crypto::SystemRandom::Get(),
                                                          .verifier = **verifier,
                                                          .attester = attester,
-                                                         .log = log});
+                                                         .log = log,
+                                                         .peers = peer_network.get()});
   if (!coord.ok()) {
     log.Error("coordinator", {{"error", std::string(coord.status().message())}});
     return coord.status().code() == absl::StatusCode::kInvalidArgument ? kExitConfig : kExitRuntime;
@@ -218,7 +259,8 @@ int Run(int argc, char** argv, const sigset_t& signals) {
                                                           .tls = true,
                                                           .client_auth = net::ClientAuth::kOptional,
                                                           .check_client = nullptr,
-                                                          .handler = (*api)->UserHandler()});
+                                                          .handler = (*api)->UserHandler(),
+                                                          .proxy_protocol = config.proxy_protocol});
   server_options.listeners.push_back(net::ListenerOptions{
       .name = "mesh",
       .address = config.mesh_addr.host,
@@ -230,7 +272,8 @@ int Run(int argc, char** argv, const sigset_t& signals) {
                             const std::array<uint8_t, 64>& report_data) {
             return coordinator_ptr->CheckWorkloadEvidence(evidence, report_data);
           },
-      .handler = (*api)->MeshHandler()});
+      .handler = (*api)->MeshHandler(),
+      .proxy_protocol = config.proxy_protocol});
   server_options.listeners.push_back(net::ListenerOptions{.name = "http",
                                                           .address = config.http_addr.host,
                                                           .port = config.http_addr.port,
@@ -246,6 +289,10 @@ int Run(int argc, char** argv, const sigset_t& signals) {
   }
   net::Server* const server_ptr = server->get();
   (*api)->SetServerStatsSource([server_ptr] { return server_ptr->stats(); });
+  if (peer_network != nullptr) {
+    api::AtlsPeerNetwork* const network_ptr = peer_network.get();
+    (*api)->SetPeerStatsSource([network_ptr] { return network_ptr->stats(); });
+  }
   if (absl::Status started = (*server)->Start(); !started.ok()) {
     log.Error("server start", {{"error", std::string(started.message())}});
     (*coord)->Stop();
@@ -266,6 +313,8 @@ int Run(int argc, char** argv, const sigset_t& signals) {
     }
   }
   log.Info("concordd started", {{"replica", config.replica},
+                                {"peers", config.peers.empty() ? "none" : config.peers},
+                                {"freshness_lease", absl::FormatDuration(config.freshness_lease)},
                                 {"version", CONCORD_VERSION},
                                 {"policy_hash", HexEncode(launch->policy_hash)},
                                 {"state", std::string(coordinator::StateName((*coord)->state()))}});

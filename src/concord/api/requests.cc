@@ -151,7 +151,7 @@ absl::StatusOr<ParsedRecoverRequest> ParseRecoverRequest(absl::string_view body,
   }
   return ParsedRecoverRequest{
       coordinator::RecoverRequest{caller, std::move(seed), std::move(salt), expected,
-                                  std::move(authorization), minimum_head},
+                                  std::move(authorization), minimum_head, force},
       force};
 }
 

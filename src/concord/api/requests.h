@@ -29,7 +29,7 @@ absl::StatusOr<coordinator::SetManifestRequest> ParseSetManifestRequest(absl::st
 // minimum_head?, force?}. `caller` is the client certificate's key.
 struct ParsedRecoverRequest {
   coordinator::RecoverRequest request;
-  // Recover even if ready peers exist.
+  // Recover even if ready peers exist (also set in request.force).
   bool force = false;
 };
 absl::StatusOr<ParsedRecoverRequest> ParseRecoverRequest(absl::string_view body,
