@@ -15,6 +15,12 @@
 // verification, and a refused certificate still fails the handshake with a
 // TLS alert. The number of such steps queued or running is capped by
 // max_pending_verifications.
+//
+// PROXY protocol v2: on listeners behind a TCP load balancer the header is
+// read with exact-length recv calls (never past its end, so the TLS
+// handshake or HTTP request after it is left in the socket) under the
+// handshake timeout; a malformed header closes the connection and counts
+// as a failed handshake.
 #include "concord/net/server.h"
 
 #include <sys/socket.h>
@@ -45,6 +51,7 @@
 #include "concord/net/atls_protocol.h"
 #include "concord/net/internal/cert.h"
 #include "concord/net/internal/http_util.h"
+#include "concord/net/internal/proxy_protocol.h"
 
 namespace concord::net {
 namespace {
@@ -251,6 +258,8 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   asio::any_io_executor executor() const { return strand_; }
   // Runs on the strand.
   void Start();
+  // Runs on the strand once the PROXY header (if any) has been read.
+  void StartTransport();
   // Closes from any thread (posted to the strand).
   void Close() {
     asio::post(strand_, [self = shared_from_this()] { self->CloseNow(); });
@@ -268,6 +277,8 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   void OnTimeout();
   void WaitThen(tcp::socket::wait_type type, void (Connection::*next)());
 
+  void ReadProxyHeader();
+  void RejectProxyHeader(absl::string_view why);
   void DoHandshake();
   void OnHandshakeStep(int result, int error);
   void HandshakeDone();
@@ -293,6 +304,11 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   uint64_t timer_generation_ = 0;
   Phase phase_ = Phase::kHandshake;
   std::string remote_address_;
+
+  // PROXY protocol state: the bytes read so far and, once the fixed part
+  // is in, the length of the whole header (0 before).
+  Bytes proxy_buf_;
+  size_t proxy_size_ = 0;
 
   // TLS state.
   SslPtr<SSL> ssl_;
@@ -407,6 +423,71 @@ void Connection::Start() {
     CloseNow();
     return;
   }
+  if (listener_.options.proxy_protocol) {
+    // The handshake timeout covers the PROXY header and the TLS handshake.
+    ArmTimer(options_.handshake_timeout);
+    ReadProxyHeader();
+    return;
+  }
+  StartTransport();
+}
+
+void Connection::ReadProxyHeader() {
+  uint8_t buf[internal::kProxyV2FixedSize + internal::kMaxProxyV2PayloadSize];
+  while (phase_ == Phase::kHandshake) {
+    const size_t want = proxy_size_ == 0 ? internal::kProxyV2FixedSize : proxy_size_;
+    if (proxy_buf_.size() == want) {
+      if (proxy_size_ == 0) {
+        absl::StatusOr<size_t> size = internal::ProxyV2HeaderSize(proxy_buf_);
+        if (!size.ok()) {
+          RejectProxyHeader(size.status().message());
+          return;
+        }
+        proxy_size_ = *size;
+        continue;
+      }
+      absl::StatusOr<internal::ProxyHeader> header = internal::ParseProxyV2Header(proxy_buf_);
+      if (!header.ok()) {
+        RejectProxyHeader(header.status().message());
+        return;
+      }
+      // LOCAL (the balancer's own health check) and UNSPEC keep the
+      // socket's address, as the protocol asks.
+      if (header->command == internal::ProxyCommand::kProxy &&
+          header->family != internal::ProxyFamily::kUnspec) {
+        remote_address_ = absl::StrCat(header->source_address, ":", header->source_port);
+      }
+      proxy_buf_.clear();
+      StartTransport();
+      return;
+    }
+    const size_t need = want - proxy_buf_.size();
+    ssize_t got = ::recv(socket_.native_handle(), buf, need < sizeof(buf) ? need : sizeof(buf), 0);
+    if (got < 0 && errno == EINTR) {
+      continue;
+    }
+    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      WaitThen(tcp::socket::wait_read, &Connection::ReadProxyHeader);
+      return;
+    }
+    if (got <= 0) {
+      RejectProxyHeader(absl::StrCat("connection closed after ", proxy_buf_.size(),
+                                     " bytes of the PROXY header"));
+      return;
+    }
+    proxy_buf_.insert(proxy_buf_.end(), buf, buf + got);
+  }
+}
+
+void Connection::RejectProxyHeader(absl::string_view why) {
+  core_.handshakes_failed_.fetch_add(1);
+  Logger::Default().Debug("PROXY header refused", {{"listener", listener_.options.name},
+                                                   {"remote", remote_address_},
+                                                   {"reason", std::string(why)}});
+  CloseNow();
+}
+
+void Connection::StartTransport() {
   if (!tls()) {
     StartRequest();
     return;
@@ -449,7 +530,9 @@ void Connection::Start() {
     SSL_set_verify(ssl_.get(), mode, nullptr);
   }
   SSL_set_accept_state(ssl_.get());
-  ArmTimer(options_.handshake_timeout);
+  if (!listener_.options.proxy_protocol) {
+    ArmTimer(options_.handshake_timeout);
+  }
   DoHandshake();
 }
 
