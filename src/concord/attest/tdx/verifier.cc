@@ -24,6 +24,9 @@ struct PreparedTdxCollateral {
   crypto::SslPtr<X509> tcb_signing_root;  // May be null (compiled-in root used).
   crypto::SslPtr<X509_CRL> pck_crl;       // Null when not supplied.
   crypto::SslPtr<X509_CRL> root_ca_crl;   // Null when not supplied.
+  // SHA-256 over what chain verification depends on (TCB Signing chain and
+  // both CRLs): part of the verified-chain cache keys.
+  crypto::Sha256Digest chain_inputs_digest{};
 };
 
 }  // namespace internal
@@ -130,6 +133,16 @@ absl::StatusOr<std::unique_ptr<PreparedTdxCollateral>> Prepare(const TdxCollater
   }
   CONCORD_ASSIGN_OR_RETURN(out->pck_crl, OptionalCrl(c.pck_crl, index, "PCK CRL"));
   CONCORD_ASSIGN_OR_RETURN(out->root_ca_crl, OptionalCrl(c.root_ca_crl, index, "Root CA CRL"));
+  crypto::Hasher h(crypto::HashAlg::kSha256);
+  for (ByteView part : {AsBytes(c.tcb_signing_chain_pem), ByteView(c.pck_crl),
+                        ByteView(c.root_ca_crl)}) {
+    Bytes len;
+    AppendBigEndian(len, part.size(), 8);
+    h.Update(len);
+    h.Update(part);
+  }
+  const Bytes digest = h.Finish();
+  std::copy(digest.begin(), digest.end(), out->chain_inputs_digest.begin());
   return out;
 }
 
@@ -155,6 +168,72 @@ absl::Status CheckCrlWindow(absl::string_view what, X509_CRL *crl, absl::Time at
   }
   CONCORD_ASSIGN_OR_RETURN(absl::Time until, crypto::Asn1TimeToAbsl(next));
   return CheckWindow(what, from, until, at);
+}
+
+absl::StatusOr<TdxValidityWindow> CertWindow(X509 *cert) {
+  TdxValidityWindow w;
+  CONCORD_ASSIGN_OR_RETURN(w.from, crypto::Asn1TimeToAbsl(X509_get0_notBefore(cert)));
+  CONCORD_ASSIGN_OR_RETURN(w.until, crypto::Asn1TimeToAbsl(X509_get0_notAfter(cert)));
+  return w;
+}
+
+// The window in which a chain verification that succeeded keeps succeeding:
+// every certificate valid and every CRL current (revocation does not depend
+// on the time).
+absl::StatusOr<TdxValidityWindow> ChainWindow(const std::vector<X509 *> &certs,
+                                              const std::vector<X509_CRL *> &crls) {
+  TdxValidityWindow w;
+  for (X509 *c : certs) {
+    CONCORD_ASSIGN_OR_RETURN(TdxValidityWindow cw, CertWindow(c));
+    w.from = std::max(w.from, cw.from);
+    w.until = std::min(w.until, cw.until);
+  }
+  for (X509_CRL *crl : crls) {
+    CONCORD_ASSIGN_OR_RETURN(absl::Time from,
+                             crypto::Asn1TimeToAbsl(X509_CRL_get0_lastUpdate(crl)));
+    const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
+    if (next == nullptr) {
+      return absl::InternalError("tdx: a CRL without nextUpdate reached the chain cache");
+    }
+    CONCORD_ASSIGN_OR_RETURN(absl::Time until, crypto::Asn1TimeToAbsl(next));
+    w.from = std::max(w.from, from);
+    w.until = std::min(w.until, until);
+  }
+  return w;
+}
+
+crypto::Sha256Digest CacheKey(absl::string_view tag, const crypto::Sha256Digest &a,
+                              const crypto::Sha256Digest *b) {
+  crypto::Hasher h(crypto::HashAlg::kSha256);
+  h.Update(AsBytes(tag));
+  h.Update(a);
+  if (b != nullptr) {
+    h.Update(*b);
+  }
+  const Bytes d = h.Finish();
+  crypto::Sha256Digest out{};
+  std::copy(d.begin(), d.end(), out.begin());
+  return out;
+}
+
+// Verifies a chain unless the cache holds a success whose window contains
+// `at`; records the window of a fresh success.
+absl::Status VerifyChainCached(TdxPckCache &cache, const crypto::Sha256Digest &key, X509 *leaf,
+                               const std::vector<X509 *> &intermediates, X509 *embedded_root,
+                               const std::vector<X509_CRL *> &crls, absl::Time at,
+                               absl::string_view what) {
+  if (std::optional<TdxValidityWindow> w = cache.FindVerified(key);
+      w.has_value() && w->Contains(at)) {
+    return absl::OkStatus();
+  }
+  CONCORD_RETURN_IF_ERROR(VerifyIntelChain(leaf, intermediates, embedded_root, crls, at, what));
+  CONCORD_ASSIGN_OR_RETURN(X509 * root, GetIntelSgxRootCa());
+  std::vector<X509 *> certs = intermediates;
+  certs.push_back(leaf);
+  certs.push_back(root);
+  CONCORD_ASSIGN_OR_RETURN(TdxValidityWindow window, ChainWindow(certs, crls));
+  cache.InsertVerified(key, window);
+  return absl::OkStatus();
 }
 
 struct Mismatch {
@@ -209,8 +288,10 @@ std::optional<Mismatch> MatchTdx(const TdxReferenceValues &ref, const TdxReportB
 
 }  // namespace
 
-TdxVerifier::TdxVerifier(std::vector<std::unique_ptr<internal::PreparedTdxCollateral>> collateral)
-    : collateral_(std::move(collateral)) {}
+TdxVerifier::TdxVerifier(std::vector<std::unique_ptr<internal::PreparedTdxCollateral>> collateral,
+                         size_t cache_capacity)
+    : collateral_(std::move(collateral)),
+      cache_(std::make_unique<TdxPckCache>(cache_capacity)) {}
 
 TdxVerifier::~TdxVerifier() = default;
 
@@ -222,21 +303,15 @@ absl::StatusOr<std::unique_ptr<TdxVerifier>> TdxVerifier::Create(Options options
                              Prepare(options.collateral[i], i));
     prepared.push_back(std::move(p));
   }
-  return std::unique_ptr<TdxVerifier>(new TdxVerifier(std::move(prepared)));
+  return std::unique_ptr<TdxVerifier>(
+      new TdxVerifier(std::move(prepared), options.cache_capacity));
 }
 
-absl::StatusOr<Claims> TdxVerifier::Verify(const Evidence &evidence,
-                                           const VerifyOptions &options) const {
-  const absl::Time at = options.at;
-  if (at == absl::InfinitePast() || at == absl::InfiniteFuture()) {
-    return absl::InvalidArgumentError("tdx: verify options: the verification time is not set");
+absl::StatusOr<std::shared_ptr<const TdxPckChain>> TdxVerifier::PckChainFor(
+    const TdxQuote &quote, const crypto::Sha256Digest &key) const {
+  if (std::shared_ptr<const TdxPckChain> hit = cache_->FindChain(key); hit != nullptr) {
+    return hit;
   }
-  if (evidence.platform != Platform::kTdx) {
-    return absl::InvalidArgumentError(absl::StrCat("tdx: evidence is for platform ",
-                                                   PlatformName(evidence.platform), ", not tdx"));
-  }
-  CONCORD_ASSIGN_OR_RETURN(TdxQuote quote, TdxQuote::Parse(evidence.report));
-
   // PCK chain from the quote: leaf, intermediate CA, root.
   absl::StatusOr<std::vector<crypto::SslPtr<X509>>> pck_chain =
       crypto::ParseCertChainPem(quote.pck_chain_pem, 3);
@@ -252,6 +327,35 @@ absl::StatusOr<Claims> TdxVerifier::Verify(const Evidence &evidence,
   X509 *leaf = (*pck_chain)[0].get();
   CONCORD_ASSIGN_OR_RETURN(PckExtensions pck, ParsePckExtensions(leaf));
   CONCORD_ASSIGN_OR_RETURN(crypto::PublicKey pck_key, P256KeyOf(leaf, "PCK certificate"));
+  CONCORD_ASSIGN_OR_RETURN(
+      TdxValidityWindow window,
+      ChainWindow({leaf, (*pck_chain)[1].get(), (*pck_chain)[2].get()}, {}));
+  auto chain = std::make_shared<TdxPckChain>(std::move((*pck_chain)[0]),
+                                             std::move((*pck_chain)[1]),
+                                             std::move((*pck_chain)[2]), pck, std::move(pck_key));
+  chain->not_before = window.from;
+  chain->not_after = window.until;
+  cache_->InsertChain(key, chain);
+  return std::shared_ptr<const TdxPckChain>(std::move(chain));
+}
+
+absl::StatusOr<Claims> TdxVerifier::Verify(const Evidence &evidence,
+                                           const VerifyOptions &options) const {
+  const absl::Time at = options.at;
+  if (at == absl::InfinitePast() || at == absl::InfiniteFuture()) {
+    return absl::InvalidArgumentError("tdx: verify options: the verification time is not set");
+  }
+  if (evidence.platform != Platform::kTdx) {
+    return absl::InvalidArgumentError(absl::StrCat("tdx: evidence is for platform ",
+                                                   PlatformName(evidence.platform), ", not tdx"));
+  }
+  CONCORD_ASSIGN_OR_RETURN(TdxQuote quote, TdxQuote::Parse(evidence.report));
+
+  const crypto::Sha256Digest chain_digest = crypto::Sha256(AsBytes(quote.pck_chain_pem));
+  CONCORD_ASSIGN_OR_RETURN(std::shared_ptr<const TdxPckChain> chain,
+                           PckChainFor(quote, chain_digest));
+  const PckExtensions &pck = chain->pck;
+  const crypto::PublicKey &pck_key = chain->key;
 
   // Collateral for this platform.
   const PreparedTdxCollateral *coll = nullptr;
@@ -284,12 +388,14 @@ absl::StatusOr<Claims> TdxVerifier::Verify(const Evidence &evidence,
   CONCORD_RETURN_IF_ERROR(CheckCrlWindow("Root CA CRL", coll->root_ca_crl.get(), at));
 
   // Chains: the TCB Signing certificate and the PCK certificate, with CRLs.
-  CONCORD_RETURN_IF_ERROR(VerifyIntelChain(coll->tcb_signing_cert.get(), {},
-                                           coll->tcb_signing_root.get(),
-                                           {coll->root_ca_crl.get()}, at, "TCB Signing"));
-  CONCORD_RETURN_IF_ERROR(VerifyIntelChain(leaf, {(*pck_chain)[1].get()}, (*pck_chain)[2].get(),
-                                           {coll->root_ca_crl.get(), coll->pck_crl.get()}, at,
-                                           "PCK"));
+  CONCORD_RETURN_IF_ERROR(VerifyChainCached(
+      *cache_, CacheKey("tcb-signing", coll->chain_inputs_digest, nullptr),
+      coll->tcb_signing_cert.get(), {}, coll->tcb_signing_root.get(), {coll->root_ca_crl.get()},
+      at, "TCB Signing"));
+  CONCORD_RETURN_IF_ERROR(VerifyChainCached(
+      *cache_, CacheKey("pck", coll->chain_inputs_digest, &chain_digest), chain->leaf.get(),
+      {chain->ca.get()}, chain->root.get(), {coll->root_ca_crl.get(), coll->pck_crl.get()}, at,
+      "PCK"));
 
   // QE report, its binding to the attestation key, and the quote signature.
   if (!VerifyRaw(pck_key, quote.qe_report_bytes, quote.qe_report_signature).ok()) {
@@ -386,12 +492,8 @@ absl::StatusOr<Claims> TdxVerifier::Verify(const Evidence &evidence,
   claims.measurement.assign(body.mrtd.begin(), body.mrtd.end());
   claims.report_data = body.report_data;
   claims.host_data.assign(host_data.begin(), host_data.end());
-  for (const auto &c : *pck_chain) {
-    CONCORD_ASSIGN_OR_RETURN(absl::Time nb, crypto::Asn1TimeToAbsl(X509_get0_notBefore(c.get())));
-    CONCORD_ASSIGN_OR_RETURN(absl::Time na, crypto::Asn1TimeToAbsl(X509_get0_notAfter(c.get())));
-    claims.signer_not_before = std::max(claims.signer_not_before, nb);
-    claims.signer_not_after = std::min(claims.signer_not_after, na);
-  }
+  claims.signer_not_before = chain->not_before;
+  claims.signer_not_after = chain->not_after;
   TdxClaims &tdx = claims.tdx.emplace();
   tdx.tcb_status = eval.status;
   tdx.platform_tcb_status = eval.platform_status;

@@ -5,6 +5,12 @@
 // `certs` ignored (the PCK chain travels inside the quote). Thread-safe:
 // immutable after Create().
 //
+// A bounded cache (pck_cache.h) keeps parsed PCK chains and the results of
+// chain verification (PCK chain with both CRLs, TCB Signing chain) per
+// collateral, each with the window in which it holds, so that a repeated
+// quote costs the quote parse, the QE report and quote signatures (two P-256
+// verifies), the QE identity and TCB evaluation.
+//
 // Order of checks (docs/attestation.md, "TDX"): options and platform; quote
 // parse; PCK chain parse and SGX extensions; collateral for the PCK FMSPC and
 // PCE-ID, current at `at` (TCB info, QE identity, both CRLs); TCB Signing
@@ -25,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "concord/attest/evidence.h"
 #include "concord/attest/tdx/collateral.h"
+#include "concord/attest/tdx/pck_cache.h"
 #include "nlohmann/json.hpp"
 
 namespace concord::attest {
@@ -39,6 +46,9 @@ class TdxVerifier final : public EvidenceVerifier {
     // Collateral, typically one per FMSPC. A quote is checked against the
     // first entry for its FMSPC and PCE-ID whose TCB info is current at `at`.
     std::vector<TdxCollateral> collateral;
+    // Most parsed PCK chains, and most verified chain results, kept; 0
+    // turns the cache off.
+    size_t cache_capacity = 1024;
   };
 
   // Parses every collateral entry and checks the TCB Info and QE Identity
@@ -55,10 +65,22 @@ class TdxVerifier final : public EvidenceVerifier {
   absl::StatusOr<Claims> Verify(const Evidence &evidence,
                                 const VerifyOptions &options) const override;
 
+  // Entries in the parsed-chain and verified-chain caches.
+  size_t CachedChainsForTest() const { return cache_->chains(); }
+  size_t CachedVerificationsForTest() const { return cache_->verified(); }
+
  private:
-  explicit TdxVerifier(std::vector<std::unique_ptr<internal::PreparedTdxCollateral>> collateral);
+  TdxVerifier(std::vector<std::unique_ptr<internal::PreparedTdxCollateral>> collateral,
+              size_t cache_capacity);
+
+  // Parses the quote's PCK chain, or returns the cached parse; `key` is the
+  // SHA-256 of its PEM.
+  absl::StatusOr<std::shared_ptr<const TdxPckChain>> PckChainFor(
+      const TdxQuote &quote, const crypto::Sha256Digest &key) const;
 
   const std::vector<std::unique_ptr<internal::PreparedTdxCollateral>> collateral_;
+  // Internally synchronised; the verifier stays logically immutable.
+  const std::unique_ptr<TdxPckCache> cache_;
 };
 
 // Renders TdxClaims for the CLI (hex byte strings, status names).

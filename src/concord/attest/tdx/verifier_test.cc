@@ -140,6 +140,67 @@ TEST(TdxVerifierTest, ClaimsToJsonRendersTdxClaims) {
   EXPECT_FALSE(j.contains("snp"));
 }
 
+TEST(TdxVerifierTest, RepeatedVerificationUsesTheCacheAndGivesTheSameClaims) {
+  auto v = MakeVerifier({Load(kPhalaDir)});
+  ASSERT_NE(v, nullptr);
+  EXPECT_EQ(v->CachedChainsForTest(), 0u);
+  CONCORD_ASSERT_OK_AND_ASSIGN(Claims first, v->Verify(Quote(PhalaQuote()), NoRef(kPhalaAt)));
+  // One parsed PCK chain; the TCB Signing and PCK chain results.
+  EXPECT_EQ(v->CachedChainsForTest(), 1u);
+  EXPECT_EQ(v->CachedVerificationsForTest(), 2u);
+  CONCORD_ASSERT_OK_AND_ASSIGN(Claims second, v->Verify(Quote(PhalaQuote()), NoRef(kPhalaAt)));
+  EXPECT_EQ(v->CachedChainsForTest(), 1u);
+  EXPECT_EQ(v->CachedVerificationsForTest(), 2u);
+  EXPECT_EQ(ClaimsToJson(first).dump(), ClaimsToJson(second).dump());
+  EXPECT_EQ(second.signer_not_before, At("2025-02-06T23:25:51Z"));
+}
+
+TEST(TdxVerifierTest, CachedChainsDoNotSkipSignaturesOrWindows) {
+  auto v = MakeVerifier({Load(kPhalaDir)});
+  ASSERT_NE(v, nullptr);
+  ASSERT_THAT(v->Verify(Quote(PhalaQuote()), NoRef(kPhalaAt)).status(), IsOk());
+  // Same PCK chain (cache hit), tampered signed body: the quote signature
+  // still fails.
+  Evidence body = Quote(PhalaQuote());
+  body.report[48 + 136] ^= 1;  // MRTD
+  EXPECT_THAT(v->Verify(body, NoRef(kPhalaAt)).status(),
+              StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("quote signature")));
+  // Tampered QE report (ISVSVN byte): the PCK signature over it fails.
+  CONCORD_ASSERT_OK_AND_ASSIGN(TdxQuote q, TdxQuote::Parse(Quote(PhalaQuote()).report));
+  Evidence qe = Quote(PhalaQuote());
+  const size_t qe_report_at = q.signed_bytes.size() + 4 + 64 + 64 + 2 + 4;
+  qe.report[qe_report_at + 258] ^= 1;  // ISVSVN
+  EXPECT_THAT(v->Verify(qe, NoRef(kPhalaAt)).status(),
+              StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("QE report signature")));
+  // After the PCK CRL's nextUpdate the cached chain result does not help.
+  EXPECT_THAT(v->Verify(Quote(PhalaQuote()), NoRef("2025-07-19T10:00:36Z")).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(v->CachedChainsForTest(), 1u);
+}
+
+TEST(TdxVerifierTest, CacheIsBounded) {
+  TdxVerifier::Options o;
+  o.collateral = {Load(kPhalaDir), Load(kV5Dir)};
+  o.cache_capacity = 1;
+  CONCORD_ASSERT_OK_AND_ASSIGN(auto v, TdxVerifier::Create(std::move(o)));
+  ASSERT_THAT(v->Verify(Quote(PhalaQuote()), NoRef(kPhalaAt)).status(), IsOk());
+  // The v5 quote gets past both chains before its TCB evaluation rejects it.
+  EXPECT_THAT(
+      v->Verify(Quote(absl::StrCat(kV5Dir, "/quote-phala-outdated.dat")), NoRef(kV5At)).status(),
+      StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(v->CachedChainsForTest(), 1u);
+  EXPECT_EQ(v->CachedVerificationsForTest(), 1u);
+  ASSERT_THAT(v->Verify(Quote(PhalaQuote()), NoRef(kPhalaAt)).status(), IsOk());
+
+  TdxVerifier::Options off;
+  off.collateral = {Load(kPhalaDir)};
+  off.cache_capacity = 0;
+  CONCORD_ASSERT_OK_AND_ASSIGN(auto uncached, TdxVerifier::Create(std::move(off)));
+  ASSERT_THAT(uncached->Verify(Quote(PhalaQuote()), NoRef(kPhalaAt)).status(), IsOk());
+  EXPECT_EQ(uncached->CachedChainsForTest(), 0u);
+  EXPECT_EQ(uncached->CachedVerificationsForTest(), 0u);
+}
+
 TEST(TdxVerifierTest, CollateralJsonAndSeparateFilesAgree) {
   TdxCollateral from_json = Load(kPhalaDir);
   CONCORD_ASSERT_OK_AND_ASSIGN(Bytes tcb, testing::ReadFileBytes(Path(absl::StrCat(kPhalaDir, "/tcb_info.json"))));
