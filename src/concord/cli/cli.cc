@@ -25,6 +25,7 @@ int RunConcordCli(int argc, const char* const* argv, std::ostream& out, std::ost
   AddSimCommands(app, ctx);
   AddEvidenceCommands(app, ctx);
   AddCoordinatorCommands(app, ctx);
+  AddCollateralCommands(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

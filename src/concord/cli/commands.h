@@ -24,6 +24,8 @@ void AddSimCommands(CLI::App& app, CommandContext& ctx);
 void AddEvidenceCommands(CLI::App& app, CommandContext& ctx);
 // set, verify, recover, status: the user API of a running coordinator.
 void AddCoordinatorCommands(CLI::App& app, CommandContext& ctx);
+// collateral export, import, list (and fetch where the web client is built).
+void AddCollateralCommands(CLI::App& app, CommandContext& ctx);
 
 // Prints "concord: <message>" to err and returns `code`.
 int Fail(CommandContext& ctx, int code, const absl::Status& status);
