@@ -1,7 +1,10 @@
 // The concordd binary as a process: --help, configuration errors (exit 2
 // with a message naming the flag or field), and a full start on 127.0.0.1
 // with ephemeral ports (--port-file), /healthz and /readyz over plain HTTP,
-// then SIGTERM -> exit 0.
+// then SIGTERM -> exit 0. High availability: two replicas sharing a file://
+// store with --peers; the second recovers from the first by itself, again
+// after being killed, and the peer API is exercised over real aTLS with the
+// identity rule applied in the handshake.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -19,8 +22,21 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "concord/api/internal/json_fields.h"
+#include "concord/api/peer_network.h"
 #include "concord/attest/sim/simulated_host.h"
+#include "concord/attest/snp/verifier.h"
 #include "concord/common/clock.h"
+#include "concord/common/hex.h"
+#include "concord/coordinator/launch_config.h"
+#include "concord/crypto/hash.h"
+#include "concord/crypto/keys.h"
+#include "concord/crypto/random.h"
+#include "concord/discovery/static_discovery.h"
+#include "concord/history/format.h"
+#include "concord/net/attester.h"
+#include "concord/net/client.h"
+#include "concord/store/builtin.h"
 #include "concord/testing/fake_random.h"
 #include "concord/testing/testdata.h"
 #include "gmock/gmock.h"
@@ -33,6 +49,7 @@ namespace concord::api {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 struct Result {
   int exit_code = -1;
@@ -200,6 +217,236 @@ TEST_F(ConcorddTest, ServesHealthAndStopsOnSigterm) {
   EXPECT_THAT(output, HasSubstr("INSECURE"));
   EXPECT_THAT(output, HasSubstr("listening"));
   EXPECT_THAT(output, HasSubstr("concordd stopped"));
+}
+
+// A port that was free a moment ago (the replicas need fixed mesh ports to
+// name each other in --peers).
+uint16_t FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  socklen_t size = sizeof(addr);
+  EXPECT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &size), 0);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// Polls `condition` every 20 ms until it holds or `timeout` passes.
+template <typename Condition>
+bool PollUntil(Condition condition, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    if (condition()) {
+      return true;
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return condition();
+}
+
+// One concordd replica with fixed ports.
+struct Replica {
+  explicit Replica(std::string replica_name) : name(std::move(replica_name)) {}
+  std::string name;
+  uint16_t user = FreePort();
+  uint16_t mesh = FreePort();
+  uint16_t http = FreePort();
+  std::string log;
+  pid_t pid = -1;
+};
+
+class ConcorddHaTest : public ConcorddTest {
+ protected:
+  void SetUp() override {
+    ConcorddTest::SetUp();
+    MakeHost();
+    store_dir_ = dir_ + "/store";
+    auto host = attest::SimulatedHost::Load(dir_ + "/host");
+    ASSERT_TRUE(host.ok()) << host.status();
+    host_ = *std::move(host);
+    auto launch = coordinator::ParseLaunchConfig(
+        AsBytes(R"({"Version":1,"Kind":"coordinator","Platforms":["simulated"]})"));
+    ASSERT_TRUE(launch.ok()) << launch.status();
+    policy_hash_ = launch->policy_hash;
+    auto verifier = attest::SnpVerifier::Create({.allow_simulated = true});
+    ASSERT_TRUE(verifier.ok());
+    verifier_ = *std::move(verifier);
+  }
+  void TearDown() override {
+    for (Replica* r : {&a_, &b_}) {
+      if (r->pid > 0) {
+        kill(r->pid, SIGKILL);
+        Wait(r->pid);
+        r->pid = -1;
+      }
+    }
+  }
+
+  void Start(Replica& r, const Replica& peer) {
+    r.log = absl::StrCat(dir_, "/", r.name, ".log");
+    r.pid = Spawn({"--policy", dir_ + "/policy.json", "--sim-host", dir_ + "/host", "--store",
+                   "file://" + store_dir_, "--replica", r.name, "--user-addr",
+                   absl::StrCat("127.0.0.1:", r.user), "--mesh-addr",
+                   absl::StrCat("127.0.0.1:", r.mesh), "--http-addr",
+                   absl::StrCat("127.0.0.1:", r.http), "--peers",
+                   absl::StrCat("static:127.0.0.1:", r.mesh, ",127.0.0.1:", peer.mesh),
+                   "--peer-retry", "50ms", "--freshness-lease", "5s", "--shutdown-grace", "0s",
+                   "--log-format", "json"},
+                  r.log);
+  }
+  static bool Ready(const Replica& r) {
+    return HttpGet(r.http, "/readyz").find("HTTP/1.1 200") == 0;
+  }
+
+  net::ServerEvidenceCheck CheckServer() {
+    const attest::EvidenceVerifier* verifier = verifier_.get();
+    return [verifier](const attest::Evidence& evidence, const std::array<uint8_t, 64>& expected) {
+      attest::VerifyOptions options;
+      options.at = absl::Now();
+      options.report_data = expected;
+      options.check_reference_values = false;
+      return verifier->Verify(evidence, options);
+    };
+  }
+
+  // The first manifest: the coordinator policy (Role coordinator) with the
+  // simulated host's reference values, set on `r` by an owner key.
+  void SetFirstManifest(const Replica& r) {
+    owner_ = *crypto::PrivateKey::GenerateEc(crypto::KeyType::kEcP256);
+    const attest::SimulatedReferenceValues rv = host_->info().reference_values();
+    const std::string json = absl::StrCat(
+        R"({"Version":1,"Policies":{")", HexEncode(policy_hash_),
+        R"(":{"Name":"coordinator","SANs":["localhost"],"Role":"coordinator"}},)",
+        R"("ReferenceValues":{"simulated":[{"ARKHash":")", HexEncode(rv.ark_spki_sha256),
+        R"(","Measurement":")", HexEncode(rv.measurement), R"("}]},"WorkloadOwnerKeys":[")",
+        HexEncode(owner_.public_key().spki_der()), R"("],"SeedshareOwnerKeys":[")",
+        HexEncode(crypto::PrivateKey::GenerateRsa(2048)->public_key().spki_der()), R"("]})");
+    const Bytes manifest(json.begin(), json.end());
+    auto auth = history::SignAuthorization(owner_, history::TransitionKind::kManifest,
+                                           crypto::Sha256(manifest), crypto::Sha256Digest{});
+    ASSERT_TRUE(auth.ok()) << auth.status();
+    nlohmann::json body = {{"manifest", internal::EncodeBase64(manifest)},
+                           {"authorization",
+                            {{"owner_key", HexEncode(owner_.public_key().spki_der())},
+                             {"signature", HexEncode(auth->signature)}}}};
+    net::ClientOptions options;
+    options.host = "127.0.0.1";
+    options.port = r.user;
+    options.check_server = CheckServer();
+    options.fresh_evidence = true;
+    auto client = net::HttpsClient::Create(std::move(options));
+    ASSERT_TRUE(client.ok()) << client.status();
+    auto response = (*client)->Call("POST", "/v1/manifest", body.dump());
+    ASSERT_TRUE(response.ok()) << response.status();
+    ASSERT_EQ(response->status, 200) << response->body;
+  }
+
+  std::string store_dir_;
+  std::unique_ptr<attest::SimulatedHost> host_;
+  std::array<uint8_t, 32> policy_hash_{};
+  std::unique_ptr<attest::SnpVerifier> verifier_;
+  crypto::PrivateKey owner_ = *crypto::PrivateKey::GenerateEc(crypto::KeyType::kEcP256);
+  Replica a_{"coordinator-a"};
+  Replica b_{"coordinator-b"};
+};
+
+TEST_F(ConcorddHaTest, ReplicaRecoversFromItsPeerByItselfAlsoAfterBeingKilled) {
+  Start(a_, b_);
+  ASSERT_TRUE(PollUntil([&] { return HttpGet(a_.http, "/healthz").find("200") != std::string::npos; },
+                        absl::Seconds(30)))
+      << ReadAll(a_.log);
+  SetFirstManifest(a_);
+  ASSERT_TRUE(PollUntil([&] { return Ready(a_); }, absl::Seconds(10))) << ReadAll(a_.log);
+
+  // B finds a history in the store and no secrets: it recovers from A.
+  Start(b_, a_);
+  ASSERT_TRUE(PollUntil([&] { return Ready(b_); }, absl::Seconds(30))) << ReadAll(b_.log);
+  EXPECT_THAT(ReadAll(b_.log), HasSubstr("recovered from peer"));
+  EXPECT_THAT(HttpGet(b_.http, "/metrics"), HasSubstr("concord_peer_recovery_grants_total 1"));
+  EXPECT_THAT(HttpGet(a_.http, "/metrics"),
+              HasSubstr("concord_requests_total{listener=\"mesh\",endpoint=\"/v1/peer/recover\","
+                        "code=\"200\"} 1"));
+
+  // Killed (no shutdown) and restarted: ready again without an operator.
+  ASSERT_EQ(kill(b_.pid, SIGKILL), 0);
+  Wait(b_.pid);
+  b_.pid = -1;
+  Start(b_, a_);
+  ASSERT_TRUE(PollUntil([&] { return Ready(b_); }, absl::Seconds(30))) << ReadAll(b_.log);
+  EXPECT_THAT(ReadAll(b_.log), HasSubstr("recovered from peer"));
+  // The secrets never reach a log.
+  EXPECT_THAT(ReadAll(a_.log), Not(HasSubstr("\"seed\"")));
+  EXPECT_THAT(ReadAll(b_.log), Not(HasSubstr("\"seed\"")));
+}
+
+TEST_F(ConcorddHaTest, PeerNetworkAppliesTheIdentityRuleBeforeAskingForSecrets) {
+  Start(a_, b_);
+  ASSERT_TRUE(PollUntil([&] { return HttpGet(a_.http, "/healthz").find("200") != std::string::npos; },
+                        absl::Seconds(30)))
+      << ReadAll(a_.log);
+  SetFirstManifest(a_);
+  ASSERT_TRUE(PollUntil([&] { return Ready(a_); }, absl::Seconds(10))) << ReadAll(a_.log);
+
+  // This test process acts as a replica with the coordinator policy.
+  net::SimulatedAttester attester(std::shared_ptr<const attest::SimulatedHost>(std::move(host_)),
+                                  policy_hash_);
+  auto discovery = discovery::StaticDiscovery::Create(absl::StrCat("127.0.0.1:", a_.mesh));
+  ASSERT_TRUE(discovery.ok());
+  Logger log{LogFormat::kHuman, LogLevel::kDebug, [](absl::string_view) {}};
+  PeerNetworkOptions options;
+  options.replica_name = "coordinator-test";
+  auto network = AtlsPeerNetwork::Create(
+      options, PeerNetworkDeps{**discovery, *verifier_, attester, SystemClock::Get(),
+                               crypto::SystemRandom::Get(), log});
+  ASSERT_TRUE(network.ok()) << network.status();
+
+  // The identity rule refuses A: the handshake fails and nothing is asked.
+  auto refused = (*network)->RequestRecovery(
+      [](const attest::Claims&) { return absl::PermissionDeniedError("not our measurement"); });
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(refused.status().message(), HasSubstr("not our measurement"));
+  EXPECT_THAT(HttpGet(a_.http, "/metrics"), Not(HasSubstr("/v1/peer/recover")));
+
+  // Accepted: the grant carries A's head, which equals the store's.
+  Bytes seen_measurement;
+  auto grant = (*network)->RequestRecovery([&](const attest::Claims& claims) {
+    seen_measurement = claims.measurement;
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(grant.ok()) << grant.status();
+  EXPECT_THAT(grant->peer, HasSubstr("coordinator-a"));
+  EXPECT_EQ(grant->claims.measurement, seen_measurement);
+  EXPECT_EQ(grant->value.seed.size(), 32u);
+  auto store = store::OpenStore("file://" + store_dir_, store::Deps{});
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto latest = (*store)->Get(store::kLatestKey);
+  ASSERT_TRUE(latest.ok());
+  EXPECT_EQ(grant->value.latest, *latest);
+
+  auto heads = (*network)->ExchangeHeads(*latest);
+  ASSERT_EQ(heads.size(), 1u);
+  EXPECT_EQ(heads[0].value.latest, *latest);
+  EXPECT_EQ(heads[0].value.state, "ready");
+  const PeerNetworkStats stats = (*network)->stats();
+  EXPECT_EQ(stats.recovery_rounds, 2u);
+  EXPECT_EQ(stats.recovery_grants, 1u);
+  EXPECT_EQ(stats.heads_received, 1u);
+  EXPECT_EQ(stats.peer_failures, 1u);
+
+  // A replica that names itself is skipped; nobody else: NotFound.
+  PeerNetworkOptions self_options;
+  self_options.replica_name = "coordinator-self";
+  self_options.own_mesh_port = a_.mesh;
+  self_options.own_addresses = {"127.0.0.1"};
+  auto self = AtlsPeerNetwork::Create(
+      self_options, PeerNetworkDeps{**discovery, *verifier_, attester, SystemClock::Get(),
+                                    crypto::SystemRandom::Get(), log});
+  ASSERT_TRUE(self.ok());
+  EXPECT_EQ((*self)->RequestRecovery(nullptr).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE((*self)->ExchangeHeads(*latest).empty());
 }
 
 }  // namespace
