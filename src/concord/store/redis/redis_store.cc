@@ -144,7 +144,8 @@ class RedisWatch final : public WatchHandle {
   void Run();
   // Subscribes and forwards notifications until the connection fails or the
   // watch stops. Returns false when notifications are not available (poll).
-  bool FollowNotifications(RedisConnection& connection);
+  // Sets `subscribed` once the subscription was confirmed.
+  bool FollowNotifications(RedisConnection& connection, bool& subscribed);
   void Poll();
 
   RedisStore& store_;
@@ -488,8 +489,8 @@ void RedisWatch::Run() {
       backoff = std::min(backoff * 2, absl::Seconds(1));
       continue;
     }
-    backoff = absl::Milliseconds(50);
-    if (!FollowNotifications(**connection)) {
+    bool subscribed = false;
+    if (!FollowNotifications(**connection, subscribed)) {
       if (!warned && store_.log() != nullptr) {
         warned = true;
         store_.log()->Info("redis watch: keyspace notifications unavailable; polling",
@@ -499,12 +500,17 @@ void RedisWatch::Run() {
       Poll();
       return;
     }
-    // The subscription broke: re-read, then subscribe again.
+    // The subscription broke (or the server was busy loading): re-read,
+    // then subscribe again after a pause that grows while it keeps failing.
     loop_->Nudge();
+    backoff = subscribed ? absl::Milliseconds(50) : std::min(backoff * 2, absl::Seconds(1));
+    if (stop_.Wait(std::min(backoff, store_.deps().watch_poll_interval))) {
+      return;
+    }
   }
 }
 
-bool RedisWatch::FollowNotifications(RedisConnection& connection) {
+bool RedisWatch::FollowNotifications(RedisConnection& connection, bool& subscribed) {
   absl::StatusOr<ReplyPtr> config =
       connection.Command({"CONFIG", "GET", "notify-keyspace-events"});
   if (!config.ok()) {
@@ -512,20 +518,24 @@ bool RedisWatch::FollowNotifications(RedisConnection& connection) {
   }
   absl::StatusOr<std::optional<std::string>> flags =
       ParseConfigGetReply(config->get(), "notify-keyspace-events");
+  if (!flags.ok() && absl::IsUnavailable(flags.status())) {
+    return true;  // LOADING, BUSY: ask again later
+  }
   if (!flags.ok() || !flags->has_value() || !internal::KeyspaceFlagsCover(**flags)) {
     return false;
   }
   const std::string channel =
       absl::StrCat("__keyspace@", store_.options().db, "__:", store_.RedisKey(key_));
-  absl::StatusOr<ReplyPtr> subscribed = connection.Command({"SUBSCRIBE", channel});
-  if (!subscribed.ok()) {
+  absl::StatusOr<ReplyPtr> confirmation = connection.Command({"SUBSCRIBE", channel});
+  if (!confirmation.ok()) {
     return true;
   }
-  absl::StatusOr<internal::PushKind> kind = internal::ParsePush(subscribed->get(), channel);
+  absl::StatusOr<internal::PushKind> kind = internal::ParsePush(confirmation->get(), channel);
   if (!kind.ok() || *kind != internal::PushKind::kSubscribed) {
     return false;  // SUBSCRIBE refused (ACL): poll instead
   }
   // Changes between the last read and the subscription sent no event.
+  subscribed = true;
   loop_->Nudge();
   while (true) {
     bool readable = false;
