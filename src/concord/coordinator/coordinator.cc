@@ -450,6 +450,10 @@ void Coordinator::Impl::WatchLoop() {
           });
       if (watch.ok()) {
         handle = *std::move(watch);
+        // A change made between the last read and the watch's start fires
+        // no event: read once more now that the watch is in place.
+        absl::MutexLock lock(&queue_mu_);
+        event_ = true;
       } else {
         deps_.log.Warning("cannot watch latest; retrying",
                           {{"replica", options_.replica_name},
