@@ -16,7 +16,7 @@ using namespace concord;
 
 // A structurally valid quote is not needed for EvaluateTdxTcb beyond the
 // fields it reads; a default one exercises every comparison.
-const attest::TdxQuote &FixedQuote() {
+const attest::TdxQuote& FixedQuote() {
   static const attest::TdxQuote quote = [] {
     attest::TdxQuote q;
     q.version = 4;
@@ -27,7 +27,7 @@ const attest::TdxQuote &FixedQuote() {
   return quote;
 }
 
-const attest::PckExtensions &FixedPck() {
+const attest::PckExtensions& FixedPck() {
   static const attest::PckExtensions pck = [] {
     attest::PckExtensions p;
     p.sgx_tcb_components = {3, 3, 2, 2, 4, 1, 0, 5};
@@ -39,7 +39,7 @@ const attest::PckExtensions &FixedPck() {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) {
     return 0;
   }

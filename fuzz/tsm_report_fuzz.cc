@@ -12,7 +12,7 @@
 #include "concord/issuer/snp_cert_table.h"
 #include "concord/issuer/tsm.h"
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace concord;
   if (size == 0) {
     return 0;

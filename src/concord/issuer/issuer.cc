@@ -16,7 +16,7 @@ class OwningTsmAttester final : public net::Attester {
       : fs_(std::move(fs)), attester_(std::move(attester)) {}
   attest::Platform platform() const override { return attester_->platform(); }
   absl::StatusOr<attest::Evidence> Attest(
-      const std::array<uint8_t, 64> &report_data) const override {
+      const std::array<uint8_t, 64>& report_data) const override {
     return attester_->Attest(report_data);
   }
 
@@ -29,10 +29,10 @@ class OwningTsmAttester final : public net::Attester {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<net::Attester>> CreateHardwareAttester(
-    attest::Platform platform, const IssuerOptions &options) {
+    attest::Platform platform, const IssuerOptions& options) {
   if (platform != attest::Platform::kSnp && platform != attest::Platform::kTdx) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "issuer: platform: want snp or tdx, got ", attest::PlatformName(platform)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("issuer: platform: want snp or tdx, got ", attest::PlatformName(platform)));
   }
   if (options.privlevel.has_value()) {
     if (platform == attest::Platform::kTdx) {
@@ -44,7 +44,7 @@ absl::StatusOr<std::unique_ptr<net::Attester>> CreateHardwareAttester(
     }
   }
   std::unique_ptr<TsmFilesystem> owned_fs;
-  TsmFilesystem *fs = options.filesystem;
+  TsmFilesystem* fs = options.filesystem;
   if (fs == nullptr) {
     owned_fs = NewPosixTsmFilesystem();
     fs = owned_fs.get();
@@ -63,17 +63,16 @@ absl::StatusOr<std::unique_ptr<net::Attester>> CreateHardwareAttester(
         new OwningTsmAttester(std::move(owned_fs), std::move(attester)));
   }
   if (platform != attest::Platform::kSnp) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "issuer: no configfs-tsm at ", options.tsm_root,
-        " (TDX evidence needs a kernel with configfs-tsm and the tdx_guest driver)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("issuer: no configfs-tsm at ", options.tsm_root,
+                     " (TDX evidence needs a kernel with configfs-tsm and the tdx_guest driver)"));
   }
   SevGuestIoctl ioctl = options.sev_guest_ioctl;
   if (!ioctl) {
     absl::StatusOr<SevGuestIoctl> opened = OpenSevGuestDevice(options.sev_guest_device);
     if (absl::IsNotFound(opened.status())) {
-      return absl::FailedPreconditionError(absl::StrCat("issuer: no configfs-tsm at ",
-                                                        options.tsm_root, " and no ",
-                                                        options.sev_guest_device));
+      return absl::FailedPreconditionError(absl::StrCat(
+          "issuer: no configfs-tsm at ", options.tsm_root, " and no ", options.sev_guest_device));
     }
     CONCORD_RETURN_IF_ERROR(opened.status());
     ioctl = *std::move(opened);

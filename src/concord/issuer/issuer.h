@@ -33,7 +33,7 @@ struct IssuerOptions {
   int max_attempts = 3;
   // Seams for tests. Null filesystem: the real one (owned by the attester).
   // Otherwise it must outlive the attester.
-  TsmFilesystem *filesystem = nullptr;
+  TsmFilesystem* filesystem = nullptr;
   // Empty: open `sev_guest_device`.
   SevGuestIoctl sev_guest_ioctl;
 };
@@ -43,7 +43,7 @@ struct IssuerOptions {
 // otherwise); else, for SNP, /dev/sev-guest. InvalidArgument for
 // kSimulated or a privlevel set for TDX or above 3; FailedPrecondition
 // "issuer: no configfs-tsm at <root> and no <device>" when neither exists.
-absl::StatusOr<std::unique_ptr<net::Attester>> CreateHardwareAttester(
-    attest::Platform platform, const IssuerOptions &options);
+absl::StatusOr<std::unique_ptr<net::Attester>> CreateHardwareAttester(attest::Platform platform,
+                                                                      const IssuerOptions& options);
 
 }  // namespace concord::issuer

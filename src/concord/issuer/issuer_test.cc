@@ -23,7 +23,7 @@ TEST(CreateHardwareAttesterTest, PrefersConfigfsTsm) {
   IssuerOptions o;
   o.tsm_root = root;
   o.filesystem = &fs;
-  o.sev_guest_ioctl = [&](unsigned long, SnpGuestRequestIoctl &) {
+  o.sev_guest_ioctl = [&](unsigned long, SnpGuestRequestIoctl&) {
     ioctl_called = true;
     return EIO;
   };
@@ -41,12 +41,12 @@ TEST(CreateHardwareAttesterTest, FallsBackToSevGuestForSnp) {
   IssuerOptions o;
   o.tsm_root = dir + "/no-configfs";
   o.privlevel = 0;
-  o.sev_guest_ioctl = [&](unsigned long request, SnpGuestRequestIoctl &arg) {
+  o.sev_guest_ioctl = [&](unsigned long request, SnpGuestRequestIoctl& arg) {
     ++calls;
     EXPECT_EQ(request, kSnpGetExtReport);
-    auto *req = reinterpret_cast<SnpExtReportReq *>(static_cast<uintptr_t>(arg.req_data));
-    auto *resp = reinterpret_cast<SnpReportResp *>(static_cast<uintptr_t>(arg.resp_data));
-    std::memcpy(reinterpret_cast<uint8_t *>(static_cast<uintptr_t>(req->certs_address)),
+    auto* req = reinterpret_cast<SnpExtReportReq*>(static_cast<uintptr_t>(arg.req_data));
+    auto* resp = reinterpret_cast<SnpReportResp*>(static_cast<uintptr_t>(arg.resp_data));
+    std::memcpy(reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(req->certs_address)),
                 recorded.auxblob->data(), recorded.auxblob->size());
     resp->data[4] = 0xa0;  // report_size 1184 = 0x4a0, little-endian
     resp->data[5] = 0x04;
@@ -67,10 +67,10 @@ TEST(CreateHardwareAttesterTest, NothingAvailableIsFailedPrecondition) {
   IssuerOptions o;
   o.tsm_root = dir + "/no-configfs";
   o.sev_guest_device = dir + "/no-sev-guest";
-  EXPECT_THAT(CreateHardwareAttester(attest::Platform::kSnp, o).status(),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("no configfs-tsm at " + o.tsm_root + " and no " +
-                                 o.sev_guest_device)));
+  EXPECT_THAT(
+      CreateHardwareAttester(attest::Platform::kSnp, o).status(),
+      StatusIs(absl::StatusCode::kFailedPrecondition,
+               HasSubstr("no configfs-tsm at " + o.tsm_root + " and no " + o.sev_guest_device)));
   // TDX has no device fallback.
   EXPECT_THAT(CreateHardwareAttester(attest::Platform::kTdx, o).status(),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("tdx_guest")));
@@ -79,8 +79,7 @@ TEST(CreateHardwareAttesterTest, NothingAvailableIsFailedPrecondition) {
 TEST(CreateHardwareAttesterTest, TdxThroughConfigfsAndProviderChecked) {
   const std::string root = concord::testing::MakeTempDir("issuer-tdx");
   testing::KernelOutputs recorded;
-  recorded.outblob =
-      concord::testing::ReadTestdata("attestation/tdx/v4-b0c06f-phala/quote.dat");
+  recorded.outblob = concord::testing::ReadTestdata("attestation/tdx/v4-b0c06f-phala/quote.dat");
   testing::KernelTsmDouble fs(root, "tdx_guest", [&](ByteView) { return recorded; });
   IssuerOptions o;
   o.tsm_root = root;
@@ -88,9 +87,9 @@ TEST(CreateHardwareAttesterTest, TdxThroughConfigfsAndProviderChecked) {
   CONCORD_ASSERT_OK_AND_ASSIGN(std::unique_ptr<net::Attester> a,
                                CreateHardwareAttester(attest::Platform::kTdx, o));
   EXPECT_EQ(a->platform(), attest::Platform::kTdx);
-  EXPECT_THAT(CreateHardwareAttester(attest::Platform::kSnp, o).status(),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("provider is \"tdx_guest\"")));
+  EXPECT_THAT(
+      CreateHardwareAttester(attest::Platform::kSnp, o).status(),
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("provider is \"tdx_guest\"")));
 }
 
 TEST(CreateHardwareAttesterTest, BadOptionsAreInvalidArgument) {

@@ -40,10 +40,10 @@ class KernelTsmDouble final : public TsmFilesystem {
 
   // Called on every outblob read before the outputs are produced; a test can
   // bump the generation there to act as a concurrent writer.
-  std::function<void(const std::string &entry)> on_outblob_read;
+  std::function<void(const std::string& entry)> on_outblob_read;
 
   // Bumps an entry's generation as another writer's inblob write would.
-  void ConcurrentWrite(const std::string &entry) { Bump(entry); }
+  void ConcurrentWrite(const std::string& entry) { Bump(entry); }
 
   int entries_created() const { return entries_created_; }
   std::optional<std::string> last_privlevel() const { return last_privlevel_; }
@@ -51,14 +51,14 @@ class KernelTsmDouble final : public TsmFilesystem {
   // Entries still present under the root.
   int LiveEntries() const {
     int n = 0;
-    for (const auto &e : std::filesystem::directory_iterator(root_)) {
+    for (const auto& e : std::filesystem::directory_iterator(root_)) {
       (void)e;
       ++n;
     }
     return n;
   }
 
-  absl::Status MakeDir(const std::string &path) override {
+  absl::Status MakeDir(const std::string& path) override {
     if (absl::Status s = posix_->MakeDir(path); !s.ok()) {
       return s;
     }
@@ -75,16 +75,16 @@ class KernelTsmDouble final : public TsmFilesystem {
     return absl::OkStatus();
   }
 
-  absl::Status RemoveDir(const std::string &path) override {
+  absl::Status RemoveDir(const std::string& path) override {
     // configfs removes the attributes with the item.
     std::error_code ec;
-    for (const auto &e : std::filesystem::directory_iterator(path, ec)) {
+    for (const auto& e : std::filesystem::directory_iterator(path, ec)) {
       std::filesystem::remove(e.path(), ec);
     }
     return posix_->RemoveDir(path);
   }
 
-  absl::StatusOr<Bytes> ReadFile(const std::string &path, size_t max_size) override {
+  absl::StatusOr<Bytes> ReadFile(const std::string& path, size_t max_size) override {
     const std::filesystem::path p(path);
     const std::string entry = p.parent_path().string();
     const std::string name = p.filename().string();
@@ -105,7 +105,7 @@ class KernelTsmDouble final : public TsmFilesystem {
     return posix_->ReadFile(path, max_size);
   }
 
-  absl::Status WriteFile(const std::string &path, ByteView data) override {
+  absl::Status WriteFile(const std::string& path, ByteView data) override {
     const std::filesystem::path p(path);
     const std::string entry = p.parent_path().string();
     const std::string name = p.filename().string();
@@ -126,11 +126,11 @@ class KernelTsmDouble final : public TsmFilesystem {
     return absl::OkStatus();
   }
 
-  bool IsDirectory(const std::string &path) override { return posix_->IsDirectory(path); }
+  bool IsDirectory(const std::string& path) override { return posix_->IsDirectory(path); }
 
  private:
-  static void Put(const std::string &path, const Bytes &data) {
-    FILE *f = std::fopen(path.c_str(), "wb");
+  static void Put(const std::string& path, const Bytes& data) {
+    FILE* f = std::fopen(path.c_str(), "wb");
     if (f != nullptr) {
       if (!data.empty()) {
         std::fwrite(data.data(), 1, data.size(), f);
@@ -138,7 +138,7 @@ class KernelTsmDouble final : public TsmFilesystem {
       std::fclose(f);
     }
   }
-  void Bump(const std::string &entry) {
+  void Bump(const std::string& entry) {
     absl::StatusOr<Bytes> g = posix_->ReadFile(entry + "/generation", 64);
     uint64_t v = 0;
     if (g.ok()) {
@@ -180,7 +180,7 @@ inline KernelOutputs MilanOutputs() {
 }
 
 // The report data inside a recorded SNP report or TDX quote outblob.
-inline std::array<uint8_t, 64> SnpReportDataOf(const Bytes &report) {
+inline std::array<uint8_t, 64> SnpReportDataOf(const Bytes& report) {
   absl::StatusOr<attest::SnpReport> r = attest::SnpReport::Parse(report);
   return r.ok() ? r->report_data : std::array<uint8_t, 64>{};
 }

@@ -17,7 +17,7 @@ namespace {
 
 constexpr uint32_t kPageSize = 4096;
 
-uint32_t U32Le(const uint8_t *p) {
+uint32_t U32Le(const uint8_t* p) {
   return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 |
          static_cast<uint32_t>(p[2]) << 16 | static_cast<uint32_t>(p[3]) << 24;
 }
@@ -27,8 +27,8 @@ class DeviceFd {
  public:
   explicit DeviceFd(int fd) : fd_(fd) {}
   ~DeviceFd() { ::close(fd_); }
-  DeviceFd(const DeviceFd &) = delete;
-  DeviceFd &operator=(const DeviceFd &) = delete;
+  DeviceFd(const DeviceFd&) = delete;
+  DeviceFd& operator=(const DeviceFd&) = delete;
   int get() const { return fd_; }
 
  private:
@@ -36,7 +36,7 @@ class DeviceFd {
 };
 
 struct FreeDeleter {
-  void operator()(uint8_t *p) const { std::free(p); }
+  void operator()(uint8_t* p) const { std::free(p); }
 };
 
 absl::string_view ReportRespStatusName(uint32_t status) {
@@ -101,7 +101,7 @@ absl::string_view SevFirmwareErrorName(uint32_t code) {
   return "unknown";
 }
 
-absl::StatusOr<SevGuestIoctl> OpenSevGuestDevice(const std::string &device) {
+absl::StatusOr<SevGuestIoctl> OpenSevGuestDevice(const std::string& device) {
   const int fd = ::open(device.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0) {
     const int err = errno;
@@ -116,7 +116,7 @@ absl::StatusOr<SevGuestIoctl> OpenSevGuestDevice(const std::string &device) {
   }
   // Shared so that copies of the std::function keep the descriptor open.
   auto owned = std::make_shared<DeviceFd>(fd);
-  return SevGuestIoctl([owned](unsigned long request, SnpGuestRequestIoctl &arg) {
+  return SevGuestIoctl([owned](unsigned long request, SnpGuestRequestIoctl& arg) {
     int rc = 0;
     do {
       rc = ::ioctl(owned->get(), request, &arg);
@@ -126,7 +126,7 @@ absl::StatusOr<SevGuestIoctl> OpenSevGuestDevice(const std::string &device) {
 }
 
 absl::StatusOr<std::unique_ptr<SevGuestAttester>> SevGuestAttester::Create(Options options,
-                                                                          SevGuestIoctl ioctl) {
+                                                                           SevGuestIoctl ioctl) {
   if (options.vmpl > 3) {
     return absl::InvalidArgumentError(
         absl::StrCat("sev-guest: vmpl: want 0 to 3, got ", options.vmpl));
@@ -144,12 +144,12 @@ absl::StatusOr<std::unique_ptr<SevGuestAttester>> SevGuestAttester::Create(Optio
 }
 
 absl::StatusOr<attest::Evidence> SevGuestAttester::Attest(
-    const std::array<uint8_t, 64> &report_data) const {
+    const std::array<uint8_t, 64>& report_data) const {
   uint32_t certs_len = options_.certs_len;
   for (int attempt = 0;; ++attempt) {
     // The certificate buffer must be page-aligned and a whole number of pages.
     std::unique_ptr<uint8_t, FreeDeleter> certs(
-        static_cast<uint8_t *>(std::aligned_alloc(kPageSize, certs_len)));
+        static_cast<uint8_t*>(std::aligned_alloc(kPageSize, certs_len)));
     if (certs == nullptr) {
       return absl::ResourceExhaustedError("sev-guest: cannot allocate the certificate buffer");
     }
@@ -197,18 +197,17 @@ absl::StatusOr<attest::Evidence> SevGuestAttester::Attest(
             "%s: firmware error 0x%x (%s)", what, fw_error, SevFirmwareErrorName(fw_error)));
       }
       if (vmm_error != 0) {
-        return absl::FailedPreconditionError(
-            absl::StrCat(what, ": VMM error ", vmm_error,
-                         vmm_error == kSnpVmmErrInvalidLen ? " (certificate buffer too small)" : ""));
+        return absl::FailedPreconditionError(absl::StrCat(
+            what, ": VMM error ", vmm_error,
+            vmm_error == kSnpVmmErrInvalidLen ? " (certificate buffer too small)" : ""));
       }
       return absl::FailedPreconditionError(what);
     }
     const uint32_t status = U32Le(resp->data);
     const uint32_t report_size = U32Le(resp->data + 4);
     if (status != 0) {
-      return absl::FailedPreconditionError(
-          absl::StrFormat("sev-guest: MSG_REPORT_RSP status 0x%x (%s)", status,
-                          ReportRespStatusName(status)));
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "sev-guest: MSG_REPORT_RSP status 0x%x (%s)", status, ReportRespStatusName(status)));
     }
     if (report_size != attest::kSnpReportSize) {
       return absl::FailedPreconditionError(

@@ -72,11 +72,11 @@ absl::string_view SevFirmwareErrorName(uint32_t code);
 // value. `request` is kSnpGetReport or kSnpGetExtReport; `arg` points at
 // the request structure whose req_data / resp_data point at our buffers.
 // Must be thread-safe.
-using SevGuestIoctl = std::function<int(unsigned long request, SnpGuestRequestIoctl &arg)>;
+using SevGuestIoctl = std::function<int(unsigned long request, SnpGuestRequestIoctl& arg)>;
 
 // Opens `device` (O_RDWR) and returns an ioctl function that owns the file
 // descriptor. NotFound / PermissionDenied / FailedPrecondition from open(2).
-absl::StatusOr<SevGuestIoctl> OpenSevGuestDevice(const std::string &device);
+absl::StatusOr<SevGuestIoctl> OpenSevGuestDevice(const std::string& device);
 
 class SevGuestAttester final : public net::Attester {
  public:
@@ -93,8 +93,8 @@ class SevGuestAttester final : public net::Attester {
   static absl::StatusOr<std::unique_ptr<SevGuestAttester>> Create(Options options,
                                                                   SevGuestIoctl ioctl);
 
-  SevGuestAttester(const SevGuestAttester &) = delete;
-  SevGuestAttester &operator=(const SevGuestAttester &) = delete;
+  SevGuestAttester(const SevGuestAttester&) = delete;
+  SevGuestAttester& operator=(const SevGuestAttester&) = delete;
 
   attest::Platform platform() const override { return attest::Platform::kSnp; }
   // SNP_GET_EXT_REPORT; evidence as EvidenceFromKernelOutputs (tsm.h) builds it.
@@ -104,7 +104,7 @@ class SevGuestAttester final : public net::Attester {
   // MSG_REPORT_RSP status, a report of the wrong size, or no VCEK/VLEK in
   // the certificate table; PermissionDenied for EACCES/EPERM.
   absl::StatusOr<attest::Evidence> Attest(
-      const std::array<uint8_t, 64> &report_data) const override;
+      const std::array<uint8_t, 64>& report_data) const override;
 
  private:
   SevGuestAttester(Options options, SevGuestIoctl ioctl)

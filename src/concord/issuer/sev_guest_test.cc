@@ -39,12 +39,12 @@ struct RecordedDevice {
   std::array<uint8_t, 64> last_user_data{};
 
   SevGuestIoctl Fn() {
-    return [this](unsigned long request, SnpGuestRequestIoctl &arg) {
+    return [this](unsigned long request, SnpGuestRequestIoctl& arg) {
       ++calls;
       last_request = request;
       last_msg_version = arg.msg_version;
-      auto *req = reinterpret_cast<SnpExtReportReq *>(static_cast<uintptr_t>(arg.req_data));
-      auto *resp = reinterpret_cast<SnpReportResp *>(static_cast<uintptr_t>(arg.resp_data));
+      auto* req = reinterpret_cast<SnpExtReportReq*>(static_cast<uintptr_t>(arg.req_data));
+      auto* resp = reinterpret_cast<SnpReportResp*>(static_cast<uintptr_t>(arg.resp_data));
       last_vmpl = req->data.vmpl;
       last_certs_len = req->certs_len;
       std::memcpy(last_user_data.data(), req->data.user_data, 64);
@@ -60,9 +60,9 @@ struct RecordedDevice {
       if (certs.size() > req->certs_len) {
         return EINVAL;
       }
-      std::memcpy(reinterpret_cast<uint8_t *>(static_cast<uintptr_t>(req->certs_address)),
+      std::memcpy(reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(req->certs_address)),
                   certs.data(), certs.size());
-      uint8_t *d = resp->data;
+      uint8_t* d = resp->data;
       for (int i = 0; i < 4; ++i) {
         d[i] = static_cast<uint8_t>(resp_status >> (8 * i));
         d[4 + i] = static_cast<uint8_t>(report_size >> (8 * i));
@@ -75,7 +75,7 @@ struct RecordedDevice {
   }
 };
 
-std::unique_ptr<SevGuestAttester> Make(RecordedDevice &dev, SevGuestAttester::Options o = {}) {
+std::unique_ptr<SevGuestAttester> Make(RecordedDevice& dev, SevGuestAttester::Options o = {}) {
   auto a = SevGuestAttester::Create(o, dev.Fn());
   EXPECT_TRUE(a.ok()) << a.status();
   return a.ok() ? *std::move(a) : nullptr;
@@ -139,8 +139,7 @@ TEST(SevGuestTest, NoFirmwareCallReportsTheErrno) {
   auto attester = Make(dev);
   ASSERT_NE(attester, nullptr);
   absl::Status s = attester->Attest({}).status();
-  EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition,
-                          HasSubstr("SNP_GET_EXT_REPORT")));
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("SNP_GET_EXT_REPORT")));
   EXPECT_THAT(std::string(s.message()), ::testing::Not(HasSubstr("firmware error")));
   dev.error = EACCES;
   dev.exitinfo2 = 0;

@@ -19,7 +19,7 @@ uint32_t U32Le(ByteView b, size_t at) {
          static_cast<uint32_t>(b[at + 2]) << 16 | static_cast<uint32_t>(b[at + 3]) << 24;
 }
 
-void PutU32Le(Bytes &b, uint32_t v) {
+void PutU32Le(Bytes& b, uint32_t v) {
   for (int i = 0; i < 4; ++i) {
     b.push_back(static_cast<uint8_t>(v >> (8 * i)));
   }
@@ -75,7 +75,7 @@ absl::StatusOr<SnpCertTable> ParseSnpCertTable(ByteView table) {
       return Err(absl::StrCat("entry ", i, ": certificate at [", offset, ", ", offset + length,
                               ") is outside [", table_end, ", ", table.size(), ")"));
     }
-    std::optional<Bytes> *slot = nullptr;
+    std::optional<Bytes>* slot = nullptr;
     if (guid == kSnpVcekGuid) {
       slot = &out.vcek;
     } else if (guid == kSnpVlekGuid) {
@@ -97,17 +97,17 @@ absl::StatusOr<SnpCertTable> ParseSnpCertTable(ByteView table) {
   return out;
 }
 
-Bytes BuildSnpCertTable(const std::vector<std::pair<Guid, Bytes>> &entries) {
+Bytes BuildSnpCertTable(const std::vector<std::pair<Guid, Bytes>>& entries) {
   Bytes out;
   size_t offset = (entries.size() + 1) * kSnpCertTableEntrySize;
-  for (const auto &[guid, cert] : entries) {
+  for (const auto& [guid, cert] : entries) {
     out.insert(out.end(), guid.begin(), guid.end());
     PutU32Le(out, static_cast<uint32_t>(offset));
     PutU32Le(out, static_cast<uint32_t>(cert.size()));
     offset += cert.size();
   }
   out.resize(out.size() + kSnpCertTableEntrySize, 0);
-  for (const auto &entry : entries) {
+  for (const auto& entry : entries) {
     Append(out, entry.second);
   }
   return out;

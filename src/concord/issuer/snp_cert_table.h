@@ -60,6 +60,6 @@ absl::StatusOr<SnpCertTable> ParseSnpCertTable(ByteView table);
 // Builds a table (the inverse of ParseSnpCertTable): entries in the given
 // order, then the terminator, then the certificates. Used by tests and tools
 // that record kernel outputs.
-Bytes BuildSnpCertTable(const std::vector<std::pair<Guid, Bytes>> &entries);
+Bytes BuildSnpCertTable(const std::vector<std::pair<Guid, Bytes>>& entries);
 
 }  // namespace concord::issuer

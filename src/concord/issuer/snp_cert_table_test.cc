@@ -11,7 +11,7 @@ namespace {
 using ::concord::testing::StatusIs;
 using ::testing::HasSubstr;
 
-void PutU32(Bytes &b, size_t at, uint32_t v) {
+void PutU32(Bytes& b, size_t at, uint32_t v) {
   for (int i = 0; i < 4; ++i) {
     b[at + i] = static_cast<uint8_t>(v >> (8 * i));
   }
@@ -67,8 +67,7 @@ TEST(SnpCertTableTest, MalformedTablesAreRejectedWithTheReason) {
   EXPECT_THAT(ParseSnpCertTable(zero_len),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("zero-length")));
 
-  const Bytes dup =
-      BuildSnpCertTable({{kSnpVcekGuid, Bytes(3, 1)}, {kSnpVcekGuid, Bytes(3, 2)}});
+  const Bytes dup = BuildSnpCertTable({{kSnpVcekGuid, Bytes(3, 1)}, {kSnpVcekGuid, Bytes(3, 2)}});
   EXPECT_THAT(ParseSnpCertTable(dup),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("listed twice")));
 

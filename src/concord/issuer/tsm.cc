@@ -17,7 +17,7 @@
 namespace concord::issuer {
 namespace {
 
-absl::Status ErrnoStatus(absl::string_view op, const std::string &path, int err) {
+absl::Status ErrnoStatus(absl::string_view op, const std::string& path, int err) {
   const std::string msg = absl::StrCat("configfs-tsm: ", op, " ", path, ": ", std::strerror(err));
   switch (err) {
     case ENOENT:
@@ -45,8 +45,8 @@ class Fd {
       ::close(fd_);
     }
   }
-  Fd(const Fd &) = delete;
-  Fd &operator=(const Fd &) = delete;
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
   int get() const { return fd_; }
 
  private:
@@ -55,19 +55,19 @@ class Fd {
 
 class PosixTsmFilesystem final : public TsmFilesystem {
  public:
-  absl::Status MakeDir(const std::string &path) override {
+  absl::Status MakeDir(const std::string& path) override {
     if (::mkdir(path.c_str(), 0700) != 0) {
       return ErrnoStatus("mkdir", path, errno);
     }
     return absl::OkStatus();
   }
-  absl::Status RemoveDir(const std::string &path) override {
+  absl::Status RemoveDir(const std::string& path) override {
     if (::rmdir(path.c_str()) != 0) {
       return ErrnoStatus("rmdir", path, errno);
     }
     return absl::OkStatus();
   }
-  absl::StatusOr<Bytes> ReadFile(const std::string &path, size_t max_size) override {
+  absl::StatusOr<Bytes> ReadFile(const std::string& path, size_t max_size) override {
     Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.get() < 0) {
       return ErrnoStatus("open", path, errno);
@@ -93,7 +93,7 @@ class PosixTsmFilesystem final : public TsmFilesystem {
     }
     return out;
   }
-  absl::Status WriteFile(const std::string &path, ByteView data) override {
+  absl::Status WriteFile(const std::string& path, ByteView data) override {
     Fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
     if (fd.get() < 0) {
       return ErrnoStatus("open", path, errno);
@@ -106,12 +106,12 @@ class PosixTsmFilesystem final : public TsmFilesystem {
       return ErrnoStatus("write", path, errno);
     }
     if (static_cast<size_t>(n) != data.size()) {
-      return absl::FailedPreconditionError(absl::StrCat("configfs-tsm: write ", path, ": wrote ",
-                                                        n, " of ", data.size(), " bytes"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("configfs-tsm: write ", path, ": wrote ", n, " of ", data.size(), " bytes"));
     }
     return absl::OkStatus();
   }
-  bool IsDirectory(const std::string &path) override {
+  bool IsDirectory(const std::string& path) override {
     struct stat st {};
     return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
   }
@@ -133,8 +133,8 @@ absl::StatusOr<uint64_t> ParseTsmGeneration(absl::string_view text) {
     digits.remove_suffix(1);
   }
   if (digits.empty() || digits.size() > 19) {
-    return Precondition(absl::StrCat("generation: want 1 to 19 decimal digits, got ",
-                                     digits.size(), " characters"));
+    return Precondition(absl::StrCat("generation: want 1 to 19 decimal digits, got ", digits.size(),
+                                     " characters"));
   }
   uint64_t v = 0;
   for (char c : digits) {
@@ -152,8 +152,7 @@ absl::StatusOr<std::string> ParseTsmProvider(absl::string_view text) {
     name.remove_suffix(1);
   }
   if (name.empty() || name.size() > 64) {
-    return Precondition(
-        absl::StrCat("provider: want 1 to 64 characters, got ", name.size()));
+    return Precondition(absl::StrCat("provider: want 1 to 64 characters, got ", name.size()));
   }
   for (char c : name) {
     if (!absl::ascii_isgraph(static_cast<unsigned char>(c))) {
@@ -176,8 +175,8 @@ absl::string_view TsmProviderFor(attest::Platform platform) {
 }
 
 absl::StatusOr<attest::Evidence> EvidenceFromKernelOutputs(
-    absl::string_view source, attest::Platform platform,
-    const std::array<uint8_t, 64> &report_data, ByteView report, ByteView cert_table) {
+    absl::string_view source, attest::Platform platform, const std::array<uint8_t, 64>& report_data,
+    ByteView report, ByteView cert_table) {
   auto fail = [&](absl::string_view detail) {
     return absl::FailedPreconditionError(absl::StrCat(source, ": ", detail));
   };
@@ -206,7 +205,7 @@ absl::StatusOr<attest::Evidence> EvidenceFromKernelOutputs(
       return fail(absl::StrCat("certificate table: ", table.status().message()));
     }
     const bool vlek = parsed->signing_key() == attest::SnpSigningKey::kVlek;
-    std::optional<Bytes> &signer = vlek ? table->vlek : table->vcek;
+    std::optional<Bytes>& signer = vlek ? table->vlek : table->vcek;
     if (!signer.has_value()) {
       return fail(absl::StrCat("certificate table: no ", vlek ? "VLEK" : "VCEK",
                                " (the report is signed by one)"));
@@ -238,24 +237,21 @@ absl::StatusOr<attest::Evidence> EvidenceFromKernelOutputs(
 }
 
 absl::StatusOr<std::unique_ptr<ConfigfsTsmAttester>> ConfigfsTsmAttester::Create(
-    attest::Platform platform, Options options, TsmFilesystem &fs) {
+    attest::Platform platform, Options options, TsmFilesystem& fs) {
   if (TsmProviderFor(platform).empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("configfs-tsm: platform: want snp or tdx, got ",
-                     attest::PlatformName(platform)));
+    return absl::InvalidArgumentError(absl::StrCat("configfs-tsm: platform: want snp or tdx, got ",
+                                                   attest::PlatformName(platform)));
   }
   if (options.privlevel.has_value() && *options.privlevel > kTsmMaxPrivlevel) {
     return absl::InvalidArgumentError(absl::StrCat("configfs-tsm: privlevel: want 0 to ",
-                                                   kTsmMaxPrivlevel, ", got ",
-                                                   *options.privlevel));
+                                                   kTsmMaxPrivlevel, ", got ", *options.privlevel));
   }
   if (options.max_attempts < 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "configfs-tsm: max_attempts: want at least 1, got ", options.max_attempts));
+    return absl::InvalidArgumentError(
+        absl::StrCat("configfs-tsm: max_attempts: want at least 1, got ", options.max_attempts));
   }
   if (!fs.IsDirectory(options.root)) {
-    return absl::NotFoundError(
-        absl::StrCat("configfs-tsm: ", options.root, " is not a directory"));
+    return absl::NotFoundError(absl::StrCat("configfs-tsm: ", options.root, " is not a directory"));
   }
   std::unique_ptr<ConfigfsTsmAttester> attester(
       new ConfigfsTsmAttester(platform, std::move(options), fs));
@@ -297,14 +293,14 @@ absl::StatusOr<std::string> ConfigfsTsmAttester::NewEntry() const {
 }
 
 absl::StatusOr<attest::Evidence> ConfigfsTsmAttester::AttemptOnce(
-    const std::array<uint8_t, 64> &report_data) const {
+    const std::array<uint8_t, 64>& report_data) const {
   CONCORD_ASSIGN_OR_RETURN(std::string entry, NewEntry());
   auto run = [&]() -> absl::StatusOr<attest::Evidence> {
     CONCORD_ASSIGN_OR_RETURN(Bytes provider_text, fs_.ReadFile(entry + "/provider", 256));
     CONCORD_ASSIGN_OR_RETURN(std::string provider, ParseTsmProvider(AsStringView(provider_text)));
     if (provider != TsmProviderFor(platform_)) {
-      return Precondition(absl::StrCat("provider is \"", provider, "\", want \"",
-                                       TsmProviderFor(platform_), "\""));
+      return Precondition(
+          absl::StrCat("provider is \"", provider, "\", want \"", TsmProviderFor(platform_), "\""));
     }
     CONCORD_ASSIGN_OR_RETURN(Bytes g0_text, fs_.ReadFile(entry + "/generation", 64));
     CONCORD_ASSIGN_OR_RETURN(uint64_t g0, ParseTsmGeneration(AsStringView(g0_text)));
@@ -319,8 +315,8 @@ absl::StatusOr<attest::Evidence> ConfigfsTsmAttester::AttemptOnce(
     CONCORD_ASSIGN_OR_RETURN(Bytes g1_text, fs_.ReadFile(entry + "/generation", 64));
     CONCORD_ASSIGN_OR_RETURN(uint64_t g1, ParseTsmGeneration(AsStringView(g1_text)));
     if (g1 != g0 + writes) {
-      return absl::AbortedError(absl::StrCat("configfs-tsm: generation went from ", g0, " to ",
-                                             g1, " over our ", writes,
+      return absl::AbortedError(absl::StrCat("configfs-tsm: generation went from ", g0, " to ", g1,
+                                             " over our ", writes,
                                              " writes (a concurrent writer)"));
     }
     CONCORD_ASSIGN_OR_RETURN(Bytes outblob, fs_.ReadFile(entry + "/outblob", kTsmMaxBlobSize));
@@ -336,8 +332,8 @@ absl::StatusOr<attest::Evidence> ConfigfsTsmAttester::AttemptOnce(
     CONCORD_ASSIGN_OR_RETURN(Bytes g2_text, fs_.ReadFile(entry + "/generation", 64));
     CONCORD_ASSIGN_OR_RETURN(uint64_t g2, ParseTsmGeneration(AsStringView(g2_text)));
     if (g2 != g1) {
-      return absl::AbortedError(absl::StrCat("configfs-tsm: generation moved from ", g1, " to ",
-                                             g2, " while reading outblob (a concurrent writer)"));
+      return absl::AbortedError(absl::StrCat("configfs-tsm: generation moved from ", g1, " to ", g2,
+                                             " while reading outblob (a concurrent writer)"));
     }
     return EvidenceFromKernelOutputs("configfs-tsm", platform_, report_data, outblob, auxblob);
   };
@@ -354,7 +350,7 @@ absl::StatusOr<attest::Evidence> ConfigfsTsmAttester::AttemptOnce(
 }
 
 absl::StatusOr<attest::Evidence> ConfigfsTsmAttester::Attest(
-    const std::array<uint8_t, 64> &report_data) const {
+    const std::array<uint8_t, 64>& report_data) const {
   absl::Status last;
   for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
     absl::StatusOr<attest::Evidence> evidence = AttemptOnce(report_data);

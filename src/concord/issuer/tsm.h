@@ -34,14 +34,14 @@ inline constexpr uint32_t kTsmMaxPrivlevel = 3;
 class TsmFilesystem {
  public:
   virtual ~TsmFilesystem() = default;
-  [[nodiscard]] virtual absl::Status MakeDir(const std::string &path) = 0;
-  [[nodiscard]] virtual absl::Status RemoveDir(const std::string &path) = 0;
+  [[nodiscard]] virtual absl::Status MakeDir(const std::string& path) = 0;
+  [[nodiscard]] virtual absl::Status RemoveDir(const std::string& path) = 0;
   // Reads the whole file; FailedPrecondition when it is longer than
   // `max_size`.
-  virtual absl::StatusOr<Bytes> ReadFile(const std::string &path, size_t max_size) = 0;
+  virtual absl::StatusOr<Bytes> ReadFile(const std::string& path, size_t max_size) = 0;
   // Writes `data` with a single write(2) (configfs attributes take one write).
-  [[nodiscard]] virtual absl::Status WriteFile(const std::string &path, ByteView data) = 0;
-  virtual bool IsDirectory(const std::string &path) = 0;
+  [[nodiscard]] virtual absl::Status WriteFile(const std::string& path, ByteView data) = 0;
+  virtual bool IsDirectory(const std::string& path) = 0;
 };
 
 // The real filesystem (POSIX calls). The returned object is stateless.
@@ -67,8 +67,8 @@ absl::string_view TsmProviderFor(attest::Platform platform);
 // certificate); Aborted when the report data differs (another writer);
 // InvalidArgument for kSimulated.
 absl::StatusOr<attest::Evidence> EvidenceFromKernelOutputs(
-    absl::string_view source, attest::Platform platform,
-    const std::array<uint8_t, 64> &report_data, ByteView report, ByteView cert_table);
+    absl::string_view source, attest::Platform platform, const std::array<uint8_t, 64>& report_data,
+    ByteView report, ByteView cert_table);
 
 class ConfigfsTsmAttester final : public net::Attester {
  public:
@@ -89,11 +89,11 @@ class ConfigfsTsmAttester final : public net::Attester {
   // FailedPrecondition on a provider mismatch. `fs` must outlive the
   // attester.
   static absl::StatusOr<std::unique_ptr<ConfigfsTsmAttester>> Create(attest::Platform platform,
-                                                                      Options options,
-                                                                      TsmFilesystem &fs);
+                                                                     Options options,
+                                                                     TsmFilesystem& fs);
 
-  ConfigfsTsmAttester(const ConfigfsTsmAttester &) = delete;
-  ConfigfsTsmAttester &operator=(const ConfigfsTsmAttester &) = delete;
+  ConfigfsTsmAttester(const ConfigfsTsmAttester&) = delete;
+  ConfigfsTsmAttester& operator=(const ConfigfsTsmAttester&) = delete;
 
   attest::Platform platform() const override { return platform_; }
   // mkdir a fresh entry, write privlevel and inblob, read generation,
@@ -102,20 +102,20 @@ class ConfigfsTsmAttester final : public net::Attester {
   // max_attempts, then Aborted. FailedPrecondition for a provider mismatch
   // or malformed outputs; filesystem errors as TsmFilesystem reports them.
   absl::StatusOr<attest::Evidence> Attest(
-      const std::array<uint8_t, 64> &report_data) const override;
+      const std::array<uint8_t, 64>& report_data) const override;
 
  private:
-  ConfigfsTsmAttester(attest::Platform platform, Options options, TsmFilesystem &fs)
+  ConfigfsTsmAttester(attest::Platform platform, Options options, TsmFilesystem& fs)
       : platform_(platform), options_(std::move(options)), fs_(fs) {}
 
   // One attempt in a fresh entry; Aborted when the generation moved.
-  absl::StatusOr<attest::Evidence> AttemptOnce(const std::array<uint8_t, 64> &report_data) const;
+  absl::StatusOr<attest::Evidence> AttemptOnce(const std::array<uint8_t, 64>& report_data) const;
   // Creates a fresh entry and returns its path.
   absl::StatusOr<std::string> NewEntry() const;
 
   const attest::Platform platform_;
   const Options options_;
-  TsmFilesystem &fs_;
+  TsmFilesystem& fs_;
   mutable std::atomic<uint64_t> next_entry_{0};
 };
 

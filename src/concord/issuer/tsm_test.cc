@@ -38,7 +38,7 @@ class TsmTest : public ::testing::Test {
  protected:
   std::string root_ = concord::testing::MakeTempDir("tsm");
 
-  std::unique_ptr<ConfigfsTsmAttester> Make(attest::Platform platform, KernelTsmDouble &fs,
+  std::unique_ptr<ConfigfsTsmAttester> Make(attest::Platform platform, KernelTsmDouble& fs,
                                             ConfigfsTsmAttester::Options options = {}) {
     options.root = root_;
     auto a = ConfigfsTsmAttester::Create(platform, std::move(options), fs);
@@ -58,8 +58,7 @@ TEST_F(TsmTest, SnpEvidenceFromRecordedOutputsVerifiesWithTheSnpVerifier) {
   EXPECT_EQ(e.platform, attest::Platform::kSnp);
   EXPECT_EQ(e.report, recorded.outblob);
   ASSERT_EQ(e.certs.size(), 3u);
-  EXPECT_EQ(e.certs[0],
-            concord::testing::ReadTestdata("attestation/snp/milan-v2-virtee/vcek.der"));
+  EXPECT_EQ(e.certs[0], concord::testing::ReadTestdata("attestation/snp/milan-v2-virtee/vcek.der"));
   // The probe and one attempt; both entries are gone afterwards.
   EXPECT_EQ(fs.entries_created(), 2);
   EXPECT_EQ(fs.LiveEntries(), 0);
@@ -74,17 +73,14 @@ TEST_F(TsmTest, SnpEvidenceFromRecordedOutputsVerifiesWithTheSnpVerifier) {
   // by the verifier.
   attest::Evidence tampered = e;
   tampered.report[0x90] ^= 1;  // MEASUREMENT
-  EXPECT_THAT(verifier->Verify(tampered, o).status(),
-              StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_THAT(verifier->Verify(tampered, o).status(), StatusIs(absl::StatusCode::kUnauthenticated));
 }
 
 TEST_F(TsmTest, VlekSignedReportTakesTheVlekFromTheTable) {
   KernelOutputs recorded;
-  recorded.outblob =
-      concord::testing::ReadTestdata("attestation/snp/milan-v3-vlek-aws/report.bin");
+  recorded.outblob = concord::testing::ReadTestdata("attestation/snp/milan-v3-vlek-aws/report.bin");
   const Bytes vlek = concord::testing::ReadTestdata("attestation/snp/milan-v3-vlek-aws/vlek.der");
-  recorded.auxblob = BuildSnpCertTable(
-      {{kSnpVcekGuid, Bytes(100, 0x30)}, {kSnpVlekGuid, vlek}});
+  recorded.auxblob = BuildSnpCertTable({{kSnpVcekGuid, Bytes(100, 0x30)}, {kSnpVlekGuid, vlek}});
   KernelTsmDouble fs(root_, "sev_guest", [&](ByteView) { return recorded; });
   auto attester = Make(attest::Platform::kSnp, fs);
   ASSERT_NE(attester, nullptr);
@@ -93,14 +89,12 @@ TEST_F(TsmTest, VlekSignedReportTakesTheVlekFromTheTable) {
   ASSERT_FALSE(e.certs.empty());
   EXPECT_EQ(e.certs[0], vlek);
   CONCORD_ASSERT_OK_AND_ASSIGN(auto verifier, attest::SnpVerifier::Create({}));
-  EXPECT_THAT(verifier->Verify(e, AuthenticityOnly(At("2025-06-01T00:00:00Z"))).status(),
-              IsOk());
+  EXPECT_THAT(verifier->Verify(e, AuthenticityOnly(At("2025-06-01T00:00:00Z"))).status(), IsOk());
 }
 
 TEST_F(TsmTest, TdxQuoteFromRecordedOutputsVerifiesWithTheTdxVerifier) {
   KernelOutputs recorded;
-  recorded.outblob =
-      concord::testing::ReadTestdata("attestation/tdx/v4-b0c06f-phala/quote.dat");
+  recorded.outblob = concord::testing::ReadTestdata("attestation/tdx/v4-b0c06f-phala/quote.dat");
   KernelTsmDouble fs(root_, "tdx_guest", [&](ByteView) { return recorded; });
   auto attester = Make(attest::Platform::kTdx, fs);
   ASSERT_NE(attester, nullptr);
@@ -110,10 +104,9 @@ TEST_F(TsmTest, TdxQuoteFromRecordedOutputsVerifiesWithTheTdxVerifier) {
   EXPECT_EQ(e.report, recorded.outblob);
   EXPECT_TRUE(e.certs.empty());
 
-  CONCORD_ASSERT_OK_AND_ASSIGN(
-      attest::TdxCollateral collateral,
-      attest::TdxCollateral::LoadDir(
-          concord::testing::TestdataPath("attestation/tdx/v4-b0c06f-phala")));
+  CONCORD_ASSERT_OK_AND_ASSIGN(attest::TdxCollateral collateral,
+                               attest::TdxCollateral::LoadDir(concord::testing::TestdataPath(
+                                   "attestation/tdx/v4-b0c06f-phala")));
   CONCORD_ASSERT_OK_AND_ASSIGN(auto verifier,
                                attest::TdxVerifier::Create({.collateral = {collateral}}));
   attest::VerifyOptions o = AuthenticityOnly(At("2025-06-25T00:00:00Z"));
@@ -122,8 +115,7 @@ TEST_F(TsmTest, TdxQuoteFromRecordedOutputsVerifiesWithTheTdxVerifier) {
 
   attest::Evidence tampered = e;
   tampered.report[48 + 136] ^= 1;  // MRTD
-  EXPECT_THAT(verifier->Verify(tampered, o).status(),
-              StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_THAT(verifier->Verify(tampered, o).status(), StatusIs(absl::StatusCode::kUnauthenticated));
 }
 
 TEST_F(TsmTest, ProviderMismatchIsFailedPrecondition) {
@@ -142,9 +134,9 @@ TEST_F(TsmTest, MissingAuxblobIsFailedPrecondition) {
   KernelTsmDouble fs(root_, "sev_guest", [&](ByteView) { return recorded; });
   auto attester = Make(attest::Platform::kSnp, fs);
   ASSERT_NE(attester, nullptr);
-  EXPECT_THAT(attester->Attest(testing::SnpReportDataOf(recorded.outblob)).status(),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("certificate table: empty")));
+  EXPECT_THAT(
+      attester->Attest(testing::SnpReportDataOf(recorded.outblob)).status(),
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("certificate table: empty")));
   EXPECT_EQ(fs.LiveEntries(), 0);
 }
 
@@ -155,9 +147,9 @@ TEST_F(TsmTest, TableWithoutTheVcekIsFailedPrecondition) {
   KernelTsmDouble fs(root_, "sev_guest", [&](ByteView) { return recorded; });
   auto attester = Make(attest::Platform::kSnp, fs);
   ASSERT_NE(attester, nullptr);
-  EXPECT_THAT(attester->Attest(testing::SnpReportDataOf(recorded.outblob)).status(),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("certificate table: no VCEK")));
+  EXPECT_THAT(
+      attester->Attest(testing::SnpReportDataOf(recorded.outblob)).status(),
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("certificate table: no VCEK")));
 }
 
 TEST_F(TsmTest, TamperedTableIsFailedPrecondition) {
@@ -178,7 +170,7 @@ TEST_F(TsmTest, GenerationRaceRetriesWithAFreshEntry) {
   auto attester = Make(attest::Platform::kSnp, fs);
   ASSERT_NE(attester, nullptr);
   int races = 1;
-  fs.on_outblob_read = [&](const std::string &entry) {
+  fs.on_outblob_read = [&](const std::string& entry) {
     if (races > 0) {
       --races;
       fs.ConcurrentWrite(entry);
@@ -198,7 +190,7 @@ TEST_F(TsmTest, PersistentRaceIsAbortedAfterMaxAttempts) {
   o.max_attempts = 2;
   auto attester = Make(attest::Platform::kSnp, fs, o);
   ASSERT_NE(attester, nullptr);
-  fs.on_outblob_read = [&](const std::string &entry) { fs.ConcurrentWrite(entry); };
+  fs.on_outblob_read = [&](const std::string& entry) { fs.ConcurrentWrite(entry); };
   EXPECT_THAT(attester->Attest(testing::SnpReportDataOf(recorded.outblob)).status(),
               StatusIs(absl::StatusCode::kAborted,
                        HasSubstr("gave up after 2 attempts: configfs-tsm: generation moved")));
@@ -294,7 +286,7 @@ TEST(PosixTsmFilesystemTest, ReadsWritesAndMapsErrors) {
   EXPECT_TRUE(fs->IsDirectory(dir + "/e"));
   EXPECT_THAT(fs->WriteFile(dir + "/e/inblob", AsBytes("x")),
               StatusIs(absl::StatusCode::kNotFound));  // attributes are never created
-  FILE *f = std::fopen((dir + "/e/outblob").c_str(), "wb");
+  FILE* f = std::fopen((dir + "/e/outblob").c_str(), "wb");
   ASSERT_NE(f, nullptr);
   std::fputs("0123456789", f);
   std::fclose(f);

@@ -52,13 +52,13 @@ class TdxPckCache final {
   // `capacity` bounds each of the two maps; 0 disables caching (every
   // verification parses and verifies the chains; used to measure the cost).
   explicit TdxPckCache(size_t capacity) : capacity_(capacity) {}
-  TdxPckCache(const TdxPckCache &) = delete;
-  TdxPckCache &operator=(const TdxPckCache &) = delete;
+  TdxPckCache(const TdxPckCache&) = delete;
+  TdxPckCache& operator=(const TdxPckCache&) = delete;
 
-  std::shared_ptr<const TdxPckChain> FindChain(const crypto::Sha256Digest &key) const;
-  void InsertChain(const crypto::Sha256Digest &key, std::shared_ptr<const TdxPckChain> chain);
-  std::optional<TdxValidityWindow> FindVerified(const crypto::Sha256Digest &key) const;
-  void InsertVerified(const crypto::Sha256Digest &key, TdxValidityWindow window);
+  std::shared_ptr<const TdxPckChain> FindChain(const crypto::Sha256Digest& key) const;
+  void InsertChain(const crypto::Sha256Digest& key, std::shared_ptr<const TdxPckChain> chain);
+  std::optional<TdxValidityWindow> FindVerified(const crypto::Sha256Digest& key) const;
+  void InsertVerified(const crypto::Sha256Digest& key, TdxValidityWindow window);
   size_t chains() const;
   size_t verified() const;
 
@@ -69,7 +69,7 @@ class TdxPckCache final {
     std::deque<crypto::Sha256Digest> order;
   };
   template <typename V>
-  void InsertLocked(Fifo<V> &fifo, const crypto::Sha256Digest &key, V value)
+  void InsertLocked(Fifo<V>& fifo, const crypto::Sha256Digest& key, V value)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const size_t capacity_;
@@ -80,7 +80,7 @@ class TdxPckCache final {
 
 // Header-only: small, and used by verifier.cc alone.
 template <typename V>
-void TdxPckCache::InsertLocked(Fifo<V> &fifo, const crypto::Sha256Digest &key, V value) {
+void TdxPckCache::InsertLocked(Fifo<V>& fifo, const crypto::Sha256Digest& key, V value) {
   if (capacity_ == 0) {
     return;
   }
@@ -96,19 +96,21 @@ void TdxPckCache::InsertLocked(Fifo<V> &fifo, const crypto::Sha256Digest &key, V
   }
 }
 
-inline std::shared_ptr<const TdxPckChain> TdxPckCache::FindChain(const crypto::Sha256Digest &key) const {
+inline std::shared_ptr<const TdxPckChain> TdxPckCache::FindChain(
+    const crypto::Sha256Digest& key) const {
   absl::MutexLock lock(&mu_);
   auto it = chains_.map.find(key);
   return it == chains_.map.end() ? nullptr : it->second;
 }
 
-inline void TdxPckCache::InsertChain(const crypto::Sha256Digest &key,
-                              std::shared_ptr<const TdxPckChain> chain) {
+inline void TdxPckCache::InsertChain(const crypto::Sha256Digest& key,
+                                     std::shared_ptr<const TdxPckChain> chain) {
   absl::MutexLock lock(&mu_);
   InsertLocked(chains_, key, std::move(chain));
 }
 
-inline std::optional<TdxValidityWindow> TdxPckCache::FindVerified(const crypto::Sha256Digest &key) const {
+inline std::optional<TdxValidityWindow> TdxPckCache::FindVerified(
+    const crypto::Sha256Digest& key) const {
   absl::MutexLock lock(&mu_);
   auto it = verified_.map.find(key);
   if (it == verified_.map.end()) {
@@ -117,7 +119,7 @@ inline std::optional<TdxValidityWindow> TdxPckCache::FindVerified(const crypto::
   return it->second;
 }
 
-inline void TdxPckCache::InsertVerified(const crypto::Sha256Digest &key, TdxValidityWindow window) {
+inline void TdxPckCache::InsertVerified(const crypto::Sha256Digest& key, TdxValidityWindow window) {
   absl::MutexLock lock(&mu_);
   InsertLocked(verified_, key, window);
 }
