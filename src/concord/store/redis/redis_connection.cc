@@ -17,21 +17,19 @@ constexpr std::chrono::milliseconds kMaxBackoff(1000);
 // Idle connections kept for reuse; more concurrent callers get their own.
 constexpr size_t kMaxIdle = 8;
 
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<RedisConnection>> RedisConnection::Connect(
     const RedisOptions& options, const crypto::SecretBytes& password) {
   const std::string endpoint = absl::StrCat(options.host, ":", options.port);
-  redisContext* context =
-      redisConnectWithTimeout(options.host.c_str(), options.port, absl::ToTimeval(options.connect_timeout));
+  redisContext* context = redisConnectWithTimeout(options.host.c_str(), options.port,
+                                                  absl::ToTimeval(options.connect_timeout));
   if (context == nullptr) {
     return absl::ResourceExhaustedError("redis connect: cannot allocate a context");
   }
   std::unique_ptr<RedisConnection> connection(new RedisConnection(context, endpoint));
   if (context->err != 0) {
-    return absl::UnavailableError(
-        absl::StrCat("redis connect ", endpoint, ": ", context->errstr));
+    return absl::UnavailableError(absl::StrCat("redis connect ", endpoint, ": ", context->errstr));
   }
   if (redisSetTimeout(context, absl::ToTimeval(options.command_timeout)) != REDIS_OK) {
     return connection->IoError("redis set timeout");
@@ -48,13 +46,14 @@ absl::StatusOr<std::unique_ptr<RedisConnection>> RedisConnection::Connect(
     args.push_back(secret);
     CONCORD_ASSIGN_OR_RETURN(ReplyPtr reply, connection->Command(args));
     if (reply->type == REDIS_REPLY_ERROR) {
-      absl::Status status = ErrorReplyToStatus("redis AUTH", absl::string_view(reply->str, reply->len),
-                                               /*echo_detail=*/false);
+      absl::Status status =
+          ErrorReplyToStatus("redis AUTH", absl::string_view(reply->str, reply->len),
+                             /*echo_detail=*/false);
       std::string who = options.user.empty() ? std::string("the default user")
                                              : absl::StrCat("user \"", options.user, "\"");
-      return absl::Status(status.code(),
-                          absl::StrCat(status.message(), ": ", endpoint, " rejected the password of ",
-                                       who, " (check password_file= / password_env=)"));
+      return absl::Status(status.code(), absl::StrCat(status.message(), ": ", endpoint,
+                                                      " rejected the password of ", who,
+                                                      " (check password_file= / password_env=)"));
     }
     CONCORD_RETURN_IF_ERROR(ParseStatusReply("redis AUTH", reply.get(), "OK"));
   }
@@ -69,9 +68,9 @@ absl::StatusOr<std::unique_ptr<RedisConnection>> RedisConnection::Connect(
 RedisConnection::~RedisConnection() { redisFree(context_); }
 
 absl::Status RedisConnection::IoError(absl::string_view operation) const {
-  return absl::UnavailableError(absl::StrCat(operation, " ", endpoint_, ": ",
-                                             context_->errstr[0] != '\0' ? context_->errstr
-                                                                         : "connection failed"));
+  return absl::UnavailableError(
+      absl::StrCat(operation, " ", endpoint_, ": ",
+                   context_->errstr[0] != '\0' ? context_->errstr : "connection failed"));
 }
 
 absl::StatusOr<ReplyPtr> RedisConnection::Command(const std::vector<absl::string_view>& args) {
@@ -86,8 +85,8 @@ absl::StatusOr<ReplyPtr> RedisConnection::Command(const std::vector<absl::string
     argv.push_back(arg.data() != nullptr ? arg.data() : "");
     argvlen.push_back(arg.size());
   }
-  void* raw = redisCommandArgv(context_, static_cast<int>(argv.size()), argv.data(),
-                               argvlen.data());
+  void* raw =
+      redisCommandArgv(context_, static_cast<int>(argv.size()), argv.data(), argvlen.data());
   if (raw == nullptr) {
     return IoError(absl::StrCat("redis ", args.empty() ? "" : args.front()));
   }
@@ -113,8 +112,8 @@ bool RedisConnection::broken() const { return context_->err != 0; }
 
 int RedisConnection::fd() const { return context_->fd; }
 
-RedisConnectionPool::RedisConnectionPool(const RedisOptions& options, const crypto::SecretBytes& password,
-                                         Logger* log)
+RedisConnectionPool::RedisConnectionPool(const RedisOptions& options,
+                                         const crypto::SecretBytes& password, Logger* log)
     : options_(options), password_(password), log_(log) {}
 
 absl::StatusOr<RedisConnectionPool::Lease> RedisConnectionPool::Acquire() {
@@ -150,9 +149,8 @@ absl::StatusOr<std::unique_ptr<RedisConnection>> RedisConnectionPool::ConnectNew
   {
     absl::MutexLock lock(&mu_);
     if (down_ && SteadyClock::now() < next_attempt_) {
-      return absl::Status(
-          last_error_.code(),
-          absl::StrCat(last_error_.message(), " (reconnecting with backoff)"));
+      return absl::Status(last_error_.code(),
+                          absl::StrCat(last_error_.message(), " (reconnecting with backoff)"));
     }
   }
   absl::StatusOr<std::unique_ptr<RedisConnection>> connection =
@@ -168,7 +166,7 @@ absl::StatusOr<std::unique_ptr<RedisConnection>> RedisConnectionPool::ConnectNew
     return connection;
   }
   if (!down_ && log_ != nullptr) {
-    log_->Warning("redis store unreachable; reconnecting with backoff",
+    log_->Warning("redis store connection failed; reconnecting with backoff",
                   {{"endpoint", absl::StrCat(options_.host, ":", options_.port)},
                    {"error", std::string(connection.status().message())}});
   }

@@ -29,8 +29,8 @@ class RedisConnection final {
   // AUTH (when `password` is not empty) and SELECT (db != 0). Unavailable when
   // the server cannot be reached; Unauthenticated when it rejects the
   // credentials (the message never holds them).
-  static absl::StatusOr<std::unique_ptr<RedisConnection>> Connect(const RedisOptions& options,
-                                                                  const crypto::SecretBytes& password);
+  static absl::StatusOr<std::unique_ptr<RedisConnection>> Connect(
+      const RedisOptions& options, const crypto::SecretBytes& password);
   ~RedisConnection();
   RedisConnection(const RedisConnection&) = delete;
   RedisConnection& operator=(const RedisConnection&) = delete;
@@ -65,7 +65,8 @@ class RedisConnection final {
 class RedisConnectionPool final {
  public:
   // `log` may be null; `options` and `password` are copied.
-  RedisConnectionPool(const RedisOptions& options, const crypto::SecretBytes& password, Logger* log);
+  RedisConnectionPool(const RedisOptions& options, const crypto::SecretBytes& password,
+                      Logger* log);
   RedisConnectionPool(const RedisConnectionPool&) = delete;
   RedisConnectionPool& operator=(const RedisConnectionPool&) = delete;
 

@@ -6,8 +6,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "concord/store/store.h"
 
 namespace concord::store::internal {
@@ -42,8 +42,8 @@ absl::string_view TypeName(int type) {
 
 absl::Status Unexpected(absl::string_view operation, const redisReply* reply,
                         absl::string_view want) {
-  return absl::InternalError(absl::StrCat(operation, ": want ", want, " reply from redis, got ",
-                                          TypeName(reply->type)));
+  return absl::InternalError(
+      absl::StrCat(operation, ": want ", want, " reply from redis, got ", TypeName(reply->type)));
 }
 
 absl::string_view ErrorCode(absl::string_view text) {
@@ -60,8 +60,8 @@ absl::Status ErrorReplyToStatus(absl::string_view operation, absl::string_view e
     absl::StrAppend(&message, " (",
                     absl::CEscape(error_text.substr(code.size() + 1, kMaxEchoedError)), ")");
   }
-  for (absl::string_view retry : {"LOADING", "BUSY", "READONLY", "MASTERDOWN", "TRYAGAIN",
-                                  "CLUSTERDOWN", "MISCONF", "OOM"}) {
+  for (absl::string_view retry :
+       {"LOADING", "BUSY", "READONLY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "MISCONF", "OOM"}) {
     if (code == retry) {
       return absl::UnavailableError(message);
     }
@@ -111,8 +111,7 @@ absl::Status ParseStatusReply(absl::string_view operation, const redisReply* rep
   return absl::OkStatus();
 }
 
-absl::StatusOr<int64_t> ParseIntegerReply(absl::string_view operation,
-                                          const redisReply* reply) {
+absl::StatusOr<int64_t> ParseIntegerReply(absl::string_view operation, const redisReply* reply) {
   if (reply->type == REDIS_REPLY_ERROR) {
     return ErrorReplyToStatus(operation, ReplyText(reply));
   }
@@ -122,8 +121,7 @@ absl::StatusOr<int64_t> ParseIntegerReply(absl::string_view operation,
   return static_cast<int64_t>(reply->integer);
 }
 
-absl::StatusOr<ScanPage> ParseScanReply(const redisReply* reply,
-                                        absl::string_view redis_prefix) {
+absl::StatusOr<ScanPage> ParseScanReply(const redisReply* reply, absl::string_view redis_prefix) {
   if (reply->type == REDIS_REPLY_ERROR) {
     return ErrorReplyToStatus("redis SCAN", ReplyText(reply));
   }
@@ -159,7 +157,7 @@ absl::StatusOr<ScanPage> ParseScanReply(const redisReply* reply,
 }
 
 absl::StatusOr<std::optional<std::string>> ParseConfigGetReply(const redisReply* reply,
-                                                                absl::string_view parameter) {
+                                                               absl::string_view parameter) {
   std::string operation = absl::StrCat("redis CONFIG GET ", parameter);
   if (reply->type == REDIS_REPLY_ERROR) {
     return ErrorReplyToStatus(operation, ReplyText(reply));
@@ -239,8 +237,7 @@ absl::Status CheckDurability(absl::string_view appendonly, absl::string_view app
 }
 
 absl::StatusOr<std::vector<ReplyPtr>> ParseRespStream(ByteView data, size_t max_replies) {
-  std::unique_ptr<redisReader, void (*)(redisReader*)> reader(redisReaderCreate(),
-                                                              redisReaderFree);
+  std::unique_ptr<redisReader, void (*)(redisReader*)> reader(redisReaderCreate(), redisReaderFree);
   if (reader == nullptr) {
     return absl::ResourceExhaustedError("redis reader: out of memory");
   }

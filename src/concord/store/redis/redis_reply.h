@@ -49,8 +49,7 @@ absl::Status ParseStatusReply(absl::string_view operation, const redisReply* rep
                               absl::string_view want);
 
 // An integer reply.
-absl::StatusOr<int64_t> ParseIntegerReply(absl::string_view operation,
-                                          const redisReply* reply);
+absl::StatusOr<int64_t> ParseIntegerReply(absl::string_view operation, const redisReply* reply);
 
 // One SCAN page: the next cursor ("0" when done) and the keys under
 // `redis_prefix` with the prefix removed. Keys that are not valid store keys
@@ -59,13 +58,12 @@ struct ScanPage {
   std::string cursor;
   std::vector<std::string> keys;
 };
-absl::StatusOr<ScanPage> ParseScanReply(const redisReply* reply,
-                                        absl::string_view redis_prefix);
+absl::StatusOr<ScanPage> ParseScanReply(const redisReply* reply, absl::string_view redis_prefix);
 
 // CONFIG GET <parameter>: its value, std::nullopt when the server does not
 // know the parameter (empty array).
 absl::StatusOr<std::optional<std::string>> ParseConfigGetReply(const redisReply* reply,
-                                                                absl::string_view parameter);
+                                                               absl::string_view parameter);
 
 // The commit script's reply: true when it swapped, false on a mismatch.
 absl::StatusOr<bool> ParseCommitReply(const redisReply* reply);

@@ -75,7 +75,8 @@ TEST(RedisReplyTest, MalformedScanRepliesAreRejected) {
 
 TEST(RedisReplyTest, ConfigGetReplyFindsParameter) {
   ReplyPtr reply = One("*2\r\n$10\r\nappendonly\r\n$3\r\nyes\r\n");
-  EXPECT_THAT(ParseConfigGetReply(reply.get(), "appendonly"), IsOkAndHolds(Optional(std::string("yes"))));
+  EXPECT_THAT(ParseConfigGetReply(reply.get(), "appendonly"),
+              IsOkAndHolds(Optional(std::string("yes"))));
   EXPECT_THAT(ParseConfigGetReply(One("*0\r\n").get(), "appendonly"), IsOkAndHolds(std::nullopt));
   EXPECT_THAT(ParseConfigGetReply(One("*1\r\n$1\r\nx\r\n").get(), "appendonly"),
               StatusIs(absl::StatusCode::kInternal));

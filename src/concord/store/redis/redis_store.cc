@@ -74,12 +74,11 @@ std::string ScriptSha1() {
   unsigned int size = 0;
   // One-shot digest: no OpenSSL object to own. SHA-1 only names the script
   // for EVALSHA (Redis's choice), it protects nothing.
-  if (EVP_Digest(kCommitScript.data(), kCommitScript.size(), digest, &size, EVP_sha1(),
-                 nullptr) != 1) {
+  if (EVP_Digest(kCommitScript.data(), kCommitScript.size(), digest, &size, EVP_sha1(), nullptr) !=
+      1) {
     return std::string();  // EVAL every time
   }
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), size));
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), size));
 }
 
 absl::string_view View(ByteView bytes) {
@@ -185,8 +184,7 @@ class RedisStore final : public Store {
     CONCORD_RETURN_IF_ERROR(ValidatePut(key, value));
     const std::string redis_key = RedisKey(key);
     CONCORD_RETURN_IF_ERROR(WithConnection(true, [&](RedisConnection& connection) {
-      CONCORD_ASSIGN_OR_RETURN(ReplyPtr reply,
-                               connection.Command({"SET", redis_key, View(value)}));
+      CONCORD_ASSIGN_OR_RETURN(ReplyPtr reply, connection.Command({"SET", redis_key, View(value)}));
       CONCORD_RETURN_IF_ERROR(ParseStatusReply("redis SET", reply.get(), "OK"));
       return WaitForReplicas(connection);
     }));
@@ -218,11 +216,10 @@ class RedisStore final : public Store {
         CONCORD_ASSIGN_OR_RETURN(
             ReplyPtr reply,
             connection.Command({"SCAN", cursor, "MATCH", pattern, "COUNT", kScanCount}));
-        CONCORD_ASSIGN_OR_RETURN(internal::ScanPage page,
-                                 ParseScanReply(reply.get(), key_prefix_));
+        CONCORD_ASSIGN_OR_RETURN(internal::ScanPage page, ParseScanReply(reply.get(), key_prefix_));
         if (keys.size() + page.keys.size() > internal::kMaxListKeys) {
-          return absl::DataLossError(absl::StrCat("redis list ", prefix, ": more than ",
-                                                  internal::kMaxListKeys, " keys"));
+          return absl::DataLossError(
+              absl::StrCat("redis list ", prefix, ": more than ", internal::kMaxListKeys, " keys"));
         }
         std::move(page.keys.begin(), page.keys.end(), std::back_inserter(keys));
         cursor = std::move(page.cursor);
@@ -243,8 +240,7 @@ class RedisStore final : public Store {
   }
 
   absl::Status Commit(const std::vector<Object>& objects,
-                      const std::optional<Bytes>& expected_latest,
-                      ByteView new_latest) override {
+                      const std::optional<Bytes>& expected_latest, ByteView new_latest) override {
     CONCORD_RETURN_IF_ERROR(ValidateCommit(objects, new_latest));
     std::vector<std::string> keys;
     keys.reserve(objects.size() + 1);
@@ -351,9 +347,10 @@ class RedisStore final : public Store {
     CONCORD_ASSIGN_OR_RETURN(ReplyPtr ping, connection->Command({"PING"}));
     if (absl::Status status = ParseStatusReply("redis PING", ping.get(), "PONG"); !status.ok()) {
       if (absl::IsUnauthenticated(status)) {
-        return absl::UnauthenticatedError(absl::StrCat(
-            status.message(), ": the server requires a password (password_file= or "
-                              "password_env= in the store URL)"));
+        return absl::UnauthenticatedError(
+            absl::StrCat(status.message(),
+                         ": the server requires a password (password_file= or "
+                         "password_env= in the store URL)"));
       }
       return status;
     }
@@ -414,10 +411,10 @@ class RedisStore final : public Store {
 
   absl::Status EnableKeyspaceEvents(RedisConnection& connection) {
     auto fail = [](const absl::Status& status) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "redis store keyspace_events=enable: ", status.message(),
-          "; enable them in redis.conf (notify-keyspace-events K$g) and use "
-          "keyspace_events=detect, or keyspace_events=off to poll"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("redis store keyspace_events=enable: ", status.message(),
+                       "; enable them in redis.conf (notify-keyspace-events K$g) and use "
+                       "keyspace_events=detect, or keyspace_events=off to poll"));
     };
     CONCORD_ASSIGN_OR_RETURN(ReplyPtr reply,
                              connection.Command({"CONFIG", "GET", "notify-keyspace-events"}));
@@ -439,8 +436,7 @@ class RedisStore final : public Store {
       return fail(status);
     }
     if (deps_.log != nullptr) {
-      deps_.log->Info("redis keyspace notifications enabled",
-                      {{"notify-keyspace-events", wanted}});
+      deps_.log->Info("redis keyspace notifications enabled", {{"notify-keyspace-events", wanted}});
     }
     return absl::OkStatus();
   }
@@ -456,8 +452,7 @@ RedisWatch::RedisWatch(RedisStore& store, internal::WatcherSet& watchers, std::s
                        WatchCallback callback)
     : store_(store), key_(std::move(key)) {
   auto loop = std::make_unique<internal::WatchLoop>(
-      key_, [this]() { return store_.Get(key_); }, std::move(callback),
-      absl::InfiniteDuration());
+      key_, [this]() { return store_.Get(key_); }, std::move(callback), absl::InfiniteDuration());
   loop_ = loop.get();
   registered_ = std::make_unique<internal::RegisteredWatch>(watchers, std::move(loop));
   thread_ = std::thread([this] { Run(); });
@@ -493,9 +488,9 @@ void RedisWatch::Run() {
     if (!FollowNotifications(**connection, subscribed)) {
       if (!warned && store_.log() != nullptr) {
         warned = true;
-        store_.log()->Info("redis watch: keyspace notifications unavailable; polling",
-                           {{"key", key_},
-                            {"interval", absl::FormatDuration(store_.deps().watch_poll_interval)}});
+        store_.log()->Info(
+            "redis watch: keyspace notifications unavailable; polling",
+            {{"key", key_}, {"interval", absl::FormatDuration(store_.deps().watch_poll_interval)}});
       }
       Poll();
       return;
@@ -511,8 +506,7 @@ void RedisWatch::Run() {
 }
 
 bool RedisWatch::FollowNotifications(RedisConnection& connection, bool& subscribed) {
-  absl::StatusOr<ReplyPtr> config =
-      connection.Command({"CONFIG", "GET", "notify-keyspace-events"});
+  absl::StatusOr<ReplyPtr> config = connection.Command({"CONFIG", "GET", "notify-keyspace-events"});
   if (!config.ok()) {
     return true;  // connection failed: reconnect
   }
@@ -577,9 +571,9 @@ absl::StatusOr<crypto::SecretBytes> ReadPassword(const RedisOptions& options) {
     // The composition root's environment, read once at open.
     const char* value = std::getenv(options.password_env.c_str());
     if (value == nullptr || value[0] == '\0') {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "store url redis:// password_env: environment variable ", options.password_env,
-          " is not set or empty"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("store url redis:// password_env: environment variable ",
+                       options.password_env, " is not set or empty"));
     }
     return crypto::SecretBytes(AsBytes(value));
   }
@@ -588,15 +582,15 @@ absl::StatusOr<crypto::SecretBytes> ReadPassword(const RedisOptions& options) {
   }
   std::ifstream in(options.password_file, std::ios::binary);
   if (!in) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "store url redis:// password_file: cannot open ", options.password_file));
+    return absl::FailedPreconditionError(
+        absl::StrCat("store url redis:// password_file: cannot open ", options.password_file));
   }
   crypto::SecretBytes password(kMaxPasswordSize + 1);
   in.read(reinterpret_cast<char*>(password.RevealMutable().data()),
           static_cast<std::streamsize>(password.size()));
   if (in.bad()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "store url redis:// password_file: cannot read ", options.password_file));
+    return absl::FailedPreconditionError(
+        absl::StrCat("store url redis:// password_file: cannot read ", options.password_file));
   }
   size_t size = static_cast<size_t>(in.gcount());
   if (size > kMaxPasswordSize) {

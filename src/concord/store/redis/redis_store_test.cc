@@ -87,9 +87,10 @@ std::function<absl::StatusOr<std::unique_ptr<Store>>()> MakeShared(std::string q
 // notifications off (polling every 20 ms).
 INSTANTIATE_TEST_SUITE_P(
     Redis, StoreConformanceTest,
-    ::testing::Values(
-        StoreConformanceParam{"RedisNotify", MakeShared("keyspace_events=enable", absl::Hours(1))},
-        StoreConformanceParam{"RedisPoll", MakeShared("keyspace_events=off", absl::Milliseconds(20))}),
+    ::testing::Values(StoreConformanceParam{"RedisNotify",
+                                            MakeShared("keyspace_events=enable", absl::Hours(1))},
+                      StoreConformanceParam{
+                          "RedisPoll", MakeShared("keyspace_events=off", absl::Milliseconds(20))}),
     StoreConformanceParamName);
 
 // Records watch reports; waits for the last one to match.
@@ -102,8 +103,7 @@ class Recorder {
     };
   }
   // nullopt: NotFound.
-  bool WaitForLast(const std::optional<std::string>& want,
-                   absl::Duration deadline = kDeadline) {
+  bool WaitForLast(const std::optional<std::string>& want, absl::Duration deadline = kDeadline) {
     absl::MutexLock lock(&mu_);
     auto matches = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       if (states_.empty()) {
@@ -148,8 +148,7 @@ class LogCapture {
   Logger logger_;
 };
 
-std::string WriteFile(const std::string& dir, const std::string& name,
-                      const std::string& content) {
+std::string WriteFile(const std::string& dir, const std::string& name, const std::string& content) {
   std::string path = absl::StrCat(dir, "/", name);
   std::ofstream(path, std::ios::binary) << content;
   return path;
@@ -399,9 +398,9 @@ TEST_F(RedisStoreTest, WrongPasswordIsRejectedWithoutRevealingIt) {
 TEST_F(RedisStoreTest, AclUserWithPasswordFromEnvironment) {
   std::unique_ptr<RedisServer> server = StartServer({});
   ASSERT_NE(server, nullptr);
-  ASSERT_THAT(server->Command({"ACL", "SETUSER", "concord", "on", ">acl-pass-123", "~c/*",
-                               "&*", "+@all"}),
-              IsOk());
+  ASSERT_THAT(
+      server->Command({"ACL", "SETUSER", "concord", "on", ">acl-pass-123", "~c/*", "&*", "+@all"}),
+      IsOk());
   ASSERT_EQ(setenv("CONCORD_TEST_REDIS_PASSWORD", "acl-pass-123", 1), 0);
   CONCORD_ASSERT_OK_AND_ASSIGN(
       std::unique_ptr<Store> store,
@@ -470,15 +469,14 @@ TEST_F(RedisStoreTest, WaitWithoutReplicasIsUnavailable) {
   EXPECT_THAT(store->Commit({}, std::nullopt, AsBytes("L1")),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("0 of 1 replicas")));
   // A lost swap writes nothing, so there is nothing to wait for.
-  EXPECT_THAT(store->Commit({}, std::nullopt, AsBytes("L2")),
-              StatusIs(absl::StatusCode::kAborted));
+  EXPECT_THAT(store->Commit({}, std::nullopt, AsBytes("L2")), StatusIs(absl::StatusCode::kAborted));
 }
 
 TEST_F(RedisStoreTest, WaitWithReplicaSucceeds) {
   // Redis waits 5 s for more replicas before a diskless full sync by default.
   ASSERT_THAT(shared().Command({"CONFIG", "SET", "repl-diskless-sync-delay", "0"}), IsOk());
-  std::unique_ptr<RedisServer> replica = StartServer(
-      {"--replicaof", "127.0.0.1", absl::StrCat(shared().port())});
+  std::unique_ptr<RedisServer> replica =
+      StartServer({"--replicaof", "127.0.0.1", absl::StrCat(shared().port())});
   ASSERT_NE(replica, nullptr);
   // Poll until the replica has synced (its link to the primary is up).
   const absl::Time deadline = absl::Now() + kDeadline;

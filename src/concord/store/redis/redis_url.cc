@@ -21,8 +21,8 @@ absl::Status UrlError(absl::string_view field, absl::string_view detail) {
 }
 
 // A decimal integer in [min, max], no sign, no leading junk.
-absl::StatusOr<int64_t> ParseBounded(absl::string_view field, absl::string_view text,
-                                     int64_t min, int64_t max) {
+absl::StatusOr<int64_t> ParseBounded(absl::string_view field, absl::string_view text, int64_t min,
+                                     int64_t max) {
   int64_t value = 0;
   bool digits_only = !text.empty() && text.size() <= 12;
   for (char c : text) {
@@ -107,8 +107,7 @@ bool IsEnvNameChar(char c, bool first) {
   return !first && c >= '0' && c <= '9';
 }
 
-absl::Status ParseOption(absl::string_view name, absl::string_view value,
-                         RedisOptions& options) {
+absl::Status ParseOption(absl::string_view name, absl::string_view value, RedisOptions& options) {
   if (name == "db") {
     CONCORD_ASSIGN_OR_RETURN(int64_t db, ParseBounded("db", value, 0, 9999));
     options.db = static_cast<int>(db);
@@ -117,8 +116,7 @@ absl::Status ParseOption(absl::string_view name, absl::string_view value,
       return UrlError("user", "want an ACL user name of 1 to 128 characters");
     }
     for (char c : value) {
-      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' &&
-          c != '.') {
+      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') {
         return UrlError("user", "want letters, digits, '-', '_' and '.'");
       }
     }
@@ -198,8 +196,9 @@ absl::StatusOr<RedisOptions> ParseRedisUrl(absl::string_view rest) {
   absl::string_view prefix =
       slash == absl::string_view::npos ? absl::string_view() : rest.substr(slash + 1);
   if (prefix.empty()) {
-    return UrlError("prefix", "want redis://host:port/<prefix> (every key is stored as "
-                              "<prefix>/<key>), got no prefix");
+    return UrlError("prefix",
+                    "want redis://host:port/<prefix> (every key is stored as "
+                    "<prefix>/<key>), got no prefix");
   }
   if (absl::Status status = ValidateKey(prefix); !status.ok()) {
     return UrlError("prefix", status.message());
@@ -231,8 +230,9 @@ absl::StatusOr<RedisOptions> ParseRedisUrl(absl::string_view rest) {
     return UrlError("user", "an ACL user needs password_file= or password_env=");
   }
   if (options.replicas > 0 && options.wait_timeout >= options.command_timeout) {
-    return UrlError("wait_timeout_ms", "must be shorter than timeout_ms (the WAIT reply has to "
-                                       "arrive within the command timeout)");
+    return UrlError("wait_timeout_ms",
+                    "must be shorter than timeout_ms (the WAIT reply has to "
+                    "arrive within the command timeout)");
   }
   return options;
 }

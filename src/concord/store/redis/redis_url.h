@@ -33,13 +33,13 @@ struct RedisOptions {
   // Every key is stored as "<prefix>/<key>"; the prefix follows the key rules
   // of store.h (e.g. "concord" or "prod/concord").
   std::string prefix;
-  int db = 0;                     // SELECT db (0 = no SELECT)
-  std::string user;               // ACL user for AUTH (empty: legacy AUTH)
-  std::string password_file;      // file holding the password (one line)
-  std::string password_env;       // environment variable holding the password
+  int db = 0;                 // SELECT db (0 = no SELECT)
+  std::string user;           // ACL user for AUTH (empty: legacy AUTH)
+  std::string password_file;  // file holding the password (one line)
+  std::string password_env;   // environment variable holding the password
   absl::Duration connect_timeout = absl::Seconds(2);
   absl::Duration command_timeout = absl::Seconds(5);
-  int replicas = 0;               // WAIT <replicas> after every write (0: no WAIT)
+  int replicas = 0;  // WAIT <replicas> after every write (0: no WAIT)
   absl::Duration wait_timeout = absl::Seconds(1);
   RedisKeyspaceEvents keyspace_events = RedisKeyspaceEvents::kDetect;
 };

@@ -103,14 +103,22 @@ std::string RedisServer::UrlRest(absl::string_view prefix, absl::string_view que
 
 absl::Status RedisServer::Launch() {
   std::vector<std::string> args = {kRedisServer,
-                                   "--port", absl::StrCat(port_),
-                                   "--bind", "127.0.0.1",
-                                   "--dir", dir_,
-                                   "--appendonly", "yes",
-                                   "--appendfsync", "always",
-                                   "--save", "",
-                                   "--daemonize", "no",
-                                   "--logfile", absl::StrCat(dir_, "/redis.log")};
+                                   "--port",
+                                   absl::StrCat(port_),
+                                   "--bind",
+                                   "127.0.0.1",
+                                   "--dir",
+                                   dir_,
+                                   "--appendonly",
+                                   "yes",
+                                   "--appendfsync",
+                                   "always",
+                                   "--save",
+                                   "",
+                                   "--daemonize",
+                                   "no",
+                                   "--logfile",
+                                   absl::StrCat(dir_, "/redis.log")};
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
   std::vector<char*> argv;
   for (std::string& arg : args) {
@@ -148,9 +156,8 @@ absl::Status RedisServer::WaitReady() {
     // Polling the server's readiness, not waiting for time to pass.
     absl::SleepFor(absl::Milliseconds(10));
   }
-  return absl::DeadlineExceededError(
-      absl::StrCat("redis-server on port ", port_, " not ready within ",
-                   absl::FormatDuration(kStartDeadline)));
+  return absl::DeadlineExceededError(absl::StrCat(
+      "redis-server on port ", port_, " not ready within ", absl::FormatDuration(kStartDeadline)));
 }
 
 absl::StatusOr<std::string> RedisServer::Command(const std::vector<std::string>& args) const {

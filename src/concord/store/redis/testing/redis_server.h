@@ -53,7 +53,8 @@ class RedisServer final {
   absl::Status Restart();
 
  private:
-  RedisServer(Options options, std::string dir) : options_(std::move(options)), dir_(std::move(dir)) {}
+  RedisServer(Options options, std::string dir)
+      : options_(std::move(options)), dir_(std::move(dir)) {}
   absl::Status Launch();
   absl::Status WaitReady();
   void Stop(int signal);
