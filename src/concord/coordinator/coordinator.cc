@@ -59,9 +59,7 @@ bool ToPolicyHash(const Bytes& host_data, manifest::PolicyHash* out) {
 }
 
 // First 16 hex characters of a hash, for log lines.
-std::string Short(const crypto::Sha256Digest& hash) {
-  return HexEncode(ByteView(hash.data(), 8));
-}
+std::string Short(const crypto::Sha256Digest& hash) { return HexEncode(ByteView(hash.data(), 8)); }
 
 bool IsZero(const crypto::Sha256Digest& hash) {
   return std::all_of(hash.begin(), hash.end(), [](uint8_t b) { return b == 0; });
@@ -123,8 +121,8 @@ class Coordinator::Impl {
   absl::StatusOr<attest::Claims> CheckWorkloadEvidence(
       const attest::Evidence& evidence, const std::array<uint8_t, 64>& report_data) const;
   absl::StatusOr<WorkloadCertificate> IssueMeshCertificate(const attest::Claims& claims,
-                                                          const crypto::PublicKey& key,
-                                                          std::optional<absl::Duration> lifetime);
+                                                           const crypto::PublicKey& key,
+                                                           std::optional<absl::Duration> lifetime);
   bool Serving() const;
   absl::StatusOr<PeerRecoveryGrant> ServePeerRecovery(const attest::Claims& caller);
   absl::StatusOr<PeerHead> ServePeerHead(const attest::Claims& caller, const Bytes& caller_latest);
@@ -248,8 +246,7 @@ class Coordinator::Impl {
   bool Refresh() ABSL_LOCKS_EXCLUDED(write_mu_);
   bool OnLatest(const absl::StatusOr<Bytes>& state) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   bool FollowLatest(const Bytes& latest) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  bool NoteUnverifiedHead(const Bytes& latest, State next)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  bool NoteUnverifiedHead(const Bytes& latest, State next) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   void WatchLoop();
 
   const Options options_;
@@ -293,11 +290,10 @@ void Coordinator::Impl::SetState(State next, absl::string_view why) {
   if (state_ == next) {
     return;
   }
-  deps_.log.Info("coordinator state changed",
-                 {{"replica", options_.replica_name},
-                  {"from", std::string(StateName(state_))},
-                  {"to", std::string(StateName(next))},
-                  {"reason", std::string(why)}});
+  deps_.log.Info("coordinator state changed", {{"replica", options_.replica_name},
+                                               {"from", std::string(StateName(state_))},
+                                               {"to", std::string(StateName(next))},
+                                               {"reason", std::string(why)}});
   state_ = next;
   Kick();  // the HA loop's duty depends on the state
 }
@@ -336,14 +332,13 @@ absl::Status Coordinator::Impl::WrongState(absl::string_view operation, State st
   return absl::InternalError(absl::StrCat(operation, ": unknown state"));
 }
 
-absl::StatusOr<ca::CaBundle> Coordinator::Impl::ReadBundle(
-    const crypto::Sha256Digest& hash) const {
+absl::StatusOr<ca::CaBundle> Coordinator::Impl::ReadBundle(const crypto::Sha256Digest& hash) const {
   CONCORD_ASSIGN_OR_RETURN(Bytes bytes,
                            history::ReadObject(deps_.store, history::ObjectType::kCaBundle, hash));
   absl::StatusOr<ca::CaBundle> bundle = ca::CaBundle::Parse(bytes);
   if (!bundle.ok()) {
-    return absl::DataLossError(absl::StrCat(history::ObjectKey(history::ObjectType::kCaBundle, hash),
-                                            ": ", bundle.status().message()));
+    return absl::DataLossError(absl::StrCat(
+        history::ObjectKey(history::ObjectType::kCaBundle, hash), ": ", bundle.status().message()));
   }
   return bundle;
 }
@@ -369,9 +364,9 @@ absl::StatusOr<std::shared_ptr<const Coordinator::Impl::Active>> Coordinator::Im
   CONCORD_ASSIGN_OR_RETURN(
       std::unique_ptr<ca::Issuer> issuer,
       ca::Issuer::Create(std::move(mesh_key), bundle, ca::Issuer::Deps{deps_.clock, deps_.random}));
-  auto active = std::make_shared<Active>(Active{std::move(history), std::move(seed),
-                                                std::move(mesh), std::move(issuer),
-                                                history_key.public_key()});
+  auto active =
+      std::make_shared<Active>(Active{std::move(history), std::move(seed), std::move(mesh),
+                                      std::move(issuer), history_key.public_key()});
   return std::shared_ptr<const Active>(std::move(active));
 }
 
@@ -381,8 +376,8 @@ absl::StatusOr<Coordinator::Impl::UnverifiedHead> Coordinator::Impl::ReadUnverif
   UnverifiedHead head;
   head.generation = latest.generation;
   head.transition_hash = latest.transition_hash;
-  absl::StatusOr<Bytes> encoded = history::ReadObject(
-      deps_.store, history::ObjectType::kTransition, latest.transition_hash);
+  absl::StatusOr<Bytes> encoded =
+      history::ReadObject(deps_.store, history::ObjectType::kTransition, latest.transition_hash);
   if (!encoded.ok()) {
     if (IsTransient(encoded.status())) {
       return encoded.status();
@@ -416,8 +411,8 @@ absl::Status Coordinator::Impl::Start() {
     absl::MutexLock lock(&queue_mu_);
     reread_ = true;
   }
-  deps_.log.Info("coordinator started", {{"replica", options_.replica_name},
-                                         {"state", std::string(StateName(state()))}});
+  deps_.log.Info("coordinator started",
+                 {{"replica", options_.replica_name}, {"state", std::string(StateName(state()))}});
   thread_ = std::thread([this] { WatchLoop(); });
   ha_thread_ = std::thread([this] { HaLoop(); });
   return absl::OkStatus();
@@ -438,9 +433,7 @@ void Coordinator::Impl::Stop() {
 
 void Coordinator::Impl::WatchLoop() {
   std::unique_ptr<store::WatchHandle> handle;
-  auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
-    return stop_ || event_;
-  };
+  auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) { return stop_ || event_; };
   for (;;) {
     if (handle == nullptr) {
       absl::StatusOr<std::unique_ptr<store::WatchHandle>> watch =
@@ -455,9 +448,9 @@ void Coordinator::Impl::WatchLoop() {
         absl::MutexLock lock(&queue_mu_);
         event_ = true;
       } else {
-        deps_.log.Warning("cannot watch latest; retrying",
-                          {{"replica", options_.replica_name},
-                           {"error", std::string(watch.status().message())}});
+        deps_.log.Warning(
+            "cannot watch latest; retrying",
+            {{"replica", options_.replica_name}, {"error", std::string(watch.status().message())}});
       }
     }
     bool refresh = false;
@@ -508,9 +501,9 @@ bool Coordinator::Impl::OnLatest(const absl::StatusOr<Bytes>& latest_state) {
         absl::StatusOr<VerifiedHistory> ours = pending_->verifier->VerifyLatest(latest);
         if (ours.ok() && ours->generation() == 1) {
           absl::StatusOr<manifest::Manifest> m = manifest::Manifest::Parse(pending_->manifest);
-          absl::StatusOr<ca::CaBundle> stored =
-              ReadBundle(ours->head().transition.ca_bundle_hash);
-          if (m.ok() && stored.ok() && AdoptFirstSet(*std::move(ours), *m, *std::move(stored)).ok()) {
+          absl::StatusOr<ca::CaBundle> stored = ReadBundle(ours->head().transition.ca_bundle_hash);
+          if (m.ok() && stored.ok() &&
+              AdoptFirstSet(*std::move(ours), *m, *std::move(stored)).ok()) {
             return false;
           }
         } else if (!ours.ok() && IsTransient(ours.status())) {
@@ -563,8 +556,7 @@ bool Coordinator::Impl::FollowLatest(const Bytes& latest) {
   }
   absl::StatusOr<VerifiedHistory> verified = verifier_->VerifyLatest(latest);
   if (!verified.ok()) {
-    if (IsTransient(verified.status()) &&
-        verified.status().code() != absl::StatusCode::kInternal) {
+    if (IsTransient(verified.status()) && verified.status().code() != absl::StatusCode::kInternal) {
       return true;
     }
     RaiseAlarm(absl::StrCat("latest does not verify: ", verified.status().message()));
@@ -574,17 +566,16 @@ bool Coordinator::Impl::FollowLatest(const Bytes& latest) {
   if (verified->generation() < our_generation ||
       verified->transitions[our_generation - 1]->hash != current->history.head().hash) {
     RaiseAlarm(absl::StrCat("latest moved backwards or rewrote history: store generation ",
-                            verified->generation(), ", this replica's generation ",
-                            our_generation, " (", Short(current->history.head().hash), ")"));
+                            verified->generation(), ", this replica's generation ", our_generation,
+                            " (", Short(current->history.head().hash), ")"));
     return false;
   }
   ClearAlarms();
   auto go_stale = [&](const std::string& why) {
-    deps_.log.Warning("cannot follow latest",
-                      {{"replica", options_.replica_name},
-                       {"generation", absl::StrCat(verified->generation())},
-                       {"transition", Short(verified->head().hash)},
-                       {"reason", why}});
+    deps_.log.Warning("cannot follow latest", {{"replica", options_.replica_name},
+                                               {"generation", absl::StrCat(verified->generation())},
+                                               {"transition", Short(verified->head().hash)},
+                                               {"reason", why}});
     absl::MutexLock lock(&mu_);
     unverified_ = UnverifiedHead{verified->generation(), verified->head().hash,
                                  verified->head().transition.manifest_hash};
@@ -707,8 +698,9 @@ absl::Status Coordinator::Impl::LeaseExpired(absl::string_view operation, absl::
   const std::string ago = confirmed_at_.has_value()
                               ? absl::StrCat(absl::FormatDuration(now - *confirmed_at_), " ago")
                               : std::string("never");
-  return absl::UnavailableError(absl::StrCat(operation, ": freshness lease expired (last confirmed ",
-                                             ago, "): store and peers unreachable"));
+  return absl::UnavailableError(absl::StrCat(operation,
+                                             ": freshness lease expired (last confirmed ", ago,
+                                             "): store and peers unreachable"));
 }
 
 absl::StatusOr<std::shared_ptr<const Coordinator::Impl::Active>> Coordinator::Impl::ServingActive(
@@ -723,8 +715,8 @@ absl::StatusOr<std::shared_ptr<const Coordinator::Impl::Active>> Coordinator::Im
     return LeaseExpired(operation, now);
   }
   if (store_fresh != nullptr) {
-    *store_fresh = store_confirmed_at_.has_value() &&
-                   now - *store_confirmed_at_ < options_.freshness_lease;
+    *store_fresh =
+        store_confirmed_at_.has_value() && now - *store_confirmed_at_ < options_.freshness_lease;
   }
   return active_;
 }
@@ -742,10 +734,10 @@ absl::Status Coordinator::Impl::CheckCoordinatorCaller(absl::string_view operati
   const std::vector<manifest::PolicyHash> allowed =
       active.history.head().manifest->CoordinatorPolicies();
   if (std::find(allowed.begin(), allowed.end(), policy) == allowed.end()) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        operation, ": policy ", HexEncode(policy),
-        " is not a coordinator policy of the manifest (generation ", active.history.generation(),
-        ")"));
+    return absl::PermissionDeniedError(
+        absl::StrCat(operation, ": policy ", HexEncode(policy),
+                     " is not a coordinator policy of the manifest (generation ",
+                     active.history.generation(), ")"));
   }
   return absl::OkStatus();
 }
@@ -770,9 +762,9 @@ absl::Status Coordinator::Impl::LearnOwnIdentity() {
   }
   const manifest::PolicyHash& launch_hash = options_.launch.policy_hash;
   if (claims->host_data != Bytes(launch_hash.begin(), launch_hash.end())) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "coordinator: own evidence: host data ", HexEncode(claims->host_data),
-        " is not the launch config's policy hash ", HexEncode(launch_hash)));
+    return absl::FailedPreconditionError(
+        absl::StrCat("coordinator: own evidence: host data ", HexEncode(claims->host_data),
+                     " is not the launch config's policy hash ", HexEncode(launch_hash)));
   }
   deps_.log.Info("own identity for peer recovery",
                  {{"replica", options_.replica_name},
@@ -868,9 +860,7 @@ void Coordinator::Impl::HaLoop() {
       was_serving = false;
     }
     absl::MutexLock lock(&queue_mu_);
-    auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
-      return stop_ || ha_kick_;
-    };
+    auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) { return stop_ || ha_kick_; };
     if (wait > absl::ZeroDuration()) {
       queue_mu_.AwaitWithTimeout(absl::Condition(&has_work), wait);
     }
@@ -912,10 +902,9 @@ bool Coordinator::Impl::ConfirmFromPeers(const std::shared_ptr<const Active>& sn
   for (const FromPeer<PeerHead>& head : heads) {
     absl::Status identity = AcceptPeer(head.claims);
     if (!identity.ok()) {
-      deps_.log.Warning("peer head ignored",
-                        {{"replica", options_.replica_name},
-                         {"peer", head.peer},
-                         {"error", std::string(identity.message())}});
+      deps_.log.Warning("peer head ignored", {{"replica", options_.replica_name},
+                                              {"peer", head.peer},
+                                              {"error", std::string(identity.message())}});
       continue;
     }
     absl::StatusOr<history::Latest> latest = history::ParseLatest(head.value.latest);
@@ -963,9 +952,9 @@ absl::Status Coordinator::Impl::TryPeerRecovery() {
   absl::StatusOr<FromPeer<PeerRecoveryGrant>> grant = deps_.peers->RequestRecovery(
       [this](const attest::Claims& claims) { return AcceptPeer(claims); });
   if (!grant.ok()) {
-    deps_.log.Debug("peer recovery attempt failed",
-                    {{"replica", options_.replica_name},
-                     {"error", std::string(grant.status().message())}});
+    deps_.log.Debug(
+        "peer recovery attempt failed",
+        {{"replica", options_.replica_name}, {"error", std::string(grant.status().message())}});
     return grant.status();
   }
   // The network promised to apply the rule; it is only a carrier, so check.
@@ -977,10 +966,9 @@ absl::Status Coordinator::Impl::TryPeerRecovery() {
   }
   absl::Status adopted = AdoptGrant(*grant);
   if (!adopted.ok()) {
-    deps_.log.Warning("peer recovery grant refused",
-                      {{"replica", options_.replica_name},
-                       {"peer", grant->peer},
-                       {"error", std::string(adopted.message())}});
+    deps_.log.Warning("peer recovery grant refused", {{"replica", options_.replica_name},
+                                                      {"peer", grant->peer},
+                                                      {"error", std::string(adopted.message())}});
   }
   return adopted;
 }
@@ -992,7 +980,8 @@ absl::Status Coordinator::Impl::AdoptGrant(const FromPeer<PeerRecoveryGrant>& gr
   if (!secrets.ok()) {
     return Prefixed(from, secrets.status());
   }
-  absl::StatusOr<seed::MeshSecret> mesh_secret = seed::MeshSecret::FromBytes(grant.value.mesh_secret);
+  absl::StatusOr<seed::MeshSecret> mesh_secret =
+      seed::MeshSecret::FromBytes(grant.value.mesh_secret);
   if (!mesh_secret.ok()) {
     return Prefixed(from, mesh_secret.status());
   }
@@ -1003,8 +992,7 @@ absl::Status Coordinator::Impl::AdoptGrant(const FromPeer<PeerRecoveryGrant>& gr
 
   absl::StatusOr<history::Latest> granted = history::ParseLatest(grant.value.latest);
   if (!granted.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(from, ": latest: ", granted.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat(from, ": latest: ", granted.status().message()));
   }
   if (!history::VerifyLatest(history_public, *granted).ok()) {
     return absl::PermissionDeniedError(
@@ -1013,9 +1001,10 @@ absl::Status Coordinator::Impl::AdoptGrant(const FromPeer<PeerRecoveryGrant>& gr
   absl::StatusOr<Bytes> stored = deps_.store.Get(store::kLatestKey);
   if (!stored.ok()) {
     if (stored.status().code() == absl::StatusCode::kNotFound) {
-      RaiseAlarm(absl::StrCat("store head differs from peer's head: possible rollback (store has "
-                              "no latest, peer ",
-                              grant.peer, " generation ", granted->generation, ")"));
+      RaiseAlarm(
+          absl::StrCat("store head differs from peer's head: possible rollback (store has "
+                       "no latest, peer ",
+                       grant.peer, " generation ", granted->generation, ")"));
       return absl::FailedPreconditionError(absl::StrCat(from, ": the store holds no latest"));
     }
     return Prefixed(from, stored.status());
@@ -1036,9 +1025,9 @@ absl::Status Coordinator::Impl::AdoptGrant(const FromPeer<PeerRecoveryGrant>& gr
     return absl::FailedPreconditionError(
         absl::StrCat(from, ": store head differs from peer's head: possible rollback; refused"));
   }
-  CONCORD_ASSIGN_OR_RETURN(std::unique_ptr<history::HistoryVerifier> verifier,
-                           history::HistoryVerifier::Create(deps_.store, history_public,
-                                                            AuthOptions()));
+  CONCORD_ASSIGN_OR_RETURN(
+      std::unique_ptr<history::HistoryVerifier> verifier,
+      history::HistoryVerifier::Create(deps_.store, history_public, AuthOptions()));
   absl::StatusOr<VerifiedHistory> verified = verifier->VerifyLatest(*stored);
   if (!verified.ok()) {
     if (verified.status().code() == absl::StatusCode::kDataLoss) {
@@ -1057,9 +1046,9 @@ absl::Status Coordinator::Impl::AdoptGrant(const FromPeer<PeerRecoveryGrant>& gr
   if (!next.ok()) {
     return Prefixed(from, next.status());
   }
-  CONCORD_ASSIGN_OR_RETURN(std::unique_ptr<history::HistoryWriter> writer,
-                           history::HistoryWriter::Create(deps_.store, std::move(history_key),
-                                                          AuthOptions()));
+  CONCORD_ASSIGN_OR_RETURN(
+      std::unique_ptr<history::HistoryWriter> writer,
+      history::HistoryWriter::Create(deps_.store, std::move(history_key), AuthOptions()));
   verifier_ = std::move(verifier);
   writer_ = std::move(writer);
   pending_.reset();
@@ -1087,8 +1076,8 @@ absl::StatusOr<PeerRecoveryGrant> Coordinator::Impl::ServePeerRecovery(
                  {{"replica", options_.replica_name},
                   {"peer_policy", HexEncode(caller.host_data)},
                   {"generation", absl::StrCat(snapshot->history.generation())}});
-  return PeerRecoveryGrant{snapshot->seed->seed(), snapshot->seed->salt(),
-                           snapshot->mesh->secret(), snapshot->history.latest_bytes};
+  return PeerRecoveryGrant{snapshot->seed->seed(), snapshot->seed->salt(), snapshot->mesh->secret(),
+                           snapshot->history.latest_bytes};
 }
 
 absl::StatusOr<PeerHead> Coordinator::Impl::ServePeerHead(const attest::Claims& caller,
@@ -1122,16 +1111,15 @@ absl::StatusOr<PeerHead> Coordinator::Impl::ServePeerHead(const attest::Claims& 
 // ---------------------------------------------------------------------------
 // Manifest sets.
 
-absl::StatusOr<TransitionResult> Coordinator::Impl::SetManifest(
-    const SetManifestRequest& request) {
+absl::StatusOr<TransitionResult> Coordinator::Impl::SetManifest(const SetManifestRequest& request) {
   size_t total = request.manifest.size();
   for (const Bytes& policy : request.policies) {
     total += policy.size();
   }
   if (total > manifest::kMaxManifestSize) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("manifest: manifest and policies: want at most ", manifest::kMaxManifestSize,
-                     " bytes in total, got ", total));
+    return absl::InvalidArgumentError(absl::StrCat("manifest: manifest and policies: want at most ",
+                                                   manifest::kMaxManifestSize,
+                                                   " bytes in total, got ", total));
   }
   absl::MutexLock write_lock(&write_mu_);
   const State current = state();
@@ -1165,23 +1153,24 @@ Coordinator::Impl::PrepareFirstSet(const SetManifestRequest& request,
   const crypto::Sha256Digest zeros{};
   CONCORD_ASSIGN_OR_RETURN(crypto::PrivateKey mesh_key,
                            pending->mesh->DeriveMeshCaKey(1, zeros, manifest.hash()));
-  CONCORD_ASSIGN_OR_RETURN(ca::CaBundle bundle, ca::CreateCaBundle(root_key, root_der, mesh_key,
-                                                                   1, now, deps_.random));
+  CONCORD_ASSIGN_OR_RETURN(ca::CaBundle bundle,
+                           ca::CreateCaBundle(root_key, root_der, mesh_key, 1, now, deps_.random));
   pending->bundle = bundle.Serialize();
   CONCORD_ASSIGN_OR_RETURN(crypto::PrivateKey history_key, pending->seed->DeriveHistoryKey());
-  CONCORD_ASSIGN_OR_RETURN(pending->verifier,
-                           history::HistoryVerifier::Create(
-                               deps_.store, history_key.public_key(), AuthOptions()));
-  CONCORD_ASSIGN_OR_RETURN(pending->writer, history::HistoryWriter::Create(
-                                                deps_.store, std::move(history_key), AuthOptions()));
+  CONCORD_ASSIGN_OR_RETURN(
+      pending->verifier,
+      history::HistoryVerifier::Create(deps_.store, history_key.public_key(), AuthOptions()));
+  CONCORD_ASSIGN_OR_RETURN(
+      pending->writer,
+      history::HistoryWriter::Create(deps_.store, std::move(history_key), AuthOptions()));
   return pending;
 }
 
 absl::StatusOr<TransitionResult> Coordinator::Impl::FirstSet(const SetManifestRequest& request) {
   if (request.expected_previous.has_value() && !IsZero(*request.expected_previous)) {
-    return absl::AbortedError(absl::StrCat(
-        "manifest: expected_previous ", HexEncode(*request.expected_previous),
-        " is not the head: no manifest has been set yet"));
+    return absl::AbortedError(absl::StrCat("manifest: expected_previous ",
+                                           HexEncode(*request.expected_previous),
+                                           " is not the head: no manifest has been set yet"));
   }
   absl::StatusOr<manifest::Manifest> manifest = manifest::Manifest::Parse(request.manifest);
   if (!manifest.ok()) {
@@ -1275,15 +1264,14 @@ absl::StatusOr<TransitionResult> Coordinator::Impl::Update(const SetManifestRequ
         SameAuthorization(genesis.transition.authorization, request.authorization)) {
       return RetriedFirstSet(*current);
     }
-    return absl::AbortedError(absl::StrCat(
-        "manifest: a history exists (head ", HexEncode(head.hash), ", generation ",
-        current->history.generation(), "): re-read it and send expected_previous"));
+    return absl::AbortedError(
+        absl::StrCat("manifest: a history exists (head ", HexEncode(head.hash), ", generation ",
+                     current->history.generation(), "): re-read it and send expected_previous"));
   }
   if (*request.expected_previous != head.hash) {
-    return absl::AbortedError(absl::StrCat("manifest: expected_previous ",
-                                           HexEncode(*request.expected_previous),
-                                           " is not the head ", HexEncode(head.hash),
-                                           ": re-read and retry"));
+    return absl::AbortedError(
+        absl::StrCat("manifest: expected_previous ", HexEncode(*request.expected_previous),
+                     " is not the head ", HexEncode(head.hash), ": re-read and retry"));
   }
   absl::StatusOr<manifest::Manifest> next = manifest::Manifest::Parse(request.manifest);
   if (!next.ok()) {
@@ -1346,8 +1334,8 @@ absl::StatusOr<seed::SeedSharesDocument> Coordinator::Impl::SeedShare(
     const crypto::PublicKey& caller) {
   const auto [current, snapshot] = StateAndActive();
   if (current == State::kRecovery || current == State::kStale) {
-    return absl::UnavailableError(absl::StrCat(
-        "seed shares: state ", StateName(current), ": ask a ready replica"));
+    return absl::UnavailableError(
+        absl::StrCat("seed shares: state ", StateName(current), ": ask a ready replica"));
   }
   if (current != State::kReady || snapshot == nullptr) {
     return WrongState("seed shares", current);
@@ -1403,9 +1391,9 @@ absl::StatusOr<TransitionResult> Coordinator::Impl::Recover(const RecoverRequest
   if (!history::VerifyLatest(history_public, *latest).ok()) {
     return absl::UnauthenticatedError("recover: the seed does not verify the stored history");
   }
-  CONCORD_ASSIGN_OR_RETURN(std::unique_ptr<history::HistoryVerifier> verifier,
-                           history::HistoryVerifier::Create(deps_.store, history_public,
-                                                            AuthOptions()));
+  CONCORD_ASSIGN_OR_RETURN(
+      std::unique_ptr<history::HistoryVerifier> verifier,
+      history::HistoryVerifier::Create(deps_.store, history_public, AuthOptions()));
   absl::StatusOr<VerifiedHistory> verified = verifier->VerifyLatest(*latest_bytes);
   if (!verified.ok()) {
     if (verified.status().code() == absl::StatusCode::kDataLoss) {
@@ -1423,20 +1411,18 @@ absl::StatusOr<TransitionResult> Coordinator::Impl::Recover(const RecoverRequest
         "recover: authorization.owner_key: must be the caller's key");
   }
   if (request.expected_previous != head.hash) {
-    return absl::AbortedError(absl::StrCat("recover: expected_previous ",
-                                           HexEncode(request.expected_previous),
-                                           " is not the verified head ", HexEncode(head.hash),
-                                           ": re-read the status and sign again"));
+    return absl::AbortedError(absl::StrCat(
+        "recover: expected_previous ", HexEncode(request.expected_previous),
+        " is not the verified head ", HexEncode(head.hash), ": re-read the status and sign again"));
   }
   if (request.minimum_head.has_value()) {
-    const bool found = std::any_of(
-        verified->transitions.begin(), verified->transitions.end(),
-        [&](const auto& t) { return t->hash == *request.minimum_head; });
+    const bool found = std::any_of(verified->transitions.begin(), verified->transitions.end(),
+                                   [&](const auto& t) { return t->hash == *request.minimum_head; });
     if (!found) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "recover: minimum head ", HexEncode(*request.minimum_head),
-          " is not in the store's history (head ", HexEncode(head.hash), ", generation ",
-          verified->generation(), "): was the store rolled back?"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("recover: minimum head ", HexEncode(*request.minimum_head),
+                       " is not in the store's history (head ", HexEncode(head.hash),
+                       ", generation ", verified->generation(), "): was the store rolled back?"));
     }
   }
   CONCORD_ASSIGN_OR_RETURN(ca::CaBundle head_bundle, ReadBundle(head.transition.ca_bundle_hash));
@@ -1453,9 +1439,9 @@ absl::StatusOr<TransitionResult> Coordinator::Impl::Recover(const RecoverRequest
   CONCORD_ASSIGN_OR_RETURN(ca::CaBundle bundle,
                            ca::CreateCaBundle(root_key, head_bundle.root_der(), mesh_key,
                                               generation, deps_.clock.Now(), deps_.random));
-  CONCORD_ASSIGN_OR_RETURN(std::unique_ptr<history::HistoryWriter> writer,
-                           history::HistoryWriter::Create(deps_.store, std::move(history_key),
-                                                          AuthOptions()));
+  CONCORD_ASSIGN_OR_RETURN(
+      std::unique_ptr<history::HistoryWriter> writer,
+      history::HistoryWriter::Create(deps_.store, std::move(history_key), AuthOptions()));
   history::AppendRequest append;
   append.kind = TransitionKind::kRecovery;
   append.ca_bundle = bundle.Serialize();
@@ -1488,8 +1474,8 @@ absl::StatusOr<TransitionResult> Coordinator::Impl::Recover(const RecoverRequest
 absl::StatusOr<HistoryExport> Coordinator::Impl::ExportHistory() {
   const auto [current, snapshot] = StateAndActive();
   if (current == State::kRecovery || current == State::kStale) {
-    return absl::UnavailableError(absl::StrCat(
-        "manifests: state ", StateName(current), ": this replica cannot serve the history now"));
+    return absl::UnavailableError(absl::StrCat("manifests: state ", StateName(current),
+                                               ": this replica cannot serve the history now"));
   }
   if (current != State::kReady || snapshot == nullptr) {
     return WrongState("manifests", current);
@@ -1559,8 +1545,8 @@ absl::StatusOr<WorkloadCertificate> Coordinator::Impl::IssueMeshCertificate(
   CONCORD_ASSIGN_OR_RETURN(std::shared_ptr<const Active> snapshot,
                            ServingActive("mesh certificate", nullptr));
   if (claims.host_data.size() != std::tuple_size<manifest::PolicyHash>::value) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "mesh certificate: host data: want 32 bytes, got ", claims.host_data.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("mesh certificate: host data: want 32 bytes, got ", claims.host_data.size()));
   }
   manifest::PolicyHash policy{};
   std::copy(claims.host_data.begin(), claims.host_data.end(), policy.begin());
@@ -1568,19 +1554,19 @@ absl::StatusOr<WorkloadCertificate> Coordinator::Impl::IssueMeshCertificate(
   const uint64_t generation = snapshot->history.generation();
   const manifest::PolicyEntry* entry = manifest.FindPolicy(policy);
   if (entry == nullptr) {
-    return absl::PermissionDeniedError(absl::StrCat("policy ", HexEncode(policy),
-                                                    " is not in the manifest (generation ",
-                                                    generation, ")"));
+    return absl::PermissionDeniedError(absl::StrCat(
+        "policy ", HexEncode(policy), " is not in the manifest (generation ", generation, ")"));
   }
   absl::StatusOr<ca::Sans> sans = ca::ClassifySans(entry->sans);
   if (!sans.ok()) {
     // The manifest allows a policy without SANs; such a policy can hold a
     // secret but not a certificate. The operator has to change the manifest.
-    return absl::FailedPreconditionError(absl::StrCat("mesh certificate: policy \"", entry->name,
-                                                      "\": ", sans.status().message()));
+    return absl::FailedPreconditionError(
+        absl::StrCat("mesh certificate: policy \"", entry->name, "\": ", sans.status().message()));
   }
-  CONCORD_ASSIGN_OR_RETURN(ca::IssuedCertificate leaf,
-                           snapshot->issuer->Issue(key, *sans, lifetime.value_or(options_.leaf_lifetime)));
+  CONCORD_ASSIGN_OR_RETURN(
+      ca::IssuedCertificate leaf,
+      snapshot->issuer->Issue(key, *sans, lifetime.value_or(options_.leaf_lifetime)));
   const ca::CaBundle& bundle = snapshot->issuer->bundle();
   WorkloadCertificate out;
   out.chain_pem = bundle.WorkloadChainPem(leaf.der);

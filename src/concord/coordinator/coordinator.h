@@ -81,8 +81,8 @@ struct Deps {
 };
 
 struct SetManifestRequest {
-  Bytes manifest;              // exact bytes
-  std::vector<Bytes> policies; // policy documents to store (optional)
+  Bytes manifest;               // exact bytes
+  std::vector<Bytes> policies;  // policy documents to store (optional)
   // The head the caller saw; required once a history exists (Aborted if
   // it is not the current head), must be absent for the first set.
   std::optional<crypto::Sha256Digest> expected_previous;
@@ -133,7 +133,7 @@ struct HistoryExport {
 struct AttestResult {
   attest::Evidence evidence;  // report data = AttestStatementReportData(statement)
   net::AttestStatement statement;
-  std::optional<ca::CaBundle> bundle;       // when a history is known
+  std::optional<ca::CaBundle> bundle;  // when a history is known
   std::optional<crypto::PublicKey> history_key;
 };
 
@@ -248,8 +248,7 @@ class Coordinator final {
   // PermissionDenied as above; FailedPrecondition when this replica has no
   // history yet; Unavailable when not serving; InvalidArgument for a
   // malformed or badly signed head.
-  absl::StatusOr<PeerHead> ServePeerHead(const attest::Claims& caller,
-                                         const Bytes& caller_latest);
+  absl::StatusOr<PeerHead> ServePeerHead(const attest::Claims& caller, const Bytes& caller_latest);
 
  private:
   class Impl;

@@ -14,9 +14,9 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/match.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "concord/attest/sim/simulated_host.h"
@@ -48,10 +48,10 @@ using ::concord::testing::FakeRandom;
 using ::concord::testing::IsOk;
 using ::concord::testing::IsOkAndHolds;
 using ::concord::testing::StatusIs;
+using history::TransitionKind;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
-using history::TransitionKind;
 
 const absl::Time kNow = absl::FromUnixSeconds(1795000000);  // 2026-11
 // The freshness lease of the test replicas; confirmed every kLease / 3.
@@ -310,23 +310,21 @@ class CoordinatorTest : public ::testing::Test {
                      absl::string_view tag) const {
     const attest::SimulatedReferenceValues rv = host()->info().reference_values();
     return ToBytes(absl::StrCat(
-        R"({"Version":1,"Policies":{)", "\"", HexEncode(launch_.policy_hash), "\":",
-        R"({"Name":"coordinator","SANs":["localhost"],"Role":"coordinator"},)",
-        ExtraCoordinatorPolicies(), "\"", HexEncode(kSecretPolicy), "\":",
-        R"({"Name":"frontend )", tag,
-        R"(","SANs":["frontend.local","10.0.0.1"],"WorkloadSecretID":"frontend"},)", "\"",
+        R"({"Version":1,"Policies":{)", "\"", HexEncode(launch_.policy_hash),
+        "\":", R"({"Name":"coordinator","SANs":["localhost"],"Role":"coordinator"},)",
+        ExtraCoordinatorPolicies(), "\"", HexEncode(kSecretPolicy), "\":", R"({"Name":"frontend )",
+        tag, R"(","SANs":["frontend.local","10.0.0.1"],"WorkloadSecretID":"frontend"},)", "\"",
         HexEncode(kPlainPolicy), "\":", R"({"Name":"backend","SANs":["backend.local"]}},)",
         R"("ReferenceValues":{"simulated":[{"ARKHash":")", HexEncode(rv.ark_spki_sha256),
-        R"(","Measurement":")", HexEncode(rv.measurement), R"("}]},)",
-        R"("WorkloadOwnerKeys":)", KeyList(owners), R"(,"SeedshareOwnerKeys":)",
-        KeyList(seed_owners), "}"));
+        R"(","Measurement":")", HexEncode(rv.measurement), R"("}]},)", R"("WorkloadOwnerKeys":)",
+        KeyList(owners), R"(,"SeedshareOwnerKeys":)", KeyList(seed_owners), "}"));
   }
   // Further coordinator policies for the test manifests (other identities).
   std::string ExtraCoordinatorPolicies() const {
     std::string out;
     for (size_t i = 0; i < extra_coordinators_.size(); ++i) {
-      absl::StrAppend(&out, "\"", HexEncode(extra_coordinators_[i]), "\":",
-                      R"({"Name":"coordinator-)", i + 2,
+      absl::StrAppend(&out, "\"", HexEncode(extra_coordinators_[i]),
+                      "\":", R"({"Name":"coordinator-)", i + 2,
                       R"(","SANs":["localhost"],"Role":"coordinator"},)");
     }
     return out;
@@ -352,8 +350,13 @@ class CoordinatorTest : public ::testing::Test {
       r.peers = std::make_unique<InProcessPeers>(directory_, options.replica_name,
                                                  ClaimsOf(own_attester));
     }
-    Deps deps{store != nullptr ? *store : *store_, clock_, *r.random, *verifier_, own_attester,
-              r.log->logger(), r.peers.get()};
+    Deps deps{store != nullptr ? *store : *store_,
+              clock_,
+              *r.random,
+              *verifier_,
+              own_attester,
+              r.log->logger(),
+              r.peers.get()};
     auto c = Coordinator::Create(std::move(options), deps);
     EXPECT_TRUE(c.ok()) << c.status();
     r.coordinator = *std::move(c);
@@ -526,8 +529,9 @@ TEST_F(CoordinatorTest, EmptyStoreStartsUninitializedAndRefusesEverythingButSetA
   CONCORD_ASSERT_OK_AND_ASSIGN(
       attest::Claims claims,
       c->CheckWorkloadEvidence(WorkloadEvidence(kPlainPolicy, ReportData(1)), ReportData(1)));
-  EXPECT_THAT(c->CheckWorkloadEvidence(WorkloadEvidence(kPlainPolicy, ReportData(1)), ReportData(2)),
-              Not(IsOk()));
+  EXPECT_THAT(
+      c->CheckWorkloadEvidence(WorkloadEvidence(kPlainPolicy, ReportData(1)), ReportData(2)),
+      Not(IsOk()));
   EXPECT_THAT(c->IssueMeshCertificate(claims, workload_key_.public_key()),
               StatusIs(absl::StatusCode::kUnavailable));
 
@@ -568,7 +572,8 @@ TEST_F(CoordinatorTest, CreateRejectsBadOptions) {
 TEST_F(CoordinatorTest, FirstSetCommitsAndReturnsDecryptableSeedShares) {
   Replica c = StartedReplica(1);
   const Bytes manifest = DefaultManifest();
-  absl::StatusOr<TransitionResult> result = c->SetManifest(FirstSetRequest(manifest, &keys().owner_a));
+  absl::StatusOr<TransitionResult> result =
+      c->SetManifest(FirstSetRequest(manifest, &keys().owner_a));
   ASSERT_THAT(result, IsOk());
   EXPECT_EQ(result->generation, 1u);
   EXPECT_EQ(c->state(), State::kReady);
@@ -577,10 +582,11 @@ TEST_F(CoordinatorTest, FirstSetCommitsAndReturnsDecryptableSeedShares) {
   absl::StatusOr<Bytes> latest = store_->Get(store::kLatestKey);
   ASSERT_THAT(latest, IsOk());
   EXPECT_EQ(history::ParseLatest(*latest)->transition_hash, result->transition_hash);
-  EXPECT_THAT(history::ReadObject(*store_, history::ObjectType::kManifest, crypto::Sha256(manifest)),
-              IsOk());
   EXPECT_THAT(
-      history::ReadObject(*store_, history::ObjectType::kCaBundle, result->bundle.Hash()), IsOk());
+      history::ReadObject(*store_, history::ObjectType::kManifest, crypto::Sha256(manifest)),
+      IsOk());
+  EXPECT_THAT(history::ReadObject(*store_, history::ObjectType::kCaBundle, result->bundle.Hash()),
+              IsOk());
 
   // The owner's share opens to the seed that derives the root CA and history keys.
   ASSERT_TRUE(result->seed_shares.has_value());
@@ -588,8 +594,8 @@ TEST_F(CoordinatorTest, FirstSetCommitsAndReturnsDecryptableSeedShares) {
   seed::SeedSecrets secrets = OwnerSecrets(*result->seed_shares);
   EXPECT_EQ(secrets.DeriveRootCaKey()->public_key().spki_der(),
             result->bundle.root_public_key().spki_der());
-  auto verifier = history::HistoryVerifier::Create(
-      *store_, secrets.DeriveHistoryKey()->public_key(), {});
+  auto verifier =
+      history::HistoryVerifier::Create(*store_, secrets.DeriveHistoryKey()->public_key(), {});
   ASSERT_THAT(verifier, IsOk());
   EXPECT_THAT((*verifier)->Verify(), IsOk());
   EXPECT_EQ(RecoverSeedSecrets(*result->seed_shares, keys().other_rsa).status().code(),
@@ -643,7 +649,8 @@ TEST_F(CoordinatorTest, FirstSetRefusesBadManifestAuthorizationAndPlatform) {
   EXPECT_THAT(store_->List(""), IsOkAndHolds(IsEmpty()));
 
   // A coordinator launched for snp refuses a simulated manifest.
-  LaunchConfig snp = *ParseLaunchConfig(AsBytes(R"({"Version":1,"Kind":"coordinator","Platforms":["snp"]})"));
+  LaunchConfig snp =
+      *ParseLaunchConfig(AsBytes(R"({"Version":1,"Kind":"coordinator","Platforms":["snp"]})"));
   Replica snp_replica = MakeReplica(2, nullptr, snp);
   ASSERT_THAT(snp_replica->Start(), IsOk());
   EXPECT_THAT(snp_replica->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)),
@@ -691,8 +698,8 @@ TEST_F(CoordinatorTest, OwnerUpdateKeepsRootAndMakesNewMeshCa) {
 
   // The new owner may now update; leaves chain to the new mesh CA.
   CONCORD_ASSERT_OK_AND_ASSIGN(
-      TransitionResult third,
-      c->SetManifest(UpdateRequest(DefaultManifest("v3"), second.transition_hash, &keys().owner_b)));
+      TransitionResult third, c->SetManifest(UpdateRequest(
+                                  DefaultManifest("v3"), second.transition_hash, &keys().owner_b)));
   EXPECT_EQ(third.generation, 3u);
   CONCORD_ASSERT_OK_AND_ASSIGN(WorkloadCertificate cert, IssueFor(*c.coordinator, kPlainPolicy));
   EXPECT_EQ(cert.mesh_ca_pem, third.bundle.MeshCaPem());
@@ -750,9 +757,10 @@ TEST_F(CoordinatorTest, UpdateRefusals) {
   EXPECT_THAT(c->SetManifest(UpdateRequest(next, stale, &keys().owner_a)),
               StatusIs(absl::StatusCode::kAborted, HasSubstr("is not the head")));
   // Seed-share owners are fixed.
-  EXPECT_THAT(c->SetManifest(UpdateRequest(ManifestJson({&keys().owner_a}, {&keys().other_rsa}, "v2"),
-                                           first.transition_hash, &keys().owner_a)),
-              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(
+      c->SetManifest(UpdateRequest(ManifestJson({&keys().owner_a}, {&keys().other_rsa}, "v2"),
+                                   first.transition_hash, &keys().owner_a)),
+      StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(Snapshot(*store_), before);
   EXPECT_EQ(c->Status().generation, 1u);
 }
@@ -762,8 +770,9 @@ TEST_F(CoordinatorTest, ImmutableManifestCannotBeUpdated) {
   const Bytes immutable = ManifestJson({}, {&keys().seed_owner}, "fixed");
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
                                c->SetManifest(FirstSetRequest(immutable, nullptr)));
-  EXPECT_THAT(c->SetManifest(UpdateRequest(DefaultManifest(), first.transition_hash, &keys().owner_a)),
-              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("immutable")));
+  EXPECT_THAT(
+      c->SetManifest(UpdateRequest(DefaultManifest(), first.transition_hash, &keys().owner_a)),
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("immutable")));
 }
 
 TEST_F(CoordinatorTest, SeedShareOnlyForOwners) {
@@ -796,9 +805,9 @@ TEST_F(CoordinatorTest, SecondCoordinatorRecoversAndFirstBecomesStale) {
   EXPECT_EQ(status.manifest_hash, crypto::Sha256(DefaultManifest()));
 
   // Recovery refuses what needs secrets.
-  EXPECT_THAT(b->SetManifest(UpdateRequest(DefaultManifest("v2"), first.transition_hash,
-                                           &keys().owner_a)),
-              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("concord recover")));
+  EXPECT_THAT(
+      b->SetManifest(UpdateRequest(DefaultManifest("v2"), first.transition_hash, &keys().owner_a)),
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("concord recover")));
   EXPECT_THAT(b->ExportHistory(), StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_THAT(b->SeedShare(keys().seed_owner.public_key()),
               StatusIs(absl::StatusCode::kUnavailable));
@@ -825,8 +834,8 @@ TEST_F(CoordinatorTest, SecondCoordinatorRecoversAndFirstBecomesStale) {
   EXPECT_EQ(stale.transition_hash, recovered.transition_hash);
   EXPECT_THAT(a->ExportHistory(), StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_THAT(IssueFor(*a.coordinator, kPlainPolicy), StatusIs(absl::StatusCode::kUnavailable));
-  EXPECT_THAT(a->SetManifest(UpdateRequest(DefaultManifest("v2"), recovered.transition_hash,
-                                           &keys().owner_a)),
+  EXPECT_THAT(a->SetManifest(
+                  UpdateRequest(DefaultManifest("v2"), recovered.transition_hash, &keys().owner_a)),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("stale")));
 
   // The recovered replica serves the new mesh CA, and the stale one can
@@ -880,9 +889,8 @@ TEST_F(CoordinatorTest, RecoverRefusalsLeaveTheStoreUnchanged) {
   // Minimum head newer than (not in) the store's history: rolled back?
   RecoverRequest newer = MakeRecoverRequest(secrets, status, keys().seed_owner);
   newer.minimum_head = crypto::Sha256(AsBytes("a head the store never had"));
-  EXPECT_THAT(b->Recover(newer),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("is not in the store's history")));
+  EXPECT_THAT(b->Recover(newer), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                          HasSubstr("is not in the store's history")));
   // Expected previous that is not the verified head.
   RecoverRequest moved = MakeRecoverRequest(secrets, status, keys().seed_owner);
   moved.expected_previous = crypto::Sha256(AsBytes("elsewhere"));
@@ -908,8 +916,8 @@ TEST_F(CoordinatorTest, RestartOnFileStoreStartsInRecoveryAndRecovers) {
     auto file = store::FileStore::Create(dir, {});
     ASSERT_THAT(file, IsOk());
     Replica a = StartedReplica(1, file->get());
-    CONCORD_ASSERT_OK_AND_ASSIGN(first,
-                                 a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+    CONCORD_ASSERT_OK_AND_ASSIGN(
+        first, a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
     ASSERT_TRUE(first.has_value());
     a->Stop();
   }
@@ -919,8 +927,8 @@ TEST_F(CoordinatorTest, RestartOnFileStoreStartsInRecoveryAndRecovers) {
   EXPECT_EQ(restarted->state(), State::kRecovery);  // no secrets survive a restart
   CONCORD_ASSERT_OK_AND_ASSIGN(
       TransitionResult recovered,
-      restarted->Recover(MakeRecoverRequest(OwnerSecrets(*first->seed_shares),
-                                            restarted->Status(), keys().seed_owner)));
+      restarted->Recover(MakeRecoverRequest(OwnerSecrets(*first->seed_shares), restarted->Status(),
+                                            keys().seed_owner)));
   EXPECT_EQ(recovered.generation, 2u);
   EXPECT_EQ(recovered.bundle.root_der(), first->bundle.root_der());
   EXPECT_THAT(IssueFor(*restarted.coordinator, kSecretPolicy), IsOk());
@@ -954,8 +962,8 @@ TEST_F(CoordinatorTest, SecondReadyCoordinatorFollowsManifestUpdate) {
 
   // B updates in turn; A follows.
   CONCORD_ASSERT_OK_AND_ASSIGN(
-      TransitionResult third,
-      b->SetManifest(UpdateRequest(DefaultManifest("v3"), second.transition_hash, &keys().owner_a)));
+      TransitionResult third, b->SetManifest(UpdateRequest(
+                                  DefaultManifest("v3"), second.transition_hash, &keys().owner_a)));
   ASSERT_TRUE(WaitFor([&] { return a->Status().generation == 3; }));
   EXPECT_EQ(a->Status().transition_hash, third.transition_hash);
 }
@@ -1057,8 +1065,8 @@ TEST_F(CoordinatorTest, StartWithUnavailableStoreRetriesInTheBackground) {
   Replica a = StartedReplica(1);
   ASSERT_THAT(a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)), IsOk());
   store::testing::FaultInjectingStore faulty(*store_);
-  faulty.FailNext(3, store::testing::FaultInjectingStore::kGet |
-                         store::testing::FaultInjectingStore::kWatch);
+  faulty.FailNext(
+      3, store::testing::FaultInjectingStore::kGet | store::testing::FaultInjectingStore::kWatch);
   Replica b = StartedReplica(2, &faulty);
   EXPECT_EQ(b->state(), State::kUninitialized);
   ASSERT_TRUE(WaitFor([&] { return b->state() == State::kRecovery; }));
@@ -1089,8 +1097,8 @@ TEST_F(CoordinatorTest, AttestStatementCoversTheVerifiedState) {
   Bytes generation(8, 0);
   generation[7] = 1;
   const std::string input = absl::StrCat(
-      "concord/v1/attest", std::string(1, '\0'), AsStringView(nonce), std::string(1, '\5'),
-      "ready", AsStringView(generation), AsStringView(first.transition_hash),
+      "concord/v1/attest", std::string(1, '\0'), AsStringView(nonce), std::string(1, '\5'), "ready",
+      AsStringView(generation), AsStringView(first.transition_hash),
       AsStringView(result.statement.history_key_spki_sha256),
       AsStringView(result.statement.root_ca_spki_sha256),
       AsStringView(result.statement.mesh_ca_spki_sha256));
@@ -1160,14 +1168,14 @@ TEST_F(CoordinatorTest, MeshCertificateCarriesSecretOnlyWithWorkloadSecretId) {
   EXPECT_EQ(without.policy_name, "backend");
 
   // Issuance re-checks the CURRENT manifest: drop a policy, and it is refused.
-  const Bytes without_plain = ToBytes(absl::StrCat(
-      R"({"Version":1,"Policies":{)", "\"", HexEncode(launch_.policy_hash), "\":",
-      R"({"Name":"coordinator","SANs":["localhost"],"Role":"coordinator"}},)",
-      R"("ReferenceValues":{"simulated":[{"ARKHash":")",
-      HexEncode(host()->info().reference_values().ark_spki_sha256), R"(","Measurement":")",
-      HexEncode(host()->info().reference_values().measurement), R"("}]},)",
-      R"("WorkloadOwnerKeys":)", KeyList({&keys().owner_a}), R"(,"SeedshareOwnerKeys":)",
-      KeyList({&keys().seed_owner}), "}"));
+  const Bytes without_plain = ToBytes(
+      absl::StrCat(R"({"Version":1,"Policies":{)", "\"", HexEncode(launch_.policy_hash),
+                   "\":", R"({"Name":"coordinator","SANs":["localhost"],"Role":"coordinator"}},)",
+                   R"("ReferenceValues":{"simulated":[{"ARKHash":")",
+                   HexEncode(host()->info().reference_values().ark_spki_sha256),
+                   R"(","Measurement":")", HexEncode(host()->info().reference_values().measurement),
+                   R"("}]},)", R"("WorkloadOwnerKeys":)", KeyList({&keys().owner_a}),
+                   R"(,"SeedshareOwnerKeys":)", KeyList({&keys().seed_owner}), "}"));
   const std::array<uint8_t, 64> report_data = ReportData(0x42);
   CONCORD_ASSERT_OK_AND_ASSIGN(
       attest::Claims claims,
@@ -1312,10 +1320,9 @@ TEST_F(CoordinatorTest, ManualRecoveryWithoutReadyPeersNeedsNoForce) {
   directory_.SetReachable("coordinator-1", false);
   Replica& c = PeerReplica(3);
   ASSERT_EQ(c->state(), State::kRecovery);
-  CONCORD_ASSERT_OK_AND_ASSIGN(
-      TransitionResult recovered,
-      c->Recover(
-          MakeRecoverRequest(OwnerSecrets(*first.seed_shares), c->Status(), keys().seed_owner)));
+  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult recovered,
+                               c->Recover(MakeRecoverRequest(OwnerSecrets(*first.seed_shares),
+                                                             c->Status(), keys().seed_owner)));
   EXPECT_EQ(recovered.generation, 2u);
 }
 
@@ -1344,8 +1351,7 @@ TEST_F(CoordinatorTest, PeerWithOtherPolicyHashIsRefused) {
               StatusIs(absl::StatusCode::kPermissionDenied,
                        HasSubstr(absl::StrCat("policy ", HexEncode(kPlainPolicy),
                                               " is not a coordinator policy"))));
-  EXPECT_THAT(a.ServePeerHead(workload, Bytes()),
-              StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(a.ServePeerHead(workload, Bytes()), StatusIs(absl::StatusCode::kPermissionDenied));
   // A replica that does not serve grants nothing.
   EXPECT_THAT(b->ServePeerRecovery(ClaimsOf(*attester_)),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("state recovery")));
