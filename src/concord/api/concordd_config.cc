@@ -337,7 +337,7 @@ absl::StatusOr<ParsedFlags> ParseConcorddFlags(const std::vector<std::string>& a
   if (!peer_retry.value.empty()) {
     CONCORD_ASSIGN_OR_RETURN(
         config.peer_retry,
-        ParseDurationFlag(peer_retry, absl::Milliseconds(10), absl::Minutes(1)));
+        ParseDurationFlag(peer_retry, absl::Milliseconds(10), absl::Seconds(1)));
   }
   CONCORD_RETURN_IF_ERROR(ResolveBoolFlag(allow_volatile_store, env));
   CONCORD_RETURN_IF_ERROR(ResolveBoolFlag(proxy_protocol, env));

@@ -176,6 +176,9 @@ TEST(ConcorddConfigTest, BadHaFlagsNameFlagAndVariable) {
                        HasSubstr("--freshness-lease: want a duration from 1s")));
   EXPECT_THAT(Parse({"--policy", "/p", "--sim-host", "/s", "--peer-retry", "soon"}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--peer-retry")));
+  EXPECT_THAT(Parse({"--policy", "/p", "--sim-host", "/s", "--peer-retry", "2s"}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("--peer-retry: want a duration from 10ms to 1s")));
   EXPECT_THAT(Parse({"--policy", "/p", "--sim-host", "/s"},
                     {{"CONCORD_PROXY_PROTOCOL", "maybe"}}),
               StatusIs(absl::StatusCode::kInvalidArgument,
