@@ -246,6 +246,9 @@ absl::StatusOr<std::unique_ptr<ConfigfsTsmAttester>> ConfigfsTsmAttester::Create
     return absl::InvalidArgumentError(absl::StrCat("configfs-tsm: privlevel: want 0 to ",
                                                    kTsmMaxPrivlevel, ", got ", *options.privlevel));
   }
+  if (options.privlevel.has_value() && platform == attest::Platform::kTdx) {
+    return absl::InvalidArgumentError("configfs-tsm: privlevel: not used for tdx");
+  }
   if (options.max_attempts < 1) {
     return absl::InvalidArgumentError(
         absl::StrCat("configfs-tsm: max_attempts: want at least 1, got ", options.max_attempts));

@@ -84,8 +84,8 @@ class ConfigfsTsmAttester final : public net::Attester {
   };
 
   // Probes `root` with one entry: its provider must be the one for
-  // `platform`. InvalidArgument for kSimulated, a privlevel above 3 or
-  // max_attempts < 1; NotFound when `root` is not a directory;
+  // `platform`. InvalidArgument for kSimulated, a privlevel above 3 or set
+  // for TDX, or max_attempts < 1; NotFound when `root` is not a directory;
   // FailedPrecondition on a provider mismatch. `fs` must outlive the
   // attester.
   static absl::StatusOr<std::unique_ptr<ConfigfsTsmAttester>> Create(attest::Platform platform,

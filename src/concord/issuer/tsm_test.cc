@@ -252,6 +252,9 @@ TEST_F(TsmTest, CreateRejectsBadOptions) {
   o.privlevel = 4;
   EXPECT_THAT(ConfigfsTsmAttester::Create(attest::Platform::kSnp, o, fs).status(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("privlevel: want 0 to 3")));
+  o.privlevel = 0;
+  EXPECT_THAT(ConfigfsTsmAttester::Create(attest::Platform::kTdx, o, fs).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not used for tdx")));
   o.privlevel.reset();
   o.max_attempts = 0;
   EXPECT_THAT(ConfigfsTsmAttester::Create(attest::Platform::kSnp, o, fs).status(),

@@ -46,9 +46,9 @@ class TdxVerifier final : public EvidenceVerifier {
     // Collateral, typically one per FMSPC. A quote is checked against the
     // first entry for its FMSPC and PCE-ID whose TCB info is current at `at`.
     std::vector<TdxCollateral> collateral;
-    // Most parsed PCK chains, and most verified chain results, kept; 0
-    // turns the cache off.
-    size_t cache_capacity = 1024;
+    // Most parsed PCK chains (about 5 KB each: one per TDX host seen), and
+    // most verified chain results, kept; 0 turns the cache off.
+    size_t cache_capacity = 256;
   };
 
   // Parses every collateral entry and checks the TCB Info and QE Identity
