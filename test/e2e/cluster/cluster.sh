@@ -29,6 +29,7 @@
 # As a command (stays up until Ctrl-C, then stops everything):
 #   cluster.sh up N BIN_DIR WORK_DIR
 #
+# CLUSTER_EXTRA_FLAGS (an array) is appended to every replica's flags.
 # Features follow `concordd --help`; CLUSTER_NO_PEERS=1 and
 # CLUSTER_NO_PROXY_PROTOCOL=1 turn --peers / --proxy-protocol off.
 #
@@ -184,6 +185,9 @@ start_replica() {
     --shutdown-grace "$CLUSTER_SHUTDOWN_GRACE" --drain-timeout "$CLUSTER_DRAIN_TIMEOUT")
   if [ "$CLUSTER_PROXY_PROTOCOL" = 1 ]; then
     flags+=(--proxy-protocol)
+  fi
+  if [ -n "${CLUSTER_EXTRA_FLAGS+x}" ]; then
+    flags+=("${CLUSTER_EXTRA_FLAGS[@]}")
   fi
   if [ "$CLUSTER_PEERS" = 1 ]; then
     local j peers=()

@@ -124,6 +124,8 @@ class Route:
                                                 writer.get_extra_info("sockname")[:2]))
             await asyncio.gather(self.pump(reader, up_writer), self.pump(up_reader, writer),
                                  return_exceptions=True)
+        except asyncio.CancelledError:
+            pass  # the proxy is stopping
         finally:
             self.connections.discard(pair)
             for w in pair:

@@ -14,6 +14,9 @@
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/cluster.sh"
 e2e_begin "$@"
+# Name the command when one fails outside a condition (set -e exits quietly).
+set -E
+trap 'echo "error: exit $? at ${BASH_SOURCE[0]}:$LINENO: $BASH_COMMAND" >&2' ERR
 setup_deployment
 
 step "coordinator-0 of 3 slots behind HAProxy (file store)"
