@@ -1572,6 +1572,18 @@ TEST_F(CoordinatorTest, ConcurrentSetManifestOnTwoReplicasExactlyOneWins) {
   EXPECT_EQ(third.generation, 3u);
 }
 
+TEST_F(CoordinatorTest, PeerEndpointsRefuseWithoutHistory) {
+  Replica c = StartedReplica(1);
+  ASSERT_EQ(c->state(), State::kUninitialized);
+  EXPECT_FALSE(c->Serving());
+  EXPECT_FALSE(c->Status().serving);
+  EXPECT_FALSE(c->Status().lease_confirmed_at.has_value());
+  EXPECT_THAT(c->ServePeerHead(ClaimsOf(*attester_), Bytes()),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("no history yet")));
+  EXPECT_THAT(c->ServePeerRecovery(ClaimsOf(*attester_)),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("state uninitialized")));
+}
+
 TEST_F(CoordinatorTest, CreateRejectsBadHaOptions) {
   Options options;
   options.launch = launch_;
