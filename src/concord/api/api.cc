@@ -445,8 +445,15 @@ net::HttpResponse Api::PeerRecover(const net::HttpRequest& request) {
   absl::StatusOr<coordinator::PeerRecoveryGrant> grant =
       coordinator_.ServePeerRecovery(*request.peer_claims);
   if (!grant.ok()) {
-    log_.Warning("peer recovery refused", {{"peer", request.remote_address},
+    // A refused identity is worth a warning; "not serving" answers to a
+    // peer retrying every few hundred milliseconds are not.
+    if (grant.status().code() == absl::StatusCode::kPermissionDenied) {
+      log_.Warning("peer recovery refused", {{"peer", request.remote_address},
+                                             {"error", std::string(grant.status().message())}});
+    } else {
+      log_.Debug("peer recovery refused", {{"peer", request.remote_address},
                                            {"error", std::string(grant.status().message())}});
+    }
     return NoStore(Error(grant.status()));
   }
   // The body carries the secrets: nothing of it is logged.

@@ -5,9 +5,11 @@
 // (415) and parse strict JSON bodies (requests.h, 400 naming the field),
 // call the coordinator, and map its Status codes to HTTP errors
 // {code, message, state} (503 with Retry-After). Handlers never put secrets
-// into errors or logs; the workload secret appears only in the 200 body of
-// POST /v1/mesh/cert. Thread-safe: handlers run concurrently on the
-// server's workers.
+// into errors or logs; secrets appear only in the 200 bodies of POST
+// /v1/mesh/cert (the workload secret) and POST /v1/peer/recover (seed, salt
+// and mesh secret, sent with Cache-Control: no-store). /readyz follows Coordinator::Serving() (ready
+// with a valid freshness lease). Thread-safe: handlers run concurrently on
+// the server's workers.
 #pragma once
 
 #include <atomic>
