@@ -5,6 +5,7 @@
 // starts over with a bounded exponential backoff whenever the stream ends.
 #include "concord/store/etcd/etcd_store.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -644,7 +645,8 @@ absl::StatusOr<EtcdStoreOptions> ParseEtcdStoreUrl(absl::string_view rest) {
   return options;
 }
 
-absl::StatusOr<std::unique_ptr<Store>> OpenEtcdStore(EtcdStoreOptions options, Logger* log) {
+absl::StatusOr<std::unique_ptr<Store>> OpenEtcdStoreWithOptions(EtcdStoreOptions options,
+                                                                 Logger* log) {
   if (options.endpoints.empty() || options.prefix.empty()) {
     return absl::InvalidArgumentError("etcd store: endpoints and prefix are required");
   }
@@ -666,7 +668,7 @@ absl::StatusOr<std::unique_ptr<Store>> OpenEtcdStore(EtcdStoreOptions options, L
 
 absl::StatusOr<std::unique_ptr<Store>> OpenEtcdStore(const StoreUrl& url, const Deps& deps) {
   CONCORD_ASSIGN_OR_RETURN(EtcdStoreOptions options, ParseEtcdStoreUrl(url.rest));
-  return OpenEtcdStore(std::move(options), deps.log);
+  return OpenEtcdStoreWithOptions(std::move(options), deps.log);
 }
 
 }  // namespace concord::store

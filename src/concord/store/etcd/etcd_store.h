@@ -51,7 +51,8 @@ absl::StatusOr<EtcdStoreOptions> ParseEtcdStoreUrl(absl::string_view rest);
 // authenticates when a user is configured), so a coordinator can start
 // while etcd is still coming up. Calls then return Unauthenticated for a
 // wrong user or password and Unavailable when no endpoint answers.
-absl::StatusOr<std::unique_ptr<Store>> OpenEtcdStore(EtcdStoreOptions options, Logger* log);
+absl::StatusOr<std::unique_ptr<Store>> OpenEtcdStoreWithOptions(EtcdStoreOptions options,
+                                                                 Logger* log);
 
 // The registry factory for "etcd" (store/builtin.cc).
 absl::StatusOr<std::unique_ptr<Store>> OpenEtcdStore(const StoreUrl& url, const Deps& deps);

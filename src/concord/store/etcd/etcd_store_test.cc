@@ -35,8 +35,10 @@ using ::testing::Not;
 constexpr absl::Duration kWatchDeadline = absl::Seconds(15);
 
 // One etcd shared by every test that needs a plain one; stopped at exit.
+std::atomic<bool> shared_started{false};
 EtcdServer* SharedEtcd() {
   static EtcdServer* server = [] {
+    shared_started = true;
     absl::StatusOr<std::unique_ptr<EtcdServer>> started = EtcdServer::Start();
     if (!started.ok()) {
       ADD_FAILURE() << started.status();
@@ -50,7 +52,11 @@ EtcdServer* SharedEtcd() {
 // Stops the shared etcd after the last test (kills it and removes its dir).
 class StopSharedEtcd : public ::testing::Environment {
  public:
-  void TearDown() override { delete SharedEtcd(); }
+  void TearDown() override {
+    if (shared_started) {
+      delete SharedEtcd();
+    }
+  }
 };
 const ::testing::Environment* const kStopSharedEtcd =
     ::testing::AddGlobalTestEnvironment(new StopSharedEtcd);
