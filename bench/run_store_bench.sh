@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs store_backend_bench on a file store and on a local single-node etcd
-# (127.0.0.1, random free ports, temp data dir; stopped on exit).
+# Runs store_backend_bench on a file store, a local single-node etcd and a local
+# durable Redis (appendonly yes, appendfsync always) (127.0.0.1, random free
+# ports, temp data dirs; stopped on exit).
 # Usage: bench/run_store_bench.sh [build-dir] [extra benchmark flags...]
 set -euo pipefail
 build=${1:-build}
@@ -10,8 +11,10 @@ bin="$build/bench/store_backend_bench"
 
 tmp=$(mktemp -d)
 etcd_pid=
+redis_pid=
 cleanup() {
   if [[ -n "$etcd_pid" ]]; then kill "$etcd_pid" 2>/dev/null || true; wait "$etcd_pid" 2>/dev/null || true; fi
+  if [[ -n "$redis_pid" ]]; then kill "$redis_pid" 2>/dev/null || true; wait "$redis_pid" 2>/dev/null || true; fi
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -30,6 +33,17 @@ for _ in $(seq 1 200); do
 done
 curl -fsS "http://127.0.0.1:$client/health" | grep -q '"true"' || { cat "$tmp/etcd.log" >&2; exit 1; }
 
+redis_port=$(free_port)
+mkdir -p "$tmp/redis"
+/usr/bin/redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$tmp/redis" --appendonly yes \
+  --appendfsync always --save '' --daemonize no --logfile "$tmp/redis.log" &
+redis_pid=$!
+for _ in $(seq 1 200); do
+  if redis-cli -p "$redis_port" ping 2>/dev/null | grep -q PONG; then break; fi
+  sleep 0.05
+done
+redis-cli -p "$redis_port" ping | grep -q PONG || { cat "$tmp/redis.log" >&2; exit 1; }
+
 mkdir -p "$tmp/file"
-export CONCORD_BENCH_STORE_URLS="file://$tmp/file,etcd://127.0.0.1:$client/bench"
+export CONCORD_BENCH_STORE_URLS="file://$tmp/file,etcd://127.0.0.1:$client/bench,redis://127.0.0.1:$redis_port/bench"
 "$bin" --benchmark_counters_tabular=true "$@"
