@@ -17,7 +17,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "concord/common/log.h"
-#include "concord/store/builtin.h"
+#include "concord/store/registry.h"
 #include "concord/store/redis/testing/redis_server.h"
 #include "concord/store/testing/conformance.h"
 #include "concord/testing/status_matchers.h"
@@ -180,10 +180,13 @@ TEST_F(RedisStoreTest, KeysAreStoredUnderThePrefix) {
   EXPECT_THAT(other->List(""), IsOkAndHolds(::testing::IsEmpty()));
 }
 
-TEST_F(RedisStoreTest, RegisteredAsRedisScheme) {
+TEST_F(RedisStoreTest, OpensThroughARegistryAsRedisScheme) {
+  StoreRegistry registry;
+  registry.Register("redis", OpenRedisStore);
   CONCORD_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> store,
-                               OpenStore(shared().Url("viaregistry"), Deps()));
+                               registry.Open(shared().Url("viaregistry"), Deps()));
   EXPECT_THAT(store->Put("a", AsBytes("1")), IsOk());
+  EXPECT_THAT(shared().Command({"GET", "viaregistry/a"}), IsOkAndHolds("1"));
 }
 
 TEST_F(RedisStoreTest, SelectDbIsolatesData) {
