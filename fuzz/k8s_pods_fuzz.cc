@@ -52,8 +52,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!IsIp(peer.host) || peer.port != kPort || peer.name.empty()) {
       Fail("accepted a peer without an IP, the port or a name");
     }
-    if (i > 0 && std::tie((*peers)[i - 1].host, (*peers)[i - 1].port) >=
-                     std::tie(peer.host, peer.port)) {
+    if (i > 0 &&
+        std::tie((*peers)[i - 1].host, (*peers)[i - 1].port) >= std::tie(peer.host, peer.port)) {
       Fail("peers not sorted and deduplicated");
     }
   }

@@ -457,9 +457,8 @@ net::HttpResponse Api::PeerRecover(const net::HttpRequest& request) {
     return NoStore(Error(grant.status()));
   }
   // The body carries the secrets: nothing of it is logged.
-  log_.Info("peer recovery served",
-            {{"peer", request.remote_address},
-             {"peer_policy", HexEncode(request.peer_claims->host_data)}});
+  log_.Info("peer recovery served", {{"peer", request.remote_address},
+                                     {"peer_policy", HexEncode(request.peer_claims->host_data)}});
   return NoStore(JsonOk(EncodePeerRecoverResponse(*grant, coordinator_.Status().replica)));
 }
 
@@ -583,8 +582,7 @@ std::string Api::MetricsText() {
       uint64_t value;
     } kPeer[] = {
         {"concord_peer_recovery_attempts_total",
-         "Peer recovery rounds (each asks the discovered peers in turn).",
-         peers.recovery_rounds},
+         "Peer recovery rounds (each asks the discovered peers in turn).", peers.recovery_rounds},
         {"concord_peer_recovery_grants_total",
          "Recovery grants received from an accepted peer (adopted only if the store's head "
          "matches).",

@@ -7,9 +7,9 @@
 // {code, message, state} (503 with Retry-After). Handlers never put secrets
 // into errors or logs; secrets appear only in the 200 bodies of POST
 // /v1/mesh/cert (the workload secret) and POST /v1/peer/recover (seed, salt
-// and mesh secret, sent with Cache-Control: no-store). /readyz follows Coordinator::Serving() (ready
-// with a valid freshness lease). Thread-safe: handlers run concurrently on
-// the server's workers.
+// and mesh secret, sent with Cache-Control: no-store). /readyz follows Coordinator::Serving()
+// (ready with a valid freshness lease). Thread-safe: handlers run concurrently on the server's
+// workers.
 #pragma once
 
 #include <atomic>

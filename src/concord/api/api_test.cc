@@ -571,9 +571,9 @@ TEST_F(ApiTest, PeerHeadAnswersWithTheSignedHeadAndRejectsATamperedOne) {
               400, "INVALID_ARGUMENT", "latest", "ready");
   ExpectError(api_->HandleMesh(PeerRequest("/v1/peer/head", "{\"latest\":7}", launch_.policy_hash)),
               400, "INVALID_ARGUMENT", "latest: want a base64 string", "ready");
-  ExpectError(api_->HandleMesh(
-                  PeerRequest("/v1/peer/head", EncodePeerHeadRequest(latest), kSecretPolicy)),
-              403, "PERMISSION_DENIED", "", "ready");
+  ExpectError(
+      api_->HandleMesh(PeerRequest("/v1/peer/head", EncodePeerHeadRequest(latest), kSecretPolicy)),
+      403, "PERMISSION_DENIED", "", "ready");
 }
 
 TEST_F(ApiTest, ReadyzFailsOnceTheFreshnessLeaseExpires) {

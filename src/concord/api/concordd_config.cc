@@ -83,8 +83,8 @@ absl::Status ResolveBoolFlag(BoolFlagSpec& spec, const EnvLookup& env) {
   } else if (lower == "0" || lower == "false" || lower == "no") {
     spec.value = false;
   } else {
-    return absl::InvalidArgumentError(absl::StrCat(spec.flag, " (", spec.env,
-                                                   "): want true or false, got ", Quote(*text)));
+    return absl::InvalidArgumentError(
+        absl::StrCat(spec.flag, " (", spec.env, "): want true or false, got ", Quote(*text)));
   }
   return absl::OkStatus();
 }
@@ -165,11 +165,10 @@ absl::StatusOr<ParsedFlags> ParseConcorddFlags(const std::vector<std::string>& a
   FlagSpec peer_retry{"--peer-retry", "CONCORD_PEER_RETRY"};
   BoolFlagSpec allow_volatile_store{"--allow-volatile-store", "CONCORD_ALLOW_VOLATILE_STORE"};
   BoolFlagSpec proxy_protocol{"--proxy-protocol", "CONCORD_PROXY_PROTOCOL"};
-  FlagSpec* const specs[] = {&store,         &policy,    &platform,       &sim_host,
-                             &user_addr,     &mesh_addr, &http_addr,      &replica,
-                             &log_format,    &log_level, &shutdown_grace, &drain_timeout,
-                             &leaf_lifetime, &port_file, &peers,          &freshness_lease,
-                             &peer_retry};
+  FlagSpec* const specs[] = {
+      &store,         &policy,    &platform,   &sim_host,        &user_addr,      &mesh_addr,
+      &http_addr,     &replica,   &log_format, &log_level,       &shutdown_grace, &drain_timeout,
+      &leaf_lifetime, &port_file, &peers,      &freshness_lease, &peer_retry};
 
   CLI::App app{
       "concordd: the Concord attestation coordinator. Every flag can also be set through the "
@@ -325,8 +324,7 @@ absl::StatusOr<ParsedFlags> ParseConcorddFlags(const std::vector<std::string>& a
   if (!peers.value.empty()) {
     absl::StatusOr<discovery::DiscoverySpec> spec = discovery::ParseDiscoverySpec(peers.value);
     if (!spec.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(peers.Name(), ": ", spec.status().message()));
+      return absl::InvalidArgumentError(absl::StrCat(peers.Name(), ": ", spec.status().message()));
     }
     config.peers = peers.value;
   }
@@ -336,8 +334,7 @@ absl::StatusOr<ParsedFlags> ParseConcorddFlags(const std::vector<std::string>& a
   }
   if (!peer_retry.value.empty()) {
     CONCORD_ASSIGN_OR_RETURN(
-        config.peer_retry,
-        ParseDurationFlag(peer_retry, absl::Milliseconds(10), absl::Seconds(1)));
+        config.peer_retry, ParseDurationFlag(peer_retry, absl::Milliseconds(10), absl::Seconds(1)));
   }
   CONCORD_RETURN_IF_ERROR(ResolveBoolFlag(allow_volatile_store, env));
   CONCORD_RETURN_IF_ERROR(ResolveBoolFlag(proxy_protocol, env));

@@ -153,12 +153,12 @@ TEST(ConcorddConfigTest, HaFlagsFromCommandLineAndEnvironment) {
   EXPECT_TRUE(flags.config.allow_volatile_store);
   EXPECT_TRUE(flags.config.proxy_protocol);
 
-  CONCORD_ASSERT_OK_AND_ASSIGN(
-      ParsedFlags env, Parse({"--policy", "/p.json", "--sim-host", "/sim"},
-                             {{"CONCORD_PEERS", "dns:coordinator-headless.ns.svc:7777"},
-                              {"CONCORD_FRESHNESS_LEASE", "1m"},
-                              {"CONCORD_ALLOW_VOLATILE_STORE", "true"},
-                              {"CONCORD_PROXY_PROTOCOL", "0"}}));
+  CONCORD_ASSERT_OK_AND_ASSIGN(ParsedFlags env,
+                               Parse({"--policy", "/p.json", "--sim-host", "/sim"},
+                                     {{"CONCORD_PEERS", "dns:coordinator-headless.ns.svc:7777"},
+                                      {"CONCORD_FRESHNESS_LEASE", "1m"},
+                                      {"CONCORD_ALLOW_VOLATILE_STORE", "true"},
+                                      {"CONCORD_PROXY_PROTOCOL", "0"}}));
   EXPECT_EQ(env.config.peers, "dns:coordinator-headless.ns.svc:7777");
   EXPECT_EQ(env.config.freshness_lease, absl::Minutes(1));
   EXPECT_TRUE(env.config.allow_volatile_store);
@@ -179,8 +179,7 @@ TEST(ConcorddConfigTest, BadHaFlagsNameFlagAndVariable) {
   EXPECT_THAT(Parse({"--policy", "/p", "--sim-host", "/s", "--peer-retry", "2s"}),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("--peer-retry: want a duration from 10ms to 1s")));
-  EXPECT_THAT(Parse({"--policy", "/p", "--sim-host", "/s"},
-                    {{"CONCORD_PROXY_PROTOCOL", "maybe"}}),
+  EXPECT_THAT(Parse({"--policy", "/p", "--sim-host", "/s"}, {{"CONCORD_PROXY_PROTOCOL", "maybe"}}),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "--proxy-protocol (CONCORD_PROXY_PROTOCOL): want true or false, got "
                        "\"maybe\""));

@@ -287,15 +287,20 @@ class ConcorddHaTest : public ConcorddTest {
 
   void Start(Replica& r, const Replica& peer) {
     r.log = absl::StrCat(dir_, "/", r.name, ".log");
-    r.pid = Spawn({"--policy", dir_ + "/policy.json", "--sim-host", dir_ + "/host", "--store",
-                   "file://" + store_dir_, "--replica", r.name, "--user-addr",
-                   absl::StrCat("127.0.0.1:", r.user), "--mesh-addr",
-                   absl::StrCat("127.0.0.1:", r.mesh), "--http-addr",
-                   absl::StrCat("127.0.0.1:", r.http), "--peers",
-                   absl::StrCat("static:127.0.0.1:", r.mesh, ",127.0.0.1:", peer.mesh),
-                   "--peer-retry", "50ms", "--freshness-lease", "5s", "--shutdown-grace", "0s",
-                   "--log-format", "json"},
-                  r.log);
+    r.pid = Spawn(
+        {"--policy",          dir_ + "/policy.json",
+         "--sim-host",        dir_ + "/host",
+         "--store",           "file://" + store_dir_,
+         "--replica",         r.name,
+         "--user-addr",       absl::StrCat("127.0.0.1:", r.user),
+         "--mesh-addr",       absl::StrCat("127.0.0.1:", r.mesh),
+         "--http-addr",       absl::StrCat("127.0.0.1:", r.http),
+         "--peers",           absl::StrCat("static:127.0.0.1:", r.mesh, ",127.0.0.1:", peer.mesh),
+         "--peer-retry",      "50ms",
+         "--freshness-lease", "5s",
+         "--shutdown-grace",  "0s",
+         "--log-format",      "json"},
+        r.log);
   }
   static bool Ready(const Replica& r) {
     return HttpGet(r.http, "/readyz").find("HTTP/1.1 200") == 0;
@@ -355,8 +360,9 @@ class ConcorddHaTest : public ConcorddTest {
 
 TEST_F(ConcorddHaTest, ReplicaRecoversFromItsPeerByItselfAlsoAfterBeingKilled) {
   Start(a_, b_);
-  ASSERT_TRUE(PollUntil([&] { return HttpGet(a_.http, "/healthz").find("200") != std::string::npos; },
-                        absl::Seconds(30)))
+  ASSERT_TRUE(
+      PollUntil([&] { return HttpGet(a_.http, "/healthz").find("200") != std::string::npos; },
+                absl::Seconds(30)))
       << ReadAll(a_.log);
   SetFirstManifest(a_);
   ASSERT_TRUE(PollUntil([&] { return Ready(a_); }, absl::Seconds(10))) << ReadAll(a_.log);
@@ -384,8 +390,9 @@ TEST_F(ConcorddHaTest, ReplicaRecoversFromItsPeerByItselfAlsoAfterBeingKilled) {
 
 TEST_F(ConcorddHaTest, PeerNetworkAppliesTheIdentityRuleBeforeAskingForSecrets) {
   Start(a_, b_);
-  ASSERT_TRUE(PollUntil([&] { return HttpGet(a_.http, "/healthz").find("200") != std::string::npos; },
-                        absl::Seconds(30)))
+  ASSERT_TRUE(
+      PollUntil([&] { return HttpGet(a_.http, "/healthz").find("200") != std::string::npos; },
+                absl::Seconds(30)))
       << ReadAll(a_.log);
   SetFirstManifest(a_);
   ASSERT_TRUE(PollUntil([&] { return Ready(a_); }, absl::Seconds(10))) << ReadAll(a_.log);

@@ -42,8 +42,7 @@ absl::StatusOr<Bytes> ReadLatest(const Json& value, bool allow_empty) {
 }
 
 // Names and states are printable ASCII without spaces; they end up in logs.
-absl::StatusOr<std::string> ReadToken(const Json& object, absl::string_view name,
-                                      size_t max_size) {
+absl::StatusOr<std::string> ReadToken(const Json& object, absl::string_view name, size_t max_size) {
   CONCORD_ASSIGN_OR_RETURN(const Json* value, RequiredMember(object, name));
   CONCORD_ASSIGN_OR_RETURN(std::string text, internal::ReadString(*value, name, max_size));
   if (text.empty()) {
@@ -98,8 +97,7 @@ absl::StatusOr<PeerRecoverResponse> ParsePeerRecoverResponse(absl::string_view b
                            internal::ReadSecretHex(*mesh, "mesh_secret", kPeerSecretSize));
   CONCORD_ASSIGN_OR_RETURN(const Json* latest, RequiredMember(object, "latest"));
   CONCORD_ASSIGN_OR_RETURN(response.grant.latest, ReadLatest(*latest, /*allow_empty=*/false));
-  CONCORD_ASSIGN_OR_RETURN(response.replica,
-                           ReadToken(object, "replica", kMaxPeerReplicaNameSize));
+  CONCORD_ASSIGN_OR_RETURN(response.replica, ReadToken(object, "replica", kMaxPeerReplicaNameSize));
   return response;
 }
 

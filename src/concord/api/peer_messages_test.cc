@@ -28,8 +28,7 @@ crypto::SecretBytes Secret(uint8_t fill) {
 }
 
 coordinator::PeerRecoveryGrant Grant() {
-  return coordinator::PeerRecoveryGrant{Secret(0x11), Secret(0x22), Secret(0x33),
-                                        Bytes(80, 0x44)};
+  return coordinator::PeerRecoveryGrant{Secret(0x11), Secret(0x22), Secret(0x33), Bytes(80, 0x44)};
 }
 
 TEST(PeerMessagesTest, RecoverRequestIsAnEmptyObject) {
@@ -92,8 +91,8 @@ TEST(PeerMessagesTest, HeadRequestAllowsAnEmptyHead) {
   EXPECT_THAT(ParsePeerHeadRequest("{}"), IsOkAndHolds(IsEmpty()));
   EXPECT_THAT(ParsePeerHeadRequest(R"({"latest":"!!"})"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("latest")));
-  EXPECT_THAT(ParsePeerHeadRequest(absl::StrCat(R"({"latest":")",
-                                                internal::EncodeBase64(Bytes(500, 1)), "\"}")),
+  EXPECT_THAT(ParsePeerHeadRequest(
+                  absl::StrCat(R"({"latest":")", internal::EncodeBase64(Bytes(500, 1)), "\"}")),
               StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("latest: want at most")));
   EXPECT_THAT(ParsePeerHeadRequest(R"({"latest":"","state":"ready"})"),
               StatusIs(absl::StatusCode::kInvalidArgument, "state: unknown field"));

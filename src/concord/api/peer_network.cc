@@ -71,8 +71,7 @@ absl::StatusCode CodeForHttpStatus(int status) {
 
 std::string PeerLabel(const discovery::PeerAddress& peer) {
   const bool v6 = peer.host.find(':') != std::string::npos;
-  std::string label =
-      absl::StrCat(v6 ? "[" : "", peer.host, v6 ? "]" : "", ":", peer.port);
+  std::string label = absl::StrCat(v6 ? "[" : "", peer.host, v6 ? "]" : "", ":", peer.port);
   if (!peer.name.empty() && peer.name != peer.host) {
     absl::StrAppend(&label, " (", peer.name, ")");
   }
@@ -90,11 +89,11 @@ std::vector<std::string> LocalInterfaceAddresses() {
         (entry->ifa_addr->sa_family != AF_INET && entry->ifa_addr->sa_family != AF_INET6)) {
       continue;
     }
-    const socklen_t size = entry->ifa_addr->sa_family == AF_INET ? sizeof(sockaddr_in)
-                                                                 : sizeof(sockaddr_in6);
+    const socklen_t size =
+        entry->ifa_addr->sa_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
     std::array<char, NI_MAXHOST> host{};
-    if (getnameinfo(entry->ifa_addr, size, host.data(), host.size(), nullptr, 0,
-                    NI_NUMERICHOST) == 0) {
+    if (getnameinfo(entry->ifa_addr, size, host.data(), host.size(), nullptr, 0, NI_NUMERICHOST) ==
+        0) {
       std::string text(host.data());
       // Link-local IPv6 comes back scoped ("fe80::1%eth0"); peers are not.
       text = text.substr(0, text.find('%'));
@@ -105,8 +104,8 @@ std::vector<std::string> LocalInterfaceAddresses() {
   return addresses;
 }
 
-absl::StatusOr<std::unique_ptr<AtlsPeerNetwork>> AtlsPeerNetwork::Create(
-    PeerNetworkOptions options, PeerNetworkDeps deps) {
+absl::StatusOr<std::unique_ptr<AtlsPeerNetwork>> AtlsPeerNetwork::Create(PeerNetworkOptions options,
+                                                                         PeerNetworkDeps deps) {
   if (options.connect_timeout <= absl::ZeroDuration() ||
       options.io_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("peer network: timeouts must be positive");
@@ -153,9 +152,8 @@ absl::StatusOr<std::vector<discovery::PeerAddress>> AtlsPeerNetwork::OtherPeers(
 }
 
 absl::StatusOr<std::string> AtlsPeerNetwork::Post(const discovery::PeerAddress& peer,
-                                                  absl::string_view path,
-                                                  const std::string& body, bool fresh_evidence,
-                                                  const AcceptPeer& accept,
+                                                  absl::string_view path, const std::string& body,
+                                                  bool fresh_evidence, const AcceptPeer& accept,
                                                   attest::Claims* claims) {
   // A fresh key per connection: its evidence binds only this handshake.
   CONCORD_ASSIGN_OR_RETURN(crypto::PrivateKey key,
@@ -176,10 +174,10 @@ absl::StatusOr<std::string> AtlsPeerNetwork::Post(const discovery::PeerAddress& 
   Clock& clock = deps_.clock;
   // Runs inside the handshake: a peer whose evidence is not authentic or
   // whose identity `accept` refuses never receives the request.
-  options.check_server = [&verifier, &clock, &accept](
-                             const attest::Evidence& evidence,
-                             const std::array<uint8_t, 64>& expected)
-      -> absl::StatusOr<attest::Claims> {
+  options.check_server =
+      [&verifier, &clock, &accept](
+          const attest::Evidence& evidence,
+          const std::array<uint8_t, 64>& expected) -> absl::StatusOr<attest::Claims> {
     attest::VerifyOptions verify;
     verify.at = clock.Now();
     verify.report_data = expected;
@@ -224,9 +222,8 @@ absl::StatusOr<FromPeer<PeerRecoveryGrant>> AtlsPeerNetwork::RequestRecovery(
   for (const discovery::PeerAddress& peer : peers) {
     const std::string label = PeerLabel(peer);
     attest::Claims claims;
-    absl::StatusOr<std::string> body =
-        Post(peer, "/v1/peer/recover", EncodePeerRecoverRequest(),
-             options_.fresh_evidence_for_recovery, accept, &claims);
+    absl::StatusOr<std::string> body = Post(peer, "/v1/peer/recover", EncodePeerRecoverRequest(),
+                                            options_.fresh_evidence_for_recovery, accept, &claims);
     if (!body.ok()) {
       note(label, body.status().message());
       continue;

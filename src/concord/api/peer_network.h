@@ -63,11 +63,11 @@ struct PeerNetworkDeps {
 
 // Counters for /metrics.
 struct PeerNetworkStats {
-  uint64_t recovery_rounds = 0;     // RequestRecovery calls
-  uint64_t recovery_grants = 0;     // grants returned to the coordinator
-  uint64_t head_rounds = 0;         // ExchangeHeads calls
-  uint64_t heads_received = 0;      // heads returned to the coordinator
-  uint64_t peer_failures = 0;       // peers that failed a call (any reason)
+  uint64_t recovery_rounds = 0;  // RequestRecovery calls
+  uint64_t recovery_grants = 0;  // grants returned to the coordinator
+  uint64_t head_rounds = 0;      // ExchangeHeads calls
+  uint64_t heads_received = 0;   // heads returned to the coordinator
+  uint64_t peer_failures = 0;    // peers that failed a call (any reason)
 };
 
 class AtlsPeerNetwork final : public coordinator::PeerNetwork {

@@ -47,8 +47,8 @@ TEST(StaticDiscoveryTest, ParsesSortsAndDeduplicates) {
       auto discovery,
       StaticDiscovery::Create("127.0.0.12:7777,127.0.0.11:7777,[::1]:7001,127.0.0.12:7777"));
   CONCORD_ASSERT_OK_AND_ASSIGN(std::vector<PeerAddress> peers, discovery->Peers());
-  EXPECT_THAT(peers, ElementsAre(Peer("127.0.0.11", 7777), Peer("127.0.0.12", 7777),
-                                 Peer("::1", 7001)));
+  EXPECT_THAT(peers,
+              ElementsAre(Peer("127.0.0.11", 7777), Peer("127.0.0.12", 7777), Peer("::1", 7001)));
 }
 
 TEST(StaticDiscoveryTest, AcceptsHostNames) {
@@ -58,8 +58,8 @@ TEST(StaticDiscoveryTest, AcceptsHostNames) {
 }
 
 TEST(StaticDiscoveryTest, RejectsMalformedEntriesNamingThem) {
-  EXPECT_THAT(StaticDiscovery::Create(""), StatusIs(absl::StatusCode::kInvalidArgument,
-                                                    HasSubstr("at least one")));
+  EXPECT_THAT(StaticDiscovery::Create(""),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("at least one")));
   EXPECT_THAT(StaticDiscovery::Create("127.0.0.1:7777,127.0.0.2"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("static peer 2: want host:port or [ipv6]:port (no port)")));
@@ -95,41 +95,43 @@ TEST(StaticDiscoveryTest, RejectsTooManyPeers) {
 // ---- DNS ----
 
 TEST(DnsDiscoveryTest, ReResolvesOnEveryCall) {
-  auto answers = std::make_shared<std::vector<std::vector<std::string>>>(
-      std::vector<std::vector<std::string>>{{"10.0.0.2", "10.0.0.1", "10.0.0.2"},
-                                            {"10.0.0.3", "fd00::1"}});
+  auto answers =
+      std::make_shared<std::vector<std::vector<std::string>>>(std::vector<std::vector<std::string>>{
+          {"10.0.0.2", "10.0.0.1", "10.0.0.2"}, {"10.0.0.3", "fd00::1"}});
   auto calls = std::make_shared<int>(0);
   CONCORD_ASSERT_OK_AND_ASSIGN(
       auto discovery,
-      DnsDiscovery::Create("coordinator-headless.ns.svc:7777",
-                           [answers, calls](const std::string& name)
-                               -> absl::StatusOr<std::vector<std::string>> {
-                             EXPECT_EQ(name, "coordinator-headless.ns.svc");
-                             return (*answers)[static_cast<size_t>((*calls)++)];
-                           }));
+      DnsDiscovery::Create(
+          "coordinator-headless.ns.svc:7777",
+          [answers, calls](const std::string& name) -> absl::StatusOr<std::vector<std::string>> {
+            EXPECT_EQ(name, "coordinator-headless.ns.svc");
+            return (*answers)[static_cast<size_t>((*calls)++)];
+          }));
   const std::string name = "coordinator-headless.ns.svc";
   EXPECT_THAT(discovery->Peers(), IsOkAndHolds(ElementsAre(Peer("10.0.0.1", 7777, name),
                                                            Peer("10.0.0.2", 7777, name))));
-  EXPECT_THAT(discovery->Peers(), IsOkAndHolds(ElementsAre(Peer("10.0.0.3", 7777, name),
-                                                           Peer("fd00::1", 7777, name))));
+  EXPECT_THAT(discovery->Peers(),
+              IsOkAndHolds(ElementsAre(Peer("10.0.0.3", 7777, name), Peer("fd00::1", 7777, name))));
   EXPECT_EQ(*calls, 2);
 }
 
 TEST(DnsDiscoveryTest, ResolverFailureIsUnavailable) {
   CONCORD_ASSERT_OK_AND_ASSIGN(
-      auto discovery, DnsDiscovery::Create("x.example:7777", [](const std::string&)
-                                               -> absl::StatusOr<std::vector<std::string>> {
-        return absl::UnavailableError("dns: temporary failure");
-      }));
+      auto discovery,
+      DnsDiscovery::Create("x.example:7777",
+                           [](const std::string&) -> absl::StatusOr<std::vector<std::string>> {
+                             return absl::UnavailableError("dns: temporary failure");
+                           }));
   EXPECT_THAT(discovery->Peers(), StatusIs(absl::StatusCode::kUnavailable));
 }
 
 TEST(DnsDiscoveryTest, RejectsNonNumericResolverAnswer) {
   CONCORD_ASSERT_OK_AND_ASSIGN(
-      auto discovery, DnsDiscovery::Create("x.example:7777", [](const std::string&)
-                                               -> absl::StatusOr<std::vector<std::string>> {
-        return std::vector<std::string>{"10.0.0.1", "evil.example"};
-      }));
+      auto discovery,
+      DnsDiscovery::Create("x.example:7777",
+                           [](const std::string&) -> absl::StatusOr<std::vector<std::string>> {
+                             return std::vector<std::string>{"10.0.0.1", "evil.example"};
+                           }));
   EXPECT_THAT(discovery->Peers(),
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("non-numeric address")));
 }
@@ -176,9 +178,9 @@ TEST(PodListTest, EmptyListHasNoPeers) {
 }
 
 TEST(PodListTest, RejectsTamperedPodIp) {
-  EXPECT_THAT(ParsePodList(ReadDiscoveryTestdata("pods_bad_ip.json"), 7777),
-              StatusIs(absl::StatusCode::kDataLoss,
-                       "pod list: items[1].status.podIP: want an IP address"));
+  EXPECT_THAT(
+      ParsePodList(ReadDiscoveryTestdata("pods_bad_ip.json"), 7777),
+      StatusIs(absl::StatusCode::kDataLoss, "pod list: items[1].status.podIP: want an IP address"));
 }
 
 TEST(PodListTest, RejectsWrongTypesNamingThePath) {
@@ -233,8 +235,8 @@ TEST(PodListTest, EnforcesLimits) {
   std::string deep(kMaxPodListNesting + 1, '[');
   EXPECT_THAT(ParsePodList(deep, 1), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("nests")));
   // Brackets inside strings do not count.
-  std::string in_string = absl::StrCat(R"({"kind":"PodList","x":")",
-                                       std::string(kMaxPodListNesting * 2, '['), R"(","items":[]})");
+  std::string in_string = absl::StrCat(
+      R"({"kind":"PodList","x":")", std::string(kMaxPodListNesting * 2, '['), R"(","items":[]})");
   EXPECT_THAT(ParsePodList(in_string, 1), IsOkAndHolds(IsEmpty()));
   std::string items = R"({"items":[)";
   for (size_t i = 0; i <= kMaxPodListItems; ++i) {
@@ -268,21 +270,15 @@ TEST(K8sHelpersTest, ValidatesNamespaceAndSelector) {
 TEST(K8sHelpersTest, ReadsTokenWithoutEverShowingIt) {
   const std::string dir = concord::testing::MakeTempDir("k8s-token");
   const std::string path = dir + "/token";
-  {
-    std::ofstream(path) << "eyJhbGciOiJSUzI1NiJ9.secret-part\n";
-  }
+  { std::ofstream(path) << "eyJhbGciOiJSUzI1NiJ9.secret-part\n"; }
   EXPECT_THAT(ReadBearerToken(path), IsOkAndHolds("eyJhbGciOiJSUzI1NiJ9.secret-part"));
-  {
-    std::ofstream(path) << "two words-secret-part\n";
-  }
+  { std::ofstream(path) << "two words-secret-part\n"; }
   absl::StatusOr<std::string> bad = ReadBearerToken(path);
   EXPECT_THAT(bad, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("printable")));
   EXPECT_THAT(std::string(bad.status().message()), Not(HasSubstr("secret-part")));
-  {
-    std::ofstream(path) << "\n";
-  }
-  EXPECT_THAT(ReadBearerToken(path), StatusIs(absl::StatusCode::kFailedPrecondition,
-                                              HasSubstr("empty")));
+  { std::ofstream(path) << "\n"; }
+  EXPECT_THAT(ReadBearerToken(path),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("empty")));
   EXPECT_THAT(ReadBearerToken(dir + "/missing"),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("cannot be opened")));
 }
@@ -350,32 +346,30 @@ TEST(K8sDiscoveryTest, ListsReadyPodsFromTheApiServer) {
   FakeApiServer api;
   api.Answer(200, ReadDiscoveryTestdata("pods_mixed.json"));
   CONCORD_ASSERT_OK_AND_ASSIGN(
-      auto discovery, K8sDiscovery::Create(LocalOptions(api.base_url(), "app.kubernetes.io/name=concord")));
+      auto discovery,
+      K8sDiscovery::Create(LocalOptions(api.base_url(), "app.kubernetes.io/name=concord")));
   EXPECT_THAT(discovery->Peers(),
               IsOkAndHolds(ElementsAre(Peer("10.244.0.12", 7777, "coordinator-0"),
                                        Peer("10.244.1.9", 7777, "coordinator-1"))));
   // The list changes between calls: re-read every time.
   api.Answer(200, ReadDiscoveryTestdata("pods_empty.json"));
   EXPECT_THAT(discovery->Peers(), IsOkAndHolds(IsEmpty()));
-  EXPECT_THAT(api.targets(),
-              ElementsAre("/api/v1/namespaces/concord/pods?labelSelector="
-                          "app.kubernetes.io%2Fname%3Dconcord",
-                          "/api/v1/namespaces/concord/pods?labelSelector="
-                          "app.kubernetes.io%2Fname%3Dconcord"));
+  EXPECT_THAT(api.targets(), ElementsAre("/api/v1/namespaces/concord/pods?labelSelector="
+                                         "app.kubernetes.io%2Fname%3Dconcord",
+                                         "/api/v1/namespaces/concord/pods?labelSelector="
+                                         "app.kubernetes.io%2Fname%3Dconcord"));
 }
 
 TEST(K8sDiscoveryTest, RejectsTamperedPodList) {
   FakeApiServer api;
   api.Answer(200, ReadDiscoveryTestdata("pods_bad_ip.json"));
-  CONCORD_ASSERT_OK_AND_ASSIGN(
-      auto discovery, K8sDiscovery::Create(LocalOptions(api.base_url())));
+  CONCORD_ASSERT_OK_AND_ASSIGN(auto discovery, K8sDiscovery::Create(LocalOptions(api.base_url())));
   EXPECT_THAT(discovery->Peers(), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("podIP")));
 }
 
 TEST(K8sDiscoveryTest, MapsApiServerErrors) {
   FakeApiServer api;
-  CONCORD_ASSERT_OK_AND_ASSIGN(
-      auto discovery, K8sDiscovery::Create(LocalOptions(api.base_url())));
+  CONCORD_ASSERT_OK_AND_ASSIGN(auto discovery, K8sDiscovery::Create(LocalOptions(api.base_url())));
   api.Answer(403, R"({"kind":"Status","reason":"Forbidden"})");
   EXPECT_THAT(discovery->Peers(),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("answered 403")));
@@ -420,7 +414,8 @@ TEST(DiscoverySpecTest, ParsesEachScheme) {
   EXPECT_EQ(d.dns_host_port, "coordinator-headless.ns.svc:7777");
   CONCORD_ASSERT_OK_AND_ASSIGN(
       DiscoverySpec k,
-      ParseDiscoverySpec("k8s:namespace=ns,selector=app.kubernetes.io/name=concord,tier=a,port=7001"));
+      ParseDiscoverySpec(
+          "k8s:namespace=ns,selector=app.kubernetes.io/name=concord,tier=a,port=7001"));
   EXPECT_EQ(k.kind, DiscoverySpec::Kind::kK8s);
   EXPECT_EQ(k.k8s_namespace, "ns");
   EXPECT_EQ(k.k8s_selector, "app.kubernetes.io/name=concord,tier=a");
@@ -483,9 +478,7 @@ TEST(DiscoverySpecTest, K8sReadsNamespaceFromTheServiceAccount) {
   api.Answer(200, ReadDiscoveryTestdata("pods_mixed.json"));
   DiscoveryEnvironment environment;
   environment.service_account_dir = concord::testing::MakeTempDir("sa");
-  {
-    std::ofstream(environment.service_account_dir + "/namespace") << "concord-prod";
-  }
+  { std::ofstream(environment.service_account_dir + "/namespace") << "concord-prod"; }
   environment.k8s_api_base_url_override = api.base_url();
   CONCORD_ASSERT_OK_AND_ASSIGN(auto k, CreateDiscovery("k8s:selector=app=concord", environment));
   CONCORD_ASSERT_OK_AND_ASSIGN(std::vector<PeerAddress> peers, k->Peers());

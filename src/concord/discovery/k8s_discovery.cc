@@ -203,8 +203,8 @@ bool SelectorChar(char c) {
 
 absl::StatusOr<std::vector<PeerAddress>> ParsePodList(absl::string_view json, uint16_t port) {
   if (json.size() > kMaxPodListSize) {
-    return absl::DataLossError(absl::StrCat("pod list: want at most ", kMaxPodListSize,
-                                            " bytes, got ", json.size()));
+    return absl::DataLossError(
+        absl::StrCat("pod list: want at most ", kMaxPodListSize, " bytes, got ", json.size()));
   }
   if (!NestingWithinLimit(json)) {
     return absl::DataLossError(
@@ -232,8 +232,8 @@ absl::StatusOr<std::vector<PeerAddress>> ParsePodList(absl::string_view json, ui
     return s;
   }
   if (items->size() > kMaxPodListItems) {
-    return Malformed("items", absl::StrCat("want at most ", kMaxPodListItems, " pods, got ",
-                                           items->size()));
+    return Malformed("items",
+                     absl::StrCat("want at most ", kMaxPodListItems, " pods, got ", items->size()));
   }
   std::vector<PeerAddress> peers;
   for (size_t i = 0; i < items->size(); ++i) {
@@ -307,8 +307,8 @@ absl::StatusOr<std::string> ReadBearerToken(const std::string& path) {
     in.read(chunk.data(), chunk.size());
     token.append(chunk.data(), static_cast<size_t>(in.gcount()));
     if (token.size() > kMaxTokenSize) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "k8s discovery: token file ", path, ": larger than ", kMaxTokenSize, " bytes"));
+      return absl::FailedPreconditionError(absl::StrCat("k8s discovery: token file ", path,
+                                                        ": larger than ", kMaxTokenSize, " bytes"));
     }
   }
   absl::StripTrailingAsciiWhitespace(&token);
@@ -318,8 +318,8 @@ absl::StatusOr<std::string> ReadBearerToken(const std::string& path) {
   }
   for (char c : token) {
     if (c <= 0x20 || c >= 0x7f) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "k8s discovery: token file ", path, ": want printable ASCII without spaces"));
+      return absl::FailedPreconditionError(absl::StrCat("k8s discovery: token file ", path,
+                                                        ": want printable ASCII without spaces"));
     }
   }
   return token;

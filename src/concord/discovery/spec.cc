@@ -76,8 +76,8 @@ absl::StatusOr<std::string> ReadNamespaceFile(const std::string& path) {
   std::ifstream in(path);
   std::string text;
   if (!in || !std::getline(in, text)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "peers: k8s: no namespace= given and ", path, " cannot be read (not running in a pod?)"));
+    return absl::InvalidArgumentError(absl::StrCat("peers: k8s: no namespace= given and ", path,
+                                                   " cannot be read (not running in a pod?)"));
   }
   absl::StripAsciiWhitespace(&text);
   if (absl::Status s = ValidateNamespace(text); !s.ok()) {
@@ -131,7 +131,8 @@ absl::StatusOr<std::unique_ptr<PeerDiscovery>> CreateDiscovery(
   }
   switch (spec->kind) {
     case DiscoverySpec::Kind::kStatic: {
-      absl::StatusOr<std::unique_ptr<StaticDiscovery>> d = StaticDiscovery::Create(spec->static_list);
+      absl::StatusOr<std::unique_ptr<StaticDiscovery>> d =
+          StaticDiscovery::Create(spec->static_list);
       if (!d.ok()) {
         return d.status();
       }
@@ -178,8 +179,8 @@ absl::StatusOr<std::unique_ptr<PeerDiscovery>> CreateDiscovery(
       return absl::InvalidArgumentError("peers: k8s: KUBERNETES_SERVICE_PORT: want 1..65535");
     }
     const bool v6 = host->find(':') != std::string::npos;
-    options.api_base_url = absl::StrCat("https://", v6 ? "[" : "", *host, v6 ? "]" : "", ":",
-                                        port_number);
+    options.api_base_url =
+        absl::StrCat("https://", v6 ? "[" : "", *host, v6 ? "]" : "", ":", port_number);
     options.ca_file = absl::StrCat(dir, "/ca.crt");
     options.token_file = absl::StrCat(dir, "/token");
   }

@@ -30,11 +30,11 @@ inline constexpr size_t kMaxSpecSize = 64 * 1024;
 struct DiscoverySpec {
   enum class Kind { kStatic, kDns, kK8s };
   Kind kind = Kind::kStatic;
-  std::string static_list;     // kStatic: "h:p,h:p"
-  std::string dns_host_port;   // kDns: "name:port"
-  std::string k8s_namespace;   // kK8s: empty = the pod's own namespace
-  std::string k8s_selector;    // kK8s
-  uint16_t k8s_port = 7777;    // kK8s
+  std::string static_list;    // kStatic: "h:p,h:p"
+  std::string dns_host_port;  // kDns: "name:port"
+  std::string k8s_namespace;  // kK8s: empty = the pod's own namespace
+  std::string k8s_selector;   // kK8s
+  uint16_t k8s_port = 7777;   // kK8s
 };
 
 // InvalidArgument "peers: ..." naming the bad part (unknown scheme, bad
