@@ -139,7 +139,8 @@ start_etcd() {
     --initial-cluster "chaos=http://127.0.0.1:$peer_port" >>"$WORK/etcd.log" 2>&1 &
   E2E_PIDS+=($!)
   wait_for 30 "etcd health" etcdctl --endpoints "127.0.0.1:$STORE_PORT" endpoint health
-  CLUSTER_STORE="etcd://127.0.0.1:$STORE_PORT/concord"
+  # Call timeouts well under the lease, as for Redis.
+  CLUSTER_STORE="etcd://127.0.0.1:$STORE_PORT/concord?timeout=500ms&connect_timeout=300ms"
 }
 
 setup_store() {
