@@ -152,6 +152,9 @@ setup_store() {
       *) STORE_KIND=file ;;
     esac
   fi
+  case "$SCENARIO:$STORE_KIND" in
+    storedown:file | cutoff:file) fail "$SCENARIO needs a networked store (--store etcd or redis)" ;;
+  esac
   case "$STORE_KIND" in
     file) CLUSTER_STORE="file://$WORK/store" ;;
     redis) start_redis ;;
