@@ -149,7 +149,7 @@ setup_store() {
       storedown | cutoff)
         STORE_KIND=redis
         ;;
-      *) STORE_KIND=file ;;
+      *) STORE_KIND="file" ;;
     esac
   fi
   case "$SCENARIO:$STORE_KIND" in
