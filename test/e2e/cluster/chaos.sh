@@ -244,6 +244,18 @@ cli_set() {
   [ -n "$t" ] || fail "concord set printed no transition: $out"
   SET_TRANSITIONS+=("$t")
   NEWEST_MANIFEST=${2:-manifest.json}
+  LAST_GENERATION=$(sed -n 's/^manifest set: generation \([0-9]*\),.*/\1/p' <<<"$out")
+}
+
+# wait_all_at G: every running replica has followed to generation G (a read
+# through a service may otherwise reach one that is a watch event behind).
+wait_all_at() {
+  local i
+  for ((i = 0; i < CLUSTER_SIZE; i++)); do
+    if replica_running "$i"; then
+      wait_for 20 "$(replica_name "$i") at generation $1" generation_is "$i" "$1"
+    fi
+  done
 }
 
 status_field() { curl -sk --max-time 10 "https://$1:1313/v1/status" | jq -r ".$2"; }
@@ -449,6 +461,7 @@ scenario_killall() {
   cluster_3
   new_manifest m2.json
   cli_set "$CLUSTER_VIP" m2.json
+  wait_all_at "$LAST_GENERATION"
   load_start killall
   load_flowing 5
   local i t0 t1
@@ -562,6 +575,7 @@ scenario_storedown() {
   cluster_3 "${lease}s"
   new_manifest m2.json
   cli_set "$CLUSTER_VIP" m2.json
+  wait_all_at "$LAST_GENERATION"
   local prev
   prev=$(status_field "$CLUSTER_VIP" transition)
   load_start storedown
@@ -671,11 +685,8 @@ scenario_rollback() {
   store_latest_save latest.g1
   new_manifest m2.json
   cli_set "$CLUSTER_VIP" m2.json
-  local g2 i
-  g2=$(generation_of 0)
-  for i in 1 2; do
-    wait_for 20 "$(replica_name "$i") at generation $g2" generation_is "$i" "$g2"
-  done
+  local g2=$LAST_GENERATION i
+  wait_all_at "$g2"
   store_latest_save latest.g2
   load_start rollback
   load_flowing 5
