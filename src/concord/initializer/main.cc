@@ -29,6 +29,7 @@
 #include "concord/initializer/mesh_source.h"
 #include "concord/initializer/output_dir.h"
 #include "concord/initializer/workload_policy.h"
+#include "concord/issuer/issuer.h"
 #include "concord/net/attester.h"
 
 namespace concord::initializer {
@@ -42,6 +43,7 @@ struct Flags {
   std::string coordinator;
   std::string policy;
   std::string platform = "simulated";
+  std::string tsm_root;
   std::string sim_host;
   std::string out;
   std::string mode = "oneshot";
@@ -99,11 +101,14 @@ int Main(int argc, char** argv) {
   app.add_option("--policy", f.policy, "this workload's policy document (its HOST_DATA)")
       ->envname("CONCORD_POLICY")
       ->required();
-  app.add_option("--platform", f.platform, "evidence platform: simulated")
+  app.add_option("--platform", f.platform,
+                 "evidence platform: snp or tdx (kernel configfs-tsm, /dev/sev-guest), simulated")
       ->envname("CONCORD_PLATFORM")
       ->check(CLI::IsMember({"simulated", "snp", "tdx"}));
   app.add_option("--sim-host", f.sim_host, "simulated host directory (concord sim init)")
       ->envname("CONCORD_SIM_HOST");
+  app.add_option("--tsm-root", f.tsm_root, "configfs-tsm report directory (snp, tdx)")
+      ->envname("CONCORD_TSM_ROOT");
   app.add_option("--out", f.out, "output directory")->envname("CONCORD_OUT")->required();
   app.add_option("--mode", f.mode, "oneshot (exit after writing) or renew (sidecar)")
       ->envname("CONCORD_MODE")
@@ -128,12 +133,7 @@ int Main(int argc, char** argv) {
   Logger& log = Logger::Default();
   log.Configure(f.log_format == "json" ? LogFormat::kJson : LogFormat::kHuman, LogLevel::kInfo);
 
-  if (f.platform != "simulated") {
-    return Fail(log, kExitUsage, "unsupported platform",
-                absl::UnimplementedError(absl::StrCat(
-                    "--platform ", f.platform, ": not in this build (only simulated)")));
-  }
-  if (f.sim_host.empty()) {
+  if (f.platform == "simulated" && f.sim_host.empty()) {
     return Fail(log, kExitUsage, "bad flags",
                 absl::InvalidArgumentError("--sim-host: required with --platform simulated"));
   }
@@ -164,14 +164,32 @@ int Main(int argc, char** argv) {
     return Fail(log, kExitUsage, "invalid policy document",
                 absl::InvalidArgumentError(absl::StrCat(f.policy, ": ", policy.status().message())));
   }
-  absl::StatusOr<std::unique_ptr<attest::SimulatedHost>> host =
-      attest::SimulatedHost::Load(f.sim_host);
-  if (!host.ok()) {
-    return Fail(log, kExitUsage, "cannot load the simulated host", host.status());
+  std::unique_ptr<net::Attester> attester;
+  if (f.platform == "simulated") {
+    absl::StatusOr<std::unique_ptr<attest::SimulatedHost>> host =
+        attest::SimulatedHost::Load(f.sim_host);
+    if (!host.ok()) {
+      return Fail(log, kExitUsage, "cannot load the simulated host", host.status());
+    }
+    log.Warning("simulated platform: evidence is NOT hardware-backed (development only)");
+    attester = std::make_unique<net::SimulatedAttester>(
+        std::shared_ptr<const attest::SimulatedHost>(std::move(*host)), policy->policy_hash);
+  } else {
+    // On hardware the policy hash is what the host launched the guest with
+    // (HOST_DATA / MRCONFIGID): the coordinator checks it against the
+    // manifest, nothing here can choose it.
+    issuer::IssuerOptions issuer_options;
+    if (!f.tsm_root.empty()) {
+      issuer_options.tsm_root = f.tsm_root;
+    }
+    absl::StatusOr<std::unique_ptr<net::Attester>> hardware = issuer::CreateHardwareAttester(
+        f.platform == "snp" ? attest::Platform::kSnp : attest::Platform::kTdx, issuer_options);
+    if (!hardware.ok()) {
+      // No hardware interface: a deployment error, like a bad flag.
+      return Fail(log, kExitUsage, "no evidence issuer", hardware.status());
+    }
+    attester = *std::move(hardware);
   }
-  log.Warning("simulated platform: evidence is NOT hardware-backed (development only)");
-  auto attester = std::make_unique<net::SimulatedAttester>(
-      std::shared_ptr<const attest::SimulatedHost>(std::move(*host)), policy->policy_hash);
 
   Clock& clock = SystemClock::Get();
   absl::StatusOr<std::unique_ptr<MeshCertificateSource>> source = MeshCertificateSource::Create(

@@ -43,7 +43,7 @@ absl::StatusOr<std::unique_ptr<Store>> OpenFile(const StoreUrl& url, const Deps&
   return std::unique_ptr<Store>(std::move(store));
 }
 
-StoreFactory NotBuilt(absl::string_view scheme, absl::string_view cmake_option) {
+[[maybe_unused]] StoreFactory NotBuilt(absl::string_view scheme, absl::string_view cmake_option) {
   return [scheme = std::string(scheme), cmake_option = std::string(cmake_option)](
              const StoreUrl&, const Deps&) -> absl::StatusOr<std::unique_ptr<Store>> {
     return absl::FailedPreconditionError(absl::StrCat(
