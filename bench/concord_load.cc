@@ -14,6 +14,7 @@
 // client would); the report counts requests that failed on the first try
 // and those that failed after every retry. --stop-file ends the run when the
 // file appears; --report-json writes the figures for scripts.
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -150,6 +151,8 @@ ProcSample SampleProc(long pid) {
 int main(int argc, char** argv) {
   using namespace concord;
   Args args = ParseArgs(argc, argv);
+  // A closed connection is a failed request to count, not the end of the run.
+  signal(SIGPIPE, SIG_IGN);
   absl::StatusOr<client::Endpoint> endpoint = client::ParseEndpoint(args.coordinator, 7777);
   if (!endpoint.ok()) {
     Die(endpoint.status().ToString());

@@ -160,9 +160,6 @@ if [ "$what" = set ] || [ "$what" = all ]; then
   n=$((RUNS < 20 ? 20 : RUNS))
   : >set-cli.ms
   : >set-raw.ms
-  # SIGPIPE ignored for the CLI (inherited): its TLS writes go through
-  # OpenSSL's socket BIO (docs/ha.md, known problems).
-  trap '' PIPE
   for ((r = 1; r <= n; r++)); do
     write_manifest "m$r.json" "\"db.e2e.svc\", \"db$r.bench.svc\""
     t0=$(now_ms)

@@ -38,6 +38,7 @@
 #include "concord/net/client.h"
 #include "concord/store/builtin.h"
 #include "concord/testing/fake_random.h"
+#include "concord/testing/ports.h"
 #include "concord/testing/testdata.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -219,21 +220,6 @@ TEST_F(ConcorddTest, ServesHealthAndStopsOnSigterm) {
   EXPECT_THAT(output, HasSubstr("concordd stopped"));
 }
 
-// A port that was free a moment ago (the replicas need fixed mesh ports to
-// name each other in --peers).
-uint16_t FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  socklen_t size = sizeof(addr);
-  EXPECT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &size), 0);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 // Polls `condition` every 20 ms until it holds or `timeout` passes.
 template <typename Condition>
 bool PollUntil(Condition condition, absl::Duration timeout) {
@@ -251,9 +237,9 @@ bool PollUntil(Condition condition, absl::Duration timeout) {
 struct Replica {
   explicit Replica(std::string replica_name) : name(std::move(replica_name)) {}
   std::string name;
-  uint16_t user = FreePort();
-  uint16_t mesh = FreePort();
-  uint16_t http = FreePort();
+  uint16_t user = concord::testing::FreeLoopbackPort();
+  uint16_t mesh = concord::testing::FreeLoopbackPort();
+  uint16_t http = concord::testing::FreeLoopbackPort();
   std::string log;
   pid_t pid = -1;
 };

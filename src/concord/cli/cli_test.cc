@@ -19,6 +19,7 @@
 #include "concord/common/hex.h"
 #include "concord/crypto/hash.h"
 #include "concord/crypto/keys.h"
+#include "concord/cli/cli_test_util.h"
 #include "concord/testing/status_matchers.h"
 #include "concord/testing/testdata.h"
 
@@ -27,24 +28,6 @@ namespace {
 
 using ::concord::testing::TestdataPath;
 using ::testing::HasSubstr;
-
-struct Result {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-Result RunCli(std::vector<std::string> args) {
-  args.insert(args.begin(), "concord");
-  std::vector<const char*> argv;
-  for (const auto& a : args) {
-    argv.push_back(a.c_str());
-  }
-  std::ostringstream out;
-  std::ostringstream err;
-  int code = RunConcordCli(static_cast<int>(argv.size()), argv.data(), out, err);
-  return {code, out.str(), err.str()};
-}
 
 void WriteText(const std::string& path, const std::string& text) {
   std::ofstream f(path, std::ios::binary);
@@ -58,7 +41,7 @@ class CliTest : public ::testing::Test {
 };
 
 TEST_F(CliTest, KeygenOwnerWritesPrivateKey0600AndPrintsSpki) {
-  Result r = RunCli({"keygen", "owner", "--out", Path("owner.key")});
+  CliResult r = RunCli({"keygen", "owner", "--out", Path("owner.key")});
   ASSERT_EQ(r.code, kExitOk) << r.err;
   struct stat st;
   ASSERT_EQ(stat(Path("owner.key").c_str(), &st), 0);
@@ -74,14 +57,14 @@ TEST_F(CliTest, KeygenOwnerWritesPrivateKey0600AndPrintsSpki) {
 
 TEST_F(CliTest, KeygenRefusesToOverwriteWithoutForce) {
   ASSERT_EQ(RunCli({"keygen", "owner", "--out", Path("k")}).code, kExitOk);
-  Result r = RunCli({"keygen", "owner", "--out", Path("k")});
+  CliResult r = RunCli({"keygen", "owner", "--out", Path("k")});
   EXPECT_EQ(r.code, kExitUsage);
   EXPECT_THAT(r.err, HasSubstr("refusing to overwrite"));
   EXPECT_EQ(RunCli({"keygen", "owner", "--out", Path("k"), "--force"}).code, kExitOk);
 }
 
 TEST_F(CliTest, KeygenSeedshareMakesRsa4096) {
-  Result r = RunCli({"keygen", "seedshare", "--out", Path("share.key")});
+  CliResult r = RunCli({"keygen", "seedshare", "--out", Path("share.key")});
   ASSERT_EQ(r.code, kExitOk) << r.err;
   CONCORD_ASSERT_OK_AND_ASSIGN(Bytes spki, HexDecode(std::string(r.out.substr(0, r.out.size() - 1))));
   CONCORD_ASSERT_OK_AND_ASSIGN(crypto::PublicKey pub, crypto::PublicKey::FromSpkiDer(spki));
@@ -91,30 +74,30 @@ TEST_F(CliTest, KeygenSeedshareMakesRsa4096) {
 
 TEST_F(CliTest, PolicyHashIsSha256OfExactBytes) {
   WriteText(Path("policy.json"), "{\"a\": 1}\n");
-  Result r = RunCli({"policy", "hash", Path("policy.json")});
+  CliResult r = RunCli({"policy", "hash", Path("policy.json")});
   ASSERT_EQ(r.code, kExitOk);
   EXPECT_EQ(r.out, HexEncode(crypto::Sha256(AsBytes("{\"a\": 1}\n"))) + "\n");
 }
 
 TEST_F(CliTest, PolicyHashOfMissingFileIsUsageError) {
-  Result r = RunCli({"policy", "hash", Path("absent")});
+  CliResult r = RunCli({"policy", "hash", Path("absent")});
   EXPECT_EQ(r.code, kExitUsage);
   EXPECT_THAT(r.err, HasSubstr("absent"));
 }
 
 TEST_F(CliTest, ManifestCheckAcceptsExampleAndRejectsBrokenOne) {
-  Result ok = RunCli({"manifest", "check", TestdataPath("manifest/simulated.json")});
+  CliResult ok = RunCli({"manifest", "check", TestdataPath("manifest/simulated.json")});
   EXPECT_EQ(ok.code, kExitOk) << ok.err;
   EXPECT_THAT(ok.out, HasSubstr("manifest valid"));
   WriteText(Path("bad.json"), "{\"Version\": 1, \"Bogus\": true}");
-  Result bad = RunCli({"manifest", "check", Path("bad.json")});
+  CliResult bad = RunCli({"manifest", "check", Path("bad.json")});
   EXPECT_EQ(bad.code, kExitInvalid);
   EXPECT_THAT(bad.err, HasSubstr("Bogus"));
   EXPECT_EQ(RunCli({"manifest", "check", Path("missing.json")}).code, kExitUsage);
 }
 
 TEST_F(CliTest, ManifestCheckJsonReportsHash) {
-  Result r = RunCli({"manifest", "check", "--json", TestdataPath("manifest/simulated.json")});
+  CliResult r = RunCli({"manifest", "check", "--json", TestdataPath("manifest/simulated.json")});
   ASSERT_EQ(r.code, kExitOk) << r.err;
   nlohmann::json j = nlohmann::json::parse(r.out);
   CONCORD_ASSERT_OK_AND_ASSIGN(Bytes bytes,
@@ -124,7 +107,7 @@ TEST_F(CliTest, ManifestCheckJsonReportsHash) {
 }
 
 TEST_F(CliTest, EvidenceVerifyGenuineSnpReportIsValid) {
-  Result r = RunCli({"evidence", "verify", "--platform", "snp", "--report",
+  CliResult r = RunCli({"evidence", "verify", "--platform", "snp", "--report",
                   TestdataPath("attestation/snp/milan-v2-virtee/report.bin"), "--cert",
                   TestdataPath("attestation/snp/milan-v2-virtee/vcek.der"), "--at",
                   "2025-06-01T00:00:00Z"});
@@ -136,7 +119,7 @@ TEST_F(CliTest, EvidenceVerifyGenuineSnpReportIsValid) {
 }
 
 TEST_F(CliTest, EvidenceVerifyTamperedReportIsInvalidAndShowsParsedReport) {
-  Result r = RunCli({"evidence", "verify", "--report",
+  CliResult r = RunCli({"evidence", "verify", "--report",
                   TestdataPath("attestation/snp/milan-v2-gsg/report-tampered-measurement.bin"),
                   "--cert", TestdataPath("attestation/snp/milan-v2-gsg/vcek.der"), "--at",
                   "2025-06-01T00:00:00Z"});
@@ -148,7 +131,7 @@ TEST_F(CliTest, EvidenceVerifyTamperedReportIsInvalidAndShowsParsedReport) {
 }
 
 TEST_F(CliTest, EvidenceVerifyDebugPolicyIsInvalid) {
-  Result r = RunCli({"evidence", "verify", "--report",
+  CliResult r = RunCli({"evidence", "verify", "--report",
                   TestdataPath("attestation/snp/milan-v2-gsg/report.bin"), "--cert",
                   TestdataPath("attestation/snp/milan-v2-gsg/vcek.der"), "--at",
                   "2025-06-01T00:00:00Z"});
@@ -157,7 +140,7 @@ TEST_F(CliTest, EvidenceVerifyDebugPolicyIsInvalid) {
 }
 
 TEST_F(CliTest, EvidenceVerifyExpiredVlekIsInvalid) {
-  Result r = RunCli({"evidence", "verify", "--report",
+  CliResult r = RunCli({"evidence", "verify", "--report",
                   TestdataPath("attestation/snp/milan-v3-vlek-aws/report.bin"), "--cert",
                   TestdataPath("attestation/snp/milan-v3-vlek-aws/vlek.der"), "--at",
                   "2026-11-23T00:00:00Z"});
@@ -176,11 +159,11 @@ TEST_F(CliTest, EvidenceVerifyChecksReferenceValues) {
                                     "--at", "2025-06-01T00:00:00Z", "--reference-values"};
   auto good = base;
   good.push_back(Path("rv-good.json"));
-  Result g = RunCli(good);
+  CliResult g = RunCli(good);
   EXPECT_EQ(g.code, kExitOk) << g.out << g.err;
   auto bad = base;
   bad.push_back(Path("rv-bad.json"));
-  Result b = RunCli(bad);
+  CliResult b = RunCli(bad);
   EXPECT_EQ(b.code, kExitInvalid);
   EXPECT_THAT(b.out, HasSubstr("measurement"));
 }
@@ -208,7 +191,7 @@ TEST_F(CliTest, EvidenceVerifyTruncatedReportIsInvalid) {
       ReadFileLimited(TestdataPath("attestation/snp/milan-v2-virtee/report.bin"), 1 << 16));
   report.resize(1000);
   ASSERT_TRUE(WriteFileAtomic(Path("short.bin"), report, false, false).ok());
-  Result r = RunCli({"evidence", "verify", "--report", Path("short.bin"), "--cert",
+  CliResult r = RunCli({"evidence", "verify", "--report", Path("short.bin"), "--cert",
                   TestdataPath("attestation/snp/milan-v2-virtee/vcek.der")});
   EXPECT_EQ(r.code, kExitInvalid);
   EXPECT_THAT(r.out, HasSubstr("1184"));
@@ -216,20 +199,20 @@ TEST_F(CliTest, EvidenceVerifyTruncatedReportIsInvalid) {
 
 TEST_F(CliTest, SimulatedHostEndToEnd) {
   const std::string host = Path("host");
-  Result init = RunCli({"sim", "init", "--dir", host});
+  CliResult init = RunCli({"sim", "init", "--dir", host});
   ASSERT_EQ(init.code, kExitOk) << init.err;
   nlohmann::json rv_json = nlohmann::json::parse(init.out)["reference_values"];
   WriteText(Path("rv.json"), rv_json.dump());
   WriteText(Path("policy.yaml"), "workload: demo\n");
   const std::string host_data = HexEncode(crypto::Sha256(AsBytes("workload: demo\n")));
-  Result rep = RunCli({"sim", "report", "--dir", host, "--report-data", "abcd", "--policy",
+  CliResult rep = RunCli({"sim", "report", "--dir", host, "--report-data", "abcd", "--policy",
                     Path("policy.yaml"), "--out", Path("r.bin"), "--certs-out", Path("c.pem")});
   ASSERT_EQ(rep.code, kExitOk) << rep.err;
 
   std::vector<std::string> verify = {"evidence",        "verify",         "--platform", "simulated",
                                      "--report",        Path("r.bin"),    "--cert",     Path("c.pem"),
                                      "--reference-values", Path("rv.json"), "--host-data", host_data};
-  Result ok = RunCli(verify);
+  CliResult ok = RunCli(verify);
   EXPECT_EQ(ok.code, kExitOk) << ok.out << ok.err;
 
   // The same report is not SNP evidence: real AMD roots never accept it.
@@ -239,7 +222,7 @@ TEST_F(CliTest, SimulatedHostEndToEnd) {
 
   // Another host's ARK is refused.
   ASSERT_EQ(RunCli({"sim", "init", "--dir", Path("host2")}).code, kExitOk);
-  Result other = RunCli({"sim", "report", "--dir", Path("host2"), "--out", Path("r2.bin"),
+  CliResult other = RunCli({"sim", "report", "--dir", Path("host2"), "--out", Path("r2.bin"),
                       "--certs-out", Path("c2.pem"), "--policy", Path("policy.yaml")});
   ASSERT_EQ(other.code, kExitOk);
   std::vector<std::string> foreign = verify;
@@ -261,7 +244,7 @@ TEST_F(CliTest, SimulatedHostEndToEnd) {
 
 TEST_F(CliTest, SimInitRefusesNonEmptyDir) {
   WriteText(Path("file"), "x");
-  Result r = RunCli({"sim", "init", "--dir", dir_});
+  CliResult r = RunCli({"sim", "init", "--dir", dir_});
   EXPECT_EQ(r.code, kExitUsage);
 }
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "concord/cli/cli.h"
+#include "concord/cli/cli_test_util.h"
 #include "concord/cli/files.h"
 #include "concord/crypto/keys.h"
 #include "concord/seed/seed_shares.h"
@@ -20,24 +20,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-struct CliRun {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-CliRun Cli(std::vector<std::string> args) {
-  args.insert(args.begin(), "concord");
-  std::vector<const char*> argv;
-  for (const auto& a : args) {
-    argv.push_back(a.c_str());
-  }
-  std::ostringstream out;
-  std::ostringstream err;
-  int code = RunConcordCli(static_cast<int>(argv.size()), argv.data(), out, err);
-  return {code, out.str(), err.str()};
-}
-
 class CoordinatorCommandsTest : public ::testing::Test {
  protected:
   std::string dir_ = ::concord::testing::MakeTempDir("cli-coord");
@@ -47,62 +29,62 @@ class CoordinatorCommandsTest : public ::testing::Test {
 
 TEST_F(CoordinatorCommandsTest, MissingCoordinatorIsUsageError) {
   for (const char* cmd : {"set", "verify", "recover", "status"}) {
-    CliRun r = Cli({cmd, "-m", manifest_});
+    CliResult r = RunCli({cmd, "-m", manifest_});
     EXPECT_EQ(r.code, kExitUsage) << cmd;
     EXPECT_THAT(r.err, HasSubstr("--coordinator")) << cmd;
   }
 }
 
 TEST_F(CoordinatorCommandsTest, SetAndVerifyRequireManifest) {
-  EXPECT_EQ(Cli({"set", "-c", "127.0.0.1:1313"}).code, kExitUsage);
-  EXPECT_EQ(Cli({"verify", "-c", "127.0.0.1:1313"}).code, kExitUsage);
+  EXPECT_EQ(RunCli({"set", "-c", "127.0.0.1:1313"}).code, kExitUsage);
+  EXPECT_EQ(RunCli({"verify", "-c", "127.0.0.1:1313"}).code, kExitUsage);
 }
 
 TEST_F(CoordinatorCommandsTest, MalformedEndpointIsUsageErrorNamingTheFlag) {
   for (const char* endpoint : {"host:0", "host:99999", "::1:80", "[::1", ""}) {
-    CliRun r = Cli({"status", "-c", endpoint});
+    CliResult r = RunCli({"status", "-c", endpoint});
     EXPECT_EQ(r.code, kExitUsage) << endpoint;
     EXPECT_THAT(r.err, HasSubstr("--coordinator")) << endpoint;
   }
 }
 
 TEST_F(CoordinatorCommandsTest, MalformedTimeoutIsUsageError) {
-  CliRun r = Cli({"status", "-c", "127.0.0.1:1313", "--timeout", "soon"});
+  CliResult r = RunCli({"status", "-c", "127.0.0.1:1313", "--timeout", "soon"});
   EXPECT_EQ(r.code, kExitUsage);
   EXPECT_THAT(r.err, HasSubstr("--timeout"));
-  EXPECT_EQ(Cli({"status", "-c", "127.0.0.1:1313", "--timeout", "-5s"}).code, kExitUsage);
-  EXPECT_EQ(Cli({"status", "-c", "127.0.0.1:1313", "--timeout", "48h"}).code, kExitUsage);
+  EXPECT_EQ(RunCli({"status", "-c", "127.0.0.1:1313", "--timeout", "-5s"}).code, kExitUsage);
+  EXPECT_EQ(RunCli({"status", "-c", "127.0.0.1:1313", "--timeout", "48h"}).code, kExitUsage);
 }
 
 TEST_F(CoordinatorCommandsTest, UnreadableOrInvalidManifestIsUsageError) {
-  CliRun missing = Cli({"set", "-c", "127.0.0.1:1313", "-m", Path("nope.json")});
+  CliResult missing = RunCli({"set", "-c", "127.0.0.1:1313", "-m", Path("nope.json")});
   EXPECT_EQ(missing.code, kExitUsage);
   EXPECT_THAT(missing.err, HasSubstr("nope.json"));
   std::ofstream(Path("bad.json")) << "{\"Version\": 1}";
-  CliRun bad = Cli({"verify", "-c", "127.0.0.1:1313", "-m", Path("bad.json")});
+  CliResult bad = RunCli({"verify", "-c", "127.0.0.1:1313", "-m", Path("bad.json")});
   EXPECT_EQ(bad.code, kExitUsage);
   EXPECT_THAT(bad.err, HasSubstr("bad.json"));
 }
 
 TEST_F(CoordinatorCommandsTest, SetWithUnreadableOwnerKeyOrPoliciesIsUsageError) {
   std::ofstream(Path("owner.key")) << "not a key";
-  CliRun key = Cli({"set", "-c", "127.0.0.1:1313", "-m", manifest_, "--owner-key", Path("owner.key")});
+  CliResult key = RunCli({"set", "-c", "127.0.0.1:1313", "-m", manifest_, "--owner-key", Path("owner.key")});
   EXPECT_EQ(key.code, kExitUsage);
   EXPECT_THAT(key.err, HasSubstr("not a PEM private key"));
-  CliRun policies =
-      Cli({"set", "-c", "127.0.0.1:1313", "-m", manifest_, "--policies", Path("no-such-dir")});
+  CliResult policies =
+      RunCli({"set", "-c", "127.0.0.1:1313", "-m", manifest_, "--policies", Path("no-such-dir")});
   EXPECT_EQ(policies.code, kExitUsage);
   EXPECT_THAT(policies.err, HasSubstr("--policies"));
 }
 
 TEST_F(CoordinatorCommandsTest, SetOfAMutableManifestWithoutOwnerKeyIsUsageError) {
-  CliRun r = Cli({"set", "-c", "127.0.0.1:1", "-m", manifest_, "--workspace", dir_});
+  CliResult r = RunCli({"set", "-c", "127.0.0.1:1", "-m", manifest_, "--workspace", dir_});
   EXPECT_EQ(r.code, kExitUsage);
   EXPECT_THAT(r.err, HasSubstr("--owner-key is required"));
 }
 
 TEST_F(CoordinatorCommandsTest, RecoverWithoutManifestOrVerifiedWorkspaceIsUsageError) {
-  CliRun r = Cli({"recover", "-c", "127.0.0.1:1313", "--seedshare-key", Path("k"), "--seed-shares",
+  CliResult r = RunCli({"recover", "-c", "127.0.0.1:1313", "--seedshare-key", Path("k"), "--seed-shares",
                Path("s"), "--workspace", dir_});
   EXPECT_EQ(r.code, kExitUsage);
   EXPECT_THAT(r.err, HasSubstr("--manifest is required"));
@@ -124,11 +106,11 @@ TEST_F(CoordinatorCommandsTest, RecoverWithAShareForAnotherKeyIsUsageErrorAndPri
   absl::StatusOr<crypto::SecretBytes> pem = mine->ToPkcs8Pem();
   ASSERT_TRUE(pem.ok());
   ASSERT_TRUE(WriteFileAtomic(Path("mine.key"), pem->Reveal(), true, true).ok());
-  CliRun r = Cli({"recover", "-c", "127.0.0.1:1313", "-m", manifest_, "--seedshare-key",
+  CliResult r = RunCli({"recover", "-c", "127.0.0.1:1313", "-m", manifest_, "--seedshare-key",
                Path("mine.key"), "--seed-shares", Path("shares.json"), "--workspace", dir_});
   EXPECT_EQ(r.code, kExitUsage);
   EXPECT_THAT(r.err, HasSubstr("shares.json"));
-  CliRun garbage = Cli({"recover", "-c", "127.0.0.1:1313", "-m", manifest_, "--seedshare-key",
+  CliResult garbage = RunCli({"recover", "-c", "127.0.0.1:1313", "-m", manifest_, "--seedshare-key",
                      Path("mine.key"), "--seed-shares", manifest_, "--workspace", dir_});
   EXPECT_EQ(garbage.code, kExitUsage);
 }
@@ -147,7 +129,7 @@ TEST_F(CoordinatorCommandsTest, RecoverRejectsCorruptWorkspaceHead) {
   absl::StatusOr<crypto::SecretBytes> pem = mine->ToPkcs8Pem();
   ASSERT_TRUE(WriteFileAtomic(Path("mine.key"), pem->Reveal(), true, true).ok());
   ASSERT_TRUE(WriteFileAtomic(Path("head.json"), AsBytes("{\"generation\": 0}"), false, true).ok());
-  CliRun r = Cli({"recover", "-c", "127.0.0.1:1313", "-m", manifest_, "--seedshare-key",
+  CliResult r = RunCli({"recover", "-c", "127.0.0.1:1313", "-m", manifest_, "--seedshare-key",
                Path("mine.key"), "--seed-shares", Path("shares.json"), "--workspace", dir_});
   EXPECT_EQ(r.code, kExitUsage);
   EXPECT_THAT(r.err, HasSubstr("head.json"));
@@ -155,7 +137,7 @@ TEST_F(CoordinatorCommandsTest, RecoverRejectsCorruptWorkspaceHead) {
 
 TEST_F(CoordinatorCommandsTest, UnreachableCoordinatorGivesUpAtTheTimeoutWithExit1) {
   // Port 1 on loopback: nothing listens, the connection is refused at once.
-  CliRun r = Cli({"status", "-c", "127.0.0.1:1", "-m", manifest_, "--timeout", "0"});
+  CliResult r = RunCli({"status", "-c", "127.0.0.1:1", "-m", manifest_, "--timeout", "0"});
   EXPECT_EQ(r.code, kExitInvalid);
   EXPECT_THAT(r.err, HasSubstr("gave up after 1 attempt"));
 }

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "concord/cli/cli.h"
+#include "concord/cli/cli_test_util.h"
 #include "concord/collateral/cache.h"
 #include "concord/common/time_format.h"
 #include "concord/store/builtin.h"
@@ -20,26 +20,12 @@
 namespace concord::collateral {
 namespace {
 
+using ::concord::cli::CliResult;
+using ::concord::cli::RunCli;
+
 using ::concord::testing::IsOk;
 using ::concord::testing::ReadTestdata;
 using ::testing::HasSubstr;
-
-struct Result {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-Result RunCli(std::vector<std::string> args) {
-  args.insert(args.begin(), "concord");
-  std::vector<const char*> argv;
-  for (const std::string& a : args) {
-    argv.push_back(a.c_str());
-  }
-  std::ostringstream out, err;
-  int code = cli::RunConcordCli(static_cast<int>(argv.size()), argv.data(), out, err);
-  return {code, out.str(), err.str()};
-}
 
 CollateralItem PckCrl(absl::string_view dir) {
   return {CollateralKind::kTdxPckCrl, "platform",
@@ -83,14 +69,14 @@ constexpr absl::string_view kAt = "2025-06-25T00:00:00Z";
 
 TEST_F(CollateralCliTest, ExportImportRoundTrip) {
   Seed("a", kAt, {TcbInfo(), PckCrl("v4-b0c06f-phala")});
-  Result exp = RunCli({"collateral", "export", "--store", Url("a"), "--out", Dir("bundle")});
+  CliResult exp = RunCli({"collateral", "export", "--store", Url("a"), "--out", Dir("bundle")});
   ASSERT_EQ(exp.code, 0) << exp.err;
   EXPECT_THAT(exp.out, HasSubstr("\"exported\": 2"));
-  Result imp = RunCli({"collateral", "import", "--store", Url("b"), "--in", Dir("bundle"), "--at",
+  CliResult imp = RunCli({"collateral", "import", "--store", Url("b"), "--in", Dir("bundle"), "--at",
                     std::string(kAt)});
   ASSERT_EQ(imp.code, 0) << imp.err;
   EXPECT_EQ(Keys("a"), Keys("b"));
-  Result list = RunCli({"collateral", "list", "--store", Url("b")});
+  CliResult list = RunCli({"collateral", "list", "--store", Url("b")});
   EXPECT_EQ(list.code, 0);
   EXPECT_THAT(list.out, HasSubstr("\"issueDate\": \"2025-06-19T10:16:03Z\""));
 }
@@ -110,7 +96,7 @@ TEST_F(CollateralCliTest, TamperedBundleIsRefusedAndNothingIsWritten) {
       std::ofstream(entry.path()) << text;
     }
   }
-  Result imp = RunCli({"collateral", "import", "--store", Url("b"), "--in", Dir("bundle"), "--at",
+  CliResult imp = RunCli({"collateral", "import", "--store", Url("b"), "--in", Dir("bundle"), "--at",
                     std::string(kAt)});
   EXPECT_EQ(imp.code, 1);
   EXPECT_THAT(imp.err, HasSubstr("bundle tdx-pck-crl-"));
@@ -122,7 +108,7 @@ TEST_F(CollateralCliTest, OlderBundleIsRefusedWithAClearMessage) {
   Seed("old", "2023-06-20T00:00:00Z", {PckCrl("v4-50806f-gtg")});
   ASSERT_EQ(RunCli({"collateral", "export", "--store", Url("old"), "--out", Dir("old")}).code, 0);
   const auto before = Keys("new");
-  Result imp = RunCli({"collateral", "import", "--store", Url("new"), "--in", Dir("old"), "--at",
+  CliResult imp = RunCli({"collateral", "import", "--store", Url("new"), "--in", Dir("old"), "--at",
                     "2023-06-20T00:00:00Z"});
   EXPECT_EQ(imp.code, 1);
   EXPECT_THAT(imp.err, HasSubstr("is older than the newest seen (2025-06-19T10:00:35Z)"));

@@ -1,12 +1,9 @@
 // The vendor clients over real HTTP: a local stand-in for KDS/PCS
 // (testdata/fake_vendor.py, plain HTTP on 127.0.0.1) and `openssl s_server
 // -WWW` for HTTPS with a generated CA. Nothing leaves the loopback.
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,6 +28,7 @@
 #include "concord/store/memory/memory_store.h"
 #include "concord/testing/fake_clock.h"
 #include "concord/testing/status_matchers.h"
+#include "concord/testing/ports.h"
 #include "concord/testing/testdata.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -118,29 +116,6 @@ class Child {
   pid_t pid_ = -1;
   int out_fd_ = -1;
 };
-
-bool CanConnect(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  ::close(fd);
-  return ok;
-}
-
-uint16_t FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 // fake_vendor.py with the given routes.
 class FakeVendor {
@@ -297,13 +272,13 @@ class CollateralHttpsTest : public ::testing::Test {
         "mkdir -p vcek/v1/Milan; cp ", kData, "/snp/certs/milan/cert_chain.pem vcek/v1/Milan/cert_chain");
     std::ofstream(dir_ + "/setup.sh") << script;
     ASSERT_EQ(std::system(absl::StrCat("sh ", dir_, "/setup.sh").c_str()), 0);
-    port_ = FreePort();
+    port_ = concord::testing::FreeLoopbackPort();
     server_ = std::make_unique<Child>(
         std::vector<std::string>{"openssl", "s_server", "-quiet", "-WWW", "-accept",
                                  absl::StrCat("127.0.0.1:", port_), "-cert", "server.pem", "-key",
                                  "server.key"},
         dir_);
-    for (int i = 0; i < 500 && !CanConnect(port_); ++i) {
+    for (int i = 0; i < 500 && !concord::testing::CanConnectLoopback(port_); ++i) {
       pollfd none{};
       ::poll(&none, 0, 10);
     }

@@ -244,4 +244,9 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace concord::initializer
 
-int main(int argc, char** argv) { return concord::initializer::Main(argc, argv); }
+int main(int argc, char** argv) {
+  // A coordinator closing the connection must be an error, not death: TLS
+  // writes go through the socket BIO's write(), which raises SIGPIPE.
+  signal(SIGPIPE, SIG_IGN);
+  return concord::initializer::Main(argc, argv);
+}

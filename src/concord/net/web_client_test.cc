@@ -25,6 +25,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "concord/testing/status_matchers.h"
+#include "concord/testing/ports.h"
 #include "concord/testing/testdata.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -431,33 +432,10 @@ TEST(WebClientTest, StreamErrorStatusReturnsBodyWithoutCallback) {
 
 int RunShell(const std::string& command) { return std::system(command.c_str()); }
 
-uint16_t FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-bool CanConnect(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  ::close(fd);
-  return ok;
-}
-
 // `openssl s_server -WWW` serving `dir` on 127.0.0.1; killed on destruction.
 class SServer {
  public:
-  SServer(const std::string& dir, const std::vector<std::string>& extra) : port_(FreePort()) {
+  SServer(const std::string& dir, const std::vector<std::string>& extra) : port_(concord::testing::FreeLoopbackPort()) {
     std::vector<std::string> args = {"openssl", "s_server", "-quiet", "-WWW", "-accept",
                                      absl::StrCat("127.0.0.1:", port_), "-cert",
                                      dir + "/server.pem", "-key", dir + "/server.key"};
@@ -478,7 +456,7 @@ class SServer {
       ::_exit(127);
     }
     // Readiness: the port accepts connections (bounded wait).
-    for (int i = 0; i < 500 && !CanConnect(port_); ++i) {
+    for (int i = 0; i < 500 && !concord::testing::CanConnectLoopback(port_); ++i) {
       pollfd none{};
       ::poll(&none, 0, 10);
     }

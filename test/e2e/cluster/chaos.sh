@@ -96,13 +96,6 @@ e2e_begin "$CHAOS_BIN" "$CHAOS_WORK"
 LOAD=$BIN/concord_load
 [ -x "$LOAD" ] || fail "missing $LOAD (build the concord_load target)"
 
-# nopipe COMMAND...: runs COMMAND with SIGPIPE ignored. The client library's
-# TLS writes go through OpenSSL's socket BIO (write(2), not send with
-# MSG_NOSIGNAL), so a server or HAProxy closing the connection mid-request
-# kills `concord` / `concord_load` with SIGPIPE (exit 141, no message) instead
-# of failing the call and retrying (docs/ha.md, known problems).
-nopipe() { (trap '' PIPE && exec "$@"); }
-
 # ---- figures and the summary line ----
 
 FIGURES=()
@@ -170,8 +163,6 @@ LOAD_PHASES=()
 load_start() {
   LOAD_NAME=$1
   rm -f "$WORK/load.stop"
-  # SIGPIPE ignored (inherited, see nopipe).
-  trap '' PIPE
   "$LOAD" --coordinator "$CLUSTER_READY_VIP:7777" --manifest "$WORK/manifest.json" \
     --policy "$WORK/policies/web.json" --sim-host "$WORK/simhost" \
     --concurrency "$LOAD_CONCURRENCY" --requests 100000000 --duration 3600 --retries 3 \
@@ -236,7 +227,7 @@ new_manifest() {
 # cli_set IP [MANIFEST]: concord set; records the committed transition.
 cli_set() {
   local out
-  out=$(nopipe "$CONCORD" set -c "$1:1313" -m "${2:-manifest.json}" --policies policies \
+  out=$("$CONCORD" set -c "$1:1313" -m "${2:-manifest.json}" --policies policies \
     --owner-key owner.key --workspace ws --timeout 30s 2>>"$WORK/cli.log") ||
     fail "concord set through $1 failed (see $WORK/cli.log)"
   local t
@@ -289,7 +280,7 @@ history_hashes() {
 # manifests_lost: recorded transitions missing from the served history, after
 # `concord verify` re-verified that history (linear, signed, owner-authorized).
 check_history() {
-  nopipe "$CONCORD" verify -c "$CLUSTER_READY_VIP:1313" -m "$NEWEST_MANIFEST" --workspace ws \
+  "$CONCORD" verify -c "$CLUSTER_READY_VIP:1313" -m "$NEWEST_MANIFEST" --workspace ws \
     >>"$WORK/cli.log" 2>&1 || fail "concord verify of the history failed (see $WORK/cli.log)"
   local hashes lost=0 t
   hashes=$(history_hashes)
@@ -473,7 +464,7 @@ scenario_killall() {
   start_replica 0
   wait_for 20 "coordinator-0 in recovery" replica_state_is 0 recovery
   local out
-  out=$(nopipe "$CONCORD" recover -c "$CLUSTER_VIP:1313" -m manifest.json --workspace ws \
+  out=$("$CONCORD" recover -c "$CLUSTER_VIP:1313" -m manifest.json --workspace ws \
     --seedshare-key seedshare.key --seed-shares ws/seed-shares.json --timeout 30s 2>>"$WORK/cli.log") ||
     fail "concord recover failed (see $WORK/cli.log)"
   echo "$out"

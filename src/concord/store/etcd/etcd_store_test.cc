@@ -14,6 +14,7 @@
 #include "concord/store/etcd/etcd_json.h"
 #include "concord/store/etcd/testing/etcd_server.h"
 #include "concord/store/testing/conformance.h"
+#include "concord/testing/ports.h"
 #include "concord/testing/status_matchers.h"
 #include "concord/testing/testdata.h"
 #include "gmock/gmock.h"
@@ -122,7 +123,7 @@ auto HasCode(absl::StatusCode code) {
 TEST(EtcdStoreTest, FirstEndpointDeadFailsOverToSecond) {
   EtcdServer* etcd = SharedEtcd();
   ASSERT_NE(etcd, nullptr);
-  uint16_t dead = testing::FreeLoopbackPort();
+  uint16_t dead = concord::testing::FreeLoopbackPort();
   CONCORD_ASSERT_OK_AND_ASSIGN(
       std::unique_ptr<Store> store,
       OpenUrl(absl::StrCat("127.0.0.1:", dead, ",", etcd->endpoint(), "/", FreshPrefix())));
@@ -138,7 +139,7 @@ TEST(EtcdStoreTest, FirstEndpointDeadFailsOverToSecond) {
 TEST(EtcdStoreTest, AllEndpointsDeadIsUnavailable) {
   CONCORD_ASSERT_OK_AND_ASSIGN(
       std::unique_ptr<Store> store,
-      OpenUrl(absl::StrCat("127.0.0.1:", testing::FreeLoopbackPort(), "/p")));
+      OpenUrl(absl::StrCat("127.0.0.1:", concord::testing::FreeLoopbackPort(), "/p")));
   EXPECT_THAT(store->Get("a").status(), StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_THAT(store->Commit({}, std::nullopt, AsBytes("x")),
               StatusIs(absl::StatusCode::kUnavailable));

@@ -1,11 +1,8 @@
 #include "concord/store/etcd/testing/etcd_server.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "concord/net/web_client.h"
+#include "concord/testing/ports.h"
 #include "concord/testing/testdata.h"
 
 namespace concord::store::testing {
@@ -43,18 +41,6 @@ pid_t Spawn(const std::vector<std::string>& args) {
 
 }  // namespace
 
-uint16_t FreeLoopbackPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 absl::Status RunCommand(const std::vector<std::string>& argv) {
   pid_t pid = Spawn(argv);
   if (pid < 0) {
@@ -74,8 +60,8 @@ EtcdServer::EtcdServer(EtcdServerOptions options, std::string dir)
 absl::StatusOr<std::unique_ptr<EtcdServer>> EtcdServer::Start(EtcdServerOptions options) {
   std::unique_ptr<EtcdServer> server(
       new EtcdServer(std::move(options), concord::testing::MakeTempDir("etcd")));
-  server->client_port_ = FreeLoopbackPort();
-  server->peer_port_ = FreeLoopbackPort();
+  server->client_port_ = concord::testing::FreeLoopbackPort();
+  server->peer_port_ = concord::testing::FreeLoopbackPort();
   absl::Status launched = server->Launch();
   if (!launched.ok()) {
     return launched;

@@ -52,9 +52,6 @@ class EtcdServer final {
   pid_t pid_ = -1;
 };
 
-// A free TCP port on 127.0.0.1 (bound then released).
-uint16_t FreeLoopbackPort();
-
 // Runs `argv` and waits; OK if it exits 0 (output discarded).
 absl::Status RunCommand(const std::vector<std::string>& argv);
 

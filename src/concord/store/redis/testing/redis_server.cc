@@ -1,12 +1,9 @@
 #include "concord/store/redis/testing/redis_server.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <hiredis/hiredis.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "concord/testing/ports.h"
 #include "concord/testing/testdata.h"
 
 extern char** environ;
@@ -28,26 +26,6 @@ constexpr char kRedisServer[] = "/usr/bin/redis-server";
 constexpr absl::Duration kStartDeadline = absl::Seconds(10);
 constexpr int kStartAttempts = 5;
 constexpr absl::Duration kStopDeadline = absl::Seconds(2);
-
-// A port that was free a moment ago (the kernel's pick for port 0).
-absl::StatusOr<int> PickFreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    return absl::InternalError("socket failed");
-  }
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    close(fd);
-    return absl::InternalError("bind to 127.0.0.1:0 failed");
-  }
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 std::string ReplyToText(const redisReply* reply) {
   switch (reply->type) {
@@ -74,11 +52,10 @@ absl::StatusOr<std::unique_ptr<RedisServer>> RedisServer::Start(Options options)
       new RedisServer(std::move(options), concord::testing::MakeTempDir("redis")));
   absl::Status status;
   for (int attempt = 0; attempt < kStartAttempts; ++attempt) {
-    absl::StatusOr<int> port = PickFreePort();
-    if (!port.ok()) {
-      return port.status();
+    server->port_ = concord::testing::FreeLoopbackPort();
+    if (server->port_ == 0) {
+      return absl::InternalError("bind to 127.0.0.1:0 failed");
     }
-    server->port_ = *port;
     status = server->Launch();
     if (status.ok()) {
       status = server->WaitReady();
