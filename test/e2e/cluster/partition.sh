@@ -40,6 +40,8 @@ CLUSTER_STORE="redis://127.0.0.1:$REDIS_PORT/concord?timeout_ms=500&connect_time
 CLUSTER_NO_PROXY_PROTOCOL=1
 CLUSTER_EXTRA_FLAGS=(--freshness-lease "${LEASE}s" --peer-retry 200ms)
 cluster_up 1 3
+# HAProxy routes to coordinator-0 only after its first passing check.
+wait_haproxy coordinator-1313 0 UP
 "$CONCORD" set -c "$CLUSTER_VIP:1313" -m manifest.json --policies policies --owner-key owner.key \
   --workspace ws
 cluster_scale 3
