@@ -10,6 +10,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "concord/common/status_macros.h"
@@ -165,10 +166,17 @@ absl::StatusOr<ParsedFlags> ParseConcorddFlags(const std::vector<std::string>& a
   FlagSpec peer_retry{"--peer-retry", "CONCORD_PEER_RETRY"};
   BoolFlagSpec allow_volatile_store{"--allow-volatile-store", "CONCORD_ALLOW_VOLATILE_STORE"};
   BoolFlagSpec proxy_protocol{"--proxy-protocol", "CONCORD_PROXY_PROTOCOL"};
+  FlagSpec tsm_root{"--tsm-root", "CONCORD_TSM_ROOT"};
+  FlagSpec kds_url{"--kds-url", "CONCORD_KDS_URL"};
+  FlagSpec pcs_url{"--pcs-url", "CONCORD_PCS_URL"};
+  FlagSpec vendor_ca_file{"--vendor-ca-file", "CONCORD_VENDOR_CA_FILE"};
+  FlagSpec collateral_refresh{"--collateral-refresh", "CONCORD_COLLATERAL_REFRESH"};
+  BoolFlagSpec offline_collateral{"--offline-collateral", "CONCORD_OFFLINE_COLLATERAL"};
   FlagSpec* const specs[] = {
       &store,         &policy,    &platform,   &sim_host,        &user_addr,      &mesh_addr,
       &http_addr,     &replica,   &log_format, &log_level,       &shutdown_grace, &drain_timeout,
-      &leaf_lifetime, &port_file, &peers,      &freshness_lease, &peer_retry};
+      &leaf_lifetime, &port_file, &peers,      &freshness_lease, &peer_retry,     &tsm_root,
+      &kds_url,       &pcs_url,   &vendor_ca_file, &collateral_refresh};
 
   CLI::App app{
       "concordd: the Concord attestation coordinator. Every flag can also be set through the "
@@ -202,6 +210,13 @@ absl::StatusOr<ParsedFlags> ParseConcorddFlags(const std::vector<std::string>& a
        "A ready replica that cannot confirm its head (store or peers) this long stops issuing",
        "10s"},
       {&peer_retry, "Pause between peer recovery rounds while recovering", "200ms"},
+      {&tsm_root, "snp, tdx: the kernel's configfs-tsm report directory",
+       "/sys/kernel/config/tsm/report"},
+      {&kds_url, "AMD KDS base URL (VCEKs, cert chains, CRLs)", "https://kdsintf.amd.com"},
+      {&pcs_url, "Intel PCS base URL (TDX TCB info, QE identity, CRLs)",
+       "https://api.trustedservices.intel.com"},
+      {&vendor_ca_file, "PEM CA bundle for the vendors' HTTPS", "the system trust store"},
+      {&collateral_refresh, "Pause between background collateral refresh passes", "10m"},
   };
   for (const auto& option : kOptions) {
     option.spec->option =
@@ -219,6 +234,10 @@ absl::StatusOr<ParsedFlags> ParseConcorddFlags(const std::vector<std::string>& a
       proxy_protocol.flag, proxy_protocol.value,
       "Expect a PROXY protocol v2 header on the user and mesh listeners (behind HAProxy "
       "send-proxy-v2; connections without one are closed) [env CONCORD_PROXY_PROTOCOL]");
+  offline_collateral.option = app.add_flag(
+      offline_collateral.flag, offline_collateral.value,
+      "Never contact AMD KDS or Intel PCS: collateral comes only from the store (`concord "
+      "collateral import`) [env CONCORD_OFFLINE_COLLATERAL]");
   parsed.help_text = app.help();
 
   std::vector<const char*> argv;
@@ -336,10 +355,36 @@ absl::StatusOr<ParsedFlags> ParseConcorddFlags(const std::vector<std::string>& a
     CONCORD_ASSIGN_OR_RETURN(
         config.peer_retry, ParseDurationFlag(peer_retry, absl::Milliseconds(10), absl::Seconds(1)));
   }
+  if (!tsm_root.value.empty()) {
+    if (tsm_root.value.front() != '/') {
+      return absl::InvalidArgumentError(
+          absl::StrCat(tsm_root.Name(), ": want an absolute path, got ", Quote(tsm_root.value)));
+    }
+    config.tsm_root = tsm_root.value;
+  }
+  for (auto [spec, target] : {std::pair{&kds_url, &config.kds_url},
+                              std::pair{&pcs_url, &config.pcs_url}}) {
+    if (spec->value.empty()) {
+      continue;
+    }
+    if (!absl::StartsWith(spec->value, "https://") && !absl::StartsWith(spec->value, "http://")) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          spec->Name(), ": want an http:// or https:// base URL, got ", Quote(spec->value)));
+    }
+    *target = spec->value;
+  }
+  config.vendor_ca_file = vendor_ca_file.value;
+  if (!collateral_refresh.value.empty()) {
+    CONCORD_ASSIGN_OR_RETURN(config.collateral_refresh,
+                             ParseDurationFlag(collateral_refresh, absl::Seconds(10),
+                                               absl::Hours(24)));
+  }
   CONCORD_RETURN_IF_ERROR(ResolveBoolFlag(allow_volatile_store, env));
   CONCORD_RETURN_IF_ERROR(ResolveBoolFlag(proxy_protocol, env));
+  CONCORD_RETURN_IF_ERROR(ResolveBoolFlag(offline_collateral, env));
   config.allow_volatile_store = allow_volatile_store.value;
   config.proxy_protocol = proxy_protocol.value;
+  config.offline_collateral = offline_collateral.value;
   return parsed;
 }
 
@@ -351,12 +396,6 @@ absl::Status CheckPlatform(attest::Platform platform, const coordinator::LaunchC
     return absl::FailedPreconditionError(
         absl::StrCat("--platform: ", attest::PlatformName(platform),
                      " is not among the policy document's Platforms"));
-  }
-  if (platform != attest::Platform::kSimulated) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("--platform: ", attest::PlatformName(platform),
-                     " evidence needs the configfs-tsm issuer, which this build does not have; "
-                     "only simulated is available"));
   }
   return absl::OkStatus();
 }

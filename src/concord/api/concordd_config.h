@@ -51,6 +51,14 @@ struct ConcorddConfig {
   // Expect a PROXY v2 header on the user and mesh listeners (behind HAProxy
   // with send-proxy-v2).
   bool proxy_protocol = false;
+  // Hardware platforms (snp, tdx): the configfs-tsm report directory, and
+  // vendor collateral (issue dates, KDS/PCS, refresh; docs/collateral.md).
+  std::string tsm_root = "/sys/kernel/config/tsm/report";
+  std::string kds_url = "https://kdsintf.amd.com";
+  std::string pcs_url = "https://api.trustedservices.intel.com";
+  std::string vendor_ca_file;  // empty: the system trust store
+  bool offline_collateral = false;
+  absl::Duration collateral_refresh = absl::Minutes(10);
 };
 
 struct ParsedFlags {
@@ -74,9 +82,8 @@ absl::StatusOr<ParsedFlags> ParseConcorddFlags(const std::vector<std::string>& a
 // "host:port" or "[v6]:port", port 0..65535. InvalidArgument naming `flag`.
 absl::StatusOr<ListenAddress> ParseListenAddress(absl::string_view text, absl::string_view flag);
 
-// Whether this build can run on `platform` under `launch`: FailedPrecondition
-// when the policy document does not allow it, or for snp/tdx, whose
-// configfs-tsm evidence issuers this build does not have.
+// Whether concordd may run on `platform` under `launch`: FailedPrecondition
+// when the policy document's Platforms does not allow it.
 absl::Status CheckPlatform(attest::Platform platform, const coordinator::LaunchConfig& launch);
 
 // Reads the process's resident memory from /proc/self/statm; nullopt when

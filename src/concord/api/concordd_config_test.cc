@@ -185,6 +185,42 @@ TEST(ConcorddConfigTest, BadHaFlagsNameFlagAndVariable) {
                        "\"maybe\""));
 }
 
+TEST(ConcorddConfigTest, HardwareFlagsDefaultsAndValues) {
+  CONCORD_ASSERT_OK_AND_ASSIGN(ParsedFlags defaults,
+                               Parse({"--policy", "/p", "--platform", "tdx"}));
+  EXPECT_EQ(defaults.config.platform, attest::Platform::kTdx);
+  EXPECT_EQ(defaults.config.tsm_root, "/sys/kernel/config/tsm/report");
+  EXPECT_EQ(defaults.config.kds_url, "https://kdsintf.amd.com");
+  EXPECT_EQ(defaults.config.pcs_url, "https://api.trustedservices.intel.com");
+  EXPECT_FALSE(defaults.config.offline_collateral);
+  EXPECT_EQ(defaults.config.collateral_refresh, absl::Minutes(10));
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      ParsedFlags set,
+      Parse({"--policy", "/p", "--platform", "snp", "--tsm-root", "/t", "--kds-url",
+             "http://127.0.0.1:8080", "--collateral-refresh", "1h"},
+            {{"CONCORD_PCS_URL", "https://pcs.example"},
+             {"CONCORD_VENDOR_CA_FILE", "/ca.pem"},
+             {"CONCORD_OFFLINE_COLLATERAL", "true"}}));
+  EXPECT_EQ(set.config.tsm_root, "/t");
+  EXPECT_EQ(set.config.kds_url, "http://127.0.0.1:8080");
+  EXPECT_EQ(set.config.pcs_url, "https://pcs.example");
+  EXPECT_EQ(set.config.vendor_ca_file, "/ca.pem");
+  EXPECT_TRUE(set.config.offline_collateral);
+  EXPECT_EQ(set.config.collateral_refresh, absl::Hours(1));
+}
+
+TEST(ConcorddConfigTest, BadHardwareFlagsNameFlagAndVariable) {
+  EXPECT_THAT(Parse({"--policy", "/p", "--platform", "snp", "--tsm-root", "relative"}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("--tsm-root: want an absolute path")));
+  EXPECT_THAT(Parse({"--policy", "/p", "--platform", "snp"}, {{"CONCORD_KDS_URL", "ftp://x"}}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("--kds-url (CONCORD_KDS_URL): want an http:// or https://")));
+  EXPECT_THAT(Parse({"--policy", "/p", "--platform", "tdx", "--collateral-refresh", "1s"}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("--collateral-refresh: want a duration from 10s to 24h")));
+}
+
 TEST(ConcorddConfigTest, ListenAddressForms) {
   CONCORD_ASSERT_OK_AND_ASSIGN(ListenAddress v4, ParseListenAddress("10.0.0.1:80", "--f"));
   EXPECT_EQ(v4.host, "10.0.0.1");
@@ -209,8 +245,10 @@ TEST(ConcorddConfigTest, PlatformMustBeAllowedAndBuilt) {
                        HasSubstr("not among the policy document's Platforms")));
   coordinator::LaunchConfig hardware;
   hardware.platforms.snp = true;
-  EXPECT_THAT(CheckPlatform(attest::Platform::kSnp, hardware),
-              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("configfs-tsm")));
+  EXPECT_THAT(CheckPlatform(attest::Platform::kSnp, hardware), IsOk());
+  EXPECT_THAT(CheckPlatform(attest::Platform::kTdx, hardware),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("not among the policy document's Platforms")));
   EXPECT_THAT(CheckPlatform(attest::Platform::kSimulated, hardware),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("simulated")));
 }

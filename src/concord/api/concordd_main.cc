@@ -24,8 +24,7 @@
 #include "concord/api/api.h"
 #include "concord/api/concordd_config.h"
 #include "concord/api/peer_network.h"
-#include "concord/attest/sim/simulated_host.h"
-#include "concord/attest/snp/verifier.h"
+#include "concord/api/platform_stack.h"
 #include "concord/common/clock.h"
 #include "concord/common/hex.h"
 #include "concord/common/log.h"
@@ -148,26 +147,7 @@ int Run(int argc, char** argv, const sigset_t& signals) {
     return ConfigError(log, platform_ok.message());
   }
 
-  // Evidence for this process: HOST_DATA is the policy document's hash.
-  absl::StatusOr<std::unique_ptr<attest::SimulatedHost>> host =
-      attest::SimulatedHost::Load(config.sim_host_dir);
-  if (!host.ok()) {
-    return ConfigError(
-        log, absl::StrCat("--sim-host ", config.sim_host_dir, ": ", host.status().message()));
-  }
-  net::SimulatedAttester attester(std::shared_ptr<const attest::SimulatedHost>(*std::move(host)),
-                                  launch->policy_hash);
-  log.Warning(
-      "INSECURE: running on the simulated platform; evidence is signed by a local "
-      "key and proves nothing about the machine. Development and CI only.",
-      {{"sim_host", config.sim_host_dir}});
-
-  absl::StatusOr<std::unique_ptr<attest::SnpVerifier>> verifier =
-      attest::SnpVerifier::Create({.allow_simulated = launch->platforms.simulated});
-  if (!verifier.ok()) {
-    log.Error("verifier", {{"error", std::string(verifier.status().message())}});
-    return kExitRuntime;
-  }
+  Clock& clock = SystemClock::Get();
 
   store::Deps store_deps;
   store_deps.allow_volatile_store = config.allow_volatile_store;
@@ -182,7 +162,43 @@ int Run(int argc, char** argv, const sigset_t& signals) {
     return bad_config ? kExitConfig : kExitRuntime;
   }
 
-  Clock& clock = SystemClock::Get();
+  // Evidence for this process and verification of everyone else's, with
+  // vendor collateral from the store (DESIGN §6, §9).
+  api::PlatformStackOptions platform_options;
+  platform_options.platform = config.platform;
+  platform_options.allow_simulated = launch->platforms.simulated;
+  platform_options.sim_host_dir = config.sim_host_dir;
+  platform_options.policy_hash = launch->policy_hash;
+  platform_options.issuer.tsm_root = config.tsm_root;
+  platform_options.fetch_collateral = !config.offline_collateral;
+  platform_options.kds_url = config.kds_url;
+  platform_options.pcs_url = config.pcs_url;
+  platform_options.vendor_ca_file = config.vendor_ca_file;
+  platform_options.refresh_interval = config.collateral_refresh;
+  absl::StatusOr<std::unique_ptr<api::PlatformStack>> platform = api::PlatformStack::Create(
+      std::move(platform_options), api::PlatformStackDeps{.store = **store, .clock = clock, .log = log});
+  if (!platform.ok()) {
+    const bool bad_config = platform.status().code() == absl::StatusCode::kInvalidArgument ||
+                            platform.status().code() == absl::StatusCode::kFailedPrecondition;
+    log.Error("evidence platform", {{"platform", std::string(attest::PlatformName(config.platform))},
+                                    {"error", std::string(platform.status().message())}});
+    return bad_config ? kExitConfig : kExitRuntime;
+  }
+  if (config.platform == attest::Platform::kSimulated) {
+    log.Warning(
+        "INSECURE: running on the simulated platform; evidence is signed by a local "
+        "key and proves nothing about the machine. Development and CI only.",
+        {{"sim_host", config.sim_host_dir}});
+  }
+  if (absl::Status prepared = (*platform)->PrepareOwnCollateral(); !prepared.ok()) {
+    log.Error("cannot verify this replica's own evidence",
+              {{"error", std::string(prepared.message())}});
+    return kExitRuntime;
+  }
+  (*platform)->StartRefresh();
+  const net::Attester& attester = (*platform)->attester();
+  const attest::EvidenceVerifier& verifier = (*platform)->verifier();
+
 
   // Peers (DESIGN §8): discovery plus attested calls to their mesh API.
   std::unique_ptr<discovery::PeerDiscovery> peer_discovery;
@@ -204,7 +220,7 @@ int Run(int argc, char** argv, const sigset_t& signals) {
     }
     absl::StatusOr<std::unique_ptr<api::AtlsPeerNetwork>> network = api::AtlsPeerNetwork::Create(
         std::move(peer_options), api::PeerNetworkDeps{.discovery = *peer_discovery,
-                                                      .verifier = **verifier,
+                                                      .verifier = verifier,
                                                       .attester = attester,
                                                       .clock = clock,
                                                       .random = crypto::SystemRandom::Get(),
@@ -225,7 +241,7 @@ int Run(int argc, char** argv, const sigset_t& signals) {
                                        coordinator::Deps{.store = **store,
                                                          .clock = clock,
                                                          .random = crypto::SystemRandom::Get(),
-                                                         .verifier = **verifier,
+                                                         .verifier = verifier,
                                                          .attester = attester,
                                                          .log = log,
                                                          .peers = peer_network.get()});

@@ -14,6 +14,7 @@
 #include "concord/collateral/cache.h"
 #include "concord/collateral/item.h"
 #include "concord/collateral/refresher.h"
+#include "concord/collateral/testing/fake_vendor.h"
 #include "concord/collateral/validate.h"
 #include "concord/collateral/vendor_client.h"
 #include "concord/collateral/verifiers.h"
@@ -33,6 +34,9 @@ using ::concord::testing::IsOk;
 using ::concord::testing::ReadTestdata;
 using ::concord::testing::StatusIs;
 using ::testing::HasSubstr;
+using testing::FakeFetcher;
+using testing::Ok;
+using testing::PercentEncode;
 
 constexpr absl::string_view kPhala = "attestation/tdx/v4-b0c06f-phala/";
 constexpr absl::string_view kGtg = "attestation/tdx/v4-50806f-gtg/";
@@ -74,52 +78,6 @@ std::string VirteeVcekKey() {
 CollateralItem VirteeVcek() {
   return {CollateralKind::kSnpVcek, VirteeVcekKey(),
           ReadTestdata(absl::StrCat(kVirtee, "vcek.der")), ""};
-}
-
-std::string PercentEncode(absl::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      absl::StrAppendFormat(&out, "%%%02X", c);
-    }
-  }
-  return out;
-}
-
-// Serves canned responses by request target; records every request.
-class FakeFetcher final : public HttpFetcher {
- public:
-  absl::StatusOr<net::HttpResponse> Get(absl::string_view target) override {
-    requests.emplace_back(target);
-    auto it = responses.find(std::string(target));
-    if (it == responses.end()) {
-      net::HttpResponse r;
-      r.status = 404;
-      return r;
-    }
-    if (!it->second.empty()) {
-      net::HttpResponse r = it->second.front();
-      if (it->second.size() > 1) {
-        it->second.erase(it->second.begin());
-      }
-      return r;
-    }
-    return absl::InternalError("no response");
-  }
-  void Serve(const std::string& target, net::HttpResponse response) {
-    responses[target].push_back(std::move(response));
-  }
-  std::map<std::string, std::vector<net::HttpResponse>> responses;
-  std::vector<std::string> requests;
-};
-
-net::HttpResponse Ok(std::string body, std::vector<std::pair<std::string, std::string>> headers = {}) {
-  net::HttpResponse r;
-  r.body = std::move(body);
-  r.headers = std::move(headers);
-  return r;
 }
 
 struct CacheFixture {
@@ -338,26 +296,10 @@ TEST(KdsClientTest, HttpDateRetryAfterIsParsed) {
   EXPECT_EQ(ParseRetryAfter(r, kPhalaTime, absl::Seconds(5)), absl::Hours(1));
 }
 
-void ServePhala(FakeFetcher& fetcher) {
-  const std::string signing = PercentEncode(Text(absl::StrCat(kCerts, "tcb_signing_chain_2025.pem")));
-  fetcher.Serve("/tdx/certification/v4/tcb?fmspc=b0c06f000000",
-                Ok(Text(absl::StrCat(kPhala, "tcb_info.json")), {{"TCB-Info-Issuer-Chain", signing}}));
-  fetcher.Serve("/tdx/certification/v4/qe/identity",
-                Ok(Text(absl::StrCat(kPhala, "qe_identity.json")),
-                   {{"SGX-Enclave-Identity-Issuer-Chain", signing}}));
-  fetcher.Serve("/sgx/certification/v4/pckcrl?ca=platform&encoding=der",
-                Ok(Text(absl::StrCat(kPhala, "pck_crl.der")),
-                   {{"SGX-PCK-CRL-Issuer-Chain",
-                     PercentEncode(Text(absl::StrCat(kCerts, "pck_platform_ca_chain.pem")))}}));
-  // Hex text, as older PCS versions serve it.
-  fetcher.Serve("/sgx/certification/v4/rootcacrl",
-                Ok(absl::BytesToHexString(Text(absl::StrCat(kPhala, "root_ca_crl.der")))));
-}
-
 TEST(PcsClientTest, FetchValidateCacheWithIssuerChainHeaders) {
   CacheFixture f(kPhalaTime);
   FakeFetcher fetcher;
-  ServePhala(fetcher);
+  testing::ServePhalaPcs(fetcher);
   PcsClient pcs(fetcher, f.clock);
   for (auto [kind, key] : std::vector<std::pair<CollateralKind, std::string>>{
            {CollateralKind::kTdxTcbInfo, "b0c06f000000"},
@@ -483,7 +425,7 @@ TEST(CacheTest, TamperedStoredObjectOrForgedIndexIsSkipped) {
 TEST(RefresherTest, FetchesMissingItemsAndBacksOffOnFailure) {
   CacheFixture f(kPhalaTime);
   FakeFetcher fetcher;
-  ServePhala(fetcher);
+  testing::ServePhalaPcs(fetcher);
   PcsClient pcs(fetcher, f.clock);
   VendorSource source(nullptr, &pcs);
   CollateralRefresher::Options opts;

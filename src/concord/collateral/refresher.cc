@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+
 namespace concord::collateral {
 
 CollateralRefresher::CollateralRefresher(CollateralCache& cache, CollateralSource& source,
@@ -18,10 +20,22 @@ absl::Status CollateralRefresher::Want(CollateralKind kind, absl::string_view ke
   }
   absl::MutexLock lock(&mu_);
   ItemKey k(kind, std::string(key));
-  if (std::find(wanted_.begin(), wanted_.end(), k) == wanted_.end()) {
-    wanted_.push_back(std::move(k));
+  if (std::find(wanted_.begin(), wanted_.end(), k) != wanted_.end()) {
+    return absl::OkStatus();
   }
+  if (wanted_.size() >= options_.max_wanted) {
+    return absl::ResourceExhaustedError(absl::StrCat("collateral refresher: ", KindName(kind), " ",
+                                                     key, ": already ", wanted_.size(),
+                                                     " items wanted (the limit)"));
+  }
+  wanted_.push_back(std::move(k));
   return absl::OkStatus();
+}
+
+bool CollateralRefresher::IsWanted(CollateralKind kind, absl::string_view key) const {
+  absl::MutexLock lock(&mu_);
+  return std::find(wanted_.begin(), wanted_.end(), ItemKey(kind, std::string(key))) !=
+         wanted_.end();
 }
 
 CollateralRefresher::Result CollateralRefresher::RunOnce() {
@@ -83,11 +97,20 @@ void CollateralRefresher::Start() {
   if (thread_.joinable()) {
     return;
   }
-  stop_ = std::make_unique<absl::Notification>();
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = false;
+  }
   thread_ = std::thread([this] {
-    while (!stop_->HasBeenNotified()) {
+    while (true) {
       RunOnce();
-      stop_->WaitForNotificationWithTimeout(options_.interval);
+      absl::MutexLock lock(&mu_);
+      auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || kicked_; };
+      mu_.AwaitWithTimeout(absl::Condition(&woken), options_.interval);
+      if (stopping_) {
+        return;
+      }
+      kicked_ = false;
     }
   });
 }
@@ -96,8 +119,16 @@ void CollateralRefresher::Stop() {
   if (!thread_.joinable()) {
     return;
   }
-  stop_->Notify();
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
   thread_.join();
+}
+
+void CollateralRefresher::Kick() {
+  absl::MutexLock lock(&mu_);
+  kicked_ = true;
 }
 
 }  // namespace concord::collateral

@@ -2,7 +2,8 @@
 // from the vendors what is missing or near expiry, off the verification hot
 // path. RunOnce() does one pass on the injected clock (tests drive it by
 // hand); Start() runs passes on a background thread until Stop() or
-// destruction. Failures back off per item (doubling from `min_backoff` to
+// destruction, and Kick() asks that thread for a pass now (a verifier that
+// missed an item). Failures back off per item (doubling from `min_backoff` to
 // `max_backoff`); the vendor clients add their own rate limits. Thread-safe.
 #pragma once
 
@@ -15,7 +16,6 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "concord/collateral/cache.h"
 #include "concord/collateral/vendor_client.h"
@@ -32,6 +32,9 @@ class CollateralRefresher final {
     absl::Duration max_backoff = absl::Hours(1);
     // Pause between background passes.
     absl::Duration interval = absl::Minutes(1);
+    // Most items kept wanted. Wanted items may come from evidence that has
+    // not verified yet (its FMSPC or chip ID), so the set is bounded.
+    size_t max_wanted = 256;
   };
   struct Result {
     size_t fetched = 0;   // new items kept
@@ -47,8 +50,11 @@ class CollateralRefresher final {
   CollateralRefresher(const CollateralRefresher&) = delete;
   CollateralRefresher& operator=(const CollateralRefresher&) = delete;
 
-  // Adds an item to keep cached (idempotent). InvalidArgument for a bad key.
+  // Adds an item to keep cached (idempotent). InvalidArgument for a bad key;
+  // ResourceExhausted when `max_wanted` items are wanted already.
   absl::Status Want(CollateralKind kind, absl::string_view key);
+  // Whether the item is wanted.
+  bool IsWanted(CollateralKind kind, absl::string_view key) const;
 
   // One pass over the wanted items.
   Result RunOnce();
@@ -58,6 +64,9 @@ class CollateralRefresher final {
   // Background passes every `interval`; Stop() waits for the thread.
   void Start();
   void Stop();
+  // Wakes the background thread for a pass now (no-op when not started). The
+  // per-item back-off still applies, so kicks cannot hammer a vendor.
+  void Kick();
 
  private:
   struct State {
@@ -75,7 +84,9 @@ class CollateralRefresher final {
   std::vector<ItemKey> wanted_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<ItemKey, State> state_ ABSL_GUARDED_BY(mu_);
   absl::Mutex run_mu_;  // one pass at a time
-  std::unique_ptr<absl::Notification> stop_;
+  // Background thread control, guarded by mu_.
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool kicked_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

@@ -82,6 +82,86 @@ absl::StatusOr<attest::Claims> CachedSnpVerifier::Verify(
       " (fetch it from AMD KDS)"));
 }
 
+absl::StatusOr<TdxPckOrigin> TdxPckOriginOf(const attest::TdxQuote& quote) {
+  absl::StatusOr<std::vector<crypto::SslPtr<X509>>> chain =
+      crypto::ParseCertChainPem(quote.pck_chain_pem, 3);
+  if (!chain.ok() || chain->size() < 2) {
+    return absl::InvalidArgumentError("tdx: PCK chain: want the PCK certificate and its CA");
+  }
+  CONCORD_ASSIGN_OR_RETURN(attest::PckExtensions pck,
+                           attest::ParsePckExtensions((*chain)[0].get()));
+  char cn[256] = {0};
+  if (X509_NAME_get_text_by_NID(X509_get_subject_name((*chain)[1].get()), NID_commonName, cn,
+                                sizeof(cn)) <= 0) {
+    crypto::ClearOpenSslErrors();
+    return absl::InvalidArgumentError("tdx: PCK chain: the CA has no common name");
+  }
+  return TdxPckOrigin{TdxFmspcKey(pck.fmspc),
+                      absl::StrContains(cn, "Processor") ? "processor" : "platform"};
+}
+
+absl::StatusOr<std::vector<CollateralRef>> RequiredCollateral(const attest::Evidence& evidence) {
+  std::vector<CollateralRef> out;
+  switch (evidence.platform) {
+    case attest::Platform::kSimulated:
+      return out;
+    case attest::Platform::kTdx: {
+      CONCORD_ASSIGN_OR_RETURN(attest::TdxQuote quote, attest::TdxQuote::Parse(evidence.report));
+      CONCORD_ASSIGN_OR_RETURN(TdxPckOrigin origin, TdxPckOriginOf(quote));
+      out.push_back({CollateralKind::kTdxTcbInfo, origin.fmspc_key});
+      out.push_back({CollateralKind::kTdxQeIdentity, std::string(kTdxQeIdentityKey)});
+      out.push_back({CollateralKind::kTdxPckCrl, origin.pck_ca});
+      out.push_back({CollateralKind::kTdxRootCaCrl, std::string(kTdxRootCaCrlKey)});
+      return out;
+    }
+    case attest::Platform::kSnp:
+      break;
+  }
+  if (!evidence.certs.empty()) {
+    return out;
+  }
+  CONCORD_ASSIGN_OR_RETURN(attest::SnpReport report, attest::SnpReport::Parse(evidence.report));
+  CONCORD_ASSIGN_OR_RETURN(std::optional<SnpProduct> cpuid, report.CpuidProduct());
+  std::vector<SnpProduct> products;
+  if (cpuid.has_value()) {
+    products.push_back(*cpuid);
+  } else {
+    products = {SnpProduct::kMilan, SnpProduct::kGenoa, SnpProduct::kTurin};
+  }
+  for (SnpProduct product : products) {
+    absl::StatusOr<std::string> key = SnpVcekKey(product, report.chip_id, report.reported_tcb);
+    if (!key.ok()) {
+      continue;  // e.g. a Turin candidate for a 64-byte chip ID
+    }
+    out.push_back({CollateralKind::kSnpVcek, *std::move(key)});
+    out.push_back({CollateralKind::kSnpCertChain, SnpProductKey(product)});
+    out.push_back({CollateralKind::kSnpCrl, SnpProductKey(product)});
+  }
+  return out;
+}
+
+absl::StatusOr<attest::Claims> PlatformVerifier::Verify(const attest::Evidence& evidence,
+                                                        const attest::VerifyOptions& options) const {
+  absl::StatusOr<attest::Claims> claims;
+  switch (evidence.platform) {
+    case attest::Platform::kSimulated:
+      return snp_.Verify(evidence, options);
+    case attest::Platform::kSnp:
+      claims = cached_snp_.Verify(evidence, options);
+      break;
+    case attest::Platform::kTdx:
+      claims = tdx_.Verify(evidence, options);
+      break;
+  }
+  if (absl::IsFailedPrecondition(claims.status()) && on_missing_ != nullptr) {
+    absl::StatusOr<std::vector<CollateralRef>> needed = RequiredCollateral(evidence);
+    if (needed.ok() && !needed->empty()) {
+      on_missing_(*needed);
+    }
+  }
+  return claims;
+}
+
 absl::StatusOr<attest::TdxCollateral> TdxCollateralFromCache(CollateralCache& cache,
                                                              absl::string_view fmspc_key,
                                                              absl::string_view pck_ca) {
@@ -114,22 +194,9 @@ absl::StatusOr<attest::Claims> CachedTdxVerifier::Verify(
         "collateral: platform ", attest::PlatformName(evidence.platform), " is not TDX"));
   }
   CONCORD_ASSIGN_OR_RETURN(attest::TdxQuote quote, attest::TdxQuote::Parse(evidence.report));
-  absl::StatusOr<std::vector<crypto::SslPtr<X509>>> chain =
-      crypto::ParseCertChainPem(quote.pck_chain_pem, 3);
-  if (!chain.ok() || chain->size() < 2) {
-    return absl::InvalidArgumentError("tdx: PCK chain: want the PCK certificate and its CA");
-  }
-  CONCORD_ASSIGN_OR_RETURN(attest::PckExtensions pck,
-                           attest::ParsePckExtensions((*chain)[0].get()));
-  char cn[256] = {0};
-  if (X509_NAME_get_text_by_NID(X509_get_subject_name((*chain)[1].get()), NID_commonName, cn,
-                                sizeof(cn)) <= 0) {
-    crypto::ClearOpenSslErrors();
-    return absl::InvalidArgumentError("tdx: PCK chain: the CA has no common name");
-  }
-  const absl::string_view ca = absl::StrContains(cn, "Processor") ? "processor" : "platform";
+  CONCORD_ASSIGN_OR_RETURN(TdxPckOrigin origin, TdxPckOriginOf(quote));
   CONCORD_ASSIGN_OR_RETURN(attest::TdxCollateral collateral,
-                           TdxCollateralFromCache(cache_, TdxFmspcKey(pck.fmspc), ca));
+                           TdxCollateralFromCache(cache_, origin.fmspc_key, origin.pck_ca));
   // The verifier is keyed by the exact collateral it was built from.
   crypto::Hasher h(crypto::HashAlg::kSha256);
   for (absl::string_view part : {absl::string_view(collateral.tcb_info_json),

@@ -8,8 +8,10 @@
 // composition root (concordd) and the CLI. Thread-safe.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -48,6 +50,31 @@ absl::StatusOr<attest::TdxCollateral> TdxCollateralFromCache(CollateralCache& ca
                                                              absl::string_view fmspc_key,
                                                              absl::string_view pck_ca);
 
+// The origin of a TDX quote's PCK certificate: its FMSPC (item key) and the
+// issuing CA ("platform" or "processor"), read from the quote's PCK chain
+// without verifying it. InvalidArgument for a malformed quote or chain.
+struct TdxPckOrigin {
+  std::string fmspc_key;
+  std::string pck_ca;
+};
+absl::StatusOr<TdxPckOrigin> TdxPckOriginOf(const attest::TdxQuote& quote);
+
+// One collateral item by kind and key.
+struct CollateralRef {
+  CollateralKind kind = CollateralKind::kSnpVcek;
+  std::string key;
+  bool operator==(const CollateralRef&) const = default;
+};
+
+// The cached items that verifying `evidence` reads. TDX: the TCB info of its
+// FMSPC, the QE identity, the PCK CRL of its PCK CA and the Root CA CRL.
+// SNP without certificates: the VCEK for its chip and reported TCB (one per
+// candidate product when the report does not name its product), and each
+// candidate product's cert chain and CRL. SNP with certificates and simulated
+// evidence: none. Read from unverified evidence: callers bound what they do
+// with the answer. InvalidArgument when the evidence does not parse.
+absl::StatusOr<std::vector<CollateralRef>> RequiredCollateral(const attest::Evidence& evidence);
+
 class CachedTdxVerifier final : public attest::EvidenceVerifier {
  public:
   // `cache` must outlive this.
@@ -68,6 +95,33 @@ class CachedTdxVerifier final : public attest::EvidenceVerifier {
   // Keyed by the content hashes of the four items; small (one per FMSPC).
   mutable absl::flat_hash_map<std::string, std::shared_ptr<const attest::TdxVerifier>> verifiers_
       ABSL_GUARDED_BY(mu_);
+};
+
+// Every platform behind one verifier (the coordinator's and the clients'):
+// SNP through CachedSnpVerifier (the evidence's own VCEK, else the cache),
+// TDX through CachedTdxVerifier, simulated straight to `snp` (an SnpVerifier,
+// which decides whether simulated evidence is allowed). When the cache lacks
+// an item (FailedPrecondition), `on_missing` (if set) receives what the
+// evidence needs, e.g. to have a refresher fetch it in the background; the
+// call still fails and the caller retries. Never fetches itself. Thread-safe;
+// `snp` and `cache` must outlive it, `on_missing` must be thread-safe.
+class PlatformVerifier final : public attest::EvidenceVerifier {
+ public:
+  using MissingCallback = std::function<void(const std::vector<CollateralRef>&)>;
+
+  PlatformVerifier(const attest::EvidenceVerifier& snp, CollateralCache& cache,
+                   MissingCallback on_missing = nullptr)
+      : snp_(snp), cached_snp_(snp, cache), tdx_(cache), on_missing_(std::move(on_missing)) {}
+
+  // Errors as the verifier of the evidence's platform.
+  absl::StatusOr<attest::Claims> Verify(const attest::Evidence& evidence,
+                                        const attest::VerifyOptions& options) const override;
+
+ private:
+  const attest::EvidenceVerifier& snp_;
+  CachedSnpVerifier cached_snp_;
+  CachedTdxVerifier tdx_;
+  const MissingCallback on_missing_;
 };
 
 }  // namespace concord::collateral

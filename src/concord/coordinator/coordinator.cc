@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "concord/attest/snp/report.h"
+#include "concord/attest/tdx/quote.h"
 #include "concord/ca/ca_certs.h"
 #include "concord/common/hex.h"
 #include "concord/common/status_macros.h"
@@ -299,13 +300,20 @@ void Coordinator::Impl::SetState(State next, absl::string_view why) {
 }
 
 void Coordinator::Impl::RaiseAlarm(const std::string& text) {
-  deps_.log.Warning("store alarm", {{"replica", options_.replica_name}, {"alarm", text}});
-  absl::MutexLock lock(&mu_);
-  ++alarms_raised_;
-  if (std::find(alarms_.begin(), alarms_.end(), text) == alarms_.end() &&
-      alarms_.size() < kMaxActiveAlarms) {
-    alarms_.push_back(text);
+  // An alarm still active is not raised again when the watch and the lease
+  // round both see the same bad `latest`: the count and the log say how often
+  // something went wrong, not how often it was looked at.
+  {
+    absl::MutexLock lock(&mu_);
+    if (std::find(alarms_.begin(), alarms_.end(), text) != alarms_.end()) {
+      return;
+    }
+    ++alarms_raised_;
+    if (alarms_.size() < kMaxActiveAlarms) {
+      alarms_.push_back(text);
+    }
   }
+  deps_.log.Warning("store alarm", {{"replica", options_.replica_name}, {"alarm", text}});
 }
 
 void Coordinator::Impl::ClearAlarms() {
@@ -1527,9 +1535,16 @@ absl::StatusOr<attest::Claims> Coordinator::Impl::CheckWorkloadEvidence(
     options.reference_values = manifest.ReferenceValuesFor(report->host_data);
     options.host_data = report->host_data;
   } else {
-    // TDX names its policy in MRCONFIGID, checked against the manifest at
-    // issuance; the global reference values apply here.
-    options.reference_values = manifest.reference_values();
+    // TDX names its policy in MRCONFIGID[0:32] (the rest is zero): the
+    // policy's own reference values apply, as HOST_DATA selects them on SNP.
+    absl::StatusOr<attest::TdxQuote> quote = attest::TdxQuote::Parse(evidence.report);
+    if (!quote.ok()) {
+      return Prefixed("evidence", quote.status());
+    }
+    manifest::PolicyHash policy{};
+    std::copy_n(quote->body.mrconfigid.begin(), policy.size(), policy.begin());
+    options.reference_values = manifest.ReferenceValuesFor(policy);
+    options.host_data = policy;
   }
   return deps_.verifier.Verify(evidence, options);
 }

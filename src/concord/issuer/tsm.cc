@@ -195,28 +195,33 @@ absl::StatusOr<attest::Evidence> EvidenceFromKernelOutputs(
       return absl::AbortedError(
           absl::StrCat(source, ": report: the report data is not ours (another writer)"));
     }
-    if (cert_table.empty()) {
-      return fail(
-          "certificate table: empty; the host supplied no certificates (the VCEK or VLEK is "
-          "needed: configure the host to provide SNP certificates)");
-    }
-    absl::StatusOr<SnpCertTable> table = ParseSnpCertTable(cert_table);
-    if (!table.ok()) {
-      return fail(absl::StrCat("certificate table: ", table.status().message()));
-    }
     const bool vlek = parsed->signing_key() == attest::SnpSigningKey::kVlek;
-    std::optional<Bytes>& signer = vlek ? table->vlek : table->vcek;
-    if (!signer.has_value()) {
-      return fail(absl::StrCat("certificate table: no ", vlek ? "VLEK" : "VCEK",
-                               " (the report is signed by one)"));
+    SnpCertTable table;
+    if (!cert_table.empty()) {
+      absl::StatusOr<SnpCertTable> parsed_table = ParseSnpCertTable(cert_table);
+      if (!parsed_table.ok()) {
+        return fail(absl::StrCat("certificate table: ", parsed_table.status().message()));
+      }
+      table = *std::move(parsed_table);
     }
+    std::optional<Bytes>& signer = vlek ? table.vlek : table.vcek;
     evidence.report.assign(report.begin(), report.end());
-    evidence.certs.push_back(*std::move(signer));
-    if (table->ask.has_value()) {
-      evidence.certs.push_back(*std::move(table->ask));
+    if (!signer.has_value()) {
+      if (vlek) {
+        return fail(
+            "certificate table: no VLEK, and the report is signed by one, which only the host "
+            "can supply: configure the host to provide SNP certificates");
+      }
+      // A VCEK is public by chip ID and TCB: the verifiers take it from the
+      // collateral cache (AMD KDS), and concordd attaches it to its evidence.
+      return evidence;
     }
-    if (table->ark.has_value()) {
-      evidence.certs.push_back(*std::move(table->ark));
+    evidence.certs.push_back(*std::move(signer));
+    if (table.ask.has_value()) {
+      evidence.certs.push_back(*std::move(table.ask));
+    }
+    if (table.ark.has_value()) {
+      evidence.certs.push_back(*std::move(table.ark));
     }
     return evidence;
   }

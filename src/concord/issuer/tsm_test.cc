@@ -128,28 +128,43 @@ TEST_F(TsmTest, ProviderMismatchIsFailedPrecondition) {
   EXPECT_EQ(fs.LiveEntries(), 0);
 }
 
-TEST_F(TsmTest, MissingAuxblobIsFailedPrecondition) {
+TEST_F(TsmTest, MissingAuxblobGivesVcekReportWithoutCertificates) {
   KernelOutputs recorded = testing::MilanOutputs();
   recorded.auxblob.reset();
   KernelTsmDouble fs(root_, "sev_guest", [&](ByteView) { return recorded; });
   auto attester = Make(attest::Platform::kSnp, fs);
   ASSERT_NE(attester, nullptr);
-  EXPECT_THAT(
-      attester->Attest(testing::SnpReportDataOf(recorded.outblob)).status(),
-      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("certificate table: empty")));
+  CONCORD_ASSERT_OK_AND_ASSIGN(attest::Evidence evidence,
+                               attester->Attest(testing::SnpReportDataOf(recorded.outblob)));
+  EXPECT_EQ(evidence.report, recorded.outblob);
+  EXPECT_TRUE(evidence.certs.empty());  // the VCEK comes from the collateral cache
   EXPECT_EQ(fs.LiveEntries(), 0);
 }
 
-TEST_F(TsmTest, TableWithoutTheVcekIsFailedPrecondition) {
+TEST_F(TsmTest, MissingAuxblobForAVlekReportIsFailedPrecondition) {
+  KernelOutputs recorded;
+  recorded.outblob =
+      concord::testing::ReadTestdata("attestation/snp/milan-v3-vlek-aws/report.bin");
+  recorded.auxblob = Bytes{};
+  KernelTsmDouble fs(root_, "sev_guest", [&](ByteView) { return recorded; });
+  auto attester = Make(attest::Platform::kSnp, fs);
+  ASSERT_NE(attester, nullptr);
+  EXPECT_THAT(attester->Attest(testing::SnpReportDataOf(recorded.outblob)).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("no VLEK, and the report is signed by one")));
+  EXPECT_EQ(fs.LiveEntries(), 0);
+}
+
+TEST_F(TsmTest, TableWithoutTheVcekGivesReportWithoutCertificates) {
   KernelOutputs recorded = testing::MilanOutputs();
   recorded.auxblob = BuildSnpCertTable(
       {{kSnpAskGuid, testing::TestdataCertDer("attestation/snp/certs/milan/ask.pem")}});
   KernelTsmDouble fs(root_, "sev_guest", [&](ByteView) { return recorded; });
   auto attester = Make(attest::Platform::kSnp, fs);
   ASSERT_NE(attester, nullptr);
-  EXPECT_THAT(
-      attester->Attest(testing::SnpReportDataOf(recorded.outblob)).status(),
-      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("certificate table: no VCEK")));
+  CONCORD_ASSERT_OK_AND_ASSIGN(attest::Evidence evidence,
+                               attester->Attest(testing::SnpReportDataOf(recorded.outblob)));
+  EXPECT_TRUE(evidence.certs.empty());  // no signer: the ASK alone is not passed on
 }
 
 TEST_F(TsmTest, TamperedTableIsFailedPrecondition) {
