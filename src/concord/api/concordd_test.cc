@@ -174,9 +174,13 @@ TEST_F(ConcorddTest, BadPolicyOrPlatformExitsTwo) {
   r = RunConcordd({"--policy", dir_ + "/snp-policy.json", "--sim-host", dir_ + "/host"});
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_THAT(r.output, HasSubstr("Platforms"));
-  r = RunConcordd({"--policy", dir_ + "/snp-policy.json", "--platform", "snp"});
+  // Hardware platforms need the kernel's interface (TDX: configfs-tsm only).
+  std::ofstream(dir_ + "/tdx-policy.json")
+      << R"({"Version":1,"Kind":"coordinator","Platforms":["tdx"]})";
+  r = RunConcordd({"--policy", dir_ + "/tdx-policy.json", "--platform", "tdx", "--store",
+                   "memory://", "--tsm-root", dir_ + "/no-tsm"});
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_THAT(r.output, HasSubstr("configfs-tsm"));
+  EXPECT_THAT(r.output, HasSubstr("no configfs-tsm at " + dir_ + "/no-tsm"));
   r = RunConcordd({"--policy", dir_ + "/policy.json", "--sim-host", dir_ + "/no-host"});
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_THAT(r.output, HasSubstr("--sim-host"));

@@ -1,5 +1,7 @@
 #include "concord/attest/evidence.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "concord/attest/tdx/verifier.h"
 #include "concord/common/hex.h"
@@ -17,6 +19,23 @@ absl::string_view PlatformName(Platform platform) {
       return "simulated";
   }
   return "unknown";
+}
+
+absl::StatusOr<std::array<uint8_t, 32>> ClaimedPolicyHash(const Evidence& evidence) {
+  std::array<uint8_t, 32> policy{};
+  if (evidence.platform == Platform::kTdx) {
+    absl::StatusOr<TdxQuote> quote = TdxQuote::Parse(evidence.report);
+    if (!quote.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("evidence: ", quote.status().message()));
+    }
+    std::copy_n(quote->body.mrconfigid.begin(), policy.size(), policy.begin());
+    return policy;
+  }
+  absl::StatusOr<SnpReport> report = SnpReport::Parse(evidence.report);
+  if (!report.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("evidence: ", report.status().message()));
+  }
+  return report->host_data;
 }
 
 absl::StatusOr<Platform> ParsePlatform(absl::string_view name) {

@@ -138,6 +138,13 @@ struct Claims {
   std::optional<TdxClaims> tdx;
 };
 
+// The policy hash that unverified evidence names: HOST_DATA (SNP,
+// simulated) or MRCONFIGID[0:32] (TDX). Read before verification only to
+// pick reference values; the verifier then requires exactly these bytes
+// (VerifyOptions::host_data). InvalidArgument "evidence: ..." when the
+// report or quote does not parse.
+absl::StatusOr<std::array<uint8_t, 32>> ClaimedPolicyHash(const Evidence& evidence);
+
 // Renders claims as JSON for the CLI (hex byte strings, RFC 3339 times).
 nlohmann::json ClaimsToJson(const Claims &claims);
 

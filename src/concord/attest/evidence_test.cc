@@ -1,6 +1,9 @@
 #include "concord/attest/evidence.h"
 
+#include "concord/attest/snp/report.h"
+#include "concord/attest/tdx/quote.h"
 #include "concord/testing/status_matchers.h"
+#include "concord/testing/testdata.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -16,6 +19,28 @@ TEST(PlatformTest, NamesRoundTrip) {
   }
   EXPECT_THAT(ParsePlatform("sgx"), StatusIs(absl::StatusCode::kInvalidArgument,
                                              "platform: want snp, tdx or simulated, got \"sgx\""));
+}
+
+TEST(ClaimedPolicyHashTest, SnpHostDataAndTdxMrconfigid) {
+  const Bytes report =
+      concord::testing::ReadTestdata("attestation/snp/milan-v2-virtee/report.bin");
+  absl::StatusOr<SnpReport> parsed_report = SnpReport::Parse(report);
+  ASSERT_TRUE(parsed_report.ok());
+  EXPECT_THAT(ClaimedPolicyHash(Evidence{Platform::kSnp, report, {}}),
+              IsOkAndHolds(parsed_report->host_data));
+  const Bytes quote =
+      concord::testing::ReadTestdata("attestation/tdx/v4-b0c06f-phala/quote.dat");
+  absl::StatusOr<TdxQuote> parsed_quote = TdxQuote::Parse(quote);
+  ASSERT_TRUE(parsed_quote.ok());
+  std::array<uint8_t, 32> mrconfigid_head{};
+  std::copy_n(parsed_quote->body.mrconfigid.begin(), 32, mrconfigid_head.begin());
+  EXPECT_THAT(ClaimedPolicyHash(Evidence{Platform::kTdx, quote, {}}),
+              IsOkAndHolds(mrconfigid_head));
+  // The platform decides the parser: a quote is no SNP report and back.
+  EXPECT_THAT(ClaimedPolicyHash(Evidence{Platform::kSnp, quote, {}}),
+              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr("evidence: ")));
+  EXPECT_THAT(ClaimedPolicyHash(Evidence{Platform::kTdx, report, {}}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(ClaimsToJsonTest, RendersCommonFields) {

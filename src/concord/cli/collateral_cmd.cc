@@ -121,42 +121,17 @@ void RunExport(CommandContext& ctx, const CollateralArgs& args) {
 }
 
 void RunImport(CommandContext& ctx, const CollateralArgs& args) {
-  std::error_code ec;
-  std::vector<std::string> names;
-  for (std::filesystem::directory_iterator it(args.dir, ec), end; !ec && it != end;
-       it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (absl::EndsWith(name, ".json")) {
-      names.push_back(name);
-    }
-  }
-  if (ec) {
-    Fail(ctx, kExitUsage, absl::InvalidArgumentError(absl::StrCat(args.dir, ": ", ec.message())));
+  absl::StatusOr<std::vector<collateral::BundleRecord>> records =
+      collateral::ReadBundleDir(args.dir);
+  if (!records.ok()) {
+    Fail(ctx, kExitUsage, records.status());
     return;
-  }
-  if (names.size() > collateral::kMaxBundleRecords) {
-    Fail(ctx, kExitUsage,
-         absl::InvalidArgumentError(absl::StrCat(args.dir, ": more than ",
-                                                 collateral::kMaxBundleRecords, " records")));
-    return;
-  }
-  std::sort(names.begin(), names.end());
-  std::vector<collateral::BundleRecord> records;
-  for (const std::string& name : names) {
-    absl::StatusOr<Bytes> data =
-        ReadFileLimited(absl::StrCat(args.dir, "/", name), collateral::kMaxRecordSize);
-    if (!data.ok()) {
-      Fail(ctx, kExitUsage,
-           absl::Status(data.status().code(), absl::StrCat(name, ": ", data.status().message())));
-      return;
-    }
-    records.push_back({name, *std::move(data)});
   }
   std::unique_ptr<Opened> o = Open(ctx, args);
   if (o == nullptr) {
     return;
   }
-  absl::StatusOr<size_t> imported = collateral::ImportBundle(*o->cache, records);
+  absl::StatusOr<size_t> imported = collateral::ImportBundle(*o->cache, *records);
   if (!imported.ok()) {
     Fail(ctx, kExitInvalid, imported.status());
     return;

@@ -57,6 +57,7 @@ struct ConnectArgs {
   std::string manifest;
   std::string timeout = "60s";
   std::string workspace = ".";
+  std::string collateral;  // bundle directory (TDX coordinators)
 };
 
 absl::StatusOr<absl::Duration> ParseTimeout(const std::string& text) {
@@ -96,7 +97,8 @@ absl::StatusOr<crypto::PrivateKey> LoadPrivateKey(const std::string& path) {
 
 // The coordinator check from the local manifest, or one that accepts any
 // evidence (status without -m: reported as UNVERIFIED).
-absl::StatusOr<net::ServerEvidenceCheck> MakeCheck(const manifest::Manifest* m) {
+absl::StatusOr<net::ServerEvidenceCheck> MakeCheck(const manifest::Manifest* m,
+                                                   const std::string& collateral_dir) {
   if (m == nullptr) {
     return net::ServerEvidenceCheck(
         [](const attest::Evidence& evidence,
@@ -107,9 +109,14 @@ absl::StatusOr<net::ServerEvidenceCheck> MakeCheck(const manifest::Manifest* m) 
         });
   }
   std::vector<client::CoordinatorExpectation> expectations = client::ExpectationsFromManifest(*m);
-  CONCORD_ASSIGN_OR_RETURN(std::shared_ptr<const attest::EvidenceVerifier> verifier,
-                           client::MakeCoordinatorVerifier(expectations));
-  return client::MakeCoordinatorCheck(std::move(expectations), std::move(verifier),
+  absl::StatusOr<std::shared_ptr<const attest::EvidenceVerifier>> verifier =
+      client::MakeCoordinatorVerifier(expectations, {.collateral_dir = collateral_dir},
+                                      SystemClock::Get());
+  if (!verifier.ok()) {
+    return absl::Status(verifier.status().code(),
+                        absl::StrCat("--collateral: ", verifier.status().message()));
+  }
+  return client::MakeCoordinatorCheck(std::move(expectations), *std::move(verifier),
                                       SystemClock::Get());
 }
 
@@ -217,9 +224,12 @@ Result<Prepared> Prepare(const ConnectArgs& args, bool manifest_required) {
     return Usage(absl::InvalidArgumentError("--manifest is required"));
   }
   absl::StatusOr<net::ServerEvidenceCheck> check =
-      MakeCheck(p.manifest.has_value() ? &*p.manifest : nullptr);
+      MakeCheck(p.manifest.has_value() ? &*p.manifest : nullptr, args.collateral);
   if (!check.ok()) {
-    return Refused(check.status());
+    // An unreadable or malformed bundle is the caller's input; expired or
+    // badly signed collateral is a refusal.
+    return absl::IsInvalidArgument(check.status()) ? Usage(check.status())
+                                                   : Refused(check.status());
   }
   p.check = *std::move(check);
   return p;
@@ -844,6 +854,9 @@ void AddConnectOptions(CLI::App* cmd, ConnectArgs& args, bool manifest, bool wor
     cmd->add_option("--manifest,-m", args.manifest,
                     "The local manifest: its coordinator policies and reference values decide "
                     "which coordinator is trusted");
+    cmd->add_option("--collateral", args.collateral,
+                    "Collateral bundle directory (`concord collateral export`): needed to verify "
+                    "a TDX coordinator");
   }
   if (workspace) {
     cmd->add_option("--workspace", args.workspace, "Workspace directory")->capture_default_str();

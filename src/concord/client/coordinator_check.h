@@ -26,14 +26,29 @@ struct CoordinatorExpectation {
 // The manifest's coordinator policies with their effective reference values.
 std::vector<CoordinatorExpectation> ExpectationsFromManifest(const manifest::Manifest& m);
 
+struct CoordinatorVerifierOptions {
+  // A collateral bundle directory (`concord collateral export`, docs/
+  // collateral.md): TDX coordinators need one (TCB info, QE identity, CRLs),
+  // and it supplies the VCEK for SNP evidence that carries none. Empty: SNP
+  // with its own VCEK and simulated evidence only.
+  std::string collateral_dir;
+};
+
 // A verifier for coordinator evidence: SNP with the compiled-in AMD roots,
-// plus simulated evidence when any expectation has simulated reference
-// values.
+// TDX with the Intel root and the bundle's collateral, plus simulated
+// evidence when any expectation has simulated reference values. The bundle
+// is read and every record re-validated at `clock`'s time here: errors of
+// collateral::ReadBundleDir / ImportBundle (InvalidArgument for an unreadable
+// or malformed bundle, FailedPrecondition for expired or older items,
+// Unauthenticated for a bad signature). `clock` must outlive the verifier.
+absl::StatusOr<std::shared_ptr<const attest::EvidenceVerifier>> MakeCoordinatorVerifier(
+    const std::vector<CoordinatorExpectation>& expectations,
+    const CoordinatorVerifierOptions& options, const Clock& clock);
 absl::StatusOr<std::shared_ptr<const attest::EvidenceVerifier>> MakeCoordinatorVerifier(
     const std::vector<CoordinatorExpectation>& expectations);
 
-// The handshake check: the evidence's HOST_DATA must name one of the
-// expected policies, and the evidence must verify (at clock.Now()) with that
+// The handshake check: the policy the evidence names (HOST_DATA on SNP,
+// MRCONFIGID[0:32] on TDX) must be one of the expected policies, and the evidence must verify (at clock.Now()) with that
 // policy's reference values and the expected report data. PermissionDenied
 // "coordinator policy <hex> is not one the manifest allows" for another
 // policy; the verifier's error otherwise. `clock` must outlive the check.

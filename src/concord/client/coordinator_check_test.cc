@@ -1,6 +1,18 @@
 #include "concord/client/coordinator_check.h"
 
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "concord/attest/tdx/quote.h"
 #include "concord/client/client_test_util.h"
+#include "concord/collateral/bundle.h"
+#include "concord/collateral/cache.h"
+#include "concord/collateral/testing/fake_vendor.h"
+#include "concord/common/time_format.h"
+#include "concord/store/memory/memory_store.h"
+#include "concord/testing/fake_clock.h"
+#include "concord/testing/testdata.h"
 #include "concord/client/user_api.h"
 #include "concord/crypto/hash.h"
 #include "gmock/gmock.h"
@@ -13,6 +25,7 @@ namespace {
 using ::concord::testing::IsOk;
 using ::concord::testing::StatusIs;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 class CoordinatorCheckTest : public SimulatedCoordinatorFixture {
  protected:
@@ -145,6 +158,122 @@ TEST_F(AttestStatementTest, HistoryKeyNotNamedByTheStatementIsRefused) {
   response_.history_key_spki = other->public_key().spki_der();
   EXPECT_THAT(VerifyAttestResponse(response_, Check(MakeManifest())).status(),
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("history_key")));
+}
+
+// A TDX coordinator: the recorded Phala quote, verified with a collateral
+// bundle written as `concord collateral export` writes it, at a time when
+// that collateral is current.
+class TdxCoordinatorCheckTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    quote_bytes_ =
+        concord::testing::ReadTestdata(absl::StrCat(collateral::testing::kPhalaDir, "quote.dat"));
+    absl::StatusOr<attest::TdxQuote> quote = attest::TdxQuote::Parse(quote_bytes_);
+    ASSERT_TRUE(quote.ok()) << quote.status();
+    quote_ = *quote;
+    std::copy_n(quote_.body.mrconfigid.begin(), policy_.size(), policy_.begin());
+    attest::TdxReferenceValues rv;
+    rv.mrtd = quote_.body.mrtd;
+    rv.xfam = quote_.body.xfam;
+    rv.td_attributes = quote_.body.td_attributes;
+    attest::ReferenceValues values;
+    values.tdx.push_back(rv);
+    expectations_.push_back({policy_, values});
+  }
+
+  // Exports the phala collateral fetched from a fake PCS into `dir`.
+  void WriteBundle(const std::string& dir) {
+    collateral::testing::FakeFetcher vendor;
+    collateral::testing::ServePhalaPcs(vendor);
+    collateral::PcsClient pcs(vendor, clock_);
+    std::unique_ptr<store::Store> memory = store::MemoryStore::Create();
+    std::unique_ptr<collateral::CollateralCache> cache =
+        *collateral::CollateralCache::Create({memory.get(), &clock_});
+    for (auto [kind, key] : std::vector<std::pair<collateral::CollateralKind, std::string>>{
+             {collateral::CollateralKind::kTdxTcbInfo, std::string(collateral::testing::kPhalaFmspc)},
+             {collateral::CollateralKind::kTdxQeIdentity, "td_qe"},
+             {collateral::CollateralKind::kTdxPckCrl, "platform"},
+             {collateral::CollateralKind::kTdxRootCaCrl, "root"}}) {
+      absl::StatusOr<collateral::CollateralItem> item = pcs.Fetch(kind, key);
+      ASSERT_TRUE(item.ok()) << item.status();
+      ASSERT_THAT(cache->Insert(*std::move(item)).status(), IsOk());
+    }
+    absl::StatusOr<std::vector<collateral::BundleRecord>> records =
+        collateral::ExportBundle(*cache);
+    ASSERT_TRUE(records.ok()) << records.status();
+    std::filesystem::create_directories(dir);
+    for (const collateral::BundleRecord& r : *records) {
+      std::ofstream(absl::StrCat(dir, "/", r.name), std::ios::binary)
+          << std::string(r.record.begin(), r.record.end());
+    }
+  }
+
+  absl::StatusOr<attest::Claims> RunCheck(const std::string& collateral_dir, const Bytes& quote) {
+    absl::StatusOr<std::shared_ptr<const attest::EvidenceVerifier>> verifier =
+        MakeCoordinatorVerifier(expectations_, {.collateral_dir = collateral_dir}, clock_);
+    if (!verifier.ok()) {
+      return verifier.status();
+    }
+    net::ServerEvidenceCheck check = MakeCoordinatorCheck(expectations_, *verifier, clock_);
+    return check(attest::Evidence{attest::Platform::kTdx, quote, {}}, quote_.body.report_data);
+  }
+
+  concord::testing::FakeClock clock_{*ParseRfc3339("2025-06-25T00:00:00Z", "test time")};
+  Bytes quote_bytes_;
+  attest::TdxQuote quote_;
+  manifest::PolicyHash policy_{};
+  std::vector<CoordinatorExpectation> expectations_;
+  std::string dir_ = concord::testing::MakeTempDir("coordinator-check-tdx");
+};
+
+TEST_F(TdxCoordinatorCheckTest, QuoteVerifiesWithACollateralBundle) {
+  WriteBundle(dir_ + "/bundle");
+  CONCORD_ASSERT_OK_AND_ASSIGN(attest::Claims claims, RunCheck(dir_ + "/bundle", quote_bytes_));
+  EXPECT_EQ(claims.platform, attest::Platform::kTdx);
+  EXPECT_EQ(claims.host_data, Bytes(policy_.begin(), policy_.end()));
+}
+
+TEST_F(TdxCoordinatorCheckTest, WithoutABundleTheRefusalNamesTheFlag) {
+  EXPECT_THAT(RunCheck("", quote_bytes_),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("--collateral DIR")));
+}
+
+TEST_F(TdxCoordinatorCheckTest, TamperedQuoteOrOtherPolicyOrOtherMrtdIsRefused) {
+  WriteBundle(dir_ + "/bundle");
+  const Bytes tampered = concord::testing::ReadTestdata(
+      absl::StrCat(collateral::testing::kPhalaDir, "quote-tampered-signature.dat"));
+  EXPECT_THAT(RunCheck(dir_ + "/bundle", tampered),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+  const manifest::PolicyHash genuine = policy_;
+  expectations_[0].policy[0] ^= 1;
+  EXPECT_THAT(RunCheck(dir_ + "/bundle", quote_bytes_),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("is not one the manifest")));
+  expectations_[0].policy = genuine;
+  expectations_[0].reference_values.tdx[0].mrtd[0] ^= 1;
+  EXPECT_THAT(RunCheck(dir_ + "/bundle", quote_bytes_),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
+TEST_F(TdxCoordinatorCheckTest, TamperedOrExpiredOrMissingBundleIsRefused) {
+  WriteBundle(dir_ + "/bundle");
+  // One record's body altered: its signature no longer verifies.
+  for (const auto& entry : std::filesystem::directory_iterator(dir_ + "/bundle")) {
+    if (entry.path().filename().string().rfind("tdx-tcb-info-", 0) != 0) {
+      continue;
+    }
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t body = text.find("\"body\":\"") + 20;
+    text[body] = text[body] == 'A' ? 'B' : 'A';
+    std::ofstream(entry.path(), std::ios::binary | std::ios::trunc) << text;
+  }
+  EXPECT_THAT(RunCheck(dir_ + "/bundle", quote_bytes_), Not(IsOk()));
+  // Genuine collateral, a month after it expired.
+  WriteBundle(dir_ + "/fresh");
+  clock_.Advance(absl::Hours(24 * 40));
+  EXPECT_THAT(RunCheck(dir_ + "/fresh", quote_bytes_), Not(IsOk()));
+  EXPECT_THAT(RunCheck(dir_ + "/absent", quote_bytes_),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("absent")));
 }
 
 }  // namespace

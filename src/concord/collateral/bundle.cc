@@ -1,7 +1,12 @@
 #include "concord/collateral/bundle.h"
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <system_error>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "concord/common/status_macros.h"
 
@@ -52,6 +57,47 @@ absl::StatusOr<size_t> ImportBundle(CollateralCache& cache,
     }
   }
   return items.size();
+}
+
+absl::StatusOr<std::vector<BundleRecord>> ReadBundleDir(const std::string& dir) {
+  std::error_code ec;
+  std::vector<std::string> names;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (absl::EndsWith(name, ".json")) {
+      names.push_back(name);
+    }
+    if (names.size() > kMaxBundleRecords) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(dir, ": more than ", kMaxBundleRecords, " records"));
+    }
+  }
+  if (ec) {
+    return absl::InvalidArgumentError(absl::StrCat(dir, ": ", ec.message()));
+  }
+  std::sort(names.begin(), names.end());
+  std::vector<BundleRecord> records;
+  records.reserve(names.size());
+  for (const std::string& name : names) {
+    const std::string path = absl::StrCat(dir, "/", name);
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": cannot be opened"));
+    }
+    Bytes data;
+    data.resize(kMaxRecordSize + 1);
+    in.read(reinterpret_cast<char*>(data.data()), static_cast<std::streamsize>(data.size()));
+    if (in.bad()) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": read error"));
+    }
+    data.resize(static_cast<size_t>(in.gcount()));
+    if (data.size() > kMaxRecordSize) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": larger than ", kMaxRecordSize, " bytes"));
+    }
+    records.push_back({name, std::move(data)});
+  }
+  return records;
 }
 
 }  // namespace concord::collateral

@@ -37,4 +37,10 @@ absl::StatusOr<std::vector<BundleRecord>> ExportBundle(CollateralCache& cache);
 absl::StatusOr<size_t> ImportBundle(CollateralCache& cache,
                                     const std::vector<BundleRecord>& records);
 
+// Reads the records of a bundle directory (every "*.json" file, sorted by
+// name; at most kMaxBundleRecords of at most kMaxRecordSize bytes each).
+// Nothing is decoded here (ImportBundle does). InvalidArgument naming the
+// directory or file when it cannot be read or a limit is exceeded.
+absl::StatusOr<std::vector<BundleRecord>> ReadBundleDir(const std::string& dir);
+
 }  // namespace concord::collateral

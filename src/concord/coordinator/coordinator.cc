@@ -12,8 +12,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
-#include "concord/attest/snp/report.h"
-#include "concord/attest/tdx/quote.h"
 #include "concord/ca/ca_certs.h"
 #include "concord/common/hex.h"
 #include "concord/common/status_macros.h"
@@ -1526,26 +1524,14 @@ absl::StatusOr<attest::Claims> Coordinator::Impl::CheckWorkloadEvidence(
     return deps_.verifier.Verify(evidence, options);
   }
   const manifest::Manifest& manifest = *snapshot->history.head().manifest;
-  if (evidence.platform == attest::Platform::kSnp ||
-      evidence.platform == attest::Platform::kSimulated) {
-    absl::StatusOr<attest::SnpReport> report = attest::SnpReport::Parse(evidence.report);
-    if (!report.ok()) {
-      return Prefixed("evidence", report.status());
-    }
-    options.reference_values = manifest.ReferenceValuesFor(report->host_data);
-    options.host_data = report->host_data;
-  } else {
-    // TDX names its policy in MRCONFIGID[0:32] (the rest is zero): the
-    // policy's own reference values apply, as HOST_DATA selects them on SNP.
-    absl::StatusOr<attest::TdxQuote> quote = attest::TdxQuote::Parse(evidence.report);
-    if (!quote.ok()) {
-      return Prefixed("evidence", quote.status());
-    }
-    manifest::PolicyHash policy{};
-    std::copy_n(quote->body.mrconfigid.begin(), policy.size(), policy.begin());
-    options.reference_values = manifest.ReferenceValuesFor(policy);
-    options.host_data = policy;
+  // The policy the evidence names selects its reference values (HOST_DATA on
+  // SNP, MRCONFIGID on TDX); the verifier then requires exactly it.
+  absl::StatusOr<manifest::PolicyHash> policy = attest::ClaimedPolicyHash(evidence);
+  if (!policy.ok()) {
+    return policy.status();
   }
+  options.reference_values = manifest.ReferenceValuesFor(*policy);
+  options.host_data = *policy;
   return deps_.verifier.Verify(evidence, options);
 }
 

@@ -44,6 +44,7 @@ struct Flags {
   std::string policy;
   std::string platform = "simulated";
   std::string tsm_root;
+  std::string collateral;
   std::string sim_host;
   std::string out;
   std::string mode = "oneshot";
@@ -109,6 +110,10 @@ int Main(int argc, char** argv) {
       ->envname("CONCORD_SIM_HOST");
   app.add_option("--tsm-root", f.tsm_root, "configfs-tsm report directory (snp, tdx)")
       ->envname("CONCORD_TSM_ROOT");
+  app.add_option("--collateral", f.collateral,
+                 "collateral bundle directory (`concord collateral export`): needed to verify a "
+                 "TDX coordinator")
+      ->envname("CONCORD_COLLATERAL");
   app.add_option("--out", f.out, "output directory")->envname("CONCORD_OUT")->required();
   app.add_option("--mode", f.mode, "oneshot (exit after writing) or renew (sidecar)")
       ->envname("CONCORD_MODE")
@@ -193,9 +198,10 @@ int Main(int argc, char** argv) {
 
   Clock& clock = SystemClock::Get();
   absl::StatusOr<std::unique_ptr<MeshCertificateSource>> source = MeshCertificateSource::Create(
-      *endpoint, *policy, std::move(attester), clock, lifetime);
+      *endpoint, *policy, std::move(attester), clock, lifetime, f.collateral);
   if (!source.ok()) {
-    return Fail(log, kExitUsage, "invalid coordinator expectations", source.status());
+    return Fail(log, kExitUsage, "invalid coordinator expectations or collateral bundle",
+                source.status());
   }
   absl::StatusOr<std::unique_ptr<OutputDir>> out = OutputDir::Create(f.out);
   if (!out.ok()) {

@@ -11,7 +11,7 @@ namespace concord::initializer {
 absl::StatusOr<std::unique_ptr<MeshCertificateSource>> MeshCertificateSource::Create(
     client::Endpoint endpoint, const WorkloadPolicy& policy,
     std::unique_ptr<net::Attester> attester, Clock& clock,
-    std::optional<absl::Duration> lifetime) {
+    std::optional<absl::Duration> lifetime, const std::string& collateral_dir) {
   if (attester == nullptr) {
     return absl::InvalidArgumentError("mesh certificate source: an attester is required");
   }
@@ -20,8 +20,9 @@ absl::StatusOr<std::unique_ptr<MeshCertificateSource>> MeshCertificateSource::Cr
     expectations.push_back(
         client::CoordinatorExpectation{h, policy.coordinator_reference_values});
   }
-  CONCORD_ASSIGN_OR_RETURN(std::shared_ptr<const attest::EvidenceVerifier> verifier,
-                           client::MakeCoordinatorVerifier(expectations));
+  CONCORD_ASSIGN_OR_RETURN(
+      std::shared_ptr<const attest::EvidenceVerifier> verifier,
+      client::MakeCoordinatorVerifier(expectations, {.collateral_dir = collateral_dir}, clock));
   net::ServerEvidenceCheck check =
       client::MakeCoordinatorCheck(std::move(expectations), std::move(verifier), clock);
   return std::unique_ptr<MeshCertificateSource>(new MeshCertificateSource(

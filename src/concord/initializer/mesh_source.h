@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -20,12 +21,15 @@ namespace concord::initializer {
 
 class MeshCertificateSource final : public CertificateSource {
  public:
-  // `clock` must outlive the source. InvalidArgument if the policy's
-  // reference values cannot make a verifier.
+  // `clock` must outlive the source. `collateral_dir` (may be empty): a
+  // collateral bundle for verifying a TDX coordinator, read once here.
+  // InvalidArgument if the policy's reference values cannot make a verifier
+  // or the bundle cannot be read; the bundle's validation errors otherwise
+  // (client::MakeCoordinatorVerifier).
   static absl::StatusOr<std::unique_ptr<MeshCertificateSource>> Create(
       client::Endpoint endpoint, const WorkloadPolicy& policy,
       std::unique_ptr<net::Attester> attester, Clock& clock,
-      std::optional<absl::Duration> lifetime);
+      std::optional<absl::Duration> lifetime, const std::string& collateral_dir = "");
 
   MeshCertificateSource(const MeshCertificateSource&) = delete;
   MeshCertificateSource& operator=(const MeshCertificateSource&) = delete;
