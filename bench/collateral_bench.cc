@@ -1,12 +1,19 @@
 // Lookup() on the collateral cache: a memory hit (the verification hot path)
 // and a store hit (a replica's first lookup: list the index, read the object,
-// re-hash and re-validate), with the real phala TCB info in a MemoryStore.
+// re-hash and re-validate), with the real phala TCB info in a MemoryStore;
+// and a whole TDX verification as concordd runs it: PlatformVerifier over the
+// cache (PCK chain read for FMSPC and CA, four cache lookups, the
+// TdxVerifier kept for that collateral).
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
 #include "concord/collateral/cache.h"
+#include "concord/attest/snp/verifier.h"
 #include "concord/collateral/item.h"
+#include "concord/collateral/verifiers.h"
 #include "concord/common/time_format.h"
 #include "concord/store/memory/memory_store.h"
 #include "concord/testing/fake_clock.h"
@@ -60,6 +67,46 @@ void BM_LookupStoreHit(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_LookupStoreHit);
+
+void BM_PlatformVerifierTdxPhala(benchmark::State& state) {
+  testing::FakeClock clock(kAt);
+  auto store = store::MemoryStore::Create();
+  auto cache = *CollateralCache::Create({store.get(), &clock});
+  const std::string signing =
+      ToString(testing::ReadTestdata("attestation/tdx/certs/tcb_signing_chain_2025.pem"));
+  const std::string dir = "attestation/tdx/v4-b0c06f-phala/";
+  for (CollateralItem item : std::vector<CollateralItem>{
+           TcbInfo(),
+           {CollateralKind::kTdxQeIdentity, "td_qe",
+            testing::ReadTestdata(absl::StrCat(dir, "qe_identity.json")), signing},
+           {CollateralKind::kTdxPckCrl, "platform",
+            testing::ReadTestdata(absl::StrCat(dir, "pck_crl.der")),
+            ToString(testing::ReadTestdata("attestation/tdx/certs/pck_platform_ca_chain.pem"))},
+           {CollateralKind::kTdxRootCaCrl, "root",
+            testing::ReadTestdata(absl::StrCat(dir, "root_ca_crl.der")), ""}}) {
+    if (!cache->Insert(std::move(item)).ok()) {
+      state.SkipWithError("insert failed");
+      return;
+    }
+  }
+  auto snp = *attest::SnpVerifier::Create({});
+  PlatformVerifier verifier(*snp, *cache);
+  attest::Evidence evidence{attest::Platform::kTdx,
+                            testing::ReadTestdata(absl::StrCat(dir, "quote.dat")),
+                            {}};
+  attest::VerifyOptions options;
+  options.at = kAt;
+  options.check_reference_values = false;
+  for (auto _ : state) {
+    auto claims = verifier.Verify(evidence, options);
+    if (!claims.ok()) {
+      state.SkipWithError("verify failed");
+      return;
+    }
+    benchmark::DoNotOptimize(claims);
+  }
+}
+BENCHMARK(BM_PlatformVerifierTdxPhala)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace concord::collateral

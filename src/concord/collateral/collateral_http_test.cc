@@ -25,6 +25,7 @@
 #include "concord/collateral/verifiers.h"
 #include "concord/collateral/web_fetcher.h"
 #include "concord/common/time_format.h"
+#include "concord/collateral/testing/fake_vendor.h"
 #include "concord/store/memory/memory_store.h"
 #include "concord/testing/fake_clock.h"
 #include "concord/testing/status_matchers.h"
@@ -41,21 +42,10 @@ using ::concord::testing::FakeClock;
 using ::concord::testing::IsOk;
 using ::concord::testing::StatusIs;
 using ::testing::HasSubstr;
+using testing::PercentEncode;
 
 const absl::Time kPhalaTime = *ParseRfc3339("2025-06-25T00:00:00Z", "t");
 const std::string kData = concord::testing::TestdataPath("attestation");
-
-std::string PercentEncode(absl::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      absl::StrAppendFormat(&out, "%%%02X", c);
-    }
-  }
-  return out;
-}
 
 std::string FileText(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

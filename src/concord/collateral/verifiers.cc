@@ -3,6 +3,7 @@
 #include <openssl/x509.h>
 
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -45,6 +46,29 @@ absl::Status CheckAskNotRevoked(CollateralCache& cache, SnpProduct product) {
   return absl::OkStatus();
 }
 
+// The product and VCEK key an SNP report may be signed under: its CPUID
+// product, or each product in turn for reports that do not name one (a
+// product whose key the chip ID cannot form, e.g. Turin for a full 64-byte
+// ID, is skipped).
+using VcekCandidate = std::pair<SnpProduct, std::string>;
+absl::StatusOr<std::vector<VcekCandidate>> VcekCandidates(const attest::SnpReport& report) {
+  CONCORD_ASSIGN_OR_RETURN(std::optional<SnpProduct> cpuid, report.CpuidProduct());
+  std::vector<SnpProduct> products;
+  if (cpuid.has_value()) {
+    products.push_back(*cpuid);
+  } else {
+    products = {SnpProduct::kMilan, SnpProduct::kGenoa, SnpProduct::kTurin};
+  }
+  std::vector<VcekCandidate> out;
+  for (SnpProduct product : products) {
+    absl::StatusOr<std::string> key = SnpVcekKey(product, report.chip_id, report.reported_tcb);
+    if (key.ok()) {
+      out.emplace_back(product, *std::move(key));
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 absl::StatusOr<attest::Claims> CachedSnpVerifier::Verify(
@@ -53,20 +77,10 @@ absl::StatusOr<attest::Claims> CachedSnpVerifier::Verify(
     return inner_.Verify(evidence, options);
   }
   CONCORD_ASSIGN_OR_RETURN(attest::SnpReport report, attest::SnpReport::Parse(evidence.report));
-  CONCORD_ASSIGN_OR_RETURN(std::optional<SnpProduct> cpuid, report.CpuidProduct());
-  std::vector<SnpProduct> products;
-  if (cpuid.has_value()) {
-    products.push_back(*cpuid);
-  } else {
-    products = {SnpProduct::kMilan, SnpProduct::kGenoa, SnpProduct::kTurin};
-  }
-  for (SnpProduct product : products) {
-    absl::StatusOr<std::string> key = SnpVcekKey(product, report.chip_id, report.reported_tcb);
-    if (!key.ok()) {
-      continue;
-    }
+  CONCORD_ASSIGN_OR_RETURN(std::vector<VcekCandidate> candidates, VcekCandidates(report));
+  for (const auto& [product, key] : candidates) {
     absl::StatusOr<std::shared_ptr<const ValidatedItem>> vcek =
-        cache_.Lookup(CollateralKind::kSnpVcek, *key);
+        cache_.Lookup(CollateralKind::kSnpVcek, key);
     if (absl::IsNotFound(vcek.status())) {
       continue;
     }
@@ -121,19 +135,9 @@ absl::StatusOr<std::vector<CollateralRef>> RequiredCollateral(const attest::Evid
     return out;
   }
   CONCORD_ASSIGN_OR_RETURN(attest::SnpReport report, attest::SnpReport::Parse(evidence.report));
-  CONCORD_ASSIGN_OR_RETURN(std::optional<SnpProduct> cpuid, report.CpuidProduct());
-  std::vector<SnpProduct> products;
-  if (cpuid.has_value()) {
-    products.push_back(*cpuid);
-  } else {
-    products = {SnpProduct::kMilan, SnpProduct::kGenoa, SnpProduct::kTurin};
-  }
-  for (SnpProduct product : products) {
-    absl::StatusOr<std::string> key = SnpVcekKey(product, report.chip_id, report.reported_tcb);
-    if (!key.ok()) {
-      continue;  // e.g. a Turin candidate for a 64-byte chip ID
-    }
-    out.push_back({CollateralKind::kSnpVcek, *std::move(key)});
+  CONCORD_ASSIGN_OR_RETURN(std::vector<VcekCandidate> candidates, VcekCandidates(report));
+  for (auto& [product, key] : candidates) {
+    out.push_back({CollateralKind::kSnpVcek, std::move(key)});
     out.push_back({CollateralKind::kSnpCertChain, SnpProductKey(product)});
     out.push_back({CollateralKind::kSnpCrl, SnpProductKey(product)});
   }
