@@ -24,8 +24,9 @@ namespace {
 
 using attest::SnpProduct;
 
-// Most cached TdxVerifiers; the oldest entries are dropped beyond it.
+// Most cached TdxVerifiers and PCK chain origins; all are dropped beyond it.
 constexpr size_t kMaxTdxVerifiers = 64;
+constexpr size_t kMaxPckOrigins = 4096;
 
 absl::Status CheckAskNotRevoked(CollateralCache& cache, SnpProduct product) {
   absl::StatusOr<std::shared_ptr<const ValidatedItem>> crl =
@@ -166,9 +167,18 @@ absl::StatusOr<attest::Claims> PlatformVerifier::Verify(const attest::Evidence& 
   return claims;
 }
 
-absl::StatusOr<attest::TdxCollateral> TdxCollateralFromCache(CollateralCache& cache,
-                                                             absl::string_view fmspc_key,
-                                                             absl::string_view pck_ca) {
+namespace {
+
+// The four cached items a TDX verification reads.
+struct TdxItems {
+  std::shared_ptr<const ValidatedItem> tcb_info;
+  std::shared_ptr<const ValidatedItem> qe_identity;
+  std::shared_ptr<const ValidatedItem> pck_crl;
+  std::shared_ptr<const ValidatedItem> root_crl;
+};
+
+absl::StatusOr<TdxItems> LookupTdxItems(CollateralCache& cache, absl::string_view fmspc_key,
+                                        absl::string_view pck_ca) {
   auto get = [&](CollateralKind kind,
                  absl::string_view key) -> absl::StatusOr<std::shared_ptr<const ValidatedItem>> {
     absl::StatusOr<std::shared_ptr<const ValidatedItem>> item = cache.Lookup(kind, key);
@@ -178,17 +188,31 @@ absl::StatusOr<attest::TdxCollateral> TdxCollateralFromCache(CollateralCache& ca
     }
     return item;
   };
-  CONCORD_ASSIGN_OR_RETURN(auto tcb, get(CollateralKind::kTdxTcbInfo, fmspc_key));
-  CONCORD_ASSIGN_OR_RETURN(auto qe, get(CollateralKind::kTdxQeIdentity, kTdxQeIdentityKey));
-  CONCORD_ASSIGN_OR_RETURN(auto pck_crl, get(CollateralKind::kTdxPckCrl, pck_ca));
-  CONCORD_ASSIGN_OR_RETURN(auto root_crl, get(CollateralKind::kTdxRootCaCrl, kTdxRootCaCrlKey));
-  attest::TdxCollateral out;
-  out.tcb_info_json = ToString(tcb->item.body);
-  out.qe_identity_json = ToString(qe->item.body);
-  out.tcb_signing_chain_pem = tcb->item.issuer_chain_pem;
-  out.pck_crl = pck_crl->item.body;
-  out.root_ca_crl = root_crl->item.body;
+  TdxItems out;
+  CONCORD_ASSIGN_OR_RETURN(out.tcb_info, get(CollateralKind::kTdxTcbInfo, fmspc_key));
+  CONCORD_ASSIGN_OR_RETURN(out.qe_identity, get(CollateralKind::kTdxQeIdentity, kTdxQeIdentityKey));
+  CONCORD_ASSIGN_OR_RETURN(out.pck_crl, get(CollateralKind::kTdxPckCrl, pck_ca));
+  CONCORD_ASSIGN_OR_RETURN(out.root_crl, get(CollateralKind::kTdxRootCaCrl, kTdxRootCaCrlKey));
   return out;
+}
+
+attest::TdxCollateral ToTdxCollateral(const TdxItems& items) {
+  attest::TdxCollateral out;
+  out.tcb_info_json = ToString(items.tcb_info->item.body);
+  out.qe_identity_json = ToString(items.qe_identity->item.body);
+  out.tcb_signing_chain_pem = items.tcb_info->item.issuer_chain_pem;
+  out.pck_crl = items.pck_crl->item.body;
+  out.root_ca_crl = items.root_crl->item.body;
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<attest::TdxCollateral> TdxCollateralFromCache(CollateralCache& cache,
+                                                             absl::string_view fmspc_key,
+                                                             absl::string_view pck_ca) {
+  CONCORD_ASSIGN_OR_RETURN(TdxItems items, LookupTdxItems(cache, fmspc_key, pck_ca));
+  return ToTdxCollateral(items);
 }
 
 absl::StatusOr<attest::Claims> CachedTdxVerifier::Verify(
@@ -198,22 +222,31 @@ absl::StatusOr<attest::Claims> CachedTdxVerifier::Verify(
         "collateral: platform ", attest::PlatformName(evidence.platform), " is not TDX"));
   }
   CONCORD_ASSIGN_OR_RETURN(attest::TdxQuote quote, attest::TdxQuote::Parse(evidence.report));
-  CONCORD_ASSIGN_OR_RETURN(TdxPckOrigin origin, TdxPckOriginOf(quote));
-  CONCORD_ASSIGN_OR_RETURN(attest::TdxCollateral collateral,
-                           TdxCollateralFromCache(cache_, origin.fmspc_key, origin.pck_ca));
-  // The verifier is keyed by the exact collateral it was built from.
-  crypto::Hasher h(crypto::HashAlg::kSha256);
-  for (absl::string_view part : {absl::string_view(collateral.tcb_info_json),
-                                 absl::string_view(collateral.qe_identity_json),
-                                 absl::string_view(collateral.tcb_signing_chain_pem),
-                                 AsStringView(collateral.pck_crl),
-                                 AsStringView(collateral.root_ca_crl)}) {
-    Bytes len;
-    AppendBigEndian(len, part.size(), 8);
-    h.Update(len);
-    h.Update(AsBytes(part));
+  // The PCK chain's origin, remembered by the chain's hash: parsing the PEM
+  // chain costs more than the rest of the lookup.
+  const std::string chain_id = HexEncode(crypto::Sha256(AsBytes(quote.pck_chain_pem)));
+  std::optional<TdxPckOrigin> origin;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = origins_.find(chain_id);
+    if (it != origins_.end()) {
+      origin = it->second;
+    }
   }
-  const std::string id = HexEncode(h.Finish());
+  if (!origin.has_value()) {
+    CONCORD_ASSIGN_OR_RETURN(origin, TdxPckOriginOf(quote));
+    absl::MutexLock lock(&mu_);
+    if (origins_.size() >= kMaxPckOrigins) {
+      origins_.clear();
+    }
+    origins_.emplace(chain_id, *origin);
+  }
+  CONCORD_ASSIGN_OR_RETURN(TdxItems items,
+                           LookupTdxItems(cache_, origin->fmspc_key, origin->pck_ca));
+  // The verifier is keyed by the exact collateral it was built from: the
+  // items' content hashes.
+  const std::string id = absl::StrCat(items.tcb_info->hash, items.qe_identity->hash,
+                                      items.pck_crl->hash, items.root_crl->hash);
   std::shared_ptr<const attest::TdxVerifier> verifier;
   {
     absl::MutexLock lock(&mu_);
@@ -224,7 +257,7 @@ absl::StatusOr<attest::Claims> CachedTdxVerifier::Verify(
   }
   if (verifier == nullptr) {
     attest::TdxVerifier::Options opts;
-    opts.collateral.push_back(std::move(collateral));
+    opts.collateral.push_back(ToTdxCollateral(items));
     CONCORD_ASSIGN_OR_RETURN(std::unique_ptr<attest::TdxVerifier> created,
                              attest::TdxVerifier::Create(std::move(opts)));
     verifier = std::move(created);

@@ -95,6 +95,8 @@ class CachedTdxVerifier final : public attest::EvidenceVerifier {
   // Keyed by the content hashes of the four items; small (one per FMSPC).
   mutable absl::flat_hash_map<std::string, std::shared_ptr<const attest::TdxVerifier>> verifiers_
       ABSL_GUARDED_BY(mu_);
+  // FMSPC and CA by SHA-256 of the quote's PCK chain PEM (one per machine).
+  mutable absl::flat_hash_map<std::string, TdxPckOrigin> origins_ ABSL_GUARDED_BY(mu_);
 };
 
 // Every platform behind one verifier (the coordinator's and the clients'):

@@ -136,6 +136,10 @@ class Coordinator::Impl {
     std::shared_ptr<const seed::MeshSecret> mesh;
     std::shared_ptr<const ca::Issuer> issuer;
     crypto::PublicKey history_key;
+    // Derived from `seed` once and kept with it: a P-384 derivation costs
+    // about 1.5 ms, and every transition signs with the root key
+    // (docs/performance.md, manifest set on etcd).
+    std::shared_ptr<const crypto::PrivateKey> root_key;
   };
 
   // What this replica's own verified evidence states (peer identity rule).
@@ -220,9 +224,13 @@ class Coordinator::Impl {
   void ClearAlarms();
   absl::Status WrongState(absl::string_view operation, State state) const;
 
+  // The serving state for `history` with these secrets. The seed-derived
+  // keys are taken from `previous` when it holds the same seed, else derived
+  // (and checked against the bundle's root).
   absl::StatusOr<std::shared_ptr<const Active>> BuildActive(
       VerifiedHistory history, std::shared_ptr<const seed::SeedSecrets> seed,
-      std::shared_ptr<const seed::MeshSecret> mesh, const ca::CaBundle& bundle) const;
+      std::shared_ptr<const seed::MeshSecret> mesh, const ca::CaBundle& bundle,
+      const Active* previous = nullptr) const;
   absl::StatusOr<ca::CaBundle> ReadBundle(const crypto::Sha256Digest& hash) const;
   absl::StatusOr<UnverifiedHead> ReadUnverifiedHead(ByteView latest_bytes) const;
 
@@ -351,7 +359,8 @@ absl::StatusOr<ca::CaBundle> Coordinator::Impl::ReadBundle(const crypto::Sha256D
 
 absl::StatusOr<std::shared_ptr<const Coordinator::Impl::Active>> Coordinator::Impl::BuildActive(
     VerifiedHistory history, std::shared_ptr<const seed::SeedSecrets> seed,
-    std::shared_ptr<const seed::MeshSecret> mesh, const ca::CaBundle& bundle) const {
+    std::shared_ptr<const seed::MeshSecret> mesh, const ca::CaBundle& bundle,
+    const Active* previous) const {
   const history::Transition& head = history.head().transition;
   CONCORD_ASSIGN_OR_RETURN(
       crypto::PrivateKey mesh_key,
@@ -361,18 +370,27 @@ absl::StatusOr<std::shared_ptr<const Coordinator::Impl::Active>> Coordinator::Im
         absl::StrCat("generation ", head.generation,
                      ": the stored mesh CA was not made with this replica's mesh secret"));
   }
-  CONCORD_ASSIGN_OR_RETURN(crypto::PrivateKey history_key, seed->DeriveHistoryKey());
-  CONCORD_ASSIGN_OR_RETURN(crypto::PrivateKey root_key, seed->DeriveRootCaKey());
-  if (bundle.root_public_key().spki_der() != root_key.public_key().spki_der()) {
+  std::optional<crypto::PublicKey> history_public;
+  std::shared_ptr<const crypto::PrivateKey> root_key;
+  if (previous != nullptr && previous->seed == seed && previous->root_key != nullptr) {
+    history_public = previous->history_key;
+    root_key = previous->root_key;
+  } else {
+    CONCORD_ASSIGN_OR_RETURN(crypto::PrivateKey history_key, seed->DeriveHistoryKey());
+    history_public = history_key.public_key();
+    CONCORD_ASSIGN_OR_RETURN(crypto::PrivateKey derived, seed->DeriveRootCaKey());
+    root_key = std::make_shared<const crypto::PrivateKey>(std::move(derived));
+  }
+  if (bundle.root_public_key().spki_der() != root_key->public_key().spki_der()) {
     return absl::DataLossError(absl::StrCat("generation ", head.generation,
                                             ": the stored root CA does not match the seed"));
   }
   CONCORD_ASSIGN_OR_RETURN(
       std::unique_ptr<ca::Issuer> issuer,
       ca::Issuer::Create(std::move(mesh_key), bundle, ca::Issuer::Deps{deps_.clock, deps_.random}));
-  auto active =
-      std::make_shared<Active>(Active{std::move(history), std::move(seed), std::move(mesh),
-                                      std::move(issuer), history_key.public_key()});
+  auto active = std::make_shared<Active>(Active{std::move(history), std::move(seed),
+                                                std::move(mesh), std::move(issuer),
+                                                *std::move(history_public), std::move(root_key)});
   return std::shared_ptr<const Active>(std::move(active));
 }
 
@@ -607,7 +625,7 @@ bool Coordinator::Impl::FollowLatest(const Bytes& latest) {
   const uint64_t generation = verified->generation();
   const crypto::Sha256Digest head_hash = verified->head().hash;
   absl::StatusOr<std::shared_ptr<const Active>> next =
-      BuildActive(*std::move(verified), current->seed, current->mesh, *bundle);
+      BuildActive(*std::move(verified), current->seed, current->mesh, *bundle, current.get());
   if (!next.ok()) {
     return go_stale(std::string(next.status().message()));
   }
@@ -1302,13 +1320,12 @@ absl::StatusOr<TransitionResult> Coordinator::Impl::Update(const SetManifestRequ
   CONCORD_RETURN_IF_ERROR(manifest::ValidateUpdate(previous, *next));
 
   const uint64_t generation = current->history.generation() + 1;
-  CONCORD_ASSIGN_OR_RETURN(crypto::PrivateKey root_key, current->seed->DeriveRootCaKey());
   CONCORD_ASSIGN_OR_RETURN(crypto::PrivateKey mesh_key,
                            current->mesh->DeriveMeshCaKey(generation, head.hash, next->hash()));
   CONCORD_ASSIGN_OR_RETURN(
       ca::CaBundle bundle,
-      ca::CreateCaBundle(root_key, current->issuer->bundle().root_der(), mesh_key, generation,
-                         deps_.clock.Now(), deps_.random));
+      ca::CreateCaBundle(*current->root_key, current->issuer->bundle().root_der(), mesh_key,
+                         generation, deps_.clock.Now(), deps_.random));
   history::AppendRequest append;
   append.kind = TransitionKind::kManifest;
   append.manifest = request.manifest;
@@ -1325,7 +1342,8 @@ absl::StatusOr<TransitionResult> Coordinator::Impl::Update(const SetManifestRequ
   }
   TransitionResult result{appended->head().hash, appended->generation(), bundle, std::nullopt};
   CONCORD_ASSIGN_OR_RETURN(std::shared_ptr<const Active> updated,
-                           BuildActive(*std::move(appended), current->seed, current->mesh, bundle));
+                           BuildActive(*std::move(appended), current->seed, current->mesh, bundle,
+                                       current.get()));
   deps_.log.Info("manifest updated", {{"replica", options_.replica_name},
                                       {"generation", absl::StrCat(result.generation)},
                                       {"transition", Short(result.transition_hash)},
