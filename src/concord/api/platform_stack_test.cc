@@ -55,16 +55,21 @@ class PlatformStackTest : public ::testing::Test {
     options.issuer.filesystem = kernel_.get();
     options.fetch_collateral = fetch;
     options.own_collateral_timeout = absl::Seconds(30);
-    return PlatformStack::Create(
-        std::move(options), PlatformStackDeps{.store = *store_,
-                                              .clock = clock_,
-                                              .log = Logger::Default(),
-                                              .kds_fetcher = &kds_,
-                                              .pcs_fetcher = &pcs_,
-                                              .sleep = [this](absl::Duration d) {
-                                                ++sleeps_;
-                                                clock_.Advance(d);
-                                              }});
+    return PlatformStack::Create(std::move(options), Deps());
+  }
+
+  // The fake vendors (or, without them, the real web fetchers), and waits
+  // that advance the fake clock.
+  PlatformStackDeps Deps(bool fake_vendors = true) {
+    return PlatformStackDeps{.store = *store_,
+                             .clock = clock_,
+                             .log = Logger::Default(),
+                             .kds_fetcher = fake_vendors ? &kds_ : nullptr,
+                             .pcs_fetcher = fake_vendors ? &pcs_ : nullptr,
+                             .sleep = [this](absl::Duration d) {
+                               ++sleeps_;
+                               clock_.Advance(d);
+                             }};
   }
 
   FakeClock clock_{At("2025-06-25T00:00:00Z")};
@@ -204,11 +209,7 @@ TEST_F(PlatformStackTest, SimulatedNeedsTheLaunchConfigAndHardwareNeedsTheKernel
   PlatformStackOptions simulated;
   simulated.platform = attest::Platform::kSimulated;
   simulated.allow_simulated = false;
-  EXPECT_THAT(PlatformStack::Create(simulated, PlatformStackDeps{.store = *store_,
-                                                                 .clock = clock_,
-                                                                 .log = Logger::Default(),
-                                                                 .kds_fetcher = &kds_,
-                                                                 .pcs_fetcher = &pcs_}),
+  EXPECT_THAT(PlatformStack::Create(simulated, Deps()),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("does not allow")));
   // No configfs-tsm and no /dev/sev-guest.
   root_dir_ = concord::testing::MakeTempDir("platform-stack-none") + "/absent";
@@ -216,18 +217,12 @@ TEST_F(PlatformStackTest, SimulatedNeedsTheLaunchConfigAndHardwareNeedsTheKernel
   snp.platform = attest::Platform::kSnp;
   snp.issuer.tsm_root = root_dir_;
   snp.issuer.sev_guest_device = root_dir_ + "/sev-guest";
-  EXPECT_THAT(PlatformStack::Create(snp, PlatformStackDeps{.store = *store_,
-                                                           .clock = clock_,
-                                                           .log = Logger::Default(),
-                                                           .kds_fetcher = &kds_,
-                                                           .pcs_fetcher = &pcs_}),
+  EXPECT_THAT(PlatformStack::Create(snp, Deps()),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("no configfs-tsm")));
   // A vendor URL the web client cannot use.
   PlatformStackOptions bad_url = snp;
   bad_url.kds_url = "https://";
-  EXPECT_THAT(PlatformStack::Create(bad_url, PlatformStackDeps{.store = *store_,
-                                                               .clock = clock_,
-                                                               .log = Logger::Default()}),
+  EXPECT_THAT(PlatformStack::Create(bad_url, Deps(/*fake_vendors=*/false)),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--kds-url")));
 }
 
