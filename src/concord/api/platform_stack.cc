@@ -1,6 +1,8 @@
 #include "concord/api/platform_stack.h"
 
 #include <algorithm>
+#include <atomic>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -138,9 +140,13 @@ absl::StatusOr<std::unique_ptr<PlatformStack>> PlatformStack::Create(PlatformSta
   s.snp_verifier_ = std::move(snp);
   collateral::CollateralRefresher* const refresher = s.refresher_.get();
   Logger* const log = &deps.log;
+  // Misses come from unverified evidence: a full wanted set is logged once,
+  // not once per refused handshake (the flag is shared because the callback
+  // is a copyable std::function).
+  auto full_logged = std::make_shared<std::atomic<bool>>(false);
   s.verifier_ = std::make_unique<collateral::PlatformVerifier>(
       *s.snp_verifier_, *s.cache_,
-      [refresher, log](const std::vector<collateral::CollateralRef>& needed) {
+      [refresher, log, full_logged](const std::vector<collateral::CollateralRef>& needed) {
         bool added = false;
         for (const collateral::CollateralRef& ref : needed) {
           if (refresher->IsWanted(ref.kind, ref.key)) {
@@ -148,8 +154,9 @@ absl::StatusOr<std::unique_ptr<PlatformStack>> PlatformStack::Create(PlatformSta
           }
           absl::Status wanted = refresher->Want(ref.kind, ref.key);
           if (!wanted.ok()) {
-            log->Warning("collateral not wanted",
-                         {{"error", std::string(wanted.message())}});
+            if (!absl::IsResourceExhausted(wanted) || !full_logged->exchange(true)) {
+              log->Warning("collateral not wanted", {{"error", std::string(wanted.message())}});
+            }
             continue;
           }
           added = true;
