@@ -16,6 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "concord/attest/evidence.h"
+#include "concord/collateral/vendor_client.h"
 #include "concord/common/log.h"
 #include "concord/coordinator/launch_config.h"
 
@@ -54,8 +55,8 @@ struct ConcorddConfig {
   // Hardware platforms (snp, tdx): the configfs-tsm report directory, and
   // vendor collateral (issue dates, KDS/PCS, refresh; docs/collateral.md).
   std::string tsm_root = "/sys/kernel/config/tsm/report";
-  std::string kds_url = "https://kdsintf.amd.com";
-  std::string pcs_url = "https://api.trustedservices.intel.com";
+  std::string kds_url = std::string(collateral::kDefaultKdsBaseUrl);
+  std::string pcs_url = std::string(collateral::kDefaultPcsBaseUrl);
   std::string vendor_ca_file;  // empty: the system trust store
   bool offline_collateral = false;
   absl::Duration collateral_refresh = absl::Minutes(10);

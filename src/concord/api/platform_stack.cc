@@ -9,7 +9,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "concord/attest/sim/simulated_host.h"
-#include "concord/attest/snp/report.h"
 #include "concord/attest/snp/verifier.h"
 #include "concord/collateral/item.h"
 #include "concord/collateral/verifiers.h"
@@ -32,7 +31,7 @@ class OfflineSource final : public collateral::CollateralSource {
                                                    absl::string_view key) override {
     return absl::UnavailableError(absl::StrCat(
         "collateral: ", collateral::KindName(kind), " ", key,
-        ": vendor fetching is off (--collateral-fetch=false); import a bundle with "
+        ": vendor fetching is off (--offline-collateral); import a bundle with "
         "`concord collateral import`"));
   }
 };
@@ -226,12 +225,10 @@ absl::Status PlatformStack::PrepareOwnCollateral(const std::array<uint8_t, 64>& 
   absl::Duration pause = absl::Milliseconds(500);
   while (true) {
     collateral::CollateralRefresher::Result pass = refresher_->RunOnce();
-    // The attester attaches a cached VCEK only once the cache has one.
-    absl::StatusOr<attest::Evidence> current = attester_->Attest(report_data);
+    // One attestation serves every round (a TDX quote can take a second):
+    // SNP evidence without its VCEK takes it from the cache in the verifier.
     verify.at = deps_.clock.Now();
-    absl::StatusOr<attest::Claims> claims =
-        current.ok() ? verifier_->Verify(*current, verify)
-                     : absl::StatusOr<attest::Claims>(current.status());
+    absl::StatusOr<attest::Claims> claims = verifier_->Verify(*evidence, verify);
     if (claims.ok()) {
       deps_.log.Info("own evidence verifies with cached collateral",
                      {{"platform", std::string(attest::PlatformName(options_.platform))},

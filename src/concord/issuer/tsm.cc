@@ -196,14 +196,12 @@ absl::StatusOr<attest::Evidence> EvidenceFromKernelOutputs(
           absl::StrCat(source, ": report: the report data is not ours (another writer)"));
     }
     const bool vlek = parsed->signing_key() == attest::SnpSigningKey::kVlek;
-    SnpCertTable table;
-    if (!cert_table.empty()) {
-      absl::StatusOr<SnpCertTable> parsed_table = ParseSnpCertTable(cert_table);
-      if (!parsed_table.ok()) {
-        return fail(absl::StrCat("certificate table: ", parsed_table.status().message()));
-      }
-      table = *std::move(parsed_table);
+    // An empty table (the host supplied no certificates) parses as one.
+    absl::StatusOr<SnpCertTable> parsed_table = ParseSnpCertTable(cert_table);
+    if (!parsed_table.ok()) {
+      return fail(absl::StrCat("certificate table: ", parsed_table.status().message()));
     }
+    SnpCertTable& table = *parsed_table;
     std::optional<Bytes>& signer = vlek ? table.vlek : table.vcek;
     evidence.report.assign(report.begin(), report.end());
     if (!signer.has_value()) {
