@@ -188,8 +188,19 @@ class Coordinator::Impl {
 
   void SetState(State next, absl::string_view why) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  // Freshness lease. `by` is "store" or "peer <name>".
-  void ConfirmLease(const std::string& by) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Freshness lease. `by` is "store" or "peer <name>"; `as_of` is when the
+  // confirming read or exchange began, never when its answer arrived: an
+  // answer that took long confirms only what was true when it was asked.
+  // A confirmation never moves the lease backwards.
+  void ConfirmLease(const std::string& by, absl::Time as_of) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // ConfirmLease("store") for the store round holding write_mu_.
+  void ConfirmLeaseFromStore() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_, write_mu_) {
+    ConfirmLease("store", store_round_started_);
+  }
+  // Called on taking write_mu_: notes when this store round began.
+  void BeginStoreRound() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+    store_round_started_ = deps_.clock.Now();
+  }
   bool LeaseValid(absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status LeaseExpired(absl::string_view operation, absl::Time now) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -265,6 +276,8 @@ class Coordinator::Impl {
   std::unique_ptr<history::HistoryVerifier> verifier_ ABSL_GUARDED_BY(write_mu_);
   std::unique_ptr<history::HistoryWriter> writer_ ABSL_GUARDED_BY(write_mu_);
   std::unique_ptr<PendingFirstSet> pending_ ABSL_GUARDED_BY(write_mu_);
+  // When the store round holding write_mu_ began (BeginStoreRound).
+  absl::Time store_round_started_ ABSL_GUARDED_BY(write_mu_) = absl::InfinitePast();
 
   // Guards the state snapshot that readers use; held only briefly.
   mutable absl::Mutex mu_;
@@ -504,6 +517,7 @@ void Coordinator::Impl::WatchLoop() {
 
 bool Coordinator::Impl::Refresh() {
   absl::MutexLock write_lock(&write_mu_);
+  BeginStoreRound();
   return OnLatest(deps_.store.Get(store::kLatestKey));
 }
 
@@ -574,7 +588,7 @@ bool Coordinator::Impl::FollowLatest(const Bytes& latest) {
     ClearAlarms();
     absl::MutexLock lock(&mu_);
     if (state_ == State::kReady && active_ == current) {
-      ConfirmLease("store");
+      ConfirmLeaseFromStore();
     }
     return false;
   }
@@ -634,7 +648,7 @@ bool Coordinator::Impl::FollowLatest(const Bytes& latest) {
                                               {"transition", Short(head_hash)}});
   absl::MutexLock lock(&mu_);
   active_ = *std::move(next);
-  ConfirmLease("store");
+  ConfirmLeaseFromStore();
   return false;
 }
 
@@ -668,6 +682,7 @@ StatusInfo Coordinator::Impl::Status() const {
   }
   info.lease_confirmed_by = confirmed_by_;
   info.lease_store_confirmed_at = store_confirmed_at_;
+  info.lease_confirmations = confirmations_;
   return info;
 }
 
@@ -704,12 +719,14 @@ void Coordinator::Impl::Kick() {
   ha_kick_ = true;
 }
 
-void Coordinator::Impl::ConfirmLease(const std::string& by) {
-  const absl::Time now = deps_.clock.Now();
-  confirmed_at_ = now;
-  confirmed_by_ = by;
-  if (by == "store") {
-    store_confirmed_at_ = now;
+void Coordinator::Impl::ConfirmLease(const std::string& by, absl::Time as_of) {
+  // An older answer arriving late moves nothing backwards.
+  if (!confirmed_at_.has_value() || as_of >= *confirmed_at_) {
+    confirmed_at_ = as_of;
+    confirmed_by_ = by;
+  }
+  if (by == "store" && (!store_confirmed_at_.has_value() || as_of > *store_confirmed_at_)) {
+    store_confirmed_at_ = as_of;
   }
   ++confirmations_;
 }
@@ -922,6 +939,7 @@ bool Coordinator::Impl::ConfirmFromPeers(const std::shared_ptr<const Active>& sn
   }
   const Bytes& own_latest = snapshot->history.latest_bytes;
   const uint64_t own_generation = snapshot->history.generation();
+  const absl::Time asked_at = deps_.clock.Now();
   std::vector<FromPeer<PeerHead>> heads = deps_.peers->ExchangeHeads(own_latest);
   for (const FromPeer<PeerHead>& head : heads) {
     absl::Status identity = AcceptPeer(head.claims);
@@ -948,7 +966,7 @@ bool Coordinator::Impl::ConfirmFromPeers(const std::shared_ptr<const Active>& sn
     }
     absl::MutexLock lock(&mu_);
     if (state_ == State::kReady && active_ == snapshot) {
-      ConfirmLease(absl::StrCat("peer ", head.peer));
+      ConfirmLease(absl::StrCat("peer ", head.peer), asked_at);
       return true;
     }
   }
@@ -984,6 +1002,7 @@ absl::Status Coordinator::Impl::TryPeerRecovery() {
   // The network promised to apply the rule; it is only a carrier, so check.
   CONCORD_RETURN_IF_ERROR(AcceptPeer(grant->claims));
   absl::MutexLock write_lock(&write_mu_);
+  BeginStoreRound();
   const State current = state();
   if (current != State::kRecovery && current != State::kStale) {
     return absl::OkStatus();  // recovered meanwhile (manual recovery)
@@ -1086,7 +1105,7 @@ absl::Status Coordinator::Impl::AdoptGrant(const FromPeer<PeerRecoveryGrant>& gr
   absl::MutexLock lock(&mu_);
   active_ = *std::move(next);
   unverified_.reset();
-  ConfirmLease("store");
+  ConfirmLeaseFromStore();
   SetState(State::kReady, absl::StrCat("recovered from peer ", grant.peer));
   return absl::OkStatus();
 }
@@ -1146,6 +1165,7 @@ absl::StatusOr<TransitionResult> Coordinator::Impl::SetManifest(const SetManifes
                                                    " bytes in total, got ", total));
   }
   absl::MutexLock write_lock(&write_mu_);
+  BeginStoreRound();
   const State current = state();
   switch (current) {
     case State::kUninitialized:
@@ -1265,7 +1285,7 @@ absl::StatusOr<TransitionResult> Coordinator::Impl::AdoptFirstSet(
   absl::MutexLock lock(&mu_);
   active_ = std::move(next);
   unverified_.reset();
-  ConfirmLease("store");
+  ConfirmLeaseFromStore();
   SetState(State::kReady, "first manifest committed");
   return result;
 }
@@ -1350,7 +1370,7 @@ absl::StatusOr<TransitionResult> Coordinator::Impl::Update(const SetManifestRequ
                                       {"manifest", Short(next->hash())}});
   absl::MutexLock lock(&mu_);
   active_ = std::move(updated);
-  ConfirmLease("store");
+  ConfirmLeaseFromStore();
   return result;
 }
 
@@ -1387,6 +1407,7 @@ absl::StatusOr<TransitionResult> Coordinator::Impl::Recover(const RecoverRequest
     }
   }
   absl::MutexLock write_lock(&write_mu_);
+  BeginStoreRound();
   const State current = state();
   if (current != State::kRecovery && current != State::kStale) {
     return WrongState("recover", current);
@@ -1487,7 +1508,7 @@ absl::StatusOr<TransitionResult> Coordinator::Impl::Recover(const RecoverRequest
   absl::MutexLock lock(&mu_);
   active_ = std::move(next);
   unverified_.reset();
-  ConfirmLease("store");
+  ConfirmLeaseFromStore();
   SetState(State::kReady, "manual recovery committed");
   return result;
 }

@@ -160,6 +160,9 @@ struct StatusInfo {
   // The last head confirmation made by reading the store itself (a replica
   // vouches for its head to peers only while this is within the lease).
   std::optional<absl::Time> lease_store_confirmed_at;
+  // Confirmations made so far (store and peers). Each is dated when its
+  // read or exchange began, so a late answer confirms no more than that.
+  uint64_t lease_confirmations = 0;
 };
 
 struct WorkloadCertificate {

@@ -1071,10 +1071,14 @@ TEST_F(CoordinatorTest, StartWithUnavailableStoreRetriesInTheBackground) {
   Replica a = StartedReplica(1);
   ASSERT_THAT(a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)), IsOk());
   store::testing::FaultInjectingStore faulty(*store_);
-  faulty.FailNext(
-      3, store::testing::FaultInjectingStore::kGet | store::testing::FaultInjectingStore::kWatch);
+  constexpr uint32_t kReads =
+      store::testing::FaultInjectingStore::kGet | store::testing::FaultInjectingStore::kWatch;
+  faulty.FailNext(1 << 30, kReads);
   Replica b = StartedReplica(2, &faulty);
+  // It keeps trying, and stays uninitialized while the store cannot be read.
+  ASSERT_TRUE(WaitFor([&] { return faulty.calls(kReads) >= 4; }));
   EXPECT_EQ(b->state(), State::kUninitialized);
+  faulty.FailNext(0, kReads);
   ASSERT_TRUE(WaitFor([&] { return b->state() == State::kRecovery; }));
 }
 
@@ -1463,6 +1467,33 @@ TEST_F(CoordinatorTest, LeaseExpiresWithStoreDownAndNoPeersAndComesBack) {
   ASSERT_TRUE(WaitFor([&] { return c->Serving(); }));
   EXPECT_EQ(c->Status().lease_confirmed_by, "store");
   EXPECT_THAT(IssueFor(*c.coordinator, kPlainPolicy), IsOk());
+}
+
+// A store answer that arrives late confirms the lease only as of when the
+// read began: otherwise a read issued before an outage, answered after it,
+// would stretch the lease past what the store ever confirmed.
+TEST_F(CoordinatorTest, LateStoreAnswerConfirmsOnlyAsOfWhenItWasAsked) {
+  store::testing::FaultInjectingStore faulty(*store_);
+  Replica c = StartedReplica(1, &faulty);
+  ASSERT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)), IsOk());
+  const uint64_t before = c->Status().lease_confirmations;
+
+  faulty.HoldNextAnswer(store::testing::FaultInjectingStore::kGet);
+  clock_.Advance(absl::Seconds(4));  // the lease round reads latest; its answer waits
+  ASSERT_TRUE(faulty.AwaitHeld(absl::Seconds(30)));
+  faulty.FailNext(1 << 30);           // the store goes down meanwhile
+  clock_.Advance(absl::Seconds(7));   // and the answer arrives 7 s late
+  faulty.Release();
+  ASSERT_TRUE(WaitFor([&] { return c->Status().lease_confirmations > before; }));
+  const StatusInfo status = c->Status();
+  ASSERT_TRUE(status.lease_confirmed_at.has_value());
+  EXPECT_LE(*status.lease_confirmed_at, kNow + absl::Seconds(4));
+  EXPECT_EQ(status.lease_confirmed_by, "store");
+
+  clock_.Advance(absl::Seconds(3));  // 10 s after the read began
+  EXPECT_FALSE(c->Serving());
+  EXPECT_THAT(IssueFor(*c.coordinator, kPlainPolicy),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("freshness lease expired")));
 }
 
 TEST_F(CoordinatorTest, StoreDownButPeerConfirmsKeepsServing) {

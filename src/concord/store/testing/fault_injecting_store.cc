@@ -36,6 +36,34 @@ int64_t FaultInjectingStore::calls(uint32_t ops) const {
   return total;
 }
 
+void FaultInjectingStore::HoldNextAnswer(uint32_t ops) {
+  absl::MutexLock lock(&mu_);
+  hold_ops_ = ops;
+  holding_ = false;
+  released_ = false;
+}
+
+bool FaultInjectingStore::AwaitHeld(absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  return mu_.AwaitWithTimeout(absl::Condition(&holding_), timeout);
+}
+
+void FaultInjectingStore::Release() {
+  absl::MutexLock lock(&mu_);
+  released_ = true;
+}
+
+void FaultInjectingStore::Leave(Op op) {
+  absl::MutexLock lock(&mu_);
+  if ((hold_ops_ & op) == 0) {
+    return;
+  }
+  hold_ops_ = 0;
+  holding_ = true;
+  mu_.Await(absl::Condition(&released_));
+  holding_ = false;
+}
+
 absl::Status FaultInjectingStore::Enter(Op op) {
   absl::Duration delay;
   absl::Status fault;
@@ -60,7 +88,9 @@ absl::Status FaultInjectingStore::Enter(Op op) {
 
 absl::StatusOr<Bytes> FaultInjectingStore::Get(absl::string_view key) {
   CONCORD_RETURN_IF_ERROR(Enter(kGet));
-  return base_.Get(key);
+  absl::StatusOr<Bytes> answer = base_.Get(key);
+  Leave(kGet);
+  return answer;
 }
 
 absl::Status FaultInjectingStore::Put(absl::string_view key, ByteView value) {
@@ -89,7 +119,9 @@ absl::Status FaultInjectingStore::Commit(const std::vector<Object>& objects,
                                          const std::optional<Bytes>& expected_latest,
                                          ByteView new_latest) {
   CONCORD_RETURN_IF_ERROR(Enter(kCommit));
-  return base_.Commit(objects, expected_latest, new_latest);
+  absl::Status answer = base_.Commit(objects, expected_latest, new_latest);
+  Leave(kCommit);
+  return answer;
 }
 
 }  // namespace concord::store::testing

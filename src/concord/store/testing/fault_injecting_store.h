@@ -1,6 +1,7 @@
 // A Store wrapper for failover and retry tests (TESTONLY): it forwards to a
 // real store but can fail the next N calls of chosen operations with a chosen
-// status (Unavailable by default), delay every call, and count calls.
+// status (Unavailable by default), delay every call, hold back one answer,
+// and count calls.
 // Thread-safe.
 #pragma once
 
@@ -43,6 +44,13 @@ class FaultInjectingStore final : public Store {
   void SetDelay(absl::Duration delay);
   // Calls of `ops` made so far (including failed ones).
   int64_t calls(uint32_t ops = kAll) const;
+  // The next Get or Commit in `ops` reaches the base store, then waits with
+  // its answer until Release(): an answer that arrives late.
+  void HoldNextAnswer(uint32_t ops);
+  // True once a call is holding its answer; false after `timeout`.
+  bool AwaitHeld(absl::Duration timeout);
+  // Lets the held answer (and any later one) return.
+  void Release();
 
   absl::StatusOr<Bytes> Get(absl::string_view key) override;
   absl::Status Put(absl::string_view key, ByteView value) override;
@@ -58,6 +66,8 @@ class FaultInjectingStore final : public Store {
   // Counts the call, applies the delay, and returns the injected fault if one
   // is due.
   absl::Status Enter(Op op);
+  // Holds the answer of a call of `op` if HoldNextAnswer asked for it.
+  void Leave(Op op);
 
   Store& base_;
   mutable absl::Mutex mu_;
@@ -67,6 +77,9 @@ class FaultInjectingStore final : public Store {
   absl::Status fail_status_ ABSL_GUARDED_BY(mu_);
   absl::Duration delay_ ABSL_GUARDED_BY(mu_) = absl::ZeroDuration();
   int64_t counts_[6] ABSL_GUARDED_BY(mu_) = {};
+  uint32_t hold_ops_ ABSL_GUARDED_BY(mu_) = 0;
+  bool holding_ ABSL_GUARDED_BY(mu_) = false;
+  bool released_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace concord::store::testing
