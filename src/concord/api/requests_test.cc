@@ -71,6 +71,8 @@ struct BadCase {
   std::string message;
 };
 
+void PrintTo(const BadCase& c, std::ostream* os) { *os << c.name; }
+
 class SetManifestRejectTest : public ::testing::TestWithParam<BadCase> {};
 
 TEST_P(SetManifestRejectTest, RejectsNamingTheField) {

@@ -137,6 +137,20 @@ TEST(FileStoreTest, TwoProcessesRacingCommitsHaveOneWinnerPerRound) {
 }
 
 // A child process starts a commit of L2 over L1 and dies at `step`.
+std::string StepName(FileStore::CommitStep step) {
+  switch (step) {
+    case FileStore::CommitStep::kLocked:
+      return "Locked";
+    case FileStore::CommitStep::kObjectsWritten:
+      return "ObjectsWritten";
+    case FileStore::CommitStep::kLatestTempWritten:
+      return "LatestTempWritten";
+    case FileStore::CommitStep::kLatestRenamed:
+      return "LatestRenamed";
+  }
+  return "Unknown";
+}
+
 class FileStoreCrashTest : public ::testing::TestWithParam<FileStore::CommitStep> {};
 
 TEST_P(FileStoreCrashTest, CrashMidCommitLeavesOldOrNewLatestAndLaterCommitsWork) {
@@ -185,17 +199,7 @@ INSTANTIATE_TEST_SUITE_P(
                       FileStore::CommitStep::kLatestTempWritten,
                       FileStore::CommitStep::kLatestRenamed),
     [](const ::testing::TestParamInfo<FileStore::CommitStep>& info) {
-      switch (info.param) {
-        case FileStore::CommitStep::kLocked:
-          return std::string("Locked");
-        case FileStore::CommitStep::kObjectsWritten:
-          return std::string("ObjectsWritten");
-        case FileStore::CommitStep::kLatestTempWritten:
-          return std::string("LatestTempWritten");
-        case FileStore::CommitStep::kLatestRenamed:
-          return std::string("LatestRenamed");
-      }
-      return std::string("Unknown");
+      return StepName(info.param);
     });
 
 TEST(FileStoreTest, LeftoverTempFilesAndStaleLockDoNotBreakReadsOrCommits) {
@@ -300,4 +304,9 @@ TEST(FileStoreTest, WatchSeesCommitsMadeThroughAnotherHandle) {
 }
 
 }  // namespace
+
+// Found by argument-dependent lookup, so outside the unnamed namespace: test
+// logs name the step instead of dumping its bytes.
+void PrintTo(FileStore::CommitStep step, std::ostream* os) { *os << StepName(step); }
+
 }  // namespace concord::store

@@ -11,6 +11,7 @@
 
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -23,6 +24,9 @@ struct StoreConformanceParam {
   std::string name;  // [A-Za-z0-9_]+, used in test names
   std::function<absl::StatusOr<std::unique_ptr<Store>>()> make_store;
 };
+
+// Test logs name the backend instead of dumping the struct's bytes.
+inline void PrintTo(const StoreConformanceParam& param, std::ostream* os) { *os << param.name; }
 
 std::string StoreConformanceParamName(
     const ::testing::TestParamInfo<StoreConformanceParam>& info);
