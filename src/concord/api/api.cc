@@ -169,7 +169,8 @@ Api::Api(ApiOptions options, ApiDeps deps)
       log_(deps.log),
       requests_("concord_requests_total", "API requests by listener, endpoint and HTTP status.",
                 {"listener", "endpoint", "code"}),
-      mesh_cert_issue_(IssueBuckets()) {}
+      mesh_cert_issue_(IssueBuckets()),
+      manifest_set_(IssueBuckets()) {}
 
 net::Handler Api::UserHandler() {
   return [this](const net::HttpRequest& request) { return HandleUser(request); };
@@ -274,6 +275,7 @@ net::HttpResponse Api::JsonOk(const std::string& body) {
 }
 
 net::HttpResponse Api::SetManifest(const net::HttpRequest& request) {
+  const absl::Time start = clock_.Now();
   absl::StatusOr<coordinator::SetManifestRequest> parsed = ParseSetManifestRequest(request.body);
   if (!parsed.ok()) {
     return Error(parsed.status());
@@ -282,6 +284,7 @@ net::HttpResponse Api::SetManifest(const net::HttpRequest& request) {
   if (!result.ok()) {
     return Error(result.status());
   }
+  manifest_set_.Observe(clock_.Now() - start);
   nlohmann::json body = TransitionJson(*result);
   if (result->seed_shares.has_value()) {
     nlohmann::json shares = nlohmann::json::parse(seed::EncodeSeedSharesJson(*result->seed_shares),
@@ -523,6 +526,10 @@ std::string Api::MetricsText() {
   requests_.Render(&out);
   AppendHistogram(&out, "concord_mesh_cert_issue_seconds",
                   "Time to issue a mesh certificate (POST /v1/mesh/cert).", mesh_cert_issue_);
+  AppendHistogram(&out, "concord_manifest_set_seconds",
+                  "Time from a POST /v1/manifest body to its committed transition (successful "
+                  "sets only).",
+                  manifest_set_);
 
   const coordinator::StatusInfo info = coordinator_.Status();
   AppendMetricHeader(&out, "concord_state", "gauge", "1 for the replica's current state.");

@@ -130,6 +130,7 @@ class Api final {
 
   CounterFamily requests_;
   Histogram mesh_cert_issue_;
+  Histogram manifest_set_;
   absl::Mutex stats_mu_;
   std::function<net::ServerStats()> server_stats_ ABSL_GUARDED_BY(stats_mu_);
   std::function<PeerNetworkStats()> peer_stats_ ABSL_GUARDED_BY(stats_mu_);

@@ -615,6 +615,8 @@ TEST_F(ApiTest, ReadyzFollowsStateAndDraining) {
 
 TEST_F(ApiTest, MetricsCountRequestsAndParseLineByLine) {
   SetFirstManifest();
+  // A refused set is counted as a request, not timed as a set.
+  EXPECT_EQ(api_->HandleUser(Request("POST", "/v1/manifest", "{}")).status, 400);
   api_->HandleUser(Request("GET", "/v1/nothing"));
   api_->HandleMesh(MeshRequest(kSecretPolicy));
   api_->HandleHttp(Request("GET", "/healthz"));
@@ -642,6 +644,9 @@ TEST_F(ApiTest, MetricsCountRequestsAndParseLineByLine) {
   EXPECT_THAT(text, HasSubstr("concord_requests_total{listener=\"mesh\",endpoint=\"/v1/mesh/cert\","
                               "code=\"200\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("concord_mesh_cert_issue_seconds_count 1\n"));
+  EXPECT_THAT(text, HasSubstr("concord_requests_total{listener=\"user\",endpoint=\"/v1/manifest\","
+                              "code=\"400\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("concord_manifest_set_seconds_count 1\n"));
   EXPECT_THAT(text, HasSubstr("concord_state{state=\"ready\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("concord_state{state=\"uninitialized\"} 0\n"));
   EXPECT_THAT(text, HasSubstr("concord_generation 1\n"));
