@@ -5,11 +5,13 @@
 // Used by the coordinator, history and the API. Immutable; thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "concord/common/bytes.h"
+#include "concord/common/random.h"
 #include "concord/crypto/hash.h"
 #include "concord/crypto/keys.h"
 
@@ -61,6 +63,15 @@ class CaBundle final {
   std::string WorkloadChainPem(ByteView leaf_der) const;
 
  private:
+  // CreateCaBundle adopts the certificates it has just made and signed
+  // without parsing and verifying them again; CaBundle::Parse still checks
+  // everything when anyone reads the bundle back.
+  friend absl::StatusOr<CaBundle> CreateCaBundle(const crypto::PrivateKey& root_key,
+                                                 ByteView root_der,
+                                                 const crypto::PrivateKey& mesh_key,
+                                                 uint64_t generation, absl::Time now,
+                                                 RandomSource& random);
+
   CaBundle(Bytes root, Bytes mesh, Bytes intermediate, crypto::PublicKey root_key,
            crypto::PublicKey mesh_key, absl::Time mesh_not_after)
       : root_der_(std::move(root)),

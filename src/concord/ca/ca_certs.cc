@@ -103,8 +103,12 @@ absl::StatusOr<CaBundle> CreateCaBundle(const crypto::PrivateKey& root_key, Byte
   CONCORD_RETURN_IF_ERROR(AddCaExtensions(intermediate.get(), 0, mesh_key_id, root_key_id));
   CONCORD_ASSIGN_OR_RETURN(Bytes inter_der, internal::SignAndEncode(intermediate.get(), root_key));
 
-  return CaBundle::Create(Bytes(root_der.begin(), root_der.end()), std::move(mesh_der),
-                          std::move(inter_der));
+  // Made here from checked inputs, so not parsed and verified again (two
+  // P-384 verifications on every manifest update); the round trip through
+  // CaBundle::Parse, which checks it all, is tested.
+  return CaBundle(Bytes(root_der.begin(), root_der.end()), std::move(mesh_der),
+                  std::move(inter_der), std::move(root_cert_key), mesh_key.public_key(),
+                  root_not_after);
 }
 
 }  // namespace concord::ca

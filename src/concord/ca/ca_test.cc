@@ -191,6 +191,10 @@ TEST(CaBundleTest, SerializeParseRoundTripIsDeterministic) {
   EXPECT_EQ(parsed.Serialize(), serialized);
   EXPECT_EQ(parsed.Hash(), crypto::Sha256(serialized));
   EXPECT_EQ(parsed.mesh_ca_not_after(), ca.bundle.mesh_ca_not_after());
+  // CreateCaBundle adopts what it made without re-checking: the full checks
+  // of Parse agree with it.
+  EXPECT_EQ(parsed.root_public_key().spki_der(), ca.bundle.root_public_key().spki_der());
+  EXPECT_EQ(parsed.mesh_ca_public_key().spki_der(), ca.bundle.mesh_ca_public_key().spki_der());
   // Layout: magic || len || root || len || mesh || len || intermediate.
   Bytes expected(kCaBundleMagic.begin(), kCaBundleMagic.end());
   for (const Bytes* der :

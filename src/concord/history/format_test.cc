@@ -179,9 +179,23 @@ TEST(TransitionFormatTest, NonCanonicalOwnerKeyIsRejected) {
                                              HasSubstr("owner key")));
 }
 
+// Each refusal comes right after the genuine authorization verified (and was
+// remembered as verified): nothing of it carries over to other inputs.
 TEST(TransitionFormatTest, AuthorizationOverOtherFieldsDoesNotVerify) {
   const crypto::PrivateKey owner = ExampleOwnerKey();
   Transition t = ExampleTransition(owner);
+  ASSERT_THAT(VerifyAuthorization(*t.authorization, t.kind, t.manifest_hash, t.previous_hash),
+              IsOk());
+  Authorization tampered = *t.authorization;
+  tampered.signature.back() ^= 1;
+  EXPECT_THAT(VerifyAuthorization(tampered, t.kind, t.manifest_hash, t.previous_hash),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+  CONCORD_ASSERT_OK_AND_ASSIGN(crypto::PrivateKey other,
+                               crypto::PrivateKey::GenerateEc(owner.public_key().type()));
+  Authorization other_key = *t.authorization;
+  other_key.owner_key = other.public_key();
+  EXPECT_THAT(VerifyAuthorization(other_key, t.kind, t.manifest_hash, t.previous_hash),
+              StatusIs(absl::StatusCode::kUnauthenticated));
   EXPECT_THAT(VerifyAuthorization(*t.authorization, TransitionKind::kRecovery, t.manifest_hash,
                                   t.previous_hash),
               StatusIs(absl::StatusCode::kUnauthenticated));
