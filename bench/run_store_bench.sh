@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs store_backend_bench on a file store, a local single-node etcd and a local
+# Runs store_backend_bench, then coordinator_bench (a replica's manifest
+# update, in process), on a file store, a local single-node etcd and a local
 # durable Redis (appendonly yes, appendfsync always) (127.0.0.1, random free
 # ports, temp data dirs; stopped on exit).
 # Usage: bench/run_store_bench.sh [build-dir] [extra benchmark flags...]
@@ -47,3 +48,6 @@ redis-cli -p "$redis_port" ping | grep -q PONG || { cat "$tmp/redis.log" >&2; ex
 mkdir -p "$tmp/file"
 export CONCORD_BENCH_STORE_URLS="file://$tmp/file,etcd://127.0.0.1:$client/bench,redis://127.0.0.1:$redis_port/bench"
 "$bin" --benchmark_counters_tabular=true "$@"
+if [[ -x "$build/bench/coordinator_bench" ]]; then
+  "$build/bench/coordinator_bench" --benchmark_counters_tabular=true "$@"
+fi

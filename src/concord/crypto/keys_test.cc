@@ -1,5 +1,7 @@
 #include "concord/crypto/keys.h"
 
+#include <openssl/evp.h>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "concord/common/hex.h"
@@ -19,6 +21,77 @@ TEST(KeysTest, SignVerifyRoundTripP256AndP384) {
     EXPECT_THAT(key.public_key().VerifyEcdsa(AsBytes("hellO"), sig),
                 StatusIs(absl::StatusCode::kUnauthenticated));
   }
+}
+
+// What OpenSSL itself says of an ECDSA signature (P-384 keys verify on
+// nettle in PublicKey::VerifyEcdsa).
+bool OpenSslVerifies(const PublicKey& key, ByteView message, ByteView der) {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  bool ok = ctx != nullptr &&
+            EVP_DigestVerifyInit_ex(ctx, nullptr, "SHA384", nullptr, nullptr, key.evp(), nullptr) ==
+                1 &&
+            EVP_DigestVerify(ctx, der.data(), der.size(), message.data(), message.size()) == 1;
+  EVP_MD_CTX_free(ctx);
+  return ok;
+}
+
+TEST(KeysTest, P384VerifyAcceptsExactlyWhatOpenSslAccepts) {
+  CONCORD_ASSERT_OK_AND_ASSIGN(PrivateKey key, PrivateKey::GenerateEc(KeyType::kEcP384));
+  const Bytes message = ToBytes("manifest authorization");
+  for (int round = 0; round < 4; ++round) {
+    CONCORD_ASSERT_OK_AND_ASSIGN(Bytes sig, key.SignEcdsa(message));
+    ASSERT_TRUE(OpenSslVerifies(key.public_key(), message, sig));
+    EXPECT_THAT(key.public_key().VerifyEcdsa(message, sig), IsOk());
+    // Every single-bit change of the DER (lengths, tags, r, s).
+    for (size_t i = 0; i < sig.size(); ++i) {
+      for (uint8_t bit : {uint8_t{0x01}, uint8_t{0x80}}) {
+        Bytes bad = sig;
+        bad[i] ^= bit;
+        EXPECT_EQ(key.public_key().VerifyEcdsa(message, bad).ok(),
+                  OpenSslVerifies(key.public_key(), message, bad))
+            << "byte " << i << " bit " << int{bit};
+        EXPECT_FALSE(key.public_key().VerifyEcdsa(message, bad).ok()) << "byte " << i;
+      }
+    }
+    // Trailing bytes, truncation, and BER forms of the same (r, s).
+    CONCORD_ASSERT_OK_AND_ASSIGN(Bytes raw, EcdsaDerToRaw(sig, 48));
+    Bytes trailing = sig;
+    trailing.push_back(0);
+    Bytes truncated(sig.begin(), sig.end() - 1);
+    Bytes long_form = {0x30, 0x81};  // a length in long form where short form fits
+    long_form.push_back(sig[1]);
+    long_form.insert(long_form.end(), sig.begin() + 2, sig.end());
+    Bytes padded_r = {0x30, static_cast<uint8_t>(sig[1] + 1), 0x02,
+                      static_cast<uint8_t>(sig[3] + 1), 0x00};  // r with a needless 0x00
+    padded_r.insert(padded_r.end(), sig.begin() + 4, sig.end());
+    for (const Bytes* bad : {&trailing, &truncated, &long_form, &padded_r}) {
+      EXPECT_FALSE(OpenSslVerifies(key.public_key(), message, *bad));
+      EXPECT_THAT(key.public_key().VerifyEcdsa(message, *bad),
+                  StatusIs(absl::StatusCode::kUnauthenticated));
+    }
+    // r = 0 and s = n are refused by both.
+    Bytes zero_r = raw;
+    std::fill(zero_r.begin(), zero_r.begin() + 48, 0);
+    CONCORD_ASSERT_OK_AND_ASSIGN(Bytes zero_r_der,
+                                 EcdsaRawToDer(ByteView(zero_r).first(48),
+                                               ByteView(zero_r).subspan(48)));
+    EXPECT_FALSE(OpenSslVerifies(key.public_key(), message, zero_r_der));
+    EXPECT_FALSE(key.public_key().VerifyEcdsa(message, zero_r_der).ok());
+    CONCORD_ASSERT_OK_AND_ASSIGN(
+        Bytes order, HexDecode("ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf"
+                               "581a0db248b0a77aecec196accc52973"));
+    CONCORD_ASSERT_OK_AND_ASSIGN(Bytes s_is_n_der,
+                                 EcdsaRawToDer(ByteView(raw).first(48), order));
+    EXPECT_FALSE(OpenSslVerifies(key.public_key(), message, s_is_n_der));
+    EXPECT_FALSE(key.public_key().VerifyEcdsa(message, s_is_n_der).ok());
+  }
+  // Another message, another key: refused.
+  CONCORD_ASSERT_OK_AND_ASSIGN(Bytes sig, key.SignEcdsa(message));
+  EXPECT_THAT(key.public_key().VerifyEcdsa(ToBytes("other"), sig),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+  CONCORD_ASSERT_OK_AND_ASSIGN(PrivateKey other, PrivateKey::GenerateEc(KeyType::kEcP384));
+  EXPECT_THAT(other.public_key().VerifyEcdsa(message, sig),
+              StatusIs(absl::StatusCode::kUnauthenticated));
 }
 
 TEST(KeysTest, VerifyRejectsSignatureFromOtherKey) {
