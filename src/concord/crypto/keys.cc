@@ -12,6 +12,7 @@
 #include "concord/common/status_macros.h"
 #include "concord/crypto/internal/spki_fast.h"
 #include "concord/crypto/openssl_status.h"
+#include "concord/crypto/p384_sign.h"
 #include "concord/crypto/p384_verify.h"
 
 namespace concord::crypto {
@@ -231,7 +232,11 @@ absl::Status PublicKey::VerifyEcdsa(ByteView message, ByteView der_signature,
 
 absl::StatusOr<PrivateKey> PrivateKey::FromEvp(SslPtr<EVP_PKEY> key) {
   CONCORD_ASSIGN_OR_RETURN(PublicKey pub, PublicKey::FromEvp(key.get()));
-  return PrivateKey(std::move(key), std::move(pub));
+  std::unique_ptr<const P384Signer, internal::P384SignerDeleter> p384;
+  if (pub.type() == KeyType::kEcP384) {
+    CONCORD_ASSIGN_OR_RETURN(p384, P384Signer::FromEvp(key.get()));
+  }
+  return PrivateKey(std::move(key), std::move(pub), std::move(p384));
 }
 
 absl::StatusOr<PrivateKey> PrivateKey::GenerateEc(KeyType curve) {
@@ -336,6 +341,9 @@ absl::StatusOr<SecretBytes> PrivateKey::ToPkcs8Pem() const {
 absl::StatusOr<Bytes> PrivateKey::SignEcdsa(ByteView message, HashAlg hash) const {
   if (type() == KeyType::kRsa) {
     return absl::FailedPreconditionError("ECDSA sign: key is RSA");
+  }
+  if (p384_ != nullptr && hash == HashAlg::kSha384) {
+    return p384_->SignDer(message);
   }
   SslPtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
   if (ctx == nullptr ||

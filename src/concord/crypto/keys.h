@@ -4,6 +4,7 @@
 // Objects are immutable after construction; const methods are thread-safe.
 #pragma once
 
+#include <memory>
 #include <string>
 #include "absl/strings/string_view.h"
 
@@ -14,6 +15,13 @@
 #include "concord/crypto/ssl_ptr.h"
 
 namespace concord::crypto {
+
+class P384Signer;
+namespace internal {
+struct P384SignerDeleter {
+  void operator()(const P384Signer* p) const;
+};
+}  // namespace internal
 
 enum class KeyType { kEcP256, kEcP384, kRsa };
 
@@ -105,11 +113,14 @@ class PrivateKey final {
   EVP_PKEY* RawEvpForSigning() const { return key_.get(); }
 
  private:
-  PrivateKey(SslPtr<EVP_PKEY> key, PublicKey pub)
-      : key_(std::move(key)), public_key_(std::move(pub)) {}
+  PrivateKey(SslPtr<EVP_PKEY> key, PublicKey pub, std::unique_ptr<const P384Signer, internal::P384SignerDeleter> p384)
+      : key_(std::move(key)), public_key_(std::move(pub)), p384_(std::move(p384)) {}
   static absl::StatusOr<PrivateKey> FromEvp(SslPtr<EVP_PKEY> key);
   SslPtr<EVP_PKEY> key_;
   PublicKey public_key_;
+  // P-384 keys only: the nettle signer SignEcdsa uses for SHA-384
+  // (p384_sign.h says why).
+  std::unique_ptr<const P384Signer, internal::P384SignerDeleter> p384_;
 };
 
 // Converts between DER ECDSA signatures and fixed-width big-endian r||s.

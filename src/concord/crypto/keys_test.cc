@@ -35,6 +35,51 @@ bool OpenSslVerifies(const PublicKey& key, ByteView message, ByteView der) {
   return ok;
 }
 
+// P-384 keys sign on nettle (p384_sign.h); OpenSSL must accept every
+// signature under the public key OpenSSL derived, whichever way the key was
+// made, and refuse it for another message or another key.
+TEST(KeysTest, P384NettleSignaturesVerifyWithOpenSsl) {
+  CONCORD_ASSERT_OK_AND_ASSIGN(PrivateKey generated, PrivateKey::GenerateEc(KeyType::kEcP384));
+  // A scalar with high bits set in every limb and one with leading zero bytes:
+  // a wrong limb or byte order in the copy to nettle makes a different key.
+  CONCORD_ASSERT_OK_AND_ASSIGN(Bytes high, HexDecode("f1e2d3c4b5a69788796a5b4c3d2e1f00"
+                                                     "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+                                                     "0102030405060708090a0b0c0d0e0f10"));
+  CONCORD_ASSERT_OK_AND_ASSIGN(PrivateKey from_scalar,
+                               PrivateKey::FromEcScalar(KeyType::kEcP384, SecretBytes(high)));
+  Bytes small(48, 0);
+  small[45] = 0x01;
+  small[47] = 0x2a;
+  CONCORD_ASSERT_OK_AND_ASSIGN(PrivateKey small_scalar,
+                               PrivateKey::FromEcScalar(KeyType::kEcP384, SecretBytes(small)));
+  CONCORD_ASSERT_OK_AND_ASSIGN(SecretBytes pem, generated.ToPkcs8Pem());
+  CONCORD_ASSERT_OK_AND_ASSIGN(PrivateKey from_pem, PrivateKey::FromPem(pem));
+  const PrivateKey* keys[] = {&generated, &from_scalar, &small_scalar, &from_pem};
+  for (const PrivateKey* key : keys) {
+    Bytes previous;
+    for (size_t len : {size_t{0}, size_t{1}, size_t{47}, size_t{48}, size_t{129}, size_t{4096}}) {
+      Bytes message(len);
+      for (size_t i = 0; i < len; ++i) message[i] = static_cast<uint8_t>(i * 7 + len);
+      CONCORD_ASSERT_OK_AND_ASSIGN(Bytes sig, key->SignEcdsa(message));
+      EXPECT_TRUE(OpenSslVerifies(key->public_key(), message, sig)) << "length " << len;
+      EXPECT_THAT(key->public_key().VerifyEcdsa(message, sig), IsOk());
+      Bytes other = message;
+      other.push_back(0);
+      EXPECT_FALSE(OpenSslVerifies(key->public_key(), other, sig)) << "length " << len;
+      const PrivateKey* another = key == &small_scalar ? &from_scalar : &small_scalar;
+      EXPECT_FALSE(OpenSslVerifies(another->public_key(), message, sig)) << "length " << len;
+      // A fresh nonce each time: the same message never signs the same way.
+      CONCORD_ASSERT_OK_AND_ASSIGN(Bytes again, key->SignEcdsa(message));
+      EXPECT_NE(again, sig);
+      EXPECT_NE(sig, previous);
+      previous = sig;
+    }
+  }
+  // SHA-256 over a P-384 key stays on OpenSSL and verifies there too.
+  CONCORD_ASSERT_OK_AND_ASSIGN(Bytes sig256, generated.SignEcdsa(AsBytes("m"), HashAlg::kSha256));
+  EXPECT_THAT(generated.public_key().VerifyEcdsa(AsBytes("m"), sig256, HashAlg::kSha256), IsOk());
+}
+
 TEST(KeysTest, P384VerifyAcceptsExactlyWhatOpenSslAccepts) {
   CONCORD_ASSERT_OK_AND_ASSIGN(PrivateKey key, PrivateKey::GenerateEc(KeyType::kEcP384));
   const Bytes message = ToBytes("manifest authorization");
