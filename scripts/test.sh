@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs dependencies, builds, runs every unit and
-# end-to-end test, then the ASan+UBSan build of the unit tests and a short
-# smoke run of every fuzz target.
+# end-to-end test, then one clang ASan+UBSan build that runs the unit tests
+# again and gives every fuzz target a short smoke run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -16,18 +16,20 @@ echo "== tests"
 # ctest --test-dir build -L chaos (docs/ha.md); their quick versions are here.
 ctest --test-dir build --output-on-failure -j "$jobs" --timeout 600 -LE chaos | tee -a "$log"
 
+# One clang build serves both remaining stages: ASan+UBSan (libFuzzer
+# coverage instrumentation on top) for the unit tests again, and the fuzz
+# targets. -O1 keeps the sanitized tests quick without hiding much from ASan.
+echo "== ASan+UBSan build (clang): unit tests and fuzz targets"
+CC=clang CXX=clang++ cmake -S . -B build-san -G Ninja -DCONCORD_WERROR=ON -DCMAKE_BUILD_TYPE=Debug \
+  -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DCONCORD_SANITIZE=address,undefined \
+  -DCONCORD_BUILD_FUZZ=ON -DCONCORD_BUILD_BENCH=OFF >/dev/null
+ninja -C build-san
 echo "== ASan+UBSan unit tests"
-cmake -S . -B build-asan -G Ninja -DCONCORD_WERROR=ON -DCMAKE_BUILD_TYPE=Debug \
-  -DCMAKE_CXX_FLAGS_DEBUG="-O0 -g1" \
-  -DCONCORD_SANITIZE=address,undefined -DCONCORD_BUILD_BENCH=OFF >/dev/null
-ninja -C build-asan
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest --test-dir build-asan --output-on-failure -j "$jobs" -L unit --timeout 900 | tee -a "$log"
+  ctest --test-dir build-san --output-on-failure -j "$jobs" -L unit --timeout 900 | tee -a "$log"
 
-if [ -f fuzz/CMakeLists.txt ]; then
-  echo "== fuzz smoke run"
-  ./fuzz/run.sh --smoke
-fi
+echo "== fuzz smoke run"
+./fuzz/run.sh --smoke --build-dir build-san
 
 # One closing line over both ctest runs (each test counted once per build).
 awk '/tests passed, .* tests failed out of/ { failed += $4; total += $NF }

@@ -150,14 +150,17 @@ nlohmann::json PhalaRoutes(const std::string& tcb_info_file) {
   const std::string phala = kData + "/tdx/v4-b0c06f-phala/";
   const std::string signing = PercentEncode(FileText(kData + "/tdx/certs/tcb_signing_chain_2025.pem"));
   const std::string pck_ca = PercentEncode(FileText(kData + "/tdx/certs/pck_platform_ca_chain.pem"));
+  // json::array, not braces: `{json_value}` is a one-element array under GCC
+  // but a copy of the value under Clang.
   nlohmann::json routes;
-  routes["/tdx/certification/v4/tcb?fmspc=b0c06f000000"] = {
-      Response(200, tcb_info_file, {{"TCB-Info-Issuer-Chain", signing}})};
-  routes["/tdx/certification/v4/qe/identity"] = {
-      Response(200, phala + "qe_identity.json", {{"SGX-Enclave-Identity-Issuer-Chain", signing}})};
-  routes["/sgx/certification/v4/pckcrl?ca=platform&encoding=der"] = {
-      Response(200, phala + "pck_crl.der", {{"SGX-PCK-CRL-Issuer-Chain", pck_ca}})};
-  routes["/sgx/certification/v4/rootcacrl"] = {Response(200, phala + "root_ca_crl.der")};
+  routes["/tdx/certification/v4/tcb?fmspc=b0c06f000000"] = nlohmann::json::array(
+      {Response(200, tcb_info_file, {{"TCB-Info-Issuer-Chain", signing}})});
+  routes["/tdx/certification/v4/qe/identity"] = nlohmann::json::array(
+      {Response(200, phala + "qe_identity.json", {{"SGX-Enclave-Identity-Issuer-Chain", signing}})});
+  routes["/sgx/certification/v4/pckcrl?ca=platform&encoding=der"] = nlohmann::json::array(
+      {Response(200, phala + "pck_crl.der", {{"SGX-PCK-CRL-Issuer-Chain", pck_ca}})});
+  routes["/sgx/certification/v4/rootcacrl"] =
+      nlohmann::json::array({Response(200, phala + "root_ca_crl.der")});
   return routes;
 }
 

@@ -115,7 +115,7 @@ absl::StatusOr<std::optional<DecodedSpki>> DecodeEc(ByteView point, KeyType type
 
 absl::StatusOr<std::optional<DecodedSpki>> DecodeRsa(ByteView der) {
   DerReader outer(der);
-  ByteView spki, algorithm_and_key;
+  ByteView spki;
   if (!outer.Read(0x30, spki) || !outer.done()) {
     return std::nullopt;
   }
