@@ -24,7 +24,7 @@ function(concord_cc_library)
 endfunction()
 
 function(concord_cc_test)
-  if(NOT CONCORD_BUILD_TESTS)
+  if(NOT CONCORD_BUILD_TESTS OR NOT CONCORD_BUILD_UNIT_TESTS)
     return()
   endif()
   cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS;LABELS" ${ARGN})

@@ -181,8 +181,8 @@ std::string PublicKey::ToPem() const {
 namespace {
 
 // ECDSA P-384/SHA-384 on nettle (docs/performance.md: 0.58 ms against
-// OpenSSL 3.0's 0.87 ms): manifest authorizations, signed heads and the root
-// CA's signatures. It accepts exactly what OpenSSL accepts: one canonical DER
+// OpenSSL 3.0's 0.87 ms): P-384 owners' manifest authorizations and the
+// history key's signed heads. It accepts exactly what OpenSSL accepts: one canonical DER
 // ECDSA-Sig-Value (OpenSSL re-encodes and compares too) whose r and s lie in
 // [1, n-1] (nettle checks the range).
 absl::Status VerifyP384(const PublicKey& key, ByteView message, ByteView der_signature) {
