@@ -3,7 +3,7 @@
 #   fuzz/run.sh                 # every target, 300 s each, built in build-fuzz/
 #   fuzz/run.sh --smoke         # every target, 10 s each, nproc targets at a time
 #   fuzz/run.sh manifest_fuzz 600
-#   fuzz/run.sh --build-dir build-asan --smoke
+#   fuzz/run.sh --build-dir build-san --smoke
 #                               # use a build directory already configured with
 #                               # clang and -DCONCORD_BUILD_FUZZ=ON (CI's
 #                               # sanitizer build, which also holds the unit tests)

@@ -182,9 +182,9 @@ namespace {
 
 // ECDSA P-384/SHA-384 on nettle (docs/performance.md: 0.58 ms against
 // OpenSSL 3.0's 0.87 ms): P-384 owners' manifest authorizations and the
-// history key's signed heads. It accepts exactly what OpenSSL accepts: one canonical DER
-// ECDSA-Sig-Value (OpenSSL re-encodes and compares too) whose r and s lie in
-// [1, n-1] (nettle checks the range).
+// history key's signed heads. It accepts exactly what OpenSSL accepts: one
+// canonical DER ECDSA-Sig-Value (OpenSSL re-encodes and compares too) whose r
+// and s lie in [1, n-1] (nettle checks the range).
 absl::Status VerifyP384(const PublicKey& key, ByteView message, ByteView der_signature) {
   const absl::Status refused = absl::UnauthenticatedError("ECDSA P-384 signature does not verify");
   absl::StatusOr<Bytes> raw = EcdsaDerToRaw(der_signature, kP384ScalarSize);

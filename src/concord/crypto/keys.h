@@ -113,7 +113,8 @@ class PrivateKey final {
   EVP_PKEY* RawEvpForSigning() const { return key_.get(); }
 
  private:
-  PrivateKey(SslPtr<EVP_PKEY> key, PublicKey pub, std::unique_ptr<const P384Signer, internal::P384SignerDeleter> p384)
+  PrivateKey(SslPtr<EVP_PKEY> key, PublicKey pub,
+             std::unique_ptr<const P384Signer, internal::P384SignerDeleter> p384)
       : key_(std::move(key)), public_key_(std::move(pub)), p384_(std::move(p384)) {}
   static absl::StatusOr<PrivateKey> FromEvp(SslPtr<EVP_PKEY> key);
   SslPtr<EVP_PKEY> key_;

@@ -26,13 +26,11 @@ TEST(KeysTest, SignVerifyRoundTripP256AndP384) {
 // What OpenSSL itself says of an ECDSA signature (P-384 keys verify on
 // nettle in PublicKey::VerifyEcdsa).
 bool OpenSslVerifies(const PublicKey& key, ByteView message, ByteView der) {
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  bool ok = ctx != nullptr &&
-            EVP_DigestVerifyInit_ex(ctx, nullptr, "SHA384", nullptr, nullptr, key.evp(), nullptr) ==
-                1 &&
-            EVP_DigestVerify(ctx, der.data(), der.size(), message.data(), message.size()) == 1;
-  EVP_MD_CTX_free(ctx);
-  return ok;
+  SslPtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
+  return ctx != nullptr &&
+         EVP_DigestVerifyInit_ex(ctx.get(), nullptr, "SHA384", nullptr, nullptr, key.evp(),
+                                 nullptr) == 1 &&
+         EVP_DigestVerify(ctx.get(), der.data(), der.size(), message.data(), message.size()) == 1;
 }
 
 // P-384 keys sign on nettle (p384_sign.h); OpenSSL must accept every

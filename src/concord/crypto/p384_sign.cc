@@ -1,11 +1,8 @@
 #include "concord/crypto/p384_sign.h"
 
-#include <nettle/bignum.h>
-#include <nettle/dsa.h>
 #include <nettle/ecc-curve.h>
 #include <nettle/ecc.h>
 #include <nettle/ecdsa.h>
-#include <nettle/sha2.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -15,6 +12,8 @@
 #include <array>
 #include <cstring>
 
+#include "concord/crypto/hash.h"
+#include "concord/crypto/internal/mpz_pair.h"
 #include "concord/crypto/keys.h"
 #include "concord/crypto/openssl_status.h"
 #include "concord/crypto/p384_verify.h"
@@ -93,39 +92,19 @@ struct NonceSource {
   }
 };
 
-class Signature final {
- public:
-  Signature() { dsa_signature_init(&sig_); }
-  ~Signature() { dsa_signature_clear(&sig_); }
-  Signature(const Signature&) = delete;
-  Signature& operator=(const Signature&) = delete;
-  struct dsa_signature* get() {
-    return &sig_;
-  }
-
- private:
-  struct dsa_signature sig_;
-};
-
 }  // namespace
 
 absl::StatusOr<Bytes> P384Signer::SignDer(ByteView message) const {
-  struct sha384_ctx ctx;
-  sha384_init(&ctx);
-  sha384_update(&ctx, message.size(), message.data());
-  std::array<uint8_t, kP384DigestSize> digest{};
-  sha384_digest(&ctx, digest.size(), digest.data());
-
+  const Sha384Digest digest = Sha384(message);
   NonceSource nonce;
-  Signature sig;
-  ecdsa_sign(&d_->s, &nonce, &NonceSource::Fill, digest.size(), digest.data(), sig.get());
+  internal::MpzPair sig;
+  ecdsa_sign(&d_->s, &nonce, &NonceSource::Fill, digest.size(), digest.data(), sig.sig());
   if (nonce.failed) {
     return OpenSslInternal("P-384 sign: RAND_priv_bytes");
   }
   std::array<uint8_t, kP384ScalarSize> r{};
   std::array<uint8_t, kP384ScalarSize> s{};
-  nettle_mpz_get_str_256(r.size(), r.data(), sig.get()->r);
-  nettle_mpz_get_str_256(s.size(), s.data(), sig.get()->s);
+  sig.Get(r, s);
   return EcdsaRawToDer(r, s);
 }
 

@@ -10,18 +10,17 @@
 // are exported by hogweed, so the crypto target needs no -lgmp.
 #include "concord/crypto/p384_verify.h"
 
-#include <nettle/bignum.h>
-#include <nettle/dsa.h>
 #include <nettle/ecc-curve.h>
 #include <nettle/ecc.h>
 #include <nettle/ecdsa.h>
-#include <nettle/sha2.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 
 #include <array>
 
 #include "absl/strings/str_cat.h"
+#include "concord/crypto/hash.h"
+#include "concord/crypto/internal/mpz_pair.h"
 #include "concord/crypto/openssl_status.h"
 
 namespace concord::crypto {
@@ -38,29 +37,6 @@ void NettlePointDeleter::operator()(NettlePoint *p) const {
 
 }  // namespace internal
 
-namespace {
-
-// RAII holder for two hogweed-managed mpz_t values.
-class MpzPair final {
- public:
-  MpzPair() { dsa_signature_init(&sig_); }
-  ~MpzPair() { dsa_signature_clear(&sig_); }
-  MpzPair(const MpzPair &) = delete;
-  MpzPair &operator=(const MpzPair &) = delete;
-  void Set(ByteView first_be, ByteView second_be) {
-    nettle_mpz_set_str_256_u(sig_.r, first_be.size(), first_be.data());
-    nettle_mpz_set_str_256_u(sig_.s, second_be.size(), second_be.data());
-  }
-  const struct dsa_signature *sig() const { return &sig_; }
-  mpz_srcptr first() const { return sig_.r; }
-  mpz_srcptr second() const { return sig_.s; }
-
- private:
-  struct dsa_signature sig_;
-};
-
-}  // namespace
-
 absl::StatusOr<P384Verifier> P384Verifier::FromPublicKey(const PublicKey &key) {
   if (key.type() != KeyType::kEcP384) {
     return absl::FailedPreconditionError(
@@ -76,7 +52,7 @@ absl::StatusOr<P384Verifier> P384Verifier::FromPublicKey(const PublicKey &key) {
   if (len != encoded.size() || encoded[0] != 0x04) {
     return absl::InternalError("P-384 verify: public point is not uncompressed");
   }
-  MpzPair xy;
+  internal::MpzPair xy;
   xy.Set(ByteView(encoded).subspan(1, kP384ScalarSize),
          ByteView(encoded).subspan(1 + kP384ScalarSize, kP384ScalarSize));
   std::unique_ptr<internal::NettlePoint, internal::NettlePointDeleter> point(
@@ -89,12 +65,7 @@ absl::StatusOr<P384Verifier> P384Verifier::FromPublicKey(const PublicKey &key) {
 }
 
 absl::Status P384Verifier::Verify(ByteView message, ByteView r_be48, ByteView s_be48) const {
-  struct sha384_ctx ctx;
-  sha384_init(&ctx);
-  sha384_update(&ctx, message.size(), message.data());
-  std::array<uint8_t, kP384DigestSize> digest{};
-  sha384_digest(&ctx, digest.size(), digest.data());
-  return VerifyDigest(digest, r_be48, s_be48);
+  return VerifyDigest(Sha384(message), r_be48, s_be48);
 }
 
 absl::Status P384Verifier::VerifyDigest(ByteView digest, ByteView r_be48, ByteView s_be48) const {
@@ -107,7 +78,7 @@ absl::Status P384Verifier::VerifyDigest(ByteView digest, ByteView r_be48, ByteVi
                                                    kP384ScalarSize, " bytes each, got ",
                                                    r_be48.size(), " and ", s_be48.size()));
   }
-  MpzPair sig;
+  internal::MpzPair sig;
   sig.Set(r_be48, s_be48);
   // nettle rejects r or s outside [1, n-1] itself (ecdsa_in_range).
   if (ecdsa_verify(&point_->point, digest.size(), digest.data(), sig.sig()) != 1) {
