@@ -100,15 +100,20 @@ Bytes Manifest(const Platform& p, uint64_t n) {
       R"("],"SeedshareOwnerKeys":[")", HexEncode(p.seed_owner.public_key().spki_der()), R"("]})"));
 }
 
+// An update over `previous`, or (without one) a first set over the
+// replica's challenge.
 SetManifestRequest Signed(const Platform& p, Bytes manifest,
-                          std::optional<crypto::Sha256Digest> previous) {
+                          std::optional<crypto::Sha256Digest> previous,
+                          std::optional<crypto::Sha256Digest> challenge = std::nullopt) {
   SetManifestRequest request;
   request.authorization = OrDie(
       history::SignAuthorization(p.owner, history::TransitionKind::kManifest,
-                                 crypto::Sha256(manifest), previous.value_or(crypto::Sha256Digest{})),
+                                 crypto::Sha256(manifest),
+                                 previous.value_or(challenge.value_or(crypto::Sha256Digest{}))),
       "sign authorization");
   request.manifest = std::move(manifest);
   request.expected_previous = previous;
+  request.genesis_challenge = challenge;
   return request;
 }
 
@@ -127,7 +132,9 @@ void RunUpdates(benchmark::State& state, store::Store& store) {
   Check(c->Start(), "start");
   uint64_t n = 0;
   crypto::Sha256Digest head =
-      OrDie(c->SetManifest(Signed(p, Manifest(p, n++), std::nullopt)), "first set")
+      OrDie(c->SetManifest(Signed(p, Manifest(p, n++), std::nullopt,
+                                  c->Status().genesis_challenge)),
+            "first set")
           .transition_hash;
   std::vector<double> micros;
   for (auto _ : state) {

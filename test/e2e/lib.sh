@@ -123,7 +123,10 @@ setup_deployment() {
   "$CONCORD" sim init --dir simhost >simhost.json
   RV=$(jq -c .reference_values simhost.json)
   mkdir -p policies
-  printf '{"Version":1,"Kind":"coordinator","Platforms":["simulated"]}' \
+  # The coordinator's launch config: its platform and the reference values a
+  # peer replica's evidence must match (this host's ARK and measurement).
+  jq -cn --argjson rv "$RV" \
+    '{Version: 1, Kind: "coordinator", Platforms: ["simulated"], ReferenceValues: $rv}' \
     >policies/coordinator.json
   COORD_HASH=$("$CONCORD" policy hash policies/coordinator.json)
   workload_policy web >policies/web.json

@@ -34,6 +34,18 @@ std::vector<double> IssueBuckets() {
   return {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
 }
 
+// What the mesh handshake established about the caller; the coordinator
+// authorizes each request on its own snapshot (DESIGN §5a). Callers have
+// checked that the request carries a peer certificate with claims.
+coordinator::AttestedCaller AttestedCallerOf(const net::HttpRequest& request) {
+  coordinator::AttestedCaller caller;
+  caller.claims = *request.peer_claims;
+  caller.verified_at = request.peer_verified_at;
+  caller.evidence = request.peer->evidence.has_value() ? &*request.peer->evidence : nullptr;
+  caller.report_data = request.peer_report_data;
+  return caller;
+}
+
 std::string ErrorBody(absl::string_view code, absl::string_view message, absl::string_view state) {
   Json body = Json::object();
   body["code"] = std::string(code);
@@ -401,6 +413,8 @@ net::HttpResponse Api::Status(const net::HttpRequest&) {
   body["transition"] = OptionalHex(info.transition_hash);
   body["manifest"] = OptionalHex(info.manifest_hash);
   body["head_verified"] = info.transition_hash.has_value() && !info.head_unverified;
+  // Uninitialized: the challenge a first set signs over (DESIGN §6).
+  body["challenge"] = OptionalHex(info.genesis_challenge);
   body["alarms"] = info.alarms;
   body["version"] = options_.version;
   return JsonOk(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
@@ -418,7 +432,8 @@ net::HttpResponse Api::MeshCert(const net::HttpRequest& request) {
   }
   const absl::Time start = clock_.Now();
   absl::StatusOr<coordinator::WorkloadCertificate> issued =
-      coordinator_.IssueMeshCertificate(*request.peer_claims, request.peer->key, parsed->lifetime);
+      coordinator_.IssueMeshCertificate(AttestedCallerOf(request), request.peer->key,
+                                        parsed->lifetime);
   mesh_cert_issue_.Observe(clock_.Now() - start);
   if (!issued.ok()) {
     return Error(issued.status());
@@ -446,7 +461,7 @@ net::HttpResponse Api::PeerRecover(const net::HttpRequest& request) {
     return Error(parsed);
   }
   absl::StatusOr<coordinator::PeerRecoveryGrant> grant =
-      coordinator_.ServePeerRecovery(*request.peer_claims);
+      coordinator_.ServePeerRecovery(AttestedCallerOf(request));
   if (!grant.ok()) {
     // A refused identity is worth a warning; "not serving" answers to a
     // peer retrying every few hundred milliseconds are not.
@@ -475,7 +490,7 @@ net::HttpResponse Api::PeerHead(const net::HttpRequest& request) {
     return NoStore(Error(latest.status()));
   }
   absl::StatusOr<coordinator::PeerHead> head =
-      coordinator_.ServePeerHead(*request.peer_claims, *latest);
+      coordinator_.ServePeerHead(AttestedCallerOf(request), *latest);
   if (!head.ok()) {
     return NoStore(Error(head.status()));
   }

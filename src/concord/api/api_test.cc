@@ -48,8 +48,6 @@ using Json = nlohmann::json;
 using store::testing::FaultInjectingStore;
 
 const absl::Time kNow = absl::FromUnixSeconds(1795000000);
-constexpr absl::string_view kLaunchConfigJson =
-    R"({"Version":1,"Kind":"coordinator","Platforms":["simulated"]})";
 const manifest::PolicyHash kSecretPolicy = crypto::Sha256(AsBytes("workload policy with secret"));
 const manifest::PolicyHash kUnlistedPolicy = crypto::Sha256(AsBytes("not in any manifest"));
 
@@ -137,7 +135,12 @@ class ApiTest : public ::testing::Test {
   static const std::shared_ptr<const attest::SimulatedHost>& host() { return *host_; }
 
   void SetUp() override {
-    auto launch = coordinator::ParseLaunchConfig(AsBytes(kLaunchConfigJson));
+    // The coordinator reference values: this host's ARK and measurement.
+    const attest::SimulatedReferenceValues rv = host()->info().reference_values();
+    auto launch = coordinator::ParseLaunchConfig(AsBytes(absl::StrCat(
+        R"({"Version":1,"Kind":"coordinator","Platforms":["simulated"],)",
+        R"("ReferenceValues":{"simulated":[{"ARKHash":")", HexEncode(rv.ark_spki_sha256),
+        R"(","Measurement":")", HexEncode(rv.measurement), R"("}]}})")));
     ASSERT_TRUE(launch.ok()) << launch.status();
     launch_ = *launch;
     auto verifier = attest::SnpVerifier::Create({.allow_simulated = true});
@@ -180,13 +183,18 @@ class ApiTest : public ::testing::Test {
     return Bytes(json.begin(), json.end());
   }
 
+  // A first set signed over the replica's challenge (GET /v1/status).
   std::string FirstSetBody() const {
     const Bytes manifest = Manifest();
-    auto auth = history::SignAuthorization(keys().owner, history::TransitionKind::kManifest,
-                                           crypto::Sha256(manifest), crypto::Sha256Digest{});
+    const std::optional<crypto::Sha256Digest> challenge = coordinator_->Status().genesis_challenge;
+    EXPECT_TRUE(challenge.has_value());
+    auto auth =
+        history::SignAuthorization(keys().owner, history::TransitionKind::kManifest,
+                                   crypto::Sha256(manifest), challenge.value_or(crypto::Sha256Digest{}));
     EXPECT_TRUE(auth.ok());
     Json body = {
         {"manifest", internal::EncodeBase64(manifest)},
+        {"challenge", HexEncode(challenge.value_or(crypto::Sha256Digest{}))},
         {"authorization",
          {{"owner_key", KeyHex(keys().owner)}, {"signature", HexEncode(auth->signature)}}}};
     return body.dump();
@@ -206,17 +214,14 @@ class ApiTest : public ::testing::Test {
     EXPECT_TRUE(evidence.ok());
     net::HttpRequest request = Request("POST", "/v1/mesh/cert", "{}");
     request.peer = PeerFor(workload_key_);
+    request.peer->evidence = *evidence;
+    // What the mesh handshake establishes, in every state: authentic
+    // evidence bound to the connection; the handler decides the rest.
     auto claims = coordinator_->CheckWorkloadEvidence(*evidence, report_data);
-    if (claims.ok()) {
-      request.peer_claims = *claims;
-    } else {
-      // Not ready: the handshake would fail; hand-made claims reach the
-      // handler to show its own refusal.
-      attest::Claims fake;
-      fake.platform = attest::Platform::kSimulated;
-      fake.host_data = Bytes(policy.begin(), policy.end());
-      request.peer_claims = fake;
-    }
+    EXPECT_TRUE(claims.ok()) << claims.status();
+    request.peer_claims = *claims;
+    request.peer_report_data = report_data;
+    request.peer_verified_at = clock_.Now();
     return request;
   }
 

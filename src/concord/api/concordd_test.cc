@@ -137,7 +137,7 @@ class ConcorddTest : public ::testing::Test {
     std::ofstream(dir_ + "/policy.json")
         << R"({"Version":1,"Kind":"coordinator","Platforms":["simulated"]})";
     std::ofstream(dir_ + "/snp-policy.json")
-        << R"({"Version":1,"Kind":"coordinator","Platforms":["snp"]})";
+        << R"({"Version":1,"Kind":"coordinator","Platforms":["snp"],"AllowUnpinnedGenesis":true})";
   }
   void MakeHost() {
     ::concord::testing::FakeRandom random(3);
@@ -176,7 +176,7 @@ TEST_F(ConcorddTest, BadPolicyOrPlatformExitsTwo) {
   EXPECT_THAT(r.output, HasSubstr("Platforms"));
   // Hardware platforms need the kernel's interface (TDX: configfs-tsm only).
   std::ofstream(dir_ + "/tdx-policy.json")
-      << R"({"Version":1,"Kind":"coordinator","Platforms":["tdx"]})";
+      << R"({"Version":1,"Kind":"coordinator","Platforms":["tdx"],"AllowUnpinnedGenesis":true})";
   r = RunConcordd({"--policy", dir_ + "/tdx-policy.json", "--platform", "tdx", "--store",
                    "memory://", "--tsm-root", dir_ + "/no-tsm"});
   EXPECT_EQ(r.exit_code, 2) << r.output;
@@ -257,8 +257,15 @@ class ConcorddHaTest : public ConcorddTest {
     auto host = attest::SimulatedHost::Load(dir_ + "/host");
     ASSERT_TRUE(host.ok()) << host.status();
     host_ = *std::move(host);
-    auto launch = coordinator::ParseLaunchConfig(
-        AsBytes(R"({"Version":1,"Kind":"coordinator","Platforms":["simulated"]})"));
+    // The replicas' launch config names this host's ARK and measurement as
+    // the coordinator reference values (the peer identity rule).
+    const attest::SimulatedReferenceValues rv = host_->info().reference_values();
+    const std::string launch_json = absl::StrCat(
+        R"({"Version":1,"Kind":"coordinator","Platforms":["simulated"],)",
+        R"("ReferenceValues":{"simulated":[{"ARKHash":")", HexEncode(rv.ark_spki_sha256),
+        R"(","Measurement":")", HexEncode(rv.measurement), R"("}]}})");
+    std::ofstream(dir_ + "/policy.json", std::ios::trunc) << launch_json;
+    auto launch = coordinator::ParseLaunchConfig(AsBytes(launch_json));
     ASSERT_TRUE(launch.ok()) << launch.status();
     policy_hash_ = launch->policy_hash;
     auto verifier = attest::SnpVerifier::Create({.allow_simulated = true});
@@ -320,13 +327,6 @@ class ConcorddHaTest : public ConcorddTest {
         HexEncode(owner_.public_key().spki_der()), R"("],"SeedshareOwnerKeys":[")",
         HexEncode(crypto::PrivateKey::GenerateRsa(2048)->public_key().spki_der()), R"("]})");
     const Bytes manifest(json.begin(), json.end());
-    auto auth = history::SignAuthorization(owner_, history::TransitionKind::kManifest,
-                                           crypto::Sha256(manifest), crypto::Sha256Digest{});
-    ASSERT_TRUE(auth.ok()) << auth.status();
-    nlohmann::json body = {{"manifest", internal::EncodeBase64(manifest)},
-                           {"authorization",
-                            {{"owner_key", HexEncode(owner_.public_key().spki_der())},
-                             {"signature", HexEncode(auth->signature)}}}};
     net::ClientOptions options;
     options.host = "127.0.0.1";
     options.port = r.user;
@@ -334,6 +334,22 @@ class ConcorddHaTest : public ConcorddTest {
     options.fresh_evidence = true;
     auto client = net::HttpsClient::Create(std::move(options));
     ASSERT_TRUE(client.ok()) << client.status();
+    // The first set signs over the replica's one-time challenge.
+    auto status = (*client)->Call("GET", "/v1/status");
+    ASSERT_TRUE(status.ok()) << status.status();
+    const std::string challenge_hex = nlohmann::json::parse(status->body)["challenge"];
+    auto challenge = HexDecode(challenge_hex, "challenge");
+    ASSERT_TRUE(challenge.ok() && challenge->size() == 32) << status->body;
+    crypto::Sha256Digest previous{};
+    std::copy(challenge->begin(), challenge->end(), previous.begin());
+    auto auth = history::SignAuthorization(owner_, history::TransitionKind::kManifest,
+                                           crypto::Sha256(manifest), previous);
+    ASSERT_TRUE(auth.ok()) << auth.status();
+    nlohmann::json body = {{"manifest", internal::EncodeBase64(manifest)},
+                           {"challenge", challenge_hex},
+                           {"authorization",
+                            {{"owner_key", HexEncode(owner_.public_key().spki_der())},
+                             {"signature", HexEncode(auth->signature)}}}};
     auto response = (*client)->Call("POST", "/v1/manifest", body.dump());
     ASSERT_TRUE(response.ok()) << response.status();
     ASSERT_EQ(response->status, 200) << response->body;

@@ -75,7 +75,8 @@ absl::StatusOr<history::Authorization> ReadAuthorization(const Json& value,
 absl::StatusOr<coordinator::SetManifestRequest> ParseSetManifestRequest(absl::string_view body) {
   CONCORD_ASSIGN_OR_RETURN(Json object, internal::ParseJsonObject(body));
   CONCORD_RETURN_IF_ERROR(
-      CheckFields(object, "", {"manifest", "policies", "expected_previous", "authorization"}));
+      CheckFields(object, "",
+                  {"manifest", "policies", "expected_previous", "authorization", "challenge"}));
   coordinator::SetManifestRequest request;
   const Json* manifest = Member(object, "manifest");
   if (manifest == nullptr) {
@@ -107,6 +108,7 @@ absl::StatusOr<coordinator::SetManifestRequest> ParseSetManifestRequest(absl::st
   }
   CONCORD_ASSIGN_OR_RETURN(request.expected_previous,
                            ReadOptionalDigest(object, "expected_previous"));
+  CONCORD_ASSIGN_OR_RETURN(request.genesis_challenge, ReadOptionalDigest(object, "challenge"));
   if (const Json* authorization = Member(object, "authorization"); authorization != nullptr) {
     CONCORD_ASSIGN_OR_RETURN(request.authorization,
                              ReadAuthorization(*authorization, "authorization"));

@@ -85,6 +85,9 @@ struct SnpClaims {
   SnpTcb launch_tcb;
   // The productName extension of the VCEK/VLEK, e.g. "Milan-B0".
   std::string signer_product_name;
+  // SHA-256 of the chain root's SubjectPublicKeyInfo (the simulated ARK pin;
+  // on real SNP one of the compiled-in AMD roots).
+  std::array<uint8_t, 32> root_spki_sha256{};
   // Index of the first reference value that matched (unset when reference
   // values were not checked).
   std::optional<size_t> matched_reference_value;

@@ -401,6 +401,11 @@ void RunSet(CommandContext& ctx, const SetArgs& args) {
   if (!first_set) {
     previous = *st.transition;
     request.expected_previous = previous;
+  } else if (st.challenge.has_value()) {
+    // The first set signs over the replica's one-time challenge, so a
+    // recorded first set cannot be replayed (docs/protocol.md).
+    previous = *st.challenge;
+    request.challenge = st.challenge;
   }
   if (owner.has_value()) {
     absl::StatusOr<history::Authorization> auth = history::SignAuthorization(

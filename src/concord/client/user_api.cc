@@ -189,6 +189,7 @@ absl::StatusOr<StatusInfo> ParseStatusResponse(absl::string_view body) {
   CONCORD_ASSIGN_OR_RETURN(s.transition, r.OptionalDigest("transition"));
   CONCORD_ASSIGN_OR_RETURN(s.manifest, r.OptionalDigest("manifest"));
   CONCORD_ASSIGN_OR_RETURN(s.head_verified, r.Bool("head_verified"));
+  CONCORD_ASSIGN_OR_RETURN(s.challenge, r.OptionalDigest("challenge"));
   if (const Json* alarms = r.Find("alarms"); alarms != nullptr && !alarms->is_null()) {
     if (!alarms->is_array()) {
       return Malformed(kWhat, "alarms", "want an array of strings");
@@ -233,6 +234,9 @@ std::string EncodeSetManifestRequest(const SetManifestRequest& request) {
   }
   if (request.authorization.has_value()) {
     j["authorization"] = AuthorizationJson(*request.authorization);
+  }
+  if (request.challenge.has_value()) {
+    j["challenge"] = HexEncode(*request.challenge);
   }
   return j.dump();
 }

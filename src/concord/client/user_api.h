@@ -43,6 +43,9 @@ struct StatusInfo {
   bool head_verified = false;
   std::vector<std::string> alarms;
   std::string version;
+  // Uninitialized: the challenge a signed first set signs over (in place of
+  // the previous transition hash) and sends back (SetManifestRequest).
+  std::optional<crypto::Sha256Digest> challenge;
 };
 absl::StatusOr<StatusInfo> ParseStatusResponse(absl::string_view body);
 // The status as JSON for `concord status --json` (hex digests, null when
@@ -55,6 +58,8 @@ struct SetManifestRequest {
   std::vector<Bytes> policies;
   std::optional<crypto::Sha256Digest> expected_previous;
   std::optional<history::Authorization> authorization;
+  // First set: the challenge from GET /v1/status.
+  std::optional<crypto::Sha256Digest> challenge;
 };
 std::string EncodeSetManifestRequest(const SetManifestRequest& request);
 

@@ -80,9 +80,16 @@ TEST(UserApiTest, SetManifestRequestCarriesBase64AndAuthorization) {
   EXPECT_EQ(j["expected_previous"], HexEncode(previous));
   EXPECT_EQ(j["authorization"]["owner_key"], HexEncode(owner.public_key().spki_der()));
   EXPECT_EQ(j["authorization"]["signature"], HexEncode(auth.signature));
-  Json first = Json::parse(EncodeSetManifestRequest(SetManifestRequest{req.manifest, {}, {}, {}}));
+  EXPECT_FALSE(j.contains("challenge"));
+  Json first = Json::parse(EncodeSetManifestRequest(SetManifestRequest{req.manifest, {}, {}, {}, {}}));
   EXPECT_FALSE(first.contains("expected_previous"));
   EXPECT_FALSE(first.contains("authorization"));
+  EXPECT_FALSE(first.contains("challenge"));
+  crypto::Sha256Digest challenge{};
+  challenge.fill(9);
+  Json challenged = Json::parse(
+      EncodeSetManifestRequest(SetManifestRequest{req.manifest, {}, {}, {}, challenge}));
+  EXPECT_EQ(challenged["challenge"], HexEncode(challenge));
 }
 
 TEST(UserApiTest, TransitionResponseParsesSeedShares) {

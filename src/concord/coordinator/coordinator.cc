@@ -14,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "concord/ca/ca_certs.h"
 #include "concord/common/hex.h"
+#include "concord/coordinator/authorization.h"
 #include "concord/common/status_macros.h"
 #include "concord/crypto/hash.h"
 #include "concord/history/objects.h"
@@ -46,15 +47,6 @@ constexpr absl::string_view kPeerStateReadyViaPeers = "ready-peer-confirmed";
 
 bool IsReadyPeerState(absl::string_view state) {
   return state == kPeerStateReady || state == kPeerStateReadyViaPeers;
-}
-
-// Copies 32 bytes of host data into a policy hash; false for another size.
-bool ToPolicyHash(const Bytes& host_data, manifest::PolicyHash* out) {
-  if (host_data.size() != out->size()) {
-    return false;
-  }
-  std::copy(host_data.begin(), host_data.end(), out->begin());
-  return true;
 }
 
 // First 16 hex characters of a hash, for log lines.
@@ -102,7 +94,8 @@ absl::string_view StateName(State state) {
 
 class Coordinator::Impl {
  public:
-  Impl(Options options, Deps deps) : options_(std::move(options)), deps_(deps) {}
+  Impl(Options options, Deps deps)
+      : options_(std::move(options)), deps_(deps), genesis_challenge_(NewChallenge(deps.random)) {}
   ~Impl() { Stop(); }
 
   absl::Status Start();
@@ -116,20 +109,29 @@ class Coordinator::Impl {
   absl::StatusOr<seed::SeedSharesDocument> SeedShare(const crypto::PublicKey& caller);
   absl::StatusOr<TransitionResult> Recover(const RecoverRequest& request);
   absl::StatusOr<HistoryExport> ExportHistory();
+  // Cheap checks of a manual-recovery caller against the store's unverified
+  // head (its key, its signature, seed-share ownership), made before any
+  // peer round trip or seed derivation. The full checks follow under
+  // write_mu_ on the verified head.
+  absl::Status PrecheckRecoveryCaller(const RecoverRequest& request) const;
   absl::StatusOr<AttestResult> Attest(const net::Nonce& nonce);
   absl::StatusOr<attest::Claims> CheckWorkloadEvidence(
       const attest::Evidence& evidence, const std::array<uint8_t, 64>& report_data) const;
-  absl::StatusOr<WorkloadCertificate> IssueMeshCertificate(const attest::Claims& claims,
+  absl::StatusOr<WorkloadCertificate> IssueMeshCertificate(const AttestedCaller& caller,
                                                            const crypto::PublicKey& key,
                                                            std::optional<absl::Duration> lifetime);
   bool Serving() const;
-  absl::StatusOr<PeerRecoveryGrant> ServePeerRecovery(const attest::Claims& caller);
-  absl::StatusOr<PeerHead> ServePeerHead(const attest::Claims& caller, const Bytes& caller_latest);
+  absl::StatusOr<PeerRecoveryGrant> ServePeerRecovery(const AttestedCaller& caller);
+  absl::StatusOr<PeerHead> ServePeerHead(const AttestedCaller& caller, const Bytes& caller_latest);
 
  private:
   // Everything a ready replica serves from. Replaced as a whole on every
   // transition, so readers copy one pointer under mu_ and then work without
   // locks; shared because in-flight requests may still hold the old one.
+  struct ExportCache {
+    absl::Mutex mu;
+    std::shared_ptr<const HistoryExport> exported ABSL_GUARDED_BY(mu);
+  };
   struct Active {
     VerifiedHistory history;
     std::shared_ptr<const seed::SeedSecrets> seed;
@@ -140,14 +142,12 @@ class Coordinator::Impl {
     // about 1.5 ms, and every transition signs with the root key
     // (docs/performance.md, manifest set on etcd).
     std::shared_ptr<const crypto::PrivateKey> root_key;
+    // GET /v1/manifests for this head, built once from the store on first
+    // use and then served from memory: an unauthenticated caller cannot make
+    // this replica re-read the whole history per request.
+    std::shared_ptr<ExportCache> export_cache;
   };
 
-  // What this replica's own verified evidence states (peer identity rule).
-  struct Identity {
-    attest::Platform platform = attest::Platform::kSnp;
-    Bytes measurement;
-    Bytes host_data;
-  };
 
   // The store's head as read, not verified (recovery and stale).
   struct UnverifiedHead {
@@ -164,6 +164,7 @@ class Coordinator::Impl {
     Bytes manifest;
     std::vector<Bytes> policies;
     std::optional<history::Authorization> authorization;
+    std::optional<crypto::Sha256Digest> genesis_challenge;
     std::shared_ptr<const seed::SeedSecrets> seed;
     std::shared_ptr<const seed::MeshSecret> mesh;
     Bytes bundle;
@@ -209,13 +210,33 @@ class Coordinator::Impl {
   // head was confirmed from the store within the lease.
   absl::StatusOr<std::shared_ptr<const Active>> ServingActive(absl::string_view operation,
                                                               bool* store_fresh) const;
-  // PermissionDenied unless `caller`'s policy hash is a coordinator policy of
-  // `active`'s manifest.
-  absl::Status CheckCoordinatorCaller(absl::string_view operation, const Active& active,
-                                      const attest::Claims& caller) const;
-  // The peer identity rule (DESIGN §8): same measurement and policy hash as
-  // this replica's own evidence, or a RecoveryPolicies entry.
+  // The one place that decides whether a mesh caller may do `op` now
+  // (DESIGN §5a): its claims, verified again when older than
+  // Options::max_claims_age, against `active` and the launch config
+  // (coordinator/authorization.h). Every refusal of a peer operation is an
+  // audit event. Returns the manifest entry the caller acts as.
+  absl::StatusOr<const manifest::PolicyEntry*> Authorize(MeshOperation op,
+                                                         const AttestedCaller& caller,
+                                                         const Active& active) const;
+  // `caller.claims`, or the claims of its evidence verified again now when
+  // they are past the maximum age or their signer's validity.
+  absl::StatusOr<attest::Claims> CurrentClaims(const AttestedCaller& caller) const;
+  // The peer identity rule (DESIGN §5a) for a peer this replica called.
   absl::Status AcceptPeer(const attest::Claims& claims) const;
+  // One structured audit event (DESIGN §5a; docs/security.md): `event`,
+  // outcome "granted" or "refused", never a secret.
+  void Audit(absl::string_view event, const absl::Status& outcome, LogFields fields) const;
+
+ public:
+  // The privileged operations with their audit events: who authorized
+  // (key or peer identity), the head before and after, the outcome.
+  absl::StatusOr<TransitionResult> AuditedSetManifest(const SetManifestRequest& request);
+  absl::StatusOr<seed::SeedSharesDocument> AuditedSeedShare(const crypto::PublicKey& caller);
+  absl::StatusOr<TransitionResult> AuditedRecover(const RecoverRequest& request);
+
+ private:
+  // The head this replica knows (verified or not), for audit events.
+  std::string HeadForAudit() const;
   absl::Status LearnOwnIdentity();
   void Kick() ABSL_LOCKS_EXCLUDED(queue_mu_);
 
@@ -242,6 +263,7 @@ class Coordinator::Impl {
       VerifiedHistory history, std::shared_ptr<const seed::SeedSecrets> seed,
       std::shared_ptr<const seed::MeshSecret> mesh, const ca::CaBundle& bundle,
       const Active* previous = nullptr) const;
+  absl::StatusOr<HistoryExport> BuildExport(const Active& active) const;
   absl::StatusOr<ca::CaBundle> ReadBundle(const crypto::Sha256Digest& hash) const;
   absl::StatusOr<UnverifiedHead> ReadUnverifiedHead(ByteView latest_bytes) const;
 
@@ -267,8 +289,21 @@ class Coordinator::Impl {
   bool NoteUnverifiedHead(const Bytes& latest, State next) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   void WatchLoop();
 
+  // A fresh random challenge (not a secret: it only has to be unique).
+  static crypto::Sha256Digest NewChallenge(RandomSource& random) {
+    crypto::Sha256Digest challenge{};
+    if (!random.Fill(challenge).ok()) {
+      // Without randomness the replica cannot make a seed either; a zero
+      // challenge is refused by FirstSet below.
+      challenge.fill(0);
+    }
+    return challenge;
+  }
+
   const Options options_;
   const Deps deps_;
+  // The challenge a first set on this replica signs over (DESIGN §6).
+  const crypto::Sha256Digest genesis_challenge_;
 
   // Serialises everything that changes the history or the state: writes and
   // the watch loop's processing. Never held while the loop waits.
@@ -286,7 +321,6 @@ class Coordinator::Impl {
   std::optional<UnverifiedHead> unverified_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> alarms_ ABSL_GUARDED_BY(mu_);
   uint64_t alarms_raised_ ABSL_GUARDED_BY(mu_) = 0;
-  std::optional<Identity> own_ ABSL_GUARDED_BY(mu_);
   std::optional<absl::Time> confirmed_at_ ABSL_GUARDED_BY(mu_);
   std::optional<absl::Time> store_confirmed_at_ ABSL_GUARDED_BY(mu_);
   std::string confirmed_by_ ABSL_GUARDED_BY(mu_);
@@ -403,7 +437,8 @@ absl::StatusOr<std::shared_ptr<const Coordinator::Impl::Active>> Coordinator::Im
       ca::Issuer::Create(std::move(mesh_key), bundle, ca::Issuer::Deps{deps_.clock, deps_.random}));
   auto active = std::make_shared<Active>(Active{std::move(history), std::move(seed),
                                                 std::move(mesh), std::move(issuer),
-                                                *std::move(history_public), std::move(root_key)});
+                                                *std::move(history_public), std::move(root_key),
+                                                std::make_shared<ExportCache>()});
   return std::shared_ptr<const Active>(std::move(active));
 }
 
@@ -662,6 +697,9 @@ StatusInfo Coordinator::Impl::Status() const {
   info.replica = options_.replica_name;
   info.alarms = alarms_;
   info.alarms_raised = alarms_raised_;
+  if (state_ == State::kUninitialized) {
+    info.genesis_challenge = genesis_challenge_;
+  }
   if (state_ == State::kReady && active_ != nullptr) {
     const history::VerifiedTransition& head = active_->history.head();
     info.generation = active_->history.generation();
@@ -764,25 +802,6 @@ absl::StatusOr<std::shared_ptr<const Coordinator::Impl::Active>> Coordinator::Im
 
 bool Coordinator::Impl::Serving() const { return ServingActive("serving", nullptr).ok(); }
 
-absl::Status Coordinator::Impl::CheckCoordinatorCaller(absl::string_view operation,
-                                                       const Active& active,
-                                                       const attest::Claims& caller) const {
-  manifest::PolicyHash policy{};
-  if (!ToPolicyHash(caller.host_data, &policy)) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        operation, ": caller host data: want 32 bytes, got ", caller.host_data.size()));
-  }
-  const std::vector<manifest::PolicyHash> allowed =
-      active.history.head().manifest->CoordinatorPolicies();
-  if (std::find(allowed.begin(), allowed.end(), policy) == allowed.end()) {
-    return absl::PermissionDeniedError(
-        absl::StrCat(operation, ": policy ", HexEncode(policy),
-                     " is not a coordinator policy of the manifest (generation ",
-                     active.history.generation(), ")"));
-  }
-  return absl::OkStatus();
-}
-
 absl::Status Coordinator::Impl::LearnOwnIdentity() {
   // Verified locally, so the report data need not be fresh; a fixed label
   // keeps Start from consuming the injected randomness.
@@ -807,39 +826,24 @@ absl::Status Coordinator::Impl::LearnOwnIdentity() {
         absl::StrCat("coordinator: own evidence: host data ", HexEncode(claims->host_data),
                      " is not the launch config's policy hash ", HexEncode(launch_hash)));
   }
+  // Peers run the same launch config: if this replica's own evidence fails
+  // the peer identity rule, so will theirs, and no peer will be recognised.
+  const absl::Status as_peer = CheckPeerIdentity(*claims, options_.launch);
+  if (!as_peer.ok()) {
+    deps_.log.Warning("own evidence fails the peer identity rule; peers running this launch "
+                      "config will not be recognised",
+                      {{"replica", options_.replica_name},
+                       {"error", std::string(as_peer.message())}});
+  }
   deps_.log.Info("own identity for peer recovery",
                  {{"replica", options_.replica_name},
                   {"policy", HexEncode(claims->host_data)},
                   {"measurement", HexEncode(claims->measurement)}});
-  absl::MutexLock lock(&mu_);
-  own_ = Identity{claims->platform, claims->measurement, claims->host_data};
   return absl::OkStatus();
 }
 
 absl::Status Coordinator::Impl::AcceptPeer(const attest::Claims& claims) const {
-  std::optional<Identity> own;
-  {
-    absl::MutexLock lock(&mu_);
-    own = own_;
-  }
-  if (!own.has_value()) {
-    return absl::FailedPreconditionError("peer identity: this replica's own evidence is unknown");
-  }
-  if (claims.platform == own->platform && claims.measurement == own->measurement &&
-      claims.host_data == own->host_data) {
-    return absl::OkStatus();
-  }
-  manifest::PolicyHash policy{};
-  const std::vector<manifest::PolicyHash>& upgrades = options_.launch.recovery_policies;
-  if (ToPolicyHash(claims.host_data, &policy) &&
-      std::find(upgrades.begin(), upgrades.end(), policy) != upgrades.end()) {
-    return absl::OkStatus();
-  }
-  return absl::PermissionDeniedError(absl::StrCat(
-      "peer identity: policy ", HexEncode(claims.host_data), " with measurement ",
-      HexEncode(claims.measurement),
-      " is neither this replica's own identity nor a RecoveryPolicies entry of its launch "
-      "config"));
+  return CheckPeerIdentity(claims, options_.launch);
 }
 
 void Coordinator::Impl::HaLoop() {
@@ -1111,19 +1115,20 @@ absl::Status Coordinator::Impl::AdoptGrant(const FromPeer<PeerRecoveryGrant>& gr
 }
 
 absl::StatusOr<PeerRecoveryGrant> Coordinator::Impl::ServePeerRecovery(
-    const attest::Claims& caller) {
+    const AttestedCaller& caller) {
   CONCORD_ASSIGN_OR_RETURN(std::shared_ptr<const Active> snapshot,
                            ServingActive("peer recovery", nullptr));
-  CONCORD_RETURN_IF_ERROR(CheckCoordinatorCaller("peer recovery", *snapshot, caller));
-  deps_.log.Info("peer recovery granted",
-                 {{"replica", options_.replica_name},
-                  {"peer_policy", HexEncode(caller.host_data)},
-                  {"generation", absl::StrCat(snapshot->history.generation())}});
+  CONCORD_RETURN_IF_ERROR(Authorize(MeshOperation::kPeerRecovery, caller, *snapshot).status());
+  Audit("peer recovery", absl::OkStatus(),
+        {{"peer_policy", HexEncode(caller.claims.host_data)},
+         {"peer_measurement", HexEncode(caller.claims.measurement)},
+         {"generation", absl::StrCat(snapshot->history.generation())},
+         {"head", Short(snapshot->history.head().hash)}});
   return PeerRecoveryGrant{snapshot->seed->seed(), snapshot->seed->salt(), snapshot->mesh->secret(),
                            snapshot->history.latest_bytes};
 }
 
-absl::StatusOr<PeerHead> Coordinator::Impl::ServePeerHead(const attest::Claims& caller,
+absl::StatusOr<PeerHead> Coordinator::Impl::ServePeerHead(const AttestedCaller& caller,
                                                           const Bytes& caller_latest) {
   if (state() == State::kUninitialized) {
     return absl::FailedPreconditionError("peer head: state uninitialized: no history yet");
@@ -1131,7 +1136,7 @@ absl::StatusOr<PeerHead> Coordinator::Impl::ServePeerHead(const attest::Claims& 
   bool store_fresh = false;
   CONCORD_ASSIGN_OR_RETURN(std::shared_ptr<const Active> snapshot,
                            ServingActive("peer head", &store_fresh));
-  CONCORD_RETURN_IF_ERROR(CheckCoordinatorCaller("peer head", *snapshot, caller));
+  CONCORD_RETURN_IF_ERROR(Authorize(MeshOperation::kPeerHead, caller, *snapshot).status());
   if (!caller_latest.empty()) {
     absl::StatusOr<history::Latest> latest = history::ParseLatest(caller_latest);
     if (!latest.ok()) {
@@ -1186,6 +1191,7 @@ Coordinator::Impl::PrepareFirstSet(const SetManifestRequest& request,
   pending->manifest = request.manifest;
   pending->policies = request.policies;
   pending->authorization = request.authorization;
+  pending->genesis_challenge = request.genesis_challenge;
   CONCORD_ASSIGN_OR_RETURN(seed::SeedSecrets seed, seed::SeedSecrets::Generate(deps_.random));
   CONCORD_ASSIGN_OR_RETURN(seed::MeshSecret mesh, seed::MeshSecret::Generate(deps_.random));
   pending->seed = std::make_shared<const seed::SeedSecrets>(std::move(seed));
@@ -1194,9 +1200,10 @@ Coordinator::Impl::PrepareFirstSet(const SetManifestRequest& request,
   const absl::Time now = deps_.clock.Now();
   CONCORD_ASSIGN_OR_RETURN(Bytes root_der,
                            ca::CreateRootCaCertificate(root_key, "", now, deps_.random));
-  const crypto::Sha256Digest zeros{};
+  // The genesis transition's previous-hash field: the challenge, or zeros.
+  const crypto::Sha256Digest previous = request.genesis_challenge.value_or(crypto::Sha256Digest{});
   CONCORD_ASSIGN_OR_RETURN(crypto::PrivateKey mesh_key,
-                           pending->mesh->DeriveMeshCaKey(1, zeros, manifest.hash()));
+                           pending->mesh->DeriveMeshCaKey(1, previous, manifest.hash()));
   CONCORD_ASSIGN_OR_RETURN(ca::CaBundle bundle,
                            ca::CreateCaBundle(root_key, root_der, mesh_key, 1, now, deps_.random));
   pending->bundle = bundle.Serialize();
@@ -1221,13 +1228,28 @@ absl::StatusOr<TransitionResult> Coordinator::Impl::FirstSet(const SetManifestRe
     return manifest.status();
   }
   CONCORD_RETURN_IF_ERROR(manifest::ValidateForPlatforms(*manifest, options_.launch.platforms));
+  // The one-time challenge: a signed first set signs over the challenge this
+  // replica issued, so a recorded one (the genesis objects are public)
+  // cannot be replayed here, after `latest` is lost or onto a new replica.
+  if (request.genesis_challenge.has_value() &&
+      (IsZero(genesis_challenge_) || *request.genesis_challenge != genesis_challenge_)) {
+    return absl::AbortedError(
+        "manifest: challenge: not the one this replica issued (GET /v1/status shows it while "
+        "uninitialized): re-read the status and sign again");
+  }
+  if (request.authorization.has_value() && !request.genesis_challenge.has_value()) {
+    return absl::InvalidArgumentError(
+        "challenge: required with a signed first set: sign over the challenge GET /v1/status "
+        "shows (in place of the previous transition hash)");
+  }
   // Fail before anything is committed if shares cannot be made.
   if (manifest->seedshare_owner_keys().size() > seed::kMaxSeedShares) {
     return absl::InvalidArgumentError("manifest: SeedshareOwnerKeys: too many keys");
   }
   if (pending_ == nullptr || pending_->manifest != request.manifest ||
       pending_->policies != request.policies ||
-      !SameAuthorization(pending_->authorization, request.authorization)) {
+      !SameAuthorization(pending_->authorization, request.authorization) ||
+      pending_->genesis_challenge != request.genesis_challenge) {
     CONCORD_ASSIGN_OR_RETURN(pending_, PrepareFirstSet(request, *manifest));
   }
   history::AppendRequest append;
@@ -1236,6 +1258,7 @@ absl::StatusOr<TransitionResult> Coordinator::Impl::FirstSet(const SetManifestRe
   append.policies = request.policies;
   append.ca_bundle = pending_->bundle;
   append.authorization = request.authorization;
+  append.genesis_challenge = request.genesis_challenge;
   absl::StatusOr<VerifiedHistory> appended = pending_->writer->Append(std::nullopt, append);
   if (appended.ok()) {
     CONCORD_ASSIGN_OR_RETURN(ca::CaBundle bundle, ca::CaBundle::Parse(pending_->bundle));
@@ -1303,6 +1326,8 @@ absl::StatusOr<TransitionResult> Coordinator::Impl::Update(const SetManifestRequ
   std::shared_ptr<const Active> current = active();
   const history::VerifiedTransition& head = current->history.head();
   if (!request.expected_previous.has_value() || IsZero(*request.expected_previous)) {
+    // A retried first set (its reply was lost): the same manifest, the
+    // same signature over the same challenge.
     const history::VerifiedTransition& genesis = *current->history.transitions.front();
     if (genesis.manifest->bytes() == request.manifest &&
         SameAuthorization(genesis.transition.authorization, request.authorization)) {
@@ -1393,7 +1418,48 @@ absl::StatusOr<seed::SeedSharesDocument> Coordinator::Impl::SeedShare(
 // ---------------------------------------------------------------------------
 // Recovery.
 
+absl::Status Coordinator::Impl::PrecheckRecoveryCaller(const RecoverRequest& request) const {
+  if (request.authorization.owner_key.spki_der() != request.caller.spki_der()) {
+    return absl::PermissionDeniedError(
+        "recover: authorization.owner_key: must be the caller's key");
+  }
+  std::optional<UnverifiedHead> head;
+  {
+    absl::MutexLock lock(&mu_);
+    head = unverified_;
+  }
+  if (!head.has_value() || !head->manifest_hash.has_value()) {
+    return absl::OkStatus();  // nothing read yet: the full checks decide
+  }
+  if (request.expected_previous != head->transition_hash) {
+    return absl::AbortedError(absl::StrCat(
+        "recover: expected_previous ", HexEncode(request.expected_previous),
+        " is not the store's head ", HexEncode(head->transition_hash),
+        ": re-read the status and sign again"));
+  }
+  if (absl::Status signed_ok =
+          history::VerifyAuthorization(request.authorization, TransitionKind::kRecovery,
+                                       *head->manifest_hash, head->transition_hash);
+      !signed_ok.ok()) {
+    return absl::UnauthenticatedError(absl::StrCat("recover: authorization: ", signed_ok.message()));
+  }
+  absl::StatusOr<Bytes> manifest_bytes =
+      history::ReadObject(deps_.store, history::ObjectType::kManifest, *head->manifest_hash);
+  if (!manifest_bytes.ok()) {
+    return absl::OkStatus();  // the full checks report the store's state
+  }
+  absl::StatusOr<manifest::Manifest> manifest = manifest::Manifest::Parse(*manifest_bytes);
+  if (manifest.ok() && !manifest->IsSeedshareOwner(request.caller)) {
+    return absl::PermissionDeniedError(
+        "recover: the caller is not a seed-share owner of the store's head manifest");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<TransitionResult> Coordinator::Impl::Recover(const RecoverRequest& request) {
+  // The caller first: nothing that costs this replica or its peers a round
+  // trip happens for a caller who is not a seed-share owner of the head.
+  CONCORD_RETURN_IF_ERROR(PrecheckRecoveryCaller(request));
   if (!request.force && deps_.peers != nullptr) {
     const State current = state();
     if (current == State::kRecovery || current == State::kStale) {
@@ -1518,6 +1584,15 @@ absl::StatusOr<TransitionResult> Coordinator::Impl::Recover(const RecoverRequest
 
 absl::StatusOr<HistoryExport> Coordinator::Impl::ExportHistory() {
   const auto [current, snapshot] = StateAndActive();
+  if (current == State::kReady && snapshot != nullptr) {
+    ExportCache& cache = *snapshot->export_cache;
+    absl::MutexLock lock(&cache.mu);
+    if (cache.exported == nullptr) {
+      CONCORD_ASSIGN_OR_RETURN(HistoryExport built, BuildExport(*snapshot));
+      cache.exported = std::make_shared<const HistoryExport>(std::move(built));
+    }
+    return *cache.exported;
+  }
   if (current == State::kRecovery || current == State::kStale) {
     return absl::UnavailableError(absl::StrCat("manifests: state ", StateName(current),
                                                ": this replica cannot serve the history now"));
@@ -1525,6 +1600,11 @@ absl::StatusOr<HistoryExport> Coordinator::Impl::ExportHistory() {
   if (current != State::kReady || snapshot == nullptr) {
     return WrongState("manifests", current);
   }
+  return absl::InternalError("manifests: unreachable");
+}
+
+absl::StatusOr<HistoryExport> Coordinator::Impl::BuildExport(const Active& active) const {
+  const Active* snapshot = &active;
   HistoryExport out{snapshot->history.latest_bytes, {}, {}, {}, snapshot->history_key};
   for (const auto& entry : snapshot->history.transitions) {
     CONCORD_ASSIGN_OR_RETURN(
@@ -1550,53 +1630,143 @@ absl::StatusOr<HistoryExport> Coordinator::Impl::ExportHistory() {
 
 absl::StatusOr<attest::Claims> Coordinator::Impl::CheckWorkloadEvidence(
     const attest::Evidence& evidence, const std::array<uint8_t, 64>& report_data) const {
-  const auto [current, snapshot] = StateAndActive();
+  // Authenticity and binding only, in every state: what the caller may do is
+  // decided per request, on the snapshot that request is served from
+  // (Authorize). A handshake made while uninitialized, in recovery or under
+  // an older manifest therefore decides nothing later.
   attest::VerifyOptions options;
   options.at = deps_.clock.Now();
   options.report_data = report_data;
-  if (current != State::kReady || snapshot == nullptr) {
-    // No verified manifest to take reference values from. Authentic evidence
-    // bound to this handshake still passes, so the caller reaches the handler
-    // and gets a 503 with Retry-After (decision 0009) instead of a TLS alert
-    // it could not tell from a refusal; nothing is served before ready.
-    options.check_reference_values = false;
-    return deps_.verifier.Verify(evidence, options);
-  }
-  const manifest::Manifest& manifest = *snapshot->history.head().manifest;
-  // The policy the evidence names selects its reference values (HOST_DATA on
-  // SNP, MRCONFIGID on TDX); the verifier then requires exactly it.
-  absl::StatusOr<manifest::PolicyHash> policy = attest::ClaimedPolicyHash(evidence);
-  if (!policy.ok()) {
-    return policy.status();
-  }
-  options.reference_values = manifest.ReferenceValuesFor(*policy);
-  options.host_data = *policy;
+  options.check_reference_values = false;
   return deps_.verifier.Verify(evidence, options);
 }
 
+absl::StatusOr<attest::Claims> Coordinator::Impl::CurrentClaims(const AttestedCaller& caller) const {
+  const absl::Time now = deps_.clock.Now();
+  const attest::Claims& claims = caller.claims;
+  const bool young = now - caller.verified_at <= options_.max_claims_age &&
+                     caller.verified_at <= now;
+  const bool signer_valid = now >= claims.signer_not_before && now <= claims.signer_not_after;
+  if (young && signer_valid) {
+    return claims;
+  }
+  if (caller.evidence == nullptr) {
+    return absl::UnauthenticatedError(
+        "caller: attested claims are past their maximum age; reconnect");
+  }
+  attest::VerifyOptions options;
+  options.at = now;
+  options.report_data = caller.report_data;
+  options.check_reference_values = false;
+  absl::StatusOr<attest::Claims> fresh = deps_.verifier.Verify(*caller.evidence, options);
+  if (!fresh.ok()) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("caller: evidence verified again: ", fresh.status().message()));
+  }
+  return fresh;
+}
+
+absl::StatusOr<const manifest::PolicyEntry*> Coordinator::Impl::Authorize(
+    MeshOperation op, const AttestedCaller& caller, const Active& active) const {
+  absl::StatusOr<attest::Claims> claims = CurrentClaims(caller);
+  absl::StatusOr<const manifest::PolicyEntry*> entry =
+      claims.ok() ? AuthorizeMeshCaller(op, *claims, *active.history.head().manifest,
+                                        active.history.generation())
+                  : absl::StatusOr<const manifest::PolicyEntry*>(claims.status());
+  if (op != MeshOperation::kIssueCertificate && !entry.ok()) {
+    Audit(MeshOperationName(op), entry.status(),
+          {{"peer_policy", HexEncode(caller.claims.host_data)},
+           {"peer_measurement", HexEncode(caller.claims.measurement)},
+           {"generation", absl::StrCat(active.history.generation())},
+           {"head", Short(active.history.head().hash)}});
+  }
+  return entry;
+}
+
+std::string Coordinator::Impl::HeadForAudit() const {
+  absl::MutexLock lock(&mu_);
+  if (active_ != nullptr) {
+    return absl::StrCat(Short(active_->history.head().hash), " (generation ",
+                        active_->history.generation(), ")");
+  }
+  if (unverified_.has_value()) {
+    return absl::StrCat(Short(unverified_->transition_hash), " (generation ",
+                        unverified_->generation, ", unverified)");
+  }
+  return "none";
+}
+
+absl::StatusOr<TransitionResult> Coordinator::Impl::AuditedSetManifest(
+    const SetManifestRequest& request) {
+  const std::string before = HeadForAudit();
+  absl::StatusOr<TransitionResult> result = SetManifest(request);
+  LogFields fields = {{"authorized_by", request.authorization.has_value()
+                                            ? Short(request.authorization->owner_key.SpkiSha256())
+                                            : std::string("none (immutable first manifest)")},
+                      {"manifest", Short(crypto::Sha256(request.manifest))},
+                      {"head_before", before}};
+  if (result.ok()) {
+    fields.emplace_back("head_after", absl::StrCat(Short(result->transition_hash), " (generation ",
+                                                   result->generation, ")"));
+  }
+  Audit(request.expected_previous.has_value() ? "manifest update" : "first set", result.status(),
+        std::move(fields));
+  return result;
+}
+
+absl::StatusOr<seed::SeedSharesDocument> Coordinator::Impl::AuditedSeedShare(
+    const crypto::PublicKey& caller) {
+  absl::StatusOr<seed::SeedSharesDocument> result = SeedShare(caller);
+  Audit("seed share re-issue", result.status(),
+        {{"caller_key", Short(caller.SpkiSha256())}, {"head", HeadForAudit()}});
+  return result;
+}
+
+absl::StatusOr<TransitionResult> Coordinator::Impl::AuditedRecover(const RecoverRequest& request) {
+  const std::string before = HeadForAudit();
+  absl::StatusOr<TransitionResult> result = Recover(request);
+  LogFields fields = {{"authorized_by", Short(request.caller.SpkiSha256())},
+                      {"head_before", before},
+                      {"forced", request.force ? "true" : "false"}};
+  if (result.ok()) {
+    fields.emplace_back("head_after", absl::StrCat(Short(result->transition_hash), " (generation ",
+                                                   result->generation, ")"));
+  }
+  Audit("manual recovery", result.status(), std::move(fields));
+  return result;
+}
+
+void Coordinator::Impl::Audit(absl::string_view event, const absl::Status& outcome,
+                              LogFields fields) const {
+  fields.insert(fields.begin(), {"event", std::string(event)});
+  fields.insert(fields.begin() + 1, {"outcome", outcome.ok() ? "granted" : "refused"});
+  fields.emplace_back("replica", options_.replica_name);
+  if (!outcome.ok()) {
+    fields.emplace_back("error", std::string(outcome.message()));
+  }
+  if (outcome.ok()) {
+    deps_.log.Info("audit", fields);
+  } else {
+    deps_.log.Warning("audit", fields);
+  }
+}
+
 absl::StatusOr<WorkloadCertificate> Coordinator::Impl::IssueMeshCertificate(
-    const attest::Claims& claims, const crypto::PublicKey& key,
+    const AttestedCaller& caller, const crypto::PublicKey& key,
     std::optional<absl::Duration> lifetime) {
   if (lifetime.has_value() &&
       (*lifetime <= absl::ZeroDuration() || *lifetime > options_.leaf_lifetime)) {
     return absl::InvalidArgumentError(
         absl::StrCat("lifetime_seconds: want 1 to ", absl::ToInt64Seconds(options_.leaf_lifetime)));
   }
+  // One snapshot: the caller is authorized against it and served from it.
   CONCORD_ASSIGN_OR_RETURN(std::shared_ptr<const Active> snapshot,
                            ServingActive("mesh certificate", nullptr));
-  if (claims.host_data.size() != std::tuple_size<manifest::PolicyHash>::value) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("mesh certificate: host data: want 32 bytes, got ", claims.host_data.size()));
-  }
+  CONCORD_ASSIGN_OR_RETURN(const manifest::PolicyEntry* entry,
+                           Authorize(MeshOperation::kIssueCertificate, caller, *snapshot));
   manifest::PolicyHash policy{};
-  std::copy(claims.host_data.begin(), claims.host_data.end(), policy.begin());
-  const manifest::Manifest& manifest = *snapshot->history.head().manifest;
+  std::copy(caller.claims.host_data.begin(), caller.claims.host_data.end(), policy.begin());
   const uint64_t generation = snapshot->history.generation();
-  const manifest::PolicyEntry* entry = manifest.FindPolicy(policy);
-  if (entry == nullptr) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "policy ", HexEncode(policy), " is not in the manifest (generation ", generation, ")"));
-  }
   absl::StatusOr<ca::Sans> sans = ca::ClassifySans(entry->sans);
   if (!sans.ok()) {
     // The manifest allows a policy without SANs; such a policy can hold a
@@ -1664,13 +1834,13 @@ State Coordinator::state() const { return impl_->state(); }
 StatusInfo Coordinator::Status() const { return impl_->Status(); }
 
 absl::StatusOr<TransitionResult> Coordinator::SetManifest(const SetManifestRequest& request) {
-  return impl_->SetManifest(request);
+  return impl_->AuditedSetManifest(request);
 }
 absl::StatusOr<seed::SeedSharesDocument> Coordinator::SeedShare(const crypto::PublicKey& caller) {
-  return impl_->SeedShare(caller);
+  return impl_->AuditedSeedShare(caller);
 }
 absl::StatusOr<TransitionResult> Coordinator::Recover(const RecoverRequest& request) {
-  return impl_->Recover(request);
+  return impl_->AuditedRecover(request);
 }
 absl::StatusOr<HistoryExport> Coordinator::ExportHistory() { return impl_->ExportHistory(); }
 absl::StatusOr<AttestResult> Coordinator::Attest(const net::Nonce& nonce) {
@@ -1681,15 +1851,15 @@ absl::StatusOr<attest::Claims> Coordinator::CheckWorkloadEvidence(
   return impl_->CheckWorkloadEvidence(evidence, report_data);
 }
 absl::StatusOr<WorkloadCertificate> Coordinator::IssueMeshCertificate(
-    const attest::Claims& claims, const crypto::PublicKey& key,
+    const AttestedCaller& caller, const crypto::PublicKey& key,
     std::optional<absl::Duration> lifetime) {
-  return impl_->IssueMeshCertificate(claims, key, lifetime);
+  return impl_->IssueMeshCertificate(caller, key, lifetime);
 }
 bool Coordinator::Serving() const { return impl_->Serving(); }
-absl::StatusOr<PeerRecoveryGrant> Coordinator::ServePeerRecovery(const attest::Claims& caller) {
+absl::StatusOr<PeerRecoveryGrant> Coordinator::ServePeerRecovery(const AttestedCaller& caller) {
   return impl_->ServePeerRecovery(caller);
 }
-absl::StatusOr<PeerHead> Coordinator::ServePeerHead(const attest::Claims& caller,
+absl::StatusOr<PeerHead> Coordinator::ServePeerHead(const AttestedCaller& caller,
                                                     const Bytes& caller_latest) {
   return impl_->ServePeerHead(caller, caller_latest);
 }

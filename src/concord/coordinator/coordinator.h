@@ -63,6 +63,11 @@ struct Options {
   // In recovery or stale with peers configured: pause between two rounds of
   // peer recovery attempts (sub-second; DESIGN §8).
   absl::Duration peer_retry = absl::Milliseconds(200);
+  // Claims a mesh handshake verified are trusted for requests on that
+  // connection for at most this long; older ones are verified again (at the
+  // time of the request) before anything is served (DESIGN §5a). Bounded by
+  // the shortest collateral validity Concord relies on.
+  absl::Duration max_claims_age = absl::Minutes(10);
 };
 
 // Collaborators; they must outlive the Coordinator and be thread-safe.
@@ -87,6 +92,12 @@ struct SetManifestRequest {
   // it is not the current head), must be absent for the first set.
   std::optional<crypto::Sha256Digest> expected_previous;
   std::optional<history::Authorization> authorization;
+  // First set only: the one-time challenge this replica issued while
+  // uninitialized (StatusInfo::genesis_challenge). A signed first set must
+  // carry it and sign over it in place of the previous hash, so a recorded
+  // first set cannot be replayed onto another replica or after `latest` is
+  // lost. Aborted when it is not this replica's.
+  std::optional<crypto::Sha256Digest> genesis_challenge;
 };
 
 struct TransitionResult {
@@ -146,6 +157,8 @@ struct StatusInfo {
   // Recovery / stale: the store's head as read, not verified (the operator
   // signs the recovery transition over it); false when ready.
   bool head_unverified = false;
+  // Uninitialized only: the challenge a first set must sign over.
+  std::optional<crypto::Sha256Digest> genesis_challenge;
   std::vector<std::string> alarms;  // active alarms, human readable
   uint64_t alarms_raised = 0;       // total since start
   // Freshness lease (DESIGN §7). `serving`: ready with a valid lease (what
@@ -163,6 +176,20 @@ struct StatusInfo {
   // Confirmations made so far (store and peers). Each is dated when its
   // read or exchange began, so a late answer confirms no more than that.
   uint64_t lease_confirmations = 0;
+};
+
+// A mesh API caller as its handshake established it: evidence that is
+// authentic and bound to the connection (verified at `verified_at` without
+// reference values). What it may do is decided per request, against the
+// snapshot the request is served from (coordinator/authorization.h).
+struct AttestedCaller {
+  attest::Claims claims;
+  absl::Time verified_at = absl::InfinitePast();
+  // The evidence and the report data it is bound to, to verify it again once
+  // `claims` are older than Options::max_claims_age. Null: such a caller
+  // must reconnect.
+  const attest::Evidence* evidence = nullptr;
+  std::array<uint8_t, 64> report_data{};
 };
 
 struct WorkloadCertificate {
@@ -210,35 +237,39 @@ class Coordinator final {
   // POST /v1/attest (every state): evidence over the statement.
   absl::StatusOr<AttestResult> Attest(const net::Nonce& nonce);
 
-  // The mesh listener's EvidenceCheck: verifies a workload's (or peer
-  // coordinator's) evidence bound to `report_data`, against the reference
-  // values of the policy its HOST_DATA names (the global ones when the
-  // policy is unknown, so an unknown policy reaches IssueMeshCertificate and
-  // gets a clear 403). When not ready: authenticity and binding only (no
-  // reference values are known), so the request reaches the handler and
-  // IssueMeshCertificate answers Unavailable (503).
+  // The mesh listener's EvidenceCheck, in every state: the evidence is
+  // authentic (vendor chain, signature, no debug) and bound to
+  // `report_data`. Reference values, policy and role are checked per
+  // request (IssueMeshCertificate, ServePeerRecovery, ServePeerHead), on the
+  // snapshot each request is served from, so nothing a handshake saw under
+  // another state or manifest decides a later request.
   absl::StatusOr<attest::Claims> CheckWorkloadEvidence(
       const attest::Evidence& evidence, const std::array<uint8_t, 64>& report_data) const;
 
   // POST /v1/mesh/cert: a certificate for `key` with the SANs of the policy
-  // named by `claims.host_data`, and its workload secret. PermissionDenied
-  // "policy <hex> is not in the manifest (generation N)"; Unavailable when
-  // not ready.
+  // named by the caller's HOST_DATA, and its workload secret, when the
+  // caller's evidence matches that policy's reference values in the manifest
+  // this replica serves now. PermissionDenied "policy <hex> is not in the
+  // manifest (generation N)" or naming the failed reference value;
+  // Unauthenticated when old claims no longer verify; Unavailable when not
+  // ready.
   // `lifetime`: shorter than Options::leaf_lifetime if set (InvalidArgument
   // when longer or not positive).
   absl::StatusOr<WorkloadCertificate> IssueMeshCertificate(
-      const attest::Claims& claims, const crypto::PublicKey& key,
+      const AttestedCaller& caller, const crypto::PublicKey& key,
       std::optional<absl::Duration> lifetime = std::nullopt);
 
   // True while ready with a valid freshness lease: /readyz and issuance.
   bool Serving() const;
 
   // POST /v1/peer/recover, served by a ready replica (valid lease) to a
-  // recovering one whose verified evidence `caller` the mesh listener
-  // checked: PermissionDenied unless the caller's policy hash is a
-  // coordinator policy of the active manifest; Unavailable when not
-  // serving.
-  absl::StatusOr<PeerRecoveryGrant> ServePeerRecovery(const attest::Claims& caller);
+  // recovering one: PermissionDenied unless the caller's evidence passes the
+  // peer identity rule (full evidence against the launch config's
+  // ReferenceValues, its own or a RecoveryPolicies policy hash) and its
+  // policy is a coordinator policy of the active manifest whose reference
+  // values it matches; Unavailable when not serving. Every grant and
+  // refusal is an audit event.
+  absl::StatusOr<PeerRecoveryGrant> ServePeerRecovery(const AttestedCaller& caller);
 
   // POST /v1/peer/head: checks `caller_latest` (verified with the history
   // key; a newer valid head makes this replica re-read the store; empty:
@@ -251,7 +282,7 @@ class Coordinator final {
   // PermissionDenied as above; FailedPrecondition when this replica has no
   // history yet; Unavailable when not serving; InvalidArgument for a
   // malformed or badly signed head.
-  absl::StatusOr<PeerHead> ServePeerHead(const attest::Claims& caller, const Bytes& caller_latest);
+  absl::StatusOr<PeerHead> ServePeerHead(const AttestedCaller& caller, const Bytes& caller_latest);
 
  private:
   class Impl;

@@ -49,6 +49,7 @@ using ::concord::testing::IsOk;
 using ::concord::testing::IsOkAndHolds;
 using ::concord::testing::StatusIs;
 using history::TransitionKind;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
@@ -77,9 +78,6 @@ std::string KeyList(const std::vector<const crypto::PrivateKey*>& keys) {
 const manifest::PolicyHash kSecretPolicy = crypto::Sha256(AsBytes("workload policy with secret"));
 const manifest::PolicyHash kPlainPolicy = crypto::Sha256(AsBytes("workload policy"));
 const manifest::PolicyHash kUnlistedPolicy = crypto::Sha256(AsBytes("not in any manifest"));
-
-constexpr absl::string_view kLaunchConfigJson =
-    R"({"Version":1,"Kind":"coordinator","Platforms":["simulated"]})";
 
 // Records log lines; thread-safe.
 class LogCapture {
@@ -164,7 +162,7 @@ class PeerDirectory {
         reasons.push_back(absl::StrCat(name, ": ", accepted.message()));
         continue;
       }
-      absl::StatusOr<PeerRecoveryGrant> grant = entry.coordinator->ServePeerRecovery(self_claims);
+      absl::StatusOr<PeerRecoveryGrant> grant = entry.coordinator->ServePeerRecovery(AttestedCaller{self_claims, kNow});
       if (!grant.ok()) {
         reasons.push_back(absl::StrCat(name, ": ", grant.status().message()));
         continue;
@@ -192,7 +190,7 @@ class PeerDirectory {
     }
     std::vector<FromPeer<PeerHead>> out;
     for (const auto& [name, entry] : peers) {
-      absl::StatusOr<PeerHead> head = entry.coordinator->ServePeerHead(self_claims, own_latest);
+      absl::StatusOr<PeerHead> head = entry.coordinator->ServePeerHead(AttestedCaller{self_claims, kNow}, own_latest);
       if (!head.ok()) {
         continue;
       }
@@ -295,13 +293,24 @@ class CoordinatorTest : public ::testing::Test {
     ASSERT_NE(host_, nullptr);
     memory_ = store::MemoryStore::Create();
     store_ = memory_.get();
-    auto launch = ParseLaunchConfig(AsBytes(kLaunchConfigJson));
+    auto launch = ParseLaunchConfig(AsBytes(LaunchJson("")));
     ASSERT_TRUE(launch.ok()) << launch.status();
     launch_ = *launch;
     auto verifier = attest::SnpVerifier::Create({.allow_simulated = true});
     ASSERT_TRUE(verifier.ok()) << verifier.status();
     verifier_ = *std::move(verifier);
     attester_ = std::make_unique<net::SimulatedAttester>(host(), launch_.policy_hash);
+  }
+
+  // The coordinator launch config for the simulated host, with its
+  // coordinator reference values (the peer identity rule) and `extra`
+  // members (",\"Key\":value...").
+  static std::string LaunchJson(absl::string_view extra) {
+    const attest::SimulatedReferenceValues rv = host()->info().reference_values();
+    return absl::StrCat(R"({"Version":1,"Kind":"coordinator","Platforms":["simulated"],)",
+                        R"("ReferenceValues":{"simulated":[{"ARKHash":")",
+                        HexEncode(rv.ark_spki_sha256), R"(","Measurement":")",
+                        HexEncode(rv.measurement), R"("}]})", extra, "}");
   }
 
   // A valid simulated manifest; `tag` makes each one distinct.
@@ -363,6 +372,11 @@ class CoordinatorTest : public ::testing::Test {
     return r;
   }
 
+  // A caller whose claims its handshake verified just now.
+  AttestedCaller Caller(const attest::Claims& claims) const {
+    return AttestedCaller{claims, clock_.Now()};
+  }
+
   // What a peer's mesh listener verifies about `attester`'s evidence.
   attest::Claims ClaimsOf(const net::Attester& attester) const {
     const std::array<uint8_t, 64> report_data = ReportData(0x77);
@@ -393,9 +407,8 @@ class CoordinatorTest : public ::testing::Test {
   // A launch config of another identity (its own policy hash) and the
   // attester that reports it.
   LaunchConfig OtherLaunch(const manifest::PolicyHash& recovery_policy) const {
-    auto launch = ParseLaunchConfig(AsBytes(absl::StrCat(
-        R"({"Version":1,"Kind":"coordinator","Platforms":["simulated"],"RecoveryPolicies":[")",
-        HexEncode(recovery_policy), R"("]})")));
+    auto launch = ParseLaunchConfig(AsBytes(
+        LaunchJson(absl::StrCat(R"(,"RecoveryPolicies":[")", HexEncode(recovery_policy), "\"]"))));
     EXPECT_TRUE(launch.ok()) << launch.status();
     return *launch;
   }
@@ -412,13 +425,18 @@ class CoordinatorTest : public ::testing::Test {
     return r;
   }
 
-  static SetManifestRequest FirstSetRequest(const Bytes& manifest,
-                                            const crypto::PrivateKey* signer) {
+  // A first set for the replica whose status is `status`: signed over its
+  // one-time challenge (over zeros, without one, when it is not
+  // uninitialized).
+  static SetManifestRequest FirstSetRequest(const Bytes& manifest, const crypto::PrivateKey* signer,
+                                            const StatusInfo& status) {
     SetManifestRequest request;
     request.manifest = manifest;
     if (signer != nullptr) {
+      request.genesis_challenge = status.genesis_challenge;
       request.authorization = *history::SignAuthorization(
-          *signer, TransitionKind::kManifest, crypto::Sha256(manifest), crypto::Sha256Digest{});
+          *signer, TransitionKind::kManifest, crypto::Sha256(manifest),
+          status.genesis_challenge.value_or(crypto::Sha256Digest{}));
     }
     return request;
   }
@@ -477,7 +495,7 @@ class CoordinatorTest : public ::testing::Test {
     if (!claims.ok()) {
       return claims.status();
     }
-    return c.IssueMeshCertificate(*claims, workload_key_.public_key());
+    return c.IssueMeshCertificate(Caller(*claims), workload_key_.public_key());
   }
 
   static Keys* keys_;
@@ -532,7 +550,7 @@ TEST_F(CoordinatorTest, EmptyStoreStartsUninitializedAndRefusesEverythingButSetA
   EXPECT_THAT(
       c->CheckWorkloadEvidence(WorkloadEvidence(kPlainPolicy, ReportData(1)), ReportData(2)),
       Not(IsOk()));
-  EXPECT_THAT(c->IssueMeshCertificate(claims, workload_key_.public_key()),
+  EXPECT_THAT(c->IssueMeshCertificate(Caller(claims), workload_key_.public_key()),
               StatusIs(absl::StatusCode::kUnavailable));
 
   net::Nonce nonce;
@@ -573,7 +591,7 @@ TEST_F(CoordinatorTest, FirstSetCommitsAndReturnsDecryptableSeedShares) {
   Replica c = StartedReplica(1);
   const Bytes manifest = DefaultManifest();
   absl::StatusOr<TransitionResult> result =
-      c->SetManifest(FirstSetRequest(manifest, &keys().owner_a));
+      c->SetManifest(FirstSetRequest(manifest, &keys().owner_a, c->Status()));
   ASSERT_THAT(result, IsOk());
   EXPECT_EQ(result->generation, 1u);
   EXPECT_EQ(c->state(), State::kReady);
@@ -613,7 +631,7 @@ TEST_F(CoordinatorTest, FirstSetCommitsAndReturnsDecryptableSeedShares) {
 
 TEST_F(CoordinatorTest, IdenticalFirstSetRetryReturnsSameTransitionAndFreshShares) {
   Replica c = StartedReplica(1);
-  const SetManifestRequest request = FirstSetRequest(DefaultManifest(), &keys().owner_a);
+  const SetManifestRequest request = FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status());
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first, c->SetManifest(request));
   const auto before = Snapshot(*store_);
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult again, c->SetManifest(request));
@@ -627,22 +645,65 @@ TEST_F(CoordinatorTest, IdenticalFirstSetRetryReturnsSameTransitionAndFreshShare
   EXPECT_EQ(Snapshot(*store_), before);
 
   // Another manifest without expected_previous is a stale view: 409.
-  EXPECT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest("other"), &keys().owner_a)),
+  EXPECT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest("other"), &keys().owner_a, c->Status())),
               StatusIs(absl::StatusCode::kAborted, HasSubstr("expected_previous")));
+}
+
+// A signed first set signs over this replica's one-time challenge, which the
+// genesis transition keeps in its previous-hash field: a recorded first set
+// (its objects are public) cannot initialize another replica, or this one
+// again after `latest` is lost.
+TEST_F(CoordinatorTest, FirstSetMustSignThisReplicasChallenge) {
+  Replica c = StartedReplica(1);
+  const StatusInfo status = c->Status();
+  ASSERT_TRUE(status.genesis_challenge.has_value());
+
+  SetManifestRequest unchallenged = FirstSetRequest(DefaultManifest(), &keys().owner_a, status);
+  unchallenged.genesis_challenge.reset();
+  EXPECT_THAT(c->SetManifest(unchallenged),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("challenge: required")));
+  StatusInfo foreign = status;
+  foreign.genesis_challenge = crypto::Sha256(AsBytes("another replica's challenge"));
+  EXPECT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, foreign)),
+              StatusIs(absl::StatusCode::kAborted, HasSubstr("challenge")));
+  // The right challenge with a signature over another one.
+  SetManifestRequest mixed = FirstSetRequest(DefaultManifest(), &keys().owner_a, foreign);
+  mixed.genesis_challenge = status.genesis_challenge;
+  EXPECT_THAT(c->SetManifest(mixed), StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_EQ(c->state(), State::kUninitialized);
+  EXPECT_THAT(store_->List(""), IsOkAndHolds(IsEmpty()));
+
+  const SetManifestRequest request = FirstSetRequest(DefaultManifest(), &keys().owner_a, status);
+  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first, c->SetManifest(request));
+  EXPECT_FALSE(c->Status().genesis_challenge.has_value());
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      Bytes genesis,
+      history::ReadObject(*store_, history::ObjectType::kTransition, first.transition_hash));
+  CONCORD_ASSERT_OK_AND_ASSIGN(history::Transition parsed, history::ParseTransition(genesis));
+  EXPECT_EQ(parsed.previous_hash, *status.genesis_challenge);
+
+  // `latest` is lost; a new replica (its own challenge) gets the replay.
+  ASSERT_THAT(store_->Delete(store::kLatestKey), IsOk());
+  Replica fresh = StartedReplica(2);
+  ASSERT_EQ(fresh->state(), State::kUninitialized);
+  EXPECT_THAT(fresh->SetManifest(request),
+              StatusIs(absl::StatusCode::kAborted, HasSubstr("challenge")));
+  EXPECT_EQ(fresh->state(), State::kUninitialized);
+  EXPECT_THAT(store_->Get(store::kLatestKey), StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST_F(CoordinatorTest, FirstSetRefusesBadManifestAuthorizationAndPlatform) {
   Replica c = StartedReplica(1);
-  EXPECT_THAT(c->SetManifest(FirstSetRequest(ToBytes("{\"Version\":1}"), nullptr)),
+  EXPECT_THAT(c->SetManifest(FirstSetRequest(ToBytes("{\"Version\":1}"), nullptr, c->Status())),
               StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().stranger)),
+  EXPECT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().stranger, c->Status())),
               StatusIs(absl::StatusCode::kPermissionDenied));
-  EXPECT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), nullptr)),
+  EXPECT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), nullptr, c->Status())),
               StatusIs(absl::StatusCode::kPermissionDenied));
-  SetManifestRequest tampered = FirstSetRequest(DefaultManifest(), &keys().owner_a);
+  SetManifestRequest tampered = FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status());
   tampered.authorization->signature.back() ^= 1;
   EXPECT_THAT(c->SetManifest(tampered), Not(IsOk()));
-  SetManifestRequest with_previous = FirstSetRequest(DefaultManifest(), &keys().owner_a);
+  SetManifestRequest with_previous = FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status());
   with_previous.expected_previous = crypto::Sha256(AsBytes("x"));
   EXPECT_THAT(c->SetManifest(with_previous), StatusIs(absl::StatusCode::kAborted));
   EXPECT_EQ(c->state(), State::kUninitialized);
@@ -650,10 +711,10 @@ TEST_F(CoordinatorTest, FirstSetRefusesBadManifestAuthorizationAndPlatform) {
 
   // A coordinator launched for snp refuses a simulated manifest.
   LaunchConfig snp =
-      *ParseLaunchConfig(AsBytes(R"({"Version":1,"Kind":"coordinator","Platforms":["snp"]})"));
+      *ParseLaunchConfig(AsBytes(R"({"Version":1,"Kind":"coordinator","Platforms":["snp"],"AllowUnpinnedGenesis":true})"));
   Replica snp_replica = MakeReplica(2, nullptr, snp);
   ASSERT_THAT(snp_replica->Start(), IsOk());
-  EXPECT_THAT(snp_replica->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)),
+  EXPECT_THAT(snp_replica->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, snp_replica->Status())),
               StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
@@ -663,16 +724,16 @@ TEST_F(CoordinatorTest, PinnedGenesisKeyMustAuthorizeFirstSet) {
       HexEncode(keys().owner_b.public_key().spki_der()), R"("]})")));
   Replica c = MakeReplica(1, nullptr, pinned);
   ASSERT_THAT(c->Start(), IsOk());
-  EXPECT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)),
+  EXPECT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())),
               StatusIs(absl::StatusCode::kPermissionDenied));
-  EXPECT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_b)), IsOk());
+  EXPECT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_b, c->Status())), IsOk());
 }
 
 TEST_F(CoordinatorTest, LosingTheFirstSetRaceIsAbortedThenRecovery) {
   Replica winner = StartedReplica(1);
   Replica loser = MakeReplica(2);  // not started: its watch cannot get ahead of the call
-  ASSERT_THAT(winner->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)), IsOk());
-  EXPECT_THAT(loser->SetManifest(FirstSetRequest(DefaultManifest("mine"), &keys().owner_a)),
+  ASSERT_THAT(winner->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, winner->Status())), IsOk());
+  EXPECT_THAT(loser->SetManifest(FirstSetRequest(DefaultManifest("mine"), &keys().owner_a, loser->Status())),
               StatusIs(absl::StatusCode::kAborted, HasSubstr("another coordinator")));
   ASSERT_THAT(loser->Start(), IsOk());
   EXPECT_EQ(loser->state(), State::kRecovery);
@@ -684,7 +745,7 @@ TEST_F(CoordinatorTest, LosingTheFirstSetRaceIsAbortedThenRecovery) {
 TEST_F(CoordinatorTest, OwnerUpdateKeepsRootAndMakesNewMeshCa) {
   Replica c = StartedReplica(1);
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+                               c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())));
   const Bytes next = ManifestJson({&keys().owner_a, &keys().owner_b}, {&keys().seed_owner}, "v2");
   CONCORD_ASSERT_OK_AND_ASSIGN(
       TransitionResult second,
@@ -719,28 +780,28 @@ TEST_F(CoordinatorTest, OwnerUpdateKeepsRootAndMakesNewMeshCa) {
 
 TEST_F(CoordinatorTest, RequestedLifetimeShortensTheLeafAndCannotLengthenIt) {
   Replica c = StartedReplica(1);
-  ASSERT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)), IsOk());
+  ASSERT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())), IsOk());
   const std::array<uint8_t, 64> report_data = ReportData(0x42);
   CONCORD_ASSERT_OK_AND_ASSIGN(
       attest::Claims claims,
       c->CheckWorkloadEvidence(WorkloadEvidence(kPlainPolicy, report_data), report_data));
   CONCORD_ASSERT_OK_AND_ASSIGN(
       WorkloadCertificate short_lived,
-      c->IssueMeshCertificate(claims, workload_key_.public_key(), absl::Hours(1)));
+      c->IssueMeshCertificate(Caller(claims), workload_key_.public_key(), absl::Hours(1)));
   EXPECT_EQ(short_lived.leaf.not_after, clock_.Now() + absl::Hours(1));
   CONCORD_ASSERT_OK_AND_ASSIGN(WorkloadCertificate by_default,
-                               c->IssueMeshCertificate(claims, workload_key_.public_key()));
+                               c->IssueMeshCertificate(Caller(claims), workload_key_.public_key()));
   EXPECT_EQ(by_default.leaf.not_after, clock_.Now() + ca::kDefaultLeafLifetime);
-  EXPECT_THAT(c->IssueMeshCertificate(claims, workload_key_.public_key(), absl::Hours(25)),
+  EXPECT_THAT(c->IssueMeshCertificate(Caller(claims), workload_key_.public_key(), absl::Hours(25)),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("lifetime_seconds")));
-  EXPECT_THAT(c->IssueMeshCertificate(claims, workload_key_.public_key(), absl::ZeroDuration()),
+  EXPECT_THAT(c->IssueMeshCertificate(Caller(claims), workload_key_.public_key(), absl::ZeroDuration()),
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST_F(CoordinatorTest, UpdateRefusals) {
   Replica c = StartedReplica(1);
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+                               c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())));
   const auto before = Snapshot(*store_);
   const Bytes next = DefaultManifest("v2");
   // Not an owner.
@@ -769,7 +830,7 @@ TEST_F(CoordinatorTest, ImmutableManifestCannotBeUpdated) {
   Replica c = StartedReplica(1);
   const Bytes immutable = ManifestJson({}, {&keys().seed_owner}, "fixed");
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               c->SetManifest(FirstSetRequest(immutable, nullptr)));
+                               c->SetManifest(FirstSetRequest(immutable, nullptr, c->Status())));
   EXPECT_THAT(
       c->SetManifest(UpdateRequest(DefaultManifest(), first.transition_hash, &keys().owner_a)),
       StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("immutable")));
@@ -778,7 +839,7 @@ TEST_F(CoordinatorTest, ImmutableManifestCannotBeUpdated) {
 TEST_F(CoordinatorTest, SeedShareOnlyForOwners) {
   Replica c = StartedReplica(1);
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+                               c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())));
   CONCORD_ASSERT_OK_AND_ASSIGN(seed::SeedSharesDocument share,
                                c->SeedShare(keys().seed_owner.public_key()));
   ASSERT_EQ(share.shares.size(), 1u);
@@ -795,7 +856,7 @@ TEST_F(CoordinatorTest, SeedShareOnlyForOwners) {
 TEST_F(CoordinatorTest, SecondCoordinatorRecoversAndFirstBecomesStale) {
   Replica a = StartedReplica(1);
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+                               a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a->Status())));
   Replica b = StartedReplica(2);
   ASSERT_EQ(b->state(), State::kRecovery);
   StatusInfo status = b->Status();
@@ -854,7 +915,7 @@ TEST_F(CoordinatorTest, SecondCoordinatorRecoversAndFirstBecomesStale) {
 TEST_F(CoordinatorTest, RecoverWithWrongSeedIsUnauthenticatedAndChangesNothing) {
   Replica a = StartedReplica(1);
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+                               a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a->Status())));
   Replica b = StartedReplica(2);
   ASSERT_EQ(b->state(), State::kRecovery);
   const auto before = Snapshot(*store_);
@@ -880,7 +941,7 @@ TEST_F(CoordinatorTest, RecoverWithWrongSeedIsUnauthenticatedAndChangesNothing) 
 TEST_F(CoordinatorTest, RecoverRefusalsLeaveTheStoreUnchanged) {
   Replica a = StartedReplica(1);
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+                               a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a->Status())));
   Replica b = StartedReplica(2);
   const auto before = Snapshot(*store_);
   const seed::SeedSecrets secrets = OwnerSecrets(*first.seed_shares);
@@ -917,7 +978,7 @@ TEST_F(CoordinatorTest, RestartOnFileStoreStartsInRecoveryAndRecovers) {
     ASSERT_THAT(file, IsOk());
     Replica a = StartedReplica(1, file->get());
     CONCORD_ASSERT_OK_AND_ASSIGN(
-        first, a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+        first, a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a->Status())));
     ASSERT_TRUE(first.has_value());
     a->Stop();
   }
@@ -939,7 +1000,7 @@ TEST_F(CoordinatorTest, RestartOnFileStoreStartsInRecoveryAndRecovers) {
 
 TEST_F(CoordinatorTest, SecondReadyCoordinatorFollowsManifestUpdate) {
   Replica a = StartedReplica(7);
-  const SetManifestRequest request = FirstSetRequest(DefaultManifest(), &keys().owner_a);
+  const SetManifestRequest request = FirstSetRequest(DefaultManifest(), &keys().owner_a, a->Status());
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first, a->SetManifest(request));
   // A replica holding the same secrets (its randomness replays A's): its own
   // first-set attempt loses the swap and adopts the committed history.
@@ -971,7 +1032,7 @@ TEST_F(CoordinatorTest, SecondReadyCoordinatorFollowsManifestUpdate) {
 TEST_F(CoordinatorTest, ForgedOrVanishedLatestRaisesAlarmAndKeepsState) {
   Replica a = StartedReplica(1);
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+                               a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a->Status())));
   const Bytes genuine = *store_->Get(store::kLatestKey);
   // A latest signed by a foreign history key over the same transition.
   crypto::PrivateKey foreign = *crypto::PrivateKey::GenerateEc(crypto::KeyType::kEcP384);
@@ -1008,7 +1069,7 @@ TEST_F(CoordinatorTest, ForgedOrVanishedLatestRaisesAlarmAndKeepsState) {
 TEST_F(CoordinatorTest, RolledBackLatestRaisesAlarm) {
   Replica a = StartedReplica(1);
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+                               a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a->Status())));
   const Bytes generation1 = *store_->Get(store::kLatestKey);
   CONCORD_ASSERT_OK_AND_ASSIGN(
       TransitionResult second,
@@ -1029,7 +1090,7 @@ TEST_F(CoordinatorTest, UninitializedReplicaMovesToRecoveryWhenLatestAppears) {
   ASSERT_EQ(waiting->state(), State::kUninitialized);
   Replica a = StartedReplica(1);
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+                               a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a->Status())));
   ASSERT_TRUE(WaitFor([&] { return waiting->state() == State::kRecovery; }));
   EXPECT_EQ(waiting->Status().transition_hash, first.transition_hash);
   EXPECT_TRUE(waiting->Status().head_unverified);
@@ -1042,7 +1103,7 @@ TEST_F(CoordinatorTest, StoreUnavailableFailsWritesButIssuanceContinues) {
   store::testing::FaultInjectingStore faulty(*store_);
   Replica c = StartedReplica(1, &faulty);
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+                               c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())));
   faulty.FailNext(1000, store::testing::FaultInjectingStore::kAll);
   EXPECT_THAT(
       c->SetManifest(UpdateRequest(DefaultManifest("v2"), first.transition_hash, &keys().owner_a)),
@@ -1058,7 +1119,7 @@ TEST_F(CoordinatorTest, StoreUnavailableFailsWritesButIssuanceContinues) {
 TEST_F(CoordinatorTest, FirstSetWithUnavailableStoreIsUnavailableAndRetrySucceeds) {
   store::testing::FaultInjectingStore faulty(*store_);
   Replica c = StartedReplica(1, &faulty);
-  const SetManifestRequest request = FirstSetRequest(DefaultManifest(), &keys().owner_a);
+  const SetManifestRequest request = FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status());
   faulty.FailNext(1, store::testing::FaultInjectingStore::kCommit);
   EXPECT_THAT(c->SetManifest(request), StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_EQ(c->state(), State::kUninitialized);
@@ -1069,7 +1130,7 @@ TEST_F(CoordinatorTest, FirstSetWithUnavailableStoreIsUnavailableAndRetrySucceed
 
 TEST_F(CoordinatorTest, StartWithUnavailableStoreRetriesInTheBackground) {
   Replica a = StartedReplica(1);
-  ASSERT_THAT(a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)), IsOk());
+  ASSERT_THAT(a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a->Status())), IsOk());
   store::testing::FaultInjectingStore faulty(*store_);
   constexpr uint32_t kReads =
       store::testing::FaultInjectingStore::kGet | store::testing::FaultInjectingStore::kWatch;
@@ -1088,7 +1149,7 @@ TEST_F(CoordinatorTest, StartWithUnavailableStoreRetriesInTheBackground) {
 TEST_F(CoordinatorTest, AttestStatementCoversTheVerifiedState) {
   Replica c = StartedReplica(1);
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+                               c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())));
   net::Nonce nonce;
   nonce.fill(0x5a);
   CONCORD_ASSERT_OK_AND_ASSIGN(AttestResult result, c->Attest(nonce));
@@ -1126,7 +1187,7 @@ TEST_F(CoordinatorTest, AttestStatementCoversTheVerifiedState) {
 
 TEST_F(CoordinatorTest, WorkloadEvidenceChecksBindingAuthenticityAndPolicy) {
   Replica c = StartedReplica(1);
-  ASSERT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)), IsOk());
+  ASSERT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())), IsOk());
   const std::array<uint8_t, 64> report_data = ReportData(0x11);
   const attest::Evidence good = WorkloadEvidence(kSecretPolicy, report_data);
   CONCORD_ASSERT_OK_AND_ASSIGN(attest::Claims claims, c->CheckWorkloadEvidence(good, report_data));
@@ -1150,16 +1211,109 @@ TEST_F(CoordinatorTest, WorkloadEvidenceChecksBindingAuthenticityAndPolicy) {
   const attest::Evidence unlisted = WorkloadEvidence(kUnlistedPolicy, report_data);
   CONCORD_ASSERT_OK_AND_ASSIGN(attest::Claims unlisted_claims,
                                c->CheckWorkloadEvidence(unlisted, report_data));
-  EXPECT_THAT(c->IssueMeshCertificate(unlisted_claims, workload_key_.public_key()),
+  EXPECT_THAT(c->IssueMeshCertificate(Caller(unlisted_claims), workload_key_.public_key()),
               StatusIs(absl::StatusCode::kPermissionDenied,
                        HasSubstr(absl::StrCat("policy ", HexEncode(kUnlistedPolicy),
                                               " is not in the manifest (generation 1)"))));
 }
 
+// Finding 1 of the security review: claims a handshake verified while the
+// replica had no verified manifest (here: evidence from an attacker's own
+// simulated host naming the coordinator's policy) must not decide anything
+// once the replica is ready, on the same connection.
+TEST_F(CoordinatorTest, HandshakeClaimsFromBeforeReadyDecideNothingAfterwards) {
+  FakeRandom random(7);
+  const std::string dir = ::concord::testing::MakeTempDir("concord-attacker-host");
+  ASSERT_THAT(attest::SimulatedHost::Init(dir + "/host", {clock_, random}).status(), IsOk());
+  auto attacker = attest::SimulatedHost::Load(dir + "/host");
+  ASSERT_THAT(attacker.status(), IsOk());
+
+  Replica c = StartedReplica(1);
+  ASSERT_EQ(c->state(), State::kUninitialized);
+  const std::array<uint8_t, 64> report_data = ReportData(0x5a);
+  // Authentic for its own (attacker's) chain and bound to the handshake:
+  // the handshake passes in every state.
+  auto as_coordinator = (*attacker)->MakeReport(report_data, launch_.policy_hash);
+  ASSERT_THAT(as_coordinator.status(), IsOk());
+  CONCORD_ASSERT_OK_AND_ASSIGN(attest::Claims coordinator_claims,
+                               c->CheckWorkloadEvidence(*as_coordinator, report_data));
+  auto as_workload = (*attacker)->MakeReport(report_data, kSecretPolicy);
+  ASSERT_THAT(as_workload.status(), IsOk());
+  CONCORD_ASSERT_OK_AND_ASSIGN(attest::Claims workload_claims,
+                               c->CheckWorkloadEvidence(*as_workload, report_data));
+
+  ASSERT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())), IsOk());
+  ASSERT_EQ(c->state(), State::kReady);
+  const Bytes latest = *store_->Get(store::kLatestKey);
+
+  EXPECT_THAT(c->ServePeerRecovery(Caller(coordinator_claims)),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("ARK")));
+  EXPECT_THAT(c->ServePeerHead(Caller(coordinator_claims), Bytes()),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("ARK")));
+  EXPECT_THAT(c->IssueMeshCertificate(Caller(workload_claims), workload_key_.public_key()),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("ARK")));
+  // The refusals are audit events; the state and the store did not move.
+  EXPECT_THAT(c.log->Text(), HasSubstr("event=\"peer recovery\""));
+  EXPECT_THAT(c.log->Text(), HasSubstr("outcome=refused"));
+  EXPECT_EQ(c->state(), State::kReady);
+  EXPECT_EQ(*store_->Get(store::kLatestKey), latest);
+  // The genuine workload still gets its certificate.
+  EXPECT_THAT(IssueFor(*c.coordinator, kSecretPolicy), IsOk());
+}
+
+// Claims checked under generation N do not outlive a manifest update that
+// tightens the policy's reference values.
+TEST_F(CoordinatorTest, ClaimsDoNotOutliveAManifestThatTightensReferenceValues) {
+  Replica c = StartedReplica(1);
+  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
+                               c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())));
+  const std::array<uint8_t, 64> report_data = ReportData(0x42);
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      attest::Claims claims,
+      c->CheckWorkloadEvidence(WorkloadEvidence(kPlainPolicy, report_data), report_data));
+  ASSERT_THAT(c->IssueMeshCertificate(Caller(claims), workload_key_.public_key()), IsOk());
+
+  // Generation 2 requires another measurement for every policy.
+  std::string tightened = ToString(DefaultManifest("v2"));
+  const std::string measurement = HexEncode(host()->info().reference_values().measurement);
+  tightened.replace(tightened.find(measurement), measurement.size(), std::string(96, 'f'));
+  ASSERT_THAT(c->SetManifest(UpdateRequest(ToBytes(tightened), first.transition_hash,
+                                           &keys().owner_a)),
+              IsOk());
+  EXPECT_THAT(c->IssueMeshCertificate(Caller(claims), workload_key_.public_key()),
+              StatusIs(absl::StatusCode::kPermissionDenied,
+                       AllOf(HasSubstr("(generation 2)"), HasSubstr("measurement"))));
+}
+
+// Claims past Options::max_claims_age are verified again before anything is
+// served; without the evidence the caller must reconnect.
+TEST_F(CoordinatorTest, OldClaimsAreVerifiedAgainBeforeTheyAreServed) {
+  Replica c = StartedReplica(1);
+  ASSERT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())), IsOk());
+  const std::array<uint8_t, 64> report_data = ReportData(0x42);
+  const attest::Evidence evidence = WorkloadEvidence(kPlainPolicy, report_data);
+  CONCORD_ASSERT_OK_AND_ASSIGN(attest::Claims claims,
+                               c->CheckWorkloadEvidence(evidence, report_data));
+  AttestedCaller old{claims, clock_.Now() - Options().max_claims_age - absl::Seconds(1)};
+  EXPECT_THAT(c->IssueMeshCertificate(old, workload_key_.public_key()),
+              StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("maximum age")));
+  old.evidence = &evidence;
+  old.report_data = report_data;
+  EXPECT_THAT(c->IssueMeshCertificate(old, workload_key_.public_key()), IsOk());
+  // Evidence that no longer verifies (here: bound to other report data).
+  old.report_data = ReportData(0x43);
+  EXPECT_THAT(c->IssueMeshCertificate(old, workload_key_.public_key()),
+              StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("verified again")));
+  // A verification time in the future is not trusted either.
+  AttestedCaller future{claims, clock_.Now() + absl::Hours(1)};
+  EXPECT_THAT(c->IssueMeshCertificate(future, workload_key_.public_key()),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+}
+
 TEST_F(CoordinatorTest, MeshCertificateCarriesSecretOnlyWithWorkloadSecretId) {
   Replica c = StartedReplica(1);
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+                               c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())));
   const seed::SeedSecrets secrets = OwnerSecrets(*first.seed_shares);
 
   CONCORD_ASSERT_OK_AND_ASSIGN(WorkloadCertificate with, IssueFor(*c.coordinator, kSecretPolicy));
@@ -1192,7 +1346,7 @@ TEST_F(CoordinatorTest, MeshCertificateCarriesSecretOnlyWithWorkloadSecretId) {
       c->CheckWorkloadEvidence(WorkloadEvidence(kPlainPolicy, report_data), report_data));
   ASSERT_THAT(c->SetManifest(UpdateRequest(without_plain, first.transition_hash, &keys().owner_a)),
               IsOk());
-  EXPECT_THAT(c->IssueMeshCertificate(claims, workload_key_.public_key()),
+  EXPECT_THAT(c->IssueMeshCertificate(Caller(claims), workload_key_.public_key()),
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("(generation 2)")));
 }
 
@@ -1201,7 +1355,7 @@ TEST_F(CoordinatorTest, PolicyWithoutSansGetsNoCertificate) {
   std::string json = ToString(DefaultManifest());
   const std::string from = R"("SANs":["backend.local"])";
   json.replace(json.find(from), from.size(), R"("SANs":[])");
-  ASSERT_THAT(c->SetManifest(FirstSetRequest(ToBytes(json), &keys().owner_a)), IsOk());
+  ASSERT_THAT(c->SetManifest(FirstSetRequest(ToBytes(json), &keys().owner_a, c->Status())), IsOk());
   EXPECT_THAT(IssueFor(*c.coordinator, kPlainPolicy),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("policy \"backend\"")));
   EXPECT_THAT(IssueFor(*c.coordinator, kSecretPolicy), IsOk());
@@ -1216,7 +1370,7 @@ TEST_F(CoordinatorTest, PolicyWithoutSansGetsNoCertificate) {
 TEST_F(CoordinatorTest, RestartedReplicaRecoversFromReadyPeer) {
   Coordinator& a = *PeerReplica(1).coordinator;
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+                               a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())));
   EXPECT_TRUE(a.Serving());
   // A replica (re)started without secrets asks its peers by itself.
   Replica& b = PeerReplica(2);
@@ -1247,7 +1401,7 @@ TEST_F(CoordinatorTest, RestartedReplicaRecoversFromReadyPeer) {
 TEST_F(CoordinatorTest, PeerRecoveredReplicaFollowsManifestUpdate) {
   Coordinator& a = *PeerReplica(1).coordinator;
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+                               a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())));
   Replica& b = PeerReplica(2);
   ASSERT_TRUE(WaitFor([&] { return b->state() == State::kReady; }));
   CONCORD_ASSERT_OK_AND_ASSIGN(
@@ -1266,7 +1420,7 @@ TEST_F(CoordinatorTest, PeerRecoveredReplicaFollowsManifestUpdate) {
 TEST_F(CoordinatorTest, StaleOnRecoveryTransitionThenPeerRecovered) {
   Coordinator& a = *PeerReplica(1).coordinator;
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+                               a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())));
   Replica& b = PeerReplica(2);
   ASSERT_TRUE(WaitFor([&] { return b->state() == State::kReady; }));
   // A third replica recovers manually (forced) while grants are blocked.
@@ -1295,7 +1449,7 @@ TEST_F(CoordinatorTest, StaleOnRecoveryTransitionThenPeerRecovered) {
 TEST_F(CoordinatorTest, ManualRecoveryNeedsForceWhileReadyPeersExist) {
   Coordinator& a = *PeerReplica(1).coordinator;
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+                               a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())));
   directory_.SetServeRecovery(false);
   Replica& c = PeerReplica(3);
   ASSERT_EQ(c->state(), State::kRecovery);
@@ -1314,7 +1468,7 @@ TEST_F(CoordinatorTest, ManualRecoveryNeedsForceWhileReadyPeersExist) {
   EXPECT_EQ(c->state(), State::kReady);
   ASSERT_TRUE(WaitFor([&] { return a.state() == State::kStale; }));
   // A stale replica answers no head: it would not count as a ready peer.
-  EXPECT_THAT(a.ServePeerHead(ClaimsOf(*attester_), Bytes()),
+  EXPECT_THAT(a.ServePeerHead(Caller(ClaimsOf(*attester_)), Bytes()),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("state stale")));
   directory_.SetServeRecovery(true);
   ASSERT_TRUE(WaitFor([&] { return a.state() == State::kReady; }));
@@ -1325,7 +1479,7 @@ TEST_F(CoordinatorTest, ManualRecoveryNeedsForceWhileReadyPeersExist) {
 TEST_F(CoordinatorTest, ManualRecoveryWithoutReadyPeersNeedsNoForce) {
   Coordinator& a = *PeerReplica(1).coordinator;
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+                               a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())));
   directory_.SetServeRecovery(false);
   directory_.SetReachable("coordinator-1", false);
   Replica& c = PeerReplica(3);
@@ -1344,7 +1498,7 @@ TEST_F(CoordinatorTest, PeerWithOtherPolicyHashIsRefused) {
   net::SimulatedAttester other_attester(host(), other.policy_hash);
   extra_coordinators_ = {other.policy_hash};
   Coordinator& a = *PeerReplica(1).coordinator;
-  ASSERT_THAT(a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)), IsOk());
+  ASSERT_THAT(a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())), IsOk());
   Replica& b = PeerReplica(2, nullptr, other, &other_attester);
   ASSERT_TRUE(WaitFor([&] { return directory_.recovery_requests() >= 3; }));
   EXPECT_EQ(b->state(), State::kRecovery);
@@ -1357,13 +1511,13 @@ TEST_F(CoordinatorTest, PeerWithOtherPolicyHashIsRefused) {
   // the manifest gets nothing.
   attest::Claims workload = ClaimsOf(*attester_);
   workload.host_data = Bytes(kPlainPolicy.begin(), kPlainPolicy.end());
-  EXPECT_THAT(a.ServePeerRecovery(workload),
+  EXPECT_THAT(a.ServePeerRecovery(Caller(workload)),
               StatusIs(absl::StatusCode::kPermissionDenied,
                        HasSubstr(absl::StrCat("policy ", HexEncode(kPlainPolicy),
                                               " is not a coordinator policy"))));
-  EXPECT_THAT(a.ServePeerHead(workload, Bytes()), StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(a.ServePeerHead(Caller(workload), Bytes()), StatusIs(absl::StatusCode::kPermissionDenied));
   // A replica that does not serve grants nothing.
-  EXPECT_THAT(b->ServePeerRecovery(ClaimsOf(*attester_)),
+  EXPECT_THAT(b->ServePeerRecovery(Caller(ClaimsOf(*attester_))),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("state recovery")));
 }
 
@@ -1375,7 +1529,7 @@ TEST_F(CoordinatorTest, RecoveryPoliciesAllowUpgradeIdentity) {
   extra_coordinators_ = {upgrade.policy_hash};
   Coordinator& a = *PeerReplica(1).coordinator;
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+                               a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())));
   Replica& b = PeerReplica(2, nullptr, upgrade, &upgrade_attester);
   ASSERT_TRUE(WaitFor([&] { return b->state() == State::kReady; }));
   EXPECT_EQ(b->Status().transition_hash, first.transition_hash);
@@ -1387,7 +1541,7 @@ TEST_F(CoordinatorTest, RecoveryPoliciesAllowUpgradeIdentity) {
 TEST_F(CoordinatorTest, GrantWhoseLatestDiffersFromStoreIsRefusedAndRollbackStopsLease) {
   Coordinator& a = *PeerReplica(1).coordinator;
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+                               a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())));
   const Bytes generation1 = *store_->Get(store::kLatestKey);
   CONCORD_ASSERT_OK_AND_ASSIGN(
       TransitionResult second,
@@ -1423,7 +1577,7 @@ TEST_F(CoordinatorTest, GrantWhoseLatestDiffersFromStoreIsRefusedAndRollbackStop
   EXPECT_EQ(a.state(), State::kReady);
   EXPECT_THAT(IssueFor(a, kPlainPolicy),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("freshness lease expired")));
-  EXPECT_THAT(a.ServePeerRecovery(ClaimsOf(*attester_)),
+  EXPECT_THAT(a.ServePeerRecovery(Caller(ClaimsOf(*attester_))),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("freshness lease expired")));
 
   // The genuine head back: A confirms and serves again, and B recovers.
@@ -1436,7 +1590,7 @@ TEST_F(CoordinatorTest, GrantWhoseLatestDiffersFromStoreIsRefusedAndRollbackStop
 TEST_F(CoordinatorTest, LeaseExpiresWithStoreDownAndNoPeersAndComesBack) {
   store::testing::FaultInjectingStore faulty(*store_);
   Replica c = StartedReplica(1, &faulty);
-  ASSERT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)), IsOk());
+  ASSERT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())), IsOk());
   StatusInfo status = c->Status();
   EXPECT_TRUE(status.serving);
   EXPECT_EQ(status.lease, kLease);
@@ -1475,7 +1629,7 @@ TEST_F(CoordinatorTest, LeaseExpiresWithStoreDownAndNoPeersAndComesBack) {
 TEST_F(CoordinatorTest, LateStoreAnswerConfirmsOnlyAsOfWhenItWasAsked) {
   store::testing::FaultInjectingStore faulty(*store_);
   Replica c = StartedReplica(1, &faulty);
-  ASSERT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)), IsOk());
+  ASSERT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())), IsOk());
   const uint64_t before = c->Status().lease_confirmations;
 
   faulty.HoldNextAnswer(store::testing::FaultInjectingStore::kGet);
@@ -1500,7 +1654,7 @@ TEST_F(CoordinatorTest, StoreDownButPeerConfirmsKeepsServing) {
   store::testing::FaultInjectingStore store_a(*store_);
   store::testing::FaultInjectingStore store_b(*store_);
   Coordinator& a = *PeerReplica(1, &store_a).coordinator;
-  ASSERT_THAT(a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)), IsOk());
+  ASSERT_THAT(a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())), IsOk());
   Replica& b = PeerReplica(2, &store_b);
   ASSERT_TRUE(WaitFor([&] { return b->state() == State::kReady; }));
 
@@ -1516,9 +1670,9 @@ TEST_F(CoordinatorTest, StoreDownButPeerConfirmsKeepsServing) {
   }
   EXPECT_THAT(IssueFor(a, kPlainPolicy), IsOk());
   // A vouches for nobody while it has not seen the store itself.
-  CONCORD_ASSERT_OK_AND_ASSIGN(PeerHead head, a.ServePeerHead(ClaimsOf(*attester_), Bytes()));
+  CONCORD_ASSERT_OK_AND_ASSIGN(PeerHead head, a.ServePeerHead(Caller(ClaimsOf(*attester_)), Bytes()));
   EXPECT_EQ(head.state, "ready-peer-confirmed");
-  CONCORD_ASSERT_OK_AND_ASSIGN(PeerHead from_b, b->ServePeerHead(ClaimsOf(*attester_), Bytes()));
+  CONCORD_ASSERT_OK_AND_ASSIGN(PeerHead from_b, b->ServePeerHead(Caller(ClaimsOf(*attester_)), Bytes()));
   EXPECT_EQ(from_b.state, "ready");
   EXPECT_EQ(from_b.latest, head.latest);
 
@@ -1536,7 +1690,7 @@ TEST_F(CoordinatorTest, StoreDownButPeerConfirmsKeepsServing) {
 TEST_F(CoordinatorTest, TamperedPeerHeadSignatureIsRejected) {
   store::testing::FaultInjectingStore store_a(*store_);
   Coordinator& a = *PeerReplica(1, &store_a).coordinator;
-  ASSERT_THAT(a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)), IsOk());
+  ASSERT_THAT(a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())), IsOk());
   Replica& b = PeerReplica(2);
   ASSERT_TRUE(WaitFor([&] { return b->state() == State::kReady; }));
 
@@ -1558,10 +1712,10 @@ TEST_F(CoordinatorTest, TamperedPeerHeadSignatureIsRejected) {
   // The serving side rejects a tampered or malformed caller head.
   Bytes latest = *store_->Get(store::kLatestKey);
   latest.back() ^= 0x01;
-  EXPECT_THAT(b->ServePeerHead(ClaimsOf(*attester_), latest),
+  EXPECT_THAT(b->ServePeerHead(Caller(ClaimsOf(*attester_)), latest),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("not signed by this deployment's history key")));
-  EXPECT_THAT(b->ServePeerHead(ClaimsOf(*attester_), ToBytes("junk")),
+  EXPECT_THAT(b->ServePeerHead(Caller(ClaimsOf(*attester_)), ToBytes("junk")),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("peer head: latest")));
 
   // Untampered heads confirm again.
@@ -1574,7 +1728,7 @@ TEST_F(CoordinatorTest, TamperedPeerHeadSignatureIsRejected) {
 TEST_F(CoordinatorTest, ConcurrentSetManifestOnTwoReplicasExactlyOneWins) {
   Coordinator& a = *PeerReplica(1).coordinator;
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a)));
+                               a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())));
   Replica& b = PeerReplica(2);
   ASSERT_TRUE(WaitFor([&] { return b->state() == State::kReady; }));
   absl::StatusOr<TransitionResult> from_a;
@@ -1615,9 +1769,9 @@ TEST_F(CoordinatorTest, PeerEndpointsRefuseWithoutHistory) {
   EXPECT_FALSE(c->Serving());
   EXPECT_FALSE(c->Status().serving);
   EXPECT_FALSE(c->Status().lease_confirmed_at.has_value());
-  EXPECT_THAT(c->ServePeerHead(ClaimsOf(*attester_), Bytes()),
+  EXPECT_THAT(c->ServePeerHead(Caller(ClaimsOf(*attester_)), Bytes()),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("no history yet")));
-  EXPECT_THAT(c->ServePeerRecovery(ClaimsOf(*attester_)),
+  EXPECT_THAT(c->ServePeerRecovery(Caller(ClaimsOf(*attester_))),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("state uninitialized")));
 }
 

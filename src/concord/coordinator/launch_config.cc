@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "concord/common/hex.h"
 #include "concord/common/status_macros.h"
+#include "concord/manifest/reference_values_json.h"
 #include "nlohmann/json.hpp"
 
 namespace concord::coordinator {
@@ -17,9 +18,10 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 constexpr absl::string_view kWhat = "launch config";
-// The schema nests two levels (object, array); anything deeper is refused
-// before it can cost stack or memory.
-constexpr int kMaxDepth = 2;
+// The schema nests at most five levels (the document, ReferenceValues, a
+// platform's list, one entry, its MinimumTcb or chip list); anything deeper is
+// refused before it can cost stack or memory.
+constexpr int kMaxDepth = 5;
 // More keys or hashes than any deployment pins; bounds work on hostile input.
 constexpr size_t kMaxListEntries = 64;
 
@@ -188,8 +190,10 @@ absl::StatusOr<LaunchConfig> ParseLaunchConfig(ByteView document) {
   if (!doc.is_object()) {
     return absl::InvalidArgumentError(absl::StrCat(kWhat, ": want a JSON object"));
   }
-  static const std::set<std::string> kKnown = {"Version", "Kind", "Platforms",
-                                               "GenesisOwnerKeys", "RecoveryPolicies"};
+  static const std::set<std::string> kKnown = {"Version",          "Kind",
+                                               "Platforms",        "GenesisOwnerKeys",
+                                               "RecoveryPolicies", "ReferenceValues",
+                                               "AllowUnpinnedGenesis"};
   for (const auto& [key, value] : doc.items()) {
     if (kKnown.count(key) == 0) {
       return absl::InvalidArgumentError(
@@ -216,6 +220,43 @@ absl::StatusOr<LaunchConfig> ParseLaunchConfig(ByteView document) {
   }
   if (doc.contains("RecoveryPolicies")) {
     CONCORD_RETURN_IF_ERROR(ParseRecoveryPolicies(doc, config.recovery_policies));
+  }
+  if (doc.contains("ReferenceValues")) {
+    const Json& refs = doc.at("ReferenceValues");
+    if (!refs.is_object()) {
+      return Invalid("ReferenceValues", "want an object");
+    }
+    absl::StatusOr<attest::ReferenceValues> parsed =
+        manifest::ParseReferenceValuesJson(AsBytes(refs.dump()));
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(kWhat, ".", parsed.status().message()));
+    }
+    const manifest::AllowedPlatforms& p = config.platforms;
+    if ((!p.snp && !parsed->snp.empty()) || (!p.tdx && !parsed->tdx.empty()) ||
+        (!p.simulated && !parsed->simulated.empty())) {
+      return Invalid("ReferenceValues", "names a platform that Platforms does not allow");
+    }
+    config.reference_values = *std::move(parsed);
+  }
+  if (doc.contains("AllowUnpinnedGenesis")) {
+    const Json& allow = doc.at("AllowUnpinnedGenesis");
+    if (!allow.is_boolean()) {
+      return Invalid("AllowUnpinnedGenesis", "want true or false");
+    }
+    config.allow_unpinned_genesis = allow.get<bool>();
+  }
+  // On real hardware the first set must be authorized by a key the measured
+  // launch config names: otherwise whoever reaches an uninitialized replica
+  // first (or after `latest` is lost) owns the deployment.
+  if ((config.platforms.snp || config.platforms.tdx) && config.genesis_owner_keys.empty() &&
+      !config.allow_unpinned_genesis) {
+    return Invalid("GenesisOwnerKeys",
+                   "want at least one key on snp or tdx (or \"AllowUnpinnedGenesis\": true, "
+                   "which lets anyone who reaches an uninitialized replica make the first set)");
+  }
+  if (config.allow_unpinned_genesis && !config.genesis_owner_keys.empty()) {
+    return Invalid("AllowUnpinnedGenesis", "contradicts GenesisOwnerKeys");
   }
   config.policy_hash = crypto::Sha256(document);
   return config;

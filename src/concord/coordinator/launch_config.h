@@ -6,13 +6,18 @@
 //   {"Version": 1, "Kind": "coordinator",
 //    "Platforms": ["snp", "tdx", "simulated"],          (1..3, no duplicates)
 //    "GenesisOwnerKeys": ["<hex SPKI DER>", ...],       (optional, ECDSA)
-//    "RecoveryPolicies": ["<64 hex policy hash>", ...]} (optional)
+//    "RecoveryPolicies": ["<64 hex policy hash>", ...], (optional)
+//    "ReferenceValues": {"snp": [...], ...},            (optional; the
+//        manifest's format: what a peer coordinator's evidence must match)
+//    "AllowUnpinnedGenesis": true}                      (optional; snp/tdx
+//        require GenesisOwnerKeys unless this opts out, loudly)
 // Pure data; thread-compatible.
 #pragma once
 
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "concord/attest/reference_values.h"
 #include "concord/common/bytes.h"
 #include "concord/crypto/hash.h"
 #include "concord/crypto/keys.h"
@@ -26,6 +31,11 @@ struct LaunchConfig {
   manifest::AllowedPlatforms platforms;
   std::vector<crypto::PublicKey> genesis_owner_keys;
   std::vector<manifest::PolicyHash> recovery_policies;
+  // The coordinator reference values (DESIGN §5a): a peer replica is
+  // recognised only by evidence that matches them. Empty: no peer is.
+  attest::ReferenceValues reference_values;
+  // snp/tdx without GenesisOwnerKeys (an explicit opt-out).
+  bool allow_unpinned_genesis = false;
   // SHA-256 of the document: this coordinator's own policy hash.
   manifest::PolicyHash policy_hash{};
 };

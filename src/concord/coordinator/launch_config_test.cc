@@ -60,9 +60,9 @@ TEST(LaunchConfigTest, FullDocumentParsesKeysAndPolicies) {
 
 TEST(LaunchConfigTest, PolicyHashCoversExactBytes) {
   absl::StatusOr<LaunchConfig> a =
-      Parse(R"({"Version":1,"Kind":"coordinator","Platforms":["snp"]})");
+      Parse(R"({"Version":1,"Kind":"coordinator","Platforms":["simulated"]})");
   absl::StatusOr<LaunchConfig> b =
-      Parse(R"({"Version":1, "Kind":"coordinator","Platforms":["snp"]})");
+      Parse(R"({"Version":1, "Kind":"coordinator","Platforms":["simulated"]})");
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_NE(a->policy_hash, b->policy_hash);
 }
@@ -117,7 +117,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"PlatformNotString", R"({"Version":1,"Kind":"coordinator","Platforms":[1]})",
                 "launch config.Platforms[0]: want a string"},
         BadCase{"TooDeep",
-                R"({"Version":1,"Kind":"coordinator","Platforms":[["snp"]]})",
+                R"({"Version":1,"Kind":"coordinator","Platforms":["simulated"],)"
+                R"("ReferenceValues":{"simulated":[{"ARKHash":{"x":[1]}}]}})",
                 "levels of nesting"},
         BadCase{"KeyBadHex",
                 R"({"Version":1,"Kind":"coordinator","Platforms":["snp"],"GenesisOwnerKeys":["zz"]})",
@@ -145,6 +146,59 @@ INSTANTIATE_TEST_SUITE_P(
                              std::string(kMaxLaunchConfigSize, ' ')),
                 "want at most 65536 bytes"}),
     [](const ::testing::TestParamInfo<BadCase>& info) { return info.param.name; });
+
+TEST(LaunchConfigTest, HardwarePlatformsRequirePinnedGenesisKeysOrALoudOptOut) {
+  EXPECT_THAT(Parse(R"({"Version":1,"Kind":"coordinator","Platforms":["snp"]})"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("launch config.GenesisOwnerKeys: want at least one key")));
+  EXPECT_THAT(Parse(R"({"Version":1,"Kind":"coordinator","Platforms":["tdx"]})"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("GenesisOwnerKeys")));
+  absl::StatusOr<LaunchConfig> opted_out = Parse(
+      R"({"Version":1,"Kind":"coordinator","Platforms":["snp"],"AllowUnpinnedGenesis":true})");
+  ASSERT_TRUE(opted_out.ok()) << opted_out.status();
+  EXPECT_TRUE(opted_out->allow_unpinned_genesis);
+  EXPECT_THAT(Parse(absl::StrCat(R"({"Version":1,"Kind":"coordinator","Platforms":["snp"],)",
+                                 R"("GenesisOwnerKeys":[")", EcKeyHex(crypto::KeyType::kEcP256),
+                                 R"("],"AllowUnpinnedGenesis":true})")),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("AllowUnpinnedGenesis: contradicts GenesisOwnerKeys")));
+  EXPECT_THAT(Parse(R"({"Version":1,"Kind":"coordinator","Platforms":["snp"],)"
+                    R"("AllowUnpinnedGenesis":"yes"})"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("AllowUnpinnedGenesis: want true or false")));
+  // The simulated platform has no such requirement (development only).
+  EXPECT_TRUE(Parse(R"({"Version":1,"Kind":"coordinator","Platforms":["simulated"]})").ok());
+}
+
+TEST(LaunchConfigTest, CoordinatorReferenceValuesParseWithTheManifestsRules) {
+  const std::string ark(64, 'a');
+  const std::string measurement(96, 'b');
+  absl::StatusOr<LaunchConfig> config = Parse(absl::StrCat(
+      R"({"Version":1,"Kind":"coordinator","Platforms":["simulated"],)",
+      R"("ReferenceValues":{"simulated":[{"ARKHash":")", ark, R"(","Measurement":")", measurement,
+      R"("}]}})"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_EQ(config->reference_values.simulated.size(), 1u);
+  EXPECT_EQ(config->reference_values.simulated[0].ark_spki_sha256[0], 0xaa);
+  EXPECT_EQ(config->reference_values.simulated[0].measurement[47], 0xbb);
+
+  EXPECT_THAT(Parse(absl::StrCat(R"({"Version":1,"Kind":"coordinator","Platforms":["simulated"],)",
+                                 R"("ReferenceValues":{"simulated":[{"ARKHash":")", ark,
+                                 R"(","Measurement":"bb"}]}})")),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("launch config.ReferenceValues.simulated[0].Measurement")));
+  EXPECT_THAT(Parse(R"({"Version":1,"Kind":"coordinator","Platforms":["simulated"],)"
+                    R"("ReferenceValues":[]})"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("launch config.ReferenceValues: want an object")));
+  // Values for a platform the config does not allow are a mistake.
+  EXPECT_THAT(Parse(absl::StrCat(R"({"Version":1,"Kind":"coordinator","Platforms":["snp"],)",
+                                 R"("AllowUnpinnedGenesis":true,)",
+                                 R"("ReferenceValues":{"simulated":[{"ARKHash":")", ark,
+                                 R"(","Measurement":")", measurement, R"("}]}})")),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("names a platform that Platforms does not allow")));
+}
 
 TEST(LaunchConfigTest, DuplicateGenesisKeyRejected) {
   const std::string key = EcKeyHex(crypto::KeyType::kEcP256);

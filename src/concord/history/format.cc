@@ -92,10 +92,9 @@ absl::StatusOr<Bytes> EncodeTransition(const Transition& t) {
   if (t.generation == 0) {
     return absl::InvalidArgumentError("transition: generation: want >= 1, got 0");
   }
-  if (t.generation == 1 && !IsZero(t.previous_hash)) {
-    return absl::InvalidArgumentError(
-        "transition: previous hash: want all zero for generation 1");
-  }
+  // Generation 1 has no previous transition: the field holds the one-time
+  // challenge its first set signed (all zero in histories made before
+  // challenges, or for an unsigned immutable first manifest).
   if (t.generation == 1 && t.kind != TransitionKind::kManifest) {
     return absl::InvalidArgumentError("transition: kind: generation 1 must be a manifest transition");
   }

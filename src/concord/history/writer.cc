@@ -61,7 +61,13 @@ absl::StatusOr<VerifiedHistory> HistoryWriter::Append(const std::optional<Verifi
   t.generation = previous == nullptr ? 1 : previous->transition.generation + 1;
   t.manifest_hash = manifest->hash();
   if (previous != nullptr) {
+    if (request.genesis_challenge.has_value()) {
+      return absl::InvalidArgumentError(
+          "history append: a genesis challenge is for the first transition only");
+    }
     t.previous_hash = previous->hash;
+  } else if (request.genesis_challenge.has_value()) {
+    t.previous_hash = *request.genesis_challenge;
   }
   t.ca_bundle_hash = crypto::Sha256(request.ca_bundle);
   t.authorization = request.authorization;

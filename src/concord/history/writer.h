@@ -29,8 +29,13 @@ struct AppendRequest {
   // certs/<sha256>.
   Bytes ca_bundle;
   // The owner's signature over AuthorizationMessage(kind, manifest hash,
-  // hash of the head of `base`, or zeros for genesis).
+  // hash of the head of `base`, or for genesis the challenge below).
   std::optional<Authorization> authorization;
+  // Genesis only: the one-time challenge the uninitialized coordinator issued
+  // for this first set; it takes the previous-hash field of the genesis
+  // transition (zeros when absent), so a first set cannot be replayed onto
+  // another replica or after `latest` is lost (docs/protocol.md).
+  std::optional<crypto::Sha256Digest> genesis_challenge;
 };
 
 class HistoryWriter final {

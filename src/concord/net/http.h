@@ -3,12 +3,15 @@
 // the API handlers, the CLI and concord-init.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "concord/attest/evidence.h"
 #include "concord/net/atls_protocol.h"
 
@@ -23,8 +26,13 @@ struct HttpRequest {
   // proven by the handshake; nothing else about it is checked unless the
   // listener requires attestation).
   std::optional<PeerCertificate> peer;
-  // Attested listeners: what the verified evidence of `peer` states.
+  // Attested listeners: what the verified evidence of `peer` states (its
+  // authenticity and binding; what the caller may do is the handler's to
+  // decide per request), the report data it was bound to, and when it was
+  // verified, so a handler can verify it again once the claims are old.
   std::optional<attest::Claims> peer_claims;
+  std::array<uint8_t, 64> peer_report_data{};
+  absl::Time peer_verified_at = absl::InfinitePast();
   // "ip:port" of the client as the socket (or, later, the PROXY header) says.
   std::string remote_address;
 };

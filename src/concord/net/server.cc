@@ -322,6 +322,8 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   int verify_error_ = X509_V_OK;
   std::optional<PeerCertificate> peer_;
   std::optional<attest::Claims> peer_claims_;
+  std::array<uint8_t, 64> peer_report_data_{};
+  absl::Time peer_verified_at_ = absl::InfinitePast();
 
   // HTTP state.
   std::string inbuf_;
@@ -753,6 +755,8 @@ int Connection::OnVerify(X509_STORE_CTX* store) {
       return refuse(claims.status());
     }
     peer_claims_ = std::move(*claims);
+    peer_report_data_ = expected;
+    peer_verified_at_ = core_.clock().Now();
   }
   peer_ = std::move(*peer);
   return 1;
@@ -920,6 +924,8 @@ void Connection::Dispatch() {
   request.body = std::move(message.body());
   request.peer = peer_;
   request.peer_claims = peer_claims_;
+  request.peer_report_data = peer_report_data_;
+  request.peer_verified_at = peer_verified_at_;
   request.remote_address = remote_address_;
   keep_alive_ = message.keep_alive();
   parser_.reset();

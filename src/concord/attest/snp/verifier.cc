@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "concord/attest/match.h"
 #include "concord/attest/snp/amd_roots.h"
 #include "concord/common/hex.h"
 #include "concord/common/status_macros.h"
@@ -43,98 +44,6 @@ absl::StatusOr<crypto::Sha256Digest> SpkiSha256Of(X509 *cert, absl::string_view 
         absl::StrCat(prefix, ": ", what, " public key: ", key.status().message()));
   }
   return key->SpkiSha256();
-}
-
-// Componentwise a <= b (fmc on Turin only).
-bool TcbAtMost(const SnpTcb &a, const SnpTcb &b, SnpProduct product) {
-  bool ok = a.bootloader <= b.bootloader && a.tee <= b.tee && a.snp <= b.snp &&
-            a.microcode <= b.microcode;
-  if (product == SnpProduct::kTurin) {
-    ok = ok && a.fmc <= b.fmc;
-  }
-  return ok;
-}
-
-// How far one reference value got before its first failing check; the entry
-// that got furthest is reported.
-struct Mismatch {
-  int stage = 0;
-  std::string message;
-};
-
-std::optional<Mismatch> MatchSnp(const SnpReferenceValues &ref, const SnpReport &report,
-                                 SnpProduct product, const SnpTcb &reported, size_t index) {
-  std::string which = absl::StrCat(" (reference value ", index, ")");
-  if (ref.product != product) {
-    return Mismatch{0, absl::StrCat("snp: product ", SnpProductName(product),
-                                    " does not match the reference product ",
-                                    SnpProductName(ref.product), which)};
-  }
-  if (!std::equal(ref.measurement.begin(), ref.measurement.end(), report.measurement.begin())) {
-    return Mismatch{1, "snp: measurement does not match any reference value"};
-  }
-  if (!TcbAtMost(ref.minimum_tcb, reported, product)) {
-    return Mismatch{2, absl::StrCat("snp: reported TCB ", SnpTcbToString(reported, product),
-                                    " is below the minimum TCB ",
-                                    SnpTcbToString(ref.minimum_tcb, product), which)};
-  }
-  if (report.smt_allowed() && !ref.allow_smt) {
-    return Mismatch{3, absl::StrCat("snp: guest policy allows SMT, which the reference value "
-                                    "forbids",
-                                    which)};
-  }
-  uint16_t have_abi =
-      static_cast<uint16_t>(report.policy_abi_major() << 8 | report.policy_abi_minor());
-  uint16_t want_abi = static_cast<uint16_t>(ref.minimum_abi_major << 8 | ref.minimum_abi_minor);
-  if (have_abi < want_abi) {
-    return Mismatch{3, absl::StrCat("snp: guest policy ABI ", report.policy_abi_major(), ".",
-                                    report.policy_abi_minor(), " is below the minimum ABI ",
-                                    ref.minimum_abi_major, ".", ref.minimum_abi_minor, which)};
-  }
-  if (report.vmpl != ref.vmpl) {
-    return Mismatch{4, absl::StrCat("snp: VMPL ", report.vmpl,
-                                    " does not match the reference VMPL ", ref.vmpl, which)};
-  }
-  if (!ref.allowed_chip_ids.empty() &&
-      std::none_of(ref.allowed_chip_ids.begin(), ref.allowed_chip_ids.end(),
-                   [&](const std::array<uint8_t, 64> &id) { return id == report.chip_id; })) {
-    return Mismatch{5, absl::StrCat("snp: CHIP_ID is not among the allowed chip IDs", which)};
-  }
-  return std::nullopt;
-}
-
-std::optional<Mismatch> MatchSimulated(const SimulatedReferenceValues &ref, const SnpReport &report,
-                                       const crypto::Sha256Digest &ark_spki_sha256) {
-  if (ref.ark_spki_sha256 != ark_spki_sha256) {
-    return Mismatch{0, absl::StrCat("simulated: ARK (SPKI SHA-256 ", HexEncode(ark_spki_sha256),
-                                    ") is not pinned by any reference value")};
-  }
-  if (!std::equal(ref.measurement.begin(), ref.measurement.end(), report.measurement.begin())) {
-    return Mismatch{1, "simulated: measurement does not match any reference value"};
-  }
-  return std::nullopt;
-}
-
-// Returns the index of the first matching entry, or PermissionDenied with the
-// message of the closest entry.
-template <typename Ref, typename MatchFn>
-absl::StatusOr<size_t> MatchAny(const std::vector<Ref> &refs, absl::string_view prefix,
-                                MatchFn match) {
-  if (refs.empty()) {
-    return absl::PermissionDeniedError(
-        absl::StrCat(prefix, ": no reference values for this platform"));
-  }
-  std::optional<Mismatch> closest;
-  for (size_t i = 0; i < refs.size(); ++i) {
-    std::optional<Mismatch> m = match(refs[i], i);
-    if (!m.has_value()) {
-      return i;
-    }
-    if (!closest.has_value() || m->stage > closest->stage) {
-      closest = std::move(m);
-    }
-  }
-  return absl::PermissionDeniedError(closest->message);
 }
 
 }  // namespace
@@ -320,7 +229,7 @@ absl::StatusOr<Claims> SnpVerifier::Verify(const Evidence &evidence,
   const SnpTcb reported = DecodeSnpTcb(report.reported_tcb, product);
   const SnpTcb committed = DecodeSnpTcb(report.committed_tcb, product);
   const SnpTcb current = DecodeSnpTcb(report.current_tcb, product);
-  if (!TcbAtMost(reported, current, product) || !TcbAtMost(committed, current, product)) {
+  if (!SnpTcbAtMost(reported, current, product) || !SnpTcbAtMost(committed, current, product)) {
     return absl::PermissionDeniedError(absl::StrCat(
         prefix, ": TCB values are inconsistent (reported ", SnpTcbToString(reported, product),
         ", committed ", SnpTcbToString(committed, product), ", current ",
@@ -336,23 +245,6 @@ absl::StatusOr<Claims> SnpVerifier::Verify(const Evidence &evidence,
       !crypto::ConstantTimeEquals(*options.host_data, report.host_data)) {
     return absl::PermissionDeniedError(
         absl::StrCat(prefix, ": host data does not match the expected value"));
-  }
-
-  std::optional<size_t> matched;
-  if (options.check_reference_values) {
-    if (simulated) {
-      CONCORD_ASSIGN_OR_RETURN(matched, MatchAny(options.reference_values.simulated, prefix,
-                                                 [&](const SimulatedReferenceValues &ref, size_t) {
-                                                   return MatchSimulated(ref, report,
-                                                                         signer->root_spki_sha256);
-                                                 }));
-    } else {
-      CONCORD_ASSIGN_OR_RETURN(matched, MatchAny(options.reference_values.snp, prefix,
-                                                 [&](const SnpReferenceValues &ref, size_t i) {
-                                                   return MatchSnp(ref, report, product, reported,
-                                                                   i);
-                                                 }));
-    }
   }
 
   Claims claims;
@@ -372,8 +264,12 @@ absl::StatusOr<Claims> SnpVerifier::Verify(const Evidence &evidence,
   snp.committed_tcb = committed;
   snp.launch_tcb = DecodeSnpTcb(report.launch_tcb, product);
   snp.signer_product_name = signer->cert.product_name;
-  snp.matched_reference_value = matched;
+  snp.root_spki_sha256 = signer->root_spki_sha256;
   snp.report = std::move(report);
+  if (options.check_reference_values) {
+    CONCORD_ASSIGN_OR_RETURN(snp.matched_reference_value,
+                             MatchReferenceValues(claims, options.reference_values));
+  }
   return claims;
 }
 

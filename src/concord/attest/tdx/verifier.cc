@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "concord/attest/match.h"
 #include "concord/attest/tdx/intel_pki.h"
 #include "concord/common/hex.h"
 #include "concord/common/status_macros.h"
@@ -236,56 +237,6 @@ absl::Status VerifyChainCached(TdxPckCache &cache, const crypto::Sha256Digest &k
   return absl::OkStatus();
 }
 
-struct Mismatch {
-  int stage = 0;
-  std::string message;
-};
-
-std::optional<Mismatch> MatchTdx(const TdxReferenceValues &ref, const TdxReportBody &body,
-                                 const TdxTcbEvaluation &eval, uint32_t eval_number,
-                                 const PckExtensions &pck, size_t index) {
-  const std::string which = absl::StrCat(" (reference value ", index, ")");
-  if (ref.mrtd != body.mrtd) {
-    return Mismatch{0, "tdx: MRTD does not match any reference value"};
-  }
-  for (size_t i = 0; i < 4; ++i) {
-    if (ref.rtmr[i].has_value() && *ref.rtmr[i] != body.rtmr[i]) {
-      return Mismatch{1, absl::StrCat("tdx: RTMR", i, " does not match", which)};
-    }
-  }
-  if (ref.mrseam.has_value() && *ref.mrseam != body.mrseam) {
-    return Mismatch{2, absl::StrCat("tdx: MRSEAM does not match", which)};
-  }
-  if (ref.xfam != body.xfam) {
-    return Mismatch{3, absl::StrCat("tdx: XFAM ", HexEncode(body.xfam), " does not match ",
-                                    HexEncode(ref.xfam), which)};
-  }
-  if (ref.td_attributes != body.td_attributes) {
-    return Mismatch{3, absl::StrCat("tdx: TD attributes ", HexEncode(body.td_attributes),
-                                    " do not match ", HexEncode(ref.td_attributes), which)};
-  }
-  if (eval_number < ref.minimum_tcb_evaluation_number) {
-    return Mismatch{4, absl::StrCat("tdx: TCB evaluation data number ", eval_number,
-                                    " is below the minimum ", ref.minimum_tcb_evaluation_number,
-                                    which)};
-  }
-  if (std::find(ref.accepted_tcb_statuses.begin(), ref.accepted_tcb_statuses.end(),
-                eval.status) == ref.accepted_tcb_statuses.end()) {
-    return Mismatch{5, absl::StrCat("tdx: TCB status ", TdxTcbStatusName(eval.status),
-                                    " is not accepted", which)};
-  }
-  if (!ref.allowed_piids.empty()) {
-    const bool ok = std::any_of(ref.allowed_piids.begin(), ref.allowed_piids.end(),
-                                [&](const std::array<uint8_t, 16> &id) {
-                                  return id == pck.ppid || (pck.piid.has_value() && id == *pck.piid);
-                                });
-    if (!ok) {
-      return Mismatch{6, absl::StrCat("tdx: the PCK certificate's PPID/PIID is not allowed", which)};
-    }
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 TdxVerifier::TdxVerifier(std::vector<std::unique_ptr<internal::PreparedTdxCollateral>> collateral,
@@ -466,26 +417,6 @@ absl::StatusOr<Claims> TdxVerifier::Verify(const Evidence &evidence,
   }
   const uint32_t eval_number = std::min(coll->tcb_info.tcb_evaluation_data_number,
                                         qe.tcb_evaluation_data_number);
-  std::optional<size_t> matched;
-  if (options.check_reference_values) {
-    const auto &refs = options.reference_values.tdx;
-    if (refs.empty()) {
-      return absl::PermissionDeniedError("tdx: no reference values for this platform");
-    }
-    std::optional<Mismatch> closest;
-    for (size_t i = 0; i < refs.size() && !matched.has_value(); ++i) {
-      std::optional<Mismatch> m = MatchTdx(refs[i], body, eval, eval_number, pck, i);
-      if (!m.has_value()) {
-        matched = i;
-      } else if (!closest.has_value() || m->stage > closest->stage) {
-        closest = std::move(m);
-      }
-    }
-    if (!matched.has_value()) {
-      return absl::PermissionDeniedError(closest->message);
-    }
-  }
-
   Claims claims;
   claims.platform = Platform::kTdx;
   claims.product = "TDX";
@@ -508,8 +439,11 @@ absl::StatusOr<Claims> TdxVerifier::Verify(const Evidence &evidence,
   tdx.pcesvn = pck.pcesvn;
   tdx.ppid = pck.ppid;
   tdx.piid = pck.piid;
-  tdx.matched_reference_value = matched;
   tdx.quote = std::move(quote);
+  if (options.check_reference_values) {
+    CONCORD_ASSIGN_OR_RETURN(tdx.matched_reference_value,
+                             MatchReferenceValues(claims, options.reference_values));
+  }
   return claims;
 }
 

@@ -1,0 +1,162 @@
+// The attacker's test suite (docs/security.md, "Attacks and defences"): one
+// test per attack, each against a real concordd over real (attested) TLS,
+// each asserting the refusal and that the state and the store did not move.
+// The attacker has a simulated host of its own (its own ARK), forges
+// evidence for any HOST_DATA with it, keeps connections open across state
+// changes and replays recorded evidence.
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "concord/common/hex.h"
+#include "concord/testing/testdata.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "test/attacks/toolkit.h"
+
+namespace concord::attacks {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+class AttackTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    target_ = Target::Start();
+    ASSERT_NE(target_, nullptr);
+    // The attacker's own simulated host: the genuine host's measurement
+    // (same seed), another ARK.
+    attacker_host_ = MakeHost(::concord::testing::MakeTempDir("concord-attacker") + "/host", 1);
+    ASSERT_NE(attacker_host_, nullptr);
+    ASSERT_EQ(attacker_host_->info().reference_values().measurement,
+              target_->host()->info().reference_values().measurement);
+  }
+
+  // Calls `path` on `client`; the response (a failed call fails the test).
+  net::HttpResponse Call(net::HttpsClient& client, const std::string& path,
+                         const std::string& body = "{}") {
+    auto response = client.Call("POST", path, body);
+    EXPECT_TRUE(response.ok()) << response.status() << "\n" << target_->Log();
+    return response.ok() ? *response : net::HttpResponse{-1, "", "", {}};
+  }
+
+  std::unique_ptr<Target> target_;
+  std::shared_ptr<const attest::SimulatedHost> attacker_host_;
+};
+
+// Review finding 1 (critical): evidence forged on the attacker's host,
+// naming the coordinator's policy, on a mesh connection opened while the
+// replica was uninitialized and kept open until it was ready.
+TEST_F(AttackTest, ConnectionKeptAcrossTheFirstSetGetsNoSeedAndNoCertificate) {
+  net::SimulatedAttester as_peer(attacker_host_, target_->coordinator_policy());
+  net::SimulatedAttester as_web(attacker_host_, target_->web_policy());
+  std::unique_ptr<net::HttpsClient> peer = target_->MeshClient(as_peer);
+  std::unique_ptr<net::HttpsClient> web = target_->MeshClient(as_web);
+  // Before the first set: the handshakes pass (the evidence is authentic for
+  // its own chain), the requests wait.
+  EXPECT_EQ(Call(*peer, "/v1/peer/recover").status, 503);
+  EXPECT_EQ(Call(*web, "/v1/mesh/cert").status, 503);
+
+  ASSERT_TRUE(target_->FirstSet());
+  ASSERT_EQ(target_->State(), "ready");
+  const std::string store = target_->StoreDigest();
+
+  // The same connections, now that the replica is ready.
+  net::HttpResponse grant = Call(*peer, "/v1/peer/recover");
+  EXPECT_EQ(grant.status, 403) << grant.body;
+  EXPECT_THAT(grant.body, HasSubstr("ARK"));
+  EXPECT_THAT(grant.body, Not(HasSubstr("\"seed\"")));
+  EXPECT_EQ(Call(*peer, "/v1/peer/head").status, 403);
+  net::HttpResponse cert = Call(*web, "/v1/mesh/cert");
+  EXPECT_EQ(cert.status, 403) << cert.body;
+  EXPECT_THAT(cert.body, Not(HasSubstr("CERTIFICATE")));
+  EXPECT_THAT(cert.body, Not(HasSubstr("workload_secret")));
+
+  EXPECT_EQ(target_->State(), "ready");
+  EXPECT_EQ(target_->Generation(), 1u);
+  EXPECT_EQ(target_->StoreDigest(), store);
+  EXPECT_THAT(target_->Log(), HasSubstr("\"outcome\":\"refused\""));
+}
+
+// Review finding 5: a "peer" accepted on HOST_DATA alone. The forged peer
+// connects after the replica is ready, too.
+TEST_F(AttackTest, ForgedPeerIsRefusedOnAFreshConnection) {
+  ASSERT_TRUE(target_->FirstSet());
+  const std::string store = target_->StoreDigest();
+  net::SimulatedAttester as_peer(attacker_host_, target_->coordinator_policy());
+  std::unique_ptr<net::HttpsClient> peer = target_->MeshClient(as_peer);
+  EXPECT_EQ(Call(*peer, "/v1/peer/recover").status, 403);
+  EXPECT_EQ(Call(*peer, "/v1/peer/head").status, 403);
+  EXPECT_EQ(target_->StoreDigest(), store);
+  EXPECT_EQ(target_->State(), "ready");
+
+  // The genuine coordinator identity is served (the control).
+  net::SimulatedAttester genuine(target_->host(), target_->coordinator_policy());
+  std::unique_ptr<net::HttpsClient> real = target_->MeshClient(genuine);
+  EXPECT_EQ(Call(*real, "/v1/peer/head").status, 200);
+}
+
+// Review finding 1, last part: claims checked under generation N outlive a
+// manifest update that drops the policy.
+TEST_F(AttackTest, ClaimsDoNotOutliveAManifestThatDropsThePolicy) {
+  ASSERT_TRUE(target_->FirstSet());
+  net::SimulatedAttester web_attester(target_->host(), target_->web_policy());
+  std::unique_ptr<net::HttpsClient> web = target_->MeshClient(web_attester);
+  ASSERT_EQ(Call(*web, "/v1/mesh/cert").status, 200);
+
+  ASSERT_TRUE(target_->Update(target_->Manifest(/*with_web=*/false)));
+  ASSERT_EQ(target_->Generation(), 2u);
+  const std::string store = target_->StoreDigest();
+  net::HttpResponse again = Call(*web, "/v1/mesh/cert");
+  EXPECT_EQ(again.status, 403) << again.body;
+  EXPECT_THAT(again.body, HasSubstr("is not in the manifest (generation 2)"));
+  EXPECT_EQ(target_->StoreDigest(), store);
+}
+
+// Recorded evidence (bound to another key and nonce) replayed into a new
+// handshake: refused in the handshake, nothing reaches a handler.
+TEST_F(AttackTest, ReplayedEvidenceIsRefusedInTheHandshake) {
+  ASSERT_TRUE(target_->FirstSet());
+  std::array<uint8_t, 64> other{};
+  other.fill(0x33);
+  auto recorded = target_->host()->MakeReport(other, target_->web_policy());
+  ASSERT_TRUE(recorded.ok()) << recorded.status();
+  ReplayAttester replay(*recorded);
+  std::unique_ptr<net::HttpsClient> client = target_->MeshClient(replay);
+  auto response = client->Call("POST", "/v1/mesh/cert", "{}");
+  ASSERT_FALSE(response.ok()) << response->status << " " << response->body;
+  EXPECT_THAT(response.status().message(), HasSubstr("server refused our certificate"));
+  EXPECT_EQ(target_->State(), "ready");
+}
+
+// Review finding 6 and deliverable 4: the genesis objects are public, so an
+// attacker can rebuild the first-set request. After `latest` is lost and the
+// replica restarts uninitialized, replaying it must not re-initialize the
+// deployment (a fresh seed, revoked policies valid again).
+TEST_F(AttackTest, ReplayedFirstSetAfterLatestIsLostIsRefused) {
+  ASSERT_TRUE(target_->FirstSet());
+  const std::string recorded = target_->first_set_body();
+  ASSERT_THAT(recorded, HasSubstr("\"challenge\""));
+  ASSERT_TRUE(target_->DeleteLatest());
+  ASSERT_TRUE(target_->Restart());
+  ASSERT_EQ(target_->State(), "uninitialized");
+  const std::string store = target_->StoreDigest();
+
+  net::HttpResponse replayed = target_->PostManifest(recorded);
+  EXPECT_EQ(replayed.status, 409) << replayed.body;
+  EXPECT_THAT(replayed.body, HasSubstr("challenge"));
+  // Without the challenge field the signature cannot verify either.
+  nlohmann::json without = nlohmann::json::parse(recorded);
+  without.erase("challenge");
+  net::HttpResponse unchallenged = target_->PostManifest(without.dump());
+  EXPECT_EQ(unchallenged.status, 400) << unchallenged.body;
+  EXPECT_THAT(unchallenged.body, HasSubstr("challenge: required"));
+  EXPECT_EQ(target_->State(), "uninitialized");
+  EXPECT_EQ(target_->StoreDigest(), store);
+  EXPECT_THAT(target_->Log(), HasSubstr("\"event\":\"first set\""));
+}
+
+}  // namespace
+}  // namespace concord::attacks
