@@ -86,6 +86,15 @@ expect_fail "minimum head newer than the store's" 'recover: minimum head [0-9a-f
   recover --seedshare-key seedshare.key --seed-shares ws/seed-shares.json --workspace ws-forged
 expect_store_unchanged store "$before" "minimum head newer than the store's"
 
+# The operator recovers the deployment they know: a head whose manifest is not
+# the local one needs --accept-head (an older, validly signed head is what a
+# rolled-back store or a fresh workspace would otherwise lead to).
+write_manifest other-manifest.json '"db-other.e2e.svc"'
+expect_fail "a head whose manifest is not the local one" 'pass --accept-head [0-9a-f]{64}' \
+  "$CONCORD" recover -c "$IP:1313" -m other-manifest.json --seedshare-key seedshare.key \
+  --seed-shares ws/seed-shares.json --workspace ws
+expect_store_unchanged store "$before" "head whose manifest is not the local one"
+
 step "a forged latest written straight into the store"
 stop_concordd "$PID"
 cp store/objects/latest latest.orig

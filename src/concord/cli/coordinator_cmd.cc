@@ -640,6 +640,9 @@ struct RecoverArgs : ConnectArgs {
   std::string seedshare_key;
   std::string seed_shares;
   bool force = false;
+  // Hex transition hash of a head to recover although its manifest is not
+  // the local one (the operator looked at it).
+  std::string accept_head;
 };
 
 // The newest manifest a previous `concord verify` wrote to the workspace.
@@ -750,6 +753,23 @@ void RunRecover(CommandContext& ctx, RecoverArgs args) {
     ctx.err << "concord: warning: the store's head (generation " << st.generation
             << ") is older than the workspace's (generation " << (*seen)->generation
             << "); the coordinator will refuse it\n";
+  }
+  // The operator recovers the deployment they know: a head whose manifest is
+  // not the local manifest (an older, validly signed head a rolled-back
+  // store or a fresh workspace could lead to) needs their explicit word.
+  const manifest::Manifest& m = *p.manifest;
+  if (*st.manifest != m.hash()) {
+    const std::string head_hex = HexEncode(*st.transition);
+    if (!absl::EqualsIgnoreCase(args.accept_head, head_hex)) {
+      Fail(ctx, kExitInvalid,
+           absl::FailedPreconditionError(absl::StrCat(
+               "the store's head (generation ", st.generation, ", transition ", head_hex,
+               ") sets manifest ", HexEncode(*st.manifest), ", not ", args.manifest, " (",
+               HexEncode(m.hash()), "); check it with `concord verify` and pass --accept-head ",
+               head_hex, " to recover it anyway")));
+      return;
+    }
+    ctx.err << "concord: recovering head " << head_hex << " as --accept-head says\n";
   }
   client::RecoverRequest request;
   request.expected_previous = *st.transition;
@@ -905,6 +925,9 @@ void AddCoordinatorCommands(CLI::App& app, CommandContext& ctx) {
                       "seed-shares.json from the first set")
       ->required();
   recover->add_flag("--force", recover_args->force, "Recover even if ready peers exist");
+  recover->add_option("--accept-head", recover_args->accept_head,
+                      "Transition hash (hex) of a head to recover although its manifest is not "
+                      "the local manifest");
   recover->callback([&ctx, recover_args] { RunRecover(ctx, *recover_args); });
 
   auto status_args = std::make_shared<StatusArgs>();

@@ -128,9 +128,14 @@ class Coordinator::Impl {
   // Everything a ready replica serves from. Replaced as a whole on every
   // transition, so readers copy one pointer under mu_ and then work without
   // locks; shared because in-flight requests may still hold the old one.
-  struct ExportCache {
+  // Answers an unauthenticated caller can ask for repeatedly, made once per
+  // head and then served from memory: GET /v1/manifests, and the seed
+  // shares of a retried first set (the genesis request is public, so anyone
+  // can replay it; each share is an RSA encryption).
+  struct Memo {
     absl::Mutex mu;
     std::shared_ptr<const HistoryExport> exported ABSL_GUARDED_BY(mu);
+    std::shared_ptr<const seed::SeedSharesDocument> retried_shares ABSL_GUARDED_BY(mu);
   };
   struct Active {
     VerifiedHistory history;
@@ -142,10 +147,7 @@ class Coordinator::Impl {
     // about 1.5 ms, and every transition signs with the root key
     // (docs/performance.md, manifest set on etcd).
     std::shared_ptr<const crypto::PrivateKey> root_key;
-    // GET /v1/manifests for this head, built once from the store on first
-    // use and then served from memory: an unauthenticated caller cannot make
-    // this replica re-read the whole history per request.
-    std::shared_ptr<ExportCache> export_cache;
+    std::shared_ptr<Memo> memo;
   };
 
 
@@ -269,6 +271,11 @@ class Coordinator::Impl {
 
   absl::StatusOr<TransitionResult> FirstSet(const SetManifestRequest& request)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // While uninitialized: FailedPrecondition (and an alarm) when a peer that
+  // passes the identity rule reports a history, so a lost `latest` cannot
+  // start a second deployment beside the first (DESIGN §5a).
+  absl::Status CheckNoPeerHasAHistory(const SetManifestRequest& request)
+      ABSL_LOCKS_EXCLUDED(write_mu_);
   absl::StatusOr<std::unique_ptr<PendingFirstSet>> PrepareFirstSet(
       const SetManifestRequest& request, const manifest::Manifest& manifest) const;
   absl::StatusOr<TransitionResult> AdoptFirstSet(VerifiedHistory history,
@@ -438,7 +445,7 @@ absl::StatusOr<std::shared_ptr<const Coordinator::Impl::Active>> Coordinator::Im
   auto active = std::make_shared<Active>(Active{std::move(history), std::move(seed),
                                                 std::move(mesh), std::move(issuer),
                                                 *std::move(history_public), std::move(root_key),
-                                                std::make_shared<ExportCache>()});
+                                                std::make_shared<Memo>()});
   return std::shared_ptr<const Active>(std::move(active));
 }
 
@@ -1169,6 +1176,10 @@ absl::StatusOr<TransitionResult> Coordinator::Impl::SetManifest(const SetManifes
                                                    manifest::kMaxManifestSize,
                                                    " bytes in total, got ", total));
   }
+  if (state() == State::kUninitialized) {
+    // Asked without holding write_mu_: a network round trip.
+    CONCORD_RETURN_IF_ERROR(CheckNoPeerHasAHistory(request));
+  }
   absl::MutexLock write_lock(&write_mu_);
   BeginStoreRound();
   const State current = state();
@@ -1182,6 +1193,41 @@ absl::StatusOr<TransitionResult> Coordinator::Impl::SetManifest(const SetManifes
       return WrongState("manifest", current);
   }
   return absl::InternalError("manifest: unknown state");
+}
+
+absl::Status Coordinator::Impl::CheckNoPeerHasAHistory(const SetManifestRequest& request) {
+  if (deps_.peers == nullptr) {
+    return absl::OkStatus();
+  }
+  // The caller first: a first set that this replica would refuse anyway
+  // (another replica's challenge, a signature that does not verify) costs
+  // no peer round trip.
+  if (request.genesis_challenge.has_value() && *request.genesis_challenge != genesis_challenge_) {
+    return absl::OkStatus();  // FirstSet refuses it
+  }
+  if (request.authorization.has_value() &&
+      !history::VerifyAuthorization(*request.authorization, TransitionKind::kManifest,
+                                    crypto::Sha256(request.manifest),
+                                    request.genesis_challenge.value_or(crypto::Sha256Digest{}))
+           .ok()) {
+    return absl::OkStatus();  // FirstSet refuses it
+  }
+  for (const FromPeer<PeerHead>& head : deps_.peers->ExchangeHeads(Bytes())) {
+    if (head.value.latest.empty() || !AcceptPeer(head.claims).ok()) {
+      continue;
+    }
+    absl::StatusOr<history::Latest> latest = history::ParseLatest(head.value.latest);
+    const std::string generation =
+        latest.ok() ? absl::StrCat(latest->generation) : std::string("unreadable");
+    RaiseAlarm(absl::StrCat("a first set was attempted while peer ", head.peer,
+                            " reports a history (generation ", generation,
+                            "): is the store's latest lost?"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "manifest: peer ", head.peer, " reports a history (generation ", generation,
+        "): a first set here would fork the deployment; restore the store's latest or let "
+        "this replica recover from its peers"));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::unique_ptr<Coordinator::Impl::PendingFirstSet>>
@@ -1316,10 +1362,15 @@ absl::StatusOr<TransitionResult> Coordinator::Impl::AdoptFirstSet(
 absl::StatusOr<TransitionResult> Coordinator::Impl::RetriedFirstSet(const Active& current) {
   const history::VerifiedTransition& genesis = *current.history.transitions.front();
   CONCORD_ASSIGN_OR_RETURN(ca::CaBundle bundle, ReadBundle(genesis.transition.ca_bundle_hash));
-  CONCORD_ASSIGN_OR_RETURN(
-      seed::SeedSharesDocument shares,
-      seed::MakeSeedShares(*current.seed, genesis.manifest->seedshare_owner_keys()));
-  return TransitionResult{genesis.hash, 1, std::move(bundle), std::move(shares)};
+  Memo& memo = *current.memo;
+  absl::MutexLock lock(&memo.mu);
+  if (memo.retried_shares == nullptr) {
+    CONCORD_ASSIGN_OR_RETURN(
+        seed::SeedSharesDocument shares,
+        seed::MakeSeedShares(*current.seed, genesis.manifest->seedshare_owner_keys()));
+    memo.retried_shares = std::make_shared<const seed::SeedSharesDocument>(std::move(shares));
+  }
+  return TransitionResult{genesis.hash, 1, std::move(bundle), *memo.retried_shares};
 }
 
 absl::StatusOr<TransitionResult> Coordinator::Impl::Update(const SetManifestRequest& request) {
@@ -1585,13 +1636,13 @@ absl::StatusOr<TransitionResult> Coordinator::Impl::Recover(const RecoverRequest
 absl::StatusOr<HistoryExport> Coordinator::Impl::ExportHistory() {
   const auto [current, snapshot] = StateAndActive();
   if (current == State::kReady && snapshot != nullptr) {
-    ExportCache& cache = *snapshot->export_cache;
-    absl::MutexLock lock(&cache.mu);
-    if (cache.exported == nullptr) {
+    Memo& memo = *snapshot->memo;
+    absl::MutexLock lock(&memo.mu);
+    if (memo.exported == nullptr) {
       CONCORD_ASSIGN_OR_RETURN(HistoryExport built, BuildExport(*snapshot));
-      cache.exported = std::make_shared<const HistoryExport>(std::move(built));
+      memo.exported = std::make_shared<const HistoryExport>(std::move(built));
     }
-    return *cache.exported;
+    return *memo.exported;
   }
   if (current == State::kRecovery || current == State::kStale) {
     return absl::UnavailableError(absl::StrCat("manifests: state ", StateName(current),

@@ -503,6 +503,8 @@ class CoordinatorTest : public ::testing::Test {
 
   FakeClock clock_{kNow};
   std::unique_ptr<store::MemoryStore> memory_;
+  // Stores of single tests that replicas use until TearDown stops them.
+  std::vector<std::unique_ptr<store::MemoryStore>> extra_stores_;
   store::Store* store_ = nullptr;
   LaunchConfig launch_;
   std::unique_ptr<attest::SnpVerifier> verifier_;
@@ -643,6 +645,10 @@ TEST_F(CoordinatorTest, IdenticalFirstSetRetryReturnsSameTransitionAndFreshShare
             first.seed_shares->shares[0].encrypted_seed);
   EXPECT_TRUE(OwnerSecrets(*again.seed_shares).Equals(OwnerSecrets(*first.seed_shares)));
   EXPECT_EQ(Snapshot(*store_), before);
+  // The request is public (GET /v1/manifests): further replays get the same
+  // document, not another round of RSA encryptions.
+  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult third, c->SetManifest(request));
+  EXPECT_EQ(third.seed_shares->shares[0].encrypted_seed, again.seed_shares->shares[0].encrypted_seed);
 
   // Another manifest without expected_previous is a stale view: 409.
   EXPECT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest("other"), &keys().owner_a, c->Status())),
@@ -1488,6 +1494,40 @@ TEST_F(CoordinatorTest, ManualRecoveryWithoutReadyPeersNeedsNoForce) {
                                c->Recover(MakeRecoverRequest(OwnerSecrets(*first.seed_shares),
                                                              c->Status(), keys().seed_owner)));
   EXPECT_EQ(recovered.generation, 2u);
+}
+
+// An uninitialized replica (here: its store lost `latest`) refuses a first
+// set while a verified peer reports a history, and raises an alarm.
+TEST_F(CoordinatorTest, FirstSetIsRefusedWhileAPeerReportsAHistory) {
+  Coordinator& a = *PeerReplica(1).coordinator;
+  ASSERT_THAT(a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())),
+              IsOk());
+  extra_stores_.push_back(store::MemoryStore::Create());
+  store::MemoryStore* empty = extra_stores_.back().get();
+  Replica& b = PeerReplica(2, empty);
+  ASSERT_EQ(b->state(), State::kUninitialized);
+  EXPECT_THAT(b->SetManifest(FirstSetRequest(DefaultManifest("fork"), &keys().owner_a,
+                                             b->Status())),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("reports a history (generation 1)")));
+  EXPECT_EQ(b->state(), State::kUninitialized);
+  EXPECT_THAT(empty->List(""), IsOkAndHolds(IsEmpty()));
+  const StatusInfo status = b->Status();
+  ASSERT_FALSE(status.alarms.empty());
+  EXPECT_THAT(status.alarms.back(), HasSubstr("is the store's latest lost?"));
+  // A request this replica refuses anyway costs no peer round trip and
+  // raises nothing.
+  const uint64_t alarms = status.alarms_raised;
+  StatusInfo foreign = status;
+  foreign.genesis_challenge = crypto::Sha256(AsBytes("not b's"));
+  EXPECT_THAT(b->SetManifest(FirstSetRequest(DefaultManifest("fork"), &keys().owner_a, foreign)),
+              StatusIs(absl::StatusCode::kAborted));
+  EXPECT_EQ(b->Status().alarms_raised, alarms);
+  // Once no peer answers, the first set goes through.
+  directory_.SetReachable("coordinator-1", false);
+  EXPECT_THAT(b->SetManifest(FirstSetRequest(DefaultManifest("fork"), &keys().owner_a,
+                                             b->Status())),
+              IsOk());
 }
 
 TEST_F(CoordinatorTest, PeerWithOtherPolicyHashIsRefused) {

@@ -464,7 +464,7 @@ scenario_killall() {
   start_replica 0
   wait_for 20 "coordinator-0 in recovery" replica_state_is 0 recovery
   local out
-  out=$("$CONCORD" recover -c "$CLUSTER_VIP:1313" -m manifest.json --workspace ws \
+  out=$("$CONCORD" recover -c "$CLUSTER_VIP:1313" -m m2.json --workspace ws \
     --seedshare-key seedshare.key --seed-shares ws/seed-shares.json --timeout 30s 2>>"$WORK/cli.log") ||
     fail "concord recover failed (see $WORK/cli.log)"
   echo "$out"
