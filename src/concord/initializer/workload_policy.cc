@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "concord/common/status_macros.h"
+#include "concord/common/strict_json.h"
 #include "concord/manifest/internal/fields.h"
 #include "concord/manifest/internal/reference_values_json.h"
 #include "concord/manifest/internal/strict_json.h"
@@ -89,13 +90,10 @@ absl::Status ReadCoordinator(const Json& v, WorkloadPolicy& policy) {
 }  // namespace
 
 absl::StatusOr<WorkloadPolicy> ParseWorkloadPolicy(ByteView document) {
-  if (document.size() > kMaxWorkloadPolicySize) {
-    return absl::InvalidArgumentError(absl::StrCat("workload policy: want at most ",
-                                                   kMaxWorkloadPolicySize, " bytes, got ",
-                                                   document.size()));
-  }
-  CONCORD_ASSIGN_OR_RETURN(Json doc,
-                           manifest::internal::ParseStrictJson(AsStringView(document), kMaxNesting));
+  CONCORD_ASSIGN_OR_RETURN(Json doc, json::ParseStrict<Json>(AsStringView(document),
+                                                             {.document = "workload policy",
+                                                              .max_size = kMaxWorkloadPolicySize,
+                                                              .max_depth = kMaxNesting}));
   CONCORD_ASSIGN_OR_RETURN(
       ObjectReader r, ObjectReader::Create(doc, "", {"Version", "Kind", "Name", "Coordinator"}));
 
