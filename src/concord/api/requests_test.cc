@@ -165,15 +165,14 @@ TEST(RequestsTest, AttestRefusesADepthBombAtTheLimit) {
         << levels;
   }
   // Eight levels are fine as far as nesting goes.
-  EXPECT_THAT(ParseAttestRequest("{\"nonce\":[[[[[[[]]]]]]]}"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "nonce: want 64 hex characters, got an array"));
+  EXPECT_THAT(
+      ParseAttestRequest("{\"nonce\":[[[[[[[]]]]]]]}"),
+      StatusIs(absl::StatusCode::kInvalidArgument, "nonce: want 64 hex characters, got an array"));
 }
 
 TEST(RequestsTest, DuplicateFieldsAreFoundInsideArraysToo) {
-  EXPECT_THAT(
-      ParseSetManifestRequest("{\"policies\":[{\"a\":1,\"a\":2}]}"),
-      StatusIs(absl::StatusCode::kInvalidArgument, "policies[0].a: duplicate field"));
+  EXPECT_THAT(ParseSetManifestRequest("{\"policies\":[{\"a\":1,\"a\":2}]}"),
+              StatusIs(absl::StatusCode::kInvalidArgument, "policies[0].a: duplicate field"));
   EXPECT_THAT(ParseAttestRequest("\xef\xbb\xbf{}"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("body: want a JSON object, invalid JSON at line 1, column 1")));

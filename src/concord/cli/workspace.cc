@@ -42,11 +42,7 @@ absl::StatusOr<WorkspaceHead> ParseHeadJson(absl::string_view json) {
           json, {.document = "head.json",
                  .max_size = kMaxHeadFileSize,
                  .max_depth = 1,
-                 .messages = {.too_large = "{document}: file: too large",
-                              .invalid = "{document}: file: want a JSON object, invalid JSON at "
-                                         "{location}: {detail}",
-                              .too_deep = "{document}: {where}: want a string or a number",
-                              .duplicate_key = "{document}: {where}: duplicate key"}}));
+                 .messages = {.too_deep = "{document}: {where}: want a string or a number"}}));
   if (!j.is_object()) {
     return bad("file", "want a JSON object");
   }

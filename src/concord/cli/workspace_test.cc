@@ -90,13 +90,13 @@ TEST(WorkspaceTest, HeadFileMustBeStrictJson) {
   EXPECT_THAT(ParseHeadJson(absl::StrCat(R"({"transition":")", transition,
                                          R"(","generation":1,"generation":2})")),
               StatusIs(absl::StatusCode::kInvalidArgument, "head.json: generation: duplicate key"));
-  EXPECT_THAT(ParseHeadJson(absl::StrCat(R"({"transition":")", transition,
-                                         R"(","generation":[1]})")),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "head.json: generation: want a string or a number"));
-  EXPECT_THAT(ParseHeadJson(absl::StrCat(R"({"transition":")", transition,
-                                         R"(","generation":1} {})")),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("head.json: file:")));
+  EXPECT_THAT(
+      ParseHeadJson(absl::StrCat(R"({"transition":")", transition, R"(","generation":[1]})")),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               "head.json: generation: want a string or a number"));
+  EXPECT_THAT(
+      ParseHeadJson(absl::StrCat(R"({"transition":")", transition, R"(","generation":1} {})")),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("head.json: invalid JSON at line 1")));
 }
 
 TEST(WorkspaceTest, MakeDirectoriesCreatesNestedPrivateDirs) {

@@ -26,6 +26,12 @@ constexpr absl::Duration kMaxRetryAfter = absl::Minutes(5);
 // shown as text.
 constexpr json::StrictJsonOptions kErrorBodyOptions{
     .document = "error body", .max_size = 64 * 1024, .max_depth = 8};
+// The mesh certificate is flat today; unknown fields, nested or not, are
+// ignored.
+constexpr json::StrictJsonOptions kMeshCertificateOptions{.document = "mesh certificate response",
+                                                          .max_size = 1024 * 1024,
+                                                          .max_depth = 8,
+                                                          .code = absl::StatusCode::kDataLoss};
 
 absl::Status BadEndpoint(absl::string_view field, absl::string_view text,
                          absl::string_view why) {
@@ -241,20 +247,8 @@ absl::StatusOr<MeshCertificate> ParseMeshCertificateResponse(absl::string_view b
   auto malformed = [](absl::string_view field, absl::string_view want) {
     return absl::DataLossError(absl::StrCat("mesh certificate response: ", field, ": ", want));
   };
-  CONCORD_ASSIGN_OR_RETURN(
-      nlohmann::json json,
-      json::ParseStrict<nlohmann::json>(
-          body, {.document = "mesh certificate response",
-                 .max_size = 1024 * 1024,
-                 // Flat today; unknown fields, nested or not, are ignored.
-                 .max_depth = 8,
-                 .code = absl::StatusCode::kDataLoss,
-                 .messages = {.too_large = "{document}: body: over 1 MiB",
-                              .invalid = "{document}: body: want a JSON object, invalid JSON at "
-                                         "{location}",
-                              .too_deep = "{document}: {where}: want at most {limit} levels "
-                                          "of nesting",
-                              .duplicate_key = "{document}: {where}: duplicate key"}}));
+  CONCORD_ASSIGN_OR_RETURN(nlohmann::json json,
+                           json::ParseStrict<nlohmann::json>(body, kMeshCertificateOptions));
   if (!json.is_object()) {
     return malformed("body", "want a JSON object");
   }

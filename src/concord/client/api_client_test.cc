@@ -87,9 +87,9 @@ TEST(ParseApiErrorTest, UnparseableBodyFallsBackToHttpStatus) {
 
 TEST(ParseApiErrorTest, ErrorBodyThatIsNotStrictJsonIsShownAsText) {
   // Two readers could take either "message"; neither is believed.
-  EXPECT_THAT(ParseApiError(Response(400, R"({"code":"NOT_FOUND","message":"a","message":"b"})"))
-                  .status,
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("HTTP 400: {")));
+  EXPECT_THAT(
+      ParseApiError(Response(400, R"({"code":"NOT_FOUND","message":"a","message":"b"})")).status,
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("HTTP 400: {")));
   EXPECT_THAT(ParseApiError(Response(400, std::string(100'000, '['))).status,
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("HTTP 400: [[[")));
 }
@@ -147,9 +147,9 @@ TEST(ParseMeshCertificateResponseTest, TamperedFieldsAreDataLoss) {
 TEST(ParseMeshCertificateResponseTest, DuplicateFieldsAndDepthBombsAreDataLoss) {
   std::string twice = kMeshCertBody;
   twice.insert(1, R"("policy":"db",)");
-  EXPECT_THAT(ParseMeshCertificateResponse(twice),
-              StatusIs(absl::StatusCode::kDataLoss,
-                       "mesh certificate response: policy: duplicate key"));
+  EXPECT_THAT(
+      ParseMeshCertificateResponse(twice),
+      StatusIs(absl::StatusCode::kDataLoss, "mesh certificate response: policy: duplicate key"));
   EXPECT_THAT(ParseMeshCertificateResponse(absl::StrCat(R"({"x":)", std::string(40'000, '['))),
               StatusIs(absl::StatusCode::kDataLoss,
                        HasSubstr("mesh certificate response: x[0][0][0][0][0][0][0]: want at "

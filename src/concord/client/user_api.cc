@@ -29,18 +29,11 @@ absl::Status Malformed(absl::string_view what, absl::string_view field,
 // Strict JSON of at most kMaxResponseSize bytes and kMaxResponseNesting levels;
 // anything else from the coordinator is DataLoss.
 absl::StatusOr<Json> ParseBody(absl::string_view body, absl::string_view what) {
-  CONCORD_ASSIGN_OR_RETURN(
-      Json json,
-      json::ParseStrict<Json>(
-          body, {.document = what,
-                 .max_size = kMaxResponseSize,
-                 .max_depth = kMaxResponseNesting,
-                 .code = absl::StatusCode::kDataLoss,
-                 .messages = {.too_large = "{document}: body of {size} bytes is over the limit",
-                              .invalid = "{document}: not valid JSON at {location}: {detail}",
-                              .too_deep = "{document}: {where}: want at most {limit} levels "
-                                          "of nesting",
-                              .duplicate_key = "{document}: {where}: duplicate key"}}));
+  CONCORD_ASSIGN_OR_RETURN(Json json,
+                           json::ParseStrict<Json>(body, {.document = what,
+                                                          .max_size = kMaxResponseSize,
+                                                          .max_depth = kMaxResponseNesting,
+                                                          .code = absl::StatusCode::kDataLoss}));
   if (!json.is_object()) {
     return absl::DataLossError(absl::StrCat(what, ": want a JSON object"));
   }

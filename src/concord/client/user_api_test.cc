@@ -51,11 +51,10 @@ TEST(UserApiTest, ResponsesMustBeStrictJson) {
   EXPECT_THAT(ParseStatusResponse(R"({"state":"ready","state":"recovery","generation":0})"),
               StatusIs(absl::StatusCode::kDataLoss, "status response: state: duplicate key"));
   EXPECT_THAT(ParseStatusResponse(absl::StrCat(R"({"alarms":)", std::string(1'000'000, '['))),
-              StatusIs(absl::StatusCode::kDataLoss,
-                       HasSubstr("status response: alarms[0]")));
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("status response: alarms[0]")));
   EXPECT_THAT(ParseStatusResponse(R"({"state":"ready"} x)"),
               StatusIs(absl::StatusCode::kDataLoss,
-                       HasSubstr("status response: not valid JSON at line 1, column 19")));
+                       HasSubstr("status response: invalid JSON at line 1, column 19")));
 }
 
 TEST(UserApiTest, MalformedStatusIsDataLossNamingTheField) {

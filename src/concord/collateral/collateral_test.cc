@@ -131,7 +131,8 @@ TEST(ItemTest, DecodeRefusesNestedValuesAndOversizeRecordsBeforeParsing) {
                        "collateral record: body: want a string or a number"));
   EXPECT_THAT(DecodeItem(AsBytes(std::string(kMaxRecordSize + 1, '['))),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       absl::StrCat("collateral record: larger than ", kMaxRecordSize, " bytes")));
+                       absl::StrCat("collateral record: want at most ", kMaxRecordSize,
+                                    " bytes, got ", kMaxRecordSize + 1)));
 }
 
 TEST(ItemTest, IndexEntryNamesSortByIssueDateAndParseBack) {

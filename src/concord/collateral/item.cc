@@ -62,12 +62,8 @@ absl::StatusOr<Json> ParseFlatObject(absl::string_view text, absl::string_view w
                     text, {.document = what,
                            .max_size = max_size,
                            .max_depth = 1,
-                           .messages = {.too_large = "{document}: larger than {limit} bytes",
-                                        .invalid = "{document}: not valid JSON at {location}: "
-                                                   "{detail}",
-                                        .too_deep = "{document}: {where}: want a string or a "
-                                                    "number",
-                                        .duplicate_key = "{document}: {where}: duplicate key"}}));
+                           .messages = {.too_deep = "{document}: {where}: want a string or a "
+                                                    "number"}}));
   if (!doc.is_object()) {
     return absl::InvalidArgumentError(absl::StrCat(what, ": want a JSON object"));
   }

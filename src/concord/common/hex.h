@@ -31,7 +31,6 @@ absl::StatusOr<Bytes> HexDecodeExact(absl::string_view hex, size_t want_bytes,
 // characters, got <n>" or "<field>: want hex characters": unlike HexDecode,
 // the message never says which digit is malformed. On error `out` may hold
 // part of the result.
-absl::Status HexDecodeInto(absl::string_view hex, std::span<uint8_t> out,
-                           absl::string_view field);
+absl::Status HexDecodeInto(absl::string_view hex, std::span<uint8_t> out, absl::string_view field);
 
 }  // namespace concord

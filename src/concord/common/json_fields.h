@@ -44,20 +44,18 @@ absl::StatusOr<std::string> ReadString(const nlohmann::json& value, absl::string
 absl::StatusOr<Bytes> ReadHexExact(const nlohmann::json& value, absl::string_view path,
                                    size_t size);
 // Hex of 1..max_size bytes.
-absl::StatusOr<Bytes> ReadHex(const nlohmann::json& value, absl::string_view path,
-                              size_t max_size);
+absl::StatusOr<Bytes> ReadHex(const nlohmann::json& value, absl::string_view path, size_t max_size);
 // Standard, padded, canonical base64 of at most `max_size` decoded bytes
 // (ResourceExhausted "<path>: want at most N bytes" beyond, checked before
 // decoding).
 absl::StatusOr<Bytes> ReadBase64(const nlohmann::json& value, absl::string_view path,
                                  size_t max_size);
 // An unsigned integer in [min, max].
-absl::StatusOr<uint64_t> ReadUint(const nlohmann::json& value, absl::string_view path,
-                                  uint64_t min, uint64_t max);
+absl::StatusOr<uint64_t> ReadUint(const nlohmann::json& value, absl::string_view path, uint64_t min,
+                                  uint64_t max);
 absl::StatusOr<bool> ReadBool(const nlohmann::json& value, absl::string_view path);
 
 // InvalidArgument "<path>: want <want>, got <json type>".
-absl::Status WrongType(absl::string_view path, absl::string_view want,
-                       const nlohmann::json& value);
+absl::Status WrongType(absl::string_view path, absl::string_view want, const nlohmann::json& value);
 
 }  // namespace concord::json

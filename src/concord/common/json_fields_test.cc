@@ -19,14 +19,12 @@ TEST(JsonFieldsTest, ReadersNameTheFieldAndTheTypesOnMismatch) {
   EXPECT_THAT(ReadString(Json(5), "a.b", 10),
               StatusIs(absl::StatusCode::kInvalidArgument, "a.b: want a string, got a number"));
   EXPECT_THAT(ReadString(Json("abc"), "a", 2),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "a: want at most 2 characters, got 3"));
-  EXPECT_THAT(ReadHexExact(Json::array(), "n", 32),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "n: want 64 hex characters, got an array"));
+              StatusIs(absl::StatusCode::kInvalidArgument, "a: want at most 2 characters, got 3"));
+  EXPECT_THAT(
+      ReadHexExact(Json::array(), "n", 32),
+      StatusIs(absl::StatusCode::kInvalidArgument, "n: want 64 hex characters, got an array"));
   EXPECT_THAT(ReadHex(Json(""), "k", 4),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "k: want 2 to 8 hex characters, got 0"));
+              StatusIs(absl::StatusCode::kInvalidArgument, "k: want 2 to 8 hex characters, got 0"));
   EXPECT_THAT(ReadHex(Json("0A0b"), "k", 4), IsOkAndHolds(ElementsAre(0x0a, 0x0b)));
   EXPECT_THAT(ReadBool(Json(nullptr), "f"),
               StatusIs(absl::StatusCode::kInvalidArgument, "f: want true or false, got null"));
@@ -43,8 +41,7 @@ TEST(JsonFieldsTest, ReadBase64RefusesOversizeBeforeDecoding) {
   EXPECT_THAT(ReadBase64(Json(std::string(400, '!')), "m", 10),
               StatusIs(absl::StatusCode::kResourceExhausted, Eq("m: want at most 10 bytes")));
   EXPECT_THAT(ReadBase64(Json("AAAA"), "m", 2),
-              StatusIs(absl::StatusCode::kResourceExhausted,
-                       Eq("m: want at most 2 bytes, got 3")));
+              StatusIs(absl::StatusCode::kResourceExhausted, Eq("m: want at most 2 bytes, got 3")));
   EXPECT_THAT(ReadBase64(Json(1), "m", 2),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("want a base64 string")));
 }

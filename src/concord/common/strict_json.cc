@@ -23,8 +23,8 @@ bool IsPlainKey(absl::string_view key) {
     return false;
   }
   return std::all_of(key.begin(), key.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
   });
 }
 
@@ -150,9 +150,8 @@ class StrictDomBuilder {
   bool parse_error(size_t position, const std::string& /*last_token*/,
                    const typename J::exception& ex) {
     // `position` counts the bytes read, including the offending one.
-    Fail(&StrictJsonMessages::invalid,
-         Violation{.offset = position == 0 ? 0 : position - 1,
-                   .detail = DescribeParseError(ex.what())});
+    Fail(&StrictJsonMessages::invalid, Violation{.offset = position == 0 ? 0 : position - 1,
+                                                 .detail = DescribeParseError(ex.what())});
     return false;
   }
 
@@ -227,8 +226,7 @@ class StrictDomBuilder {
       if constexpr (std::is_same_v<J, nlohmann::ordered_json>) {
         // Keys are already known to be unique, so append without the linear
         // search ordered_map::emplace would do (quadratic on large objects).
-        auto& entries =
-            static_cast<std::vector<std::pair<const std::string, J>>&>(members);
+        auto& entries = static_cast<std::vector<std::pair<const std::string, J>>&>(members);
         entries.emplace_back(*frame.key, std::move(v));
         return &entries.back().second;
       } else {

@@ -24,20 +24,23 @@ namespace concord::json {
 //   {document}  StrictJsonOptions::document ("manifest", "body")
 //   {where}     the path of the offending member or element ("a.b[1].c"; keys
 //               that are not plain identifiers quoted and shortened), or
-//               {document} at the top level
+//               {document} at the top level (only a max_depth of 0 refuses
+//               anything there)
 //   {key}       the repeated key, quoted and shortened (EchoString)
 //   {limit}     the limit broken (bytes or levels)
 //   {size}      the size of the text in bytes
 //   {location}  "line L, column C (byte offset O)" of the offending byte
 //   {detail}    the parser's description, printable and at most ~120
 //               characters; may quote a number token, never a string's value
-// The defaults are the manifest's (docs/manifest.md). Parsers that predate
-// this one pass their own wording where clients and tests rely on it.
+// The defaults read "<document>: <path>: <what>", as most readers word field
+// errors ("pod list: items[0].metadata.name: duplicate key"). Parsers whose
+// older wording clients, documentation and tests rely on (the manifest's
+// "<path>: duplicate key", the API's "<path>: duplicate field") pass their own.
 struct StrictJsonMessages {
   absl::string_view too_large = "{document}: want at most {limit} bytes, got {size}";
   absl::string_view invalid = "{document}: invalid JSON at {location}: {detail}";
-  absl::string_view too_deep = "{where}: want at most {limit} levels of nesting";
-  absl::string_view duplicate_key = "{where}: duplicate key";
+  absl::string_view too_deep = "{document}: {where}: want at most {limit} levels of nesting";
+  absl::string_view duplicate_key = "{document}: {where}: duplicate key";
 };
 
 struct StrictJsonOptions {

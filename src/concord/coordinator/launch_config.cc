@@ -134,7 +134,8 @@ absl::Status ParseRecoveryPolicies(const Json& doc, std::vector<manifest::Policy
 }  // namespace
 
 absl::StatusOr<LaunchConfig> ParseLaunchConfig(ByteView document) {
-  CONCORD_ASSIGN_OR_RETURN(Json doc, json::ParseStrict<Json>(AsStringView(document), kParseOptions));
+  CONCORD_ASSIGN_OR_RETURN(Json doc,
+                           json::ParseStrict<Json>(AsStringView(document), kParseOptions));
   if (!doc.is_object()) {
     return absl::InvalidArgumentError(absl::StrCat(kWhat, ": want a JSON object"));
   }

@@ -232,9 +232,9 @@ TEST(PodListTest, ReadyMustBeExactlyTrue) {
 }
 
 TEST(PodListTest, RefusesDuplicateKeysAndDepthBombsNamingThePath) {
-  EXPECT_THAT(ParsePodList(R"({"items":[{"metadata":{"name":"a","name":"b"}}]})", 1),
-              StatusIs(absl::StatusCode::kDataLoss,
-                       "pod list: items[0].metadata.name: duplicate key"));
+  EXPECT_THAT(
+      ParsePodList(R"({"items":[{"metadata":{"name":"a","name":"b"}}]})", 1),
+      StatusIs(absl::StatusCode::kDataLoss, "pod list: items[0].metadata.name: duplicate key"));
   EXPECT_THAT(ParsePodList(absl::StrCat(R"({"items":)", std::string(1'000'000, '[')), 1),
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("pod list: items[0][0]")));
 }

@@ -41,8 +41,7 @@ constexpr json::StrictJsonOptions kParseOptions{
     .max_depth = kMaxPodListNesting,
     .code = absl::StatusCode::kDataLoss,
     .messages = {.invalid = "{document}: not well-formed JSON",
-                 .too_deep = "{document}: {where}: nests deeper than {limit} levels",
-                 .duplicate_key = "{document}: {where}: duplicate key"},
+                 .too_deep = "{document}: {where}: nests deeper than {limit} levels"},
 };
 
 bool IsIpLiteral(const std::string& text) {

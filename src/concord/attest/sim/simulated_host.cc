@@ -216,19 +216,11 @@ absl::StatusOr<uint8_t> TcbField(const nlohmann::json &tcb, const char *name) {
 absl::StatusOr<SimulatedHostInfo> InfoFromJson(absl::string_view text) {
   // Strict JSON: we wrote it, so anything else is damage. The schema nests
   // two levels (the object and "tcb").
-  CONCORD_ASSIGN_OR_RETURN(
-      nlohmann::json j,
-      json::ParseStrict<nlohmann::json>(
-          text, {.document = kHostJson,
-                 .max_size = kMaxFileSize,
-                 .max_depth = 2,
-                 .code = absl::StatusCode::kDataLoss,
-                 .messages = {
-                     .too_large = "sim load: {document}: want at most {limit} bytes, got {size}",
-                     .invalid = "sim load: {document}: invalid JSON at {location}: {detail}",
-                     .too_deep = "sim load: {document}: {where}: want at most {limit} levels of "
-                                 "nesting",
-                     .duplicate_key = "sim load: {document}: {where}: duplicate key"}}));
+  CONCORD_ASSIGN_OR_RETURN(nlohmann::json j, json::ParseStrict<nlohmann::json>(
+                                                 text, {.document = "sim load: host.json",
+                                                        .max_size = kMaxFileSize,
+                                                        .max_depth = 2,
+                                                        .code = absl::StatusCode::kDataLoss}));
   if (!j.is_object()) {
     return absl::DataLossError("sim load: host.json is not a JSON object");
   }

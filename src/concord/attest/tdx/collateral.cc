@@ -116,19 +116,14 @@ absl::StatusOr<std::vector<std::string>> Advisories(const json &obj, absl::strin
 }
 
 // Strict JSON (no duplicate keys, nothing after the value) of at most
-// kTdxMaxCollateralJsonSize bytes, with messages in JsonErr()'s form.
+// kTdxMaxCollateralJsonSize bytes; messages start "tdx: <what>: " as
+// JsonErr()'s do.
 absl::StatusOr<json> ParseJson(absl::string_view text, absl::string_view what) {
+  const std::string document = absl::StrCat("tdx: ", what);
   CONCORD_ASSIGN_OR_RETURN(
-      json j,
-      concord::json::ParseStrict<json>(
-          text, {.document = what,
-                 .max_size = kTdxMaxCollateralJsonSize,
-                 .max_depth = kMaxNesting,
-                 .messages = {
-                     .too_large = "tdx: {document}: size: want at most {limit} bytes, got {size}",
-                     .invalid = "tdx: {document}: document: invalid JSON at {location}: {detail}",
-                     .too_deep = "tdx: {document}: {where}: want at most {limit} levels of nesting",
-                     .duplicate_key = "tdx: {document}: {where}: duplicate key"}}));
+      json j, concord::json::ParseStrict<json>(text, {.document = document,
+                                                      .max_size = kTdxMaxCollateralJsonSize,
+                                                      .max_depth = kMaxNesting}));
   if (!j.is_object()) {
     return JsonErr(what, "document", "not a JSON object");
   }

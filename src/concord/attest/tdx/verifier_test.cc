@@ -455,11 +455,10 @@ TEST(TdxVerifierTest, SplitSignedJsonRefusesNestedDuplicatesAndDepthBombs) {
       SplitSignedJson(R"({"tcbInfo":{"a":[{"b":1,"b":1}]},"signature":"00"})", "tcbInfo", "t")
           .status(),
       StatusIs(absl::StatusCode::kInvalidArgument, "tdx: t: tcbInfo.a[0].b: duplicate key"));
-  EXPECT_THAT(SplitSignedJson(absl::StrCat(R"({"tcbInfo":)", std::string(200'000, '[')),
-                              "tcbInfo", "t")
-                  .status(),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("want at most 16 levels of nesting")));
+  EXPECT_THAT(
+      SplitSignedJson(absl::StrCat(R"({"tcbInfo":)", std::string(200'000, '[')), "tcbInfo", "t")
+          .status(),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("want at most 16 levels of nesting")));
 }
 
 TEST(TdxVerifierTest, SplitSignedJsonIsStrict) {

@@ -7,7 +7,8 @@ namespace concord::manifest::internal {
 absl::StatusOr<Json> ParseStrictJson(absl::string_view text, size_t max_depth) {
   return json::ParseStrict<Json>(text, {.document = "manifest",
                                         .max_size = std::numeric_limits<size_t>::max(),
-                                        .max_depth = max_depth});
+                                        .max_depth = max_depth,
+                                        .messages = kManifestMessages});
 }
 
 std::string Echo(const Json& value) {

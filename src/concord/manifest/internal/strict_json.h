@@ -18,6 +18,13 @@ namespace concord::manifest::internal {
 // Documents keep their key order so that messages follow the input.
 using Json = nlohmann::ordered_json;
 
+// The manifest's wording (docs/manifest.md): paths name the field without the
+// document ("Policies.<hash>.Name: duplicate key"). Workload policies share it.
+inline constexpr json::StrictJsonMessages kManifestMessages{
+    .too_deep = "{where}: want at most {limit} levels of nesting",
+    .duplicate_key = "{where}: duplicate key",
+};
+
 // Parses one JSON text. Never throws. InvalidArgument when the text is not
 // well-formed UTF-8 JSON, has content after the value, starts with a byte
 // order mark, repeats a key within one object ("<path>: duplicate key") or

@@ -37,8 +37,7 @@ absl::StatusOr<Json> ParseObject(absl::string_view what, absl::string_view body)
        .code = absl::StatusCode::kDataLoss,
        .messages = {.too_large = "{document}: larger than {limit} bytes",
                     .invalid = "{document}: body: want a JSON object, invalid JSON at {location}",
-                    .too_deep = "{document}: {where}: want JSON nested at most {limit} deep",
-                    .duplicate_key = "{document}: {where}: duplicate key"}});
+                    .too_deep = "{document}: {where}: want JSON nested at most {limit} deep"}});
   if (parsed.ok() && !parsed->is_object()) {
     return Bad(what, "body", "a JSON object");
   }
