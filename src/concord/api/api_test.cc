@@ -316,6 +316,17 @@ TEST_F(ApiTest, OversizedBodyIs413) {
               "body: want at most", "uninitialized");
 }
 
+// A 40 KB body of "[" once grew the server by gigabytes: parsing went on past
+// the depth limit. It stops at the ninth level and is an ordinary 400.
+TEST_F(ApiTest, DepthBombIs400NamingTheBody) {
+  for (size_t levels : {40'000u, 1'000'000u}) {
+    const std::string bomb = absl::StrCat("{\"nonce\":", std::string(levels, '['));
+    ExpectError(api_->HandleUser(Request("POST", "/v1/attest", bomb)), 400, "INVALID_ARGUMENT",
+                "body: want at most 8 levels of nesting at nonce[0][0][0][0][0][0][0]",
+                "uninitialized");
+  }
+}
+
 TEST_F(ApiTest, BadRequestsName400FieldAndLeaveStoreUnchanged) {
   SetFirstManifest();
   const std::map<std::string, Bytes> before = Snapshot(*memory_);

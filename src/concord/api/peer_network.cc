@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "concord/api/peer_messages.h"
 #include "concord/common/status_macros.h"
+#include "concord/common/strict_json.h"
 #include "concord/crypto/keys.h"
 #include "concord/net/client.h"
 #include "nlohmann/json.hpp"
@@ -34,10 +35,12 @@ constexpr size_t kMaxReasonsSize = 4096;
 // bodies never carry secrets (docs/api.md). Control characters replaced.
 std::string PeerErrorMessage(int status, const std::string& body) {
   std::string message;
-  nlohmann::json error = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (error.is_object()) {
-    auto it = error.find("message");
-    if (it != error.end() && it->is_string()) {
+  // Anything but a small strict JSON object reads as no message.
+  absl::StatusOr<nlohmann::json> error = json::ParseStrict<nlohmann::json>(
+      body, {.document = "error body", .max_size = 64 * 1024, .max_depth = 8});
+  if (error.ok() && error->is_object()) {
+    auto it = error->find("message");
+    if (it != error->end() && it->is_string()) {
       message = it->get<std::string>().substr(0, kMaxQuotedError);
     }
   }

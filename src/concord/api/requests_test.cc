@@ -157,6 +157,27 @@ TEST(RequestsTest, AttestParsesNonce) {
   EXPECT_EQ(HexEncode(nonce), hex);
 }
 
+TEST(RequestsTest, AttestRefusesADepthBombAtTheLimit) {
+  for (size_t levels : {9u, 40'000u, 1'000'000u}) {
+    EXPECT_THAT(ParseAttestRequest(absl::StrCat("{\"nonce\":", std::string(levels, '['))),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         "body: want at most 8 levels of nesting at nonce[0][0][0][0][0][0][0]"))
+        << levels;
+  }
+  // Eight levels are fine as far as nesting goes.
+  EXPECT_THAT(
+      ParseAttestRequest("{\"nonce\":[[[[[[[]]]]]]]}"),
+      StatusIs(absl::StatusCode::kInvalidArgument, "nonce: want 64 hex characters, got an array"));
+}
+
+TEST(RequestsTest, DuplicateFieldsAreFoundInsideArraysToo) {
+  EXPECT_THAT(ParseSetManifestRequest("{\"policies\":[{\"a\":1,\"a\":2}]}"),
+              StatusIs(absl::StatusCode::kInvalidArgument, "policies[0].a: duplicate field"));
+  EXPECT_THAT(ParseAttestRequest("\xef\xbb\xbf{}"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("body: want a JSON object, invalid JSON at line 1, column 1")));
+}
+
 TEST(RequestsTest, AttestRejectsMissingShortAndExtraFields) {
   EXPECT_THAT(ParseAttestRequest("{}"),
               StatusIs(absl::StatusCode::kInvalidArgument, "nonce: required"));

@@ -9,6 +9,7 @@
 #include "concord/cli/files.h"
 #include "concord/common/hex.h"
 #include "concord/common/status_macros.h"
+#include "concord/common/strict_json.h"
 #include "nlohmann/json.hpp"
 
 namespace concord::cli {
@@ -34,11 +35,14 @@ absl::StatusOr<WorkspaceHead> ParseHeadJson(absl::string_view json) {
   auto bad = [](absl::string_view field, absl::string_view want) {
     return absl::InvalidArgumentError(absl::StrCat("head.json: ", field, ": ", want));
   };
-  if (json.size() > kMaxHeadFileSize) {
-    return bad("file", "too large");
-  }
-  nlohmann::json j = nlohmann::json::parse(json.begin(), json.end(), nullptr,
-                                           /*allow_exceptions=*/false);
+  // The schema is one flat object.
+  CONCORD_ASSIGN_OR_RETURN(
+      nlohmann::json j,
+      json::ParseStrict<nlohmann::json>(
+          json, {.document = "head.json",
+                 .max_size = kMaxHeadFileSize,
+                 .max_depth = 1,
+                 .messages = {.too_deep = "{document}: {where}: want a string or a number"}}));
   if (!j.is_object()) {
     return bad("file", "want a JSON object");
   }

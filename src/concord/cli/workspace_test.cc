@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include "absl/strings/str_cat.h"
 #include "concord/cli/files.h"
 #include "concord/common/hex.h"
 #include "gmock/gmock.h"
@@ -82,6 +83,20 @@ TEST(WorkspaceTest, CorruptHeadFileIsAnError) {
   EXPECT_THAT(ReadWorkspaceHead(dir),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("head.json")));
   EXPECT_THAT(RecordWorkspaceHead(dir, Head(1, 1)), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(WorkspaceTest, HeadFileMustBeStrictJson) {
+  const std::string transition(64, 'a');
+  EXPECT_THAT(ParseHeadJson(absl::StrCat(R"({"transition":")", transition,
+                                         R"(","generation":1,"generation":2})")),
+              StatusIs(absl::StatusCode::kInvalidArgument, "head.json: generation: duplicate key"));
+  EXPECT_THAT(
+      ParseHeadJson(absl::StrCat(R"({"transition":")", transition, R"(","generation":[1]})")),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               "head.json: generation: want a string or a number"));
+  EXPECT_THAT(
+      ParseHeadJson(absl::StrCat(R"({"transition":")", transition, R"(","generation":1} {})")),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("head.json: invalid JSON at line 1")));
 }
 
 TEST(WorkspaceTest, MakeDirectoriesCreatesNestedPrivateDirs) {

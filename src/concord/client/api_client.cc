@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "concord/common/hex.h"
 #include "concord/common/status_macros.h"
+#include "concord/common/strict_json.h"
 #include "concord/common/time_format.h"
 #include "nlohmann/json.hpp"
 #include <openssl/crypto.h>
@@ -21,6 +22,16 @@ constexpr size_t kMaxHostSize = 253;
 constexpr size_t kMaxShownMessage = 1024;
 // Largest Retry-After honoured: a server asking for more is capped.
 constexpr absl::Duration kMaxRetryAfter = absl::Minutes(5);
+// Error bodies are small ({code, message, state}); a larger or deeper one is
+// shown as text.
+constexpr json::StrictJsonOptions kErrorBodyOptions{
+    .document = "error body", .max_size = 64 * 1024, .max_depth = 8};
+// The mesh certificate is flat today; unknown fields, nested or not, are
+// ignored.
+constexpr json::StrictJsonOptions kMeshCertificateOptions{.document = "mesh certificate response",
+                                                          .max_size = 1024 * 1024,
+                                                          .max_depth = 8,
+                                                          .code = absl::StatusCode::kDataLoss};
 
 absl::Status BadEndpoint(absl::string_view field, absl::string_view text,
                          absl::string_view why) {
@@ -187,9 +198,13 @@ ApiError ParseApiError(const net::HttpResponse& response) {
   }
   absl::StatusCode code = CodeFromHttpStatus(response.status);
   std::string message;
-  nlohmann::json json = nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+  // An error body is {code, message, state}; anything else (including JSON
+  // that is not strict) is shown as text.
+  absl::StatusOr<nlohmann::json> parsed =
+      json::ParseStrict<nlohmann::json>(response.body, kErrorBodyOptions);
   bool structured = false;
-  if (json.is_object()) {
+  if (parsed.ok() && parsed->is_object()) {
+    const nlohmann::json& json = *parsed;
     auto code_it = json.find("code");
     auto message_it = json.find("message");
     if (code_it != json.end() && code_it->is_string() && message_it != json.end() &&
@@ -232,11 +247,8 @@ absl::StatusOr<MeshCertificate> ParseMeshCertificateResponse(absl::string_view b
   auto malformed = [](absl::string_view field, absl::string_view want) {
     return absl::DataLossError(absl::StrCat("mesh certificate response: ", field, ": ", want));
   };
-  if (body.size() > 1024 * 1024) {
-    return malformed("body", "over 1 MiB");
-  }
-  nlohmann::json json = nlohmann::json::parse(body.begin(), body.end(), nullptr,
-                                              /*allow_exceptions=*/false);
+  CONCORD_ASSIGN_OR_RETURN(nlohmann::json json,
+                           json::ParseStrict<nlohmann::json>(body, kMeshCertificateOptions));
   if (!json.is_object()) {
     return malformed("body", "want a JSON object");
   }

@@ -1,5 +1,6 @@
 #include "concord/client/api_client.h"
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "concord/common/time_format.h"
@@ -84,6 +85,15 @@ TEST(ParseApiErrorTest, UnparseableBodyFallsBackToHttpStatus) {
               StatusIs(absl::StatusCode::kUnknown));
 }
 
+TEST(ParseApiErrorTest, ErrorBodyThatIsNotStrictJsonIsShownAsText) {
+  // Two readers could take either "message"; neither is believed.
+  EXPECT_THAT(
+      ParseApiError(Response(400, R"({"code":"NOT_FOUND","message":"a","message":"b"})")).status,
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("HTTP 400: {")));
+  EXPECT_THAT(ParseApiError(Response(400, std::string(100'000, '['))).status,
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("HTTP 400: [[[")));
+}
+
 TEST(ParseApiErrorTest, UnknownCodeNameKeepsHttpMapping) {
   EXPECT_THAT(ParseApiError(Response(401, R"({"code":"WHATEVER","message":"m"})")).status,
               StatusIs(absl::StatusCode::kUnauthenticated, "m"));
@@ -132,6 +142,18 @@ TEST(ParseMeshCertificateResponseTest, TamperedFieldsAreDataLoss) {
   EXPECT_THAT(ParseMeshCertificateResponse(zero_generation),
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("generation")));
   EXPECT_THAT(ParseMeshCertificateResponse("[]"), StatusIs(absl::StatusCode::kDataLoss));
+}
+
+TEST(ParseMeshCertificateResponseTest, DuplicateFieldsAndDepthBombsAreDataLoss) {
+  std::string twice = kMeshCertBody;
+  twice.insert(1, R"("policy":"db",)");
+  EXPECT_THAT(
+      ParseMeshCertificateResponse(twice),
+      StatusIs(absl::StatusCode::kDataLoss, "mesh certificate response: policy: duplicate key"));
+  EXPECT_THAT(ParseMeshCertificateResponse(absl::StrCat(R"({"x":)", std::string(40'000, '['))),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("mesh certificate response: x[0][0][0][0][0][0][0]: want at "
+                                 "most 8 levels")));
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "concord/common/hex.h"
 #include "concord/common/status_macros.h"
+#include "concord/common/strict_json.h"
 #include "concord/history/objects.h"
 #include "concord/store/memory/memory_store.h"
 #include "nlohmann/json.hpp"
@@ -17,21 +18,22 @@ using Json = nlohmann::json;
 
 // Most transitions, manifests or CA bundles one GET /v1/manifests may list.
 constexpr size_t kMaxHistoryObjects = 1'000'000;
+// The deepest response (a transition with its seed shares) nests 4 levels.
+constexpr size_t kMaxResponseNesting = 16;
 
 absl::Status Malformed(absl::string_view what, absl::string_view field,
                        absl::string_view expectation) {
   return absl::DataLossError(absl::StrCat(what, ": ", field, ": ", expectation));
 }
 
+// Strict JSON of at most kMaxResponseSize bytes and kMaxResponseNesting levels;
+// anything else from the coordinator is DataLoss.
 absl::StatusOr<Json> ParseBody(absl::string_view body, absl::string_view what) {
-  if (body.size() > kMaxResponseSize) {
-    return absl::DataLossError(
-        absl::StrCat(what, ": body of ", body.size(), " bytes is over the limit"));
-  }
-  Json json = Json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded()) {
-    return absl::DataLossError(absl::StrCat(what, ": not valid JSON"));
-  }
+  CONCORD_ASSIGN_OR_RETURN(Json json,
+                           json::ParseStrict<Json>(body, {.document = what,
+                                                          .max_size = kMaxResponseSize,
+                                                          .max_depth = kMaxResponseNesting,
+                                                          .code = absl::StatusCode::kDataLoss}));
   if (!json.is_object()) {
     return absl::DataLossError(absl::StrCat(what, ": want a JSON object"));
   }

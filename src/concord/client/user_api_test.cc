@@ -1,6 +1,7 @@
 #include "concord/client/user_api.h"
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "concord/ca/ca_certs.h"
 #include "concord/client/client_test_util.h"
 #include "concord/history/objects.h"
@@ -44,6 +45,16 @@ TEST(UserApiTest, StatusWithHeadParses) {
   EXPECT_EQ((*s.transition)[0], 0xaa);
   EXPECT_EQ(s.generation, 4u);
   EXPECT_EQ(s.alarms, std::vector<std::string>{"x"});
+}
+
+TEST(UserApiTest, ResponsesMustBeStrictJson) {
+  EXPECT_THAT(ParseStatusResponse(R"({"state":"ready","state":"recovery","generation":0})"),
+              StatusIs(absl::StatusCode::kDataLoss, "status response: state: duplicate key"));
+  EXPECT_THAT(ParseStatusResponse(absl::StrCat(R"({"alarms":)", std::string(1'000'000, '['))),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("status response: alarms[0]")));
+  EXPECT_THAT(ParseStatusResponse(R"({"state":"ready"} x)"),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("status response: invalid JSON at line 1, column 19")));
 }
 
 TEST(UserApiTest, MalformedStatusIsDataLossNamingTheField) {

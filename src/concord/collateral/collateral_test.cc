@@ -122,6 +122,19 @@ TEST(ItemTest, DecodeRejectsUnknownDuplicateAndMalformedFields) {
   EXPECT_THAT(DecodeItem(AsBytes("[")), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
+TEST(ItemTest, DecodeRefusesNestedValuesAndOversizeRecordsBeforeParsing) {
+  EXPECT_THAT(DecodeItem(AsBytes(R"({"version":1,"kind":{"a":1},"key":"milan"})")),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "collateral record: kind: want a string or a number"));
+  EXPECT_THAT(DecodeItem(AsBytes(absl::StrCat(R"({"body":)", std::string(40'000, '[')))),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "collateral record: body: want a string or a number"));
+  EXPECT_THAT(DecodeItem(AsBytes(std::string(kMaxRecordSize + 1, '['))),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       absl::StrCat("collateral record: want at most ", kMaxRecordSize,
+                                    " bytes, got ", kMaxRecordSize + 1)));
+}
+
 TEST(ItemTest, IndexEntryNamesSortByIssueDateAndParseBack) {
   const std::string hash(64, 'a');
   std::string older = IndexEntryKey(CollateralKind::kTdxPckCrl, "platform", T("2023-06-08T00:00:00Z"), hash);

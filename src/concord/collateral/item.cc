@@ -1,6 +1,5 @@
 #include "concord/collateral/item.h"
 
-#include <set>
 #include <string>
 #include <utility>
 
@@ -12,6 +11,7 @@
 #include "concord/attest/snp/report.h"
 #include "concord/common/hex.h"
 #include "concord/common/status_macros.h"
+#include "concord/common/strict_json.h"
 #include "concord/common/time_format.h"
 #include "concord/crypto/hash.h"
 #include "nlohmann/json.hpp"
@@ -53,28 +53,19 @@ absl::Status KeyError(CollateralKind kind, absl::string_view detail) {
       absl::StrCat("collateral: ", KindName(kind), " key: ", detail));
 }
 
-// Parses a flat JSON object of string/number members, rejecting duplicate
-// keys at the top level. Never throws.
-absl::StatusOr<Json> ParseFlatObject(absl::string_view text, absl::string_view what) {
-  std::set<std::string> seen;
-  bool duplicate = false;
-  Json::parser_callback_t cb = [&](int depth, Json::parse_event_t event, Json& parsed) {
-    if (event == Json::parse_event_t::key && depth == 1) {
-      if (!seen.insert(parsed.get<std::string>()).second) {
-        duplicate = true;
-      }
-    }
-    return true;
-  };
-  Json doc = Json::parse(text.begin(), text.end(), cb, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) {
-    return absl::InvalidArgumentError(absl::StrCat(what, ": not valid JSON"));
-  }
+// Parses a flat JSON object (members are strings and numbers) of at most
+// `max_size` bytes, strictly: no duplicate keys, nothing after the value.
+absl::StatusOr<Json> ParseFlatObject(absl::string_view text, absl::string_view what,
+                                     size_t max_size) {
+  CONCORD_ASSIGN_OR_RETURN(
+      Json doc, json::ParseStrict<Json>(
+                    text, {.document = what,
+                           .max_size = max_size,
+                           .max_depth = 1,
+                           .messages = {.too_deep = "{document}: {where}: want a string or a "
+                                                    "number"}}));
   if (!doc.is_object()) {
     return absl::InvalidArgumentError(absl::StrCat(what, ": want a JSON object"));
-  }
-  if (duplicate) {
-    return absl::InvalidArgumentError(absl::StrCat(what, ": duplicate key"));
   }
   return doc;
 }
@@ -260,11 +251,7 @@ Bytes EncodeItem(const CollateralItem& item) {
 
 absl::StatusOr<CollateralItem> DecodeItem(ByteView record) {
   constexpr absl::string_view kWhat = "collateral record";
-  if (record.size() > kMaxRecordSize) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(kWhat, ": larger than ", kMaxRecordSize, " bytes"));
-  }
-  CONCORD_ASSIGN_OR_RETURN(Json doc, ParseFlatObject(AsStringView(record), kWhat));
+  CONCORD_ASSIGN_OR_RETURN(Json doc, ParseFlatObject(AsStringView(record), kWhat, kMaxRecordSize));
   CONCORD_RETURN_IF_ERROR(CheckFields(doc, kWhat, {"version", "kind", "key", "body", "issuerChain"}));
   CONCORD_RETURN_IF_ERROR(CheckVersion(doc, kWhat));
   CONCORD_ASSIGN_OR_RETURN(std::string kind_name, StringField(doc, kWhat, "kind", 64));
@@ -358,11 +345,8 @@ Bytes EncodeIndexRecord(const IndexRecord& record) {
 
 absl::StatusOr<IndexRecord> DecodeIndexRecord(ByteView data) {
   constexpr absl::string_view kWhat = "collateral index record";
-  if (data.size() > kMaxIndexRecordSize) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(kWhat, ": larger than ", kMaxIndexRecordSize, " bytes"));
-  }
-  CONCORD_ASSIGN_OR_RETURN(Json doc, ParseFlatObject(AsStringView(data), kWhat));
+  CONCORD_ASSIGN_OR_RETURN(Json doc,
+                           ParseFlatObject(AsStringView(data), kWhat, kMaxIndexRecordSize));
   CONCORD_RETURN_IF_ERROR(
       CheckFields(doc, kWhat, {"version", "kind", "key", "hash", "issueDate", "nextUpdate"}));
   CONCORD_RETURN_IF_ERROR(CheckVersion(doc, kWhat));

@@ -53,4 +53,20 @@ absl::StatusOr<Bytes> HexDecodeExact(absl::string_view hex, size_t want_bytes,
   return HexDecode(hex, field);
 }
 
+absl::Status HexDecodeInto(absl::string_view hex, std::span<uint8_t> out, absl::string_view field) {
+  if (hex.size() != out.size() * 2) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": want ", out.size() * 2, " hex characters, got ", hex.size()));
+  }
+  for (size_t i = 0; i < out.size(); ++i) {
+    int hi = HexValue(hex[2 * i]);
+    int lo = HexValue(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ": want hex characters"));
+    }
+    out[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace concord

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "concord/common/hex.h"
 #include "concord/common/status_macros.h"
+#include "concord/common/strict_json.h"
 #include "concord/manifest/reference_values_json.h"
 #include "nlohmann/json.hpp"
 
@@ -18,70 +19,23 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 constexpr absl::string_view kWhat = "launch config";
-// The schema nests at most five levels (the document, ReferenceValues, a
-// platform's list, one entry, its MinimumTcb or chip list); anything deeper is
-// refused before it can cost stack or memory.
-constexpr int kMaxDepth = 5;
+// Strict JSON (no duplicate keys at any depth, nothing after the value) of
+// at most kMaxLaunchConfigSize bytes. The schema nests at most five levels
+// (the document, ReferenceValues, a platform's list, one entry, its
+// MinimumTCB or chip list); the parser stops at anything deeper.
+constexpr json::StrictJsonOptions kParseOptions{
+    .document = kWhat,
+    .max_size = kMaxLaunchConfigSize,
+    .max_depth = 5,
+    .messages = {.invalid = "{document}: not valid JSON at {location}: {detail}",
+                 .too_deep = "{document}: want at most {limit} levels of nesting at {where}",
+                 .duplicate_key = "{document}: duplicate key {key}"},
+};
 // More keys or hashes than any deployment pins; bounds work on hostile input.
 constexpr size_t kMaxListEntries = 64;
 
 absl::Status Invalid(absl::string_view field, absl::string_view detail) {
   return absl::InvalidArgumentError(absl::StrCat(kWhat, ".", field, ": ", detail));
-}
-
-// Parses one JSON text, refusing duplicate keys at any depth (nlohmann keeps
-// the last one silently, so two readers could disagree on the document) and
-// nesting deeper than the schema. Never throws.
-absl::StatusOr<Json> ParseStrict(absl::string_view text) {
-  std::vector<std::set<std::string>> seen;
-  std::string duplicate;
-  bool too_deep = false;
-  auto callback = [&](int depth, Json::parse_event_t event, Json& parsed) {
-    switch (event) {
-      case Json::parse_event_t::object_start:
-      case Json::parse_event_t::array_start:
-        if (depth >= kMaxDepth) {
-          too_deep = true;
-        }
-        if (event == Json::parse_event_t::object_start) {
-          seen.emplace_back();
-        }
-        break;
-      case Json::parse_event_t::object_end:
-        if (!seen.empty()) {
-          seen.pop_back();
-        }
-        break;
-      case Json::parse_event_t::key: {
-        const std::string& key = parsed.get_ref<const std::string&>();
-        if (!seen.empty() && !seen.back().insert(key).second && duplicate.empty()) {
-          duplicate = key;
-        }
-        break;
-      }
-      default:
-        break;
-    }
-    // Returning false for a too-deep container discards it; the flag turns
-    // that into an error below.
-    return !too_deep;
-  };
-  Json json;
-  try {
-    json = Json::parse(text.begin(), text.end(), callback, /*allow_exceptions=*/true,
-                       /*ignore_comments=*/false);
-  } catch (const Json::exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat(kWhat, ": not valid JSON: ", e.what()));
-  }
-  if (too_deep) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(kWhat, ": want at most ", kMaxDepth, " levels of nesting"));
-  }
-  if (!duplicate.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(kWhat, ": duplicate key \"", duplicate.substr(0, 64), "\""));
-  }
-  return json;
 }
 
 absl::StatusOr<const Json*> StringArray(const Json& doc, absl::string_view field,
@@ -182,11 +136,8 @@ absl::Status ParseRecoveryPolicies(const Json& doc, std::vector<manifest::Policy
 }  // namespace
 
 absl::StatusOr<LaunchConfig> ParseLaunchConfig(ByteView document) {
-  if (document.size() > kMaxLaunchConfigSize) {
-    return absl::InvalidArgumentError(absl::StrCat(kWhat, ": want at most ", kMaxLaunchConfigSize,
-                                                   " bytes, got ", document.size()));
-  }
-  CONCORD_ASSIGN_OR_RETURN(Json doc, ParseStrict(AsStringView(document)));
+  CONCORD_ASSIGN_OR_RETURN(Json doc,
+                           json::ParseStrict<Json>(AsStringView(document), kParseOptions));
   if (!doc.is_object()) {
     return absl::InvalidArgumentError(absl::StrCat(kWhat, ": want a JSON object"));
   }

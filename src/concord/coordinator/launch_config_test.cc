@@ -200,6 +200,19 @@ TEST(LaunchConfigTest, CoordinatorReferenceValuesParseWithTheManifestsRules) {
                        HasSubstr("names a platform that Platforms does not allow")));
 }
 
+TEST(LaunchConfigTest, DepthBombAndNestedDuplicatesAreRefused) {
+  EXPECT_THAT(Parse(absl::StrCat(R"({"Platforms":)", std::string(60'000, '['))),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "launch config: want at most 5 levels of nesting at Platforms[0][0][0][0]"));
+  EXPECT_THAT(Parse(R"({"Version":1,"Kind":"coordinator","Platforms":["snp"]})"
+                    "\xef\xbb\xbf"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not valid JSON")));
+  EXPECT_THAT(Parse("\xef\xbb\xbf{}"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("not valid JSON at line 1, column 1 (byte offset 0): want no "
+                                 "byte order mark")));
+}
+
 TEST(LaunchConfigTest, DuplicateGenesisKeyRejected) {
   const std::string key = EcKeyHex(crypto::KeyType::kEcP256);
   EXPECT_THAT(Parse(absl::StrCat(R"({"Version":1,"Kind":"coordinator","Platforms":["snp"],)",

@@ -231,6 +231,14 @@ TEST(PodListTest, ReadyMustBeExactlyTrue) {
               IsOkAndHolds(IsEmpty()));
 }
 
+TEST(PodListTest, RefusesDuplicateKeysAndDepthBombsNamingThePath) {
+  EXPECT_THAT(
+      ParsePodList(R"({"items":[{"metadata":{"name":"a","name":"b"}}]})", 1),
+      StatusIs(absl::StatusCode::kDataLoss, "pod list: items[0].metadata.name: duplicate key"));
+  EXPECT_THAT(ParsePodList(absl::StrCat(R"({"items":)", std::string(1'000'000, '[')), 1),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("pod list: items[0][0]")));
+}
+
 TEST(PodListTest, EnforcesLimits) {
   std::string deep(kMaxPodListNesting + 1, '[');
   EXPECT_THAT(ParsePodList(deep, 1), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("nests")));

@@ -9,6 +9,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "concord/common/json_fields.h"
+#include "concord/common/status_macros.h"
+#include "concord/common/strict_json.h"
 #include "concord/discovery/static_discovery.h"
 #include "nlohmann/json.hpp"
 
@@ -16,30 +19,10 @@ namespace concord::discovery {
 namespace {
 
 using Json = nlohmann::json;
+using json::Member;
 
 absl::Status Malformed(absl::string_view path, absl::string_view what) {
   return absl::DataLossError(absl::StrCat("pod list: ", path, ": ", what));
-}
-
-absl::string_view TypeName(const Json& value) {
-  switch (value.type()) {
-    case Json::value_t::null:
-      return "null";
-    case Json::value_t::object:
-      return "an object";
-    case Json::value_t::array:
-      return "an array";
-    case Json::value_t::string:
-      return "a string";
-    case Json::value_t::boolean:
-      return "a boolean";
-    case Json::value_t::binary:
-      return "binary";
-    case Json::value_t::discarded:
-      return "nothing";
-    default:
-      return "a number";
-  }
 }
 
 absl::Status WantType(const Json& value, Json::value_t type, absl::string_view type_name,
@@ -47,48 +30,19 @@ absl::Status WantType(const Json& value, Json::value_t type, absl::string_view t
   if (value.type() == type) {
     return absl::OkStatus();
   }
-  return Malformed(path, absl::StrCat("want ", type_name, ", got ", TypeName(value)));
+  return Malformed(path, absl::StrCat("want ", type_name, ", got ", json::TypeName(value)));
 }
 
-// The member `name` of an object, or nullptr when absent or null (the API
-// server omits empty fields, but null is legal JSON for "unset" too).
-const Json* Member(const Json& object, const char* name) {
-  auto it = object.find(name);
-  if (it == object.end() || it->is_null()) {
-    return nullptr;
-  }
-  return &*it;
-}
-
-// Rejects nesting deeper than kMaxPodListNesting before nlohmann builds
-// (and later destroys) the tree recursively.
-bool NestingWithinLimit(absl::string_view text) {
-  size_t depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > kMaxPodListNesting) {
-        return false;
-      }
-    } else if ((c == '}' || c == ']') && depth > 0) {
-      --depth;
-    }
-  }
-  return true;
-}
+// Strict JSON of at most kMaxPodListSize bytes; the parser stops at nesting
+// deeper than kMaxPodListNesting. A tampered or truncated answer is DataLoss.
+constexpr json::StrictJsonOptions kParseOptions{
+    .document = "pod list",
+    .max_size = kMaxPodListSize,
+    .max_depth = kMaxPodListNesting,
+    .code = absl::StatusCode::kDataLoss,
+    .messages = {.invalid = "{document}: not well-formed JSON",
+                 .too_deep = "{document}: {where}: nests deeper than {limit} levels"},
+};
 
 bool IsIpLiteral(const std::string& text) {
   in_addr v4;
@@ -202,20 +156,9 @@ bool SelectorChar(char c) {
 }  // namespace
 
 absl::StatusOr<std::vector<PeerAddress>> ParsePodList(absl::string_view json, uint16_t port) {
-  if (json.size() > kMaxPodListSize) {
-    return absl::DataLossError(
-        absl::StrCat("pod list: want at most ", kMaxPodListSize, " bytes, got ", json.size()));
-  }
-  if (!NestingWithinLimit(json)) {
-    return absl::DataLossError(
-        absl::StrCat("pod list: nests deeper than ", kMaxPodListNesting, " levels"));
-  }
-  Json root = Json::parse(json.begin(), json.end(), nullptr, /*allow_exceptions=*/false);
-  if (root.is_discarded()) {
-    return absl::DataLossError("pod list: not well-formed JSON");
-  }
+  CONCORD_ASSIGN_OR_RETURN(Json root, json::ParseStrict<Json>(json, kParseOptions));
   if (!root.is_object()) {
-    return Malformed("body", absl::StrCat("want an object, got ", TypeName(root)));
+    return Malformed("body", absl::StrCat("want an object, got ", json::TypeName(root)));
   }
   if (const Json* kind = Member(root, "kind"); kind != nullptr) {
     if (!kind->is_string() || kind->get_ref<const std::string&>() != "PodList") {

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "concord/common/status_macros.h"
+#include "concord/common/strict_json.h"
 #include "concord/manifest/internal/fields.h"
 #include "concord/manifest/internal/reference_values_json.h"
 #include "concord/manifest/internal/strict_json.h"
@@ -16,9 +17,10 @@ namespace {
 
 // The manifest's readers give the same field-path messages here as in a
 // manifest, and the reference values follow exactly the manifest's schema.
-using manifest::internal::ElementPath;
 using manifest::internal::Echo;
+using manifest::internal::ElementPath;
 using manifest::internal::Json;
+using manifest::internal::kManifestMessages;
 using manifest::internal::ObjectReader;
 
 constexpr size_t kMaxNameLength = 128;
@@ -89,13 +91,11 @@ absl::Status ReadCoordinator(const Json& v, WorkloadPolicy& policy) {
 }  // namespace
 
 absl::StatusOr<WorkloadPolicy> ParseWorkloadPolicy(ByteView document) {
-  if (document.size() > kMaxWorkloadPolicySize) {
-    return absl::InvalidArgumentError(absl::StrCat("workload policy: want at most ",
-                                                   kMaxWorkloadPolicySize, " bytes, got ",
-                                                   document.size()));
-  }
-  CONCORD_ASSIGN_OR_RETURN(Json doc,
-                           manifest::internal::ParseStrictJson(AsStringView(document), kMaxNesting));
+  CONCORD_ASSIGN_OR_RETURN(
+      Json doc, json::ParseStrict<Json>(AsStringView(document), {.document = "workload policy",
+                                                                 .max_size = kMaxWorkloadPolicySize,
+                                                                 .max_depth = kMaxNesting,
+                                                                 .messages = kManifestMessages}));
   CONCORD_ASSIGN_OR_RETURN(
       ObjectReader r, ObjectReader::Create(doc, "", {"Version", "Kind", "Name", "Coordinator"}));
 

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "concord/common/hex.h"
 #include "concord/common/status_macros.h"
+#include "concord/common/strict_json.h"
 #include "concord/crypto/rsa.h"
 #include "nlohmann/json.hpp"
 
@@ -24,45 +25,17 @@ absl::Status RequireRsaOwner(const PublicKey& owner, absl::string_view what) {
   return absl::OkStatus();
 }
 
-// Parses JSON, rejecting duplicate object keys (nlohmann keeps the last one
-// silently, which would let two readers see different documents).
-absl::StatusOr<Json> ParseStrictJson(absl::string_view text, absl::string_view what) {
-  std::vector<std::set<std::string>> seen;
-  std::string duplicate;
-  auto callback = [&](int /*depth*/, Json::parse_event_t event, Json& parsed) {
-    switch (event) {
-      case Json::parse_event_t::object_start:
-        seen.emplace_back();
-        break;
-      case Json::parse_event_t::object_end:
-        if (!seen.empty()) {
-          seen.pop_back();
-        }
-        break;
-      case Json::parse_event_t::key: {
-        const std::string& key = parsed.get_ref<const std::string&>();
-        if (!seen.empty() && !seen.back().insert(key).second && duplicate.empty()) {
-          duplicate = key;
-        }
-        break;
-      }
-      default:
-        break;
-    }
-    return true;
-  };
-  Json json;
-  try {
-    json = Json::parse(text.begin(), text.end(), callback, /*allow_exceptions=*/true,
-                       /*ignore_comments=*/false);
-  } catch (const Json::exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat(what, ": not valid JSON: ", e.what()));
-  }
-  if (!duplicate.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(what, ": duplicate key \"", duplicate, "\""));
-  }
-  return json;
-}
+// Strict JSON (no duplicate keys at any depth, nothing after the value) of at
+// most kMaxSeedSharesDocumentSize bytes. The schema nests three levels
+// (object, array, object); the parser stops at anything deeper.
+constexpr json::StrictJsonOptions kParseOptions{
+    .document = "seed shares",
+    .max_size = kMaxSeedSharesDocumentSize,
+    .max_depth = 3,
+    .messages = {.invalid = "{document}: not valid JSON at {location}: {detail}",
+                 .too_deep = "{document}: want at most {limit} levels of nesting at {where}",
+                 .duplicate_key = "{document}: duplicate key {key}"},
+};
 
 absl::Status CheckKeys(const Json& object, std::initializer_list<absl::string_view> allowed,
                        absl::string_view where) {
@@ -148,11 +121,7 @@ std::string EncodeSeedSharesJson(const SeedSharesDocument& document) {
 
 absl::StatusOr<SeedSharesDocument> DecodeSeedSharesJson(absl::string_view text) {
   constexpr absl::string_view kWhat = "seed shares";
-  if (text.size() > kMaxSeedSharesDocumentSize) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "seed shares: want at most ", kMaxSeedSharesDocumentSize, " bytes, got ", text.size()));
-  }
-  CONCORD_ASSIGN_OR_RETURN(Json json, ParseStrictJson(text, kWhat));
+  CONCORD_ASSIGN_OR_RETURN(Json json, json::ParseStrict<Json>(text, kParseOptions));
   if (!json.is_object()) {
     return absl::InvalidArgumentError("seed shares: want a JSON object");
   }

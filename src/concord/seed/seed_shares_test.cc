@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "concord/common/hex.h"
 #include "concord/crypto/rsa.h"
 #include "concord/testing/fake_random.h"
@@ -149,6 +150,18 @@ TEST_F(SeedSharesDecodeTest, RejectsMalformedJsonAndWrongTopLevel) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("want a JSON object")));
   EXPECT_THAT(DecodeSeedSharesJson(std::string(kMaxSeedSharesDocumentSize + 1, ' ')),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("at most")));
+}
+
+TEST_F(SeedSharesDecodeTest, RefusesNestingBeyondTheSchemaAndNestedDuplicates) {
+  EXPECT_THAT(DecodeSeedSharesJson(absl::StrCat("{\"SeedShares\":", std::string(40'000, '['))),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "seed shares: want at most 3 levels of nesting at SeedShares[0][0]"));
+  std::string text = valid_.dump();
+  const size_t owner = text.find("\"OwnerKey\"");
+  ASSERT_NE(owner, std::string::npos);
+  text.insert(owner, "\"EncryptedSeed\":\"00\",");
+  EXPECT_THAT(DecodeSeedSharesJson(text), StatusIs(absl::StatusCode::kInvalidArgument,
+                                                   "seed shares: duplicate key \"EncryptedSeed\""));
 }
 
 TEST_F(SeedSharesDecodeTest, RejectsUnknownMissingAndDuplicateFields) {

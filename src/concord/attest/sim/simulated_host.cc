@@ -18,6 +18,7 @@
 #include "concord/attest/snp/report.h"
 #include "concord/common/hex.h"
 #include "concord/common/status_macros.h"
+#include "concord/common/strict_json.h"
 #include "concord/common/time_format.h"
 #include "concord/crypto/hash.h"
 #include "concord/crypto/openssl_status.h"
@@ -213,8 +214,14 @@ absl::StatusOr<uint8_t> TcbField(const nlohmann::json &tcb, const char *name) {
 }
 
 absl::StatusOr<SimulatedHostInfo> InfoFromJson(absl::string_view text) {
-  nlohmann::json j = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
+  // Strict JSON: we wrote it, so anything else is damage. The schema nests
+  // two levels (the object and "tcb").
+  CONCORD_ASSIGN_OR_RETURN(nlohmann::json j, json::ParseStrict<nlohmann::json>(
+                                                 text, {.document = "sim load: host.json",
+                                                        .max_size = kMaxFileSize,
+                                                        .max_depth = 2,
+                                                        .code = absl::StatusCode::kDataLoss}));
+  if (!j.is_object()) {
     return absl::DataLossError("sim load: host.json is not a JSON object");
   }
   SimulatedHostInfo info;

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "concord/common/hex.h"
 #include "concord/common/status_macros.h"
+#include "concord/common/strict_json.h"
 #include "concord/common/time_format.h"
 #include "nlohmann/json.hpp"
 
@@ -18,6 +19,8 @@ using nlohmann::json;
 
 constexpr size_t kMaxTcbLevels = 256;
 constexpr size_t kMaxAdvisories = 256;
+// Intel's TCB info and QE identity nest 7 levels.
+constexpr size_t kMaxNesting = 16;
 
 absl::Status JsonErr(absl::string_view what, absl::string_view field, absl::string_view detail) {
   return absl::InvalidArgumentError(absl::StrCat("tdx: ", what, ": ", field, ": ", detail));
@@ -112,14 +115,16 @@ absl::StatusOr<std::vector<std::string>> Advisories(const json &obj, absl::strin
   return out;
 }
 
+// Strict JSON (no duplicate keys, nothing after the value) of at most
+// kTdxMaxCollateralJsonSize bytes; messages start "tdx: <what>: " as
+// JsonErr()'s do.
 absl::StatusOr<json> ParseJson(absl::string_view text, absl::string_view what) {
-  if (text.size() > kTdxMaxCollateralJsonSize) {
-    return JsonErr(what, "size",
-                   absl::StrCat("want at most ", kTdxMaxCollateralJsonSize, " bytes, got ",
-                                text.size()));
-  }
-  json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) {
+  const std::string document = absl::StrCat("tdx: ", what);
+  CONCORD_ASSIGN_OR_RETURN(
+      json j, concord::json::ParseStrict<json>(text, {.document = document,
+                                                      .max_size = kTdxMaxCollateralJsonSize,
+                                                      .max_depth = kMaxNesting}));
+  if (!j.is_object()) {
     return JsonErr(what, "document", "not a JSON object");
   }
   return j;
@@ -283,12 +288,7 @@ absl::string_view TdxTcbStatusName(TdxTcbStatus status) {
 
 absl::StatusOr<SignedJson> SplitSignedJson(absl::string_view s, absl::string_view key,
                                            absl::string_view what) {
-  if (s.size() > kTdxMaxCollateralJsonSize) {
-    return JsonErr(what, "size",
-                   absl::StrCat("want at most ", kTdxMaxCollateralJsonSize, " bytes, got ",
-                                s.size()));
-  }
-  // Validate the whole document first; the scanner below then only walks
+  // Validate the whole document (and its size) first; the scanner below then only walks
   // well-formed JSON.
   CONCORD_ASSIGN_OR_RETURN(json doc, ParseJson(s, what));
   size_t pos = SkipWs(s, 0);

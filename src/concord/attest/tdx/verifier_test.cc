@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "concord/common/hex.h"
@@ -447,6 +448,17 @@ TEST(TdxVerifierTest, PiidOrPpidFromThePckCertificateMatches) {
   o.check_reference_values = true;
   o.reference_values.tdx = {ref};
   EXPECT_THAT(v->Verify(e, o).status(), IsOk());
+}
+
+TEST(TdxVerifierTest, SplitSignedJsonRefusesNestedDuplicatesAndDepthBombs) {
+  EXPECT_THAT(
+      SplitSignedJson(R"({"tcbInfo":{"a":[{"b":1,"b":1}]},"signature":"00"})", "tcbInfo", "t")
+          .status(),
+      StatusIs(absl::StatusCode::kInvalidArgument, "tdx: t: tcbInfo.a[0].b: duplicate key"));
+  EXPECT_THAT(
+      SplitSignedJson(absl::StrCat(R"({"tcbInfo":)", std::string(200'000, '[')), "tcbInfo", "t")
+          .status(),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("want at most 16 levels of nesting")));
 }
 
 TEST(TdxVerifierTest, SplitSignedJsonIsStrict) {

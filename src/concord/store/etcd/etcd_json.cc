@@ -1,5 +1,5 @@
-// Strict parsing of the etcd v3 JSON gateway's answers with nlohmann::json
-// (no exceptions: parse(..., false) and explicit type checks).
+// Strict parsing of the etcd v3 JSON gateway's answers: the common strict
+// parser (concord/common/strict_json.h) and explicit type checks.
 #include "concord/store/etcd/etcd_json.h"
 
 #include <utility>
@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "concord/common/strict_json.h"
 #include "nlohmann/json.hpp"
 
 namespace concord::store::etcd {
@@ -15,7 +16,7 @@ namespace {
 
 using Json = nlohmann::json;
 
-constexpr int kMaxJsonDepth = 16;
+constexpr size_t kMaxJsonDepth = 16;
 
 std::string B64(absl::string_view s) { return absl::Base64Escape(s); }
 std::string B64(ByteView b) { return absl::Base64Escape(AsStringView(b)); }
@@ -24,46 +25,23 @@ absl::Status Bad(absl::string_view what, absl::string_view field, absl::string_v
   return absl::DataLossError(absl::StrCat("etcd ", what, " response: ", field, ": want ", want));
 }
 
-// Rejects nesting deeper than kMaxJsonDepth before the recursive parser sees it.
-bool DepthOk(absl::string_view s) {
-  int depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > kMaxJsonDepth) {
-        return false;
-      }
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
-  }
-  return true;
-}
-
+// Strict JSON of at most kMaxEtcdResponseBytes bytes and kMaxJsonDepth
+// levels, with messages in Bad()'s form. Not an object: DataLoss as well.
 absl::StatusOr<Json> ParseObject(absl::string_view what, absl::string_view body) {
-  if (body.size() > kMaxEtcdResponseBytes) {
-    return absl::DataLossError(absl::StrCat("etcd ", what, " response: larger than ",
-                                            kMaxEtcdResponseBytes, " bytes"));
-  }
-  if (!DepthOk(body)) {
-    return Bad(what, "body", absl::StrCat("JSON nested at most ", kMaxJsonDepth, " deep"));
-  }
-  Json json = Json::parse(body.begin(), body.end(), nullptr, false);
-  if (json.is_discarded() || !json.is_object()) {
+  const std::string document = absl::StrCat("etcd ", what, " response");
+  absl::StatusOr<Json> parsed = json::ParseStrict<Json>(
+      body,
+      {.document = document,
+       .max_size = kMaxEtcdResponseBytes,
+       .max_depth = kMaxJsonDepth,
+       .code = absl::StatusCode::kDataLoss,
+       .messages = {.too_large = "{document}: larger than {limit} bytes",
+                    .invalid = "{document}: body: want a JSON object, invalid JSON at {location}",
+                    .too_deep = "{document}: {where}: want JSON nested at most {limit} deep"}});
+  if (parsed.ok() && !parsed->is_object()) {
     return Bad(what, "body", "a JSON object");
   }
-  return json;
+  return parsed;
 }
 
 // An int64 field: a decimal string (proto3 JSON) or a number; absent → 0.
@@ -390,16 +368,13 @@ absl::StatusOr<std::string> ParseAuthenticateResponse(absl::string_view body) {
 }
 
 absl::Status GatewayError(absl::string_view operation, int http_status, absl::string_view body) {
-  Json json;
-  if (body.size() <= kMaxEtcdResponseBytes && DepthOk(body)) {
-    json = Json::parse(body.begin(), body.end(), nullptr, false);
-  }
-  if (json.is_discarded() || !json.is_object()) {
+  absl::StatusOr<Json> json = ParseObject("error", body);
+  if (!json.ok()) {
     return absl::Status(
         http_status >= 500 ? absl::StatusCode::kUnavailable : absl::StatusCode::kInternal,
         absl::StrCat(operation, ": etcd answered HTTP ", http_status));
   }
-  return ErrorFromObject(operation, http_status, json);
+  return ErrorFromObject(operation, http_status, *json);
 }
 
 bool IsAuthTokenError(const absl::Status& status) {

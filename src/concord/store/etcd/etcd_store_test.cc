@@ -363,5 +363,19 @@ TEST(EtcdJsonTest, TxnAndWatchAndErrors) {
   EXPECT_THAT(etcd::GatewayError("op", 502, "<html>"), StatusIs(absl::StatusCode::kUnavailable));
 }
 
+TEST(EtcdJsonTest, ResponsesMustBeStrictJson) {
+  EXPECT_THAT(
+      etcd::ParseRangeResponse(R"({"header":{"revision":"1","revision":"2"}})").status(),
+      StatusIs(absl::StatusCode::kDataLoss, "etcd range response: header.revision: duplicate key"));
+  EXPECT_THAT(
+      etcd::ParseRangeResponse(absl::StrCat(R"({"kvs":)", std::string(1'000'000, '['))).status(),
+      StatusIs(absl::StatusCode::kDataLoss, HasSubstr("nested at most 16 deep")));
+  EXPECT_THAT(etcd::ParseRangeResponse(R"({"header":{"revision":"1"}} {})").status(),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("body")));
+  // An error body that is not strict JSON is reported by its HTTP status.
+  EXPECT_THAT(etcd::GatewayError("op", 400, R"({"message":"a","message":"b"})"),
+              StatusIs(absl::StatusCode::kInternal, "op: etcd answered HTTP 400"));
+}
+
 }  // namespace
 }  // namespace concord::store
