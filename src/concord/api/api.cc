@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "concord/api/internal/json_fields.h"
+#include "concord/api/internal/wipe.h"
 #include "concord/api/peer_messages.h"
 #include "concord/api/requests.h"
 #include "concord/common/hex.h"
@@ -449,7 +450,10 @@ net::HttpResponse Api::MeshCert(const net::HttpRequest& request) {
   body["not_after"] = FormatRfc3339(issued->leaf.not_after);
   body["policy"] = issued->policy_name;
   body["generation"] = issued->generation;
-  return JsonOk(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  net::HttpResponse response =
+      JsonOk(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  internal::WipeJsonStrings(body);  // the workload secret's hex; the server wipes the body
+  return response;
 }
 
 net::HttpResponse Api::PeerRecover(const net::HttpRequest& request) {

@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "concord/api/internal/json_fields.h"
+#include "concord/api/internal/wipe.h"
 #include "concord/common/hex.h"
 #include "concord/common/status_macros.h"
 #include "concord/history/format.h"
@@ -78,11 +79,14 @@ std::string EncodePeerRecoverResponse(const coordinator::PeerRecoveryGrant& gran
   body["mesh_secret"] = HexEncode(grant.mesh_secret.Reveal());
   body["latest"] = internal::EncodeBase64(grant.latest);
   body["replica"] = std::string(replica);
-  return Dump(body);
+  std::string out = Dump(body);
+  internal::WipeJsonStrings(body);  // the secrets' hex; the server wipes `out` once sent
+  return out;
 }
 
-absl::StatusOr<PeerRecoverResponse> ParsePeerRecoverResponse(absl::string_view body) {
-  CONCORD_ASSIGN_OR_RETURN(Json object, internal::ParseJsonObject(body));
+namespace {
+
+absl::StatusOr<PeerRecoverResponse> PeerRecoverResponseFrom(const Json& object) {
   CONCORD_RETURN_IF_ERROR(
       CheckFields(object, "", {"seed", "salt", "mesh_secret", "latest", "replica"}));
   PeerRecoverResponse response;
@@ -99,6 +103,15 @@ absl::StatusOr<PeerRecoverResponse> ParsePeerRecoverResponse(absl::string_view b
   CONCORD_ASSIGN_OR_RETURN(response.grant.latest, ReadLatest(*latest, /*allow_empty=*/false));
   CONCORD_ASSIGN_OR_RETURN(response.replica, ReadToken(object, "replica", kMaxPeerReplicaNameSize));
   return response;
+}
+
+}  // namespace
+
+absl::StatusOr<PeerRecoverResponse> ParsePeerRecoverResponse(absl::string_view body) {
+  CONCORD_ASSIGN_OR_RETURN(Json object, internal::ParseJsonObject(body));
+  absl::StatusOr<PeerRecoverResponse> parsed = PeerRecoverResponseFrom(object);
+  internal::WipeJsonStrings(object);  // the secrets' hex text
+  return parsed;
 }
 
 std::string EncodePeerHeadRequest(const Bytes& latest) {

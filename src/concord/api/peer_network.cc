@@ -16,6 +16,7 @@
 #include "concord/common/status_macros.h"
 #include "concord/common/strict_json.h"
 #include "concord/crypto/keys.h"
+#include "concord/crypto/secret_bytes.h"
 #include "concord/net/client.h"
 #include "nlohmann/json.hpp"
 
@@ -232,6 +233,7 @@ absl::StatusOr<FromPeer<PeerRecoveryGrant>> AtlsPeerNetwork::RequestRecovery(
       continue;
     }
     absl::StatusOr<PeerRecoverResponse> response = ParsePeerRecoverResponse(*body);
+    crypto::WipeString(*body);  // the grant's secrets, as hex text
     if (!response.ok()) {
       // Parser messages name the field, never a value.
       note(label, absl::StrCat("malformed grant: ", response.status().message()));

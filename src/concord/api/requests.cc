@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "concord/api/internal/json_fields.h"
+#include "concord/api/internal/wipe.h"
 #include "concord/common/status_macros.h"
 #include "concord/history/format.h"
 #include "concord/manifest/manifest.h"
@@ -116,9 +117,10 @@ absl::StatusOr<coordinator::SetManifestRequest> ParseSetManifestRequest(absl::st
   return request;
 }
 
-absl::StatusOr<ParsedRecoverRequest> ParseRecoverRequest(absl::string_view body,
-                                                         const crypto::PublicKey& caller) {
-  CONCORD_ASSIGN_OR_RETURN(Json object, internal::ParseJsonObject(body));
+namespace {
+
+absl::StatusOr<ParsedRecoverRequest> RecoverRequestFrom(const Json& object,
+                                                        const crypto::PublicKey& caller) {
   CONCORD_RETURN_IF_ERROR(CheckFields(
       object, "", {"seed", "salt", "expected_previous", "authorization", "minimum_head", "force"}));
   const Json* seed_json = Member(object, "seed");
@@ -155,6 +157,18 @@ absl::StatusOr<ParsedRecoverRequest> ParseRecoverRequest(absl::string_view body,
       coordinator::RecoverRequest{caller, std::move(seed), std::move(salt), expected,
                                   std::move(authorization), minimum_head, force},
       force};
+}
+
+}  // namespace
+
+absl::StatusOr<ParsedRecoverRequest> ParseRecoverRequest(absl::string_view body,
+                                                         const crypto::PublicKey& caller) {
+  CONCORD_ASSIGN_OR_RETURN(Json object, internal::ParseJsonObject(body));
+  absl::StatusOr<ParsedRecoverRequest> parsed = RecoverRequestFrom(object, caller);
+  // The DOM holds the seed and salt as hex text: overwrite it, whatever the
+  // outcome (the server wipes the body it read).
+  internal::WipeJsonStrings(object);
+  return parsed;
 }
 
 absl::StatusOr<net::Nonce> ParseAttestRequest(absl::string_view body) {

@@ -84,4 +84,14 @@ inline bool ConstantTimeEquals(ByteView a, ByteView b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+// Overwrites every byte a std::string holds (its whole capacity, where
+// earlier, longer contents may linger) and empties it. For the transient
+// plain-text copies that buffers, JSON documents and HTTP bodies make of a
+// secret on its way into or out of SecretBytes.
+inline void WipeString(std::string& s) {
+  s.resize(s.capacity());
+  OPENSSL_cleanse(s.data(), s.size());
+  s.clear();
+}
+
 }  // namespace concord::crypto

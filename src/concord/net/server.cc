@@ -45,6 +45,7 @@
 #include "concord/common/status_macros.h"
 #include "concord/crypto/keys.h"
 #include "concord/crypto/openssl_status.h"
+#include "concord/crypto/secret_bytes.h"
 #include "concord/crypto/random.h"
 #include "concord/crypto/ssl_ptr.h"
 #include "concord/crypto/x509.h"
@@ -821,6 +822,17 @@ void Connection::StartRequest() {
   ReadSome();
 }
 
+// Drops the first `n` bytes of `buf`, overwriting them and the stale copy
+// of the rest that shifting leaves behind its new end.
+void ConsumeFront(std::string& buf, size_t n) {
+  const size_t size = buf.size();
+  OPENSSL_cleanse(buf.data(), n);
+  buf.erase(0, n);
+  buf.resize(size);  // the tail now holds leftovers of the shifted bytes
+  OPENSSL_cleanse(buf.data() + (size - n), n);
+  buf.resize(size - n);
+}
+
 void Connection::ReadSome() {
   char buf[kReadChunk];
   while (phase_ == Phase::kIdle || phase_ == Phase::kHeader || phase_ == Phase::kBody) {
@@ -856,6 +868,7 @@ void Connection::ReadSome() {
       n = static_cast<size_t>(got);
     }
     inbuf_.append(buf, n);
+    OPENSSL_cleanse(buf, n);  // request bodies may carry secrets
     if (phase_ == Phase::kIdle) {
       phase_ = Phase::kHeader;
       ArmTimer(options_.header_timeout);
@@ -870,7 +883,7 @@ bool Connection::ParseBuffered() {
   while (!inbuf_.empty()) {
     boost::beast::error_code ec;
     size_t used = parser_->put(asio::buffer(inbuf_.data(), inbuf_.size()), ec);
-    inbuf_.erase(0, used);
+    ConsumeFront(inbuf_, used);
     if (ec == http::error::need_more) {
       if (used == 0) {
         break;
@@ -936,7 +949,7 @@ void Connection::Dispatch() {
   request_in_flight_ = true;
   core_.requests_.fetch_add(1);
   core_.RequestStarted();
-  asio::post(core_.workers(), [self = shared_from_this(), request = std::move(request)] {
+  asio::post(core_.workers(), [self = shared_from_this(), request = std::move(request)]() mutable {
     t_on_worker = true;
     HttpResponse response;
     try {
@@ -944,11 +957,14 @@ void Connection::Dispatch() {
     } catch (const std::exception& e) {
       response = internal::JsonError(500, "INTERNAL", "handler failed");
     }
-    asio::post(self->strand_, [self, response = std::move(response)] {
-      if (self->phase_ == Phase::kClosed) {
-        return;
+    // Bodies may carry secrets (a seed in POST /v1/recover, a grant, a
+    // workload secret): no plain copy outlives its use.
+    crypto::WipeString(request.body);
+    asio::post(self->strand_, [self, response = std::move(response)]() mutable {
+      if (self->phase_ != Phase::kClosed) {
+        self->SendResponse(response, self->keep_alive_);
       }
-      self->SendResponse(response, self->keep_alive_);
+      crypto::WipeString(response.body);
     });
   });
 }
@@ -999,7 +1015,7 @@ void Connection::WriteOut() {
     }
     out_pos_ += n;
   }
-  outbuf_.clear();
+  crypto::WipeString(outbuf_);
   out_pos_ = 0;
   if (request_in_flight_) {
     request_in_flight_ = false;
@@ -1035,6 +1051,8 @@ void Connection::CloseNow() {
   boost::system::error_code ec;
   timer_.cancel();
   socket_.close(ec);
+  crypto::WipeString(inbuf_);
+  crypto::WipeString(outbuf_);
   if (request_in_flight_) {
     request_in_flight_ = false;
     core_.RequestFinished();
