@@ -1013,10 +1013,8 @@ bool Connection::ParseBuffered() {
     size_t used = parser_->put(asio::buffer(inbuf_.data(), inbuf_.size()), ec);
     inbuf_.erase(0, used);
     if (ec == http::error::need_more) {
-      if (used == 0) {
-        break;
-      }
-      continue;
+      // Not an error: what was used (a chunk, say) still counts below.
+      ec = {};
     }
     if (ec == http::error::header_limit) {
       SendResponse(internal::JsonError(431, "INVALID_ARGUMENT",
