@@ -309,7 +309,10 @@ int Run(int argc, char** argv, const sigset_t& signals) {
                            .handler = (*api)->HttpHandler(),
                            .proxy_protocol = false,
                            .max_connections = config.http_max_connections,
-                           .max_connections_per_source = config.max_connections_per_source});
+                           .max_connections_per_source = config.max_connections_per_source,
+                           // Health checks never wait behind the user and
+                           // mesh handlers on the shared workers.
+                           .handler_threads = 1});
   absl::StatusOr<std::unique_ptr<net::Server>> server = net::Server::Create(server_options);
   if (!server.ok()) {
     log.Error("server", {{"error", std::string(server.status().message())}});

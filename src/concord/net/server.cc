@@ -128,6 +128,8 @@ struct Listener {
   ListenerOptions options;
   size_t index = 0;            // in ServerOptions::listeners
   size_t max_connections = 0;  // resolved (ListenerLimits)
+  // With ListenerOptions::handler_threads; else handlers run on the workers.
+  std::unique_ptr<asio::thread_pool> handler_pool;
   std::unique_ptr<tcp::acceptor> acceptor;
   SslPtr<SSL_CTX> ctx;
   uint16_t port = 0;
@@ -1104,7 +1106,9 @@ void Connection::Dispatch() {
   request_in_flight_ = true;
   core_.requests_.fetch_add(1);
   core_.RequestStarted();
-  asio::post(core_.workers(), [self = shared_from_this(), request = std::move(request)] {
+  asio::thread_pool& pool =
+      listener_.handler_pool != nullptr ? *listener_.handler_pool : core_.workers();
+  asio::post(pool, [self = shared_from_this(), request = std::move(request)] {
     t_on_worker = true;
     HttpResponse response;
     try {
@@ -1342,6 +1346,9 @@ absl::Status Server::Impl::Start() {
                                                  listener_options.port, ": ", ec.message()));
     }
     listener->port = listener->acceptor->local_endpoint(ec).port();
+    if (listener_options.handler_threads > 0) {
+      listener->handler_pool = std::make_unique<asio::thread_pool>(listener_options.handler_threads);
+    }
     core_->listeners_.push_back(std::move(listener));
   }
   core_->workers_ =
@@ -1476,6 +1483,11 @@ void Server::Impl::Shutdown(absl::Duration grace) {
   }
   io_threads_.clear();
   core_->workers().join();
+  for (auto& listener : core_->listeners_) {
+    if (listener->handler_pool != nullptr) {
+      listener->handler_pool->join();
+    }
+  }
   // Run what the workers posted after the stop, so every connection is
   // released while the core is still alive.
   core_->io().restart();

@@ -8,8 +8,8 @@
 // the acceptable-CA name; on attested listeners the client's evidence is
 // verified on a bounded worker pool while the handshake is paused
 // (SSL_set_retry_verify), so I/O threads never block, and a client whose
-// evidence fails never reaches a handler. Handlers run on the worker pool and
-// may block briefly (a store commit). Every connection has handshake, header,
+// evidence fails never reaches a handler. Handlers run on the worker pool (or
+// on a listener's own threads) and may block briefly (a store commit). Every connection has handshake, header,
 // body and idle timeouts and size limits. Work an unauthenticated client can
 // trigger is bounded before it is done (DESIGN.md §5a): connections per
 // server, per listener and per client address are capped and refused at
@@ -79,6 +79,11 @@ struct ListenerOptions {
   // until the header is read, up to this listener's max_connections; then
   // against the client, and it is closed, before TLS, if that is over.
   size_t max_connections_per_source = 64;
+  // Threads of this listener's own for its handlers; 0: the server's worker
+  // pool, shared with verification and the other listeners. A listener whose
+  // answers must not wait behind slow handlers elsewhere (health checks)
+  // gets its own.
+  size_t handler_threads = 0;
 };
 
 struct ServerOptions {

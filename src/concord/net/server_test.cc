@@ -998,6 +998,32 @@ TEST_F(NetTest, FreshEvidenceRatePerSourceLeavesOtherSourcesTheirShare) {
   EXPECT_FALSE(FreshHandshakeFrom(port, "127.0.0.2"));
 }
 
+TEST_F(NetTest, ListenerWithItsOwnHandlerThreadsAnswersWhileTheWorkersAreBusy) {
+  absl::Notification entered;
+  absl::Notification release;
+  ListenerOptions busy = Listener(/*tls=*/false, ClientAuth::kNone);
+  busy.handler = [&](const HttpRequest&) {
+    entered.Notify();
+    release.WaitForNotification();
+    return HttpResponse{};
+  };
+  ListenerOptions health = Listener(/*tls=*/false, ClientAuth::kNone);
+  health.handler_threads = 1;
+  ServerOptions options = BaseOptions(std::move(busy));
+  options.listeners.push_back(std::move(health));
+  options.worker_threads = 1;
+  StartServer(std::move(options));
+  RawSocket blocked(server_->port(0));
+  ASSERT_TRUE(blocked.Send("GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  entered.WaitForNotification();  // the only worker is taken
+  RawSocket probe(server_->port(1));
+  EXPECT_EQ(probe.Get("/healthz"), "HTTP/1.1 200 OK");
+  release.Notify();
+  std::string received;
+  EXPECT_TRUE(blocked.ClosedWithin(absl::Seconds(20), &received));
+  EXPECT_THAT(received, HasSubstr("HTTP/1.1 200 OK"));
+}
+
 TEST_F(NetTest, CreateRejectsInconsistentAdmissionLimits) {
   ServerOptions over = BaseOptions(Listener(/*tls=*/false, ClientAuth::kNone));
   over.listeners[0].max_connections = 10;
