@@ -45,6 +45,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "concord/crypto/ssl_ptr.h"
+#include "flag_pairs.h"  // bench/
 
 namespace {
 
@@ -66,10 +67,7 @@ struct Args {
   int user_port = 1313;
 };
 
-[[noreturn]] void Die(const std::string& message) {
-  std::fprintf(stderr, "concord_flood: %s\n", message.c_str());
-  std::exit(2);
-}
+[[noreturn]] void Die(const std::string& message) { concord::bench::Die("concord_flood", message); }
 
 bool IsLoopback(const std::string& address) {
   in_addr addr{};
@@ -78,45 +76,39 @@ bool IsLoopback(const std::string& address) {
 
 Args ParseArgs(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    std::string flag = argv[i];
-    if (i + 1 >= argc) {
-      Die("missing value for " + flag);
-    }
-    std::string v = argv[++i];
-    bool ok = true;
-    if (flag == "--target") {
-      a.target = v;
-    } else if (flag == "--flood-source") {
-      a.flood_source = v;
-    } else if (flag == "--probe-source") {
-      a.probe_source = v;
-    } else if (flag == "--pid") {
-      ok = absl::SimpleAtoi(v, &a.pid) && a.pid > 0;
-    } else if (flag == "--mode") {
-      a.mode = v;
-      ok = v == "idle" || v == "bodies" || v == "depth";
-    } else if (flag == "--connections") {
-      ok = absl::SimpleAtoi(v, &a.connections) && a.connections > 0 && a.connections <= 10000;
-    } else if (flag == "--hold") {
-      ok = absl::SimpleAtod(v, &a.hold) && a.hold >= 0 && a.hold <= 60;
-    } else if (flag == "--body-bytes") {
-      ok = absl::SimpleAtoi(v, &a.body_bytes) && a.body_bytes > 1 && a.body_bytes <= (64 << 20);
-    } else if (flag == "--depth") {
-      ok = absl::SimpleAtoi(v, &a.depth) && a.depth > 0 && a.depth <= 1000000;
-    } else if (flag == "--rounds") {
-      ok = absl::SimpleAtoi(v, &a.rounds) && a.rounds > 0 && a.rounds <= 10;
-    } else if (flag == "--http-port") {
-      ok = absl::SimpleAtoi(v, &a.http_port) && a.http_port > 0 && a.http_port < 65536;
-    } else if (flag == "--user-port") {
-      ok = absl::SimpleAtoi(v, &a.user_port) && a.user_port > 0 && a.user_port < 65536;
-    } else {
-      Die("unknown flag " + flag);
-    }
-    if (!ok) {
-      Die("bad value for " + flag + ": " + v);
-    }
-  }
+  concord::bench::ParseFlagPairs(
+      "concord_flood", argc, argv, [&](const std::string& flag, const std::string& v) {
+        bool ok = true;
+        if (flag == "--target") {
+          a.target = v;
+        } else if (flag == "--flood-source") {
+          a.flood_source = v;
+        } else if (flag == "--probe-source") {
+          a.probe_source = v;
+        } else if (flag == "--pid") {
+          ok = absl::SimpleAtoi(v, &a.pid) && a.pid > 0;
+        } else if (flag == "--mode") {
+          a.mode = v;
+          ok = v == "idle" || v == "bodies" || v == "depth";
+        } else if (flag == "--connections") {
+          ok = absl::SimpleAtoi(v, &a.connections) && a.connections > 0 && a.connections <= 10000;
+        } else if (flag == "--hold") {
+          ok = absl::SimpleAtod(v, &a.hold) && a.hold >= 0 && a.hold <= 60;
+        } else if (flag == "--body-bytes") {
+          ok = absl::SimpleAtoi(v, &a.body_bytes) && a.body_bytes > 1 && a.body_bytes <= (64 << 20);
+        } else if (flag == "--depth") {
+          ok = absl::SimpleAtoi(v, &a.depth) && a.depth > 0 && a.depth <= 1000000;
+        } else if (flag == "--rounds") {
+          ok = absl::SimpleAtoi(v, &a.rounds) && a.rounds > 0 && a.rounds <= 10;
+        } else if (flag == "--http-port") {
+          ok = absl::SimpleAtoi(v, &a.http_port) && a.http_port > 0 && a.http_port < 65536;
+        } else if (flag == "--user-port") {
+          ok = absl::SimpleAtoi(v, &a.user_port) && a.user_port > 0 && a.user_port < 65536;
+        } else {
+          return concord::bench::FlagValue::kUnknownFlag;
+        }
+        return ok ? concord::bench::FlagValue::kOk : concord::bench::FlagValue::kBad;
+      });
   if (a.mode.empty() || a.pid == 0) {
     Die("--mode and --pid are required");
   }

@@ -768,16 +768,23 @@ TEST_F(NetTest, FloodedListenerLeavesTheOtherListenerAccepting) {
   const uint16_t http_port = server_->port(0);
   const uint16_t user_port = server_->port(1);
 
-  // Idle connections fill the plain HTTP listener; one more is refused.
-  std::vector<std::unique_ptr<RawSocket>> flood;
-  for (int i = 0; i < 4; ++i) {
-    flood.push_back(std::make_unique<RawSocket>(http_port, "127.0.0.2"));
-  }
-  EXPECT_TRUE(OpenConnectionsReach(4));
-  RawSocket over(http_port, "127.0.0.2");
-  EXPECT_TRUE(over.ClosedWithin(absl::Seconds(20)));
-  EXPECT_TRUE(WaitFor([&] { return server_->stats().refused_listener_limit == 1; }));
-  // The aTLS listener still accepts and serves.
+  // Fills `port`'s listener with 4 idle connections from 127.0.0.2 and
+  // checks that one more is refused (the `refused`-th such refusal).
+  auto fill = [&](uint16_t port, uint64_t refused) {
+    std::vector<std::unique_ptr<RawSocket>> flood;
+    for (int i = 0; i < 4; ++i) {
+      flood.push_back(std::make_unique<RawSocket>(port, "127.0.0.2"));
+    }
+    EXPECT_TRUE(OpenConnectionsReach(4));
+    RawSocket over(port, "127.0.0.2");
+    EXPECT_TRUE(over.ClosedWithin(absl::Seconds(20)));
+    EXPECT_TRUE(WaitFor([&] { return server_->stats().refused_listener_limit == refused; }));
+    return flood;
+  };
+
+  // Idle connections fill the plain HTTP listener; the aTLS listener still
+  // accepts and serves.
+  std::vector<std::unique_ptr<RawSocket>> flood = fill(http_port, 1);
   ClientOptions to_user = BaseClient();
   to_user.port = user_port;
   auto client = MakeClient(std::move(to_user));
@@ -789,13 +796,7 @@ TEST_F(NetTest, FloodedListenerLeavesTheOtherListenerAccepting) {
 
   // And the other way round: silent TLS clients fill the user listener,
   // health checks on the plain listener go on.
-  for (int i = 0; i < 4; ++i) {
-    flood.push_back(std::make_unique<RawSocket>(user_port, "127.0.0.2"));
-  }
-  EXPECT_TRUE(OpenConnectionsReach(4));
-  RawSocket over_user(user_port, "127.0.0.2");
-  EXPECT_TRUE(over_user.ClosedWithin(absl::Seconds(20)));
-  EXPECT_TRUE(WaitFor([&] { return server_->stats().refused_listener_limit == 2; }));
+  flood = fill(user_port, 2);
   RawSocket health(http_port, "127.0.0.3");
   EXPECT_EQ(health.Get("/healthz"), "HTTP/1.1 200 OK");
   EXPECT_EQ(server_->stats().refused_source_limit, 0u);
