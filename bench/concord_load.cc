@@ -39,6 +39,7 @@
 #include "concord/crypto/hash.h"
 #include "concord/manifest/manifest.h"
 #include "concord/net/attester.h"
+#include "flag_pairs.h"  // bench/
 
 namespace {
 
@@ -57,10 +58,7 @@ struct Args {
   std::string report_json;
 };
 
-[[noreturn]] void Die(const std::string& message) {
-  std::fprintf(stderr, "concord_load: %s\n", message.c_str());
-  std::exit(2);
-}
+[[noreturn]] void Die(const std::string& message) { concord::bench::Die("concord_load", message); }
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -72,44 +70,38 @@ std::string ReadFile(const std::string& path) {
 
 Args ParseArgs(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    std::string flag = argv[i];
-    if (i + 1 >= argc) {
-      Die("missing value for " + flag);
-    }
-    std::string v = argv[++i];
-    bool ok = true;
-    if (flag == "--coordinator") {
-      a.coordinator = v;
-    } else if (flag == "--manifest") {
-      a.manifest = v;
-    } else if (flag == "--policy") {
-      a.policy = v;
-    } else if (flag == "--sim-host") {
-      a.sim_host = v;
-    } else if (flag == "--concurrency") {
-      ok = absl::SimpleAtoi(v, &a.concurrency) && a.concurrency > 0 && a.concurrency <= 256;
-    } else if (flag == "--requests") {
-      ok = absl::SimpleAtoi(v, &a.requests) && a.requests > 0;
-    } else if (flag == "--duration") {
-      ok = absl::SimpleAtod(v, &a.duration) && a.duration > 0;
-    } else if (flag == "--server-pid") {
-      ok = absl::SimpleAtoi(v, &a.server_pid) && a.server_pid > 0;
-    } else if (flag == "--retries") {
-      ok = absl::SimpleAtoi(v, &a.retries) && a.retries >= 0 && a.retries <= 10;
-    } else if (flag == "--interval-ms") {
-      ok = absl::SimpleAtoi(v, &a.interval_ms) && a.interval_ms >= 0 && a.interval_ms <= 60000;
-    } else if (flag == "--stop-file") {
-      a.stop_file = v;
-    } else if (flag == "--report-json") {
-      a.report_json = v;
-    } else {
-      Die("unknown flag " + flag);
-    }
-    if (!ok) {
-      Die("bad value for " + flag + ": " + v);
-    }
-  }
+  concord::bench::ParseFlagPairs(
+      "concord_load", argc, argv, [&](const std::string& flag, const std::string& v) {
+        bool ok = true;
+        if (flag == "--coordinator") {
+          a.coordinator = v;
+        } else if (flag == "--manifest") {
+          a.manifest = v;
+        } else if (flag == "--policy") {
+          a.policy = v;
+        } else if (flag == "--sim-host") {
+          a.sim_host = v;
+        } else if (flag == "--concurrency") {
+          ok = absl::SimpleAtoi(v, &a.concurrency) && a.concurrency > 0 && a.concurrency <= 256;
+        } else if (flag == "--requests") {
+          ok = absl::SimpleAtoi(v, &a.requests) && a.requests > 0;
+        } else if (flag == "--duration") {
+          ok = absl::SimpleAtod(v, &a.duration) && a.duration > 0;
+        } else if (flag == "--server-pid") {
+          ok = absl::SimpleAtoi(v, &a.server_pid) && a.server_pid > 0;
+        } else if (flag == "--retries") {
+          ok = absl::SimpleAtoi(v, &a.retries) && a.retries >= 0 && a.retries <= 10;
+        } else if (flag == "--interval-ms") {
+          ok = absl::SimpleAtoi(v, &a.interval_ms) && a.interval_ms >= 0 && a.interval_ms <= 60000;
+        } else if (flag == "--stop-file") {
+          a.stop_file = v;
+        } else if (flag == "--report-json") {
+          a.report_json = v;
+        } else {
+          return concord::bench::FlagValue::kUnknownFlag;
+        }
+        return ok ? concord::bench::FlagValue::kOk : concord::bench::FlagValue::kBad;
+      });
   if (a.coordinator.empty() || a.manifest.empty() || a.policy.empty() || a.sim_host.empty()) {
     Die("--coordinator, --manifest, --policy and --sim-host are required");
   }
@@ -181,9 +173,9 @@ int main(int argc, char** argv) {
     before = SampleProc(args.server_pid);
   }
   std::atomic<long> started{0};
-  std::atomic<long> failures{0};           // failed after every retry
+  std::atomic<long> failures{0};  // failed after every retry
   std::atomic<long> first_try_failures{0};
-  std::atomic<long> retried_ok{0};         // failed first, succeeded on a retry
+  std::atomic<long> retried_ok{0};  // failed first, succeeded on a retry
   std::atomic<bool> stop{false};
   std::mutex mu;
   std::vector<double> latencies_ms;
@@ -266,9 +258,10 @@ int main(int argc, char** argv) {
   const long sent = static_cast<long>(ok) + failures.load();
   std::printf("concurrency %d: %zu issuances, %ld failures in %.2f s: %.1f issuances/s\n",
               args.concurrency, ok, failures.load(), elapsed, static_cast<double>(ok) / elapsed);
-  std::printf("requests %ld: failed on first try %ld, succeeded on a retry %ld, "
-              "failed after %d retries %ld\n",
-              sent, first_try_failures.load(), retried_ok.load(), args.retries, failures.load());
+  std::printf(
+      "requests %ld: failed on first try %ld, succeeded on a retry %ld, "
+      "failed after %d retries %ld\n",
+      sent, first_try_failures.load(), retried_ok.load(), args.retries, failures.load());
   std::printf("latency ms: p50 %.2f  p99 %.2f  max %.2f\n", pct(0.5), pct(0.99), pct(1.0));
   if (args.server_pid > 0) {
     ProcSample after = SampleProc(args.server_pid);

@@ -2,15 +2,16 @@
 # End to end, transport limits of the coordinator's listeners: a silent
 # client (TCP connection, nothing sent) is closed after the handshake
 # timeout, a slow client (TLS up, headers never finished) after the header
-# timeout, an oversized request gets 413, and the mesh API refuses a client
-# without an attested certificate.
+# timeout, an oversized request gets 413, the mesh API refuses a client
+# without an attested certificate, and one address over its connection
+# limit is refused while another is served (and /metrics counts it).
 #   limits.sh BIN_DIR WORK_DIR
 source "$(dirname "$0")/lib.sh"
 e2e_begin "$@"
 IP=127.0.0.34
 setup_deployment
 mkdir -p store
-start_concordd coord "$IP" "$WORK/store"
+start_concordd coord "$IP" "$WORK/store" --max-connections-per-source 8
 PID=$CONCORDD_PID
 
 step "silent and slow clients (in parallel)"
@@ -46,6 +47,30 @@ code=$(http_code -k -X POST -d '{}' "https://$IP:7777/v1/mesh/cert" || true)
 [ "$code" = 000 ] || [ "$code" = 401 ] || [ "$code" = 403 ] ||
   fail "mesh API without a client certificate: HTTP $code"
 echo "mesh API without a client certificate: refused (HTTP $code)"
+
+step "connections over the per-address limit"
+# Eight idle connections to 9102 from this script's address (the kernel
+# picks $IP itself as the source on loopback) take its share; the ninth,
+# accepted after them (the accept queue is in order), is reset at accept,
+# well within the 10 s header timeout that would close the eight. Another
+# address is served meanwhile.
+held=()
+for _ in 1 2 3 4 5 6 7 8; do
+  exec {fd}<>"/dev/tcp/$IP/9102"
+  held+=("$fd")
+done
+code=$(http_code --max-time 10 "http://$IP:9102/healthz" || true)
+[ "$code" = 000 ] || fail "a ninth connection from one address: HTTP $code, want a reset"
+code=$(http_code --max-time 10 --interface 127.0.0.35 "http://$IP:9102/healthz" || true)
+[ "$code" = 200 ] || fail "/healthz from another address while one is at its limit: HTTP $code"
+metrics=$(curl -s --interface 127.0.0.35 "http://$IP:9102/metrics")
+grep -q '^concord_server_refused_total{reason="source_connections"} 1$' <<<"$metrics" ||
+  fail "per-address refusal not counted: $(grep refused <<<"$metrics")"
+echo "ninth connection from one address reset; another address served; counted in /metrics"
+for fd in "${held[@]}"; do
+  exec {fd}>&-
+done
+wait_for 20 "/healthz from the first address again" curl -sf "http://$IP:9102/healthz"
 
 step "the coordinator still serves"
 curl -sf "http://$IP:9102/healthz" >/dev/null || fail "/healthz failed after the abuse"

@@ -651,6 +651,7 @@ std::string Api::MetricsText() {
       AppendMetricHeader(&out, metric.name, metric.type, metric.help);
       AppendSample(&out, metric.name, {}, static_cast<double>(metric.value));
     }
+    AppendServerAdmission(&out, stats);
   }
   if (options_.resident_memory_bytes) {
     if (std::optional<uint64_t> rss = options_.resident_memory_bytes(); rss.has_value()) {

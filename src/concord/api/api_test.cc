@@ -640,6 +640,8 @@ TEST_F(ApiTest, MetricsCountRequestsAndParseLineByLine) {
     net::ServerStats stats;
     stats.connections_accepted = 12;
     stats.open_connections = 3;
+    stats.refused_source_limit = 5;
+    stats.buffered_body_bytes = 2048;
     return stats;
   });
   api_->SetPeerStatsSource([] {
@@ -670,6 +672,9 @@ TEST_F(ApiTest, MetricsCountRequestsAndParseLineByLine) {
                                            coordinator_->Status().alarms_raised, "\n")));
   EXPECT_THAT(text, HasSubstr("concord_server_connections_accepted_total 12\n"));
   EXPECT_THAT(text, HasSubstr("concord_server_open_connections 3\n"));
+  EXPECT_THAT(text, HasSubstr("concord_server_refused_total{reason=\"source_connections\"} 5\n"));
+  EXPECT_THAT(text, HasSubstr("concord_server_refused_total{reason=\"body_budget\"} 0\n"));
+  EXPECT_THAT(text, HasSubstr("concord_server_buffered_body_bytes 2048\n"));
   EXPECT_THAT(text, HasSubstr("concord_serving 1\n"));
   EXPECT_THAT(text, HasSubstr("concord_lease_remaining_seconds 10\n"));
   EXPECT_THAT(text, HasSubstr("concord_lease_confirmed_by_peer 0\n"));

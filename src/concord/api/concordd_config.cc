@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <tuple>
 #include <utility>
 
 #include "CLI/CLI.hpp"
@@ -58,6 +59,24 @@ absl::StatusOr<absl::Duration> ParseDurationFlag(const FlagSpec& spec, absl::Dur
                      absl::FormatDuration(max), ", got ", absl::FormatDuration(d)));
   }
   return d;
+}
+
+absl::StatusOr<uint64_t> ParseCountFlag(const FlagSpec& spec, uint64_t min, uint64_t max) {
+  uint64_t n = 0;
+  if (!absl::SimpleAtoi(spec.value, &n) || n < min || n > max) {
+    return absl::InvalidArgumentError(absl::StrCat(spec.Name(), ": want a whole number from ", min,
+                                                   " to ", max, ", got ", Quote(spec.value)));
+  }
+  return n;
+}
+
+absl::StatusOr<double> ParseRateFlag(const FlagSpec& spec, double min, double max) {
+  double x = 0;
+  if (!absl::SimpleAtod(spec.value, &x) || !(x >= min && x <= max)) {
+    return absl::InvalidArgumentError(absl::StrCat(spec.Name(), ": want a number from ", min,
+                                                   " to ", max, ", got ", Quote(spec.value)));
+  }
+  return x;
 }
 
 // A boolean flag: given on the command line (no value), or its variable set
@@ -172,11 +191,34 @@ absl::StatusOr<ParsedFlags> ParseConcorddFlags(const std::vector<std::string>& a
   FlagSpec vendor_ca_file{"--vendor-ca-file", "CONCORD_VENDOR_CA_FILE"};
   FlagSpec collateral_refresh{"--collateral-refresh", "CONCORD_COLLATERAL_REFRESH"};
   BoolFlagSpec offline_collateral{"--offline-collateral", "CONCORD_OFFLINE_COLLATERAL"};
+  FlagSpec max_connections{"--max-connections", "CONCORD_MAX_CONNECTIONS"};
+  FlagSpec user_max_connections{"--user-max-connections", "CONCORD_USER_MAX_CONNECTIONS"};
+  FlagSpec mesh_max_connections{"--mesh-max-connections", "CONCORD_MESH_MAX_CONNECTIONS"};
+  FlagSpec http_max_connections{"--http-max-connections", "CONCORD_HTTP_MAX_CONNECTIONS"};
+  FlagSpec max_connections_per_source{"--max-connections-per-source",
+                                      "CONCORD_MAX_CONNECTIONS_PER_SOURCE"};
+  FlagSpec max_buffered_body{"--max-buffered-body-bytes", "CONCORD_MAX_BUFFERED_BODY_BYTES"};
+  FlagSpec fresh_evidence_rate{"--fresh-evidence-rate", "CONCORD_FRESH_EVIDENCE_RATE"};
+  FlagSpec fresh_evidence_burst{"--fresh-evidence-burst", "CONCORD_FRESH_EVIDENCE_BURST"};
+  FlagSpec fresh_evidence_source_rate{"--fresh-evidence-rate-per-source",
+                                      "CONCORD_FRESH_EVIDENCE_RATE_PER_SOURCE"};
+  FlagSpec fresh_evidence_source_burst{"--fresh-evidence-burst-per-source",
+                                       "CONCORD_FRESH_EVIDENCE_BURST_PER_SOURCE"};
   FlagSpec* const specs[] = {
       &store,         &policy,    &platform,   &sim_host,        &user_addr,      &mesh_addr,
       &http_addr,     &replica,   &log_format, &log_level,       &shutdown_grace, &drain_timeout,
       &leaf_lifetime, &port_file, &peers,      &freshness_lease, &peer_retry,     &tsm_root,
       &kds_url,       &pcs_url,   &vendor_ca_file, &collateral_refresh};
+  FlagSpec* const admission_specs[] = {&max_connections,
+                                       &user_max_connections,
+                                       &mesh_max_connections,
+                                       &http_max_connections,
+                                       &max_connections_per_source,
+                                       &max_buffered_body,
+                                       &fresh_evidence_rate,
+                                       &fresh_evidence_burst,
+                                       &fresh_evidence_source_rate,
+                                       &fresh_evidence_source_burst};
 
   CLI::App app{
       "concordd: the Concord attestation coordinator. Every flag can also be set through the "
@@ -217,6 +259,25 @@ absl::StatusOr<ParsedFlags> ParseConcorddFlags(const std::vector<std::string>& a
        "https://api.trustedservices.intel.com"},
       {&vendor_ca_file, "PEM CA bundle for the vendors' HTTPS", "the system trust store"},
       {&collateral_refresh, "Pause between background collateral refresh passes", "10m"},
+      {&max_connections, "Open connections on all listeners together", "4096"},
+      {&user_max_connections, "Open connections on the user listener", "1024"},
+      {&mesh_max_connections, "Open connections on the mesh listener", "2816"},
+      {&http_max_connections, "Open connections on the plain HTTP listener", "256"},
+      {&max_connections_per_source,
+       "Open connections per client address on each listener (the PROXY source with "
+       "--proxy-protocol); more are closed at once",
+       "64"},
+      {&max_buffered_body,
+       "Request body bytes buffered at once over all connections; beyond, 503 + Retry-After",
+       "67108864"},
+      {&fresh_evidence_rate,
+       "Handshakes with a client nonce (per-handshake attestation) per second, all clients", "10"},
+      {&fresh_evidence_burst,
+       "Handshakes with a client nonce allowed at once before --fresh-evidence-rate applies", "20"},
+      {&fresh_evidence_source_rate, "Handshakes with a client nonce per second per client address",
+       "2"},
+      {&fresh_evidence_source_burst,
+       "The same per client address, before --fresh-evidence-rate-per-source applies", "10"},
   };
   for (const auto& option : kOptions) {
     option.spec->option =
@@ -257,7 +318,9 @@ absl::StatusOr<ParsedFlags> ParseConcorddFlags(const std::vector<std::string>& a
     return absl::InvalidArgumentError(absl::StrCat("command line: ", e.what()));
   }
 
-  for (FlagSpec* spec : specs) {
+  std::vector<FlagSpec*> all_specs(std::begin(specs), std::end(specs));
+  all_specs.insert(all_specs.end(), std::begin(admission_specs), std::end(admission_specs));
+  for (FlagSpec* spec : all_specs) {
     if (spec->option->count() > 0) {
       continue;
     }
@@ -378,6 +441,40 @@ absl::StatusOr<ParsedFlags> ParseConcorddFlags(const std::vector<std::string>& a
     CONCORD_ASSIGN_OR_RETURN(config.collateral_refresh,
                              ParseDurationFlag(collateral_refresh, absl::Seconds(10),
                                                absl::Hours(24)));
+  }
+  for (auto [spec, target, min] :
+       {std::tuple{&max_connections, &config.max_connections, size_t{3}},
+        std::tuple{&user_max_connections, &config.user_max_connections, size_t{1}},
+        std::tuple{&mesh_max_connections, &config.mesh_max_connections, size_t{1}},
+        std::tuple{&http_max_connections, &config.http_max_connections, size_t{1}},
+        std::tuple{&max_connections_per_source, &config.max_connections_per_source, size_t{1}}}) {
+    if (!spec->value.empty()) {
+      CONCORD_ASSIGN_OR_RETURN(*target, ParseCountFlag(*spec, min, 1000000));
+    }
+  }
+  const size_t listener_total =
+      config.user_max_connections + config.mesh_max_connections + config.http_max_connections;
+  if (listener_total > config.max_connections) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--user-max-connections + --mesh-max-connections + --http-max-connections: ",
+                     listener_total, " over --max-connections ", config.max_connections,
+                     " (one listener must not take the others' capacity)"));
+  }
+  if (!max_buffered_body.value.empty()) {
+    // At least one request at the body limit (net::ServerOptions).
+    CONCORD_ASSIGN_OR_RETURN(config.max_buffered_body_bytes,
+                             ParseCountFlag(max_buffered_body, 2 * 1024 * 1024, uint64_t{1} << 40));
+  }
+  for (auto [spec, target, min] :
+       {std::tuple{&fresh_evidence_rate, &config.fresh_evidence_rate.rate_per_second, 0.0},
+        std::tuple{&fresh_evidence_burst, &config.fresh_evidence_rate.burst, 1.0},
+        std::tuple{&fresh_evidence_source_rate,
+                   &config.fresh_evidence_rate_per_source.rate_per_second, 0.0},
+        std::tuple{&fresh_evidence_source_burst, &config.fresh_evidence_rate_per_source.burst,
+                   1.0}}) {
+    if (!spec->value.empty()) {
+      CONCORD_ASSIGN_OR_RETURN(*target, ParseRateFlag(*spec, min, 1e6));
+    }
   }
   CONCORD_RETURN_IF_ERROR(ResolveBoolFlag(allow_volatile_store, env));
   CONCORD_RETURN_IF_ERROR(ResolveBoolFlag(proxy_protocol, env));

@@ -18,6 +18,7 @@
 #include "concord/attest/evidence.h"
 #include "concord/collateral/vendor_client.h"
 #include "concord/common/log.h"
+#include "concord/common/token_bucket.h"
 #include "concord/coordinator/launch_config.h"
 
 namespace concord::api {
@@ -52,6 +53,18 @@ struct ConcorddConfig {
   // Expect a PROXY v2 header on the user and mesh listeners (behind HAProxy
   // with send-proxy-v2).
   bool proxy_protocol = false;
+  // Admission (net::ServerOptions, DESIGN §5a): open connections in all,
+  // per listener (together at most max_connections) and per client address
+  // on each listener; request bodies buffered at once; per-handshake
+  // attestation (a client nonce) over the server and per client address.
+  size_t max_connections = 4096;
+  size_t user_max_connections = 1024;
+  size_t mesh_max_connections = 2816;
+  size_t http_max_connections = 256;
+  size_t max_connections_per_source = 64;
+  uint64_t max_buffered_body_bytes = 64 * 1024 * 1024;
+  TokenBucketOptions fresh_evidence_rate{.rate_per_second = 10, .burst = 20};
+  TokenBucketOptions fresh_evidence_rate_per_source{.rate_per_second = 2, .burst = 10};
   // Hardware platforms (snp, tdx): the configfs-tsm report directory, and
   // vendor collateral (issue dates, KDS/PCS, refresh; docs/collateral.md).
   std::string tsm_root = "/sys/kernel/config/tsm/report";

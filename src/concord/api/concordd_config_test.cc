@@ -185,6 +185,64 @@ TEST(ConcorddConfigTest, BadHaFlagsNameFlagAndVariable) {
                        "\"maybe\""));
 }
 
+TEST(ConcorddConfigTest, AdmissionFlagsDefaultsAndValues) {
+  CONCORD_ASSERT_OK_AND_ASSIGN(ParsedFlags defaults, Parse({"--policy", "/p", "--sim-host", "/s"}));
+  const ConcorddConfig& d = defaults.config;
+  EXPECT_EQ(d.max_connections, 4096u);
+  EXPECT_EQ(d.user_max_connections + d.mesh_max_connections + d.http_max_connections, 4096u);
+  EXPECT_EQ(d.http_max_connections, 256u);
+  EXPECT_EQ(d.max_connections_per_source, 64u);
+  EXPECT_EQ(d.max_buffered_body_bytes, 64u * 1024 * 1024);
+  EXPECT_EQ(d.fresh_evidence_rate.rate_per_second, 10);
+  EXPECT_EQ(d.fresh_evidence_rate.burst, 20);
+  EXPECT_EQ(d.fresh_evidence_rate_per_source.rate_per_second, 2);
+  EXPECT_EQ(d.fresh_evidence_rate_per_source.burst, 10);
+  EXPECT_THAT(defaults.help_text, HasSubstr("CONCORD_MAX_CONNECTIONS_PER_SOURCE"));
+
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      ParsedFlags flags, Parse({"--policy", "/p", "--sim-host", "/s", "--max-connections", "100",
+                                "--user-max-connections", "30", "--mesh-max-connections", "60",
+                                "--http-max-connections", "10", "--max-connections-per-source", "5",
+                                "--fresh-evidence-rate", "0.5", "--fresh-evidence-burst", "3"},
+                               {{"CONCORD_MAX_BUFFERED_BODY_BYTES", "8388608"},
+                                {"CONCORD_FRESH_EVIDENCE_RATE_PER_SOURCE", "0.25"},
+                                {"CONCORD_FRESH_EVIDENCE_BURST_PER_SOURCE", "2"}}));
+  const ConcorddConfig& c = flags.config;
+  EXPECT_EQ(c.max_connections, 100u);
+  EXPECT_EQ(c.user_max_connections, 30u);
+  EXPECT_EQ(c.mesh_max_connections, 60u);
+  EXPECT_EQ(c.http_max_connections, 10u);
+  EXPECT_EQ(c.max_connections_per_source, 5u);
+  EXPECT_EQ(c.max_buffered_body_bytes, 8u * 1024 * 1024);
+  EXPECT_EQ(c.fresh_evidence_rate.rate_per_second, 0.5);
+  EXPECT_EQ(c.fresh_evidence_rate.burst, 3);
+  EXPECT_EQ(c.fresh_evidence_rate_per_source.rate_per_second, 0.25);
+  EXPECT_EQ(c.fresh_evidence_rate_per_source.burst, 2);
+}
+
+TEST(ConcorddConfigTest, BadAdmissionFlagsNameFlagAndVariable) {
+  // The listeners' limits may not add up to more than the total.
+  EXPECT_THAT(
+      Parse({"--policy", "/p", "--sim-host", "/s", "--max-connections", "1000"}),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("4096 over --max-connections 1000")));
+  EXPECT_THAT(Parse({"--policy", "/p", "--sim-host", "/s", "--max-connections-per-source", "0"}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("--max-connections-per-source: want a whole number from 1")));
+  EXPECT_THAT(
+      Parse({"--policy", "/p", "--sim-host", "/s"}, {{"CONCORD_HTTP_MAX_CONNECTIONS", "many"}}),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("--http-max-connections (CONCORD_HTTP_MAX_CONNECTIONS): want a "
+                         "whole number")));
+  EXPECT_THAT(Parse({"--policy", "/p", "--sim-host", "/s", "--max-buffered-body-bytes", "1024"}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("--max-buffered-body-bytes: want a whole number from 2097152")));
+  EXPECT_THAT(Parse({"--policy", "/p", "--sim-host", "/s", "--fresh-evidence-burst", "0.5"}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("--fresh-evidence-burst: want a number from 1")));
+  EXPECT_THAT(Parse({"--policy", "/p", "--sim-host", "/s", "--fresh-evidence-rate", "nan"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--fresh-evidence-rate")));
+}
+
 TEST(ConcorddConfigTest, HardwareFlagsDefaultsAndValues) {
   CONCORD_ASSERT_OK_AND_ASSIGN(ParsedFlags defaults,
                                Parse({"--policy", "/p", "--platform", "tdx"}));

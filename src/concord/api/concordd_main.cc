@@ -269,14 +269,21 @@ int Run(int argc, char** argv, const sigset_t& signals) {
   net::ServerOptions server_options;
   server_options.attester = &attester;
   server_options.clock = &clock;
-  server_options.listeners.push_back(net::ListenerOptions{.name = "user",
-                                                          .address = config.user_addr.host,
-                                                          .port = config.user_addr.port,
-                                                          .tls = true,
-                                                          .client_auth = net::ClientAuth::kOptional,
-                                                          .check_client = nullptr,
-                                                          .handler = (*api)->UserHandler(),
-                                                          .proxy_protocol = config.proxy_protocol});
+  server_options.max_connections = config.max_connections;
+  server_options.max_buffered_body_bytes = config.max_buffered_body_bytes;
+  server_options.fresh_evidence_rate = config.fresh_evidence_rate;
+  server_options.fresh_evidence_rate_per_source = config.fresh_evidence_rate_per_source;
+  server_options.listeners.push_back(
+      net::ListenerOptions{.name = "user",
+                           .address = config.user_addr.host,
+                           .port = config.user_addr.port,
+                           .tls = true,
+                           .client_auth = net::ClientAuth::kOptional,
+                           .check_client = nullptr,
+                           .handler = (*api)->UserHandler(),
+                           .proxy_protocol = config.proxy_protocol,
+                           .max_connections = config.user_max_connections,
+                           .max_connections_per_source = config.max_connections_per_source});
   server_options.listeners.push_back(net::ListenerOptions{
       .name = "mesh",
       .address = config.mesh_addr.host,
@@ -289,14 +296,23 @@ int Run(int argc, char** argv, const sigset_t& signals) {
             return coordinator_ptr->CheckWorkloadEvidence(evidence, report_data);
           },
       .handler = (*api)->MeshHandler(),
-      .proxy_protocol = config.proxy_protocol});
-  server_options.listeners.push_back(net::ListenerOptions{.name = "http",
-                                                          .address = config.http_addr.host,
-                                                          .port = config.http_addr.port,
-                                                          .tls = false,
-                                                          .client_auth = net::ClientAuth::kNone,
-                                                          .check_client = nullptr,
-                                                          .handler = (*api)->HttpHandler()});
+      .proxy_protocol = config.proxy_protocol,
+      .max_connections = config.mesh_max_connections,
+      .max_connections_per_source = config.max_connections_per_source});
+  server_options.listeners.push_back(
+      net::ListenerOptions{.name = "http",
+                           .address = config.http_addr.host,
+                           .port = config.http_addr.port,
+                           .tls = false,
+                           .client_auth = net::ClientAuth::kNone,
+                           .check_client = nullptr,
+                           .handler = (*api)->HttpHandler(),
+                           .proxy_protocol = false,
+                           .max_connections = config.http_max_connections,
+                           .max_connections_per_source = config.max_connections_per_source,
+                           // Health checks never wait behind the user and
+                           // mesh handlers on the shared workers.
+                           .handler_threads = 1});
   absl::StatusOr<std::unique_ptr<net::Server>> server = net::Server::Create(server_options);
   if (!server.ok()) {
     log.Error("server", {{"error", std::string(server.status().message())}});

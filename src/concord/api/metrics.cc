@@ -101,6 +101,28 @@ void AppendMetricHeader(std::string* out, absl::string_view name, absl::string_v
   absl::StrAppend(out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n");
 }
 
+void AppendServerAdmission(std::string* out, const net::ServerStats& stats) {
+  AppendMetricHeader(out, "concord_server_refused_total", "counter",
+                     "Work refused before it was done, by reason: connections over the server, "
+                     "listener or per-address limit (closed at accept), request bodies over the "
+                     "buffer budget (503), per-handshake attestations over the rate bound.");
+  const std::pair<const char*, uint64_t> kReasons[] = {
+      {"server_connections", stats.refused_server_limit},
+      {"listener_connections", stats.refused_listener_limit},
+      {"source_connections", stats.refused_source_limit},
+      {"body_budget", stats.refused_body_budget},
+      {"fresh_evidence_rate", stats.refused_fresh_evidence_rate},
+  };
+  for (const auto& [reason, value] : kReasons) {
+    AppendSample(out, "concord_server_refused_total", {{"reason", reason}},
+                 static_cast<double>(value));
+  }
+  AppendMetricHeader(out, "concord_server_buffered_body_bytes", "gauge",
+                     "Request body bytes buffered now (out of --max-buffered-body-bytes).");
+  AppendSample(out, "concord_server_buffered_body_bytes", {},
+               static_cast<double>(stats.buffered_body_bytes));
+}
+
 void AppendSample(std::string* out, absl::string_view name, const MetricLabels& labels,
                   double value) {
   absl::StrAppend(out, name);

@@ -15,6 +15,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "concord/net/server.h"
 
 namespace concord::api {
 
@@ -90,5 +91,8 @@ void AppendSample(std::string* out, absl::string_view name, const MetricLabels& 
 // A complete histogram: header, cumulative _bucket lines, _sum and _count.
 void AppendHistogram(std::string* out, absl::string_view name, absl::string_view help,
                      const Histogram& histogram);
+// The server's admission refusals (concord_server_refused_total by reason)
+// and the request body bytes buffered now.
+void AppendServerAdmission(std::string* out, const net::ServerStats& stats);
 
 }  // namespace concord::api

@@ -21,6 +21,13 @@
 // handshake or HTTP request after it is left in the socket) under the
 // handshake timeout; a malformed header closes the connection and counts
 // as a failed handshake.
+//
+// Admission (DESIGN.md §5a): a connection over a connection limit is closed
+// with a reset in the accept handler, before any Connection or SSL object
+// exists; behind a balancer it counts against the balancer until the PROXY
+// header names the client, then against the client. The request parser is
+// not eager until the header is done, so a declared body is checked against
+// the shared body budget before its first byte is buffered.
 #include "concord/net/server.h"
 
 #include <sys/socket.h>
@@ -50,6 +57,7 @@
 #include "concord/crypto/ssl_ptr.h"
 #include "concord/crypto/x509.h"
 #include "concord/net/atls_protocol.h"
+#include "concord/net/internal/admission.h"
 #include "concord/net/internal/cert.h"
 #include "concord/net/internal/http_util.h"
 #include "concord/net/internal/proxy_protocol.h"
@@ -81,8 +89,48 @@ struct Identity {
   SslPtr<X509> cert;
 };
 
+// The address a client is counted by: its IP without the port, an
+// IPv4-mapped IPv6 address as the IPv4 one.
+std::string ClientKey(const asio::ip::address& address) {
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
+  }
+  return address.to_string();
+}
+
+std::string ClientKey(const std::string& text) {
+  boost::system::error_code ec;
+  asio::ip::address address = asio::ip::make_address(text, ec);
+  return ec ? text : ClientKey(address);
+}
+
+// Before its PROXY header a connection counts against the balancer, apart
+// from the clients (a balancer's address may also be a client's).
+std::string BalancerKey(absl::string_view peer) { return absl::StrCat("via ", peer); }
+
+// ListenerOptions::max_connections with 0 resolved to an equal share of what
+// the listeners with a limit of their own leave.
+std::vector<size_t> ListenerLimits(const ServerOptions& options) {
+  size_t claimed = 0;
+  size_t shared = 0;
+  for (const ListenerOptions& listener : options.listeners) {
+    claimed += listener.max_connections;
+    shared += listener.max_connections == 0 ? 1 : 0;
+  }
+  const size_t left = options.max_connections > claimed ? options.max_connections - claimed : 0;
+  std::vector<size_t> limits;
+  for (const ListenerOptions& listener : options.listeners) {
+    limits.push_back(listener.max_connections != 0 ? listener.max_connections : left / shared);
+  }
+  return limits;
+}
+
 struct Listener {
   ListenerOptions options;
+  size_t index = 0;            // in ServerOptions::listeners
+  size_t max_connections = 0;  // resolved (ListenerLimits)
+  // With ListenerOptions::handler_threads; else handlers run on the workers.
+  std::unique_ptr<asio::thread_pool> handler_pool;
   std::unique_ptr<tcp::acceptor> acceptor;
   SslPtr<SSL_CTX> ctx;
   uint16_t port = 0;
@@ -97,7 +145,12 @@ class ServerCore final {
   explicit ServerCore(ServerOptions options)
       : options_(std::move(options)),
         clock_(options_.clock != nullptr ? options_.clock : &SystemClock::Get()),
-        random_(options_.random != nullptr ? options_.random : &crypto::SystemRandom::Get()) {}
+        random_(options_.random != nullptr ? options_.random : &crypto::SystemRandom::Get()),
+        connection_counter_(options_.max_connections, ListenerLimits(options_)),
+        body_budget_(options_.max_buffered_body_bytes),
+        fresh_evidence_(options_.fresh_evidence_rate, *clock_),
+        fresh_evidence_by_source_(options_.fresh_evidence_rate_per_source, kMaxFreshEvidenceSources,
+                                  *clock_) {}
   // The acceptors and the pool use io_'s services (strands, reactor): they
   // go first, io_ (a later member) last.
   ~ServerCore() {
@@ -139,15 +192,56 @@ class ServerCore final {
   }
   void ReleaseVerificationSlot() { pending_verifications_.fetch_sub(1); }
 
+  // Counts a new connection of `listener` from `source` (a ClientKey or
+  // BalancerKey); false, counted by reason, over a limit.
+  bool AdmitConnection(size_t listener, const std::string& source, size_t source_limit) {
+    switch (connection_counter_.Admit(listener, source, source_limit)) {
+      case internal::ConnectionRefusal::kNone:
+        return true;
+      case internal::ConnectionRefusal::kServerLimit:
+        refused_server_limit_.fetch_add(1);
+        return false;
+      case internal::ConnectionRefusal::kListenerLimit:
+        refused_listener_limit_.fetch_add(1);
+        return false;
+      case internal::ConnectionRefusal::kSourceLimit:
+        refused_source_limit_.fetch_add(1);
+        return false;
+    }
+    return false;
+  }
+  // Counts an admitted connection against `to` instead of `from`; false
+  // (counted) when `to` is at its limit.
+  bool MoveConnection(size_t listener, const std::string& from, const std::string& to) {
+    if (!connection_counter_.Move(listener, from, to,
+                                  options_.listeners[listener].max_connections_per_source)) {
+      refused_source_limit_.fetch_add(1);
+      return false;
+    }
+    return true;
+  }
+  void ReleaseConnection(size_t listener, const std::string& source) {
+    connection_counter_.Release(listener, source);
+  }
+  size_t OpenConnections() const { return connection_counter_.open(); }
+
+  internal::ByteBudget& body_budget() { return body_budget_; }
+
+  // Takes a per-handshake attestation token for `source`; false (and
+  // counted) over the source's or the server's rate.
+  bool AdmitFreshEvidence(const std::string& source) {
+    if (!fresh_evidence_by_source_.TryTake(source) || !fresh_evidence_.TryTake()) {
+      refused_fresh_evidence_rate_.fetch_add(1);
+      return false;
+    }
+    return true;
+  }
+
   void Register(const std::shared_ptr<Connection>& connection);
   void Unregister(Connection* connection) {
     std::lock_guard<std::mutex> lock(connections_mu_);
     connections_.erase(connection);
     connections_cv_.notify_all();
-  }
-  size_t OpenConnections() {
-    std::lock_guard<std::mutex> lock(connections_mu_);
-    return connections_.size();
   }
   void RequestStarted() {
     std::lock_guard<std::mutex> lock(connections_mu_);
@@ -186,6 +280,11 @@ class ServerCore final {
   std::atomic<uint64_t> verifications_refused_{0};
   std::atomic<uint64_t> timeouts_{0};
   std::atomic<uint64_t> requests_{0};
+  std::atomic<uint64_t> refused_server_limit_{0};
+  std::atomic<uint64_t> refused_listener_limit_{0};
+  std::atomic<uint64_t> refused_source_limit_{0};
+  std::atomic<uint64_t> refused_body_budget_{0};
+  std::atomic<uint64_t> refused_fresh_evidence_rate_{0};
   std::atomic<bool> accepting_{false};
 
   std::vector<std::unique_ptr<Listener>> listeners_;
@@ -195,6 +294,10 @@ class ServerCore final {
   const ServerOptions options_;
   Clock* const clock_;
   RandomSource* const random_;
+  internal::ConnectionCounter connection_counter_;
+  internal::ByteBudget body_budget_;
+  TokenBucket fresh_evidence_;
+  KeyedTokenBuckets fresh_evidence_by_source_;
   asio::io_context io_;
 
   mutable absl::Mutex identity_mu_;
@@ -245,13 +348,23 @@ using X509NameStackPtr = std::unique_ptr<STACK_OF(X509_NAME), X509NameStackDelet
 // (worker_busy_), when the strand leaves it alone.
 class Connection final : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(ServerCore& core, const Listener& listener, tcp::socket socket)
+  // `source` is the socket peer's ClientKey; the connection is counted
+  // against `counted_as` (admitted by the caller).
+  Connection(ServerCore& core, const Listener& listener, tcp::socket socket, std::string source,
+             std::string counted_as)
       : core_(core),
         listener_(listener),
         options_(core.options()),
         socket_(std::move(socket)),
         strand_(socket_.get_executor()),
-        timer_(strand_) {}
+        timer_(strand_),
+        listener_index_(listener.index),
+        source_(std::move(source)),
+        counted_as_(std::move(counted_as)) {}
+  ~Connection() {
+    ReleaseAdmission();
+    ReleaseBody();
+  }
 
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -291,10 +404,17 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   // Feeds buffered bytes to the parser; false once the request is complete
   // (dispatched) or answered with an error.
   bool ParseBuffered();
+  // Reserves the body's declared length (or, chunked, what has arrived)
+  // out of the body budget; over it, answers 503 and returns false.
+  bool ReserveBody();
+  void ReleaseBody();
   void Dispatch();
   void SendResponse(const HttpResponse& response, bool keep_alive);
   void WriteOut();
   void CloseNow();
+  // Closes with a reset (an admission refusal: nothing to say).
+  void Refuse();
+  void ReleaseAdmission();
 
   ServerCore& core_;
   const Listener& listener_;
@@ -305,6 +425,13 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   uint64_t timer_generation_ = 0;
   Phase phase_ = Phase::kHandshake;
   std::string remote_address_;
+  // The client's address as admission counts it (ClientKey), and the key it
+  // is counted under now (a BalancerKey until the PROXY header is read). The
+  // index is a copy: the destructor may run after the listeners are gone.
+  const size_t listener_index_;
+  std::string source_;
+  std::string counted_as_;
+  bool counted_ = true;
 
   // PROXY protocol state: the bytes read so far and, once the fixed part
   // is in, the length of the whole header (0 before).
@@ -333,6 +460,7 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   size_t out_pos_ = 0;
   bool keep_alive_ = false;
   bool request_in_flight_ = false;
+  uint64_t body_reserved_ = 0;  // out of the body budget
 };
 
 void ServerCore::Register(const std::shared_ptr<Connection>& connection) {
@@ -456,11 +584,22 @@ void Connection::ReadProxyHeader() {
       }
       // LOCAL (the balancer's own health check) and UNSPEC keep the
       // socket's address, as the protocol asks.
+      std::string client = source_;
       if (header->command == internal::ProxyCommand::kProxy &&
           header->family != internal::ProxyFamily::kUnspec) {
         remote_address_ = absl::StrCat(header->source_address, ":", header->source_port);
+        client = ClientKey(header->source_address);
       }
       proxy_buf_.clear();
+      if (!core_.MoveConnection(listener_.index, counted_as_, client)) {
+        Logger::Default().Debug(
+            "connection refused: client over its connection limit",
+            {{"listener", listener_.options.name}, {"remote", remote_address_}});
+        Refuse();
+        return;
+      }
+      source_ = std::move(client);
+      counted_as_ = source_;
       StartTransport();
       return;
     }
@@ -679,6 +818,12 @@ int Connection::OnClientHello(SSL* ssl, int* alert) {
   if (!nonce->has_value()) {
     return SSL_CLIENT_HELLO_SUCCESS;
   }
+  if (!core_.AdmitFreshEvidence(source_)) {
+    Logger::Default().Debug("per-handshake evidence refused: over the rate bound",
+                            {{"listener", listener_.options.name}, {"remote", remote_address_}});
+    *alert = SSL_AD_INTERNAL_ERROR;
+    return SSL_CLIENT_HELLO_ERROR;
+  }
   if (!core_.AcquireVerificationSlot()) {
     *alert = SSL_AD_INTERNAL_ERROR;
     return SSL_CLIENT_HELLO_ERROR;
@@ -805,7 +950,9 @@ void Connection::StartRequest() {
   parser_.emplace();
   parser_->header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
   parser_->body_limit(options_.max_body_bytes);
-  parser_->eager(true);
+  // Eager only once the header is done (ParseBuffered): the body budget is
+  // checked between the header and the first body byte.
+  parser_->eager(false);
   if (inbuf_.empty()) {
     // Before the first request the header timeout runs from the handshake;
     // between requests the idle timeout runs until the first byte.
@@ -885,10 +1032,8 @@ bool Connection::ParseBuffered() {
     size_t used = parser_->put(asio::buffer(inbuf_.data(), inbuf_.size()), ec);
     ConsumeFront(inbuf_, used);
     if (ec == http::error::need_more) {
-      if (used == 0) {
-        break;
-      }
-      continue;
+      // Not an error: what was used (a chunk, say) still counts below.
+      ec = {};
     }
     if (ec == http::error::header_limit) {
       SendResponse(internal::JsonError(431, "INVALID_ARGUMENT",
@@ -913,6 +1058,10 @@ bool Connection::ParseBuffered() {
     if (parser_->is_header_done() && phase_ == Phase::kHeader) {
       phase_ = Phase::kBody;
       ArmTimer(options_.body_timeout);
+      parser_->eager(true);
+    }
+    if (phase_ == Phase::kBody && !ReserveBody()) {
+      return false;
     }
     if (parser_->is_done()) {
       Dispatch();
@@ -923,6 +1072,33 @@ bool Connection::ParseBuffered() {
     }
   }
   return true;
+}
+
+bool Connection::ReserveBody() {
+  uint64_t needed = parser_->get().body().size();
+  if (boost::optional<uint64_t> declared = parser_->content_length(); declared.has_value()) {
+    needed = std::max<uint64_t>(needed, *declared);
+  }
+  if (needed <= body_reserved_) {
+    return true;
+  }
+  if (!core_.body_budget().TryReserve(needed - body_reserved_)) {
+    core_.refused_body_budget_.fetch_add(1);
+    HttpResponse busy = internal::JsonError(
+        503, "UNAVAILABLE", "server busy: buffered request bodies at their limit; retry");
+    busy.headers.push_back({"Retry-After", "1"});
+    SendResponse(busy, false);
+    return false;
+  }
+  body_reserved_ = needed;
+  return true;
+}
+
+void Connection::ReleaseBody() {
+  if (body_reserved_ > 0) {
+    core_.body_budget().Release(body_reserved_);
+    body_reserved_ = 0;
+  }
 }
 
 void Connection::Dispatch() {
@@ -949,7 +1125,9 @@ void Connection::Dispatch() {
   request_in_flight_ = true;
   core_.requests_.fetch_add(1);
   core_.RequestStarted();
-  asio::post(core_.workers(), [self = shared_from_this(), request = std::move(request)]() mutable {
+  asio::thread_pool& pool =
+      listener_.handler_pool != nullptr ? *listener_.handler_pool : core_.workers();
+  asio::post(pool, [self = shared_from_this(), request = std::move(request)]() mutable {
     t_on_worker = true;
     HttpResponse response;
     try {
@@ -970,6 +1148,9 @@ void Connection::Dispatch() {
 }
 
 void Connection::SendResponse(const HttpResponse& response, bool keep_alive) {
+  // The handler (if any) is done with the body; an error answer leaves the
+  // rest of it unread.
+  ReleaseBody();
   keep_alive_ = keep_alive && core_.accepting_.load();
   outbuf_ = internal::SerializeResponse(response, keep_alive_);
   out_pos_ = 0;
@@ -1057,7 +1238,22 @@ void Connection::CloseNow() {
     request_in_flight_ = false;
     core_.RequestFinished();
   }
+  ReleaseBody();
+  ReleaseAdmission();
   core_.Unregister(this);
+}
+
+void Connection::Refuse() {
+  boost::system::error_code ec;
+  socket_.set_option(asio::socket_base::linger(true, 0), ec);
+  CloseNow();
+}
+
+void Connection::ReleaseAdmission() {
+  if (counted_) {
+    counted_ = false;
+    core_.ReleaseConnection(listener_index_, counted_as_);
+  }
 }
 
 }  // namespace
@@ -1081,12 +1277,20 @@ class Server::Impl {
     stats.timeouts = core_->timeouts_.load();
     stats.requests = core_->requests_.load();
     stats.open_connections = core_->OpenConnections();
+    stats.refused_server_limit = core_->refused_server_limit_.load();
+    stats.refused_listener_limit = core_->refused_listener_limit_.load();
+    stats.refused_source_limit = core_->refused_source_limit_.load();
+    stats.refused_body_budget = core_->refused_body_budget_.load();
+    stats.refused_fresh_evidence_rate = core_->refused_fresh_evidence_rate_.load();
+    stats.buffered_body_bytes = core_->body_budget().used();
     return stats;
   }
 
  private:
   absl::StatusOr<SslPtr<SSL_CTX>> MakeContext(const ListenerOptions& listener);
   void Accept(Listener& listener);
+  // Admits or refuses one accepted socket.
+  void Admit(Listener& listener, tcp::socket socket);
   void ScheduleRenewal();
 
   std::unique_ptr<ServerCore> core_;
@@ -1131,9 +1335,13 @@ absl::Status Server::Impl::Start() {
     core_->SetIdentity(std::move(identity));
   }
   core_->listeners_.clear();
-  for (const ListenerOptions& listener_options : options.listeners) {
+  const std::vector<size_t> limits = ListenerLimits(options);
+  for (size_t index = 0; index < options.listeners.size(); ++index) {
+    const ListenerOptions& listener_options = options.listeners[index];
     auto listener = std::make_unique<Listener>();
     listener->options = listener_options;
+    listener->index = index;
+    listener->max_connections = limits[index];
     if (listener_options.tls) {
       CONCORD_ASSIGN_OR_RETURN(listener->ctx, MakeContext(listener_options));
     }
@@ -1162,6 +1370,9 @@ absl::Status Server::Impl::Start() {
                                                  listener_options.port, ": ", ec.message()));
     }
     listener->port = listener->acceptor->local_endpoint(ec).port();
+    if (listener_options.handler_threads > 0) {
+      listener->handler_pool = std::make_unique<asio::thread_pool>(listener_options.handler_threads);
+    }
     core_->listeners_.push_back(std::move(listener));
   }
   core_->workers_ =
@@ -1192,17 +1403,34 @@ void Server::Impl::Accept(Listener& listener) {
         }
         if (!ec) {
           core_->connections_accepted_.fetch_add(1);
-          if (core_->OpenConnections() >= core_->options().max_connections) {
-            boost::system::error_code ignored;
-            socket.close(ignored);
-          } else {
-            auto connection = std::make_shared<Connection>(*core_, listener, std::move(socket));
-            core_->Register(connection);
-            asio::post(connection->executor(), [connection] { connection->Start(); });
-          }
+          Admit(listener, std::move(socket));
         }
         Accept(listener);
       });
+}
+
+void Server::Impl::Admit(Listener& listener, tcp::socket socket) {
+  boost::system::error_code ec;
+  tcp::endpoint remote = socket.remote_endpoint(ec);
+  if (ec) {
+    socket.close(ec);  // already gone
+    return;
+  }
+  std::string source = ClientKey(remote.address());
+  const bool proxied = listener.options.proxy_protocol;
+  std::string counted_as = proxied ? BalancerKey(source) : source;
+  if (!core_->AdmitConnection(
+          listener.index, counted_as,
+          proxied ? listener.max_connections : listener.options.max_connections_per_source)) {
+    // A reset: no TLS, no buffers, and no TIME_WAIT left here.
+    socket.set_option(asio::socket_base::linger(true, 0), ec);
+    socket.close(ec);
+    return;
+  }
+  auto connection = std::make_shared<Connection>(*core_, listener, std::move(socket),
+                                                 std::move(source), std::move(counted_as));
+  core_->Register(connection);
+  asio::post(connection->executor(), [connection] { connection->Start(); });
 }
 
 void Server::Impl::ScheduleRenewal() {
@@ -1279,6 +1507,11 @@ void Server::Impl::Shutdown(absl::Duration grace) {
   }
   io_threads_.clear();
   core_->workers().join();
+  for (auto& listener : core_->listeners_) {
+    if (listener->handler_pool != nullptr) {
+      listener->handler_pool->join();
+    }
+  }
   // Run what the workers posted after the stop, so every connection is
   // released while the core is still alive.
   core_->io().restart();
@@ -1318,6 +1551,37 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
   }
   if (options.max_header_bytes == 0 || options.max_header_bytes > UINT32_MAX) {
     return absl::InvalidArgumentError("server options: max_header_bytes out of range");
+  }
+  if (options.max_connections == 0) {
+    return absl::InvalidArgumentError("server options: max_connections must be positive");
+  }
+  size_t total = 0;
+  const std::vector<size_t> limits = ListenerLimits(options);
+  for (size_t i = 0; i < limits.size(); ++i) {
+    const ListenerOptions& listener = options.listeners[i];
+    if (limits[i] == 0 || listener.max_connections_per_source == 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "server options: listener ", listener.name,
+          " has a connection limit of 0 (max_connections or max_connections_per_source)"));
+    }
+    total += limits[i];
+  }
+  if (total > options.max_connections) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("server options: listener connection limits add up to ", total,
+                     ", over max_connections (", options.max_connections, ")"));
+  }
+  if (options.max_buffered_body_bytes < options.max_body_bytes) {
+    return absl::InvalidArgumentError(
+        "server options: max_buffered_body_bytes must be at least max_body_bytes");
+  }
+  for (const TokenBucketOptions& rate :
+       {options.fresh_evidence_rate, options.fresh_evidence_rate_per_source}) {
+    if (!(rate.burst >= 1) || !(rate.rate_per_second >= 0)) {
+      return absl::InvalidArgumentError(
+          "server options: a fresh-evidence rate needs a burst of at least 1 and a rate of at "
+          "least 0");
+    }
   }
   return std::unique_ptr<Server>(new Server(std::make_unique<Impl>(std::move(options))));
 }

@@ -8,9 +8,13 @@
 // the acceptable-CA name; on attested listeners the client's evidence is
 // verified on a bounded worker pool while the handshake is paused
 // (SSL_set_retry_verify), so I/O threads never block, and a client whose
-// evidence fails never reaches a handler. Handlers run on the worker pool and
-// may block briefly (a store commit). Every connection has handshake, header,
-// body and idle timeouts and size limits. Thread-safe.
+// evidence fails never reaches a handler. Handlers run on the worker pool (or
+// on a listener's own threads) and may block briefly (a store commit). Every connection has handshake, header,
+// body and idle timeouts and size limits. Work an unauthenticated client can
+// trigger is bounded before it is done (DESIGN.md §5a): connections per
+// server, per listener and per client address are capped and refused at
+// accept, before TLS; buffered request bodies share one byte budget; and
+// per-handshake attestation is rate-bounded. Thread-safe.
 #pragma once
 
 #include <array>
@@ -26,6 +30,7 @@
 #include "concord/attest/evidence.h"
 #include "concord/common/clock.h"
 #include "concord/common/random.h"
+#include "concord/common/token_bucket.h"
 #include "concord/net/attester.h"
 #include "concord/net/http.h"
 
@@ -61,6 +66,24 @@ struct ListenerOptions {
   // HttpRequest::remote_address. A connection without a valid header is
   // closed. Only enable behind a load balancer that always sends it.
   bool proxy_protocol = false;
+  // Open connections on this listener at most; 0: an equal share of what
+  // the listeners with a limit of their own leave of
+  // ServerOptions::max_connections. The listeners' limits together may not
+  // exceed ServerOptions::max_connections, so one listener never takes the
+  // others' capacity. A connection over it is closed at accept.
+  size_t max_connections = 0;
+  // Open connections on this listener from one client address at most: the
+  // socket peer's IP (an IPv4-mapped IPv6 address counts as the IPv4 one),
+  // or with proxy_protocol the header's source (the socket peer for LOCAL).
+  // With proxy_protocol, a connection counts against its balancer's address
+  // until the header is read, up to this listener's max_connections; then
+  // against the client, and it is closed, before TLS, if that is over.
+  size_t max_connections_per_source = 64;
+  // Threads of this listener's own for its handlers; 0: the server's worker
+  // pool, shared with verification and the other listeners. A listener whose
+  // answers must not wait behind slow handlers elsewhere (health checks)
+  // gets its own.
+  size_t handler_threads = 0;
 };
 
 struct ServerOptions {
@@ -77,6 +100,8 @@ struct ServerOptions {
   size_t worker_threads = 2;
   // Handshakes waiting for verification beyond this are refused.
   size_t max_pending_verifications = 256;
+  // Open connections on all listeners together (see
+  // ListenerOptions::max_connections).
   size_t max_connections = 4096;
   absl::Duration handshake_timeout = absl::Seconds(10);
   absl::Duration header_timeout = absl::Seconds(10);
@@ -84,7 +109,23 @@ struct ServerOptions {
   absl::Duration idle_timeout = absl::Seconds(60);
   size_t max_header_bytes = 16 * 1024;
   size_t max_body_bytes = 2 * 1024 * 1024;  // 413 beyond
+  // Request bodies buffered at once over all connections (at least
+  // max_body_bytes). A request whose declared Content-Length does not fit in
+  // what remains gets 503 with Retry-After before its body is read; a chunked
+  // body counts as it arrives. Released when the response is sent or the
+  // connection closes.
+  uint64_t max_buffered_body_bytes = 64 * 1024 * 1024;
+  // Per-handshake attestation (a client nonce in ALPN) over the whole server
+  // and per client address (as max_connections_per_source counts it): a
+  // handshake over either is refused in the ClientHello with an
+  // internal_error alert, which HttpsClient reports as Unavailable. Burst at
+  // least 1. Buckets of at most `kMaxFreshEvidenceSources` addresses are
+  // kept; beyond, a new address is refused until one refills.
+  TokenBucketOptions fresh_evidence_rate{.rate_per_second = 10, .burst = 20};
+  TokenBucketOptions fresh_evidence_rate_per_source{.rate_per_second = 2, .burst = 10};
 };
+
+inline constexpr size_t kMaxFreshEvidenceSources = 4096;
 
 struct ServerStats {
   uint64_t connections_accepted = 0;
@@ -93,12 +134,26 @@ struct ServerStats {
   uint64_t timeouts = 0;
   uint64_t requests = 0;
   uint64_t open_connections = 0;
+  // Connections closed at accept (or right after the PROXY header), before
+  // TLS, because a limit was reached: ServerOptions::max_connections,
+  // ListenerOptions::max_connections, max_connections_per_source.
+  uint64_t refused_server_limit = 0;
+  uint64_t refused_listener_limit = 0;
+  uint64_t refused_source_limit = 0;
+  // Requests answered 503 because max_buffered_body_bytes was taken.
+  uint64_t refused_body_budget = 0;
+  // Handshakes refused over the per-handshake attestation rate.
+  uint64_t refused_fresh_evidence_rate = 0;
+  // Request body bytes reserved now.
+  uint64_t buffered_body_bytes = 0;
 };
 
 class Server final {
  public:
   // InvalidArgument for inconsistent options (no listeners, TLS without an
-  // attester, kAttested without check_client, no handler).
+  // attester, kAttested without check_client, no handler, listener
+  // connection limits over max_connections, a zero limit, a body budget
+  // under max_body_bytes, a rate bound with a burst under 1).
   static absl::StatusOr<std::unique_ptr<Server>> Create(ServerOptions options);
   ~Server();  // Shutdown(absl::ZeroDuration()) if still running
 

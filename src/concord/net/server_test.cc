@@ -2,7 +2,10 @@
 // evidence: aTLS both ways, nonces, refusals, limits and timeouts.
 #include "concord/net/server.h"
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -19,9 +22,11 @@
 #include "concord/attest/snp/verifier.h"
 #include "concord/common/status_macros.h"
 #include "concord/crypto/hash.h"
+#include "concord/crypto/ssl_ptr.h"
 #include "concord/net/atls_protocol.h"
 #include "concord/net/attester.h"
 #include "concord/net/client.h"
+#include "concord/net/internal/proxy_protocol.h"
 #include "concord/testing/fake_clock.h"
 #include "concord/testing/fake_random.h"
 #include "concord/testing/status_matchers.h"
@@ -175,6 +180,12 @@ class NetTest : public ::testing::Test {
       std::this_thread::yield();
     }
     return true;
+  }
+
+  // Waits for the server's open-connection count to reach `n` (accepts and
+  // closes complete on its threads).
+  bool OpenConnectionsReach(uint64_t n) {
+    return WaitFor([&] { return server_->stats().open_connections == n; });
   }
 
   // The n-th nonce (0-based) FakeRandom(seed) produces.
@@ -408,11 +419,20 @@ TEST_F(NetTest, OptionalClientAuthExposesRsaAndEcOwnerKeys) {
   EXPECT_FALSE(last_request_.peer.has_value());
 }
 
-// A raw TCP connection for misbehaving-client tests.
+// A raw TCP connection to 127.0.0.1 for misbehaving-client tests, from
+// `source` (another 127.0.0.x address: a different client) when given.
 class RawSocket {
  public:
-  explicit RawSocket(uint16_t port) {
+  explicit RawSocket(uint16_t port, const char* source = nullptr) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (source != nullptr) {
+      sockaddr_in local{};
+      local.sin_family = AF_INET;
+      if (::inet_pton(AF_INET, source, &local.sin_addr) != 1 ||
+          ::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof(local)) != 0) {
+        return;
+      }
+    }
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
@@ -420,7 +440,10 @@ class RawSocket {
     connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
   }
   ~RawSocket() { ::close(fd_); }
+  RawSocket(const RawSocket&) = delete;
+  RawSocket& operator=(const RawSocket&) = delete;
   bool connected() const { return connected_; }
+  int fd() const { return fd_; }
   bool Send(absl::string_view data) {
     return ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(data.size());
   }
@@ -446,6 +469,29 @@ class RawSocket {
       }
     }
     return false;
+  }
+  // Sends a keep-alive GET and reads up to the end of the response head
+  // (within 20 s): its status line, or "" when the connection closed first.
+  std::string Get(absl::string_view target) {
+    if (!Send(absl::StrCat("GET ", target, " HTTP/1.1\r\nHost: x\r\n\r\n"))) {
+      return "";
+    }
+    std::string received;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (received.find("\r\n\r\n") == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline) {
+      pollfd pfd{fd_, POLLIN, 0};
+      if (::poll(&pfd, 1, 100) <= 0) {
+        continue;
+      }
+      char buf[4096];
+      ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
+      if (n <= 0) {
+        return "";
+      }
+      received.append(buf, static_cast<size_t>(n));
+    }
+    return received.substr(0, received.find("\r\n"));
   }
 
  private:
@@ -674,6 +720,337 @@ TEST_F(NetTest, CreateRejectsInconsistentOptions) {
   client.port = 1;
   EXPECT_THAT(HttpsClient::Create(std::move(client)),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("check_server")));
+}
+
+// ---- Admission: connection limits, the body budget, the fresh-evidence rate.
+
+TEST_F(NetTest, SourceOverItsConnectionLimitIsRefusedWhileAnotherSourceConnects) {
+  ListenerOptions listener = Listener(/*tls=*/false, ClientAuth::kNone);
+  listener.max_connections_per_source = 3;
+  StartServer(BaseOptions(std::move(listener)));
+  std::vector<std::unique_ptr<RawSocket>> held;
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(std::make_unique<RawSocket>(server_->port(0), "127.0.0.2"));
+    ASSERT_EQ(held.back()->Get("/held"), "HTTP/1.1 200 OK") << i;
+  }
+  RawSocket over(server_->port(0), "127.0.0.2");
+  std::string received;
+  EXPECT_TRUE(over.ClosedWithin(absl::Seconds(20), &received));
+  EXPECT_EQ(received, "");
+  EXPECT_TRUE(WaitFor([&] { return server_->stats().refused_source_limit == 1; }));
+
+  RawSocket other(server_->port(0), "127.0.0.3");
+  EXPECT_EQ(other.Get("/other"), "HTTP/1.1 200 OK");
+  EXPECT_EQ(held[0]->Get("/again"), "HTTP/1.1 200 OK");  // the held ones still serve
+
+  // A closed connection frees its place.
+  held.pop_back();
+  EXPECT_TRUE(OpenConnectionsReach(3));  // two held from .2, one from .3
+  RawSocket again(server_->port(0), "127.0.0.2");
+  EXPECT_EQ(again.Get("/again"), "HTTP/1.1 200 OK");
+  EXPECT_EQ(server_->stats().refused_source_limit, 1u);
+  EXPECT_EQ(server_->stats().refused_listener_limit, 0u);
+}
+
+TEST_F(NetTest, FloodedListenerLeavesTheOtherListenerAccepting) {
+  ListenerOptions http = Listener(/*tls=*/false, ClientAuth::kNone);
+  http.name = "http";
+  http.max_connections = 4;
+  http.max_connections_per_source = 100;
+  ListenerOptions user = Listener(/*tls=*/true, ClientAuth::kNone);
+  user.name = "user";
+  user.max_connections = 4;
+  user.max_connections_per_source = 100;
+  ServerOptions options = BaseOptions(std::move(http));
+  options.listeners.push_back(std::move(user));
+  options.max_connections = 8;
+  StartServer(std::move(options));
+  const uint16_t http_port = server_->port(0);
+  const uint16_t user_port = server_->port(1);
+
+  // Fills `port`'s listener with 4 idle connections from 127.0.0.2 and
+  // checks that one more is refused (the `refused`-th such refusal).
+  auto fill = [&](uint16_t port, uint64_t refused) {
+    std::vector<std::unique_ptr<RawSocket>> flood;
+    for (int i = 0; i < 4; ++i) {
+      flood.push_back(std::make_unique<RawSocket>(port, "127.0.0.2"));
+    }
+    EXPECT_TRUE(OpenConnectionsReach(4));
+    RawSocket over(port, "127.0.0.2");
+    EXPECT_TRUE(over.ClosedWithin(absl::Seconds(20)));
+    EXPECT_TRUE(WaitFor([&] { return server_->stats().refused_listener_limit == refused; }));
+    return flood;
+  };
+
+  // Idle connections fill the plain HTTP listener; the aTLS listener still
+  // accepts and serves.
+  std::vector<std::unique_ptr<RawSocket>> flood = fill(http_port, 1);
+  ClientOptions to_user = BaseClient();
+  to_user.port = user_port;
+  auto client = MakeClient(std::move(to_user));
+  CONCORD_ASSERT_OK_AND_ASSIGN(HttpResponse response, client->Call("GET", "/v1/status"));
+  EXPECT_EQ(response.status, 200);
+  client->Close();
+  flood.clear();
+  EXPECT_TRUE(OpenConnectionsReach(0));
+
+  // And the other way round: silent TLS clients fill the user listener,
+  // health checks on the plain listener go on.
+  flood = fill(user_port, 2);
+  RawSocket health(http_port, "127.0.0.3");
+  EXPECT_EQ(health.Get("/healthz"), "HTTP/1.1 200 OK");
+  EXPECT_EQ(server_->stats().refused_source_limit, 0u);
+}
+
+TEST_F(NetTest, ListenersWithoutALimitShareWhatTheOthersLeave) {
+  ListenerOptions a = Listener(/*tls=*/false, ClientAuth::kNone);
+  a.max_connections = 1;
+  ServerOptions options = BaseOptions(std::move(a));
+  options.listeners.push_back(Listener(/*tls=*/false, ClientAuth::kNone));
+  options.listeners.push_back(Listener(/*tls=*/false, ClientAuth::kNone));
+  options.max_connections = 5;  // listeners 1 and 2 get 2 each
+  StartServer(std::move(options));
+  std::vector<std::unique_ptr<RawSocket>> held;
+  for (int i = 0; i < 2; ++i) {
+    held.push_back(std::make_unique<RawSocket>(server_->port(2)));
+    ASSERT_EQ(held.back()->Get("/"), "HTTP/1.1 200 OK");
+  }
+  RawSocket over(server_->port(2));
+  EXPECT_TRUE(over.ClosedWithin(absl::Seconds(20)));
+  RawSocket listener_one(server_->port(1));
+  EXPECT_EQ(listener_one.Get("/"), "HTTP/1.1 200 OK");
+  EXPECT_EQ(server_->stats().refused_listener_limit, 1u);
+}
+
+TEST_F(NetTest, ProxySourceIsCountedOnceTheHeaderIsRead) {
+  ListenerOptions listener = Listener(/*tls=*/false, ClientAuth::kNone);
+  listener.proxy_protocol = true;
+  listener.max_connections_per_source = 2;
+  StartServer(BaseOptions(std::move(listener)));
+  auto proxied = [&](absl::string_view source) {
+    internal::ProxyHeader header;
+    header.command = internal::ProxyCommand::kProxy;
+    header.family = internal::ProxyFamily::kTcp4;
+    header.source_address = std::string(source);
+    header.source_port = 40000;
+    header.destination_address = "127.0.0.1";
+    header.destination_port = 1313;
+    Bytes wire = internal::SerializeProxyV2Header(header).value();
+    auto socket = std::make_unique<RawSocket>(server_->port(0));  // all from the balancer
+    EXPECT_TRUE(socket->Send(AsStringView(wire)));
+    return socket;
+  };
+  // The balancer's own address is not held to the per-source limit: four
+  // connections through it, two from each of two clients, all serve.
+  std::vector<std::unique_ptr<RawSocket>> held;
+  for (absl::string_view source : {"203.0.113.7", "203.0.113.7", "203.0.113.8", "203.0.113.8"}) {
+    held.push_back(proxied(source));
+    ASSERT_EQ(held.back()->Get("/"), "HTTP/1.1 200 OK") << source;
+  }
+  // A third from one client is closed after its header, before any request.
+  auto over = proxied("203.0.113.7");
+  std::string received;
+  EXPECT_TRUE(over->ClosedWithin(absl::Seconds(20), &received));
+  EXPECT_EQ(received, "");
+  EXPECT_TRUE(WaitFor([&] { return server_->stats().refused_source_limit == 1; }));
+  // Another client through the same balancer still connects.
+  auto other = proxied("198.51.100.1");
+  EXPECT_EQ(other->Get("/"), "HTTP/1.1 200 OK");
+  {
+    absl::MutexLock lock(&mu_);
+    EXPECT_THAT(last_request_.remote_address, HasSubstr("198.51.100.1:40000"));
+  }
+  // Closing one of the client's connections lets it connect again.
+  held.erase(held.begin());
+  EXPECT_TRUE(OpenConnectionsReach(4));
+  auto again = proxied("203.0.113.7");
+  EXPECT_EQ(again->Get("/"), "HTTP/1.1 200 OK");
+  EXPECT_EQ(server_->stats().refused_source_limit, 1u);
+}
+
+TEST_F(NetTest, BodyBudgetRefusesWith503UntilUnfinishedBodiesAreClosed) {
+  ServerOptions options = BaseOptions(Listener(/*tls=*/false, ClientAuth::kNone));
+  options.max_body_bytes = 1000;
+  options.max_buffered_body_bytes = 1500;
+  StartServer(std::move(options));
+  const uint16_t port = server_->port(0);
+  // An unfinished body reserves its whole declared length.
+  auto unfinished = std::make_unique<RawSocket>(port);
+  ASSERT_TRUE(unfinished->Send("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nabc"));
+  ASSERT_TRUE(WaitFor([&] { return server_->stats().buffered_body_bytes == 1000; }));
+
+  // 600 more do not fit: 503 with Retry-After, before the body is read.
+  RawSocket refused(port);
+  ASSERT_TRUE(refused.Send("POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 600\r\n\r\n"));
+  std::string received;
+  EXPECT_TRUE(refused.ClosedWithin(absl::Seconds(20), &received));
+  EXPECT_THAT(received, HasSubstr("HTTP/1.1 503 Service Unavailable"));
+  EXPECT_THAT(received, HasSubstr("Retry-After: 1"));
+  EXPECT_THAT(received, HasSubstr("\"code\":\"UNAVAILABLE\""));
+  EXPECT_EQ(server_->stats().refused_body_budget, 1u);
+
+  // 500 fit, and are released once answered.
+  RawSocket fits(port);
+  ASSERT_TRUE(fits.Send(absl::StrCat(
+      "POST /c HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 500\r\n\r\n",
+      std::string(500, 'x'))));
+  received.clear();
+  EXPECT_TRUE(fits.ClosedWithin(absl::Seconds(20), &received));
+  EXPECT_THAT(received, HasSubstr("HTTP/1.1 200 OK"));
+  EXPECT_TRUE(WaitFor([&] { return server_->stats().buffered_body_bytes == 1000; }));
+
+  // A chunked body counts as it arrives: 400, then 400 more is over.
+  RawSocket chunked(port);
+  ASSERT_TRUE(chunked.Send(
+      absl::StrCat("POST /d HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n190\r\n",
+                   std::string(400, 'y'), "\r\n")));
+  ASSERT_TRUE(WaitFor([&] { return server_->stats().buffered_body_bytes == 1400; }));
+  ASSERT_TRUE(chunked.Send(absl::StrCat("190\r\n", std::string(400, 'y'), "\r\n")));
+  received.clear();
+  EXPECT_TRUE(chunked.ClosedWithin(absl::Seconds(20), &received));
+  EXPECT_THAT(received, HasSubstr("HTTP/1.1 503 Service Unavailable"));
+  EXPECT_EQ(server_->stats().refused_body_budget, 2u);
+  EXPECT_TRUE(WaitFor([&] { return server_->stats().buffered_body_bytes == 1000; }));
+
+  // Closing the unfinished body frees the budget.
+  unfinished.reset();
+  EXPECT_TRUE(WaitFor([&] { return server_->stats().buffered_body_bytes == 0; }));
+  RawSocket after(port);
+  ASSERT_TRUE(after.Send(absl::StrCat(
+      "POST /e HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 1000\r\n\r\n",
+      std::string(1000, 'z'))));
+  received.clear();
+  EXPECT_TRUE(after.ClosedWithin(absl::Seconds(20), &received));
+  EXPECT_THAT(received, HasSubstr("HTTP/1.1 200 OK"));
+  EXPECT_EQ(handler_calls_.load(), 2);  // /c and /e
+  EXPECT_EQ(server_->stats().refused_body_budget, 2u);
+}
+
+// A TLS handshake from `source` offering a client nonce in ALPN (as
+// HttpsClient with fresh_evidence does), the server's evidence unchecked:
+// true when the server completed it.
+bool FreshHandshakeFrom(uint16_t port, const char* source) {
+  static std::atomic<uint8_t> counter{0};
+  RawSocket socket(port, source);
+  if (!socket.connected()) {
+    return false;
+  }
+  crypto::SslPtr<SSL_CTX> ctx(SSL_CTX_new(TLS_client_method()));
+  if (ctx == nullptr) {
+    return false;
+  }
+  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);
+  crypto::SslPtr<SSL> ssl(SSL_new(ctx.get()));
+  Nonce nonce{};
+  nonce[0] = counter.fetch_add(1);
+  const std::string nonce_name = NonceAlpn(nonce);
+  std::string alpn;
+  for (absl::string_view name : {absl::string_view(nonce_name), kAlpnHttp11}) {
+    alpn.push_back(static_cast<char>(name.size()));
+    alpn.append(name.data(), name.size());
+  }
+  bool done = ssl != nullptr &&
+              SSL_set_alpn_protos(ssl.get(), reinterpret_cast<const unsigned char*>(alpn.data()),
+                                  static_cast<unsigned int>(alpn.size())) == 0 &&
+              SSL_set_fd(ssl.get(), socket.fd()) == 1 && SSL_connect(ssl.get()) == 1;
+  ERR_clear_error();
+  return done;
+}
+
+TEST_F(NetTest, FreshEvidenceRateRefusesBeyondBurstAndRecoversAfterRefill) {
+  ServerOptions options = BaseOptions(Listener(/*tls=*/true, ClientAuth::kNone));
+  options.fresh_evidence_rate = {.rate_per_second = 1, .burst = 2};
+  StartServer(std::move(options));
+  ClientOptions fresh = BaseClient();
+  fresh.fresh_evidence = true;
+  auto client = MakeClient(std::move(fresh));
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_THAT(client->Call("GET", "/"), IsOk()) << i;
+    client->Close();
+  }
+  EXPECT_THAT(client->Call("GET", "/"), StatusIs(absl::StatusCode::kUnavailable));
+  client->Close();
+  EXPECT_TRUE(WaitFor([&] { return server_->stats().refused_fresh_evidence_rate == 1; }));
+  // Key-bound handshakes are not rate-bounded.
+  auto key_bound = MakeClient(BaseClient());
+  ASSERT_THAT(key_bound->Call("GET", "/"), IsOk());
+  // One token per second comes back.
+  clock_.Advance(absl::Seconds(1));
+  CONCORD_ASSERT_OK_AND_ASSIGN(HttpResponse response, client->Call("GET", "/"));
+  EXPECT_EQ(response.status, 200);
+  client->Close();
+  EXPECT_THAT(client->Call("GET", "/"), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(handler_calls_.load(), 4);
+}
+
+TEST_F(NetTest, FreshEvidenceRatePerSourceLeavesOtherSourcesTheirShare) {
+  ServerOptions options = BaseOptions(Listener(/*tls=*/true, ClientAuth::kNone));
+  options.fresh_evidence_rate = {.rate_per_second = 0, .burst = 100};
+  options.fresh_evidence_rate_per_source = {.rate_per_second = 1, .burst = 2};
+  StartServer(std::move(options));
+  const uint16_t port = server_->port(0);
+  EXPECT_TRUE(FreshHandshakeFrom(port, "127.0.0.2"));
+  EXPECT_TRUE(FreshHandshakeFrom(port, "127.0.0.2"));
+  EXPECT_FALSE(FreshHandshakeFrom(port, "127.0.0.2"));
+  EXPECT_TRUE(FreshHandshakeFrom(port, "127.0.0.3"));
+  EXPECT_TRUE(WaitFor([&] { return server_->stats().refused_fresh_evidence_rate == 1; }));
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_TRUE(FreshHandshakeFrom(port, "127.0.0.2"));
+  EXPECT_FALSE(FreshHandshakeFrom(port, "127.0.0.2"));
+}
+
+TEST_F(NetTest, ListenerWithItsOwnHandlerThreadsAnswersWhileTheWorkersAreBusy) {
+  absl::Notification entered;
+  absl::Notification release;
+  ListenerOptions busy = Listener(/*tls=*/false, ClientAuth::kNone);
+  busy.handler = [&](const HttpRequest&) {
+    entered.Notify();
+    release.WaitForNotification();
+    return HttpResponse{};
+  };
+  ListenerOptions health = Listener(/*tls=*/false, ClientAuth::kNone);
+  health.handler_threads = 1;
+  ServerOptions options = BaseOptions(std::move(busy));
+  options.listeners.push_back(std::move(health));
+  options.worker_threads = 1;
+  StartServer(std::move(options));
+  RawSocket blocked(server_->port(0));
+  ASSERT_TRUE(blocked.Send("GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  entered.WaitForNotification();  // the only worker is taken
+  RawSocket probe(server_->port(1));
+  EXPECT_EQ(probe.Get("/healthz"), "HTTP/1.1 200 OK");
+  release.Notify();
+  std::string received;
+  EXPECT_TRUE(blocked.ClosedWithin(absl::Seconds(20), &received));
+  EXPECT_THAT(received, HasSubstr("HTTP/1.1 200 OK"));
+}
+
+TEST_F(NetTest, CreateRejectsInconsistentAdmissionLimits) {
+  ServerOptions over = BaseOptions(Listener(/*tls=*/false, ClientAuth::kNone));
+  over.listeners[0].max_connections = 10;
+  over.listeners.push_back(Listener(/*tls=*/false, ClientAuth::kNone));
+  over.listeners[1].max_connections = 10;
+  over.max_connections = 15;
+  EXPECT_THAT(Server::Create(std::move(over)),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("add up to 20")));
+  ServerOptions no_share = BaseOptions(Listener(/*tls=*/false, ClientAuth::kNone));
+  no_share.listeners[0].max_connections = 4;
+  no_share.listeners.push_back(Listener(/*tls=*/false, ClientAuth::kNone));
+  no_share.max_connections = 4;  // nothing left for the second listener
+  EXPECT_THAT(Server::Create(std::move(no_share)),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("limit of 0")));
+  ServerOptions per_source = BaseOptions(Listener(/*tls=*/false, ClientAuth::kNone));
+  per_source.listeners[0].max_connections_per_source = 0;
+  EXPECT_THAT(Server::Create(std::move(per_source)),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("limit of 0")));
+  ServerOptions budget = BaseOptions(Listener(/*tls=*/false, ClientAuth::kNone));
+  budget.max_buffered_body_bytes = budget.max_body_bytes - 1;
+  EXPECT_THAT(Server::Create(std::move(budget)),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("max_buffered_body_bytes")));
+  ServerOptions rate = BaseOptions(Listener(/*tls=*/false, ClientAuth::kNone));
+  rate.fresh_evidence_rate_per_source.burst = 0.5;
+  EXPECT_THAT(Server::Create(std::move(rate)),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("burst")));
 }
 
 }  // namespace
