@@ -60,4 +60,13 @@ absl::Status VerifyIntelChain(X509 *leaf, const std::vector<X509 *> &intermediat
                               X509 *embedded_root, const std::vector<X509_CRL *> &crls,
                               absl::Time at, absl::string_view what);
 
+// VerifyIntelChain without revocation: proves only that Intel issued `leaf`
+// (so the FMSPC a PCK certificate names is a real platform's), e.g. to decide
+// whether to fetch collateral for it before the CRLs are at hand. Never
+// enough to accept evidence. Unauthenticated as VerifyIntelChain.
+absl::Status VerifyIntelChainIgnoringRevocation(X509 *leaf,
+                                                const std::vector<X509 *> &intermediates,
+                                                X509 *embedded_root, absl::Time at,
+                                                absl::string_view what);
+
 }  // namespace concord::attest
