@@ -513,7 +513,7 @@ TEST(RefresherTest, GenuineChipIsFetchedNextRoundAfterTenThousandMadeUpChips) {
   EXPECT_EQ(refresher.stats().wanted, 256u + 2u);
 }
 
-TEST(RefresherTest, FullPoolEvictsTheLeastRecentlyRequested) {
+TEST(RefresherTest, FullPoolEvictsTheLeastRequestedThenLeastRecent) {
   KdsFixture k(kPhalaTime);
   CollateralRefresher::Options opts;
   opts.max_unverified = 3;
@@ -521,7 +521,7 @@ TEST(RefresherTest, FullPoolEvictsTheLeastRecentlyRequested) {
   for (int i = 0; i < 3; ++i) {
     ASSERT_THAT(refresher.WantUnverified(CollateralKind::kSnpVcek, MadeUpVcekKey(i)), IsOk());
   }
-  // Chip 0 is requested again, so chip 1 is now the least recently requested.
+  // Chip 0 is asked for twice; of the others, chip 1 is the older.
   ASSERT_THAT(refresher.WantUnverified(CollateralKind::kSnpVcek, MadeUpVcekKey(0)), IsOk());
   ASSERT_THAT(refresher.WantUnverified(CollateralKind::kSnpVcek, MadeUpVcekKey(3)), IsOk());
   EXPECT_TRUE(refresher.IsWanted(CollateralKind::kSnpVcek, MadeUpVcekKey(0)));
@@ -530,10 +530,43 @@ TEST(RefresherTest, FullPoolEvictsTheLeastRecentlyRequested) {
   EXPECT_TRUE(refresher.IsWanted(CollateralKind::kSnpVcek, MadeUpVcekKey(3)));
   EXPECT_EQ(refresher.stats().evictions, 1u);
   EXPECT_EQ(refresher.stats().unverified, 3u);
-  // The most recently requested is fetched first (AMD has none of them).
+  // The most requested is fetched first (AMD has none of them), then, one
+  // VCEK request per 10 s, the most recent.
+  refresher.RunOnce();
+  k.f.clock.Advance(absl::Seconds(10));
   refresher.RunOnce();
   EXPECT_THAT(k.fetcher.requests,
-              ::testing::ElementsAre(*KdsClient::Target(CollateralKind::kSnpVcek, MadeUpVcekKey(3))));
+              ::testing::ElementsAre(*KdsClient::Target(CollateralKind::kSnpVcek, MadeUpVcekKey(0)),
+                                     *KdsClient::Target(CollateralKind::kSnpVcek, MadeUpVcekKey(3))));
+}
+
+TEST(RefresherTest, GenuineChipAskedForAgainStaysAheadOfAContinuingFlood) {
+  KdsFixture k(kPhalaTime);
+  k.ServeVirteeVcek();
+  CollateralRefresher refresher(*k.f.cache, k.source, k.f.clock, {});
+  // AMD's rate limit is spent on a made-up chip first.
+  ASSERT_THAT(refresher.WantUnverified(CollateralKind::kSnpVcek, MadeUpVcekKey(-1)), IsOk());
+  refresher.RunOnce();
+  // The workload's handshake fails and it retries; made-up chips keep coming,
+  // before, between and after its attempts, many more than the pool holds.
+  int next = 0;
+  auto flood = [&](int n) {
+    for (int end = next + n; next < end; ++next) {
+      ASSERT_THAT(refresher.WantUnverified(CollateralKind::kSnpVcek, MadeUpVcekKey(next)), IsOk());
+    }
+  };
+  flood(500);
+  ASSERT_THAT(refresher.WantUnverified(CollateralKind::kSnpVcek, VirteeVcekKey()), IsOk());
+  flood(100);
+  ASSERT_THAT(refresher.WantUnverified(CollateralKind::kSnpVcek, VirteeVcekKey()), IsOk());
+  flood(1000);
+  EXPECT_TRUE(refresher.IsWanted(CollateralKind::kSnpVcek, VirteeVcekKey()));
+  EXPECT_EQ(refresher.RunOnce().fetched, 0u);  // still within AMD's 10 s
+  flood(1000);
+  k.f.clock.Advance(absl::Seconds(10));
+  EXPECT_EQ(refresher.RunOnce().fetched, 1u);
+  EXPECT_THAT(k.f.cache->Lookup(CollateralKind::kSnpVcek, VirteeVcekKey()), IsOk());
+  EXPECT_EQ(k.fetcher.requests.size(), 2u);  // the first made-up chip, then the genuine one
 }
 
 TEST(RefresherTest, UnverifiedWantsExpireUnfetchedAfterTheirTimeFromFirstSight) {

@@ -8,10 +8,9 @@
 
 namespace concord::collateral {
 
-CollateralRefresher::Entry CollateralRefresher::NewEntry(absl::Time first_seen, uint64_t recency) {
+CollateralRefresher::Entry CollateralRefresher::NewEntry(absl::Time first_seen) {
   Entry entry;
   entry.first_seen = first_seen;
-  entry.recency = recency;
   return entry;
 }
 
@@ -40,9 +39,9 @@ absl::Status CollateralRefresher::Want(CollateralKind kind, absl::string_view ke
                                                      " items wanted (the limit)"));
   }
   if (it != entries_.end()) {
-    by_recency_.erase(it->second.recency);
+    by_priority_.erase(it->second.priority);
   } else {
-    it = entries_.emplace(k, NewEntry(now, 0)).first;
+    it = entries_.emplace(k, NewEntry(now)).first;
   }
   it->second.vouched = true;
   vouched_.push_back(std::move(k));
@@ -70,19 +69,21 @@ absl::Status CollateralRefresher::WantUnverified(CollateralKind kind, absl::stri
   auto it = entries_.find(k);
   if (it != entries_.end()) {
     if (!it->second.vouched) {
-      by_recency_.erase(it->second.recency);
-      it->second.recency = next_recency_++;
-      by_recency_.emplace(it->second.recency, std::move(k));
+      Entry& entry = it->second;
+      by_priority_.erase(entry.priority);
+      entry.priority = {entry.priority.first + 1, next_request_++};
+      by_priority_.emplace(entry.priority, std::move(k));
     }
     return absl::OkStatus();
   }
-  while (by_recency_.size() >= options_.max_unverified) {
-    EraseUnverifiedLocked(ItemKey(by_recency_.begin()->second));
+  while (by_priority_.size() >= options_.max_unverified) {
+    EraseUnverifiedLocked(ItemKey(by_priority_.begin()->second));
     ++counters_.evictions;
   }
-  const uint64_t recency = next_recency_++;
-  entries_.emplace(k, NewEntry(now, recency));
-  by_recency_.emplace(recency, std::move(k));
+  Entry entry = NewEntry(now);
+  entry.priority = {1, next_request_++};
+  by_priority_.emplace(entry.priority, k);
+  entries_.emplace(std::move(k), std::move(entry));
   return absl::OkStatus();
 }
 
@@ -99,8 +100,8 @@ CollateralRefresher::Result CollateralRefresher::RunOnce() {
     absl::MutexLock lock(&mu_);
     DropExpiredLocked(clock_.Now());
     vouched = vouched_;
-    unverified.reserve(by_recency_.size());
-    for (auto it = by_recency_.rbegin(); it != by_recency_.rend(); ++it) {
+    unverified.reserve(by_priority_.size());
+    for (auto it = by_priority_.rbegin(); it != by_priority_.rend(); ++it) {
       unverified.push_back(it->second);
     }
   }
@@ -108,9 +109,11 @@ CollateralRefresher::Result CollateralRefresher::RunOnce() {
   for (const ItemKey& k : vouched) {
     Attempt(k, result);
   }
-  // Once the vendor (or its client's rate limit) says "later", asking for
-  // the next made-up chip would only be refused too: the rest wait for the
-  // next pass, uncharged, and the most recently requested goes first then.
+  // Most requested (then most recently requested) first: a genuine workload
+  // retries, a made-up chip is seen once unless its sender pays for every
+  // request. Once the vendor (or its client's rate limit) says "later", the
+  // next would only be refused too: the rest wait, uncharged, for a later
+  // pass.
   bool vendor_busy = false;
   for (const ItemKey& k : unverified) {
     if (vendor_busy) {
@@ -209,9 +212,9 @@ void CollateralRefresher::PromoteLocked(const ItemKey& k) {
     return;
   }
   if (it == entries_.end()) {
-    it = entries_.emplace(k, NewEntry(clock_.Now(), 0)).first;
+    it = entries_.emplace(k, NewEntry(clock_.Now())).first;
   } else {
-    by_recency_.erase(it->second.recency);
+    by_priority_.erase(it->second.priority);
   }
   it->second.vouched = true;
   it->second.failures = 0;
@@ -224,13 +227,13 @@ void CollateralRefresher::EraseUnverifiedLocked(const ItemKey& k) {
   if (it == entries_.end() || it->second.vouched) {
     return;
   }
-  by_recency_.erase(it->second.recency);
+  by_priority_.erase(it->second.priority);
   entries_.erase(it);
 }
 
 void CollateralRefresher::DropExpiredLocked(absl::Time now) {
   std::vector<ItemKey> expired;
-  for (const auto& [recency, k] : by_recency_) {
+  for (const auto& [priority, k] : by_priority_) {
     if (now >= entries_.at(k).first_seen + options_.unverified_ttl) {
       expired.push_back(k);
     }
@@ -288,7 +291,7 @@ CollateralRefresher::Stats CollateralRefresher::stats() const {
   absl::MutexLock lock(&mu_);
   Stats out = counters_;
   out.wanted = entries_.size();
-  out.unverified = by_recency_.size();
+  out.unverified = by_priority_.size();
   out.not_found = static_cast<size_t>(std::count_if(
       not_found_.begin(), not_found_.end(), [now](const auto& e) { return now < e.second; }));
   return out;

@@ -12,14 +12,15 @@
 // fetched before; they are kept until the process ends. Unverified items
 // (WantUnverified) are named only by evidence nobody has authenticated (the
 // chip ID of an SNP report without certificates), so anyone can make them
-// up: they live in a bounded pool keyed by item, where a new want evicts the
-// least recently requested one, an entry expires `unverified_ttl` after it
-// was first seen or after `max_attempts` failed fetches, and a vendor "not
-// found" drops it and refuses the key for `not_found_ttl`. A pass tries the
-// most recently requested unverified items first and stops trying them at the
-// first Unavailable (the vendor or its rate limit said "later"), so a flood of
-// made-up keys can neither crowd a genuine one out nor use up its attempts.
-// An unverified item that is fetched (the vendor signed it) becomes vouched.
+// up. They live in a bounded pool keyed by item and ranked by how often, then
+// how recently, they were requested: a new want evicts the lowest-ranked
+// entry, never refused; an entry expires `unverified_ttl` after it was first
+// seen or after `max_attempts` failed fetches; a vendor "not found" drops it
+// and refuses the key for `not_found_ttl`. A pass tries the highest-ranked
+// unverified items first and stops trying them at the first Unavailable (the
+// vendor or its rate limit said "later"), uncharged. A genuine workload
+// retries its handshake, so its key rises above made-up chips seen once; the
+// newest key goes first among equals. A fetched item becomes vouched.
 #pragma once
 
 #include <cstdint>
@@ -56,9 +57,9 @@ class CollateralRefresher final {
     absl::Duration min_pass_gap = absl::Seconds(1);
     // Most vouched items kept wanted (Want() refuses beyond).
     size_t max_wanted = 4096;
-    // The unverified pool: most entries (the least recently requested is
-    // evicted for a new one), their lifetime from first sight, and the failed
-    // fetches (other than Unavailable) after which one is dropped.
+    // The unverified pool: most entries (the lowest-ranked is evicted for a
+    // new one), their lifetime from first sight, and the failed fetches
+    // (other than Unavailable) after which one is dropped.
     size_t max_unverified = 256;
     absl::Duration unverified_ttl = absl::Hours(1);
     int max_attempts = 5;
@@ -78,7 +79,7 @@ class CollateralRefresher final {
     size_t wanted = 0;              // items wanted now, both classes
     size_t unverified = 0;          // of which unverified
     size_t not_found = 0;           // keys remembered as absent at the vendor
-    uint64_t evictions = 0;         // unverified wants evicted for newer ones
+    uint64_t evictions = 0;         // unverified wants evicted for new ones
     uint64_t expiries = 0;          // unverified wants dropped unfetched after unverified_ttl
     uint64_t abandoned = 0;         // unverified wants dropped after max_attempts failures
     uint64_t negative_hits = 0;     // WantUnverified() refused for a "not found" key
@@ -98,15 +99,16 @@ class CollateralRefresher final {
   // vouched items are wanted already.
   absl::Status Want(CollateralKind kind, absl::string_view key);
   // Adds an item named by unauthenticated evidence to the unverified pool,
-  // or marks it requested again (no-op for a vouched item). Evicts the least
-  // recently requested entry when the pool is full. InvalidArgument for a bad
-  // key; NotFound while the vendor's "not found" for it is remembered.
+  // or counts another request for it (no-op for a vouched item). Evicts the
+  // lowest-ranked entry (fewest requests, then least recent) when the pool is
+  // full. InvalidArgument for a bad key; NotFound while the vendor's "not
+  // found" for it is remembered.
   absl::Status WantUnverified(CollateralKind kind, absl::string_view key);
   // Whether the item is wanted (either class).
   bool IsWanted(CollateralKind kind, absl::string_view key) const;
 
   // One pass: vouched items in the order they were wanted, then unverified
-  // ones, most recently requested first. Drops expired entries first.
+  // ones, highest-ranked first. Drops expired entries first.
   Result RunOnce();
   // The last error of an item, OK if its last attempt succeeded or none ran;
   // NotFound while a "not found" for an unverified item is remembered.
@@ -126,9 +128,10 @@ class CollateralRefresher final {
   struct Entry {
     bool vouched = false;
     absl::Time first_seen;
-    // Unverified: position in `by_recency_` (a request counter, so that
-    // requests at the same clock time still order).
-    uint64_t recency = 0;
+    // Unverified: the key in `by_priority_`: how many times it was
+    // requested, then when last (a request counter, so that requests at the
+    // same clock time still order).
+    std::pair<uint64_t, uint64_t> priority;
     int failures = 0;  // unverified: failed fetches other than Unavailable
     absl::Time next_attempt = absl::InfinitePast();
     absl::Duration backoff = absl::ZeroDuration();
@@ -136,7 +139,7 @@ class CollateralRefresher final {
   };
   enum class Outcome { kDone, kSkipped, kVendorBusy };
 
-  static Entry NewEntry(absl::Time first_seen, uint64_t recency);
+  static Entry NewEntry(absl::Time first_seen);
 
   // Fetches one item if it is due; records the result.
   Outcome Attempt(const ItemKey& k, Result& result);
@@ -160,8 +163,9 @@ class CollateralRefresher final {
   mutable absl::Mutex mu_;
   absl::flat_hash_map<ItemKey, Entry> entries_ ABSL_GUARDED_BY(mu_);
   std::vector<ItemKey> vouched_ ABSL_GUARDED_BY(mu_);  // in the order wanted
-  std::map<uint64_t, ItemKey> by_recency_ ABSL_GUARDED_BY(mu_);  // unverified, oldest first
-  uint64_t next_recency_ ABSL_GUARDED_BY(mu_) = 0;
+  // Unverified entries, least requested (then least recently) first.
+  std::map<std::pair<uint64_t, uint64_t>, ItemKey> by_priority_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_request_ ABSL_GUARDED_BY(mu_) = 0;
   absl::flat_hash_map<ItemKey, absl::Time> not_found_ ABSL_GUARDED_BY(mu_);
   std::deque<std::pair<absl::Time, ItemKey>> not_found_order_ ABSL_GUARDED_BY(mu_);
   Stats counters_ ABSL_GUARDED_BY(mu_);
