@@ -216,14 +216,14 @@ TEST_F(PlatformStackTest, MadeUpSnpChipsDoNotKeepAGenuineWorkloadsVcekFromBeingF
   // as Genoa's (AMD has only the first).
   std::vector<std::string> genuine_targets;
   for (attest::SnpProduct product : {attest::SnpProduct::kMilan, attest::SnpProduct::kGenoa}) {
-    CONCORD_ASSERT_OK_AND_ASSIGN(std::string key,
-                                 collateral::SnpVcekKey(product, report.chip_id, report.reported_tcb));
+    CONCORD_ASSERT_OK_AND_ASSIGN(
+        std::string key, collateral::SnpVcekKey(product, report.chip_id, report.reported_tcb));
     CONCORD_ASSERT_OK_AND_ASSIGN(std::string target,
                                  collateral::KdsClient::Target(CollateralKind::kSnpVcek, key));
     genuine_targets.push_back(target);
   }
-  kds_.Serve(genuine_targets[0], collateral::testing::Ok(
-                                     ToString(ReadTestdata(absl::StrCat(kVirtee, "vcek.der")))));
+  kds_.Serve(genuine_targets[0],
+             collateral::testing::Ok(ToString(ReadTestdata(absl::StrCat(kVirtee, "vcek.der")))));
   CONCORD_ASSERT_OK_AND_ASSIGN(std::unique_ptr<PlatformStack> stack, Make(attest::Platform::kSnp));
   attest::VerifyOptions options;
   options.at = clock_.Now();

@@ -495,9 +495,10 @@ TEST(RefresherTest, GenuineChipIsFetchedNextRoundAfterTenThousandMadeUpChips) {
   // AMD was asked for the cert chain (not served: 404) and the genuine VCEK
   // only. The next chip met the VCEK rate limit, and the other 254 waited
   // for the next pass, uncharged.
-  EXPECT_THAT(k.fetcher.requests,
-              ::testing::ElementsAre("/vcek/v1/Milan/cert_chain",
-                                     *KdsClient::Target(CollateralKind::kSnpVcek, VirteeVcekKey())));
+  EXPECT_THAT(
+      k.fetcher.requests,
+      ::testing::ElementsAre("/vcek/v1/Milan/cert_chain",
+                             *KdsClient::Target(CollateralKind::kSnpVcek, VirteeVcekKey())));
   EXPECT_EQ(r.failed, 2u);
   EXPECT_EQ(r.deferred, 254u);
   stats = refresher.stats();
@@ -535,9 +536,10 @@ TEST(RefresherTest, FullPoolEvictsTheLeastRequestedThenLeastRecent) {
   refresher.RunOnce();
   k.f.clock.Advance(absl::Seconds(10));
   refresher.RunOnce();
-  EXPECT_THAT(k.fetcher.requests,
-              ::testing::ElementsAre(*KdsClient::Target(CollateralKind::kSnpVcek, MadeUpVcekKey(0)),
-                                     *KdsClient::Target(CollateralKind::kSnpVcek, MadeUpVcekKey(3))));
+  EXPECT_THAT(
+      k.fetcher.requests,
+      ::testing::ElementsAre(*KdsClient::Target(CollateralKind::kSnpVcek, MadeUpVcekKey(0)),
+                             *KdsClient::Target(CollateralKind::kSnpVcek, MadeUpVcekKey(3))));
 }
 
 TEST(RefresherTest, GenuineChipAskedForAgainStaysAheadOfAContinuingFlood) {
@@ -749,12 +751,14 @@ Bytes PhalaQuoteWithForgedPck() {
   return quote;
 }
 
-TEST(VerifierAdapterTest, PlatformVerifierWantsOnlyForEvidencePassingTheChecksThatNeedNoCollateral) {
+TEST(VerifierAdapterTest,
+     PlatformVerifierWantsOnlyForEvidencePassingTheChecksThatNeedNoCollateral) {
   CacheFixture f(kPhalaTime);
   CONCORD_ASSERT_OK_AND_ASSIGN(auto snp, attest::SnpVerifier::Create({}));
   std::vector<std::vector<CollateralRef>> calls;
-  PlatformVerifier verifier(*snp, *f.cache,
-                            [&calls](const std::vector<CollateralRef>& needed) { calls.push_back(needed); });
+  PlatformVerifier verifier(*snp, *f.cache, [&calls](const std::vector<CollateralRef>& needed) {
+    calls.push_back(needed);
+  });
   attest::VerifyOptions options;
   options.at = kPhalaTime;
   options.check_reference_values = false;
@@ -768,19 +772,22 @@ TEST(VerifierAdapterTest, PlatformVerifierWantsOnlyForEvidencePassingTheChecksTh
   EXPECT_THAT(verify(attest::Platform::kSnp, ReadTestdata(absl::StrCat(kVirtee, "report.bin"))),
               StatusIs(absl::StatusCode::kFailedPrecondition));
   ASSERT_EQ(calls.size(), 1u);
-  EXPECT_THAT(calls[0], ::testing::Contains(CollateralRef{CollateralKind::kSnpVcek, VirteeVcekKey(), false}));
+  EXPECT_THAT(calls[0],
+              ::testing::Contains(CollateralRef{CollateralKind::kSnpVcek, VirteeVcekKey(), false}));
   EXPECT_THAT(calls[0], ::testing::Contains(CollateralRef{CollateralKind::kSnpCrl, "milan", true}));
   for (const CollateralRef& ref : calls[0]) {
     EXPECT_EQ(ref.vouched, ref.kind != CollateralKind::kSnpVcek) << ref.key;
   }
   // A debug policy, a VLEK (only the host has it) or report data other than
   // expected: refused for that, and nothing wanted.
-  EXPECT_THAT(verify(attest::Platform::kSnp,
-                     ReadTestdata("attestation/snp/milan-v2-trustee/report-tampered-policy-debug.bin")),
-              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("debug")));
+  EXPECT_THAT(
+      verify(attest::Platform::kSnp,
+             ReadTestdata("attestation/snp/milan-v2-trustee/report-tampered-policy-debug.bin")),
+      StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("debug")));
   EXPECT_TRUE(calls.empty());
-  EXPECT_THAT(verify(attest::Platform::kSnp, ReadTestdata("attestation/snp/milan-v3-vlek-aws/report.bin")),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("VLEK")));
+  EXPECT_THAT(
+      verify(attest::Platform::kSnp, ReadTestdata("attestation/snp/milan-v3-vlek-aws/report.bin")),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("VLEK")));
   EXPECT_TRUE(calls.empty());
   options.report_data = std::array<uint8_t, 64>{};
   EXPECT_THAT(verify(attest::Platform::kSnp, ReadTestdata(absl::StrCat(kVirtee, "report.bin"))),
@@ -792,7 +799,8 @@ TEST(VerifierAdapterTest, PlatformVerifierWantsOnlyForEvidencePassingTheChecksTh
   EXPECT_THAT(verify(attest::Platform::kTdx, ReadTestdata(absl::StrCat(kPhala, "quote.dat"))),
               StatusIs(absl::StatusCode::kFailedPrecondition));
   ASSERT_EQ(calls.size(), 1u);
-  EXPECT_THAT(calls[0], ::testing::Contains(CollateralRef{CollateralKind::kTdxTcbInfo, "b0c06f000000", true}));
+  EXPECT_THAT(calls[0], ::testing::Contains(
+                            CollateralRef{CollateralKind::kTdxTcbInfo, "b0c06f000000", true}));
   // A forged PCK certificate: refused, nothing wanted.
   EXPECT_THAT(verify(attest::Platform::kTdx, PhalaQuoteWithForgedPck()),
               StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("PCK chain")));

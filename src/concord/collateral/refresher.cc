@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "concord/common/status_macros.h"
 #include "concord/common/time_format.h"
 
 namespace concord::collateral {
@@ -21,10 +22,7 @@ CollateralRefresher::CollateralRefresher(CollateralCache& cache, CollateralSourc
 CollateralRefresher::~CollateralRefresher() { Stop(); }
 
 absl::Status CollateralRefresher::Want(CollateralKind kind, absl::string_view key) {
-  absl::Status ok = ValidateItemKey(kind, key);
-  if (!ok.ok()) {
-    return ok;
-  }
+  CONCORD_RETURN_IF_ERROR(ValidateItemKey(kind, key));
   const absl::Time now = clock_.Now();
   absl::MutexLock lock(&mu_);
   ItemKey k(kind, std::string(key));
@@ -49,10 +47,7 @@ absl::Status CollateralRefresher::Want(CollateralKind kind, absl::string_view ke
 }
 
 absl::Status CollateralRefresher::WantUnverified(CollateralKind kind, absl::string_view key) {
-  absl::Status ok = ValidateItemKey(kind, key);
-  if (!ok.ok()) {
-    return ok;
-  }
+  CONCORD_RETURN_IF_ERROR(ValidateItemKey(kind, key));
   const absl::Time now = clock_.Now();
   absl::MutexLock lock(&mu_);
   ItemKey k(kind, std::string(key));
@@ -159,8 +154,8 @@ CollateralRefresher::Outcome CollateralRefresher::Attempt(const ItemKey& k, Resu
   return absl::IsUnavailable(status) ? Outcome::kVendorBusy : Outcome::kDone;
 }
 
-void CollateralRefresher::RecordLocked(const ItemKey& k, const absl::Status& status,
-                                       absl::Time now, Result& result) {
+void CollateralRefresher::RecordLocked(const ItemKey& k, const absl::Status& status, absl::Time now,
+                                       Result& result) {
   if (status.ok()) {
     ++result.fetched;
     PromoteLocked(k);
@@ -264,8 +259,7 @@ void CollateralRefresher::RememberNotFoundLocked(const ItemKey& k, absl::Time no
   }
 }
 
-const absl::Time* CollateralRefresher::NotFoundUntilLocked(const ItemKey& k,
-                                                           absl::Time now) const {
+const absl::Time* CollateralRefresher::NotFoundUntilLocked(const ItemKey& k, absl::Time now) const {
   auto it = not_found_.find(k);
   return it != not_found_.end() && now < it->second ? &it->second : nullptr;
 }
@@ -311,12 +305,12 @@ void CollateralRefresher::Start() {
       absl::MutexLock lock(&mu_);
       auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
       auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || kicked_; };
-      // Every new unverified want kicks, and anyone can cause those: kicks
+      // Every verification miss kicks, and anyone can cause those: kicks
       // wait out `min_pass_gap` so that a flood costs one pass per gap.
       mu_.AwaitWithTimeout(absl::Condition(&stopping), options_.min_pass_gap);
-      mu_.AwaitWithTimeout(absl::Condition(&woken),
-                           std::max(options_.interval - options_.min_pass_gap,
-                                    absl::ZeroDuration()));
+      mu_.AwaitWithTimeout(
+          absl::Condition(&woken),
+          std::max(options_.interval - options_.min_pass_gap, absl::ZeroDuration()));
       if (stopping_) {
         return;
       }

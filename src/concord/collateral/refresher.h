@@ -53,7 +53,7 @@ class CollateralRefresher final {
     // Pause between background passes.
     absl::Duration interval = absl::Minutes(1);
     // Least pause between two background passes, however often Kick() is
-    // called (every new unverified want kicks).
+    // called (concordd kicks on every verification miss).
     absl::Duration min_pass_gap = absl::Seconds(1);
     // Most vouched items kept wanted (Want() refuses beyond).
     size_t max_wanted = 4096;
@@ -76,14 +76,14 @@ class CollateralRefresher final {
   };
   // Counters since creation and the current sizes, for monitoring.
   struct Stats {
-    size_t wanted = 0;              // items wanted now, both classes
-    size_t unverified = 0;          // of which unverified
-    size_t not_found = 0;           // keys remembered as absent at the vendor
-    uint64_t evictions = 0;         // unverified wants evicted for new ones
-    uint64_t expiries = 0;          // unverified wants dropped unfetched after unverified_ttl
-    uint64_t abandoned = 0;         // unverified wants dropped after max_attempts failures
-    uint64_t negative_hits = 0;     // WantUnverified() refused for a "not found" key
-    uint64_t promoted = 0;          // unverified items fetched, now vouched
+    size_t wanted = 0;           // items wanted now, both classes
+    size_t unverified = 0;       // of which unverified
+    size_t not_found = 0;        // keys remembered as absent at the vendor
+    uint64_t evictions = 0;      // unverified wants evicted for new ones
+    uint64_t expiries = 0;       // unverified wants dropped unfetched after unverified_ttl
+    uint64_t abandoned = 0;      // unverified wants dropped after max_attempts failures
+    uint64_t negative_hits = 0;  // WantUnverified() refused for a "not found" key
+    uint64_t promoted = 0;       // unverified items fetched, now vouched
   };
 
   // `cache`, `source` and `clock` must outlive the refresher.

@@ -121,9 +121,9 @@ absl::StatusOr<PckChain> ParsePckChain(const attest::TdxQuote& quote) {
     crypto::ClearOpenSslErrors();
     return absl::InvalidArgumentError("tdx: PCK chain: the CA has no common name");
   }
-  return PckChain{*std::move(chain),
-                  {TdxFmspcKey(pck.fmspc),
-                   absl::StrContains(cn, "Processor") ? "processor" : "platform"}};
+  return PckChain{
+      *std::move(chain),
+      {TdxFmspcKey(pck.fmspc), absl::StrContains(cn, "Processor") ? "processor" : "platform"}};
 }
 
 // The items of a TDX quote from `origin`; the FMSPC's TCB info is vouched
@@ -146,11 +146,11 @@ std::vector<CollateralRef> SnpItemsFor(std::vector<VcekCandidate> candidates) {
   return out;
 }
 
-// The VCEK candidates of SNP evidence without certificates that pass every
-// check needing no VCEK (CollateralToWant).
+// Those of `candidates` under which `report` passes every check needing no
+// VCEK (CollateralToWant), or the first failure.
 absl::StatusOr<std::vector<VcekCandidate>> CheckedVcekCandidates(
-    const attest::Evidence& evidence, const attest::VerifyOptions& options) {
-  CONCORD_ASSIGN_OR_RETURN(attest::SnpReport report, attest::SnpReport::Parse(evidence.report));
+    const attest::SnpReport& report, std::vector<VcekCandidate> candidates,
+    const attest::VerifyOptions& options) {
   if (report.signing_key() != attest::SnpSigningKey::kVcek) {
     return absl::InvalidArgumentError(
         "collateral: the report is signed by a VLEK, which only the host has: the evidence "
@@ -160,23 +160,56 @@ absl::StatusOr<std::vector<VcekCandidate>> CheckedVcekCandidates(
     return absl::InvalidArgumentError(
         "collateral: the report's chip ID is masked: the evidence must carry its VCEK");
   }
-  CONCORD_ASSIGN_OR_RETURN(std::vector<VcekCandidate> candidates, VcekCandidates(report));
   std::vector<VcekCandidate> passed;
-  absl::Status first_failure = absl::InvalidArgumentError(
-      "collateral: the report's chip ID fits no product's VCEK key");
+  absl::Status first_failure;
   for (VcekCandidate& candidate : candidates) {
     absl::Status checked =
         attest::CheckSnpReportWithoutSigner(report, candidate.first, options, "snp");
     if (checked.ok()) {
       passed.push_back(std::move(candidate));
-    } else if (passed.empty()) {
+    } else if (first_failure.ok()) {
       first_failure = checked;
     }
   }
-  if (passed.empty()) {
+  if (!passed.empty()) {
+    return passed;
+  }
+  if (!first_failure.ok()) {
     return first_failure;
   }
-  return passed;
+  return absl::InvalidArgumentError("collateral: the report's chip ID fits no product's VCEK key");
+}
+
+// RequiredCollateral, after the checks of CollateralToWant when `checks` is
+// set (and the FMSPC then vouched for).
+absl::StatusOr<std::vector<CollateralRef>> CollateralFor(const attest::Evidence& evidence,
+                                                         const attest::VerifyOptions* checks) {
+  switch (evidence.platform) {
+    case attest::Platform::kSimulated:
+      return std::vector<CollateralRef>();
+    case attest::Platform::kTdx: {
+      CONCORD_ASSIGN_OR_RETURN(attest::TdxQuote quote, attest::TdxQuote::Parse(evidence.report));
+      CONCORD_ASSIGN_OR_RETURN(PckChain chain, ParsePckChain(quote));
+      if (checks != nullptr) {
+        X509* root = chain.certs.size() > 2 ? chain.certs[2].get() : nullptr;
+        CONCORD_RETURN_IF_ERROR(attest::VerifyIntelChainIgnoringRevocation(
+            chain.certs[0].get(), {chain.certs[1].get()}, root, checks->at, "PCK"));
+      }
+      return TdxItemsFor(std::move(chain.origin), /*fmspc_vouched=*/checks != nullptr);
+    }
+    case attest::Platform::kSnp:
+      break;
+  }
+  if (!evidence.certs.empty()) {
+    return std::vector<CollateralRef>();
+  }
+  CONCORD_ASSIGN_OR_RETURN(attest::SnpReport report, attest::SnpReport::Parse(evidence.report));
+  CONCORD_ASSIGN_OR_RETURN(std::vector<VcekCandidate> candidates, VcekCandidates(report));
+  if (checks != nullptr) {
+    CONCORD_ASSIGN_OR_RETURN(candidates,
+                             CheckedVcekCandidates(report, std::move(candidates), *checks));
+  }
+  return SnpItemsFor(std::move(candidates));
 }
 
 }  // namespace
@@ -187,47 +220,12 @@ absl::StatusOr<TdxPckOrigin> TdxPckOriginOf(const attest::TdxQuote& quote) {
 }
 
 absl::StatusOr<std::vector<CollateralRef>> RequiredCollateral(const attest::Evidence& evidence) {
-  switch (evidence.platform) {
-    case attest::Platform::kSimulated:
-      return std::vector<CollateralRef>();
-    case attest::Platform::kTdx: {
-      CONCORD_ASSIGN_OR_RETURN(attest::TdxQuote quote, attest::TdxQuote::Parse(evidence.report));
-      CONCORD_ASSIGN_OR_RETURN(TdxPckOrigin origin, TdxPckOriginOf(quote));
-      return TdxItemsFor(std::move(origin), /*fmspc_vouched=*/false);
-    }
-    case attest::Platform::kSnp:
-      break;
-  }
-  if (!evidence.certs.empty()) {
-    return std::vector<CollateralRef>();
-  }
-  CONCORD_ASSIGN_OR_RETURN(attest::SnpReport report, attest::SnpReport::Parse(evidence.report));
-  CONCORD_ASSIGN_OR_RETURN(std::vector<VcekCandidate> candidates, VcekCandidates(report));
-  return SnpItemsFor(std::move(candidates));
+  return CollateralFor(evidence, nullptr);
 }
 
 absl::StatusOr<std::vector<CollateralRef>> CollateralToWant(const attest::Evidence& evidence,
                                                             const attest::VerifyOptions& options) {
-  switch (evidence.platform) {
-    case attest::Platform::kSimulated:
-      return std::vector<CollateralRef>();
-    case attest::Platform::kTdx: {
-      CONCORD_ASSIGN_OR_RETURN(attest::TdxQuote quote, attest::TdxQuote::Parse(evidence.report));
-      CONCORD_ASSIGN_OR_RETURN(PckChain chain, ParsePckChain(quote));
-      X509* root = chain.certs.size() > 2 ? chain.certs[2].get() : nullptr;
-      CONCORD_RETURN_IF_ERROR(attest::VerifyIntelChainIgnoringRevocation(
-          chain.certs[0].get(), {chain.certs[1].get()}, root, options.at, "PCK"));
-      return TdxItemsFor(std::move(chain.origin), /*fmspc_vouched=*/true);
-    }
-    case attest::Platform::kSnp:
-      break;
-  }
-  if (!evidence.certs.empty()) {
-    return std::vector<CollateralRef>();
-  }
-  CONCORD_ASSIGN_OR_RETURN(std::vector<VcekCandidate> candidates,
-                           CheckedVcekCandidates(evidence, options));
-  return SnpItemsFor(std::move(candidates));
+  return CollateralFor(evidence, &options);
 }
 
 absl::StatusOr<attest::Claims> PlatformVerifier::Verify(const attest::Evidence& evidence,

@@ -2,8 +2,9 @@
 // compiled into Concord (fingerprint-checked at first use), the SGX
 // extensions of a PCK certificate (OID 1.2.840.113741.1.13.1: PPID, TCB
 // components, PCESVN, CPUSVN, PCE-ID, FMSPC, SGX type, PIID), and chain
-// verification to the root with CRLs at a given time. Used by TdxVerifier.
-// Pure functions over immutable data; thread-safe.
+// verification to the root with CRLs at a given time. Used by TdxVerifier,
+// and (chain without CRLs) by the collateral adapters to decide what to
+// fetch. Pure functions over immutable data; thread-safe.
 #pragma once
 
 #include <array>
