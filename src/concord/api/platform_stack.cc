@@ -139,30 +139,39 @@ absl::StatusOr<std::unique_ptr<PlatformStack>> PlatformStack::Create(PlatformSta
   s.snp_verifier_ = std::move(snp);
   collateral::CollateralRefresher* const refresher = s.refresher_.get();
   Logger* const log = &deps.log;
-  // Misses come from unverified evidence: a full wanted set is logged once,
-  // not once per refused handshake (the flag is shared because the callback
-  // is a copyable std::function).
+  // Misses come from evidence that has only passed the checks needing no
+  // collateral (collateral::CollateralToWant): keys nothing vouches for go to
+  // the refresher's bounded, expiring unverified pool, quietly (anyone can
+  // send them); a full vouched set is logged once, not once per refused
+  // handshake (the flag is shared because the callback is a copyable
+  // std::function).
   auto full_logged = std::make_shared<std::atomic<bool>>(false);
   s.verifier_ = std::make_unique<collateral::PlatformVerifier>(
       *s.snp_verifier_, *s.cache_,
       [refresher, log, full_logged](const std::vector<collateral::CollateralRef>& needed) {
-        bool added = false;
+        bool kick = false;
         for (const collateral::CollateralRef& ref : needed) {
-          if (refresher->IsWanted(ref.kind, ref.key)) {
-            continue;
+          const bool known = refresher->IsWanted(ref.kind, ref.key);
+          absl::Status wanted = ref.vouched ? refresher->Want(ref.kind, ref.key)
+                                            : refresher->WantUnverified(ref.kind, ref.key);
+          if (absl::IsNotFound(wanted)) {
+            continue;  // the vendor said it has none (counted in the refresher's stats)
           }
-          absl::Status wanted = refresher->Want(ref.kind, ref.key);
           if (!wanted.ok()) {
             if (!absl::IsResourceExhausted(wanted) || !full_logged->exchange(true)) {
               log->Warning("collateral not wanted", {{"error", std::string(wanted.message())}});
             }
             continue;
           }
-          added = true;
-          log->Info("collateral missing: fetching in the background",
-                    {{"kind", std::string(collateral::KindName(ref.kind))}, {"key", ref.key}});
+          // A repeated miss kicks too: the refresher tries the most recently
+          // requested unverified items first.
+          kick = true;
+          if (!known && ref.vouched) {
+            log->Info("collateral missing: fetching in the background",
+                      {{"kind", std::string(collateral::KindName(ref.kind))}, {"key", ref.key}});
+          }
         }
-        if (added) {
+        if (kick) {
           refresher->Kick();
         }
       });

@@ -6,7 +6,9 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "concord/attest/snp/report.h"
 #include "concord/attest/tdx/quote.h"
@@ -203,6 +205,58 @@ TEST_F(PlatformStackTest, SnpReportWithoutCertificatesGetsTheFetchedVcekAttached
                                stack->attester().Attest(report.report_data));
   ASSERT_EQ(evidence.certs.size(), 1u);
   EXPECT_EQ(evidence.certs[0], ReadTestdata(absl::StrCat(kVirtee, "vcek.der")));
+}
+
+TEST_F(PlatformStackTest, MadeUpSnpChipsDoNotKeepAGenuineWorkloadsVcekFromBeingFetched) {
+  clock_.Advance(At("2025-06-01T00:00:00Z") - clock_.Now());
+  SetUpSnpWithoutCertificates();
+  const Bytes genuine = outputs_.outblob;
+  CONCORD_ASSERT_OK_AND_ASSIGN(attest::SnpReport report, attest::SnpReport::Parse(genuine));
+  // A version 2 report names no product: its VCEK is wanted as Milan's and
+  // as Genoa's (AMD has only the first).
+  std::vector<std::string> genuine_targets;
+  for (attest::SnpProduct product : {attest::SnpProduct::kMilan, attest::SnpProduct::kGenoa}) {
+    CONCORD_ASSERT_OK_AND_ASSIGN(
+        std::string key, collateral::SnpVcekKey(product, report.chip_id, report.reported_tcb));
+    CONCORD_ASSERT_OK_AND_ASSIGN(std::string target,
+                                 collateral::KdsClient::Target(CollateralKind::kSnpVcek, key));
+    genuine_targets.push_back(target);
+  }
+  kds_.Serve(genuine_targets[0],
+             collateral::testing::Ok(ToString(ReadTestdata(absl::StrCat(kVirtee, "vcek.der")))));
+  CONCORD_ASSERT_OK_AND_ASSIGN(std::unique_ptr<PlatformStack> stack, Make(attest::Platform::kSnp));
+  attest::VerifyOptions options;
+  options.at = clock_.Now();
+  options.check_reference_values = false;
+
+  // Anyone can send SNP reports without certificates, naming any chip.
+  constexpr size_t kChipIdOffset = 0x1A0;
+  for (int i = 0; i < 1000; ++i) {
+    attest::Evidence forged{attest::Platform::kSnp, genuine, {}};
+    forged.report[kChipIdOffset] = static_cast<uint8_t>(i);
+    forged.report[kChipIdOffset + 1] = static_cast<uint8_t>(i >> 8);
+    forged.report[kChipIdOffset + 2] ^= 0x5a;
+    EXPECT_THAT(stack->verifier().Verify(forged, options),
+                StatusIs(absl::StatusCode::kFailedPrecondition));
+  }
+  EXPECT_EQ(stack->refresher().stats().unverified, 256u);
+  EXPECT_EQ(stack->refresher().stats().evictions, 2000u - 256u);
+
+  attest::Evidence workload{attest::Platform::kSnp, genuine, {}};
+  EXPECT_THAT(stack->verifier().Verify(workload, options),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("no VCEK cached")));
+  stack->refresher().RunOnce();
+  clock_.Advance(absl::Seconds(10));  // AMD's pace: one VCEK request per 10 s
+  stack->refresher().RunOnce();
+  options.at = clock_.Now();
+  EXPECT_THAT(stack->verifier().Verify(workload, options), IsOk());
+  // No made-up chip was asked for.
+  for (const std::string& target : kds_.requests) {
+    if (absl::StrContains(target, "/vcek/v1/") && !absl::StrContains(target, "/cert_chain") &&
+        !absl::StrContains(target, "/crl")) {
+      EXPECT_THAT(genuine_targets, ::testing::Contains(target));
+    }
+  }
 }
 
 TEST_F(PlatformStackTest, SimulatedNeedsTheLaunchConfigAndHardwareNeedsTheKernel) {

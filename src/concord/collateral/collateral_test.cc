@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -19,6 +20,7 @@
 #include "concord/collateral/vendor_client.h"
 #include "concord/collateral/verifiers.h"
 #include "concord/common/time_format.h"
+#include "concord/crypto/hash.h"
 #include "concord/store/memory/memory_store.h"
 #include "concord/testing/fake_clock.h"
 #include "concord/testing/status_matchers.h"
@@ -465,6 +467,195 @@ TEST(RefresherTest, FetchesMissingItemsAndBacksOffOnFailure) {
   EXPECT_EQ(refresher.RunOnce().deferred, 1u);  // doubled back-off
 }
 
+// A Milan VCEK key for a chip ID nobody has: what anyone can put in an SNP
+// report without certificates.
+std::string MadeUpVcekKey(int i) {
+  const crypto::Sha512Digest chip_id = crypto::Sha512(AsBytes(absl::StrCat("made-up chip ", i)));
+  return *SnpVcekKey(attest::SnpProduct::kMilan, chip_id, 0x7300000000000003);
+}
+
+// AMD KDS behind the fake fetcher, pacing VCEK requests (one per 10 s) as
+// the real client does.
+struct KdsFixture {
+  explicit KdsFixture(absl::Time now) : f(now), kds(fetcher, f.clock), source(&kds, nullptr) {}
+  void ServeVirteeVcek() {
+    fetcher.Serve(*KdsClient::Target(CollateralKind::kSnpVcek, VirteeVcekKey()),
+                  Ok(Text(absl::StrCat(kVirtee, "vcek.der"))));
+  }
+  CacheFixture f;
+  FakeFetcher fetcher;
+  KdsClient kds;
+  VendorSource source;
+};
+
+TEST(RefresherTest, GenuineChipIsFetchedNextRoundAfterTenThousandMadeUpChips) {
+  KdsFixture k(kPhalaTime);
+  k.ServeVirteeVcek();
+  CollateralRefresher refresher(*k.f.cache, k.source, k.f.clock, {});
+  ASSERT_THAT(refresher.Want(CollateralKind::kSnpCertChain, "milan"), IsOk());  // vouched
+  for (int i = 0; i < 10000; ++i) {
+    ASSERT_THAT(refresher.WantUnverified(CollateralKind::kSnpVcek, MadeUpVcekKey(i)), IsOk());
+  }
+  CollateralRefresher::Stats stats = refresher.stats();
+  EXPECT_EQ(stats.unverified, 256u);
+  EXPECT_EQ(stats.evictions, 10000u - 256u);
+  EXPECT_TRUE(refresher.IsWanted(CollateralKind::kSnpCertChain, "milan"));  // never evicted
+
+  ASSERT_THAT(refresher.WantUnverified(CollateralKind::kSnpVcek, VirteeVcekKey()), IsOk());
+  CollateralRefresher::Result r = refresher.RunOnce();
+  EXPECT_EQ(r.fetched, 1u);
+  EXPECT_THAT(k.f.cache->Lookup(CollateralKind::kSnpVcek, VirteeVcekKey()), IsOk());
+  // AMD was asked for the cert chain (not served: 404) and the genuine VCEK
+  // only. The next chip met the VCEK rate limit, and the other 254 waited
+  // for the next pass, uncharged.
+  EXPECT_THAT(
+      k.fetcher.requests,
+      ::testing::ElementsAre("/vcek/v1/Milan/cert_chain",
+                             *KdsClient::Target(CollateralKind::kSnpVcek, VirteeVcekKey())));
+  EXPECT_EQ(r.failed, 2u);
+  EXPECT_EQ(r.deferred, 254u);
+  stats = refresher.stats();
+  EXPECT_EQ(stats.promoted, 1u);
+  EXPECT_EQ(stats.unverified, 255u);
+
+  // Fetched, the chip is vouched for: no later flood evicts it.
+  for (int i = 10000; i < 11000; ++i) {
+    ASSERT_THAT(refresher.WantUnverified(CollateralKind::kSnpVcek, MadeUpVcekKey(i)), IsOk());
+  }
+  EXPECT_TRUE(refresher.IsWanted(CollateralKind::kSnpVcek, VirteeVcekKey()));
+  EXPECT_EQ(refresher.stats().unverified, 256u);
+  EXPECT_EQ(refresher.stats().wanted, 256u + 2u);
+}
+
+TEST(RefresherTest, FullPoolEvictsTheLeastRequestedThenLeastRecent) {
+  KdsFixture k(kPhalaTime);
+  CollateralRefresher::Options opts;
+  opts.max_unverified = 3;
+  CollateralRefresher refresher(*k.f.cache, k.source, k.f.clock, opts);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_THAT(refresher.WantUnverified(CollateralKind::kSnpVcek, MadeUpVcekKey(i)), IsOk());
+  }
+  // Chip 0 is asked for twice; of the others, chip 1 is the older.
+  ASSERT_THAT(refresher.WantUnverified(CollateralKind::kSnpVcek, MadeUpVcekKey(0)), IsOk());
+  ASSERT_THAT(refresher.WantUnverified(CollateralKind::kSnpVcek, MadeUpVcekKey(3)), IsOk());
+  EXPECT_TRUE(refresher.IsWanted(CollateralKind::kSnpVcek, MadeUpVcekKey(0)));
+  EXPECT_FALSE(refresher.IsWanted(CollateralKind::kSnpVcek, MadeUpVcekKey(1)));
+  EXPECT_TRUE(refresher.IsWanted(CollateralKind::kSnpVcek, MadeUpVcekKey(2)));
+  EXPECT_TRUE(refresher.IsWanted(CollateralKind::kSnpVcek, MadeUpVcekKey(3)));
+  EXPECT_EQ(refresher.stats().evictions, 1u);
+  EXPECT_EQ(refresher.stats().unverified, 3u);
+  // The most requested is fetched first (AMD has none of them), then, one
+  // VCEK request per 10 s, the most recent.
+  refresher.RunOnce();
+  k.f.clock.Advance(absl::Seconds(10));
+  refresher.RunOnce();
+  EXPECT_THAT(
+      k.fetcher.requests,
+      ::testing::ElementsAre(*KdsClient::Target(CollateralKind::kSnpVcek, MadeUpVcekKey(0)),
+                             *KdsClient::Target(CollateralKind::kSnpVcek, MadeUpVcekKey(3))));
+}
+
+TEST(RefresherTest, GenuineChipAskedForAgainStaysAheadOfAContinuingFlood) {
+  KdsFixture k(kPhalaTime);
+  k.ServeVirteeVcek();
+  CollateralRefresher refresher(*k.f.cache, k.source, k.f.clock, {});
+  // AMD's rate limit is spent on a made-up chip first.
+  ASSERT_THAT(refresher.WantUnverified(CollateralKind::kSnpVcek, MadeUpVcekKey(-1)), IsOk());
+  refresher.RunOnce();
+  // The workload's handshake fails and it retries; made-up chips keep coming,
+  // before, between and after its attempts, many more than the pool holds.
+  int next = 0;
+  auto flood = [&](int n) {
+    for (int end = next + n; next < end; ++next) {
+      ASSERT_THAT(refresher.WantUnverified(CollateralKind::kSnpVcek, MadeUpVcekKey(next)), IsOk());
+    }
+  };
+  flood(500);
+  ASSERT_THAT(refresher.WantUnverified(CollateralKind::kSnpVcek, VirteeVcekKey()), IsOk());
+  flood(100);
+  ASSERT_THAT(refresher.WantUnverified(CollateralKind::kSnpVcek, VirteeVcekKey()), IsOk());
+  flood(1000);
+  EXPECT_TRUE(refresher.IsWanted(CollateralKind::kSnpVcek, VirteeVcekKey()));
+  EXPECT_EQ(refresher.RunOnce().fetched, 0u);  // still within AMD's 10 s
+  flood(1000);
+  k.f.clock.Advance(absl::Seconds(10));
+  EXPECT_EQ(refresher.RunOnce().fetched, 1u);
+  EXPECT_THAT(k.f.cache->Lookup(CollateralKind::kSnpVcek, VirteeVcekKey()), IsOk());
+  EXPECT_EQ(k.fetcher.requests.size(), 2u);  // the first made-up chip, then the genuine one
+}
+
+TEST(RefresherTest, UnverifiedWantsExpireUnfetchedAfterTheirTimeFromFirstSight) {
+  KdsFixture k(kPhalaTime);
+  const std::string key = MadeUpVcekKey(1);
+  net::HttpResponse busy;
+  busy.status = 503;
+  k.fetcher.Serve(*KdsClient::Target(CollateralKind::kSnpVcek, key), busy);
+  CollateralRefresher refresher(*k.f.cache, k.source, k.f.clock, {});  // unverified_ttl 1 h
+  ASSERT_THAT(refresher.WantUnverified(CollateralKind::kSnpVcek, key), IsOk());
+  EXPECT_EQ(refresher.RunOnce().failed, 1u);
+  EXPECT_THAT(refresher.LastError(CollateralKind::kSnpVcek, key),
+              StatusIs(absl::StatusCode::kUnavailable));
+  k.f.clock.Advance(absl::Minutes(30));
+  ASSERT_THAT(refresher.WantUnverified(CollateralKind::kSnpVcek, key), IsOk());  // asked again
+  EXPECT_EQ(refresher.RunOnce().failed, 1u);
+  EXPECT_TRUE(refresher.IsWanted(CollateralKind::kSnpVcek, key));
+  EXPECT_EQ(k.fetcher.requests.size(), 2u);
+  // Requests do not extend the entry's life: an hour after it was first seen
+  // it is dropped without another request.
+  k.f.clock.Advance(absl::Minutes(30));
+  CollateralRefresher::Result r = refresher.RunOnce();
+  EXPECT_EQ(r.failed, 0u);
+  EXPECT_FALSE(refresher.IsWanted(CollateralKind::kSnpVcek, key));
+  EXPECT_EQ(k.fetcher.requests.size(), 2u);
+  EXPECT_EQ(refresher.stats().expiries, 1u);
+  EXPECT_EQ(refresher.stats().wanted, 0u);
+}
+
+TEST(RefresherTest, NotFoundKeyIsNotRequestedAgainWithinItsNegativeTime) {
+  KdsFixture k(kPhalaTime);  // the fake KDS answers 404 for made-up chips
+  const std::string key = MadeUpVcekKey(7);
+  CollateralRefresher refresher(*k.f.cache, k.source, k.f.clock, {});  // not_found_ttl 1 h
+  ASSERT_THAT(refresher.WantUnverified(CollateralKind::kSnpVcek, key), IsOk());
+  EXPECT_EQ(refresher.RunOnce().failed, 1u);
+  EXPECT_FALSE(refresher.IsWanted(CollateralKind::kSnpVcek, key));
+  EXPECT_THAT(refresher.LastError(CollateralKind::kSnpVcek, key),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(refresher.stats().not_found, 1u);
+  EXPECT_THAT(refresher.WantUnverified(CollateralKind::kSnpVcek, key),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("not asked again before")));
+  k.f.clock.Advance(absl::Minutes(59));
+  EXPECT_THAT(refresher.WantUnverified(CollateralKind::kSnpVcek, key),
+              StatusIs(absl::StatusCode::kNotFound));
+  refresher.RunOnce();
+  EXPECT_EQ(k.fetcher.requests.size(), 1u);
+  EXPECT_EQ(refresher.stats().negative_hits, 2u);
+  // After it, the key may be asked for once more.
+  k.f.clock.Advance(absl::Minutes(2));
+  ASSERT_THAT(refresher.WantUnverified(CollateralKind::kSnpVcek, key), IsOk());
+  refresher.RunOnce();
+  EXPECT_EQ(k.fetcher.requests.size(), 2u);
+  EXPECT_EQ(refresher.stats().not_found, 1u);
+}
+
+TEST(RefresherTest, UnverifiedWantIsDroppedAfterMaxAttempts) {
+  KdsFixture k(kPhalaTime);
+  const std::string key = MadeUpVcekKey(3);
+  k.fetcher.Serve(*KdsClient::Target(CollateralKind::kSnpVcek, key), Ok("not a certificate"));
+  CollateralRefresher::Options opts;
+  opts.max_attempts = 3;
+  CollateralRefresher refresher(*k.f.cache, k.source, k.f.clock, opts);
+  ASSERT_THAT(refresher.WantUnverified(CollateralKind::kSnpVcek, key), IsOk());
+  EXPECT_EQ(refresher.RunOnce().failed, 1u);
+  EXPECT_EQ(refresher.RunOnce().deferred, 1u);  // backing off
+  for (int i = 0; i < 4; ++i) {
+    k.f.clock.Advance(absl::Minutes(10));
+    refresher.RunOnce();
+  }
+  EXPECT_EQ(k.fetcher.requests.size(), 3u);
+  EXPECT_FALSE(refresher.IsWanted(CollateralKind::kSnpVcek, key));
+  EXPECT_EQ(refresher.stats().abandoned, 1u);
+}
+
 // --- bundle.h ---
 
 TEST(BundleTest, ExportImportRoundTrip) {
@@ -558,6 +749,75 @@ TEST(VerifierAdapterTest, SnpGetsTheVcekFromTheCache) {
   attest::Evidence tampered = evidence;
   tampered.report[0x90] ^= 0x01;
   EXPECT_THAT(verifier.Verify(tampered, options), StatusIs(absl::StatusCode::kUnauthenticated));
+}
+
+// The phala quote with one character of its PCK certificate's signature
+// changed.
+Bytes PhalaQuoteWithForgedPck() {
+  Bytes quote = ReadTestdata(absl::StrCat(kPhala, "quote.dat"));
+  const std::string text = ToString(quote);
+  size_t pos = text.find("-----END CERTIFICATE-----") - 8;
+  while (!absl::ascii_isalnum(static_cast<unsigned char>(text[pos]))) {
+    --pos;
+  }
+  quote[pos] = quote[pos] == 'A' ? 'B' : 'A';
+  return quote;
+}
+
+TEST(VerifierAdapterTest,
+     PlatformVerifierWantsOnlyForEvidencePassingTheChecksThatNeedNoCollateral) {
+  CacheFixture f(kPhalaTime);
+  CONCORD_ASSERT_OK_AND_ASSIGN(auto snp, attest::SnpVerifier::Create({}));
+  std::vector<std::vector<CollateralRef>> calls;
+  PlatformVerifier verifier(*snp, *f.cache, [&calls](const std::vector<CollateralRef>& needed) {
+    calls.push_back(needed);
+  });
+  attest::VerifyOptions options;
+  options.at = kPhalaTime;
+  options.check_reference_values = false;
+  auto verify = [&](attest::Platform platform, Bytes report) {
+    calls.clear();
+    return verifier.Verify(attest::Evidence{platform, std::move(report), {}}, options).status();
+  };
+
+  // SNP without certificates: its VCEK is wanted, unvouched; the product's
+  // chain and CRL are fixed keys.
+  EXPECT_THAT(verify(attest::Platform::kSnp, ReadTestdata(absl::StrCat(kVirtee, "report.bin"))),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_THAT(calls[0],
+              ::testing::Contains(CollateralRef{CollateralKind::kSnpVcek, VirteeVcekKey(), false}));
+  EXPECT_THAT(calls[0], ::testing::Contains(CollateralRef{CollateralKind::kSnpCrl, "milan", true}));
+  for (const CollateralRef& ref : calls[0]) {
+    EXPECT_EQ(ref.vouched, ref.kind != CollateralKind::kSnpVcek) << ref.key;
+  }
+  // A debug policy, a VLEK (only the host has it) or report data other than
+  // expected: refused for that, and nothing wanted.
+  EXPECT_THAT(
+      verify(attest::Platform::kSnp,
+             ReadTestdata("attestation/snp/milan-v2-trustee/report-tampered-policy-debug.bin")),
+      StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("debug")));
+  EXPECT_TRUE(calls.empty());
+  EXPECT_THAT(
+      verify(attest::Platform::kSnp, ReadTestdata("attestation/snp/milan-v3-vlek-aws/report.bin")),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("VLEK")));
+  EXPECT_TRUE(calls.empty());
+  options.report_data = std::array<uint8_t, 64>{};
+  EXPECT_THAT(verify(attest::Platform::kSnp, ReadTestdata(absl::StrCat(kVirtee, "report.bin"))),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("report data")));
+  EXPECT_TRUE(calls.empty());
+  options.report_data.reset();
+
+  // TDX: a PCK chain that verifies to Intel's root vouches for the FMSPC.
+  EXPECT_THAT(verify(attest::Platform::kTdx, ReadTestdata(absl::StrCat(kPhala, "quote.dat"))),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_THAT(calls[0], ::testing::Contains(
+                            CollateralRef{CollateralKind::kTdxTcbInfo, "b0c06f000000", true}));
+  // A forged PCK certificate: refused, nothing wanted.
+  EXPECT_THAT(verify(attest::Platform::kTdx, PhalaQuoteWithForgedPck()),
+              StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("PCK chain")));
+  EXPECT_TRUE(calls.empty());
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <utility>
@@ -11,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "concord/attest/snp/amd_roots.h"
 #include "concord/attest/snp/report.h"
+#include "concord/attest/snp/verifier.h"
 #include "concord/attest/tdx/intel_pki.h"
 #include "concord/attest/tdx/quote.h"
 #include "concord/common/hex.h"
@@ -97,7 +99,15 @@ absl::StatusOr<attest::Claims> CachedSnpVerifier::Verify(
       " (fetch it from AMD KDS)"));
 }
 
-absl::StatusOr<TdxPckOrigin> TdxPckOriginOf(const attest::TdxQuote& quote) {
+namespace {
+
+// A quote's PCK chain, parsed (the PCK certificate first), and its origin.
+struct PckChain {
+  std::vector<crypto::SslPtr<X509>> certs;
+  TdxPckOrigin origin;
+};
+
+absl::StatusOr<PckChain> ParsePckChain(const attest::TdxQuote& quote) {
   absl::StatusOr<std::vector<crypto::SslPtr<X509>>> chain =
       crypto::ParseCertChainPem(quote.pck_chain_pem, 3);
   if (!chain.ok() || chain->size() < 2) {
@@ -111,38 +121,111 @@ absl::StatusOr<TdxPckOrigin> TdxPckOriginOf(const attest::TdxQuote& quote) {
     crypto::ClearOpenSslErrors();
     return absl::InvalidArgumentError("tdx: PCK chain: the CA has no common name");
   }
-  return TdxPckOrigin{TdxFmspcKey(pck.fmspc),
-                      absl::StrContains(cn, "Processor") ? "processor" : "platform"};
+  return PckChain{
+      *std::move(chain),
+      {TdxFmspcKey(pck.fmspc), absl::StrContains(cn, "Processor") ? "processor" : "platform"}};
 }
 
-absl::StatusOr<std::vector<CollateralRef>> RequiredCollateral(const attest::Evidence& evidence) {
+// The items of a TDX quote from `origin`; the FMSPC's TCB info is vouched
+// for only when `fmspc_vouched`.
+std::vector<CollateralRef> TdxItemsFor(TdxPckOrigin origin, bool fmspc_vouched) {
+  return {{CollateralKind::kTdxTcbInfo, std::move(origin.fmspc_key), fmspc_vouched},
+          {CollateralKind::kTdxQeIdentity, std::string(kTdxQeIdentityKey), true},
+          {CollateralKind::kTdxPckCrl, std::move(origin.pck_ca), true},
+          {CollateralKind::kTdxRootCaCrl, std::string(kTdxRootCaCrlKey), true}};
+}
+
+// The items of SNP evidence without certificates signed under `candidates`.
+std::vector<CollateralRef> SnpItemsFor(std::vector<VcekCandidate> candidates) {
   std::vector<CollateralRef> out;
+  for (auto& [product, key] : candidates) {
+    out.push_back({CollateralKind::kSnpVcek, std::move(key), false});
+    out.push_back({CollateralKind::kSnpCertChain, SnpProductKey(product), true});
+    out.push_back({CollateralKind::kSnpCrl, SnpProductKey(product), true});
+  }
+  return out;
+}
+
+// Those of `candidates` under which `report` passes every check needing no
+// VCEK (CollateralToWant), or the first failure.
+absl::StatusOr<std::vector<VcekCandidate>> CheckedVcekCandidates(
+    const attest::SnpReport& report, std::vector<VcekCandidate> candidates,
+    const attest::VerifyOptions& options) {
+  if (report.signing_key() != attest::SnpSigningKey::kVcek) {
+    return absl::InvalidArgumentError(
+        "collateral: the report is signed by a VLEK, which only the host has: the evidence "
+        "must carry it");
+  }
+  if (std::all_of(report.chip_id.begin(), report.chip_id.end(), [](uint8_t b) { return b == 0; })) {
+    return absl::InvalidArgumentError(
+        "collateral: the report's chip ID is masked: the evidence must carry its VCEK");
+  }
+  std::vector<VcekCandidate> passed;
+  absl::Status first_failure;
+  for (VcekCandidate& candidate : candidates) {
+    absl::Status checked =
+        attest::CheckSnpReportWithoutSigner(report, candidate.first, options, "snp");
+    if (checked.ok()) {
+      passed.push_back(std::move(candidate));
+    } else if (first_failure.ok()) {
+      first_failure = checked;
+    }
+  }
+  if (!passed.empty()) {
+    return passed;
+  }
+  if (!first_failure.ok()) {
+    return first_failure;
+  }
+  return absl::InvalidArgumentError("collateral: the report's chip ID fits no product's VCEK key");
+}
+
+// RequiredCollateral, after the checks of CollateralToWant when `checks` is
+// set (and the FMSPC then vouched for).
+absl::StatusOr<std::vector<CollateralRef>> CollateralFor(const attest::Evidence& evidence,
+                                                         const attest::VerifyOptions* checks) {
   switch (evidence.platform) {
     case attest::Platform::kSimulated:
-      return out;
+      return std::vector<CollateralRef>();
     case attest::Platform::kTdx: {
       CONCORD_ASSIGN_OR_RETURN(attest::TdxQuote quote, attest::TdxQuote::Parse(evidence.report));
-      CONCORD_ASSIGN_OR_RETURN(TdxPckOrigin origin, TdxPckOriginOf(quote));
-      out.push_back({CollateralKind::kTdxTcbInfo, origin.fmspc_key});
-      out.push_back({CollateralKind::kTdxQeIdentity, std::string(kTdxQeIdentityKey)});
-      out.push_back({CollateralKind::kTdxPckCrl, origin.pck_ca});
-      out.push_back({CollateralKind::kTdxRootCaCrl, std::string(kTdxRootCaCrlKey)});
-      return out;
+      CONCORD_ASSIGN_OR_RETURN(PckChain chain, ParsePckChain(quote));
+      if (checks != nullptr) {
+        X509* root = chain.certs.size() > 2 ? chain.certs[2].get() : nullptr;
+        CONCORD_RETURN_IF_ERROR(attest::VerifyIntelChainIgnoringRevocation(
+            chain.certs[0].get(), {chain.certs[1].get()}, root, checks->at, "PCK"));
+      }
+      return TdxItemsFor(std::move(chain.origin), /*fmspc_vouched=*/checks != nullptr);
     }
     case attest::Platform::kSnp:
       break;
   }
   if (!evidence.certs.empty()) {
-    return out;
+    return std::vector<CollateralRef>();
   }
   CONCORD_ASSIGN_OR_RETURN(attest::SnpReport report, attest::SnpReport::Parse(evidence.report));
   CONCORD_ASSIGN_OR_RETURN(std::vector<VcekCandidate> candidates, VcekCandidates(report));
-  for (auto& [product, key] : candidates) {
-    out.push_back({CollateralKind::kSnpVcek, std::move(key)});
-    out.push_back({CollateralKind::kSnpCertChain, SnpProductKey(product)});
-    out.push_back({CollateralKind::kSnpCrl, SnpProductKey(product)});
+  if (checks != nullptr) {
+    CONCORD_ASSIGN_OR_RETURN(candidates,
+                             CheckedVcekCandidates(report, std::move(candidates), *checks));
   }
-  return out;
+  return SnpItemsFor(std::move(candidates));
+}
+
+}  // namespace
+
+absl::StatusOr<TdxPckOrigin> TdxPckOriginOf(const attest::TdxQuote& quote) {
+  CONCORD_ASSIGN_OR_RETURN(PckChain chain, ParsePckChain(quote));
+  return std::move(chain.origin);
+}
+
+absl::StatusOr<std::vector<CollateralRef>> RequiredCollateral(const attest::Evidence& evidence) {
+  return CollateralFor(evidence, nullptr);
+}
+
+absl::StatusOr<std::vector<CollateralRef>> CollateralToWant(const attest::Evidence& evidence,
+                                                            const attest::VerifyOptions& options) {
+  return CollateralFor(evidence, &options);
 }
 
 absl::StatusOr<attest::Claims> PlatformVerifier::Verify(const attest::Evidence& evidence,
@@ -158,11 +241,17 @@ absl::StatusOr<attest::Claims> PlatformVerifier::Verify(const attest::Evidence& 
       claims = tdx_.Verify(evidence, options);
       break;
   }
-  if (absl::IsFailedPrecondition(claims.status()) && on_missing_ != nullptr) {
-    absl::StatusOr<std::vector<CollateralRef>> needed = RequiredCollateral(evidence);
-    if (needed.ok() && !needed->empty()) {
-      on_missing_(*needed);
-    }
+  if (!absl::IsFailedPrecondition(claims.status()) || on_missing_ == nullptr) {
+    return claims;
+  }
+  // Anyone can send evidence: only what passes every check that needs no
+  // collateral may have items fetched for it.
+  absl::StatusOr<std::vector<CollateralRef>> wanted = CollateralToWant(evidence, options);
+  if (!wanted.ok()) {
+    return wanted.status();
+  }
+  if (!wanted->empty()) {
+    on_missing_(*wanted);
   }
   return claims;
 }

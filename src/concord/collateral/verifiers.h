@@ -63,6 +63,12 @@ absl::StatusOr<TdxPckOrigin> TdxPckOriginOf(const attest::TdxQuote& quote);
 struct CollateralRef {
   CollateralKind kind = CollateralKind::kSnpVcek;
   std::string key;
+  // Whether the key is known to name a real item: a kind whose keys form a
+  // small fixed set (cert chains, CRLs, QE identity), or a key a vendor
+  // signature vouches for (CollateralToWant). false for keys read from
+  // evidence nothing has authenticated: the refresher keeps those in its
+  // bounded, expiring pool (CollateralRefresher::WantUnverified).
+  bool vouched = false;
   bool operator==(const CollateralRef&) const = default;
 };
 
@@ -71,9 +77,25 @@ struct CollateralRef {
 // SNP without certificates: the VCEK for its chip and reported TCB (one per
 // candidate product when the report does not name its product), and each
 // candidate product's cert chain and CRL. SNP with certificates and simulated
-// evidence: none. Read from unverified evidence: callers bound what they do
-// with the answer. InvalidArgument when the evidence does not parse.
+// evidence: none. Read from unverified evidence: only the fixed keys are
+// `vouched`; callers bound what they do with the rest. InvalidArgument when
+// the evidence does not parse.
 absl::StatusOr<std::vector<CollateralRef>> RequiredCollateral(const attest::Evidence& evidence);
+
+// What a verifier that missed collateral for `evidence` should have fetched:
+// RequiredCollateral, once the evidence has passed every check that needs
+// none of it, else that check's error. TDX: the quote parses and its PCK
+// chain verifies to Intel's root at `options.at` (revocation is not checked:
+// the CRLs may be what is missing), which vouches for the FMSPC; an
+// unverified chain wants nothing (Unauthenticated). SNP without
+// certificates: the report parses, is signed by a VCEK (InvalidArgument for
+// a VLEK, which only the host has, or a masked chip ID), and passes the
+// guest policy, TCB consistency and expected report/host data checks of
+// `options` (attest::CheckSnpReportWithoutSigner; PermissionDenied) for at
+// least one candidate product. Nothing but the VCEK proves a chip ID, so the
+// VCEK keys stay unvouched. Thread-safe.
+absl::StatusOr<std::vector<CollateralRef>> CollateralToWant(const attest::Evidence& evidence,
+                                                            const attest::VerifyOptions& options);
 
 class CachedTdxVerifier final : public attest::EvidenceVerifier {
  public:
@@ -103,10 +125,13 @@ class CachedTdxVerifier final : public attest::EvidenceVerifier {
 // SNP through CachedSnpVerifier (the evidence's own VCEK, else the cache),
 // TDX through CachedTdxVerifier, simulated straight to `snp` (an SnpVerifier,
 // which decides whether simulated evidence is allowed). When the cache lacks
-// an item (FailedPrecondition), `on_missing` (if set) receives what the
-// evidence needs, e.g. to have a refresher fetch it in the background; the
-// call still fails and the caller retries. Never fetches itself. Thread-safe;
-// `snp` and `cache` must outlive it, `on_missing` must be thread-safe.
+// an item (FailedPrecondition) and `on_missing` is set, the evidence must
+// pass CollateralToWant: if it does, `on_missing` receives what it needs
+// (e.g. to have a refresher fetch it in the background) and the call still
+// fails with FailedPrecondition, so the caller retries; if not, the call
+// fails with that check's error and nothing is wanted. Never fetches itself.
+// Thread-safe; `snp` and `cache` must outlive it, `on_missing` must be
+// thread-safe.
 class PlatformVerifier final : public attest::EvidenceVerifier {
  public:
   using MissingCallback = std::function<void(const std::vector<CollateralRef>&)>;

@@ -165,6 +165,39 @@ absl::StatusOr<std::shared_ptr<const VerifiedSigner>> SnpVerifier::VerifySigner(
   return signer;
 }
 
+absl::Status CheckSnpReportWithoutSigner(const SnpReport &report, SnpProduct product,
+                                         const VerifyOptions &options, absl::string_view prefix) {
+  // Always-on policy, independent of reference values.
+  if (report.debug_allowed()) {
+    return absl::PermissionDeniedError(absl::StrCat(prefix, ": guest policy allows debug"));
+  }
+  if ((report.policy & kSnpPolicyReservedOne) == 0) {
+    return absl::PermissionDeniedError(
+        absl::StrCat(prefix, ": guest policy reserved bit 17 is not set"));
+  }
+  const SnpTcb reported = DecodeSnpTcb(report.reported_tcb, product);
+  const SnpTcb committed = DecodeSnpTcb(report.committed_tcb, product);
+  const SnpTcb current = DecodeSnpTcb(report.current_tcb, product);
+  if (!SnpTcbAtMost(reported, current, product) || !SnpTcbAtMost(committed, current, product)) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        prefix, ": TCB values are inconsistent (reported ", SnpTcbToString(reported, product),
+        ", committed ", SnpTcbToString(committed, product), ", current ",
+        SnpTcbToString(current, product), ")"));
+  }
+
+  if (options.report_data.has_value() &&
+      !crypto::ConstantTimeEquals(*options.report_data, report.report_data)) {
+    return absl::PermissionDeniedError(
+        absl::StrCat(prefix, ": report data does not match the expected value"));
+  }
+  if (options.host_data.has_value() &&
+      !crypto::ConstantTimeEquals(*options.host_data, report.host_data)) {
+    return absl::PermissionDeniedError(
+        absl::StrCat(prefix, ": host data does not match the expected value"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Claims> SnpVerifier::Verify(const Evidence &evidence,
                                            const VerifyOptions &options) const {
   if (options.at == absl::InfinitePast() || options.at == absl::InfiniteFuture()) {
@@ -218,34 +251,10 @@ absl::StatusOr<Claims> SnpVerifier::Verify(const Evidence &evidence,
   }
   CONCORD_RETURN_IF_ERROR(CheckSignerBinding(report, product, signer->key, signer->cert, prefix));
 
-  // Always-on policy, independent of reference values.
-  if (report.debug_allowed()) {
-    return absl::PermissionDeniedError(absl::StrCat(prefix, ": guest policy allows debug"));
-  }
-  if ((report.policy & kSnpPolicyReservedOne) == 0) {
-    return absl::PermissionDeniedError(
-        absl::StrCat(prefix, ": guest policy reserved bit 17 is not set"));
-  }
+  CONCORD_RETURN_IF_ERROR(CheckSnpReportWithoutSigner(report, product, options, prefix));
   const SnpTcb reported = DecodeSnpTcb(report.reported_tcb, product);
   const SnpTcb committed = DecodeSnpTcb(report.committed_tcb, product);
   const SnpTcb current = DecodeSnpTcb(report.current_tcb, product);
-  if (!SnpTcbAtMost(reported, current, product) || !SnpTcbAtMost(committed, current, product)) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        prefix, ": TCB values are inconsistent (reported ", SnpTcbToString(reported, product),
-        ", committed ", SnpTcbToString(committed, product), ", current ",
-        SnpTcbToString(current, product), ")"));
-  }
-
-  if (options.report_data.has_value() &&
-      !crypto::ConstantTimeEquals(*options.report_data, report.report_data)) {
-    return absl::PermissionDeniedError(
-        absl::StrCat(prefix, ": report data does not match the expected value"));
-  }
-  if (options.host_data.has_value() &&
-      !crypto::ConstantTimeEquals(*options.host_data, report.host_data)) {
-    return absl::PermissionDeniedError(
-        absl::StrCat(prefix, ": host data does not match the expected value"));
-  }
 
   Claims claims;
   claims.platform = evidence.platform;

@@ -16,7 +16,9 @@
 #include <cstdint>
 #include <memory>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "concord/attest/evidence.h"
 #include "concord/attest/snp/signer_cache.h"
 
@@ -56,5 +58,15 @@ class SnpVerifier final : public EvidenceVerifier {
   mutable SnpSignerCache cache_;  // Internally synchronized.
   mutable std::atomic<uint64_t> chain_verifications_{0};
 };
+
+// The checks of SnpVerifier::Verify() that need no certificate: the always-on
+// guest policy (no debug, reserved bit 17 set), consistent TCB values
+// (reported and committed at most current, decoded for `product`) and the
+// expected report and host data of `options`. PermissionDenied
+// "<prefix>: ..." naming the check. Verify() runs them after the signature;
+// the collateral adapters run them on evidence whose VCEK is not cached yet,
+// before asking for it (collateral/verifiers.h). Thread-safe.
+absl::Status CheckSnpReportWithoutSigner(const SnpReport &report, SnpProduct product,
+                                         const VerifyOptions &options, absl::string_view prefix);
 
 }  // namespace concord::attest

@@ -311,9 +311,12 @@ absl::StatusOr<PckExtensions> ParsePckExtensions(X509 *cert) {
   return ExtErr("extension 1.2.840.113741.1.13.1", "missing");
 }
 
-absl::Status VerifyIntelChain(X509 *leaf, const std::vector<X509 *> &intermediates,
-                              X509 *embedded_root, const std::vector<X509_CRL *> &crls,
-                              absl::Time at, absl::string_view what) {
+namespace {
+
+// VerifyIntelChain, with revocation checked only when `check_revocation`.
+absl::Status VerifyChainToRoot(X509 *leaf, const std::vector<X509 *> &intermediates,
+                               X509 *embedded_root, const std::vector<X509_CRL *> &crls,
+                               bool check_revocation, absl::Time at, absl::string_view what) {
   CONCORD_ASSIGN_OR_RETURN(X509 * root, GetIntelSgxRootCa());
   if (embedded_root != nullptr && X509_cmp(embedded_root, root) != 0) {
     return absl::UnauthenticatedError(
@@ -348,8 +351,10 @@ absl::Status VerifyIntelChain(X509 *leaf, const std::vector<X509 *> &intermediat
   }
   X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(ctx.get());
   X509_VERIFY_PARAM_set_time(param, absl::ToTimeT(at));
-  X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL |
-                                         X509_V_FLAG_X509_STRICT);
+  X509_VERIFY_PARAM_set_flags(param, check_revocation ? X509_V_FLAG_CRL_CHECK |
+                                                            X509_V_FLAG_CRL_CHECK_ALL |
+                                                            X509_V_FLAG_X509_STRICT
+                                                      : X509_V_FLAG_X509_STRICT);
   X509_VERIFY_PARAM_set_depth(param, static_cast<int>(intermediates.size()) + 1);
   if (X509_verify_cert(ctx.get()) != 1) {
     int err = X509_STORE_CTX_get_error(ctx.get());
@@ -366,6 +371,23 @@ absl::Status VerifyIntelChain(X509 *leaf, const std::vector<X509 *> &intermediat
         chain == nullptr ? 0 : sk_X509_num(chain)));
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status VerifyIntelChain(X509 *leaf, const std::vector<X509 *> &intermediates,
+                              X509 *embedded_root, const std::vector<X509_CRL *> &crls,
+                              absl::Time at, absl::string_view what) {
+  return VerifyChainToRoot(leaf, intermediates, embedded_root, crls, /*check_revocation=*/true,
+                           at, what);
+}
+
+absl::Status VerifyIntelChainIgnoringRevocation(X509 *leaf,
+                                                const std::vector<X509 *> &intermediates,
+                                                X509 *embedded_root, absl::Time at,
+                                                absl::string_view what) {
+  return VerifyChainToRoot(leaf, intermediates, embedded_root, {}, /*check_revocation=*/false,
+                           at, what);
 }
 
 }  // namespace concord::attest

@@ -2,8 +2,9 @@
 // compiled into Concord (fingerprint-checked at first use), the SGX
 // extensions of a PCK certificate (OID 1.2.840.113741.1.13.1: PPID, TCB
 // components, PCESVN, CPUSVN, PCE-ID, FMSPC, SGX type, PIID), and chain
-// verification to the root with CRLs at a given time. Used by TdxVerifier.
-// Pure functions over immutable data; thread-safe.
+// verification to the root with CRLs at a given time. Used by TdxVerifier,
+// and (chain without CRLs) by the collateral adapters to decide what to
+// fetch. Pure functions over immutable data; thread-safe.
 #pragma once
 
 #include <array>
@@ -59,5 +60,14 @@ absl::StatusOr<PckExtensions> ParsePckExtensionsDer(ByteView der);
 absl::Status VerifyIntelChain(X509 *leaf, const std::vector<X509 *> &intermediates,
                               X509 *embedded_root, const std::vector<X509_CRL *> &crls,
                               absl::Time at, absl::string_view what);
+
+// VerifyIntelChain without revocation: proves only that Intel issued `leaf`
+// (so the FMSPC a PCK certificate names is a real platform's), e.g. to decide
+// whether to fetch collateral for it before the CRLs are at hand. Never
+// enough to accept evidence. Unauthenticated as VerifyIntelChain.
+absl::Status VerifyIntelChainIgnoringRevocation(X509 *leaf,
+                                                const std::vector<X509 *> &intermediates,
+                                                X509 *embedded_root, absl::Time at,
+                                                absl::string_view what);
 
 }  // namespace concord::attest
