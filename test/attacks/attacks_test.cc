@@ -4,8 +4,14 @@
 // The attacker has a simulated host of its own (its own ARK), forges
 // evidence for any HOST_DATA with it, keeps connections open across state
 // changes and replays recorded evidence.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "concord/common/hex.h"
@@ -156,6 +162,70 @@ TEST_F(AttackTest, ReplayedFirstSetAfterLatestIsLostIsRefused) {
   EXPECT_EQ(target_->State(), "uninitialized");
   EXPECT_EQ(target_->StoreDigest(), store);
   EXPECT_THAT(target_->Log(), HasSubstr("\"event\":\"first set\""));
+}
+
+// Review finding 2: one unauthenticated request with 40,000 levels of
+// nesting grew the replica to ~2 GB. Parsing now stops at the limit.
+TEST_F(AttackTest, DepthBombIsRefusedAndCostsLittleMemory) {
+  const std::string bomb = absl::StrCat("{\"nonce\":", std::string(40'000, '['));
+  std::unique_ptr<net::HttpsClient> client = target_->UserClient();
+  for (int i = 0; i < 20; ++i) {
+    auto response = client->Call("POST", "/v1/attest", bomb);
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_EQ(response->status, 400) << response->body;
+    EXPECT_THAT(response->body, HasSubstr("levels of nesting"));
+  }
+  // The goal the security review set: a replica stays under 100 MiB.
+  EXPECT_LT(target_->PeakRssKib(), 100u * 1024) << "peak RSS after 20 bombs";
+  EXPECT_EQ(target_->State(), "uninitialized");
+}
+
+// Opens up to `count` idle TCP connections from `source` to `port` on
+// 127.0.0.1 (bounded); returns the descriptors that connected.
+std::vector<int> IdleConnections(const std::string& source, uint16_t port, int count) {
+  std::vector<int> held;
+  for (int i = 0; i < count; ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) {
+      break;
+    }
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    inet_pton(AF_INET, source.c_str(), &local.sin_addr);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof(local)) != 0 ||
+        connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+      close(fd);
+      continue;
+    }
+    held.push_back(fd);
+  }
+  return held;
+}
+
+// Review finding 3: 4096 idle connections from one address to the health
+// listener made /healthz, /v1/status and mesh handshakes fail. Here the
+// health listener's share is 128 connections: one address gets no more
+// than its 64, and a listener filled by many addresses leaves the others'
+// shares alone.
+TEST_F(AttackTest, OneAddressCannotStarveTheHealthListenerNorAListenerTheOthers) {
+  std::unique_ptr<Target> target = Target::Start({"--http-max-connections", "128"});
+  ASSERT_NE(target, nullptr);
+  std::vector<int> held = IdleConnections("127.0.0.2", target->http_port(), 300);
+  EXPECT_EQ(target->HttpStatus("/healthz", "127.0.0.3"), 200);
+
+  // Three more addresses fill the health listener: the user API answers.
+  for (const char* source : {"127.0.0.4", "127.0.0.5", "127.0.0.6"}) {
+    std::vector<int> more = IdleConnections(source, target->http_port(), 64);
+    held.insert(held.end(), more.begin(), more.end());
+  }
+  EXPECT_EQ(target->State(), "uninitialized");
+  for (int fd : held) {
+    close(fd);
+  }
 }
 
 }  // namespace

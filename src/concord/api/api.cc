@@ -180,6 +180,8 @@ Api::Api(ApiOptions options, ApiDeps deps)
       coordinator_(deps.coordinator),
       clock_(deps.clock),
       log_(deps.log),
+      attest_budget_(options_.attest_rate, clock_),
+      attest_budget_per_source_(options_.attest_rate_per_source, /*max_keys=*/4096, clock_),
       requests_("concord_requests_total", "API requests by listener, endpoint and HTTP status.",
                 {"listener", "endpoint", "code"}),
       mesh_cert_issue_(IssueBuckets()),
@@ -375,6 +377,16 @@ net::HttpResponse Api::Attest(const net::HttpRequest& request) {
   absl::StatusOr<net::Nonce> nonce = ParseAttestRequest(request.body);
   if (!nonce.ok()) {
     return Error(nonce.status());
+  }
+  // Bounded before the (costly) evidence is made: per address first, so one
+  // client cannot drain the replica's budget for everyone.
+  const absl::string_view address = request.remote_address;
+  const size_t colon = address.rfind(':');
+  const absl::string_view source =
+      colon == absl::string_view::npos ? address : address.substr(0, colon);
+  if (!attest_budget_per_source_.TryTake(source) || !attest_budget_.TryTake()) {
+    return Error(absl::UnavailableError(
+        "attest: too many attestation requests; retry after the Retry-After delay"));
   }
   absl::StatusOr<coordinator::AttestResult> result = coordinator_.Attest(*nonce);
   if (!result.ok()) {

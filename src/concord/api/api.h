@@ -27,6 +27,7 @@
 #include "concord/api/peer_network.h"
 #include "concord/common/clock.h"
 #include "concord/common/log.h"
+#include "concord/common/token_bucket.h"
 #include "concord/coordinator/coordinator.h"
 #include "concord/net/http.h"
 #include "concord/net/server.h"
@@ -58,6 +59,12 @@ struct ApiOptions {
   // Resident memory of the process in bytes for /metrics, or nullopt when
   // unknown. Default: none (concordd passes a /proc reader).
   std::function<std::optional<uint64_t>()> resident_memory_bytes;
+  // POST /v1/attest makes a fresh report per call (up to ~1 s of the TEE on
+  // TDX) for anyone: a rate bound for the whole replica and one per client
+  // address (the PROXY source behind a balancer). Over it: 503 with
+  // Retry-After, before any evidence is made.
+  TokenBucketOptions attest_rate{.rate_per_second = 10, .burst = 20};
+  TokenBucketOptions attest_rate_per_source{.rate_per_second = 2, .burst = 10};
 };
 
 struct ApiDeps {
@@ -127,6 +134,8 @@ class Api final {
   Clock& clock_;
   Logger& log_;
   std::atomic<bool> draining_{false};
+  TokenBucket attest_budget_;
+  KeyedTokenBuckets attest_budget_per_source_;
 
   CounterFamily requests_;
   Histogram mesh_cert_issue_;

@@ -472,6 +472,32 @@ TEST_F(ApiTest, RecoverNeedsCertificateAndRightState) {
   EXPECT_EQ(Snapshot(*memory_), before);
 }
 
+// POST /v1/attest makes evidence for anyone: bounded per client address and
+// for the replica, before any evidence is made; answered 503 + Retry-After.
+TEST_F(ApiTest, AttestIsRateBoundedPerAddressAndPerReplica) {
+  ApiOptions options;
+  options.attest_rate = {.rate_per_second = 1, .burst = 3};
+  options.attest_rate_per_source = {.rate_per_second = 1, .burst = 2};
+  CONCORD_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Api> api,
+                               Api::Create(std::move(options), ApiDeps{*coordinator_, clock_, log_}));
+  const std::string body = absl::StrCat("{\"nonce\":\"", HexEncode(Bytes(32, 0x01)), "\"}");
+  auto from = [&](absl::string_view address) {
+    net::HttpRequest request = Request("POST", "/v1/attest", body);
+    request.remote_address = std::string(address);
+    return api->HandleUser(request);
+  };
+  EXPECT_EQ(from("127.0.0.2:1000").status, 200);
+  EXPECT_EQ(from("127.0.0.2:1001").status, 200);
+  net::HttpResponse third = from("127.0.0.2:1002");  // the same address, another port
+  ExpectError(third, 503, "UNAVAILABLE", "too many attestation requests", "uninitialized");
+  EXPECT_TRUE(third.Header("Retry-After").has_value());
+  // Another address has its own budget, until the replica's runs out.
+  EXPECT_EQ(from("127.0.0.3:1000").status, 200);
+  EXPECT_EQ(from("127.0.0.4:1000").status, 503);
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_EQ(from("127.0.0.2:1003").status, 200);
+}
+
 TEST_F(ApiTest, AttestAnswersInEveryStateWithTheStatement) {
   const std::string nonce = HexEncode(Bytes(32, 0x01));
   net::HttpResponse before =
