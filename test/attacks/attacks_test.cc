@@ -4,9 +4,6 @@
 // The attacker has a simulated host of its own (its own ARK), forges
 // evidence for any HOST_DATA with it, keeps connections open across state
 // changes and replays recorded evidence.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <memory>
@@ -185,23 +182,9 @@ TEST_F(AttackTest, DepthBombIsRefusedAndCostsLittleMemory) {
 std::vector<int> IdleConnections(const std::string& source, uint16_t port, int count) {
   std::vector<int> held;
   for (int i = 0; i < count; ++i) {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) {
-      break;
+    if (const int fd = ConnectFrom(source, port); fd >= 0) {
+      held.push_back(fd);
     }
-    sockaddr_in local{};
-    local.sin_family = AF_INET;
-    inet_pton(AF_INET, source.c_str(), &local.sin_addr);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof(local)) != 0 ||
-        connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-      close(fd);
-      continue;
-    }
-    held.push_back(fd);
   }
   return held;
 }

@@ -306,8 +306,7 @@ std::string Target::StoreDigest() const {
 uint64_t Target::PeakRssKib() const { return ProcStatusKib(pid_, "VmHWM"); }
 uint64_t Target::RssKib() const { return ProcStatusKib(pid_, "VmRSS"); }
 
-int Target::HttpStatus(const std::string& path, const std::string& source,
-                       absl::Duration timeout) const {
+int ConnectFrom(const std::string& source, uint16_t port, absl::Duration timeout) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) {
     return -1;
@@ -322,11 +321,20 @@ int Target::HttpStatus(const std::string& path, const std::string& source,
   inet_pton(AF_INET, source.c_str(), &local.sin_addr);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
-  addr.sin_port = htons(http_);
+  addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof(local)) != 0 ||
       connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+int Target::HttpStatus(const std::string& path, const std::string& source,
+                       absl::Duration timeout) const {
+  const int fd = ConnectFrom(source, http_, timeout);
+  if (fd < 0) {
     return -1;
   }
   const std::string request =

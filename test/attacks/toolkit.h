@@ -128,6 +128,11 @@ class Target {
   pid_t pid_ = -1;
 };
 
+// A TCP connection from `source` (a 127.x address) to 127.0.0.1:`port`, with
+// send and receive timeouts of `timeout`; the descriptor, or -1.
+int ConnectFrom(const std::string& source, uint16_t port,
+                absl::Duration timeout = absl::Seconds(5));
+
 // A fresh P-256 key for a client certificate.
 crypto::PrivateKey ClientKey();
 
