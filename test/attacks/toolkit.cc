@@ -101,37 +101,44 @@ std::unique_ptr<Target> Target::Start(std::vector<std::string> extra_flags) {
   t->web_policy_ = crypto::Sha256(AsBytes("the web workload's policy document"));
   t->owner_ = *crypto::PrivateKey::GenerateEc(crypto::KeyType::kEcP384);
   t->seed_owner_ = *crypto::PrivateKey::GenerateRsa(2048);
-  t->user_ = ::concord::testing::FreeLoopbackPort();
-  t->mesh_ = ::concord::testing::FreeLoopbackPort();
-  t->http_ = ::concord::testing::FreeLoopbackPort();
-
-  t->args_ = {CONCORDD_BINARY,
-              "--policy",
-              t->dir_ + "/coordinator.json",
-              "--sim-host",
-              t->dir_ + "/host",
-              "--store",
-              "file://" + t->dir_ + "/store",
-              "--replica",
-              "coordinator-0",
-              "--user-addr",
-              absl::StrCat("127.0.0.1:", t->user_),
-              "--mesh-addr",
-              absl::StrCat("127.0.0.1:", t->mesh_),
-              "--http-addr",
-              absl::StrCat("127.0.0.1:", t->http_),
-              "--shutdown-grace",
-              "0s",
-              "--log-format",
-              "json"};
-  t->args_.insert(t->args_.end(), extra_flags.begin(), extra_flags.end());
-  if (!t->Spawn()) {
-    return nullptr;
+  // A port the kernel just said was free can be taken before concordd binds
+  // it (other tests start servers too): a concordd that exits at once is
+  // started again on new ports.
+  for (int attempt = 1;; ++attempt) {
+    t->user_ = ::concord::testing::FreeLoopbackPort();
+    t->mesh_ = ::concord::testing::FreeLoopbackPort();
+    t->http_ = ::concord::testing::FreeLoopbackPort();
+    t->args_ = {CONCORDD_BINARY,
+                "--policy",
+                t->dir_ + "/coordinator.json",
+                "--sim-host",
+                t->dir_ + "/host",
+                "--store",
+                "file://" + t->dir_ + "/store",
+                "--replica",
+                "coordinator-0",
+                "--user-addr",
+                absl::StrCat("127.0.0.1:", t->user_),
+                "--mesh-addr",
+                absl::StrCat("127.0.0.1:", t->mesh_),
+                "--http-addr",
+                absl::StrCat("127.0.0.1:", t->http_),
+                "--shutdown-grace",
+                "0s",
+                "--log-format",
+                "json"};
+    t->args_.insert(t->args_.end(), extra_flags.begin(), extra_flags.end());
+    if (t->Spawn(/*report=*/attempt == 3)) {
+      break;
+    }
+    if (attempt == 3) {
+      return nullptr;
+    }
   }
   return t;
 }
 
-bool Target::Spawn() {
+bool Target::Spawn(bool report) {
   std::vector<char*> argv;
   for (std::string& arg : args_) {
     argv.push_back(arg.data());
@@ -149,9 +156,32 @@ bool Target::Spawn() {
   // Sized for a loaded 2-core machine: concordd starts in well under a
   // second when idle.
   const absl::Time deadline = absl::Now() + absl::Seconds(60);
-  while (HttpStatus("/healthz", "127.0.0.1", absl::Seconds(2)) != 200) {
-    if (absl::Now() > deadline || waitpid(pid_, nullptr, WNOHANG) == pid_) {
-      ADD_FAILURE() << "concordd did not come up:\n" << Log();
+  // Up means: this process still runs and answers on both its plain and its
+  // TLS listener (a port someone else holds would answer /healthz too).
+  bool exited = false;
+  auto alive = [&] {
+    if (!exited && waitpid(pid_, nullptr, WNOHANG) == pid_) {
+      exited = true;  // reaped
+    }
+    return !exited;
+  };
+  auto up = [&] {
+    if (HttpStatus("/healthz", "127.0.0.1", absl::Seconds(2)) != 200) {
+      return false;
+    }
+    auto status = UserClient()->Call("GET", "/v1/status");
+    return status.ok() && status->status == 200 && alive();
+  };
+  while (!up()) {
+    if (absl::Now() > deadline || !alive()) {
+      if (report) {
+        ADD_FAILURE() << "concordd did not come up:\n" << Log();
+      }
+      if (!exited) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+      }
+      pid_ = -1;
       return false;
     }
     absl::SleepFor(absl::Milliseconds(20));
@@ -166,7 +196,7 @@ bool Target::Restart() {
     waitpid(pid_, &status, 0);
     pid_ = -1;
   }
-  return Spawn();
+  return Spawn(/*report=*/true);
 }
 
 bool Target::DeleteLatest() {

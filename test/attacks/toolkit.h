@@ -109,7 +109,9 @@ class Target {
  private:
   Target() = default;
   bool Post(const std::string& manifest, const std::optional<crypto::Sha256Digest>& previous);
-  bool Spawn();
+  // Starts concordd with args_ and waits until it serves; false (a test
+  // failure when `report`) when it exits or does not come up.
+  bool Spawn(bool report);
   std::optional<crypto::Sha256Digest> Challenge();
   std::optional<crypto::Sha256Digest> Head();
 

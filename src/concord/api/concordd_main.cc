@@ -6,12 +6,15 @@
 // --shutdown-grace, then drains and exits. Exit codes: 0 clean shutdown,
 // 2 bad configuration, 1 runtime failure.
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <iostream>
@@ -109,6 +112,26 @@ bool WritePortFile(const std::string& path, const net::Server& server, std::stri
 int ConfigError(Logger& log, absl::string_view message) {
   log.Error("bad configuration", {{"error", std::string(message)}});
   return kExitConfig;
+}
+
+// Raises RLIMIT_NOFILE's soft limit to at least `want` (at most the hard
+// limit). FailedPrecondition when the hard limit is lower.
+absl::Status RaiseDescriptorLimit(uint64_t want) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    return absl::InternalError(absl::StrCat("getrlimit: ", std::strerror(errno)));
+  }
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < want) {
+    limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? want : std::min<rlim_t>(want, limit.rlim_max);
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+      return absl::InternalError(absl::StrCat("setrlimit: ", std::strerror(errno)));
+    }
+  }
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < want) {
+    return absl::FailedPreconditionError(absl::StrCat("the hard limit is ", limit.rlim_max,
+                                                      " descriptors, want ", want));
+  }
+  return absl::OkStatus();
 }
 
 int Run(int argc, char** argv, const sigset_t& signals) {
@@ -270,6 +293,13 @@ int Run(int argc, char** argv, const sigset_t& signals) {
   server_options.attester = &attester;
   server_options.clock = &clock;
   server_options.max_connections = config.max_connections;
+  // Every connection is a descriptor: a soft limit below the connection cap
+  // would fail accept() before the admission limits apply. Raise it towards
+  // the hard limit, and say so when even that is too low.
+  if (absl::Status fds = RaiseDescriptorLimit(config.max_connections + 256); !fds.ok()) {
+    log.Warning("open-file limit below --max-connections",
+                {{"error", std::string(fds.message())}});
+  }
   server_options.max_buffered_body_bytes = config.max_buffered_body_bytes;
   server_options.fresh_evidence_rate = config.fresh_evidence_rate;
   server_options.fresh_evidence_rate_per_source = config.fresh_evidence_rate_per_source;
