@@ -1727,6 +1727,61 @@ TEST_F(CoordinatorTest, StoreDownButPeerConfirmsKeepsServing) {
   EXPECT_TRUE(b->Serving());
 }
 
+// Review finding 5: a "peer" recognised by HOST_DATA alone that echoes the
+// replica's own head kept a cut-off replica issuing forever. Here the peer
+// serves the genuine head, but what this replica sees of it is evidence
+// from an attacker's own simulated host (the coordinator's HOST_DATA and
+// measurement, another ARK): it confirms no lease and is no "ready peer".
+TEST_F(CoordinatorTest, ForgedPeerConfirmsNoLeaseAndIsNoReadyPeer) {
+  FakeRandom random(99);  // the genuine host's seed: the same measurement
+  const std::string dir = ::concord::testing::MakeTempDir("concord-forged-peer");
+  ASSERT_THAT(attest::SimulatedHost::Init(dir + "/host", {clock_, random}).status(), IsOk());
+  auto attacker = attest::SimulatedHost::Load(dir + "/host");
+  ASSERT_THAT(attacker.status(), IsOk());
+  net::SimulatedAttester forged(std::shared_ptr<const attest::SimulatedHost>(*std::move(attacker)),
+                                launch_.policy_hash);
+  ASSERT_EQ(ClaimsOf(forged).measurement, ClaimsOf(*attester_).measurement);
+
+  store::testing::FaultInjectingStore store_a(*store_);
+  Replica& a = PeerReplica(1, &store_a);
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      TransitionResult first,
+      a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a->Status())));
+  Replica& b = PeerReplica(2);
+  ASSERT_TRUE(WaitFor([&] { return b->state() == State::kReady; }));
+  directory_.Add("coordinator-2", b.coordinator.get(), ClaimsOf(forged));
+
+  store_a.FailNext(1 << 30);  // A loses the store; only peers could vouch
+  // Each lease round of A asks B (which serves, its store is up) and
+  // refuses what it sees.
+  for (int round = 1; round <= 2; ++round) {
+    clock_.Advance(absl::Seconds(4));
+    const absl::Time now = clock_.Now();
+    ASSERT_TRUE(WaitFor([&] { return b->Status().lease_store_confirmed_at == now; })) << round;
+    ASSERT_TRUE(WaitFor([&] {
+      return absl::StrContains(a.log->Text(), "peer head ignored");
+    })) << round;
+  }
+  EXPECT_THAT(a.log->Text(), HasSubstr("peer identity: evidence does not match"));
+  clock_.Advance(absl::Seconds(3));  // 11 s after A's last store confirmation
+  EXPECT_FALSE(a->Serving());
+  EXPECT_THAT(IssueFor(*a.coordinator, kPlainPolicy),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("freshness lease expired")));
+  EXPECT_EQ(a->Status().lease_confirmed_by, "store");
+
+  // Nor does it make a manual recovery refuse ("ready peers exist").
+  store_a.FailNext(0);
+  Replica& c = PeerReplica(3);
+  directory_.SetServeRecovery(false);
+  ASSERT_TRUE(WaitFor([&] { return c->state() == State::kRecovery; }));
+  directory_.Add("coordinator-1", a.coordinator.get(), ClaimsOf(forged));
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      TransitionResult recovered,
+      c->Recover(MakeRecoverRequest(OwnerSecrets(*first.seed_shares), c->Status(),
+                                    keys().seed_owner)));
+  EXPECT_EQ(recovered.generation, 2u);
+}
+
 TEST_F(CoordinatorTest, TamperedPeerHeadSignatureIsRejected) {
   store::testing::FaultInjectingStore store_a(*store_);
   Coordinator& a = *PeerReplica(1, &store_a).coordinator;
