@@ -68,6 +68,9 @@ absl::StatusOr<std::unique_ptr<RedisConnection>> RedisConnection::Connect(
 RedisConnection::~RedisConnection() { redisFree(context_); }
 
 absl::Status RedisConnection::IoError(absl::string_view operation) const {
+  if (limits_.exceeded()) {
+    return absl::DataLossError(absl::StrCat(operation, " ", endpoint_, ": ", limits_.Message()));
+  }
   return absl::UnavailableError(
       absl::StrCat(operation, " ", endpoint_, ": ",
                    context_->errstr[0] != '\0' ? context_->errstr : "connection failed"));

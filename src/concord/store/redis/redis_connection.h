@@ -51,11 +51,16 @@ class RedisConnection final {
 
  private:
   RedisConnection(redisContext* context, std::string endpoint)
-      : context_(context), endpoint_(std::move(endpoint)) {}
+      : context_(context), endpoint_(std::move(endpoint)) {
+    if (context_->reader != nullptr) {
+      limits_.Install(context_->reader);
+    }
+  }
   absl::Status IoError(absl::string_view operation) const;
 
   redisContext* const context_;
   const std::string endpoint_;  // "host:port", for messages
+  ReplyLimits limits_;  // on context_->reader, which the destructor body frees first
 };
 
 // Connections for concurrent callers: Acquire() returns an idle one or makes

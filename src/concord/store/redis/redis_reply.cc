@@ -236,11 +236,44 @@ absl::Status CheckDurability(absl::string_view appendonly, absl::string_view app
       "--allow-volatile-store accepts it"));
 }
 
+void ReplyLimits::Install(redisReader* reader) {
+  // hiredis's default table is private to it: copy it from the reader and
+  // wrap only createArray (freeObject stays hiredis's freeReplyObject).
+  functions_ = *reader->fn;
+  default_create_array_ = functions_.createArray;
+  functions_.createArray = &ReplyLimits::CreateArray;
+  reader->fn = &functions_;
+  reader->privdata = this;
+}
+
+void* ReplyLimits::CreateArray(const redisReadTask* task, int elements) {
+  auto* self = static_cast<ReplyLimits*>(task->privdata);
+  if (task->parent == nullptr) {
+    self->elements_in_reply_ = 0;  // a new top-level reply
+  }
+  const size_t count = elements > 0 ? static_cast<size_t>(elements) : 0;
+  if (count > kMaxReplyElements - self->elements_in_reply_) {
+    self->exceeded_ = true;
+    self->refused_elements_ = elements;
+    return nullptr;  // hiredis fails the reader
+  }
+  self->elements_in_reply_ += count;
+  return self->default_create_array_(task, elements);
+}
+
+std::string ReplyLimits::Message() const {
+  return absl::StrCat("redis reader: an array reply announces ", refused_elements_,
+                      " elements, over the bound of ", kMaxReplyElements,
+                      " per reply (a corrupt or hostile server)");
+}
+
 absl::StatusOr<std::vector<ReplyPtr>> ParseRespStream(ByteView data, size_t max_replies) {
   std::unique_ptr<redisReader, void (*)(redisReader*)> reader(redisReaderCreate(), redisReaderFree);
   if (reader == nullptr) {
     return absl::ResourceExhaustedError("redis reader: out of memory");
   }
+  ReplyLimits limits;
+  limits.Install(reader.get());
   if (redisReaderFeed(reader.get(), reinterpret_cast<const char*>(data.data()), data.size()) !=
       REDIS_OK) {
     return absl::InvalidArgumentError("redis reader: cannot buffer input");
@@ -249,6 +282,9 @@ absl::StatusOr<std::vector<ReplyPtr>> ParseRespStream(ByteView data, size_t max_
   while (replies.size() < max_replies) {
     void* raw = nullptr;
     if (redisReaderGetReply(reader.get(), &raw) != REDIS_OK) {
+      if (limits.exceeded()) {
+        return absl::InvalidArgumentError(limits.Message());
+      }
       return absl::InvalidArgumentError(
           absl::StrCat("redis reader: protocol error: ", reader->errstr));
     }

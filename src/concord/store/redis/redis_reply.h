@@ -85,8 +85,42 @@ std::string KeyspaceFlagsWithRequired(absl::string_view flags);
 // "always"; otherwise FailedPrecondition naming both settings and the fix.
 absl::Status CheckDurability(absl::string_view appendonly, absl::string_view appendfsync);
 
+// Most array elements one reply may announce, nested arrays included. hiredis
+// allocates an array's element table when it reads the header "*N", before
+// any element arrived, so without a bound 13 bytes from the server (or from
+// anyone between us and it) cost gigabytes. 2^18 pointers are 2 MiB; a SCAN
+// page (COUNT 1000) and the commit script's replies are far below.
+inline constexpr size_t kMaxReplyElements = size_t{1} << 18;
+
+// Puts kMaxReplyElements on a hiredis reader: an array header that would
+// exceed it fails the reader ("Out of memory" in hiredis's words; Message()
+// says what happened). Install once per reader; the object must outlive it.
+// Not thread-safe (one per reader, as the reader is).
+class ReplyLimits final {
+ public:
+  ReplyLimits() = default;
+  ReplyLimits(const ReplyLimits&) = delete;
+  ReplyLimits& operator=(const ReplyLimits&) = delete;
+
+  void Install(redisReader* reader);
+  // After a reader error: true when this bound refused a header.
+  bool exceeded() const { return exceeded_; }
+  // The refusal, for error messages.
+  std::string Message() const;
+
+ private:
+  static void* CreateArray(const redisReadTask* task, int elements);
+
+  redisReplyObjectFunctions functions_{};
+  void* (*default_create_array_)(const redisReadTask*, int) = nullptr;
+  size_t elements_in_reply_ = 0;
+  bool exceeded_ = false;
+  long long refused_elements_ = 0;
+};
+
 // Parses a byte stream of RESP replies with hiredis's reader (the fuzzer's
-// entry point). InvalidArgument for a protocol error; at most `max_replies`.
+// entry point), under ReplyLimits. InvalidArgument for a protocol error or an
+// array over kMaxReplyElements; at most `max_replies`.
 absl::StatusOr<std::vector<ReplyPtr>> ParseRespStream(ByteView data, size_t max_replies);
 
 }  // namespace concord::store::internal

@@ -127,5 +127,40 @@ TEST(RedisReplyTest, ProtocolErrorIsInvalidArgument) {
   EXPECT_THAT(ParseRespStream(AsBytes("$10\r\nabc"), 4), IsOkAndHolds(::testing::IsEmpty()));
 }
 
+TEST(RedisReplyTest, ArrayHeaderOverTheBoundIsRefusedBeforeAllocating) {
+  // 13 bytes that would make hiredis allocate 1.7 GB of element pointers.
+  EXPECT_THAT(ParseRespStream(AsBytes("*222222222\r\n"), 4),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("announces 222222222 elements"),
+                             HasSubstr(absl::StrCat(kMaxReplyElements)))));
+  // The bound is per reply, nested arrays included: two halves plus one.
+  const size_t half = kMaxReplyElements / 2;
+  const std::string nested = absl::StrCat("*3\r\n*", half, "\r\n*", half, "\r\n");
+  EXPECT_THAT(ParseRespStream(AsBytes(nested), 4),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("announces")));
+}
+
+TEST(RedisReplyTest, ArraysWithinTheBoundParseAndEachReplyHasItsOwnBudget) {
+  std::string stream;
+  for (int i = 0; i < 3; ++i) {
+    absl::StrAppend(&stream, "*2\r\n$1\r\na\r\n*1\r\n:7\r\n");
+  }
+  absl::StatusOr<std::vector<ReplyPtr>> replies = ParseRespStream(AsBytes(stream), 4);
+  ASSERT_THAT(replies, IsOk());
+  ASSERT_EQ(replies->size(), 3u);
+  EXPECT_EQ((*replies)[2]->element[1]->element[0]->integer, 7);
+  // Two complete replies of three quarters of the bound each, one after the
+  // other on one reader: the budget is per reply, not per reader.
+  const size_t three_quarters = kMaxReplyElements / 4 * 3;
+  std::string big = absl::StrCat("*", three_quarters, "\r\n");
+  for (size_t i = 0; i < three_quarters; ++i) {
+    big += ":1\r\n";
+  }
+  absl::StatusOr<std::vector<ReplyPtr>> two = ParseRespStream(AsBytes(big + big), 4);
+  ASSERT_THAT(two, IsOk());
+  ASSERT_EQ(two->size(), 2u);
+  EXPECT_EQ((*two)[1]->elements, three_quarters);
+}
+
 }  // namespace
 }  // namespace concord::store::internal

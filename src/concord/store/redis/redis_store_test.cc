@@ -1,6 +1,9 @@
 #include "concord/store/redis/redis_store.h"
 
+#include <netinet/in.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <barrier>
@@ -462,6 +465,46 @@ TEST_F(RedisStoreTest, UnreachableServerIsUnavailable) {
   const std::string rest = server->UrlRest("c", "connect_timeout_ms=500");
   server.reset();  // nothing listens on the port any more
   EXPECT_THAT(Open(rest), StatusIs(absl::StatusCode::kUnavailable, HasSubstr("redis connect")));
+}
+
+// A hostile server (or anyone between a replica and Redis): it answers every
+// command with an array header announcing 222,222,222 elements and sends
+// nothing else. hiredis would allocate 1.7 GB for that header alone; the
+// store refuses it as a corrupt reply.
+TEST(RedisStoreHostileServerTest, HugeArrayHeaderIsDataLossNotAnAllocation) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  ASSERT_EQ(::listen(listener, 4), 0);
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  std::thread server([listener] {
+    const int connection = ::accept(listener, nullptr, nullptr);
+    if (connection < 0) {
+      return;
+    }
+    char buffer[4096];
+    if (::read(connection, buffer, sizeof(buffer)) > 0) {
+      constexpr char kHeader[] = "*222222222\r\n";
+      (void)!::write(connection, kHeader, sizeof(kHeader) - 1);
+    }
+    // Hold the connection until the client gives up on it.
+    while (::read(connection, buffer, sizeof(buffer)) > 0) {
+    }
+    ::close(connection);
+  });
+  const std::string rest = absl::StrCat("127.0.0.1:", ntohs(address.sin_port),
+                                        "/c?timeout_ms=5000&connect_timeout_ms=5000");
+  absl::StatusOr<std::unique_ptr<Store>> store = Open(rest);
+  EXPECT_THAT(store, StatusIs(absl::StatusCode::kDataLoss,
+                              AllOf(HasSubstr("announces 222222222 elements"),
+                                    HasSubstr("hostile server"))));
+  ::shutdown(listener, SHUT_RDWR);
+  server.join();
+  ::close(listener);
 }
 
 TEST_F(RedisStoreTest, WaitWithoutReplicasIsUnavailable) {
