@@ -11,7 +11,14 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "concord/ca/issuer.h"
+#include "concord/ca/test_ca.h"
+#include "concord/client/api_client.h"
 #include "concord/common/hex.h"
+#include "concord/common/time_format.h"
+#include "concord/initializer/initializer.h"
+#include "concord/net/server.h"
+#include "concord/testing/fake_random.h"
 #include "concord/testing/testdata.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -209,6 +216,75 @@ TEST_F(AttackTest, OneAddressCannotStarveTheHealthListenerNorAListenerTheOthers)
   for (int fd : held) {
     close(fd);
   }
+}
+
+// A leaked coordinator TLS key (decision 0028). What the attacker holds is
+// the key and a copy of the coordinator's certificate, whose evidence binds
+// the deployment's root CA; simulated here by a server of the attacker's
+// attesting with the genuine host and the coordinator policy and binding that
+// same root (a stronger attacker: it can attest any key). It answers
+// POST /v1/mesh/cert with a chain of its own CA. The workload's side
+// (client::RequestMeshCertificate, then concord-init's CheckMeshCertificate)
+// refuses the chain. The genuine replica's certificate binds the root.
+TEST_F(AttackTest, StolenCoordinatorTlsKeyCannotHandOutAnotherCa) {
+  ASSERT_TRUE(target_->FirstSet());
+  std::unique_ptr<net::HttpsClient> user = target_->UserClient();
+  ASSERT_TRUE(user->Call("GET", "/v1/status").ok());
+  ASSERT_TRUE(user->server_certificate().has_value());
+  const std::optional<crypto::Sha256Digest> genuine_root = user->server_certificate()->bound_root_ca;
+  ASSERT_TRUE(genuine_root.has_value()) << "the ready replica's certificate binds no root CA";
+
+  ca::testing::TestCa forged = ca::testing::MakeTestCa(99, "Attacker");
+  ASSERT_NE(forged.bundle.root_public_key().SpkiSha256(), *genuine_root);
+  ::concord::testing::FakeRandom random(5);
+  SystemClock clock;
+  absl::StatusOr<std::unique_ptr<ca::Issuer>> issuer = ca::Issuer::Create(
+      std::move(forged.mesh_key), forged.bundle, ca::Issuer::Deps{clock, random});
+  ASSERT_TRUE(issuer.ok()) << issuer.status();
+
+  net::SimulatedAttester as_coordinator(target_->host(), target_->coordinator_policy());
+  net::ServerOptions options;
+  options.attester = &as_coordinator;
+  options.bound_root_ca = [root = *genuine_root] { return std::optional<crypto::Sha256Digest>(root); };
+  net::ListenerOptions mesh;
+  mesh.name = "mesh";
+  mesh.client_auth = net::ClientAuth::kAttested;
+  mesh.check_client = target_->ServerCheck();
+  mesh.handler = [&](const net::HttpRequest& request) {
+    ca::Sans sans;
+    sans.dns = {"web.demo.svc"};
+    absl::StatusOr<ca::IssuedCertificate> leaf =
+        (*issuer)->Issue(request.peer->key, sans, absl::Hours(1));
+    if (!leaf.ok()) {
+      return net::HttpResponse{500, "application/json", "{}", {}};
+    }
+    nlohmann::json body = {{"certificate", leaf->pem},
+                           {"chain", forged.bundle.WorkloadChainPem(leaf->der)},
+                           {"mesh_ca", forged.bundle.MeshCaPem()},
+                           {"root_ca", forged.bundle.RootCaPem()},
+                           {"policy", "web"},
+                           {"not_after", FormatRfc3339(leaf->not_after)},
+                           {"generation", 1}};
+    return net::HttpResponse{200, "application/json", body.dump(), {}};
+  };
+  options.listeners.push_back(std::move(mesh));
+  absl::StatusOr<std::unique_ptr<net::Server>> server = net::Server::Create(std::move(options));
+  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_TRUE((*server)->Start().ok());
+
+  net::SimulatedAttester as_web(target_->host(), target_->web_policy());
+  crypto::PrivateKey key = ClientKey();
+  absl::StatusOr<client::MeshCertificate> answer = client::RequestMeshCertificate(
+      client::Endpoint{"127.0.0.1", (*server)->port(0)}, key, as_web, target_->ServerCheck(),
+      std::nullopt, absl::Seconds(30));
+  (*server)->Shutdown(absl::ZeroDuration());
+  ASSERT_TRUE(answer.ok()) << answer.status();  // the handshake itself passes
+  ASSERT_EQ(answer->attested_root_ca_spki_sha256, genuine_root);
+  absl::StatusOr<absl::Time> accepted =
+      initializer::CheckMeshCertificate(*answer, key, absl::Now(), std::nullopt);
+  EXPECT_EQ(accepted.status().code(), absl::StatusCode::kPermissionDenied) << accepted.status();
+  EXPECT_THAT(std::string(accepted.status().message()),
+              HasSubstr("is not the root CA the coordinator's evidence binds"));
 }
 
 }  // namespace

@@ -55,7 +55,7 @@ uint64_t ProcStatusKib(pid_t pid, absl::string_view key) {
   return 0;
 }
 
-net::ServerEvidenceCheck AuthenticOnly(const attest::EvidenceVerifier* verifier) {
+net::ServerEvidenceCheck AuthenticOnlyCheck(const attest::EvidenceVerifier* verifier) {
   return [verifier](const attest::Evidence& evidence, const std::array<uint8_t, 64>& expected) {
     attest::VerifyOptions options;
     options.at = absl::Now();
@@ -66,6 +66,10 @@ net::ServerEvidenceCheck AuthenticOnly(const attest::EvidenceVerifier* verifier)
 }
 
 }  // namespace
+
+net::ServerEvidenceCheck Target::ServerCheck() const {
+  return AuthenticOnlyCheck(verifier_.get());
+}
 
 crypto::PrivateKey ClientKey() { return *crypto::PrivateKey::GenerateEc(crypto::KeyType::kEcP256); }
 
@@ -389,7 +393,7 @@ std::unique_ptr<net::HttpsClient> Target::MeshClient(const net::Attester& attest
   net::ClientOptions options;
   options.host = "127.0.0.1";
   options.port = mesh_;
-  options.check_server = AuthenticOnly(verifier_.get());
+  options.check_server = AuthenticOnlyCheck(verifier_.get());
   options.client_key = ClientKey();
   options.attester = &attester;
   options.io_timeout = absl::Seconds(30);
@@ -402,7 +406,7 @@ std::unique_ptr<net::HttpsClient> Target::UserClient() const {
   net::ClientOptions options;
   options.host = "127.0.0.1";
   options.port = user_;
-  options.check_server = AuthenticOnly(verifier_.get());
+  options.check_server = AuthenticOnlyCheck(verifier_.get());
   options.io_timeout = absl::Seconds(30);
   auto client = net::HttpsClient::Create(std::move(options));
   EXPECT_TRUE(client.ok()) << client.status();

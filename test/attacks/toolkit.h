@@ -96,6 +96,10 @@ class Target {
   std::unique_ptr<net::HttpsClient> MeshClient(const net::Attester& attester) const;
   // A client of the user API without a client certificate.
   std::unique_ptr<net::HttpsClient> UserClient() const;
+  // Checks a coordinator's evidence as a workload without reference values
+  // would: authentic for the genuine host's chain and bound to the
+  // connection (what concord-init's check adds is the reference values).
+  net::ServerEvidenceCheck ServerCheck() const;
 
   const std::shared_ptr<const attest::SimulatedHost>& host() const { return host_; }
   const crypto::Sha256Digest& coordinator_policy() const { return coordinator_policy_; }

@@ -51,6 +51,16 @@ for w in w-web w-db; do
   openssl verify -CAfile "$w/root-ca.pem" -untrusted "$w/intermediate.pem" "$w/leaf.pem"
 done
 
+step "the coordinator's certificate names the workloads' root CA (stock OpenSSL)"
+# The bound root (decision 0028): a subjectAltName URI with the root CA's
+# SPKI SHA-256, which the coordinator's evidence covers.
+root_hash=$(openssl x509 -in w-web/root-ca.pem -noout -pubkey | openssl pkey -pubin -outform DER |
+  sha256sum | cut -d' ' -f1)
+coord_san=$(openssl s_client -connect "$IP:1313" </dev/null 2>/dev/null |
+  openssl x509 -noout -ext subjectAltName)
+grep -q "URI:urn:concord:root-ca-spki-sha256:$root_hash" <<<"$coord_san" ||
+  fail "the coordinator certificate does not name root $root_hash: $coord_san"
+
 step "web serves mutual TLS; db connects with its certificate"
 openssl s_server -accept "$IP:8443" -www -Verify 1 -verify_return_error \
   -CAfile w-web/mesh-ca.pem -cert w-web/leaf.pem -cert_chain w-web/intermediate.pem \

@@ -60,7 +60,8 @@ struct Keys {
 std::string KeyHex(const crypto::PrivateKey& key) { return HexEncode(key.public_key().spki_der()); }
 
 net::PeerCertificate PeerFor(const crypto::PrivateKey& key) {
-  return net::PeerCertificate{{}, key.public_key().spki_der(), key.public_key(), std::nullopt};
+  return net::PeerCertificate{{}, key.public_key().spki_der(), key.public_key(), std::nullopt,
+                              std::nullopt};
 }
 
 net::HttpRequest Request(absl::string_view method, absl::string_view target,

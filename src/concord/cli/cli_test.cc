@@ -286,6 +286,10 @@ TEST(CliBinaryTest, UnknownCommandAndMissingArgsExitTwo) {
   EXPECT_EQ(RunBinary({"frobnicate"}), 2);
   EXPECT_EQ(RunBinary({"policy", "hash"}), 2);
   EXPECT_EQ(RunBinary({"keygen", "owner"}), 2);
+  // --help does not turn a misspelt command into success, at any level.
+  EXPECT_EQ(RunBinary({"bogus", "--help"}), 2);
+  EXPECT_EQ(RunBinary({"manifest", "bogus", "--help"}), 2);
+  EXPECT_EQ(RunBinary({"manifest", "check", "--help"}), 0);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "concord/common/clock.h"
+#include "concord/crypto/hash.h"
 #include "concord/crypto/keys.h"
 #include "concord/crypto/secret_bytes.h"
 #include "concord/net/attester.h"
@@ -50,6 +51,11 @@ struct MeshCertificate {
   absl::Time not_after;
   std::string policy_name;
   uint64_t generation = 0;
+  // The root CA the coordinator's TLS evidence bound on the connection that
+  // served this (net::PeerCertificate::bound_root_ca; not in the body).
+  // Absent when the coordinator bound none. concord-init accepts a chain
+  // only if its root is this one.
+  std::optional<crypto::Sha256Digest> attested_root_ca_spki_sha256;
 };
 
 // Parses a POST /v1/mesh/cert response body. DataLoss naming the field for

@@ -46,7 +46,11 @@ absl::StatusOr<MeshCertificate> RequestMeshCertificate(const Endpoint& endpoint,
   if (response.status != 200) {
     return ParseApiError(response).status;
   }
-  return ParseMeshCertificateResponse(response.body);
+  CONCORD_ASSIGN_OR_RETURN(MeshCertificate certificate, ParseMeshCertificateResponse(response.body));
+  if (client->server_certificate().has_value()) {
+    certificate.attested_root_ca_spki_sha256 = client->server_certificate()->bound_root_ca;
+  }
+  return certificate;
 }
 
 }  // namespace concord::client

@@ -115,6 +115,7 @@ class Coordinator::Impl {
   // write_mu_ on the verified head.
   absl::Status PrecheckRecoveryCaller(const RecoverRequest& request) const;
   absl::StatusOr<AttestResult> Attest(const net::Nonce& nonce);
+  std::optional<crypto::Sha256Digest> RootCaSpkiSha256() const;
   absl::StatusOr<attest::Claims> CheckWorkloadEvidence(
       const attest::Evidence& evidence, const std::array<uint8_t, 64>& report_data) const;
   absl::StatusOr<WorkloadCertificate> IssueMeshCertificate(const AttestedCaller& caller,
@@ -148,6 +149,8 @@ class Coordinator::Impl {
     // (docs/performance.md, manifest set on etcd).
     std::shared_ptr<const crypto::PrivateKey> root_key;
     std::shared_ptr<Memo> memo;
+    // What the replica's TLS evidence binds (RootCaSpkiSha256), once.
+    crypto::Sha256Digest root_ca_spki_sha256{};
   };
 
 
@@ -182,6 +185,7 @@ class Coordinator::Impl {
     absl::MutexLock lock(&mu_);
     return active_;
   }
+
 
   // The state and what a ready replica serves from, read together.
   std::pair<State, std::shared_ptr<const Active>> StateAndActive() const {
@@ -446,6 +450,7 @@ absl::StatusOr<std::shared_ptr<const Coordinator::Impl::Active>> Coordinator::Im
                                                 std::move(mesh), std::move(issuer),
                                                 *std::move(history_public), std::move(root_key),
                                                 std::make_shared<Memo>()});
+  active->root_ca_spki_sha256 = active->issuer->bundle().root_public_key().SpkiSha256();
   return std::shared_ptr<const Active>(std::move(active));
 }
 
@@ -1568,10 +1573,7 @@ absl::StatusOr<TransitionResult> Coordinator::Impl::Recover(const RecoverRequest
     return absl::PermissionDeniedError(
         "recover: the caller is not a seed-share owner of the current manifest");
   }
-  if (request.authorization.owner_key.spki_der() != request.caller.spki_der()) {
-    return absl::PermissionDeniedError(
-        "recover: authorization.owner_key: must be the caller's key");
-  }
+  // (authorization.owner_key == caller was checked by PrecheckRecoveryCaller.)
   if (request.expected_previous != head.hash) {
     return absl::AbortedError(absl::StrCat(
         "recover: expected_previous ", HexEncode(request.expected_previous),
@@ -1896,6 +1898,17 @@ absl::StatusOr<TransitionResult> Coordinator::Recover(const RecoverRequest& requ
 absl::StatusOr<HistoryExport> Coordinator::ExportHistory() { return impl_->ExportHistory(); }
 absl::StatusOr<AttestResult> Coordinator::Attest(const net::Nonce& nonce) {
   return impl_->Attest(nonce);
+}
+std::optional<crypto::Sha256Digest> Coordinator::Impl::RootCaSpkiSha256() const {
+  std::shared_ptr<const Active> snapshot = active();
+  if (snapshot == nullptr) {
+    return std::nullopt;
+  }
+  return snapshot->root_ca_spki_sha256;
+}
+
+std::optional<crypto::Sha256Digest> Coordinator::RootCaSpkiSha256() const {
+  return impl_->RootCaSpkiSha256();
 }
 absl::StatusOr<attest::Claims> Coordinator::CheckWorkloadEvidence(
     const attest::Evidence& evidence, const std::array<uint8_t, 64>& report_data) const {

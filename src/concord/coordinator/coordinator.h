@@ -237,6 +237,12 @@ class Coordinator final {
   // POST /v1/attest (every state): evidence over the statement.
   absl::StatusOr<AttestResult> Attest(const net::Nonce& nonce);
 
+  // The SHA-256 of the root CA's SPKI once the replica has a root CA (a
+  // verified history: ready or stale), for the TLS evidence to bind
+  // (net::ServerOptions::bound_root_ca, decision 0028). Cheap: read from the
+  // snapshot, computed when it was made.
+  std::optional<crypto::Sha256Digest> RootCaSpkiSha256() const;
+
   // The mesh listener's EvidenceCheck, in every state: the evidence is
   // authentic (vendor chain, signature, no debug) and bound to
   // `report_data`. Reference values, policy and role are checked per

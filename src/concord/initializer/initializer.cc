@@ -155,8 +155,19 @@ absl::StatusOr<absl::Time> CheckMeshCertificate(
     return absl::DataLossError(
         "coordinator response: certificate: does not certify this workload's key");
   }
+  CONCORD_ASSIGN_OR_RETURN(crypto::Sha256Digest got, SpkiSha256(root_ca.get()));
+  if (!cert.attested_root_ca_spki_sha256.has_value()) {
+    return absl::UnavailableError(
+        "coordinator response: the coordinator's evidence binds no root CA (not initialized, "
+        "or a certificate from before it was)");
+  }
+  if (got != *cert.attested_root_ca_spki_sha256) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "coordinator response: root CA SPKI SHA-256 ", HexEncode(ByteView(got)),
+        " is not the root CA the coordinator's evidence binds (",
+        HexEncode(ByteView(*cert.attested_root_ca_spki_sha256)), ")"));
+  }
   if (root_pin.has_value()) {
-    CONCORD_ASSIGN_OR_RETURN(crypto::Sha256Digest got, SpkiSha256(root_ca.get()));
     if (got != *root_pin) {
       return absl::PermissionDeniedError(absl::StrCat(
           "coordinator response: root CA SPKI SHA-256 ", HexEncode(ByteView(got)),

@@ -150,9 +150,13 @@ class Initializer final {
 
 // Checks a coordinator's answer for `key`: the leaf certifies `key`, the
 // chain (leaf, intermediate) verifies at `now` against the root and, leaf
-// alone, against the mesh CA, and the root's SPKI SHA-256 equals `root_pin`
-// when given. PermissionDenied for a root other than the pinned one;
-// DataLoss for anything else that does not fit. Returns the leaf's notAfter.
+// alone, against the mesh CA, the root is the one the coordinator's TLS
+// evidence bound (cert.attested_root_ca_spki_sha256, decision 0028: a stolen
+// coordinator TLS key cannot hand out another CA), and the root's SPKI
+// SHA-256 equals `root_pin` when given. PermissionDenied for a root other
+// than the attested or the pinned one; Unavailable (retried) when the
+// evidence bound no root yet; DataLoss for anything else that does not fit.
+// Returns the leaf's notAfter.
 absl::StatusOr<absl::Time> CheckMeshCertificate(
     const client::MeshCertificate& cert, const crypto::PrivateKey& key, absl::Time now,
     const std::optional<crypto::Sha256Digest>& root_pin);

@@ -67,6 +67,9 @@ class FakeSource final : public CertificateSource {
     m.not_after = issued->not_after;
     m.policy_name = "web";
     m.generation = 1;
+    if (!bind_no_root) {
+      m.attested_root_ca_spki_sha256 = attested_root_override.value_or(RootSpkiSha256());
+    }
     if (with_secret) {
       m.workload_secret = crypto::SecretBytes(Bytes(32, 0xab));
     }
@@ -83,6 +86,9 @@ class FakeSource final : public CertificateSource {
   bool with_secret = false;
   std::optional<crypto::PrivateKey> other_key;
   std::optional<std::string> mesh_ca_override;
+  // What the coordinator's TLS evidence bound: by default this CA's root.
+  std::optional<crypto::Sha256Digest> attested_root_override;
+  bool bind_no_root = false;
 
  private:
   ca::testing::TestCa ca_;
@@ -230,6 +236,30 @@ TEST_F(InitializerTest, RefusesARootOtherThanThePinnedOne) {
   options.root_ca_spki_sha256 = pin;
   EXPECT_THAT(Run(options), StatusIs(absl::StatusCode::kPermissionDenied,
                                      HasSubstr("is not the policy's RootCaSpkiSha256")));
+  EXPECT_FALSE(Exists(dir_ + "/key.pem"));
+}
+
+// A stolen coordinator TLS key (with a copy of the coordinator's
+// certificate, whose evidence binds the genuine root) answering with a chain
+// of the attacker's own CA: refused, nothing written.
+TEST_F(InitializerTest, RefusesAChainThatDoesNotLeadToTheAttestedRoot) {
+  source_.attested_root_override =
+      ca::testing::MakeTestCa(8).bundle.root_public_key().SpkiSha256();
+  EXPECT_THAT(Run(InitializerOptions()),
+              StatusIs(absl::StatusCode::kPermissionDenied,
+                       HasSubstr("is not the root CA the coordinator's evidence binds")));
+  EXPECT_EQ(source_.calls, 1);
+  EXPECT_FALSE(Exists(dir_ + "/key.pem"));
+}
+
+// Evidence that binds no root (a replica not yet initialized, or a replayed
+// certificate from before it was) is not enough for a chain: retried.
+TEST_F(InitializerTest, RetriesWhileTheCoordinatorEvidenceBindsNoRoot) {
+  source_.bind_no_root = true;
+  waiter_.stop_after_waits = 2;
+  EXPECT_THAT(Run(InitializerOptions()), StatusIs(absl::StatusCode::kCancelled));
+  EXPECT_EQ(source_.calls, 2);
+  EXPECT_THAT(log_, HasSubstr("binds no root CA"));
   EXPECT_FALSE(Exists(dir_ + "/key.pem"));
 }
 

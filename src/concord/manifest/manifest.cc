@@ -341,7 +341,7 @@ std::vector<PolicyHash> Manifest::CoordinatorPolicies() const {
   return out;
 }
 
-attest::ReferenceValues Manifest::ReferenceValuesFor(const PolicyHash& h) const {
+const attest::ReferenceValues& Manifest::ReferenceValuesFor(const PolicyHash& h) const {
   const PolicyEntry* entry = FindPolicy(h);
   if (entry != nullptr && entry->reference_values.has_value()) {
     return *entry->reference_values;

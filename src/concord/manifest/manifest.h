@@ -91,8 +91,9 @@ class Manifest final {
   // The global reference values.
   const attest::ReferenceValues& reference_values() const { return reference_values_; }
   // The policy's own reference values if it has them, else the global ones
-  // (also for a hash the manifest does not list).
-  attest::ReferenceValues ReferenceValuesFor(const PolicyHash& h) const;
+  // (also for a hash the manifest does not list). Lives as long as this
+  // Manifest (read per mesh request: no copy).
+  const attest::ReferenceValues& ReferenceValuesFor(const PolicyHash& h) const;
 
   // Keys that may authorize the next manifest (ECDSA P-256/P-384); empty
   // means the manifest can no longer be changed.

@@ -56,6 +56,73 @@ SslPtr<ASN1_OBJECT> EvidenceOid() {
   return SslPtr<ASN1_OBJECT>(OBJ_txt2obj(kEvidenceExtensionOid, /*no_name=*/1));
 }
 
+struct GeneralNamesDeleter {
+  void operator()(GENERAL_NAMES* names) const { GENERAL_NAMES_free(names); }
+};
+using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, GeneralNamesDeleter>;
+
+absl::Status AddBoundRootCaUri(X509* cert, const crypto::Sha256Digest& root) {
+  const std::string uri = absl::StrCat(kBoundRootCaUriPrefix, HexEncode(ByteView(root)));
+  GeneralNamesPtr names(GENERAL_NAMES_new());
+  GENERAL_NAME* name = GENERAL_NAME_new();
+  ASN1_IA5STRING* value = ASN1_IA5STRING_new();
+  if (names == nullptr || name == nullptr || value == nullptr ||
+      ASN1_STRING_set(value, uri.data(), static_cast<int>(uri.size())) != 1) {
+    GENERAL_NAME_free(name);
+    ASN1_IA5STRING_free(value);
+    return crypto::OpenSslInternal("attested certificate: bound root CA name");
+  }
+  GENERAL_NAME_set0_value(name, GEN_URI, value);
+  if (sk_GENERAL_NAME_push(names.get(), name) <= 0) {
+    GENERAL_NAME_free(name);
+    return crypto::OpenSslInternal("attested certificate: bound root CA name");
+  }
+  if (X509_add1_ext_i2d(cert, NID_subject_alt_name, names.get(), /*crit=*/0,
+                        X509V3_ADD_DEFAULT) != 1) {
+    return crypto::OpenSslInternal("attested certificate: subjectAltName");
+  }
+  return absl::OkStatus();
+}
+
+// The bound-root URI among the subjectAltName URIs; other names are ignored.
+absl::StatusOr<std::optional<crypto::Sha256Digest>> ReadBoundRootCaUri(X509* cert) {
+  int critical = 0;
+  GeneralNamesPtr names(static_cast<GENERAL_NAMES*>(
+      X509_get_ext_d2i(cert, NID_subject_alt_name, &critical, nullptr)));
+  if (names == nullptr) {
+    if (critical == -2) {
+      return absl::InvalidArgumentError("peer certificate: subjectAltName appears twice");
+    }
+    if (critical >= 0) {
+      return absl::InvalidArgumentError("peer certificate: malformed subjectAltName");
+    }
+    return std::nullopt;
+  }
+  std::optional<crypto::Sha256Digest> found;
+  for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
+    const GENERAL_NAME* name = sk_GENERAL_NAME_value(names.get(), i);
+    if (name->type != GEN_URI) {
+      continue;
+    }
+    absl::string_view uri(reinterpret_cast<const char*>(ASN1_STRING_get0_data(name->d.ia5)),
+                          static_cast<size_t>(ASN1_STRING_length(name->d.ia5)));
+    if (!absl::StartsWith(uri, kBoundRootCaUriPrefix)) {
+      continue;
+    }
+    if (found.has_value()) {
+      return absl::InvalidArgumentError("peer certificate: the bound root CA URI appears twice");
+    }
+    uri.remove_prefix(kBoundRootCaUriPrefix.size());
+    absl::StatusOr<Nonce> digest = ParseNonceHex(uri, "peer certificate: bound root CA URI");
+    if (!digest.ok()) {
+      return digest.status();
+    }
+    found.emplace();
+    std::memcpy(found->data(), digest->data(), found->size());
+  }
+  return found;
+}
+
 }  // namespace
 
 absl::string_view PurposeLabel(Purpose purpose) {
@@ -70,7 +137,8 @@ absl::string_view PurposeLabel(Purpose purpose) {
   return "concord/v1/unknown";
 }
 
-std::array<uint8_t, 64> TlsReportData(Purpose purpose, ByteView spki_der, ByteView nonce) {
+std::array<uint8_t, 64> TlsReportData(Purpose purpose, ByteView spki_der, ByteView nonce,
+                                      const std::optional<crypto::Sha256Digest>& bound_root_ca) {
   Bytes input;
   absl::string_view label = PurposeLabel(purpose);
   input.reserve(label.size() + 4 + spki_der.size() + nonce.size());
@@ -80,6 +148,10 @@ std::array<uint8_t, 64> TlsReportData(Purpose purpose, ByteView spki_der, ByteVi
   Append(input, spki_der);
   input.push_back(static_cast<uint8_t>(nonce.size()));
   Append(input, nonce);
+  if (bound_root_ca.has_value()) {
+    input.push_back(static_cast<uint8_t>(bound_root_ca->size()));
+    Append(input, *bound_root_ca);
+  }
   return crypto::Sha512(input);
 }
 
@@ -190,23 +262,24 @@ absl::StatusOr<attest::Evidence> DecodeEvidence(ByteView der) {
   return evidence;
 }
 
-absl::StatusOr<Bytes> MakeAttestedCertificate(const crypto::PrivateKey& key,
-                                              const attest::Evidence& evidence,
-                                              absl::string_view common_name, absl::Time now,
-                                              absl::Duration validity) {
+absl::StatusOr<Bytes> MakeAttestedCertificate(
+    const crypto::PrivateKey& key, const attest::Evidence& evidence,
+    absl::string_view common_name, absl::Time now, absl::Duration validity,
+    const std::optional<crypto::Sha256Digest>& bound_root_ca) {
   if (key.type() != crypto::KeyType::kEcP256) {
     return absl::InvalidArgumentError("attested certificate: the key must be ECDSA P-256");
   }
   CONCORD_ASSIGN_OR_RETURN(Bytes extension, EncodeEvidence(evidence));
-  return internal::MakeSelfSignedCertificate(key, &extension, common_name, now, validity);
+  return internal::MakeSelfSignedCertificate(key, &extension, common_name, now, validity,
+                                             bound_root_ca);
 }
 
 namespace internal {
 
-absl::StatusOr<Bytes> MakeSelfSignedCertificate(const crypto::PrivateKey& key,
-                                                const Bytes* evidence_extension,
-                                                absl::string_view common_name, absl::Time now,
-                                                absl::Duration validity) {
+absl::StatusOr<Bytes> MakeSelfSignedCertificate(
+    const crypto::PrivateKey& key, const Bytes* evidence_extension,
+    absl::string_view common_name, absl::Time now, absl::Duration validity,
+    const std::optional<crypto::Sha256Digest>& bound_root_ca) {
   if (common_name.empty() || common_name.size() > kMaxCommonNameSize) {
     return absl::InvalidArgumentError(absl::StrCat("certificate common name: want 1..",
                                                    kMaxCommonNameSize, " characters, got ",
@@ -269,6 +342,9 @@ absl::StatusOr<Bytes> MakeSelfSignedCertificate(const crypto::PrivateKey& key,
       return crypto::OpenSslInternal("attested certificate: evidence extension");
     }
   }
+  if (bound_root_ca.has_value()) {
+    CONCORD_RETURN_IF_ERROR(AddBoundRootCaUri(cert.get(), *bound_root_ca));
+  }
   const EVP_MD* md = key.type() == crypto::KeyType::kEcP384 ? EVP_sha384() : EVP_sha256();
   if (X509_sign(cert.get(), key.RawEvpForSigning(), md) <= 0) {
     return crypto::OpenSslInternal("attested certificate: sign");
@@ -317,7 +393,10 @@ absl::StatusOr<PeerCertificate> ParsePeerX509(X509* cert, Bytes der) {
     }
     evidence = std::move(*decoded);
   }
-  return PeerCertificate{std::move(der), std::move(spki), std::move(*key), std::move(evidence)};
+  CONCORD_ASSIGN_OR_RETURN(std::optional<crypto::Sha256Digest> bound_root_ca,
+                           ReadBoundRootCaUri(cert));
+  return PeerCertificate{std::move(der), std::move(spki), std::move(*key), std::move(evidence),
+                         bound_root_ca};
 }
 
 absl::StatusOr<PeerCertificate> ParsePeerX509(X509* cert) {

@@ -48,10 +48,24 @@ enum class Purpose {
 };
 absl::string_view PurposeLabel(Purpose purpose);
 
+// The root CA a coordinator's TLS evidence binds (decision 0028): the
+// SHA-256 of the root CA's SPKI, which the coordinator's certificate carries
+// as the subjectAltName URI kBoundRootCaUriPrefix + 64 lower-case hex
+// characters. A client that receives a chain checks that it leads to that
+// root, so a coordinator TLS key alone (stolen, with a copy of its
+// certificate) cannot hand workloads another CA. Absent while the replica
+// has no root CA yet (uninitialized).
+inline constexpr absl::string_view kBoundRootCaUriPrefix = "urn:concord:root-ca-spki-sha256:";
+
 // Report data for a TLS key: SHA-512(label || 0x00 || u16be(len spki) ||
-// spki_der || u8(len nonce) || nonce), nonce empty or 32 bytes. The empty
-// nonce is the coordinator's periodically renewed key-bound evidence.
-std::array<uint8_t, 64> TlsReportData(Purpose purpose, ByteView spki_der, ByteView nonce);
+// spki_der || u8(len nonce) || nonce), nonce empty or 32 bytes, followed by
+// u8(32) || bound root when `bound_root_ca` is set (the coordinator's, once
+// it has a root CA; the fields before are self-delimiting, so the two forms
+// never share an input). The empty nonce is the coordinator's periodically
+// renewed key-bound evidence.
+std::array<uint8_t, 64> TlsReportData(
+    Purpose purpose, ByteView spki_der, ByteView nonce,
+    const std::optional<crypto::Sha256Digest>& bound_root_ca = std::nullopt);
 
 // What POST /v1/attest states: one report ties the machine to the deployment.
 struct AttestStatement {
@@ -84,11 +98,12 @@ absl::StatusOr<attest::Evidence> DecodeEvidence(ByteView der);
 
 // A self-signed X.509 certificate for `key` (ECDSA P-256), valid
 // [now - 1 min, now + validity], CN = `common_name` (at most 64 characters),
-// carrying `evidence` in the evidence extension.
-absl::StatusOr<Bytes> MakeAttestedCertificate(const crypto::PrivateKey& key,
-                                              const attest::Evidence& evidence,
-                                              absl::string_view common_name, absl::Time now,
-                                              absl::Duration validity);
+// carrying `evidence` in the evidence extension and, when set,
+// `bound_root_ca` as the subjectAltName URI (kBoundRootCaUriPrefix).
+absl::StatusOr<Bytes> MakeAttestedCertificate(
+    const crypto::PrivateKey& key, const attest::Evidence& evidence,
+    absl::string_view common_name, absl::Time now, absl::Duration validity,
+    const std::optional<crypto::Sha256Digest>& bound_root_ca = std::nullopt);
 
 // A certificate presented by the other side: its key and, when it has the
 // extension, the evidence it carries (not yet verified).
@@ -97,9 +112,13 @@ struct PeerCertificate {
   Bytes spki_der;
   crypto::PublicKey key;
   std::optional<attest::Evidence> evidence;
+  // The subjectAltName URI kBoundRootCaUriPrefix + hex, when present (not
+  // verified here: TlsReportData covers it).
+  std::optional<crypto::Sha256Digest> bound_root_ca;
 };
 // Parses a peer's leaf certificate. InvalidArgument for a malformed
-// certificate or extension, or a key that is not ECDSA P-256/P-384 or RSA.
+// certificate or extension, a bound-root URI that is not 64 lower-case hex
+// characters or appears twice, or a key that is not ECDSA P-256/P-384 or RSA.
 absl::StatusOr<PeerCertificate> ParsePeerCertificate(ByteView der);
 
 // Nonce <-> the CN of the acceptable-CA name (64 lower-case hex characters)

@@ -1,6 +1,12 @@
 #include "concord/net/atls_protocol.h"
 
+#include <openssl/x509v3.h>
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
 #include "concord/common/hex.h"
+#include "concord/crypto/hash.h"
 #include "concord/crypto/x509.h"
 #include "concord/net/internal/cert.h"
 #include "concord/net/internal/der.h"
@@ -62,6 +68,27 @@ TEST(TlsReportDataTest, PurposeAndNonceChangeTheDigest) {
   auto c = TlsReportData(Purpose::kClientTls, SpkiSample(), {});
   EXPECT_NE(a, b);
   EXPECT_NE(a, c);
+}
+
+TEST(TlsReportDataTest, BoundRootIsAppendedWithItsLength) {
+  crypto::Sha256Digest root{};
+  root.fill(0xcd);
+  // python3: hashlib.sha512(b"concord/v1/atls/coordinator" + b"\x00" +
+  //   struct.pack(">H", 91) + spki + bytes([0]) + bytes([32]) +
+  //   b"\xcd" * 32).hexdigest()
+  const Bytes spki = SpkiSample();
+  const std::string input =
+      absl::StrCat("concord/v1/atls/coordinator", std::string("\0\0\x5b", 3),
+                   AsStringView(spki), std::string("\0\x20", 2), std::string(32, '\xcd'));
+  EXPECT_EQ(TlsReportData(Purpose::kCoordinatorTls, SpkiSample(), {}, root),
+            crypto::Sha512(AsBytes(input)));
+  // Binding a root, or another root, changes the digest.
+  EXPECT_NE(TlsReportData(Purpose::kCoordinatorTls, SpkiSample(), {}, root),
+            TlsReportData(Purpose::kCoordinatorTls, SpkiSample(), {}));
+  crypto::Sha256Digest other = root;
+  other[31] ^= 1;
+  EXPECT_NE(TlsReportData(Purpose::kCoordinatorTls, SpkiSample(), {}, root),
+            TlsReportData(Purpose::kCoordinatorTls, SpkiSample(), {}, other));
 }
 
 TEST(AttestStatementTest, ReportDataKnownAnswer) {
@@ -289,6 +316,68 @@ TEST(AttestedCertificateTest, RoundTripsThroughParsePeerCertificate) {
   EXPECT_EQ(not_before, kNow - absl::Minutes(1));
   EXPECT_EQ(not_after, kNow + absl::Hours(1));
   EXPECT_EQ(X509_verify(cert.get(), X509_get0_pubkey(cert.get())), 1);
+}
+
+TEST(AttestedCertificateTest, BoundRootTravelsAsASubjectAltNameUri) {
+  CONCORD_ASSERT_OK_AND_ASSIGN(crypto::PrivateKey key,
+                               crypto::PrivateKey::GenerateEc(crypto::KeyType::kEcP256));
+  crypto::Sha256Digest root{};
+  root.fill(0x3c);
+  CONCORD_ASSERT_OK_AND_ASSIGN(Bytes der, MakeAttestedCertificate(key, SampleEvidence(), "c", kNow,
+                                                                   absl::Hours(1), root));
+  CONCORD_ASSERT_OK_AND_ASSIGN(PeerCertificate peer, ParsePeerCertificate(der));
+  ASSERT_TRUE(peer.bound_root_ca.has_value());
+  EXPECT_EQ(*peer.bound_root_ca, root);
+  // Stock parsers see an ordinary URI name.
+  CONCORD_ASSERT_OK_AND_ASSIGN(auto cert, crypto::ParseCertDer(der));
+  auto* names = static_cast<GENERAL_NAMES*>(
+      X509_get_ext_d2i(cert.get(), NID_subject_alt_name, nullptr, nullptr));
+  ASSERT_NE(names, nullptr);
+  ASSERT_EQ(sk_GENERAL_NAME_num(names), 1);
+  const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, 0);
+  EXPECT_EQ(name->type, GEN_URI);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(name->d.ia5)),
+                        ASN1_STRING_length(name->d.ia5)),
+            absl::StrCat(kBoundRootCaUriPrefix, HexEncode(root)));
+  GENERAL_NAMES_free(names);
+  // Without a root there is no such name.
+  CONCORD_ASSERT_OK_AND_ASSIGN(Bytes plain, MakeAttestedCertificate(key, SampleEvidence(), "c",
+                                                                     kNow, absl::Hours(1)));
+  CONCORD_ASSERT_OK_AND_ASSIGN(PeerCertificate unbound, ParsePeerCertificate(plain));
+  EXPECT_FALSE(unbound.bound_root_ca.has_value());
+}
+
+// A certificate with the given subjectAltName (OpenSSL config syntax), signed
+// by `key`.
+Bytes WithSubjectAltName(const crypto::PrivateKey& key, const std::string& san) {
+  Bytes der = *MakeAttestedCertificate(key, SampleEvidence(), "c", kNow, absl::Hours(1));
+  auto cert = *crypto::ParseCertDer(der);
+  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, nullptr, NID_subject_alt_name, san.c_str());
+  EXPECT_NE(ext, nullptr);
+  EXPECT_EQ(X509_add_ext(cert.get(), ext, -1), 1);
+  X509_EXTENSION_free(ext);
+  EXPECT_GT(X509_sign(cert.get(), key.RawEvpForSigning(), EVP_sha256()), 0);
+  return *crypto::CertToDer(cert.get());
+}
+
+TEST(AttestedCertificateTest, MalformedOrRepeatedBoundRootIsRejected) {
+  CONCORD_ASSERT_OK_AND_ASSIGN(crypto::PrivateKey key,
+                               crypto::PrivateKey::GenerateEc(crypto::KeyType::kEcP256));
+  const std::string prefix = absl::StrCat("URI:", kBoundRootCaUriPrefix);
+  const std::string good = prefix + std::string(64, 'a');
+  EXPECT_THAT(ParsePeerCertificate(WithSubjectAltName(key, prefix + std::string(63, 'a'))),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("bound root CA URI: want 64 hex characters, got 63")));
+  EXPECT_THAT(ParsePeerCertificate(WithSubjectAltName(key, prefix + std::string(64, 'A'))),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("lower-case hex")));
+  EXPECT_THAT(ParsePeerCertificate(WithSubjectAltName(key, good + "," + good)),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("appears twice")));
+  // Other names are ignored; one good URI among them is read.
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      PeerCertificate peer,
+      ParsePeerCertificate(WithSubjectAltName(key, "DNS:example.test,URI:urn:x:y," + good)));
+  ASSERT_TRUE(peer.bound_root_ca.has_value());
+  EXPECT_EQ((*peer.bound_root_ca)[0], 0xaa);
 }
 
 TEST(AttestedCertificateTest, RejectsNonP256KeyAndLongCommonName) {

@@ -220,7 +220,7 @@ int HttpsClient::Impl::OnVerify(X509_STORE_CTX* store) {
   } else {
     ByteView nonce = nonce_.has_value() ? ByteView(*nonce_) : ByteView();
     std::array<uint8_t, 64> expected =
-        TlsReportData(Purpose::kCoordinatorTls, peer->spki_der, nonce);
+        TlsReportData(Purpose::kCoordinatorTls, peer->spki_der, nonce, peer->bound_root_ca);
     absl::StatusOr<attest::Claims> claims;
     try {
       claims = options_.check_server(*peer->evidence, expected);

@@ -1,8 +1,11 @@
 // An HTTPS client for the Concord APIs (DESIGN.md §5), blocking, one
 // connection reused for successive calls. Before sending anything it checks
 // the server's evidence: the report data must be TlsReportData(
-// kCoordinatorTls, server SPKI, nonce) with nonce = the client's own nonce
-// (sent in ALPN when `fresh_evidence`) or empty. It can present a client
+// kCoordinatorTls, server SPKI, nonce, bound root) with nonce = the client's
+// own nonce (sent in ALPN when `fresh_evidence`) or empty, and the bound root
+// the one the server's certificate names, if any
+// (server_certificate()->bound_root_ca: a caller that receives a chain
+// checks that it leads there). It can present a client
 // certificate: plain self-signed for an owner or seed-share key, or attested
 // (evidence from `attester` over the nonce the server sent in its
 // CertificateRequest). Used by the CLI, concord-init, peers and the load

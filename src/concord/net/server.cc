@@ -87,6 +87,7 @@ int ConnectionIndex() {
 struct Identity {
   std::shared_ptr<const crypto::PrivateKey> key;
   SslPtr<X509> cert;
+  std::optional<crypto::Sha256Digest> bound_root_ca;  // what the evidence binds
 };
 
 // The address a client is counted by: its IP without the port, an
@@ -178,6 +179,17 @@ class ServerCore final {
     absl::MutexLock lock(&identity_mu_);
     identity_ = std::move(identity);
   }
+
+  // The root CA the server's evidence should bind now (ServerOptions::
+  // bound_root_ca).
+  std::optional<crypto::Sha256Digest> CurrentBoundRoot() const {
+    return options_.bound_root_ca ? options_.bound_root_ca() : std::nullopt;
+  }
+  // The key-bound identity, made again first if it binds another root than
+  // CurrentBoundRoot(). Serialized, so a change of root makes one new
+  // identity however many handshakes notice it at once. On an attestation
+  // error the previous identity stays (and the error is logged).
+  std::shared_ptr<const Identity> RebindIdentity();
 
   // Reserves a slot for a verification or attestation on the worker pool;
   // false (and counted) when max_pending_verifications are taken.
@@ -302,6 +314,7 @@ class ServerCore final {
 
   mutable absl::Mutex identity_mu_;
   std::shared_ptr<const Identity> identity_;
+  absl::Mutex rebind_mu_;
 
   std::atomic<size_t> pending_verifications_{0};
 
@@ -318,8 +331,9 @@ absl::StatusOr<std::shared_ptr<const Identity>> ServerCore::MakeIdentity(
                              crypto::PrivateKey::GenerateEc(crypto::KeyType::kEcP256));
     key = std::make_shared<const crypto::PrivateKey>(std::move(fresh));
   }
-  std::array<uint8_t, 64> report_data =
-      TlsReportData(Purpose::kCoordinatorTls, key->public_key().spki_der(), nonce);
+  const std::optional<crypto::Sha256Digest> bound_root_ca = CurrentBoundRoot();
+  std::array<uint8_t, 64> report_data = TlsReportData(
+      Purpose::kCoordinatorTls, key->public_key().spki_der(), nonce, bound_root_ca);
   absl::StatusOr<attest::Evidence> evidence = options_.attester->Attest(report_data);
   if (!evidence.ok()) {
     return absl::Status(evidence.status().code(),
@@ -328,13 +342,31 @@ absl::StatusOr<std::shared_ptr<const Identity>> ServerCore::MakeIdentity(
   // Clients judge the evidence, not the certificate's dates; the window only
   // has to cover the certificate's time in service.
   absl::Duration validity = options_.certificate_renewal * 2 + absl::Hours(1);
-  CONCORD_ASSIGN_OR_RETURN(Bytes der, MakeAttestedCertificate(*key, *evidence, kServerCommonName,
-                                                              clock_->Now(), validity));
+  CONCORD_ASSIGN_OR_RETURN(Bytes der,
+                           MakeAttestedCertificate(*key, *evidence, kServerCommonName,
+                                                   clock_->Now(), validity, bound_root_ca));
   CONCORD_ASSIGN_OR_RETURN(SslPtr<X509> cert, crypto::ParseCertDer(der));
   auto identity = std::make_shared<Identity>();
   identity->key = std::move(key);
   identity->cert = std::move(cert);
+  identity->bound_root_ca = bound_root_ca;
   return std::shared_ptr<const Identity>(std::move(identity));
+}
+
+std::shared_ptr<const Identity> ServerCore::RebindIdentity() {
+  absl::MutexLock lock(&rebind_mu_);
+  std::shared_ptr<const Identity> current = identity();
+  if (current->bound_root_ca == CurrentBoundRoot()) {
+    return current;  // another handshake rebound it meanwhile
+  }
+  absl::StatusOr<std::shared_ptr<const Identity>> made = MakeIdentity({}, nullptr);
+  if (!made.ok()) {
+    Logger::Default().Error("server certificate for the new root CA failed",
+                            {{"error", std::string(made.status().message())}});
+    return current;
+  }
+  SetIdentity(*made);
+  return *std::move(made);
 }
 
 // Owning STACK_OF(X509_NAME), for the CA list handed to SSL_set0_CA_list.
@@ -381,6 +413,10 @@ class Connection final : public std::enable_shared_from_this<Connection> {
 
   // OpenSSL callbacks (run inside SSL_do_handshake).
   int OnClientHello(SSL* ssl, int* alert);
+  // A handshake on the key-bound certificate: when that binds another root
+  // CA than the server's current one, waits (on the worker pool) for the
+  // certificate that binds it.
+  int RebindIfStale(int* alert);
   int OnVerify(X509_STORE_CTX* store);
 
  private:
@@ -816,7 +852,7 @@ int Connection::OnClientHello(SSL* ssl, int* alert) {
     return SSL_CLIENT_HELLO_ERROR;
   }
   if (!nonce->has_value()) {
-    return SSL_CLIENT_HELLO_SUCCESS;
+    return RebindIfStale(alert);
   }
   if (!core_.AdmitFreshEvidence(source_)) {
     Logger::Default().Debug("per-handshake evidence refused: over the rate bound",
@@ -845,6 +881,29 @@ int Connection::OnClientHello(SSL* ssl, int* alert) {
                                   {{"listener", self->listener_.options.name},
                                    {"error", std::string(fresh.status().message())}});
       }
+      self->DoHandshake();
+    });
+  });
+  return SSL_CLIENT_HELLO_RETRY;
+}
+
+int Connection::RebindIfStale(int* alert) {
+  std::shared_ptr<const Identity> current = core_.identity();
+  if (current->bound_root_ca == core_.CurrentBoundRoot()) {
+    return SSL_CLIENT_HELLO_SUCCESS;
+  }
+  if (!core_.AcquireVerificationSlot()) {
+    *alert = SSL_AD_INTERNAL_ERROR;
+    return SSL_CLIENT_HELLO_ERROR;
+  }
+  fresh_pending_ = true;
+  asio::post(core_.workers(), [self = shared_from_this()] {
+    t_on_worker = true;
+    std::shared_ptr<const Identity> rebound = self->core_.RebindIdentity();
+    self->core_.ReleaseVerificationSlot();
+    asio::post(self->strand_, [self, rebound = std::move(rebound)]() mutable {
+      self->fresh_pending_ = false;
+      self->fresh_identity_ = std::move(rebound);
       self->DoHandshake();
     });
   });

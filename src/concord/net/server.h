@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,7 @@
 #include "concord/common/clock.h"
 #include "concord/common/random.h"
 #include "concord/common/token_bucket.h"
+#include "concord/crypto/hash.h"
 #include "concord/net/attester.h"
 #include "concord/net/http.h"
 
@@ -95,6 +97,13 @@ struct ServerOptions {
   RandomSource* random = nullptr;  // nonces; default: crypto::SystemRandom
   // The key-bound certificate (empty nonce) is replaced after this long.
   absl::Duration certificate_renewal = absl::Minutes(10);
+  // The root CA the server's evidence binds (TlsReportData, decision 0028):
+  // the coordinator's root CA SPKI hash once it has one. Called for every
+  // certificate made and on every TLS handshake (keep it cheap); when its
+  // value differs from the one the key-bound certificate binds, that
+  // handshake waits for a new key-bound certificate (made once, on the
+  // worker pool) and every later one gets it. Null: nothing is bound.
+  std::function<std::optional<crypto::Sha256Digest>()> bound_root_ca;
   size_t io_threads = 1;
   // Verification, per-handshake attestation and handlers.
   size_t worker_threads = 2;

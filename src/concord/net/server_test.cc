@@ -40,6 +40,7 @@ namespace {
 using ::concord::testing::IsOk;
 using ::concord::testing::StatusIs;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 const absl::Time kStart = absl::FromUnixSeconds(1790000000);
 
@@ -680,6 +681,73 @@ TEST_F(NetTest, CertificateRenewalReplacesKeyBoundCertificate) {
   // The renewed certificate is key-bound too.
   EXPECT_EQ(client->server_claims()->report_data,
             TlsReportData(Purpose::kCoordinatorTls, client->server_certificate()->spki_der, {}));
+}
+
+// The key-bound evidence binds the root CA the server is given, and a change
+// of root reaches the very next handshake (not the next renewal): the first
+// handshake after it waits for the new certificate.
+TEST_F(NetTest, KeyBoundEvidenceBindsTheCurrentRootCa) {
+  ServerOptions options = BaseOptions(Listener(/*tls=*/true, ClientAuth::kNone));
+  auto root = std::make_shared<std::atomic<int>>(0);  // 0: no root yet
+  options.bound_root_ca = [root]() -> std::optional<crypto::Sha256Digest> {
+    const int value = root->load();
+    if (value == 0) {
+      return std::nullopt;
+    }
+    crypto::Sha256Digest digest{};
+    digest.fill(static_cast<uint8_t>(value));
+    return digest;
+  };
+  StartServer(std::move(options));
+  auto client = MakeClient(BaseClient());
+  ASSERT_THAT(client->Call("GET", "/"), IsOk());
+  EXPECT_FALSE(client->server_certificate()->bound_root_ca.has_value());
+  const Bytes unbound_spki = client->server_certificate()->spki_der;
+
+  root->store(7);
+  client->Close();
+  ASSERT_THAT(client->Call("GET", "/"), IsOk());
+  const PeerCertificate& cert = *client->server_certificate();
+  ASSERT_TRUE(cert.bound_root_ca.has_value());
+  EXPECT_EQ((*cert.bound_root_ca)[0], 7);
+  EXPECT_NE(cert.spki_der, unbound_spki);
+  EXPECT_EQ(client->server_claims()->report_data,
+            TlsReportData(Purpose::kCoordinatorTls, cert.spki_der, {}, cert.bound_root_ca));
+
+  // Fresh evidence binds it too.
+  ClientOptions fresh = BaseClient();
+  fresh.fresh_evidence = true;
+  auto fresh_client = MakeClient(std::move(fresh));
+  ASSERT_THAT(fresh_client->Call("GET", "/"), IsOk());
+  ASSERT_TRUE(fresh_client->server_certificate()->bound_root_ca.has_value());
+  EXPECT_EQ((*fresh_client->server_certificate()->bound_root_ca)[0], 7);
+}
+
+// A certificate whose URI names another root than its evidence binds (a
+// stolen key's certificate edited to name the attacker's root) fails the
+// client's check: the report data covers the bound root.
+TEST_F(NetTest, CertificateNamingAnotherRootThanItsEvidenceIsRefused) {
+  CONCORD_ASSERT_OK_AND_ASSIGN(crypto::PrivateKey key,
+                               crypto::PrivateKey::GenerateEc(crypto::KeyType::kEcP256));
+  crypto::Sha256Digest genuine{};
+  genuine.fill(1);
+  crypto::Sha256Digest forged{};
+  forged.fill(2);
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      attest::Evidence evidence,
+      server_attester_.Attest(TlsReportData(Purpose::kCoordinatorTls,
+                                            key.public_key().spki_der(), {}, genuine)));
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      Bytes der, MakeAttestedCertificate(key, evidence, "concord", clock_.Now(), absl::Hours(1),
+                                         forged));
+  CONCORD_ASSERT_OK_AND_ASSIGN(PeerCertificate peer, ParsePeerCertificate(der));
+  ASSERT_TRUE(peer.bound_root_ca.has_value());
+  EXPECT_THAT(Check(*peer.evidence, TlsReportData(Purpose::kCoordinatorTls, peer.spki_der, {},
+                                                   peer.bound_root_ca)),
+              Not(IsOk()));
+  EXPECT_THAT(Check(*peer.evidence, TlsReportData(Purpose::kCoordinatorTls, peer.spki_der, {},
+                                                   genuine)),
+              IsOk());
 }
 
 TEST_F(NetTest, CurlTalksToTlsListenerThatRequestsCertificates) {
