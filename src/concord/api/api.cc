@@ -10,8 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "concord/common/strict_json.h"
 #include "concord/api/internal/json_fields.h"
-#include "concord/api/internal/wipe.h"
 #include "concord/api/peer_messages.h"
 #include "concord/api/requests.h"
 #include "concord/common/hex.h"
@@ -462,9 +462,8 @@ net::HttpResponse Api::MeshCert(const net::HttpRequest& request) {
   body["not_after"] = FormatRfc3339(issued->leaf.not_after);
   body["policy"] = issued->policy_name;
   body["generation"] = issued->generation;
-  net::HttpResponse response =
-      JsonOk(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-  internal::WipeJsonStrings(body);  // the workload secret's hex; the server wipes the body
+  net::HttpResponse response = JsonOk(json::DumpSecret(body));
+  json::WipeStrings(body);  // the workload secret's hex; the server wipes the body
   return response;
 }
 

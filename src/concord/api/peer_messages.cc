@@ -4,8 +4,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "concord/common/strict_json.h"
 #include "concord/api/internal/json_fields.h"
-#include "concord/api/internal/wipe.h"
 #include "concord/common/hex.h"
 #include "concord/common/status_macros.h"
 #include "concord/history/format.h"
@@ -79,8 +79,8 @@ std::string EncodePeerRecoverResponse(const coordinator::PeerRecoveryGrant& gran
   body["mesh_secret"] = HexEncode(grant.mesh_secret.Reveal());
   body["latest"] = internal::EncodeBase64(grant.latest);
   body["replica"] = std::string(replica);
-  std::string out = Dump(body);
-  internal::WipeJsonStrings(body);  // the secrets' hex; the server wipes `out` once sent
+  std::string out = json::DumpSecret(body);
+  json::WipeStrings(body);  // the secrets' hex; the server wipes `out` once sent
   return out;
 }
 
@@ -108,9 +108,9 @@ absl::StatusOr<PeerRecoverResponse> PeerRecoverResponseFrom(const Json& object) 
 }  // namespace
 
 absl::StatusOr<PeerRecoverResponse> ParsePeerRecoverResponse(absl::string_view body) {
-  CONCORD_ASSIGN_OR_RETURN(Json object, internal::ParseJsonObject(body));
+  CONCORD_ASSIGN_OR_RETURN(Json object, internal::ParseSecretJsonObject(body));
   absl::StatusOr<PeerRecoverResponse> parsed = PeerRecoverResponseFrom(object);
-  internal::WipeJsonStrings(object);  // the secrets' hex text
+  json::WipeStrings(object);  // the secrets' hex text
   return parsed;
 }
 

@@ -4,8 +4,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "concord/common/strict_json.h"
 #include "concord/api/internal/json_fields.h"
-#include "concord/api/internal/wipe.h"
 #include "concord/common/status_macros.h"
 #include "concord/history/format.h"
 #include "concord/manifest/manifest.h"
@@ -163,11 +163,11 @@ absl::StatusOr<ParsedRecoverRequest> RecoverRequestFrom(const Json& object,
 
 absl::StatusOr<ParsedRecoverRequest> ParseRecoverRequest(absl::string_view body,
                                                          const crypto::PublicKey& caller) {
-  CONCORD_ASSIGN_OR_RETURN(Json object, internal::ParseJsonObject(body));
+  CONCORD_ASSIGN_OR_RETURN(Json object, internal::ParseSecretJsonObject(body));
   absl::StatusOr<ParsedRecoverRequest> parsed = RecoverRequestFrom(object, caller);
   // The DOM holds the seed and salt as hex text: overwrite it, whatever the
   // outcome (the server wipes the body it read).
-  internal::WipeJsonStrings(object);
+  json::WipeStrings(object);
   return parsed;
 }
 

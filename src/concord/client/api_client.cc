@@ -248,7 +248,12 @@ absl::StatusOr<MeshCertificate> ParseMeshCertificateResponse(absl::string_view b
     return absl::DataLossError(absl::StrCat("mesh certificate response: ", field, ": ", want));
   };
   CONCORD_ASSIGN_OR_RETURN(nlohmann::json json,
-                           json::ParseStrict<nlohmann::json>(body, kMeshCertificateOptions));
+                           json::ParseStrictSecret(body, kMeshCertificateOptions));
+  // The workload secret's hex text: overwritten whatever the outcome.
+  struct WipeOnExit {
+    nlohmann::json& document;
+    ~WipeOnExit() { json::WipeStrings(document); }
+  } wipe{json};
   if (!json.is_object()) {
     return malformed("body", "want a JSON object");
   }

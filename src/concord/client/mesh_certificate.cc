@@ -46,7 +46,9 @@ absl::StatusOr<MeshCertificate> RequestMeshCertificate(const Endpoint& endpoint,
   if (response.status != 200) {
     return ParseApiError(response).status;
   }
-  CONCORD_ASSIGN_OR_RETURN(MeshCertificate certificate, ParseMeshCertificateResponse(response.body));
+  absl::StatusOr<MeshCertificate> parsed = ParseMeshCertificateResponse(response.body);
+  crypto::WipeString(response.body);  // the workload secret's hex
+  CONCORD_ASSIGN_OR_RETURN(MeshCertificate certificate, std::move(parsed));
   if (client->server_certificate().has_value()) {
     certificate.attested_root_ca_spki_sha256 = client->server_certificate()->bound_root_ca;
   }

@@ -281,12 +281,11 @@ crypto::SecretBytes EncodeRecoverRequest(const seed::SeedSecrets& secrets,
   if (request.minimum_head.has_value()) {
     j["minimum_head"] = HexEncode(*request.minimum_head);
   }
-  std::string text = j.dump();
+  std::string text = json::DumpSecret(j);
   crypto::SecretBytes out(AsBytes(text));
-  // The JSON text held the seed in hex: wipe it (and the tree's copy).
-  OPENSSL_cleanse(text.data(), text.size());
-  std::string& seed_hex = j["seed"].get_ref<std::string&>();
-  OPENSSL_cleanse(seed_hex.data(), seed_hex.size());
+  // The JSON text and the tree held the seed and salt in hex: wipe both.
+  crypto::WipeString(text);
+  json::WipeStrings(j);
   return out;
 }
 

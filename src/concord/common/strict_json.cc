@@ -1,8 +1,12 @@
 #include "concord/common/strict_json.h"
 
+#include <string.h>
+
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <unordered_set>
 #include <utility>
@@ -10,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "concord/common/wiping_allocator.h"
 
 namespace concord::json {
 namespace {
@@ -101,6 +106,18 @@ absl::Status Refuse(const StrictJsonOptions& options, absl::string_view text,
                                     {"{detail}", v.detail}}));
 }
 
+// Hashes any string type by its characters (std::hash has no
+// specialization for strings with another allocator).
+struct KeyHash {
+  template <typename S>
+  size_t operator()(const S& s) const {
+    return std::hash<std::string_view>()(std::string_view(s.data(), s.size()));
+  }
+};
+
+// A DOM whose strings use WipingAllocator (ParseStrictSecret).
+using WipingJson = nlohmann::basic_json<std::map, std::vector, WipingString>;
+
 // Builds a DOM from SAX events, checking duplicate keys and depth as it goes;
 // returning false from a callback stops the parser there. Each open container
 // keeps only its own key or index, and paths are put together only for a
@@ -120,7 +137,12 @@ class StrictDomBuilder {
   bool boolean(bool v) { return Put(J(v)); }
   bool number_integer(number_integer_t v) { return Put(J(v)); }
   bool number_unsigned(number_unsigned_t v) { return Put(J(v)); }
-  bool number_float(number_float_t v, const string_t& /*raw*/) { return Put(J(v)); }
+  // A template: nlohmann's binary readers (never used here, but
+  // instantiated) pass std::string whatever J's string type is.
+  template <typename RawString>
+  bool number_float(number_float_t v, const RawString& /*raw*/) {
+    return Put(J(v));
+  }
   bool string(string_t& v) { return Put(J(std::move(v))); }
   bool binary(binary_t& /*v*/) {
     // The JSON lexer never produces binary values.
@@ -139,7 +161,8 @@ class StrictDomBuilder {
     if (!inserted) {
       std::string where = PathOf(frames_.size());
       AppendMemberPath(where, k);
-      Fail(&StrictJsonMessages::duplicate_key, Violation{.where = std::move(where), .key = k});
+      Fail(&StrictJsonMessages::duplicate_key,
+           Violation{.where = std::move(where), .key = std::string(k.data(), k.size())});
       return false;
     }
     // Set elements do not move when the set grows.
@@ -170,7 +193,7 @@ class StrictDomBuilder {
     // child.
     const string_t* key = nullptr;
     size_t next_index = 0;
-    std::unordered_set<string_t> keys;
+    std::unordered_set<string_t, KeyHash> keys;
   };
 
   void Fail(absl::string_view StrictJsonMessages::*wording, Violation v) {
@@ -297,6 +320,79 @@ absl::StatusOr<J> ParseStrict(absl::string_view text, const StrictJsonOptions& o
     return Refuse(options, text, messages.*builder.wording(), builder.violation());
   }
   return std::move(builder.root());
+}
+
+template absl::StatusOr<WipingJson> ParseStrict<WipingJson>(absl::string_view text,
+                                                            const StrictJsonOptions& options);
+
+namespace {
+
+// A deep copy between DOMs of different string types.
+template <typename To, typename From>
+To CopyJson(const From& value) {
+  using FromString = typename From::string_t;
+  switch (value.type()) {
+    case nlohmann::json::value_t::object: {
+      To out = To::object();
+      for (const auto& [key, child] : value.items()) {
+        out.emplace(typename To::string_t(key.data(), key.size()), CopyJson<To>(child));
+      }
+      return out;
+    }
+    case nlohmann::json::value_t::array: {
+      To out = To::array();
+      for (const From& child : value) {
+        out.push_back(CopyJson<To>(child));
+      }
+      return out;
+    }
+    case nlohmann::json::value_t::string: {
+      const FromString& text = value.template get_ref<const FromString&>();
+      return To(typename To::string_t(text.data(), text.size()));
+    }
+    case nlohmann::json::value_t::boolean:
+      return To(value.template get<bool>());
+    case nlohmann::json::value_t::number_integer:
+      return To(value.template get<int64_t>());
+    case nlohmann::json::value_t::number_unsigned:
+      return To(value.template get<uint64_t>());
+    case nlohmann::json::value_t::number_float:
+      return To(value.template get<double>());
+    default:
+      return To(nullptr);
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<nlohmann::json> ParseStrictSecret(absl::string_view text,
+                                                 const StrictJsonOptions& options) {
+  absl::StatusOr<WipingJson> parsed = ParseStrict<WipingJson>(text, options);
+  if (!parsed.ok()) {
+    return parsed.status();
+  }
+  return CopyJson<nlohmann::json>(*parsed);
+}
+
+std::string DumpSecret(const nlohmann::json& document) {
+  const WipingJson copy = CopyJson<WipingJson>(document);
+  const WipingString text = copy.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return std::string(text.data(), text.size());
+}
+
+void WipeStrings(nlohmann::json& value) {
+  if (value.is_string()) {
+    std::string& s = value.get_ref<std::string&>();
+    s.resize(s.capacity());
+    explicit_bzero(s.data(), s.size());
+    s.clear();
+    return;
+  }
+  if (value.is_object() || value.is_array()) {
+    for (auto& child : value) {
+      WipeStrings(child);
+    }
+  }
 }
 
 template absl::StatusOr<nlohmann::json> ParseStrict<nlohmann::json>(

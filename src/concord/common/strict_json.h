@@ -68,6 +68,26 @@ struct StrictJsonOptions {
 template <typename J>
 absl::StatusOr<J> ParseStrict(absl::string_view text, const StrictJsonOptions& options);
 
+// For documents that carry a secret (a seed, a grant, a workload secret):
+// parses like ParseStrict<nlohmann::json>, but through a DOM whose strings,
+// and the lexer's token buffer (which keeps the longest token read until the
+// parse ends), are overwritten when freed. The result is an ordinary
+// nlohmann::json; its strings still hold the secrets' text, so the caller
+// overwrites them with WipeStrings once it has decoded them.
+absl::StatusOr<nlohmann::json> ParseStrictSecret(absl::string_view text,
+                                                 const StrictJsonOptions& options);
+
+// `document` as compact JSON text (invalid UTF-8 replaced), serialized
+// through a copy whose buffers are overwritten when freed: dumping straight
+// into a std::string reallocates as it grows and leaves the secrets' text in
+// the freed blocks. The result is allocated once at its final size; the
+// caller wipes it (and `document`, WipeStrings) after use.
+std::string DumpSecret(const nlohmann::json& document);
+
+// Overwrites every string value in `value` (recursively, whole capacity) and
+// leaves them empty.
+void WipeStrings(nlohmann::json& value);
+
 // Path of member `key` below `parent` ("" is the top level): "parent.key".
 // Keys that are not plain identifiers ([A-Za-z0-9_-], at most 64 characters)
 // are quoted and shortened by EchoString.

@@ -1,8 +1,11 @@
 #include "concord/common/strict_json.h"
 
+#include <string.h>  // memmem
+
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 #include <string>
 
@@ -46,6 +49,26 @@ class HeapMeter {
     }
   }
   static void Freed(size_t n) { in_use_.fetch_sub(n, std::memory_order_relaxed); }
+  // Called with each block about to be freed (its contents still intact):
+  // counts the blocks that still hold the marker being watched.
+  static void Inspect(const void* p, size_t n) {
+    const char* marker = watched_.load(std::memory_order_relaxed);
+    if (marker == nullptr || p == nullptr) {
+      return;
+    }
+    const size_t length = std::strlen(marker);
+    if (n >= length && memmem(p, n, marker, length) != nullptr) {
+      freed_with_marker_.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  // Starts counting freed blocks that hold `marker` (a string literal;
+  // nullptr stops).
+  static void Watch(const char* marker) {
+    Install();
+    freed_with_marker_.store(0, std::memory_order_relaxed);
+    watched_.store(marker, std::memory_order_relaxed);
+  }
+  static size_t FreedWithMarker() { return freed_with_marker_.load(std::memory_order_relaxed); }
 
   // Starts a measurement; PeakSinceReset() is then the most allocated on top
   // of what was in use here.
@@ -62,13 +85,19 @@ class HeapMeter {
     static const bool installed = [] {
       __sanitizer_install_malloc_and_free_hooks(
           [](const volatile void* /*p*/, size_t n) { Allocated(n); },
-          [](const volatile void* p) { Freed(__sanitizer_get_allocated_size(p)); });
+          [](const volatile void* p) {
+            const size_t n = __sanitizer_get_allocated_size(const_cast<const void*>(p));
+            Inspect(const_cast<const void*>(p), n);
+            Freed(n);
+          });
       return true;
     }();
     static_cast<void>(installed);
 #endif
   }
 
+  static inline std::atomic<const char*> watched_{nullptr};
+  static inline std::atomic<size_t> freed_with_marker_{0};
   static inline std::atomic<size_t> in_use_{0};
   static inline std::atomic<size_t> peak_{0};
   static inline size_t base_ = 0;
@@ -259,6 +288,77 @@ TEST(StrictJsonTest, PathsQuoteKeysThatAreNotIdentifiers) {
   EXPECT_EQ(EchoString("a\nb\xff\"\\"), "\"a\\x0ab\\xff\\\"\\\\\"");
 }
 
+// The secret's text, long enough that no string keeps it inline.
+constexpr char kSecretHex[] = "5ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7";
+
+// A document as secret-bearing messages are: the secret, then a shorter
+// string the lexer reads into the same token buffer afterwards.
+std::string SecretDocument() {
+  return absl::StrCat(R"({"seed":")", kSecretHex, R"(","replica":"r1"})");
+}
+
+TEST(StrictJsonSecretTest, PlainParseLeavesTheSecretInFreedBlocks) {
+  // What ParseStrictSecret is for: the ordinary parse frees the lexer's
+  // token buffer (and the DOM's strings) without overwriting them.
+  const std::string text = SecretDocument();
+  HeapMeter::Watch(kSecretHex);
+  {
+    absl::StatusOr<nlohmann::json> parsed = Parse(text, 4);
+    ASSERT_THAT(parsed, IsOk());
+  }
+  const size_t leaked = HeapMeter::FreedWithMarker();
+  HeapMeter::Watch(nullptr);
+  EXPECT_GE(leaked, 1u);
+}
+
+TEST(StrictJsonSecretTest, SecretParseAndWipeFreeNoBlockHoldingTheSecret) {
+  const std::string text = SecretDocument();
+  HeapMeter::Watch(kSecretHex);
+  {
+    absl::StatusOr<nlohmann::json> parsed = ParseStrictSecret(text, Options(4));
+    ASSERT_THAT(parsed, IsOk());
+    // (Compared as std::string: comparing with a json value would make one,
+    // a copy of the secret this test would then find.)
+    EXPECT_EQ((*parsed)["seed"].get_ref<const std::string&>(), kSecretHex);
+    EXPECT_EQ((*parsed)["replica"].get_ref<const std::string&>(), "r1");
+    WipeStrings(*parsed);
+    EXPECT_EQ((*parsed)["seed"].get_ref<const std::string&>(), "");
+  }
+  const size_t leaked = HeapMeter::FreedWithMarker();
+  HeapMeter::Watch(nullptr);
+  EXPECT_EQ(leaked, 0u);
+}
+
+TEST(StrictJsonSecretTest, DumpSecretLeavesNoCopyBehindAndMatchesDump) {
+  nlohmann::json document = {{"seed", kSecretHex}, {"n", 7}, {"list", {1, "two", nullptr}}};
+  const std::string plain = document.dump();
+  HeapMeter::Watch(kSecretHex);
+  std::string text = DumpSecret(document);
+  const size_t leaked = HeapMeter::FreedWithMarker();
+  HeapMeter::Watch(nullptr);
+  EXPECT_EQ(text, plain);
+  EXPECT_EQ(leaked, 0u);
+}
+
+TEST(StrictJsonSecretTest, SecretParseRefusesWhatParseStrictRefuses) {
+  for (absl::string_view bad : {R"({"a":1,"a":2})", R"({"a":[[[[[1]]]]]})", "{", R"({"a":1} x)"}) {
+    absl::StatusOr<nlohmann::json> plain = Parse(bad, 4);
+    absl::StatusOr<nlohmann::json> secret = ParseStrictSecret(bad, Options(4));
+    ASSERT_FALSE(plain.ok()) << bad;
+    EXPECT_EQ(secret.status(), plain.status()) << bad;
+  }
+  // Numbers, booleans and null keep their kinds through the copy.
+  absl::StatusOr<nlohmann::json> kinds =
+      ParseStrictSecret(R"({"i":-1,"u":18446744073709551615,"f":1.5,"b":true,"z":null})",
+                        Options(2));
+  ASSERT_THAT(kinds, IsOk());
+  EXPECT_TRUE((*kinds)["i"].is_number_integer());
+  EXPECT_TRUE((*kinds)["u"].is_number_unsigned());
+  EXPECT_TRUE((*kinds)["f"].is_number_float());
+  EXPECT_TRUE((*kinds)["b"].is_boolean());
+  EXPECT_TRUE((*kinds)["z"].is_null());
+}
+
 }  // namespace
 }  // namespace concord::json
 
@@ -284,6 +384,7 @@ void operator delete(void* p) noexcept {
     return;
   }
   void* block = static_cast<char*>(p) - kHeader;
+  concord::json::HeapMeter::Inspect(p, *static_cast<size_t*>(block));
   concord::json::HeapMeter::Freed(*static_cast<size_t*>(block));
   std::free(block);
 }

@@ -24,10 +24,19 @@ constexpr json::StrictJsonOptions kBodyOptions{
 }  // namespace
 
 absl::StatusOr<Json> ParseJsonObject(absl::string_view body) {
+  return ParseJsonObject(body, /*carries_secrets=*/false);
+}
+
+absl::StatusOr<Json> ParseSecretJsonObject(absl::string_view body) {
+  return ParseJsonObject(body, /*carries_secrets=*/true);
+}
+
+absl::StatusOr<Json> ParseJsonObject(absl::string_view body, bool carries_secrets) {
   if (body.empty()) {
     return Json::object();
   }
-  absl::StatusOr<Json> parsed = json::ParseStrict<Json>(body, kBodyOptions);
+  absl::StatusOr<Json> parsed = carries_secrets ? json::ParseStrictSecret(body, kBodyOptions)
+                                                : json::ParseStrict<Json>(body, kBodyOptions);
   if (parsed.ok() && !parsed->is_object()) {
     return absl::InvalidArgumentError(
         absl::StrCat("body: want a JSON object, got ", json::TypeName(*parsed)));

@@ -32,6 +32,11 @@ inline constexpr size_t kMaxRequestNesting = 8;
 // repeated key. An empty body reads as {}. The size is bounded by the caller
 // (kMaxRequestBodySize).
 absl::StatusOr<Json> ParseJsonObject(absl::string_view body);
+// The same for a body that carries a secret (json::ParseStrictSecret): the
+// parser's own buffers are overwritten when freed; the caller overwrites the
+// returned DOM's strings (json::WipeStrings) once it has read them.
+absl::StatusOr<Json> ParseSecretJsonObject(absl::string_view body);
+absl::StatusOr<Json> ParseJsonObject(absl::string_view body, bool carries_secrets);
 
 // Hex of exactly `size` bytes decoded straight into wiping storage;
 // InvalidArgument "<path>: want <2*size> hex characters, got ..." or
