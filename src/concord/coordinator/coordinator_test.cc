@@ -1775,8 +1775,10 @@ TEST_F(CoordinatorTest, ForgedPeerConfirmsNoLeaseAndIsNoReadyPeer) {
 
   // Nor does it make a manual recovery refuse ("ready peers exist").
   store_a.FailNext(0);
-  Replica& c = PeerReplica(3);
+  // No peer grants C the seed (set before C starts, or B could grant it
+  // before C is asked to recover manually).
   directory_.SetServeRecovery(false);
+  Replica& c = PeerReplica(3);
   ASSERT_TRUE(WaitFor([&] { return c->state() == State::kRecovery; }));
   directory_.Add("coordinator-1", a.coordinator.get(), ClaimsOf(forged));
   CONCORD_ASSERT_OK_AND_ASSIGN(
