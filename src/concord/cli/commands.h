@@ -22,8 +22,14 @@ void AddPolicyCommands(CLI::App& app, CommandContext& ctx);
 void AddManifestCommands(CLI::App& app, CommandContext& ctx);
 void AddSimCommands(CLI::App& app, CommandContext& ctx);
 void AddEvidenceCommands(CLI::App& app, CommandContext& ctx);
-// set, verify, recover, status: the user API of a running coordinator.
+// set, verify, recover, status: the user API of a running coordinator
+// (coordinator_session.h). AddCoordinatorCommands adds all four, in that
+// order; each has its own file (set_cmd.cc, ...).
 void AddCoordinatorCommands(CLI::App& app, CommandContext& ctx);
+void AddSetCommand(CLI::App& app, CommandContext& ctx);
+void AddVerifyCommand(CLI::App& app, CommandContext& ctx);
+void AddRecoverCommand(CLI::App& app, CommandContext& ctx);
+void AddStatusCommand(CLI::App& app, CommandContext& ctx);
 // collateral export, import, list (and fetch where the web client is built).
 void AddCollateralCommands(CLI::App& app, CommandContext& ctx);
 
