@@ -208,71 +208,7 @@ TEST(UserApiTest, MalformedAttestResponseIsDataLoss) {
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("mesh_ca_spki_sha256")));
 }
 
-// A real two-transition history served as GET /v1/manifests would.
-class ServedHistoryTest : public SimulatedCoordinatorFixture {
- protected:
-  void SetUp() override {
-    SimulatedCoordinatorFixture::SetUp();
-    ::concord::testing::FakeRandom random(5);
-    CONCORD_ASSERT_OK_AND_ASSIGN(seed::SeedSecrets secrets, seed::SeedSecrets::Generate(random));
-    CONCORD_ASSERT_OK_AND_ASSIGN(crypto::PrivateKey history_key, secrets.DeriveHistoryKey());
-    history_public_.emplace(history_key.public_key());
-    CONCORD_ASSERT_OK_AND_ASSIGN(crypto::PrivateKey root_key, secrets.DeriveRootCaKey());
-    CONCORD_ASSERT_OK_AND_ASSIGN(Bytes root_der,
-                                 ca::CreateRootCaCertificate(root_key, "", clock_.Now(), random));
-    CONCORD_ASSERT_OK_AND_ASSIGN(auto writer,
-                                 history::HistoryWriter::Create(*store_, std::move(history_key),
-                                                                history::AuthorizationOptions()));
-    std::optional<history::VerifiedHistory> head;
-    for (int i = 0; i < 2; ++i) {
-      manifest::Manifest m = MakeManifest();
-      Bytes manifest_bytes = m.bytes();
-      if (i == 1) {
-        manifest_bytes.push_back(' ');  // same content, another hash
-      }
-      CONCORD_ASSERT_OK_AND_ASSIGN(crypto::PrivateKey mesh_key,
-                                   crypto::PrivateKey::GenerateEc(crypto::KeyType::kEcP256));
-      CONCORD_ASSERT_OK_AND_ASSIGN(
-          ca::CaBundle bundle,
-          ca::CreateCaBundle(root_key, root_der, mesh_key, i + 1, clock_.Now(), random));
-      history::AppendRequest req;
-      req.manifest = manifest_bytes;
-      req.ca_bundle = bundle.Serialize();
-      crypto::Sha256Digest previous = head.has_value() ? head->head().hash : crypto::Sha256Digest{};
-      CONCORD_ASSERT_OK_AND_ASSIGN(
-          req.authorization,
-          history::SignAuthorization(*owner_, history::TransitionKind::kManifest,
-                                     crypto::Sha256(manifest_bytes), previous));
-      CONCORD_ASSERT_OK_AND_ASSIGN(history::VerifiedHistory next, writer->Append(head, req));
-      head = std::move(next);
-    }
-    history_ = *head;
-  }
-
-  // The response body a coordinator would send for the store's content.
-  Json Body() {
-    Json j;
-    j["latest"] = B64(history_.latest_bytes);
-    j["history_key"] = HexEncode(history_public_->spki_der());
-    j["transitions"] = Json::array();
-    j["manifests"] = Json::object();
-    j["ca_bundles"] = Json::object();
-    for (const auto& t : history_.transitions) {
-      Bytes encoded = *history::ReadObject(*store_, history::ObjectType::kTransition, t->hash);
-      j["transitions"].push_back({{"hash", HexEncode(t->hash)}, {"transition", B64(encoded)}});
-      j["manifests"][HexEncode(t->transition.manifest_hash)] = B64(
-          *history::ReadObject(*store_, history::ObjectType::kManifest, t->transition.manifest_hash));
-      j["ca_bundles"][HexEncode(t->transition.ca_bundle_hash)] =
-          B64(*history::ReadObject(*store_, history::ObjectType::kCaBundle,
-                                   t->transition.ca_bundle_hash));
-    }
-    return j;
-  }
-
-  std::unique_ptr<store::MemoryStore> store_ = store::MemoryStore::Create();
-  std::optional<crypto::PublicKey> history_public_;
-  history::VerifiedHistory history_;
-};
+class ServedHistoryTest : public ServedHistoryFixture {};
 
 TEST_F(ServedHistoryTest, ServedHistoryVerifies) {
   CONCORD_ASSERT_OK_AND_ASSIGN(ManifestsResponse r, ParseManifestsResponse(Body().dump()));
