@@ -6,8 +6,6 @@
 #include "concord/store/etcd/etcd_store.h"
 
 #include <algorithm>
-#include <cstdlib>
-#include <fstream>
 #include <iterator>
 #include <optional>
 #include <thread>
@@ -22,6 +20,7 @@
 #include "concord/common/status_macros.h"
 #include "concord/net/web_client.h"
 #include "concord/store/etcd/etcd_json.h"
+#include "concord/store/password.h"
 
 namespace concord::store {
 namespace {
@@ -507,33 +506,6 @@ void EtcdWatch::Session() {
   }
 }
 
-absl::StatusOr<crypto::SecretBytes> ReadPassword(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return UrlError("password_file", absl::StrCat("cannot read ", path));
-  }
-  std::string data;
-  data.resize(kMaxPasswordBytes + 2);
-  in.read(data.data(), static_cast<std::streamsize>(data.size()));
-  data.resize(static_cast<size_t>(in.gcount()));
-  if (data.size() > kMaxPasswordBytes + 1) {
-    std::fill(data.begin(), data.end(), '\0');
-    return UrlError("password_file", absl::StrCat("longer than ", kMaxPasswordBytes, " bytes"));
-  }
-  if (!data.empty() && data.back() == '\n') {
-    data.pop_back();
-    if (!data.empty() && data.back() == '\r') {
-      data.pop_back();
-    }
-  }
-  crypto::SecretBytes out(AsBytes(data));
-  std::fill(data.begin(), data.end(), '\0');
-  if (out.empty()) {
-    return UrlError("password_file", "empty password");
-  }
-  return out;
-}
-
 }  // namespace
 
 absl::StatusOr<EtcdStoreOptions> ParseEtcdStoreUrl(absl::string_view rest) {
@@ -628,19 +600,14 @@ absl::StatusOr<EtcdStoreOptions> ParseEtcdStoreUrl(absl::string_view rest) {
     return UrlError("option user", "a password needs a user");
   }
   if (!options.user.empty()) {
-    if (!password_file.empty()) {
-      CONCORD_ASSIGN_OR_RETURN(options.password, ReadPassword(password_file));
-    } else if (!password_env.empty()) {
-      // The composition root's environment: read once, here.
-      const char* value = std::getenv(std::string(password_env).c_str());
-      if (value == nullptr || *value == '\0') {
-        return UrlError("option password_env",
-                        absl::StrCat("environment variable ", password_env, " is unset or empty"));
-      }
-      options.password = crypto::SecretBytes(AsBytes(value));
-    } else {
+    if (password_file.empty() && password_env.empty()) {
       return UrlError("option user", "needs password_file or password_env");
     }
+    const PasswordSource source{.file = password_file, .env = password_env};
+    const PasswordRules rules{.context = "store url etcd://:",
+                              .code = absl::StatusCode::kInvalidArgument,
+                              .max_bytes = kMaxPasswordBytes};
+    CONCORD_ASSIGN_OR_RETURN(options.password, ReadStorePassword(source, rules));
   }
   return options;
 }

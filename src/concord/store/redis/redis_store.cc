@@ -9,8 +9,6 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
-#include <cstdlib>
-#include <fstream>
 #include <iterator>
 #include <optional>
 #include <string>
@@ -24,6 +22,7 @@
 #include "concord/common/status_macros.h"
 #include "concord/crypto/secret_bytes.h"
 #include "concord/store/internal/watch_loop.h"
+#include "concord/store/password.h"
 #include "concord/store/redis/redis_connection.h"
 #include "concord/store/redis/redis_reply.h"
 #include "concord/store/redis/redis_url.h"
@@ -566,60 +565,6 @@ void RedisWatch::Poll() {
   }
 }
 
-absl::StatusOr<crypto::SecretBytes> ReadPassword(const RedisOptions& options) {
-  if (!options.password_env.empty()) {
-    // The composition root's environment, read once at open.
-    const char* value = std::getenv(options.password_env.c_str());
-    if (value == nullptr || value[0] == '\0') {
-      return absl::FailedPreconditionError(
-          absl::StrCat("store url redis:// password_env: environment variable ",
-                       options.password_env, " is not set or empty"));
-    }
-    return crypto::SecretBytes(AsBytes(value));
-  }
-  if (options.password_file.empty()) {
-    return crypto::SecretBytes();
-  }
-  std::ifstream in(options.password_file, std::ios::binary);
-  if (!in) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("store url redis:// password_file: cannot open ", options.password_file));
-  }
-  crypto::SecretBytes password(kMaxPasswordSize + 1);
-  in.read(reinterpret_cast<char*>(password.RevealMutable().data()),
-          static_cast<std::streamsize>(password.size()));
-  if (in.bad()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("store url redis:// password_file: cannot read ", options.password_file));
-  }
-  size_t size = static_cast<size_t>(in.gcount());
-  if (size > kMaxPasswordSize) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("store url redis:// password_file: ", options.password_file,
-                     " is longer than ", kMaxPasswordSize, " bytes"));
-  }
-  ByteView content = password.Reveal().first(size);
-  // One trailing newline (as editors and `echo` write it) is not part of it.
-  if (!content.empty() && content.back() == '\n') {
-    content = content.first(content.size() - 1);
-    if (!content.empty() && content.back() == '\r') {
-      content = content.first(content.size() - 1);
-    }
-  }
-  for (uint8_t c : content) {
-    if (c == '\n' || c == '\r' || c == '\0') {
-      return absl::FailedPreconditionError(
-          absl::StrCat("store url redis:// password_file: ", options.password_file,
-                       " must hold the password on one line"));
-    }
-  }
-  if (content.empty()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("store url redis:// password_file: ", options.password_file, " is empty"));
-  }
-  return crypto::SecretBytes(content);
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Store>> OpenRedisStore(const StoreUrl& url, const Deps& deps) {
@@ -628,7 +573,12 @@ absl::StatusOr<std::unique_ptr<Store>> OpenRedisStore(const StoreUrl& url, const
         absl::StrCat("store url ", url.scheme, "://: want scheme redis"));
   }
   CONCORD_ASSIGN_OR_RETURN(RedisOptions options, ParseRedisUrl(url.rest));
-  CONCORD_ASSIGN_OR_RETURN(crypto::SecretBytes password, ReadPassword(options));
+  const PasswordSource source{.file = options.password_file, .env = options.password_env};
+  const PasswordRules rules{.context = "store url redis://",
+                            .code = absl::StatusCode::kFailedPrecondition,
+                            .max_bytes = kMaxPasswordSize,
+                            .one_line = true};
+  CONCORD_ASSIGN_OR_RETURN(crypto::SecretBytes password, ReadStorePassword(source, rules));
   CONCORD_ASSIGN_OR_RETURN(std::unique_ptr<RedisStore> store,
                            RedisStore::Create(options, password, deps));
   return std::unique_ptr<Store>(std::move(store));
