@@ -14,6 +14,7 @@
 #include "concord/cli/files.h"
 #include "concord/client/coordinator_check.h"
 #include "concord/common/clock.h"
+#include "concord/common/hex.h"
 #include "concord/common/status_macros.h"
 #include "concord/crypto/secret_bytes.h"
 
@@ -216,6 +217,34 @@ int RecordHead(CommandContext& ctx, const std::string& dir, const WorkspaceHead&
             << " already records a newer generation; left unchanged\n";
   }
   return kExitOk;
+}
+
+Result<client::TransitionResponse> PostTransition(
+    Session& session, absl::string_view target, absl::string_view body,
+    const std::function<std::string(absl::string_view)>& aborted_message) {
+  Result<net::HttpResponse> response = session.Call("POST", target, body);
+  if (Failure* f = std::get_if<Failure>(&response)) {
+    if (absl::IsAborted(f->status)) {
+      f->status = absl::AbortedError(aborted_message(f->status.message()));
+    }
+    return *f;
+  }
+  absl::StatusOr<client::TransitionResponse> result =
+      client::ParseTransitionResponse(std::get<net::HttpResponse>(response).body);
+  if (!result.ok()) {
+    return Refused(result.status());
+  }
+  return *std::move(result);
+}
+
+void FinishTransition(CommandContext& ctx, const std::string& workspace, absl::string_view what,
+                      const client::TransitionResponse& result) {
+  if (RecordHead(ctx, workspace, {result.transition, result.generation}) != kExitOk) {
+    return;
+  }
+  ctx.out << what << ": generation " << result.generation << ", transition "
+          << HexEncode(result.transition) << "\n";
+  ctx.exit_code = kExitOk;
 }
 
 void AddConnectOptions(CLI::App* cmd, ConnectArgs& args, bool manifest, bool workspace,

@@ -9,6 +9,7 @@
 // input error. Internal to the CLI; single-threaded.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -116,6 +117,19 @@ Result<Session> Open(CommandContext& ctx, const Prepared& p,
 
 // GET /v1/status.
 Result<client::StatusInfo> GetStatus(Session& session);
+
+// POSTs a request that makes a transition (POST /v1/manifest, /v1/recover)
+// and parses the reply. A lost race with another writer (Aborted) is
+// refused with the message `aborted_message(<the coordinator's message>)`.
+Result<client::TransitionResponse> PostTransition(
+    Session& session, absl::string_view target, absl::string_view body,
+    const std::function<std::string(absl::string_view)>& aborted_message);
+
+// Records a transition the coordinator made as the workspace's head and
+// prints "<what>: generation <n>, transition <hex>" (exit 0), or reports why
+// the head could not be recorded.
+void FinishTransition(CommandContext& ctx, const std::string& workspace, absl::string_view what,
+                      const client::TransitionResponse& result);
 
 // Writes `content` to `dir`/`name`, replacing what is there.
 absl::Status WriteWorkspaceFile(const std::string& dir, absl::string_view name,

@@ -173,38 +173,25 @@ void RunRecover(CommandContext& ctx, RecoverArgs args) {
   ctx.err << "concord: recovering generation " << st.generation << " ("
           << HexEncode(*st.transition) << ")\n";
   crypto::SecretBytes body = client::EncodeRecoverRequest(*secrets, *auth, request);
-  Result<net::HttpResponse> response =
-      session.Call("POST", "/v1/recover", AsStringView(body.Reveal()));
-  if (Failure* f = std::get_if<Failure>(&response)) {
-    if (absl::IsAborted(f->status)) {
-      f->status = absl::AbortedError(absl::StrCat(
-          "the coordinator's head changed since generation ", st.generation,
-          "; run recover again (", f->status.message(), ")"));
-    }
-    Report(ctx, *f);
+  Result<client::TransitionResponse> posted = PostTransition(
+      session, "/v1/recover", AsStringView(body.Reveal()), [&st](absl::string_view message) {
+        return absl::StrCat("the coordinator's head changed since generation ", st.generation,
+                            "; run recover again (", message, ")");
+      });
+  if (Failed(ctx, posted)) {
     return;
   }
-  absl::StatusOr<client::TransitionResponse> result =
-      client::ParseTransitionResponse(std::get<net::HttpResponse>(response).body);
-  if (!result.ok()) {
-    Fail(ctx, kExitInvalid, result.status());
-    return;
-  }
+  const client::TransitionResponse& result = std::get<client::TransitionResponse>(posted);
   if (absl::Status s = MakeDirectories(args.workspace); !s.ok()) {
     Fail(ctx, kExitUsage, s);
     return;
   }
-  if (absl::Status s = WriteWorkspaceFile(args.workspace, "mesh-ca.pem", result->mesh_ca_pem);
+  if (absl::Status s = WriteWorkspaceFile(args.workspace, "mesh-ca.pem", result.mesh_ca_pem);
       !s.ok()) {
     Fail(ctx, kExitUsage, s);
     return;
   }
-  if (RecordHead(ctx, args.workspace, {result->transition, result->generation}) != kExitOk) {
-    return;
-  }
-  ctx.out << "recovered: generation " << result->generation << ", transition "
-          << HexEncode(result->transition) << "\n";
-  ctx.exit_code = kExitOk;
+  FinishTransition(ctx, args.workspace, "recovered", result);
 }
 
 }  // namespace

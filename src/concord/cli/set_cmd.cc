@@ -152,43 +152,37 @@ void RunSet(CommandContext& ctx, const SetArgs& args) {
   ctx.err << "concord: " << (first_set ? "setting the first manifest" : "updating the manifest")
           << " " << HexEncode(m.hash())
           << (first_set ? "" : absl::StrCat(" over generation ", st.generation)) << "\n";
-  Result<net::HttpResponse> response =
-      session.Call("POST", "/v1/manifest", client::EncodeSetManifestRequest(request));
-  if (Failure* f = std::get_if<Failure>(&response)) {
-    if (absl::IsAborted(f->status)) {
-      f->status = absl::AbortedError(absl::StrCat(
-          "the manifest changed since generation ", st.generation, " (transition ",
-          st.transition.has_value() ? HexEncode(*st.transition) : "none",
-          "); run `concord verify` and retry (", f->status.message(), ")"));
-    }
-    Report(ctx, *f);
+  Result<client::TransitionResponse> posted = PostTransition(
+      session, "/v1/manifest", client::EncodeSetManifestRequest(request),
+      [&st](absl::string_view message) {
+        return absl::StrCat("the manifest changed since generation ", st.generation,
+                            " (transition ",
+                            st.transition.has_value() ? HexEncode(*st.transition) : "none",
+                            "); run `concord verify` and retry (", message, ")");
+      });
+  if (Failed(ctx, posted)) {
     return;
   }
-  absl::StatusOr<client::TransitionResponse> result =
-      client::ParseTransitionResponse(std::get<net::HttpResponse>(response).body);
-  if (!result.ok()) {
-    Fail(ctx, kExitInvalid, result.status());
-    return;
-  }
+  const client::TransitionResponse& result = std::get<client::TransitionResponse>(posted);
   for (const auto& [name, content] :
        {std::pair<absl::string_view, const std::string&>{"coordinator-root-ca.pem",
-                                                         result->root_ca_pem},
-        std::pair<absl::string_view, const std::string&>{"mesh-ca.pem", result->mesh_ca_pem}}) {
+                                                         result.root_ca_pem},
+        std::pair<absl::string_view, const std::string&>{"mesh-ca.pem", result.mesh_ca_pem}}) {
     if (absl::Status s = WriteWorkspaceFile(args.workspace, name, content); !s.ok()) {
       Fail(ctx, kExitUsage, s);
       return;
     }
   }
-  if (result->seed_shares.has_value()) {
+  if (result.seed_shares.has_value()) {
     // Never replace shares already in the workspace: they may belong to
     // another deployment that still needs them.
     std::string name = "seed-shares.json";
     std::string path = JoinPath(args.workspace, name);
-    std::string content = seed::EncodeSeedSharesJson(*result->seed_shares);
+    std::string content = seed::EncodeSeedSharesJson(*result.seed_shares);
     absl::Status s = WriteFileAtomic(path, AsBytes(content), /*private_file=*/true,
                                      /*overwrite=*/false);
     if (absl::IsAlreadyExists(s)) {
-      name = absl::StrCat("seed-shares-", HexEncode(result->transition).substr(0, 16), ".json");
+      name = absl::StrCat("seed-shares-", HexEncode(result.transition).substr(0, 16), ".json");
       path = JoinPath(args.workspace, name);
       s = WriteFileAtomic(path, AsBytes(content), /*private_file=*/true, /*overwrite=*/true);
     }
@@ -201,13 +195,7 @@ void RunSet(CommandContext& ctx, const SetArgs& args) {
   } else if (first_set && !m.seedshare_owner_keys().empty()) {
     ctx.err << "concord: warning: the coordinator returned no seed shares for a first set\n";
   }
-  if (int rc = RecordHead(ctx, args.workspace, {result->transition, result->generation});
-      rc != kExitOk) {
-    return;
-  }
-  ctx.out << "manifest set: generation " << result->generation << ", transition "
-          << HexEncode(result->transition) << "\n";
-  ctx.exit_code = kExitOk;
+  FinishTransition(ctx, args.workspace, "manifest set", result);
 }
 
 }  // namespace
