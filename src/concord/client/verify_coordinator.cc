@@ -46,8 +46,8 @@ absl::StatusOr<CoordinatorVerification> VerifyCoordinator(const VerifyCoordinato
   if (head.hash != statement.transition_hash || verified->generation() != statement.generation) {
     return absl::AbortedError(absl::StrCat(
         "the served history's head (generation ", verified->generation(), ", ",
-        HexEncode(head.hash), ") is not the attested head (generation ", statement.generation,
-        ", ", HexEncode(statement.transition_hash), "); the history changed meanwhile: retry"));
+        HexEncode(head.hash), ") is not the attested head (generation ", statement.generation, ", ",
+        HexEncode(statement.transition_hash), "); the history changed meanwhile: retry"));
   }
   auto bundle_bytes = served.ca_bundles.find(head.transition.ca_bundle_hash);
   if (bundle_bytes == served.ca_bundles.end()) {

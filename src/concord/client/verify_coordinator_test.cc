@@ -61,8 +61,8 @@ class VerifyCoordinatorTest : public ServedHistoryFixture {
         certs.push_back(B64(c));
       }
       Json reply = {
-          {"evidence", {{"platform", "simulated"}, {"report", B64(evidence->report)},
-                        {"certs", certs}}},
+          {"evidence",
+           {{"platform", "simulated"}, {"report", B64(evidence->report)}, {"certs", certs}}},
           {"state", statement_.state},
           {"generation", statement_.generation},
           {"transition", HexEncode(statement_.transition_hash)},
@@ -128,10 +128,9 @@ TEST_F(VerifyCoordinatorTest, OlderLocalManifestVerifiesButIsNotTheNewest) {
 
 TEST_F(VerifyCoordinatorTest, EvidenceOfAnotherPolicyIsRefusedBeforeTheHistoryIsRead) {
   evidence_policy_ = workload_policy_;
-  EXPECT_THAT(Verify(HeadManifest()),
-              StatusIs(absl::StatusCode::kPermissionDenied,
-                       AllOf(HasSubstr("attest statement: "),
-                             HasSubstr("is not one the manifest allows"))));
+  EXPECT_THAT(Verify(HeadManifest()), StatusIs(absl::StatusCode::kPermissionDenied,
+                                               AllOf(HasSubstr("attest statement: "),
+                                                     HasSubstr("is not one the manifest allows"))));
   EXPECT_EQ(requests_, std::vector<std::string>{"POST /v1/attest"});
 }
 

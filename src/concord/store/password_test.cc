@@ -31,8 +31,7 @@ class ReadStorePasswordTest : public ::testing::Test {
     std::ofstream(path, std::ios::binary) << content;
     return path;
   }
-  absl::StatusOr<std::string> ReadFile(const std::string& content,
-                                       PasswordRules rules = kRules) {
+  absl::StatusOr<std::string> ReadFile(const std::string& content, PasswordRules rules = kRules) {
     absl::StatusOr<crypto::SecretBytes> p =
         ReadStorePassword({.file = Write("pw", content), .env = ""}, rules);
     if (!p.ok()) {
@@ -62,7 +61,8 @@ TEST_F(ReadStorePasswordTest, LongEmptyOrMultiLineFileIsRefusedWithoutTheContent
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        AllOf(HasSubstr("store url test:// password_file: "),
                              HasSubstr("is longer than 8 bytes"), Not(HasSubstr("1234")))));
-  EXPECT_THAT(ReadFile("\n"), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("is empty")));
+  EXPECT_THAT(ReadFile("\n"),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("is empty")));
   EXPECT_THAT(ReadFile("ab\ncd\n"),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        AllOf(HasSubstr("on one line"), Not(HasSubstr("ab")))));
