@@ -292,6 +292,7 @@ int Run(int argc, char** argv, const sigset_t& signals) {
   net::ServerOptions server_options;
   server_options.attester = &attester;
   server_options.clock = &clock;
+  server_options.logger = &log;
   // The TLS evidence binds the root CA once there is one (decision 0028).
   server_options.bound_root_ca = [coordinator_ptr] { return coordinator_ptr->RootCaSpkiSha256(); };
   server_options.max_connections = config.max_connections;
