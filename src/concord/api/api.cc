@@ -113,51 +113,12 @@ constexpr size_t kHttpRouteCount = 3;
 
 }  // namespace
 
-int HttpStatusForCode(absl::StatusCode code) {
-  switch (code) {
-    case absl::StatusCode::kOk:
-      return 200;
-    case absl::StatusCode::kInvalidArgument:
-    case absl::StatusCode::kOutOfRange:
-      return 400;
-    case absl::StatusCode::kUnauthenticated:
-      return 401;
-    case absl::StatusCode::kPermissionDenied:
-      return 403;
-    case absl::StatusCode::kNotFound:
-      return 404;
-    case absl::StatusCode::kAborted:
-    case absl::StatusCode::kAlreadyExists:
-      return 409;
-    case absl::StatusCode::kFailedPrecondition:
-      return 412;
-    case absl::StatusCode::kResourceExhausted:
-      return 413;
-    case absl::StatusCode::kUnimplemented:
-      return 501;
-    case absl::StatusCode::kUnavailable:
-    case absl::StatusCode::kDeadlineExceeded:
-    case absl::StatusCode::kCancelled:
-      return 503;
-    default:
-      // DataLoss, Internal, Unknown.
-      return 500;
-  }
-}
-
-std::string ErrorCodeName(absl::StatusCode code) {
-  if (code == absl::StatusCode::kResourceExhausted) {
-    return "PAYLOAD_TOO_LARGE";
-  }
-  return absl::StatusCodeToString(code);
-}
-
 net::HttpResponse ErrorResponse(const absl::Status& status, absl::string_view state,
                                 absl::Duration retry_after) {
   absl::Status error =
       status.ok() ? absl::InternalError("error response for an OK status") : status;
-  net::HttpResponse response = PlainError(HttpStatusForCode(error.code()),
-                                          ErrorCodeName(error.code()), error.message(), state);
+  const ApiErrorCode& row = ApiErrorCodeFor(error.code());
+  net::HttpResponse response = PlainError(row.http_status, row.name, error.message(), state);
   if (response.status == 503) {
     int64_t seconds = static_cast<int64_t>(std::ceil(absl::ToDoubleSeconds(retry_after)));
     response.headers.emplace_back("Retry-After", absl::StrCat(std::max<int64_t>(seconds, 1)));
@@ -243,10 +204,11 @@ net::HttpResponse Api::Dispatch(absl::string_view listener, const Route* routes,
   // Unknown paths share one label so clients cannot grow the metric set.
   absl::string_view endpoint = allowed.empty() ? "unknown" : path;
   if (allowed.empty()) {
-    response = PlainError(404, "NOT_FOUND", "no such endpoint",
+    const ApiErrorCode& not_found = ApiErrorCodeFor(absl::StatusCode::kNotFound);
+    response = PlainError(not_found.http_status, not_found.name, "no such endpoint",
                           coordinator::StateName(coordinator_.state()));
   } else if (match == nullptr) {
-    response = PlainError(405, "METHOD_NOT_ALLOWED",
+    response = PlainError(kMethodNotAllowed.http_status, kMethodNotAllowed.name,
                           absl::StrCat("method not allowed; use ", absl::StrJoin(allowed, ", ")),
                           coordinator::StateName(coordinator_.state()));
     response.headers.emplace_back("Allow", absl::StrJoin(allowed, ", "));
@@ -255,7 +217,8 @@ net::HttpResponse Api::Dispatch(absl::string_view listener, const Route* routes,
         "body: want at most ", kMaxRequestBodySize, " bytes, got ", request.body.size())));
   } else if (match->method == "POST" && !request.body.empty() &&
              MediaType(request.content_type) != kJsonType) {
-    response = PlainError(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type: want application/json",
+    response = PlainError(kUnsupportedMediaType.http_status, kUnsupportedMediaType.name,
+                          "Content-Type: want application/json",
                           coordinator::StateName(coordinator_.state()));
   } else {
     response = (this->*(match->handle))(request);

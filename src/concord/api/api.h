@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "concord/api/error_table.h"
 #include "concord/api/metrics.h"
 #include "concord/api/peer_network.h"
 #include "concord/common/clock.h"
@@ -38,13 +39,8 @@ namespace concord::api {
 // limit (ServerOptions::max_body_bytes) applies first.
 inline constexpr size_t kMaxRequestBodySize = 1536 * 1024;
 
-// The HTTP status for a Status code (docs/api.md, "Errors").
-int HttpStatusForCode(absl::StatusCode code);
-// The error's "code" string: absl's upper-case code name, except
-// PAYLOAD_TOO_LARGE (ResourceExhausted), METHOD_NOT_ALLOWED and
-// UNSUPPORTED_MEDIA_TYPE.
-std::string ErrorCodeName(absl::StatusCode code);
-// {code, message, state} with the mapped status; Retry-After on 503.
+// {code, message, state} with the status and code of the error table
+// (error_table.h); Retry-After on 503.
 net::HttpResponse ErrorResponse(const absl::Status& status, absl::string_view state,
                                 absl::Duration retry_after);
 
