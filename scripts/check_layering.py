@@ -21,8 +21,8 @@ import sys
 # producers, after collateral).
 ORDER = [
     "common", "crypto", "attest", "seed", "manifest", "ca", "net", "store",
-    "history", "collateral", "issuer", "discovery", "coordinator", "client",
-    "api", "cli", "initializer",
+    "history", "collateral", "issuer", "discovery", "coordinator", "api",
+    "client", "cli", "initializer",
 ]
 TEST_ONLY = "testing"
 
