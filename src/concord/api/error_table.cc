@@ -52,9 +52,7 @@ const ApiErrorCode& ApiErrorCodeFor(absl::StatusCode code) {
 
 int HttpStatusForCode(absl::StatusCode code) { return ApiErrorCodeFor(code).http_status; }
 
-std::string ErrorCodeName(absl::StatusCode code) {
-  return std::string(ApiErrorCodeFor(code).name);
-}
+std::string ErrorCodeName(absl::StatusCode code) { return std::string(ApiErrorCodeFor(code).name); }
 
 absl::StatusCode ClientCodeForHttpStatus(int http_status) {
   for (const ApiErrorCode& row : kTable) {

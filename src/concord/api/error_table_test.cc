@@ -82,17 +82,25 @@ TEST(ErrorTableTest, NameDecidesOverHttpStatus) {
 }
 
 TEST(ErrorTableTest, UnknownOrMissingNameFallsBackToHttpStatus) {
-  const std::vector<std::pair<int, Code>> cases = {
-      {400, Code::kInvalidArgument}, {401, Code::kUnauthenticated},
-      {403, Code::kPermissionDenied}, {404, Code::kNotFound},
-      {405, Code::kInvalidArgument}, {409, Code::kAborted},
-      {412, Code::kFailedPrecondition}, {413, Code::kInvalidArgument},
-      {415, Code::kInvalidArgument}, {429, Code::kUnavailable},
-      {500, Code::kInternal}, {501, Code::kUnavailable},
-      {502, Code::kUnavailable}, {503, Code::kUnavailable},
-      {504, Code::kUnavailable}, {599, Code::kUnavailable},
-      {200, Code::kUnknown}, {302, Code::kUnknown},
-      {418, Code::kUnknown}};
+  const std::vector<std::pair<int, Code>> cases = {{400, Code::kInvalidArgument},
+                                                   {401, Code::kUnauthenticated},
+                                                   {403, Code::kPermissionDenied},
+                                                   {404, Code::kNotFound},
+                                                   {405, Code::kInvalidArgument},
+                                                   {409, Code::kAborted},
+                                                   {412, Code::kFailedPrecondition},
+                                                   {413, Code::kInvalidArgument},
+                                                   {415, Code::kInvalidArgument},
+                                                   {429, Code::kUnavailable},
+                                                   {500, Code::kInternal},
+                                                   {501, Code::kUnavailable},
+                                                   {502, Code::kUnavailable},
+                                                   {503, Code::kUnavailable},
+                                                   {504, Code::kUnavailable},
+                                                   {599, Code::kUnavailable},
+                                                   {200, Code::kUnknown},
+                                                   {302, Code::kUnknown},
+                                                   {418, Code::kUnknown}};
   for (const auto& [http, code] : cases) {
     EXPECT_EQ(ClientCodeForHttpStatus(http), code) << http;
     EXPECT_EQ(ClientCodeForError(http, ""), code) << http;
