@@ -3,9 +3,16 @@
 #include <cerrno>
 #include <system_error>
 
+#include "absl/strings/cord.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace concord::posix {
+namespace {
+
+constexpr absl::string_view kErrnoPayload = "type.concord/posix.errno";
+
+}  // namespace
 
 absl::StatusCode ErrnoToCode(int err) {
   switch (err) {
@@ -41,8 +48,19 @@ absl::StatusCode ErrnoToCode(int err) {
 
 absl::Status ErrnoToStatus(int err, absl::string_view operation) {
   // std::generic_category() is strerror without its thread-safety caveat.
-  return absl::Status(ErrnoToCode(err),
+  absl::Status status(ErrnoToCode(err),
                       absl::StrCat(operation, ": ", std::generic_category().message(err)));
+  status.SetPayload(kErrnoPayload, absl::Cord(absl::StrCat(err)));
+  return status;
+}
+
+std::optional<int> ErrnoOf(const absl::Status& status) {
+  auto payload = status.GetPayload(kErrnoPayload);  // absl::optional<absl::Cord>
+  int err = 0;
+  if (!payload.has_value() || !absl::SimpleAtoi(std::string(*payload), &err)) {
+    return std::nullopt;
+  }
+  return err;
 }
 
 }  // namespace concord::posix

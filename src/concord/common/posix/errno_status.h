@@ -3,6 +3,8 @@
 // concord/common/posix. Thread-safe (pure functions).
 #pragma once
 
+#include <optional>
+
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
@@ -28,6 +30,12 @@ absl::StatusCode ErrnoToCode(int err);
 // file or directory"). `operation` should name the path. Call it qualified
 // (posix::ErrnoToStatus): absl has a function of the same name that argument-
 // dependent lookup finds for an absl::string_view argument.
+// The status carries `err` for ErrnoOf.
 absl::Status ErrnoToStatus(int err, absl::string_view operation);
+
+// The errno behind a status made by ErrnoToStatus (also one returned by the
+// functions in files.h), for a caller whose contract maps some errno values
+// to other codes; nullopt for any other status.
+std::optional<int> ErrnoOf(const absl::Status& status);
 
 }  // namespace concord::posix

@@ -41,5 +41,11 @@ TEST(ErrnoToStatusTest, NeverReturnsOkOrInvalidArgument) {
   }
 }
 
+TEST(ErrnoToStatusTest, ErrnoOfRecoversTheErrno) {
+  EXPECT_EQ(ErrnoOf(posix::ErrnoToStatus(EBUSY, "op")), EBUSY);
+  EXPECT_EQ(ErrnoOf(absl::UnavailableError("op: busy")), std::nullopt);
+  EXPECT_EQ(ErrnoOf(absl::OkStatus()), std::nullopt);
+}
+
 }  // namespace
 }  // namespace concord::posix
