@@ -22,25 +22,6 @@ absl::Status TooLarge(const std::string& path, size_t max_bytes) {
       absl::StrCat("read ", path, ": file is larger than the limit of ", max_bytes, " bytes"));
 }
 
-// Reads into `out` until it is full or EOF; returns the count.
-absl::StatusOr<size_t> ReadUpTo(int fd, std::span<uint8_t> out, const std::string& path) {
-  size_t done = 0;
-  while (done < out.size()) {
-    ssize_t n = ::read(fd, out.data() + done, out.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return posix::ErrnoToStatus(errno, absl::StrCat("read ", path));
-    }
-    if (n == 0) {
-      break;
-    }
-    done += static_cast<size_t>(n);
-  }
-  return done;
-}
-
 // open(2) with O_CLOEXEC, retried on EINTR; errors name `operation`.
 absl::StatusOr<ScopedFd> Open(const std::string& path, int flags, mode_t mode,
                               absl::string_view operation) {
@@ -66,6 +47,24 @@ std::string TempPathFor(const std::string& path) {
 
 absl::StatusOr<ScopedFd> OpenFd(const std::string& path, int flags, mode_t mode) {
   return Open(path, flags, mode, absl::StrCat("open ", path));
+}
+
+absl::StatusOr<size_t> ReadUpTo(int fd, std::span<uint8_t> out, absl::string_view what) {
+  size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n = ::read(fd, out.data() + done, out.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return posix::ErrnoToStatus(errno, absl::StrCat("read ", what));
+    }
+    if (n == 0) {
+      break;
+    }
+    done += static_cast<size_t>(n);
+  }
+  return done;
 }
 
 absl::Status WriteAll(int fd, ByteView data, absl::string_view what) {

@@ -25,6 +25,10 @@ namespace concord::posix {
 // with "open <path>".
 absl::StatusOr<ScopedFd> OpenFd(const std::string& path, int flags, mode_t mode = 0);
 
+// Reads from `fd` until `out` is full or at EOF, retrying short reads and
+// EINTR; returns the count. Errors as ErrnoToStatus with "read <what>".
+absl::StatusOr<size_t> ReadUpTo(int fd, std::span<uint8_t> out, absl::string_view what);
+
 // Writes all of `data` to `fd`, retrying short writes and EINTR. Errors as
 // ErrnoToStatus with "write <what>".
 [[nodiscard]] absl::Status WriteAll(int fd, ByteView data, absl::string_view what);

@@ -46,20 +46,7 @@ absl::StatusOr<Bytes> ReadWholeFile(const std::string& path, size_t limit) {
   }
   // Read one byte past the expected size to notice a file that grew.
   Bytes data(static_cast<size_t>(st.st_size) + 1);
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = read(fd.get(), data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return posix::ErrnoToStatus(errno, absl::StrCat("read ", path));
-    }
-    if (n == 0) {
-      break;
-    }
-    done += static_cast<size_t>(n);
-  }
+  CONCORD_ASSIGN_OR_RETURN(size_t done, posix::ReadUpTo(fd.get(), data, path));
   if (done > static_cast<size_t>(st.st_size)) {
     return absl::UnavailableError(absl::StrCat("read ", path, ": file changed while reading"));
   }
