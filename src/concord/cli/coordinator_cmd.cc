@@ -19,12 +19,12 @@
 #include "absl/time/clock.h"
 #include "concord/ca/ca_bundle.h"
 #include "concord/cli/commands.h"
-#include "concord/cli/files.h"
 #include "concord/cli/workspace.h"
 #include "concord/client/api_client.h"
 #include "concord/client/coordinator_check.h"
 #include "concord/client/user_api.h"
 #include "concord/common/hex.h"
+#include "concord/common/posix/files.h"
 #include "concord/common/status_macros.h"
 #include "concord/crypto/random.h"
 #include "concord/history/format.h"
@@ -76,7 +76,8 @@ absl::StatusOr<absl::Duration> ParseTimeout(const std::string& text) {
 
 absl::StatusOr<manifest::Manifest> LoadManifest(const std::string& path) {
   // Read up to 4x the limit so the parser names an oversized manifest (0003).
-  CONCORD_ASSIGN_OR_RETURN(Bytes bytes, ReadFileLimited(path, 4 * manifest::kMaxManifestSize));
+  CONCORD_ASSIGN_OR_RETURN(Bytes bytes,
+                           posix::ReadFileBounded(path, 4 * manifest::kMaxManifestSize));
   absl::StatusOr<manifest::Manifest> m = manifest::Manifest::Parse(bytes);
   if (!m.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", m.status().message()));
@@ -85,9 +86,10 @@ absl::StatusOr<manifest::Manifest> LoadManifest(const std::string& path) {
 }
 
 absl::StatusOr<crypto::PrivateKey> LoadPrivateKey(const std::string& path) {
-  CONCORD_ASSIGN_OR_RETURN(Bytes pem, ReadFileLimited(path, kMaxKeyFile));
-  crypto::SecretBytes secret(pem);
-  std::fill(pem.begin(), pem.end(), 0);
+  // Read straight into wiping storage: no copy of the key outlives this.
+  crypto::SecretBytes buffer(kMaxKeyFile);
+  CONCORD_ASSIGN_OR_RETURN(size_t size, posix::ReadFileBoundedInto(path, buffer.RevealMutable()));
+  crypto::SecretBytes secret(buffer.Reveal().first(size));
   absl::StatusOr<crypto::PrivateKey> key = crypto::PrivateKey::FromPem(secret);
   if (!key.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": not a PEM private key"));
@@ -272,7 +274,7 @@ Result<client::StatusInfo> GetStatus(Session& session) {
 
 absl::Status WriteWorkspaceFile(const std::string& dir, absl::string_view name,
                                 absl::string_view content, bool private_file = false) {
-  return WriteFileAtomic(JoinPath(dir, name), AsBytes(content), private_file, /*overwrite=*/true);
+  return posix::WriteFileAtomic(JoinPath(dir, name), AsBytes(content), private_file ? 0600 : 0644);
 }
 
 // Records the head and says what happened; a fork is a refusal.
@@ -314,7 +316,8 @@ absl::StatusOr<std::vector<Bytes>> ReadPolicies(const std::string& dir) {
   }
   size_t total = 0;
   for (const std::string& name : names) {
-    CONCORD_ASSIGN_OR_RETURN(Bytes data, ReadFileLimited(JoinPath(dir, name), kMaxPolicyFile));
+    CONCORD_ASSIGN_OR_RETURN(Bytes data,
+                             posix::ReadFileBounded(JoinPath(dir, name), kMaxPolicyFile));
     total += data.size();
     if (total > manifest::kMaxManifestSize) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -452,12 +455,11 @@ void RunSet(CommandContext& ctx, const SetArgs& args) {
     std::string name = "seed-shares.json";
     std::string path = JoinPath(args.workspace, name);
     std::string content = seed::EncodeSeedSharesJson(*result->seed_shares);
-    absl::Status s = WriteFileAtomic(path, AsBytes(content), /*private_file=*/true,
-                                     /*overwrite=*/false);
+    absl::Status s = posix::WriteFileAtomic(path, AsBytes(content), 0600, posix::IfExists::kRefuse);
     if (absl::IsAlreadyExists(s)) {
       name = absl::StrCat("seed-shares-", HexEncode(result->transition).substr(0, 16), ".json");
       path = JoinPath(args.workspace, name);
-      s = WriteFileAtomic(path, AsBytes(content), /*private_file=*/true, /*overwrite=*/true);
+      s = posix::WriteFileAtomic(path, AsBytes(content), 0600);
     }
     if (!s.ok()) {
       Fail(ctx, kExitUsage, s);
@@ -598,7 +600,7 @@ void RunVerify(CommandContext& ctx, const ConnectArgs& args) {
         ToString(t->manifest->bytes()));
   }
   for (const auto& [path, content] : files) {
-    if (absl::Status s = WriteFileAtomic(path, AsBytes(content), false, true); !s.ok()) {
+    if (absl::Status s = posix::WriteFileAtomic(path, AsBytes(content), 0644); !s.ok()) {
       Fail(ctx, kExitUsage, s);
       return;
     }
@@ -693,7 +695,7 @@ void RunRecover(CommandContext& ctx, RecoverArgs args) {
     return;
   }
   absl::StatusOr<Bytes> doc_bytes =
-      ReadFileLimited(args.seed_shares, seed::kMaxSeedSharesDocumentSize);
+      posix::ReadFileBounded(args.seed_shares, seed::kMaxSeedSharesDocumentSize);
   if (!doc_bytes.ok()) {
     Fail(ctx, kExitUsage, doc_bytes.status());
     return;

@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
 #include <iterator>
 #include <optional>
 #include <thread>
@@ -19,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "concord/common/posix/files.h"
 #include "concord/common/status_macros.h"
 #include "concord/net/web_client.h"
 #include "concord/store/etcd/etcd_json.h"
@@ -508,30 +508,27 @@ void EtcdWatch::Session() {
 }
 
 absl::StatusOr<crypto::SecretBytes> ReadPassword(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return UrlError("password_file", absl::StrCat("cannot read ", path));
-  }
-  std::string data;
-  data.resize(kMaxPasswordBytes + 2);
-  in.read(data.data(), static_cast<std::streamsize>(data.size()));
-  data.resize(static_cast<size_t>(in.gcount()));
-  if (data.size() > kMaxPasswordBytes + 1) {
-    std::fill(data.begin(), data.end(), '\0');
+  // Read straight into wiping storage: no copy of the password outlives
+  // this. One byte more than the limit for a trailing newline.
+  crypto::SecretBytes buffer(kMaxPasswordBytes + 1);
+  absl::StatusOr<size_t> read = posix::ReadFileBoundedInto(path, buffer.RevealMutable());
+  if (absl::IsInvalidArgument(read.status())) {
     return UrlError("password_file", absl::StrCat("longer than ", kMaxPasswordBytes, " bytes"));
   }
+  if (!read.ok()) {
+    return UrlError("password_file", read.status().message());
+  }
+  ByteView data = buffer.Reveal().first(*read);
   if (!data.empty() && data.back() == '\n') {
-    data.pop_back();
+    data = data.first(data.size() - 1);
     if (!data.empty() && data.back() == '\r') {
-      data.pop_back();
+      data = data.first(data.size() - 1);
     }
   }
-  crypto::SecretBytes out(AsBytes(data));
-  std::fill(data.begin(), data.end(), '\0');
-  if (out.empty()) {
+  if (data.empty()) {
     return UrlError("password_file", "empty password");
   }
-  return out;
+  return crypto::SecretBytes(data);
 }
 
 }  // namespace

@@ -10,7 +10,6 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
-#include <fstream>
 #include <iterator>
 #include <optional>
 #include <string>
@@ -21,6 +20,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "concord/common/posix/files.h"
 #include "concord/common/status_macros.h"
 #include "concord/crypto/secret_bytes.h"
 #include "concord/store/internal/watch_loop.h"
@@ -580,24 +580,20 @@ absl::StatusOr<crypto::SecretBytes> ReadPassword(const RedisOptions& options) {
   if (options.password_file.empty()) {
     return crypto::SecretBytes();
   }
-  std::ifstream in(options.password_file, std::ios::binary);
-  if (!in) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("store url redis:// password_file: cannot open ", options.password_file));
-  }
-  crypto::SecretBytes password(kMaxPasswordSize + 1);
-  in.read(reinterpret_cast<char*>(password.RevealMutable().data()),
-          static_cast<std::streamsize>(password.size()));
-  if (in.bad()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("store url redis:// password_file: cannot read ", options.password_file));
-  }
-  size_t size = static_cast<size_t>(in.gcount());
-  if (size > kMaxPasswordSize) {
+  // Read straight into wiping storage: no copy of the password outlives this.
+  crypto::SecretBytes password(kMaxPasswordSize);
+  absl::StatusOr<size_t> read =
+      posix::ReadFileBoundedInto(options.password_file, password.RevealMutable());
+  if (absl::IsInvalidArgument(read.status())) {
     return absl::FailedPreconditionError(
         absl::StrCat("store url redis:// password_file: ", options.password_file,
                      " is longer than ", kMaxPasswordSize, " bytes"));
   }
+  if (!read.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("store url redis:// password_file: ", read.status().message()));
+  }
+  const size_t size = *read;
   ByteView content = password.Reveal().first(size);
   // One trailing newline (as editors and `echo` write it) is not part of it.
   if (!content.empty() && content.back() == '\n') {
