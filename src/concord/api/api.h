@@ -8,8 +8,10 @@
 // into errors or logs; secrets appear only in the 200 bodies of POST
 // /v1/mesh/cert (the workload secret) and POST /v1/peer/recover (seed, salt
 // and mesh secret, sent with Cache-Control: no-store). /readyz follows Coordinator::Serving()
-// (ready with a valid freshness lease). Thread-safe: handlers run concurrently on the server's
-// workers.
+// (ready with a valid freshness lease). Routing is internal/router.h, the
+// response bodies internal/responses.h, errors error_response.h (over the
+// error table, error_table.h), /metrics metrics_page.h. Thread-safe:
+// handlers run concurrently on the server's workers.
 #pragma once
 
 #include <atomic>
@@ -23,7 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "concord/api/metrics.h"
+#include "concord/api/metrics_page.h"
 #include "concord/api/peer_network.h"
 #include "concord/common/clock.h"
 #include "concord/common/log.h"
@@ -33,20 +35,13 @@
 #include "concord/net/server.h"
 
 namespace concord::api {
+namespace internal {
+class Router;
+}  // namespace internal
 
 // Largest request body a handler accepts (413 beyond); the server's own
 // limit (ServerOptions::max_body_bytes) applies first.
 inline constexpr size_t kMaxRequestBodySize = 1536 * 1024;
-
-// The HTTP status for a Status code (docs/api.md, "Errors").
-int HttpStatusForCode(absl::StatusCode code);
-// The error's "code" string: absl's upper-case code name, except
-// PAYLOAD_TOO_LARGE (ResourceExhausted), METHOD_NOT_ALLOWED and
-// UNSUPPORTED_MEDIA_TYPE.
-std::string ErrorCodeName(absl::StatusCode code);
-// {code, message, state} with the mapped status; Retry-After on 503.
-net::HttpResponse ErrorResponse(const absl::Status& status, absl::string_view state,
-                                absl::Duration retry_after);
 
 struct ApiOptions {
   // Reported by GET /v1/status.
@@ -80,6 +75,7 @@ class Api final {
 
   Api(const Api&) = delete;
   Api& operator=(const Api&) = delete;
+  ~Api();
 
   // Handlers for the three listeners; each captures `this`, so the Api must
   // outlive the server that calls them.
@@ -107,14 +103,14 @@ class Api final {
   std::string MetricsText();
 
  private:
-  struct Route;
   Api(ApiOptions options, ApiDeps deps);
 
-  net::HttpResponse Dispatch(absl::string_view listener, const Route* routes, size_t route_count,
+  // Routes, answers and counts one request (concord_requests_total).
+  net::HttpResponse Dispatch(absl::string_view listener, const internal::Router& router,
                              const net::HttpRequest& request);
+  // The error response for `status` in the current state; logs 5xx other
+  // than 503.
   net::HttpResponse Error(const absl::Status& status);
-  net::HttpResponse JsonOk(const std::string& body);
-  static net::HttpResponse NoStore(net::HttpResponse response);
 
   net::HttpResponse SetManifest(const net::HttpRequest& request);
   net::HttpResponse Manifests(const net::HttpRequest& request);
@@ -136,13 +132,10 @@ class Api final {
   std::atomic<bool> draining_{false};
   TokenBucket attest_budget_;
   KeyedTokenBuckets attest_budget_per_source_;
-
-  CounterFamily requests_;
-  Histogram mesh_cert_issue_;
-  Histogram manifest_set_;
-  absl::Mutex stats_mu_;
-  std::function<net::ServerStats()> server_stats_ ABSL_GUARDED_BY(stats_mu_);
-  std::function<PeerNetworkStats()> peer_stats_ ABSL_GUARDED_BY(stats_mu_);
+  MetricsPage metrics_;
+  std::unique_ptr<const internal::Router> user_router_;
+  std::unique_ptr<const internal::Router> mesh_router_;
+  std::unique_ptr<const internal::Router> http_router_;
 };
 
 }  // namespace concord::api

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "concord/api/error_response.h"
 #include "concord/api/internal/json_fields.h"
 #include "concord/api/peer_messages.h"
 #include "concord/attest/sim/simulated_host.h"

@@ -16,7 +16,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -31,6 +30,7 @@
 #include "concord/common/clock.h"
 #include "concord/common/hex.h"
 #include "concord/common/log.h"
+#include "concord/common/posix/files.h"
 #include "concord/coordinator/coordinator.h"
 #include "concord/coordinator/launch_config.h"
 #include "concord/crypto/random.h"
@@ -66,47 +66,11 @@ std::string HostName() {
   return std::string(buffer.data());
 }
 
-// Reads at most `limit` bytes; nullopt with `error` set otherwise.
-std::optional<Bytes> ReadSmallFile(const std::string& path, size_t limit, std::string* error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    *error = "cannot be opened";
-    return std::nullopt;
-  }
-  Bytes data;
-  std::array<char, 8192> chunk;
-  while (in) {
-    in.read(chunk.data(), chunk.size());
-    data.insert(data.end(), chunk.data(), chunk.data() + in.gcount());
-    if (data.size() > limit) {
-      *error = absl::StrCat("larger than ", limit, " bytes");
-      return std::nullopt;
-    }
-  }
-  if (in.bad()) {
-    *error = "read error";
-    return std::nullopt;
-  }
-  return data;
-}
-
-bool WritePortFile(const std::string& path, const net::Server& server, std::string* error) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << "{\"user\":" << server.port(0) << ",\"mesh\":" << server.port(1)
-        << ",\"http\":" << server.port(2) << "}\n";
-    out.flush();
-    if (!out) {
-      *error = "cannot write " + tmp;
-      return false;
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    *error = "cannot rename to " + path;
-    return false;
-  }
-  return true;
+// Written atomically: tests and scripts poll for it and must never read half.
+absl::Status WritePortFile(const std::string& path, const net::Server& server) {
+  const std::string json = absl::StrCat("{\"user\":", server.port(0), ",\"mesh\":", server.port(1),
+                                        ",\"http\":", server.port(2), "}\n");
+  return posix::WriteFileAtomic(path, AsBytes(json), 0644);
 }
 
 int ConfigError(Logger& log, absl::string_view message) {
@@ -154,11 +118,10 @@ int Run(int argc, char** argv, const sigset_t& signals) {
   log.Configure(config.log_format, config.log_level);
 
   // The measured launch configuration.
-  std::string read_error;
-  std::optional<Bytes> policy_document =
-      ReadSmallFile(config.policy_path, coordinator::kMaxLaunchConfigSize, &read_error);
-  if (!policy_document.has_value()) {
-    return ConfigError(log, absl::StrCat("--policy ", config.policy_path, ": ", read_error));
+  absl::StatusOr<Bytes> policy_document =
+      posix::ReadFileBounded(config.policy_path, coordinator::kMaxLaunchConfigSize);
+  if (!policy_document.ok()) {
+    return ConfigError(log, absl::StrCat("--policy: ", policy_document.status().message()));
   }
   absl::StatusOr<coordinator::LaunchConfig> launch =
       coordinator::ParseLaunchConfig(*policy_document);
@@ -292,6 +255,7 @@ int Run(int argc, char** argv, const sigset_t& signals) {
   net::ServerOptions server_options;
   server_options.attester = &attester;
   server_options.clock = &clock;
+  server_options.logger = &log;
   // The TLS evidence binds the root CA once there is one (decision 0028).
   server_options.bound_root_ca = [coordinator_ptr] { return coordinator_ptr->RootCaSpkiSha256(); };
   server_options.max_connections = config.max_connections;
@@ -368,9 +332,8 @@ int Run(int argc, char** argv, const sigset_t& signals) {
                            {"address", absl::StrCat(addresses[i]->host, ":", (*server)->port(i))}});
   }
   if (!config.port_file.empty()) {
-    std::string error;
-    if (!WritePortFile(config.port_file, **server, &error)) {
-      log.Error("port file", {{"error", error}});
+    if (absl::Status written = WritePortFile(config.port_file, **server); !written.ok()) {
+      log.Error("port file", {{"error", std::string(written.message())}});
       (*server)->Shutdown(absl::ZeroDuration());
       (*coord)->Stop();
       return kExitRuntime;

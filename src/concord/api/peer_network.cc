@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "concord/api/error_table.h"
 #include "concord/api/peer_messages.h"
 #include "concord/common/status_macros.h"
 #include "concord/common/strict_json.h"
@@ -32,45 +33,6 @@ constexpr size_t kMaxQuotedError = 200;
 // Longest combined reason list of a failed recovery round.
 constexpr size_t kMaxReasonsSize = 4096;
 
-// The "message" of a peer's JSON error body ({code, message, state}); error
-// bodies never carry secrets (docs/api.md). Control characters replaced.
-std::string PeerErrorMessage(int status, const std::string& body) {
-  std::string message;
-  // Anything but a small strict JSON object reads as no message.
-  absl::StatusOr<nlohmann::json> error = json::ParseStrict<nlohmann::json>(
-      body, {.document = "error body", .max_size = 64 * 1024, .max_depth = 8});
-  if (error.ok() && error->is_object()) {
-    auto it = error->find("message");
-    if (it != error->end() && it->is_string()) {
-      message = it->get<std::string>().substr(0, kMaxQuotedError);
-    }
-  }
-  for (char& c : message) {
-    if (c < 0x20 || c == 0x7f) {
-      c = ' ';
-    }
-  }
-  return message.empty() ? absl::StrCat("HTTP ", status)
-                         : absl::StrCat("HTTP ", status, ": ", message);
-}
-
-absl::StatusCode CodeForHttpStatus(int status) {
-  switch (status) {
-    case 400:
-      return absl::StatusCode::kInvalidArgument;
-    case 401:
-      return absl::StatusCode::kUnauthenticated;
-    case 403:
-      return absl::StatusCode::kPermissionDenied;
-    case 412:
-      return absl::StatusCode::kFailedPrecondition;
-    case 503:
-      return absl::StatusCode::kUnavailable;
-    default:
-      return absl::StatusCode::kUnavailable;
-  }
-}
-
 }  // namespace
 
 std::string PeerLabel(const discovery::PeerAddress& peer) {
@@ -80,6 +42,33 @@ std::string PeerLabel(const discovery::PeerAddress& peer) {
     absl::StrAppend(&label, " (", peer.name, ")");
   }
   return label;
+}
+
+absl::Status PeerErrorStatus(int http_status, const std::string& body) {
+  std::string code_name;
+  std::string message;
+  // Anything but a small strict JSON object reads as no message and no code.
+  absl::StatusOr<nlohmann::json> error = json::ParseStrict<nlohmann::json>(
+      body, {.document = "error body", .max_size = 64 * 1024, .max_depth = 8});
+  if (error.ok() && error->is_object()) {
+    auto it = error->find("message");
+    if (it != error->end() && it->is_string()) {
+      message = it->get<std::string>().substr(0, kMaxQuotedError);
+      // The code counts only in a {code, message} body, as for ParseApiError.
+      auto code_it = error->find("code");
+      if (code_it != error->end() && code_it->is_string()) {
+        code_name = code_it->get<std::string>();
+      }
+    }
+  }
+  for (char& c : message) {
+    if (c < 0x20 || c == 0x7f) {
+      c = ' ';
+    }
+  }
+  return absl::Status(ClientCodeForError(http_status, code_name),
+                      message.empty() ? absl::StrCat("HTTP ", http_status)
+                                      : absl::StrCat("HTTP ", http_status, ": ", message));
 }
 
 std::vector<std::string> LocalInterfaceAddresses() {
@@ -200,8 +189,7 @@ absl::StatusOr<std::string> AtlsPeerNetwork::Post(const discovery::PeerAddress& 
   }
   *claims = *client->server_claims();
   if (response.status != 200) {
-    return absl::Status(CodeForHttpStatus(response.status),
-                        PeerErrorMessage(response.status, response.body));
+    return PeerErrorStatus(response.status, response.body);
   }
   return std::move(response.body);
 }

@@ -114,4 +114,11 @@ std::string PeerLabel(const discovery::PeerAddress& peer);
 // This host's interface addresses (getifaddrs), numeric; empty on failure.
 std::vector<std::string> LocalInterfaceAddresses();
 
+// A peer's non-200 response as a Status: the code as any client of the API
+// reads it (api::ClientCodeForError: the body's "code", else the HTTP
+// status), the message "HTTP <status>: <the body's message>" (control
+// characters replaced, at most 200 characters of it) or "HTTP <status>".
+// Error bodies never carry secrets (docs/api.md).
+absl::Status PeerErrorStatus(int http_status, const std::string& body);
+
 }  // namespace concord::api

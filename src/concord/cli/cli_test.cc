@@ -1,5 +1,6 @@
 #include "concord/cli/cli.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,17 +12,16 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include <fcntl.h>
+#include "concord/cli/cli_test_util.h"
+#include "concord/common/hex.h"
+#include "concord/common/posix/files.h"
+#include "concord/crypto/hash.h"
+#include "concord/crypto/keys.h"
+#include "concord/testing/status_matchers.h"
+#include "concord/testing/testdata.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "concord/cli/files.h"
-#include "concord/common/hex.h"
-#include "concord/crypto/hash.h"
-#include "concord/crypto/keys.h"
-#include "concord/cli/cli_test_util.h"
-#include "concord/testing/status_matchers.h"
-#include "concord/testing/testdata.h"
 
 namespace concord::cli {
 namespace {
@@ -49,7 +49,7 @@ TEST_F(CliTest, KeygenOwnerWritesPrivateKey0600AndPrintsSpki) {
   CONCORD_ASSERT_OK_AND_ASSIGN(Bytes spki, HexDecode(std::string(r.out.substr(0, r.out.size() - 1))));
   CONCORD_ASSERT_OK_AND_ASSIGN(crypto::PublicKey pub, crypto::PublicKey::FromSpkiDer(spki));
   EXPECT_EQ(pub.type(), crypto::KeyType::kEcP384);
-  CONCORD_ASSERT_OK_AND_ASSIGN(Bytes pem, ReadFileLimited(Path("owner.key"), 1 << 16));
+  CONCORD_ASSERT_OK_AND_ASSIGN(Bytes pem, posix::ReadFileBounded(Path("owner.key"), 1 << 16));
   CONCORD_ASSERT_OK_AND_ASSIGN(crypto::PrivateKey key,
                                crypto::PrivateKey::FromPem(crypto::SecretBytes(pem)));
   EXPECT_EQ(key.public_key().spki_der(), spki);
@@ -100,8 +100,8 @@ TEST_F(CliTest, ManifestCheckJsonReportsHash) {
   CliResult r = RunCli({"manifest", "check", "--json", TestdataPath("manifest/simulated.json")});
   ASSERT_EQ(r.code, kExitOk) << r.err;
   nlohmann::json j = nlohmann::json::parse(r.out);
-  CONCORD_ASSERT_OK_AND_ASSIGN(Bytes bytes,
-                               ReadFileLimited(TestdataPath("manifest/simulated.json"), 1 << 20));
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      Bytes bytes, posix::ReadFileBounded(TestdataPath("manifest/simulated.json"), 1 << 20));
   EXPECT_EQ(j["hash"], HexEncode(crypto::Sha256(bytes)));
   EXPECT_EQ(j["valid"], true);
 }
@@ -188,9 +188,10 @@ TEST_F(CliTest, EvidenceVerifyUsageErrorsExit2) {
 TEST_F(CliTest, EvidenceVerifyTruncatedReportIsInvalid) {
   CONCORD_ASSERT_OK_AND_ASSIGN(
       Bytes report,
-      ReadFileLimited(TestdataPath("attestation/snp/milan-v2-virtee/report.bin"), 1 << 16));
+      posix::ReadFileBounded(TestdataPath("attestation/snp/milan-v2-virtee/report.bin"), 1 << 16));
   report.resize(1000);
-  ASSERT_TRUE(WriteFileAtomic(Path("short.bin"), report, false, false).ok());
+  ASSERT_TRUE(
+      posix::WriteFileAtomic(Path("short.bin"), report, 0644, posix::IfExists::kRefuse).ok());
   CliResult r = RunCli({"evidence", "verify", "--report", Path("short.bin"), "--cert",
                   TestdataPath("attestation/snp/milan-v2-virtee/vcek.der")});
   EXPECT_EQ(r.code, kExitInvalid);
@@ -236,9 +237,9 @@ TEST_F(CliTest, SimulatedHostEndToEnd) {
   EXPECT_EQ(RunCli(wrong_host).code, kExitInvalid);
 
   // A flipped bit in the report is refused.
-  CONCORD_ASSERT_OK_AND_ASSIGN(Bytes report, ReadFileLimited(Path("r.bin"), 1 << 16));
+  CONCORD_ASSERT_OK_AND_ASSIGN(Bytes report, posix::ReadFileBounded(Path("r.bin"), 1 << 16));
   report[0x90] ^= 1;
-  ASSERT_TRUE(WriteFileAtomic(Path("r.bin"), report, false, true).ok());
+  ASSERT_TRUE(posix::WriteFileAtomic(Path("r.bin"), report, 0644).ok());
   EXPECT_EQ(RunCli(verify).code, kExitInvalid);
 }
 

@@ -15,11 +15,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "concord/cli/commands.h"
-#include "concord/cli/files.h"
 #include "concord/collateral/bundle.h"
 #include "concord/collateral/cache.h"
 #include "concord/collateral/item.h"
 #include "concord/common/clock.h"
+#include "concord/common/posix/files.h"
 #include "concord/common/time_format.h"
 #include "concord/store/builtin.h"
 #include "nlohmann/json.hpp"
@@ -109,8 +109,7 @@ void RunExport(CommandContext& ctx, const CollateralArgs& args) {
   nlohmann::json files = nlohmann::json::array();
   for (const collateral::BundleRecord& r : *bundle) {
     const std::string path = absl::StrCat(args.dir, "/", r.name);
-    absl::Status written = WriteFileAtomic(path, r.record, /*private_file=*/false,
-                                           /*overwrite=*/true);
+    absl::Status written = posix::WriteFileAtomic(path, r.record, 0644);
     if (!written.ok()) {
       Fail(ctx, kExitUsage, written);
       return;

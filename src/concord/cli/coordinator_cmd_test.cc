@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "concord/cli/cli_test_util.h"
-#include "concord/cli/files.h"
+#include "concord/common/posix/files.h"
 #include "concord/crypto/keys.h"
 #include "concord/seed/seed_shares.h"
 #include "concord/testing/fake_random.h"
@@ -100,12 +100,12 @@ TEST_F(CoordinatorCommandsTest, RecoverWithAShareForAnotherKeyIsUsageErrorAndPri
   absl::StatusOr<seed::SeedSharesDocument> doc =
       seed::MakeSeedShares(*secrets, {other->public_key()});
   ASSERT_TRUE(doc.ok());
-  ASSERT_TRUE(WriteFileAtomic(Path("shares.json"), AsBytes(seed::EncodeSeedSharesJson(*doc)),
-                              true, true)
-                  .ok());
+  ASSERT_TRUE(
+      posix::WriteFileAtomic(Path("shares.json"), AsBytes(seed::EncodeSeedSharesJson(*doc)), 0600)
+          .ok());
   absl::StatusOr<crypto::SecretBytes> pem = mine->ToPkcs8Pem();
   ASSERT_TRUE(pem.ok());
-  ASSERT_TRUE(WriteFileAtomic(Path("mine.key"), pem->Reveal(), true, true).ok());
+  ASSERT_TRUE(posix::WriteFileAtomic(Path("mine.key"), pem->Reveal(), 0600).ok());
   CliResult r = RunCli({"recover", "-c", "127.0.0.1:1313", "-m", manifest_, "--seedshare-key",
                Path("mine.key"), "--seed-shares", Path("shares.json"), "--workspace", dir_});
   EXPECT_EQ(r.code, kExitUsage);
@@ -123,12 +123,12 @@ TEST_F(CoordinatorCommandsTest, RecoverRejectsCorruptWorkspaceHead) {
   absl::StatusOr<seed::SeedSharesDocument> doc =
       seed::MakeSeedShares(*secrets, {mine->public_key()});
   ASSERT_TRUE(doc.ok());
-  ASSERT_TRUE(WriteFileAtomic(Path("shares.json"), AsBytes(seed::EncodeSeedSharesJson(*doc)),
-                              true, true)
-                  .ok());
+  ASSERT_TRUE(
+      posix::WriteFileAtomic(Path("shares.json"), AsBytes(seed::EncodeSeedSharesJson(*doc)), 0600)
+          .ok());
   absl::StatusOr<crypto::SecretBytes> pem = mine->ToPkcs8Pem();
-  ASSERT_TRUE(WriteFileAtomic(Path("mine.key"), pem->Reveal(), true, true).ok());
-  ASSERT_TRUE(WriteFileAtomic(Path("head.json"), AsBytes("{\"generation\": 0}"), false, true).ok());
+  ASSERT_TRUE(posix::WriteFileAtomic(Path("mine.key"), pem->Reveal(), 0600).ok());
+  ASSERT_TRUE(posix::WriteFileAtomic(Path("head.json"), AsBytes("{\"generation\": 0}"), 0644).ok());
   CliResult r = RunCli({"recover", "-c", "127.0.0.1:1313", "-m", manifest_, "--seedshare-key",
                Path("mine.key"), "--seed-shares", Path("shares.json"), "--workspace", dir_});
   EXPECT_EQ(r.code, kExitUsage);

@@ -11,10 +11,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "concord/cli/files.h"
 #include "concord/client/coordinator_check.h"
 #include "concord/common/clock.h"
 #include "concord/common/hex.h"
+#include "concord/common/posix/files.h"
 #include "concord/common/status_macros.h"
 #include "concord/crypto/secret_bytes.h"
 
@@ -41,7 +41,8 @@ absl::StatusOr<absl::Duration> ParseTimeout(const std::string& text) {
 
 absl::StatusOr<manifest::Manifest> LoadManifest(const std::string& path) {
   // Read up to 4x the limit so the parser names an oversized manifest (0003).
-  CONCORD_ASSIGN_OR_RETURN(Bytes bytes, ReadFileLimited(path, 4 * manifest::kMaxManifestSize));
+  CONCORD_ASSIGN_OR_RETURN(Bytes bytes,
+                           posix::ReadFileBounded(path, 4 * manifest::kMaxManifestSize));
   absl::StatusOr<manifest::Manifest> m = manifest::Manifest::Parse(bytes);
   if (!m.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", m.status().message()));
@@ -91,9 +92,10 @@ absl::StatusOr<std::unique_ptr<net::HttpsClient>> Connect(
 }  // namespace
 
 absl::StatusOr<crypto::PrivateKey> LoadPrivateKey(const std::string& path) {
-  CONCORD_ASSIGN_OR_RETURN(Bytes pem, ReadFileLimited(path, kMaxKeyFile));
-  crypto::SecretBytes secret(pem);
-  std::fill(pem.begin(), pem.end(), 0);
+  // Read straight into wiping storage: no copy of the key outlives this.
+  crypto::SecretBytes buffer(kMaxKeyFile);
+  CONCORD_ASSIGN_OR_RETURN(size_t size, posix::ReadFileBoundedInto(path, buffer.RevealMutable()));
+  crypto::SecretBytes secret(buffer.Reveal().first(size));
   absl::StatusOr<crypto::PrivateKey> key = crypto::PrivateKey::FromPem(secret);
   if (!key.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": not a PEM private key"));
@@ -133,8 +135,8 @@ Result<net::HttpResponse> Session::Call(absl::string_view method, absl::string_v
       return Refused(absl::DeadlineExceededError(absl::StrCat(
           method, " ", target, ": gave up after ", attempt, " attempt(s): ", problem.message())));
     }
-    ctx_.err << "concord: waiting for the coordinator (" << method << " " << target
-             << ", attempt " << attempt << "): " << problem.message() << "; retrying in "
+    ctx_.err << "concord: waiting for the coordinator (" << method << " " << target << ", attempt "
+             << attempt << "): " << problem.message() << "; retrying in "
              << absl::FormatDuration(delay) << ", giving up in "
              << absl::FormatDuration(absl::Trunc(deadline_ - now, absl::Seconds(1))) << "\n";
     absl::SleepFor(delay);
@@ -178,8 +180,8 @@ Result<Prepared> Prepare(const ConnectArgs& args, bool manifest_required) {
 Result<Session> Open(CommandContext& ctx, const Prepared& p,
                      std::optional<crypto::PrivateKey> client_key) {
   absl::StatusOr<std::unique_ptr<net::HttpsClient>> c =
-      Connect(p.endpoint, p.check, /*fresh_evidence=*/p.manifest.has_value(),
-              std::move(client_key), p.timeout);
+      Connect(p.endpoint, p.check, /*fresh_evidence=*/p.manifest.has_value(), std::move(client_key),
+              p.timeout);
   if (!c.ok()) {
     return Usage(c.status());
   }
@@ -203,14 +205,13 @@ Result<client::StatusInfo> GetStatus(Session& session) {
 
 absl::Status WriteWorkspaceFile(const std::string& dir, absl::string_view name,
                                 absl::string_view content, bool private_file) {
-  return WriteFileAtomic(JoinPath(dir, name), AsBytes(content), private_file, /*overwrite=*/true);
+  return posix::WriteFileAtomic(JoinPath(dir, name), AsBytes(content), private_file ? 0600 : 0644);
 }
 
 int RecordHead(CommandContext& ctx, const std::string& dir, const WorkspaceHead& head) {
   absl::StatusOr<HeadUpdate> update = RecordWorkspaceHead(dir, head);
   if (!update.ok()) {
-    return Fail(ctx, absl::IsAborted(update.status()) ? kExitInvalid : kExitUsage,
-                update.status());
+    return Fail(ctx, absl::IsAborted(update.status()) ? kExitInvalid : kExitUsage, update.status());
   }
   if (*update == HeadUpdate::kKeptNewer) {
     ctx.err << "concord: " << JoinPath(dir, kHeadFile)

@@ -7,18 +7,18 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "nlohmann/json.hpp"
 #include "concord/attest/evidence.h"
 #include "concord/attest/snp/report.h"
 #include "concord/attest/snp/verifier.h"
 #include "concord/attest/tdx/verifier.h"
 #include "concord/cli/commands.h"
-#include "concord/cli/files.h"
 #include "concord/common/clock.h"
 #include "concord/common/hex.h"
+#include "concord/common/posix/files.h"
 #include "concord/common/time_format.h"
 #include "concord/crypto/x509.h"
 #include "concord/manifest/reference_values_json.h"
+#include "nlohmann/json.hpp"
 
 namespace concord::cli {
 namespace {
@@ -43,7 +43,7 @@ struct EvidenceVerifyArgs {
 
 // Reads a certificate file: one DER certificate, or one or more PEM blocks.
 absl::Status AppendCerts(const std::string& path, std::vector<Bytes>& out) {
-  absl::StatusOr<Bytes> data = ReadFileLimited(path, kMaxCertFile);
+  absl::StatusOr<Bytes> data = posix::ReadFileBounded(path, kMaxCertFile);
   if (!data.ok()) {
     return data.status();
   }
@@ -94,7 +94,7 @@ void RunTdxVerify(CommandContext& ctx, const EvidenceVerifyArgs& args,
                   const attest::VerifyOptions& options) {
   attest::Evidence evidence;
   evidence.platform = attest::Platform::kTdx;
-  absl::StatusOr<Bytes> quote = ReadFileLimited(args.quote, attest::kTdxMaxQuoteSize);
+  absl::StatusOr<Bytes> quote = posix::ReadFileBounded(args.quote, attest::kTdxMaxQuoteSize);
   if (!quote.ok()) {
     Fail(ctx, kExitUsage, quote.status());
     return;
@@ -156,7 +156,8 @@ void RunEvidenceVerify(CommandContext& ctx, const EvidenceVerifyArgs& args) {
   options.host_data = *host_data;
   options.check_reference_values = !args.reference_values.empty();
   if (options.check_reference_values) {
-    absl::StatusOr<Bytes> rv_file = ReadFileLimited(args.reference_values, kMaxReferenceValuesFile);
+    absl::StatusOr<Bytes> rv_file =
+        posix::ReadFileBounded(args.reference_values, kMaxReferenceValuesFile);
     if (!rv_file.ok()) {
       Fail(ctx, kExitUsage, rv_file.status());
       return;
@@ -187,7 +188,7 @@ void RunEvidenceVerify(CommandContext& ctx, const EvidenceVerifyArgs& args) {
   }
   attest::Evidence evidence;
   evidence.platform = *platform;
-  absl::StatusOr<Bytes> report = ReadFileLimited(args.report, kMaxReportFile);
+  absl::StatusOr<Bytes> report = posix::ReadFileBounded(args.report, kMaxReportFile);
   if (!report.ok()) {
     Fail(ctx, kExitUsage, report.status());
     return;

@@ -6,8 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "concord/cli/commands.h"
-#include "concord/cli/files.h"
 #include "concord/common/hex.h"
+#include "concord/common/posix/files.h"
 #include "concord/crypto/keys.h"
 
 namespace concord::cli {
@@ -29,13 +29,16 @@ int RunKeygen(CommandContext& ctx, const KeygenArgs& args, bool seedshare) {
   if (!pem.ok()) {
     return Fail(ctx, kExitInvalid, pem.status());
   }
-  if (absl::Status s = WriteFileAtomic(args.out, pem->Reveal(), /*private_file=*/true, args.force);
+  if (absl::Status s =
+          posix::WriteFileAtomic(args.out, pem->Reveal(), 0600,
+                                 args.force ? posix::IfExists::kReplace : posix::IfExists::kRefuse);
       !s.ok()) {
     return Fail(ctx, kExitUsage, s);
   }
   std::string pub_path = absl::StrCat(args.out, ".pub");
-  if (absl::Status s = WriteFileAtomic(pub_path, AsBytes(key->public_key().ToPem()),
-                                       /*private_file=*/false, args.force);
+  if (absl::Status s =
+          posix::WriteFileAtomic(pub_path, AsBytes(key->public_key().ToPem()), 0644,
+                                 args.force ? posix::IfExists::kReplace : posix::IfExists::kRefuse);
       !s.ok()) {
     return Fail(ctx, kExitUsage, s);
   }

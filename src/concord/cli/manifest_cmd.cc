@@ -3,11 +3,11 @@
 // unreadable.
 #include <string>
 
-#include "nlohmann/json.hpp"
 #include "concord/cli/commands.h"
-#include "concord/cli/files.h"
 #include "concord/common/hex.h"
+#include "concord/common/posix/files.h"
 #include "concord/manifest/manifest.h"
+#include "nlohmann/json.hpp"
 
 namespace concord::cli {
 namespace {
@@ -22,7 +22,7 @@ struct ManifestCheckArgs {
 };
 
 void RunManifestCheck(CommandContext& ctx, const ManifestCheckArgs& args) {
-  absl::StatusOr<Bytes> data = ReadFileLimited(args.file, kMaxReadSize);
+  absl::StatusOr<Bytes> data = posix::ReadFileBounded(args.file, kMaxReadSize);
   if (!data.ok()) {
     Fail(ctx, kExitUsage, data.status());
     return;

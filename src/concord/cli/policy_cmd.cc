@@ -4,8 +4,8 @@
 #include <string>
 
 #include "concord/cli/commands.h"
-#include "concord/cli/files.h"
 #include "concord/common/hex.h"
+#include "concord/common/posix/files.h"
 #include "concord/crypto/hash.h"
 
 namespace concord::cli {
@@ -23,7 +23,7 @@ void AddPolicyCommands(CLI::App& app, CommandContext& ctx) {
   CLI::App* hash = policy->add_subcommand("hash", "Print the policy hash of a policy document");
   hash->add_option("FILE", *file, "Policy document")->required();
   hash->callback([&ctx, file] {
-    absl::StatusOr<Bytes> data = ReadFileLimited(*file, kMaxPolicySize);
+    absl::StatusOr<Bytes> data = posix::ReadFileBounded(*file, kMaxPolicySize);
     if (!data.ok()) {
       Fail(ctx, kExitUsage, data.status());
       return;

@@ -14,8 +14,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "concord/cli/coordinator_session.h"
-#include "concord/cli/files.h"
 #include "concord/common/hex.h"
+#include "concord/common/posix/files.h"
 #include "concord/crypto/secret_bytes.h"
 #include "concord/history/format.h"
 #include "concord/seed/seed_shares.h"
@@ -80,7 +80,7 @@ void RunRecover(CommandContext& ctx, RecoverArgs args) {
     return;
   }
   absl::StatusOr<Bytes> doc_bytes =
-      ReadFileLimited(args.seed_shares, seed::kMaxSeedSharesDocumentSize);
+      posix::ReadFileBounded(args.seed_shares, seed::kMaxSeedSharesDocumentSize);
   if (!doc_bytes.ok()) {
     Fail(ctx, kExitUsage, doc_bytes.status());
     return;
@@ -125,9 +125,9 @@ void RunRecover(CommandContext& ctx, RecoverArgs args) {
   const client::StatusInfo& st = std::get<client::StatusInfo>(status);
   if (st.state != "recovery" && st.state != "stale") {
     Fail(ctx, kExitInvalid,
-         absl::FailedPreconditionError(absl::StrCat(
-             "the coordinator is in state ", st.state, "; only a replica in recovery or stale "
-             "can be recovered")));
+         absl::FailedPreconditionError(absl::StrCat("the coordinator is in state ", st.state,
+                                                    "; only a replica in recovery or stale "
+                                                    "can be recovered")));
     return;
   }
   if (!st.transition.has_value() || !st.manifest.has_value()) {
@@ -170,8 +170,8 @@ void RunRecover(CommandContext& ctx, RecoverArgs args) {
     Fail(ctx, kExitUsage, auth.status());
     return;
   }
-  ctx.err << "concord: recovering generation " << st.generation << " ("
-          << HexEncode(*st.transition) << ")\n";
+  ctx.err << "concord: recovering generation " << st.generation << " (" << HexEncode(*st.transition)
+          << ")\n";
   crypto::SecretBytes body = client::EncodeRecoverRequest(*secrets, *auth, request);
   Result<client::TransitionResponse> posted = PostTransition(
       session, "/v1/recover", AsStringView(body.Reveal()), [&st](absl::string_view message) {
@@ -201,11 +201,13 @@ void AddRecoverCommand(CLI::App& app, CommandContext& ctx) {
   CLI::App* recover = app.add_subcommand(
       "recover", "Recover a coordinator in recovery with a seed share (manual recovery)");
   AddConnectOptions(recover, *recover_args, true, true, true);
-  recover->add_option("--seedshare-key", recover_args->seedshare_key,
-                      "Seed-share owner private key (PEM)")
+  recover
+      ->add_option("--seedshare-key", recover_args->seedshare_key,
+                   "Seed-share owner private key (PEM)")
       ->required();
-  recover->add_option("--seed-shares", recover_args->seed_shares,
-                      "seed-shares.json from the first set")
+  recover
+      ->add_option("--seed-shares", recover_args->seed_shares,
+                   "seed-shares.json from the first set")
       ->required();
   recover->add_flag("--force", recover_args->force, "Recover even if ready peers exist");
   recover->add_option("--accept-head", recover_args->accept_head,

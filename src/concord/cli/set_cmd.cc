@@ -12,8 +12,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "concord/cli/coordinator_session.h"
-#include "concord/cli/files.h"
 #include "concord/common/hex.h"
+#include "concord/common/posix/files.h"
 #include "concord/common/status_macros.h"
 #include "concord/history/format.h"
 #include "concord/seed/seed_shares.h"
@@ -44,12 +44,13 @@ absl::StatusOr<std::vector<Bytes>> ReadPolicies(const std::string& dir) {
   closedir(d);
   std::sort(names.begin(), names.end());
   if (names.size() > kMaxPolicyFiles) {
-    return absl::InvalidArgumentError(absl::StrCat("--policies ", dir, ": more than ",
-                                                   kMaxPolicyFiles, " files"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--policies ", dir, ": more than ", kMaxPolicyFiles, " files"));
   }
   size_t total = 0;
   for (const std::string& name : names) {
-    CONCORD_ASSIGN_OR_RETURN(Bytes data, ReadFileLimited(JoinPath(dir, name), kMaxPolicyFile));
+    CONCORD_ASSIGN_OR_RETURN(Bytes data,
+                             posix::ReadFileBounded(JoinPath(dir, name), kMaxPolicyFile));
     total += data.size();
     if (total > manifest::kMaxManifestSize) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -141,8 +142,8 @@ void RunSet(CommandContext& ctx, const SetArgs& args) {
     request.challenge = st.challenge;
   }
   if (owner.has_value()) {
-    absl::StatusOr<history::Authorization> auth = history::SignAuthorization(
-        *owner, history::TransitionKind::kManifest, m.hash(), previous);
+    absl::StatusOr<history::Authorization> auth =
+        history::SignAuthorization(*owner, history::TransitionKind::kManifest, m.hash(), previous);
     if (!auth.ok()) {
       Fail(ctx, kExitUsage, auth.status());
       return;
@@ -152,14 +153,14 @@ void RunSet(CommandContext& ctx, const SetArgs& args) {
   ctx.err << "concord: " << (first_set ? "setting the first manifest" : "updating the manifest")
           << " " << HexEncode(m.hash())
           << (first_set ? "" : absl::StrCat(" over generation ", st.generation)) << "\n";
-  Result<client::TransitionResponse> posted = PostTransition(
-      session, "/v1/manifest", client::EncodeSetManifestRequest(request),
-      [&st](absl::string_view message) {
-        return absl::StrCat("the manifest changed since generation ", st.generation,
-                            " (transition ",
-                            st.transition.has_value() ? HexEncode(*st.transition) : "none",
-                            "); run `concord verify` and retry (", message, ")");
-      });
+  Result<client::TransitionResponse> posted =
+      PostTransition(session, "/v1/manifest", client::EncodeSetManifestRequest(request),
+                     [&st](absl::string_view message) {
+                       return absl::StrCat(
+                           "the manifest changed since generation ", st.generation, " (transition ",
+                           st.transition.has_value() ? HexEncode(*st.transition) : "none",
+                           "); run `concord verify` and retry (", message, ")");
+                     });
   if (Failed(ctx, posted)) {
     return;
   }
@@ -179,12 +180,11 @@ void RunSet(CommandContext& ctx, const SetArgs& args) {
     std::string name = "seed-shares.json";
     std::string path = JoinPath(args.workspace, name);
     std::string content = seed::EncodeSeedSharesJson(*result.seed_shares);
-    absl::Status s = WriteFileAtomic(path, AsBytes(content), /*private_file=*/true,
-                                     /*overwrite=*/false);
+    absl::Status s = posix::WriteFileAtomic(path, AsBytes(content), 0600, posix::IfExists::kRefuse);
     if (absl::IsAlreadyExists(s)) {
       name = absl::StrCat("seed-shares-", HexEncode(result.transition).substr(0, 16), ".json");
       path = JoinPath(args.workspace, name);
-      s = WriteFileAtomic(path, AsBytes(content), /*private_file=*/true, /*overwrite=*/true);
+      s = posix::WriteFileAtomic(path, AsBytes(content), 0600);
     }
     if (!s.ok()) {
       Fail(ctx, kExitUsage, s);

@@ -6,14 +6,14 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "nlohmann/json.hpp"
 #include "concord/attest/sim/simulated_host.h"
 #include "concord/cli/commands.h"
-#include "concord/cli/files.h"
 #include "concord/common/hex.h"
+#include "concord/common/posix/files.h"
 #include "concord/crypto/hash.h"
 #include "concord/crypto/random.h"
 #include "concord/crypto/x509.h"
+#include "nlohmann/json.hpp"
 
 namespace concord::cli {
 namespace {
@@ -85,7 +85,7 @@ void RunSimReport(CommandContext& ctx, const SimReportArgs& args) {
     return;
   }
   if (!args.policy_file.empty()) {
-    absl::StatusOr<Bytes> policy = ReadFileLimited(args.policy_file, kMaxPolicySize);
+    absl::StatusOr<Bytes> policy = posix::ReadFileBounded(args.policy_file, kMaxPolicySize);
     if (!policy.ok()) {
       Fail(ctx, kExitUsage, policy.status());
       return;
@@ -117,11 +117,17 @@ void RunSimReport(CommandContext& ctx, const SimReportArgs& args) {
     }
     pem += *one;
   }
-  if (absl::Status s = WriteFileAtomic(args.out, evidence->report, false, args.force); !s.ok()) {
+  if (absl::Status s =
+          posix::WriteFileAtomic(args.out, evidence->report, 0644,
+                                 args.force ? posix::IfExists::kReplace : posix::IfExists::kRefuse);
+      !s.ok()) {
     Fail(ctx, kExitUsage, s);
     return;
   }
-  if (absl::Status s = WriteFileAtomic(args.certs_out, AsBytes(pem), false, args.force); !s.ok()) {
+  if (absl::Status s =
+          posix::WriteFileAtomic(args.certs_out, AsBytes(pem), 0644,
+                                 args.force ? posix::IfExists::kReplace : posix::IfExists::kRefuse);
+      !s.ok()) {
     Fail(ctx, kExitUsage, s);
     return;
   }

@@ -8,9 +8,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "concord/cli/coordinator_session.h"
-#include "concord/cli/files.h"
 #include "concord/client/verify_coordinator.h"
 #include "concord/common/hex.h"
+#include "concord/common/posix/files.h"
 #include "concord/crypto/random.h"
 #include "concord/history/format.h"
 
@@ -72,7 +72,7 @@ void RunVerify(CommandContext& ctx, const ConnectArgs& args) {
         ToString(t->manifest->bytes()));
   }
   for (const auto& [path, content] : files) {
-    if (absl::Status s = WriteFileAtomic(path, AsBytes(content), false, true); !s.ok()) {
+    if (absl::Status s = posix::WriteFileAtomic(path, AsBytes(content), 0644); !s.ok()) {
       Fail(ctx, kExitUsage, s);
       return;
     }
@@ -80,20 +80,20 @@ void RunVerify(CommandContext& ctx, const ConnectArgs& args) {
   if (RecordHead(ctx, args.workspace, {head.hash, history.generation()}) != kExitOk) {
     return;
   }
-  std::string summary = absl::StrCat(
-      "coordinator verified (", attest::PlatformName(verified->platform), ", state ",
-      verified->state, "); history verified: ", history.transitions.size(),
-      " transition(s), head generation ", history.generation(), " ", HexEncode(head.hash),
-      "; newest manifest: generation ", verified->manifest_generation, " ",
-      HexEncode(head.transition.manifest_hash));
+  std::string summary =
+      absl::StrCat("coordinator verified (", attest::PlatformName(verified->platform), ", state ",
+                   verified->state, "); history verified: ", history.transitions.size(),
+                   " transition(s), head generation ", history.generation(), " ",
+                   HexEncode(head.hash), "; newest manifest: generation ",
+                   verified->manifest_generation, " ", HexEncode(head.transition.manifest_hash));
   ctx.out << summary << "\n";
   ctx.err << "concord: wrote " << verify_dir << "/{root-ca.pem,mesh-ca.pem,head.json,manifests/}\n";
   if (!verified->newest_manifest_is_local) {
     Fail(ctx, kExitInvalid,
-         absl::FailedPreconditionError(absl::StrCat(
-             "the newest manifest (generation ", verified->manifest_generation, ", ",
-             HexEncode(head.transition.manifest_hash), ") is not the local manifest (",
-             HexEncode(p.manifest->hash()), ")")));
+         absl::FailedPreconditionError(
+             absl::StrCat("the newest manifest (generation ", verified->manifest_generation, ", ",
+                          HexEncode(head.transition.manifest_hash), ") is not the local manifest (",
+                          HexEncode(p.manifest->hash()), ")")));
     return;
   }
   ctx.out << "the newest manifest is the local manifest\n";

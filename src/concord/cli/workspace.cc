@@ -6,8 +6,8 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "concord/cli/files.h"
 #include "concord/common/hex.h"
+#include "concord/common/posix/files.h"
 #include "concord/common/status_macros.h"
 #include "concord/common/strict_json.h"
 #include "nlohmann/json.hpp"
@@ -94,7 +94,7 @@ absl::Status MakeDirectories(const std::string& dir) {
 
 absl::StatusOr<std::optional<WorkspaceHead>> ReadWorkspaceHead(const std::string& dir) {
   std::string path = JoinPath(dir, kHeadFile);
-  absl::StatusOr<Bytes> data = ReadFileLimited(path, kMaxHeadFileSize);
+  absl::StatusOr<Bytes> data = posix::ReadFileBounded(path, kMaxHeadFileSize);
   if (absl::IsNotFound(data.status())) {
     return std::nullopt;
   }
@@ -124,8 +124,8 @@ absl::StatusOr<HeadUpdate> RecordWorkspaceHead(const std::string& dir, const Wor
           HexEncode(head.transition), " (a forked or rolled-back history)"));
     }
   }
-  CONCORD_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(dir, kHeadFile), AsBytes(EncodeHeadJson(head)),
-                                          /*private_file=*/false, /*overwrite=*/true));
+  CONCORD_RETURN_IF_ERROR(
+      posix::WriteFileAtomic(JoinPath(dir, kHeadFile), AsBytes(EncodeHeadJson(head)), 0644));
   return HeadUpdate::kWritten;
 }
 

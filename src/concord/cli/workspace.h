@@ -34,7 +34,7 @@ absl::StatusOr<WorkspaceHead> ParseHeadJson(absl::string_view json);
 absl::Status MakeDirectories(const std::string& dir);
 
 // dir/head.json, std::nullopt if the file does not exist. InvalidArgument if
-// it is malformed; file errors as ReadFileLimited.
+// it is malformed; file errors as posix::ReadFileBounded.
 absl::StatusOr<std::optional<WorkspaceHead>> ReadWorkspaceHead(const std::string& dir);
 
 // What RecordWorkspaceHead did.

@@ -3,12 +3,12 @@
 #include <sys/stat.h>
 
 #include "absl/strings/str_cat.h"
-#include "concord/cli/files.h"
 #include "concord/common/hex.h"
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
+#include "concord/common/posix/files.h"
 #include "concord/testing/status_matchers.h"
 #include "concord/testing/testdata.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 
 namespace concord::cli {
 namespace {
@@ -79,7 +79,7 @@ TEST(WorkspaceTest, SameGenerationOtherTransitionIsAFork) {
 
 TEST(WorkspaceTest, CorruptHeadFileIsAnError) {
   std::string dir = ::concord::testing::MakeTempDir("ws");
-  ASSERT_THAT(WriteFileAtomic(JoinPath(dir, kHeadFile), AsBytes("{not json"), false, true), IsOk());
+  ASSERT_THAT(posix::WriteFileAtomic(JoinPath(dir, kHeadFile), AsBytes("{not json"), 0644), IsOk());
   EXPECT_THAT(ReadWorkspaceHead(dir),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("head.json")));
   EXPECT_THAT(RecordWorkspaceHead(dir, Head(1, 1)), StatusIs(absl::StatusCode::kInvalidArgument));
@@ -107,7 +107,7 @@ TEST(WorkspaceTest, MakeDirectoriesCreatesNestedPrivateDirs) {
   EXPECT_TRUE(S_ISDIR(st.st_mode));
   EXPECT_EQ(st.st_mode & 0777, 0700u);
   EXPECT_THAT(MakeDirectories(dir), IsOk());
-  ASSERT_THAT(WriteFileAtomic(dir + "/f", AsBytes("x"), false, true), IsOk());
+  ASSERT_THAT(posix::WriteFileAtomic(dir + "/f", AsBytes("x"), 0644), IsOk());
   EXPECT_THAT(MakeDirectories(dir + "/f"), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 

@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "concord/api/error_table.h"
 #include "concord/common/hex.h"
 #include "concord/common/status_macros.h"
 #include "concord/common/strict_json.h"
@@ -43,66 +44,6 @@ absl::Status BadEndpoint(absl::string_view field, absl::string_view text,
 bool ValidHostChar(char c) {
   return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' ||
          c == '_';
-}
-
-absl::StatusCode CodeFromName(absl::string_view name, bool* known) {
-  static constexpr struct {
-    absl::string_view name;
-    absl::StatusCode code;
-  } kCodes[] = {
-      {"INVALID_ARGUMENT", absl::StatusCode::kInvalidArgument},
-      {"UNAUTHENTICATED", absl::StatusCode::kUnauthenticated},
-      {"PERMISSION_DENIED", absl::StatusCode::kPermissionDenied},
-      {"NOT_FOUND", absl::StatusCode::kNotFound},
-      {"METHOD_NOT_ALLOWED", absl::StatusCode::kInvalidArgument},
-      {"ABORTED", absl::StatusCode::kAborted},
-      {"FAILED_PRECONDITION", absl::StatusCode::kFailedPrecondition},
-      {"PAYLOAD_TOO_LARGE", absl::StatusCode::kInvalidArgument},
-      {"UNSUPPORTED_MEDIA_TYPE", absl::StatusCode::kInvalidArgument},
-      {"DATA_LOSS", absl::StatusCode::kDataLoss},
-      {"INTERNAL", absl::StatusCode::kInternal},
-      {"UNAVAILABLE", absl::StatusCode::kUnavailable},
-      {"ALREADY_EXISTS", absl::StatusCode::kAlreadyExists},
-      {"RESOURCE_EXHAUSTED", absl::StatusCode::kResourceExhausted},
-      {"DEADLINE_EXCEEDED", absl::StatusCode::kDeadlineExceeded},
-  };
-  for (const auto& entry : kCodes) {
-    if (entry.name == name) {
-      *known = true;
-      return entry.code;
-    }
-  }
-  *known = false;
-  return absl::StatusCode::kUnknown;
-}
-
-absl::StatusCode CodeFromHttpStatus(int status) {
-  switch (status) {
-    case 400:
-    case 405:
-    case 413:
-    case 415:
-      return absl::StatusCode::kInvalidArgument;
-    case 401:
-      return absl::StatusCode::kUnauthenticated;
-    case 403:
-      return absl::StatusCode::kPermissionDenied;
-    case 404:
-      return absl::StatusCode::kNotFound;
-    case 409:
-      return absl::StatusCode::kAborted;
-    case 412:
-      return absl::StatusCode::kFailedPrecondition;
-    case 429:
-    case 502:
-    case 503:
-    case 504:
-      return absl::StatusCode::kUnavailable;
-    case 500:
-      return absl::StatusCode::kInternal;
-    default:
-      return status >= 500 ? absl::StatusCode::kUnavailable : absl::StatusCode::kUnknown;
-  }
 }
 
 // Keeps printable ASCII only: the message ends up on the operator's terminal.
@@ -196,7 +137,8 @@ ApiError ParseApiError(const net::HttpResponse& response) {
       break;
     }
   }
-  absl::StatusCode code = CodeFromHttpStatus(response.status);
+  // The body's "code" when it is a structured error.
+  std::string code_name;
   std::string message;
   // An error body is {code, message, state}; anything else (including JSON
   // that is not strict) is shown as text.
@@ -210,11 +152,7 @@ ApiError ParseApiError(const net::HttpResponse& response) {
     if (code_it != json.end() && code_it->is_string() && message_it != json.end() &&
         message_it->is_string()) {
       structured = true;
-      bool known = false;
-      absl::StatusCode named = CodeFromName(code_it->get<std::string>(), &known);
-      if (known) {
-        code = named;
-      }
+      code_name = code_it->get<std::string>();
       message = Printable(message_it->get<std::string>());
       auto state_it = json.find("state");
       if (state_it != json.end() && state_it->is_string()) {
@@ -229,13 +167,10 @@ ApiError ParseApiError(const net::HttpResponse& response) {
       absl::StrAppend(&message, ": ", body.substr(0, 200));
     }
   }
-  if (code == absl::StatusCode::kOk || code == absl::StatusCode::kUnknown) {
-    code = absl::StatusCode::kUnknown;
-  }
   if (!error.state.empty()) {
     absl::StrAppend(&message, " (coordinator state: ", error.state, ")");
   }
-  error.status = absl::Status(code, message);
+  error.status = absl::Status(api::ClientCodeForError(response.status, code_name), message);
   return error;
 }
 

@@ -30,9 +30,10 @@ struct Endpoint {
 absl::StatusOr<Endpoint> ParseEndpoint(absl::string_view text, uint16_t default_port,
                                        absl::string_view field = "endpoint");
 
-// A non-2xx response as a Status: the JSON error's `code` decides the
-// Status code (UNAVAILABLE -> Unavailable, ...; unparseable bodies by HTTP
-// status), the message is "<message> (coordinator state: <state>)".
+// A non-2xx response as a Status: the API's error table decides the Status
+// code (api::ClientCodeForError: the JSON error's `code`, UNAVAILABLE ->
+// Unavailable, ...; unparseable bodies by HTTP status), the message is
+// "<message> (coordinator state: <state>)".
 struct ApiError {
   absl::Status status;
   int http_status = 0;

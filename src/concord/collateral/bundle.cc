@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <system_error>
 #include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "concord/common/posix/files.h"
 #include "concord/common/status_macros.h"
 
 namespace concord::collateral {
@@ -80,22 +80,11 @@ absl::StatusOr<std::vector<BundleRecord>> ReadBundleDir(const std::string& dir) 
   records.reserve(names.size());
   for (const std::string& name : names) {
     const std::string path = absl::StrCat(dir, "/", name);
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": cannot be opened"));
+    absl::StatusOr<Bytes> data = posix::ReadFileBounded(path, kMaxRecordSize);
+    if (!data.ok()) {
+      return absl::InvalidArgumentError(data.status().message());
     }
-    Bytes data;
-    data.resize(kMaxRecordSize + 1);
-    in.read(reinterpret_cast<char*>(data.data()), static_cast<std::streamsize>(data.size()));
-    if (in.bad()) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": read error"));
-    }
-    data.resize(static_cast<size_t>(in.gcount()));
-    if (data.size() > kMaxRecordSize) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ": larger than ", kMaxRecordSize, " bytes"));
-    }
-    records.push_back({name, std::move(data)});
+    records.push_back({name, *std::move(data)});
   }
   return records;
 }

@@ -178,7 +178,8 @@ class Coordinator::Impl {
   };
 
   history::AuthorizationOptions AuthOptions() const {
-    return history::AuthorizationOptions{options_.launch.genesis_owner_keys};
+    return history::AuthorizationOptions{options_.launch.genesis_owner_keys,
+                                         &verified_authorizations_};
   }
 
   std::shared_ptr<const Active> active() const {
@@ -312,6 +313,9 @@ class Coordinator::Impl {
   }
 
   const Options options_;
+  // One check of an authorization serves the pre-checks here and the
+  // history writer's check before it commits.
+  mutable history::VerifiedAuthorizations verified_authorizations_;
   const Deps deps_;
   // The challenge a first set on this replica signs over (DESIGN §6).
   const crypto::Sha256Digest genesis_challenge_;
@@ -1213,7 +1217,8 @@ absl::Status Coordinator::Impl::CheckNoPeerHasAHistory(const SetManifestRequest&
   if (request.authorization.has_value() &&
       !history::VerifyAuthorization(*request.authorization, TransitionKind::kManifest,
                                     crypto::Sha256(request.manifest),
-                                    request.genesis_challenge.value_or(crypto::Sha256Digest{}))
+                                    request.genesis_challenge.value_or(crypto::Sha256Digest{}),
+                                    &verified_authorizations_)
            .ok()) {
     return absl::OkStatus();  // FirstSet refuses it
   }
@@ -1416,8 +1421,9 @@ absl::StatusOr<TransitionResult> Coordinator::Impl::Update(const SetManifestRequ
     return absl::PermissionDeniedError(
         "manifest: authorization.owner_key: not a WorkloadOwnerKeys entry of the current manifest");
   }
-  CONCORD_RETURN_IF_ERROR(history::VerifyAuthorization(
-      *request.authorization, TransitionKind::kManifest, next->hash(), head.hash));
+  CONCORD_RETURN_IF_ERROR(history::VerifyAuthorization(*request.authorization,
+                                                       TransitionKind::kManifest, next->hash(),
+                                                       head.hash, &verified_authorizations_));
   CONCORD_RETURN_IF_ERROR(manifest::ValidateUpdate(previous, *next));
 
   const uint64_t generation = current->history.generation() + 1;
@@ -1495,7 +1501,8 @@ absl::Status Coordinator::Impl::PrecheckRecoveryCaller(const RecoverRequest& req
   }
   if (absl::Status signed_ok =
           history::VerifyAuthorization(request.authorization, TransitionKind::kRecovery,
-                                       *head->manifest_hash, head->transition_hash);
+                                       *head->manifest_hash, head->transition_hash,
+                                       &verified_authorizations_);
       !signed_ok.ok()) {
     return absl::UnauthenticatedError(absl::StrCat("recover: authorization: ", signed_ok.message()));
   }

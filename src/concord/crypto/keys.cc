@@ -98,10 +98,10 @@ absl::StatusOr<PublicKey> PublicKey::FromSpkiDer(ByteView der) {
     CONCORD_ASSIGN_OR_RETURN(KeyType type, ClassifyKey(fast->key.get()));
     return PublicKey(std::move(fast->key), type, Bytes(der.begin(), der.end()));
   }
-  return FromSpkiDerSlowForTest(der);
+  return FromSpkiDerGeneral(der);
 }
 
-absl::StatusOr<PublicKey> PublicKey::FromSpkiDerSlowForTest(ByteView der) {
+absl::StatusOr<PublicKey> PublicKey::FromSpkiDerGeneral(ByteView der) {
   if (der.empty() || der.size() > kMaxSpkiDerSize) {
     return absl::InvalidArgumentError(absl::StrCat(
         "public key: want a DER SubjectPublicKeyInfo of 1 to ", kMaxSpkiDerSize,

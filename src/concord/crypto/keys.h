@@ -39,9 +39,10 @@ class PublicKey final {
   // Parses DER SubjectPublicKeyInfo. Accepts EC P-256, EC P-384 and RSA with a
   // modulus of 2048..8192 bits. InvalidArgument describing the problem.
   static absl::StatusOr<PublicKey> FromSpkiDer(ByteView der);
-  // The general OpenSSL decoder path of FromSpkiDer, without the fast path
-  // for common key shapes (internal/spki_fast.h); for cross-check tests.
-  static absl::StatusOr<PublicKey> FromSpkiDerSlowForTest(ByteView der);
+  // The general OpenSSL decoder path of FromSpkiDer (every key shape the
+  // fast path in internal/spki_fast.h does not take goes here); tests call it
+  // directly to cross-check the two paths.
+  static absl::StatusOr<PublicKey> FromSpkiDerGeneral(ByteView der);
   // Parses a PEM "PUBLIC KEY" block.
   static absl::StatusOr<PublicKey> FromSpkiPem(absl::string_view pem);
   // Takes a reference to `pkey` (up-ref'd; the caller keeps its own).

@@ -3,13 +3,13 @@
 #include <arpa/inet.h>
 
 #include <array>
-#include <fstream>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "concord/common/json_fields.h"
+#include "concord/common/posix/files.h"
 #include "concord/common/status_macros.h"
 #include "concord/common/strict_json.h"
 #include "concord/discovery/static_discovery.h"
@@ -239,21 +239,16 @@ std::string PodListTarget(absl::string_view namespace_name, absl::string_view se
 }
 
 absl::StatusOr<std::string> ReadBearerToken(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("k8s discovery: token file ", path, ": cannot be opened"));
+  absl::StatusOr<Bytes> data = posix::ReadFileBounded(path, kMaxTokenSize);
+  if (absl::IsInvalidArgument(data.status())) {
+    return absl::FailedPreconditionError(absl::StrCat("k8s discovery: token file ", path,
+                                                      ": larger than ", kMaxTokenSize, " bytes"));
   }
-  std::string token;
-  std::array<char, 4096> chunk;
-  while (in) {
-    in.read(chunk.data(), chunk.size());
-    token.append(chunk.data(), static_cast<size_t>(in.gcount()));
-    if (token.size() > kMaxTokenSize) {
-      return absl::FailedPreconditionError(absl::StrCat("k8s discovery: token file ", path,
-                                                        ": larger than ", kMaxTokenSize, " bytes"));
-    }
+  if (!data.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "k8s discovery: token file ", path, ": cannot be opened (", data.status().message(), ")"));
   }
+  std::string token = ToString(*data);
   absl::StripTrailingAsciiWhitespace(&token);
   if (token.empty()) {
     return absl::FailedPreconditionError(

@@ -227,36 +227,6 @@ absl::StatusOr<Authorization> SignAuthorization(const crypto::PrivateKey& owner,
 
 namespace {
 
-// Authorizations that verified lately, by the SHA-256 of key, message and
-// signature. A coordinator checks an update's authorization before it makes
-// the transition's certificates, and the history writer checks the whole
-// transition again before it commits: the second check of the same bytes is
-// a lookup instead of a second P-384 verification. Verification is a pure
-// function of these three inputs and only successes are remembered, so a hit
-// answers exactly as a verification would. Thread-safe.
-class VerifiedAuthorizations {
- public:
-  static VerifiedAuthorizations& Get() {
-    static VerifiedAuthorizations* cache = new VerifiedAuthorizations();
-    return *cache;
-  }
-  bool Contains(const crypto::Sha256Digest& id) {
-    absl::MutexLock lock(&mu_);
-    return std::find(ids_.begin(), ids_.end(), id) != ids_.end();
-  }
-  void Add(const crypto::Sha256Digest& id) {
-    absl::MutexLock lock(&mu_);
-    ids_[next_] = id;
-    next_ = (next_ + 1) % ids_.size();
-  }
-
- private:
-  absl::Mutex mu_;
-  // All-zero entries never match: no SHA-256 output is known to be zero.
-  std::array<crypto::Sha256Digest, 16> ids_ ABSL_GUARDED_BY(mu_){};
-  size_t next_ ABSL_GUARDED_BY(mu_) = 0;
-};
-
 crypto::Sha256Digest AuthorizationId(const Authorization& auth, ByteView message) {
   Bytes all;
   for (ByteView part : {ByteView(auth.owner_key.spki_der()), message, ByteView(auth.signature)}) {
@@ -268,13 +238,24 @@ crypto::Sha256Digest AuthorizationId(const Authorization& auth, ByteView message
 
 }  // namespace
 
+bool VerifiedAuthorizations::Contains(const crypto::Sha256Digest& id) const {
+  absl::MutexLock lock(&mu_);
+  return std::find(ids_.begin(), ids_.end(), id) != ids_.end();
+}
+
+void VerifiedAuthorizations::Add(const crypto::Sha256Digest& id) {
+  absl::MutexLock lock(&mu_);
+  ids_[next_] = id;
+  next_ = (next_ + 1) % ids_.size();
+}
+
 absl::Status VerifyAuthorization(const Authorization& auth, TransitionKind kind,
                                  const crypto::Sha256Digest& manifest_hash,
-                                 const crypto::Sha256Digest& previous_hash) {
+                                 const crypto::Sha256Digest& previous_hash,
+                                 VerifiedAuthorizations* verified) {
   const Bytes message = AuthorizationMessage(kind, manifest_hash, previous_hash);
   const crypto::Sha256Digest id = AuthorizationId(auth, message);
-  VerifiedAuthorizations& verified = VerifiedAuthorizations::Get();
-  if (verified.Contains(id)) {
+  if (verified != nullptr && verified->Contains(id)) {
     return absl::OkStatus();
   }
   absl::Status status = auth.owner_key.type() == crypto::KeyType::kRsa
@@ -285,7 +266,9 @@ absl::Status VerifyAuthorization(const Authorization& auth, TransitionKind kind,
         "authorization signature (", crypto::KeyTypeName(auth.owner_key.type()),
         ") does not verify"));
   }
-  verified.Add(id);
+  if (verified != nullptr) {
+    verified->Add(id);
+  }
   return absl::OkStatus();
 }
 

@@ -6,6 +6,7 @@
 // Thread-safe (pure functions).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -15,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "concord/common/bytes.h"
 #include "concord/crypto/hash.h"
 #include "concord/crypto/keys.h"
@@ -101,11 +103,38 @@ absl::StatusOr<Authorization> SignAuthorization(const crypto::PrivateKey& owner,
                                                 const crypto::Sha256Digest& manifest_hash,
                                                 const crypto::Sha256Digest& previous_hash);
 
+// Authorizations that verified lately, by the SHA-256 of key, message and
+// signature (the last 16). A coordinator checks an update's authorization
+// before it makes the transition's certificates, and the history writer
+// checks the whole transition again before it commits: with one of these
+// shared by both, the second check of the same bytes is a lookup instead of
+// a second P-384 verification. Verification is a pure function of the three
+// inputs and only successes are remembered, so a hit answers exactly as a
+// verification would. Owned by whoever verifies (a coordinator has one);
+// thread-safe.
+class VerifiedAuthorizations final {
+ public:
+  VerifiedAuthorizations() = default;
+  VerifiedAuthorizations(const VerifiedAuthorizations&) = delete;
+  VerifiedAuthorizations& operator=(const VerifiedAuthorizations&) = delete;
+
+  bool Contains(const crypto::Sha256Digest& id) const;
+  void Add(const crypto::Sha256Digest& id);
+
+ private:
+  mutable absl::Mutex mu_;
+  // All-zero entries never match: no SHA-256 output is known to be zero.
+  std::array<crypto::Sha256Digest, 16> ids_ ABSL_GUARDED_BY(mu_){};
+  size_t next_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
 // Checks `auth` over the given transition fields. Unauthenticated when the
-// signature does not verify.
+// signature does not verify. With `verified`, a success is remembered there
+// and an authorization found there is not verified again.
 [[nodiscard]] absl::Status VerifyAuthorization(const Authorization& auth, TransitionKind kind,
                                                const crypto::Sha256Digest& manifest_hash,
-                                               const crypto::Sha256Digest& previous_hash);
+                                               const crypto::Sha256Digest& previous_hash,
+                                               VerifiedAuthorizations* verified = nullptr);
 
 // The signed pointer to the newest transition.
 struct Latest {

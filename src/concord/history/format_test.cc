@@ -208,6 +208,35 @@ TEST(TransitionFormatTest, AuthorizationOverOtherFieldsDoesNotVerify) {
               StatusIs(absl::StatusCode::kUnauthenticated));
 }
 
+// A shared cache remembers only what verified, and only for exactly those
+// bytes: a tampered signature, another key or other fields still fail with
+// the cache holding the genuine authorization.
+TEST(TransitionFormatTest, VerifiedAuthorizationsRememberOnlySuccessesOfTheSameBytes) {
+  const crypto::PrivateKey owner = ExampleOwnerKey();
+  Transition t = ExampleTransition(owner);
+  VerifiedAuthorizations verified;
+  Authorization tampered = *t.authorization;
+  tampered.signature.back() ^= 1;
+  EXPECT_THAT(VerifyAuthorization(tampered, t.kind, t.manifest_hash, t.previous_hash, &verified),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+  ASSERT_THAT(VerifyAuthorization(*t.authorization, t.kind, t.manifest_hash, t.previous_hash,
+                                  &verified),
+              IsOk());
+  // A second check of the same bytes is answered from the cache, and still
+  // OK; everything else is verified and fails as without a cache.
+  EXPECT_THAT(VerifyAuthorization(*t.authorization, t.kind, t.manifest_hash, t.previous_hash,
+                                  &verified),
+              IsOk());
+  EXPECT_THAT(VerifyAuthorization(tampered, t.kind, t.manifest_hash, t.previous_hash, &verified),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_THAT(VerifyAuthorization(*t.authorization, t.kind, t.manifest_hash, Filled(0x23),
+                                  &verified),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_THAT(VerifyAuthorization(*t.authorization, TransitionKind::kRecovery, t.manifest_hash,
+                                  t.previous_hash, &verified),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+}
+
 TEST(TransitionFormatTest, RsaAuthorizationUsesPss) {
   CONCORD_ASSERT_OK_AND_ASSIGN(auto rsa, crypto::PrivateKey::GenerateRsa(2048));
   CONCORD_ASSERT_OK_AND_ASSIGN(

@@ -53,6 +53,9 @@ struct AuthorizationOptions {
   // When non-empty, the genesis transition must be authorized by one of
   // these keys (pinned in the coordinator's measured launch config).
   std::vector<crypto::PublicKey> genesis_owner_keys;
+  // Shared with other checks of the same authorizations (VerifyAuthorization);
+  // may be null. Must outlive the verifier or writer given these options.
+  VerifiedAuthorizations* verified = nullptr;
 };
 
 // How a verifier spends the machine; does not change what it accepts.

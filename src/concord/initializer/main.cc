@@ -8,7 +8,6 @@
 #include <signal.h>
 
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -24,6 +23,7 @@
 #include "concord/client/api_client.h"
 #include "concord/common/clock.h"
 #include "concord/common/log.h"
+#include "concord/common/posix/files.h"
 #include "concord/crypto/random.h"
 #include "concord/initializer/initializer.h"
 #include "concord/initializer/mesh_source.h"
@@ -57,22 +57,6 @@ struct Flags {
 int Fail(Logger& log, int code, absl::string_view message, const absl::Status& status) {
   log.Error(message, {{"error", status.ToString()}});
   return code;
-}
-
-// Reads at most `limit` + 1 bytes so that the parser reports an oversized
-// document with its own message.
-absl::StatusOr<Bytes> ReadPolicyFile(const std::string& path, size_t limit) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::NotFoundError(absl::StrCat("--policy ", path, ": cannot open"));
-  }
-  Bytes data(limit + 1);
-  in.read(reinterpret_cast<char*>(data.data()), static_cast<std::streamsize>(data.size()));
-  if (in.bad()) {
-    return absl::InternalError(absl::StrCat("--policy ", path, ": read error"));
-  }
-  data.resize(static_cast<size_t>(in.gcount()));
-  return data;
 }
 
 absl::StatusOr<absl::Duration> ParseDurationFlag(const std::string& text, absl::string_view flag) {
@@ -160,7 +144,7 @@ int Main(int argc, char** argv) {
     lifetime = *d;
   }
 
-  absl::StatusOr<Bytes> document = ReadPolicyFile(f.policy, kMaxWorkloadPolicySize);
+  absl::StatusOr<Bytes> document = posix::ReadFileBounded(f.policy, kMaxWorkloadPolicySize);
   if (!document.ok()) {
     return Fail(log, kExitUsage, "cannot read the policy document", document.status());
   }

@@ -5,67 +5,57 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "concord/common/bytes.h"
+#include "concord/common/posix/errno_status.h"
+#include "concord/common/posix/files.h"
+#include "concord/common/posix/scoped_fd.h"
 #include "concord/common/status_macros.h"
 
 namespace concord::initializer {
 namespace {
 
+// Every I/O error is Internal (output_dir.h): concord-init decides by the
+// code whether to retry, and a directory it cannot write is not retryable.
 absl::Status ErrnoError(absl::string_view operation, const std::string& path, int err) {
-  return absl::InternalError(absl::StrCat(operation, " ", path, ": ", std::strerror(err)));
+  return absl::InternalError(
+      posix::ErrnoToStatus(err, absl::StrCat(operation, " ", path)).message());
 }
 
-// Writes `data` to a new file `path` with `mode` and fsyncs it.
+absl::Status AsInternal(const absl::Status& status) {
+  return status.ok() ? status : absl::InternalError(status.message());
+}
+
+// Writes `data` to a new file `path` with exactly `mode` and fsyncs it. Not
+// posix::WriteFileAtomic: Write() stages every file before it renames any,
+// and the mode must not be narrowed by the umask.
 absl::Status WriteNewFile(const std::string& path, absl::string_view data, mode_t mode) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-  if (fd < 0) {
-    return ErrnoError("create", path, errno);
+  absl::StatusOr<posix::ScopedFd> fd =
+      posix::OpenFd(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+  if (!fd.ok()) {
+    return ErrnoError("create", path, posix::ErrnoOf(fd.status()).value_or(EIO));
   }
   // The umask may have narrowed the mode; the certificates must stay
   // readable by the workload's other users, the secrets only by the owner.
   absl::Status status;
-  if (::fchmod(fd, mode) != 0) {
+  if (::fchmod(fd->get(), mode) != 0) {
     status = ErrnoError("chmod", path, errno);
   }
-  size_t done = 0;
-  while (status.ok() && done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      status = ErrnoError("write", path, errno);
-      break;
-    }
-    done += static_cast<size_t>(n);
+  if (status.ok()) {
+    status = AsInternal(posix::WriteAll(fd->get(), AsBytes(data), path));
   }
-  if (status.ok() && ::fsync(fd) != 0) {
+  if (status.ok() && ::fsync(fd->get()) != 0) {
     status = ErrnoError("fsync", path, errno);
   }
-  if (::close(fd) != 0 && status.ok()) {
-    status = ErrnoError("close", path, errno);
+  if (absl::Status closed = fd->Close(absl::StrCat("close ", path)); status.ok()) {
+    status = AsInternal(closed);
   }
   if (!status.ok()) {
     ::unlink(path.c_str());
   }
-  return status;
-}
-
-absl::Status FsyncDir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) {
-    return ErrnoError("open", dir, errno);
-  }
-  absl::Status status;
-  if (::fsync(fd) != 0) {
-    status = ErrnoError("fsync", dir, errno);
-  }
-  ::close(fd);
   return status;
 }
 
@@ -146,7 +136,7 @@ absl::Status OutputDir::Write(const OutputFiles& files) {
       return ErrnoError("remove", stale, errno);
     }
   }
-  return FsyncDir(dir_);
+  return AsInternal(posix::SyncDir(dir_));
 }
 
 }  // namespace concord::initializer

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "concord/common/posix/scoped_fd.h"
 #include "concord/issuer/tsm.h"
 
 namespace concord::issuer {
@@ -21,19 +22,6 @@ uint32_t U32Le(const uint8_t* p) {
   return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 |
          static_cast<uint32_t>(p[2]) << 16 | static_cast<uint32_t>(p[3]) << 24;
 }
-
-// Owns the device descriptor shared by copies of the ioctl function.
-class DeviceFd {
- public:
-  explicit DeviceFd(int fd) : fd_(fd) {}
-  ~DeviceFd() { ::close(fd_); }
-  DeviceFd(const DeviceFd&) = delete;
-  DeviceFd& operator=(const DeviceFd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  const int fd_;
-};
 
 struct FreeDeleter {
   void operator()(uint8_t* p) const { std::free(p); }
@@ -115,7 +103,7 @@ absl::StatusOr<SevGuestIoctl> OpenSevGuestDevice(const std::string& device) {
     return absl::FailedPreconditionError(msg);
   }
   // Shared so that copies of the std::function keep the descriptor open.
-  auto owned = std::make_shared<DeviceFd>(fd);
+  auto owned = std::make_shared<const posix::ScopedFd>(fd);
   return SevGuestIoctl([owned](unsigned long request, SnpGuestRequestIoctl& arg) {
     int rc = 0;
     do {

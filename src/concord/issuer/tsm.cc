@@ -5,21 +5,33 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
+#include <optional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "concord/attest/snp/report.h"
 #include "concord/attest/tdx/quote.h"
+#include "concord/common/posix/errno_status.h"
+#include "concord/common/posix/files.h"
+#include "concord/common/posix/scoped_fd.h"
 #include "concord/common/status_macros.h"
 #include "concord/issuer/snp_cert_table.h"
 
 namespace concord::issuer {
 namespace {
 
-absl::Status ErrnoStatus(absl::string_view op, const std::string& path, int err) {
-  const std::string msg = absl::StrCat("configfs-tsm: ", op, " ", path, ": ", std::strerror(err));
-  switch (err) {
+// configfs-tsm's codes, which differ from posix::ErrnoToCode on purpose: an
+// attribute the kernel refuses to us is PermissionDenied, and any errno that
+// is neither "absent", "exists" nor a transient EBUSY/EAGAIN/EINTR means the
+// platform cannot give evidence now: FailedPrecondition, which concordd
+// reports as a configuration error.
+absl::Status TsmStatus(const absl::Status& posix_status) {
+  std::optional<int> err = posix::ErrnoOf(posix_status);
+  if (posix_status.ok() || !err.has_value()) {
+    return posix_status;
+  }
+  const std::string msg = absl::StrCat("configfs-tsm: ", posix_status.message());
+  switch (*err) {
     case ENOENT:
       return absl::NotFoundError(msg);
     case EEXIST:
@@ -36,22 +48,9 @@ absl::Status ErrnoStatus(absl::string_view op, const std::string& path, int err)
   }
 }
 
-// Closes a file descriptor on scope exit.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
+absl::Status ErrnoStatus(absl::string_view op, const std::string& path, int err) {
+  return TsmStatus(posix::ErrnoToStatus(err, absl::StrCat(op, " ", path)));
+}
 
 class PosixTsmFilesystem final : public TsmFilesystem {
  public:
@@ -68,39 +67,24 @@ class PosixTsmFilesystem final : public TsmFilesystem {
     return absl::OkStatus();
   }
   absl::StatusOr<Bytes> ReadFile(const std::string& path, size_t max_size) override {
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.get() < 0) {
-      return ErrnoStatus("open", path, errno);
+    absl::StatusOr<Bytes> data = posix::ReadFileBounded(path, max_size);
+    if (absl::IsInvalidArgument(data.status())) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("configfs-tsm: read ", path, ": longer than ", max_size, " bytes"));
     }
-    Bytes out;
-    uint8_t buf[4096];
-    for (;;) {
-      const ssize_t n = ::read(fd.get(), buf, sizeof(buf));
-      if (n < 0) {
-        if (errno == EINTR) {
-          continue;
-        }
-        return ErrnoStatus("read", path, errno);
-      }
-      if (n == 0) {
-        break;
-      }
-      if (out.size() + static_cast<size_t>(n) > max_size) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("configfs-tsm: read ", path, ": longer than ", max_size, " bytes"));
-      }
-      out.insert(out.end(), buf, buf + n);
+    if (!data.ok()) {
+      return TsmStatus(data.status());
     }
-    return out;
+    return data;
   }
   absl::Status WriteFile(const std::string& path, ByteView data) override {
-    Fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-    if (fd.get() < 0) {
-      return ErrnoStatus("open", path, errno);
+    absl::StatusOr<posix::ScopedFd> fd = posix::OpenFd(path, O_WRONLY);
+    if (!fd.ok()) {
+      return TsmStatus(fd.status());
     }
     ssize_t n = 0;
     do {
-      n = ::write(fd.get(), data.data(), data.size());
+      n = ::write(fd->get(), data.data(), data.size());
     } while (n < 0 && errno == EINTR);
     if (n < 0) {
       return ErrnoStatus("write", path, errno);

@@ -21,6 +21,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "concord/common/posix/scoped_fd.h"
 #include "concord/common/status_macros.h"
 #include "concord/crypto/openssl_status.h"
 #include "concord/crypto/random.h"
@@ -47,32 +48,6 @@ int ClientIndex() {
   static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
   return index;
 }
-
-// An owned file descriptor.
-class Fd final {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept {
-    Reset();
-    fd_ = std::exchange(other.fd_, -1);
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { Reset(); }
-  int get() const { return fd_; }
-  void Reset() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-      fd_ = -1;
-    }
-  }
-
- private:
-  int fd_ = -1;
-};
 
 // The alert names a client may see when the server refuses its certificate
 // (docs/protocol.md "Nonces").
@@ -150,7 +125,7 @@ class HttpsClient::Impl {
   RandomSource* const random_;
   SslPtr<SSL_CTX> ctx_;
   SslPtr<SSL> ssl_;
-  Fd fd_;
+  posix::ScopedFd fd_;
   bool connected_ = false;
   std::string inbuf_;
   std::optional<Nonce> nonce_;
@@ -337,7 +312,8 @@ absl::Status HttpsClient::Impl::Connect() {
   std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> addresses(result, ::freeaddrinfo);
   absl::Status last = absl::UnavailableError(absl::StrCat("connect ", where, ": no address"));
   for (addrinfo* ai = result; ai != nullptr; ai = ai->ai_next) {
-    Fd fd(::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol));
+    posix::ScopedFd fd(
+        ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol));
     if (fd.get() < 0) {
       last = absl::UnavailableError(absl::StrCat("connect ", where, ": ", std::strerror(errno)));
       continue;

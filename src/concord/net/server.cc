@@ -147,6 +147,7 @@ class ServerCore final {
       : options_(std::move(options)),
         clock_(options_.clock != nullptr ? options_.clock : &SystemClock::Get()),
         random_(options_.random != nullptr ? options_.random : &crypto::SystemRandom::Get()),
+        log_(options_.logger != nullptr ? options_.logger : &Logger::Default()),
         connection_counter_(options_.max_connections, ListenerLimits(options_)),
         body_budget_(options_.max_buffered_body_bytes),
         fresh_evidence_(options_.fresh_evidence_rate, *clock_),
@@ -163,6 +164,7 @@ class ServerCore final {
 
   const ServerOptions& options() const { return options_; }
   Clock& clock() const { return *clock_; }
+  Logger& log() const { return *log_; }
   RandomSource& random() const { return *random_; }
   asio::io_context& io() { return io_; }
   asio::thread_pool& workers() { return *workers_; }
@@ -306,6 +308,7 @@ class ServerCore final {
   const ServerOptions options_;
   Clock* const clock_;
   RandomSource* const random_;
+  Logger* const log_;
   internal::ConnectionCounter connection_counter_;
   internal::ByteBudget body_budget_;
   TokenBucket fresh_evidence_;
@@ -361,7 +364,7 @@ std::shared_ptr<const Identity> ServerCore::RebindIdentity() {
   }
   absl::StatusOr<std::shared_ptr<const Identity>> made = MakeIdentity({}, nullptr);
   if (!made.ok()) {
-    Logger::Default().Error("server certificate for the new root CA failed",
+    log().Error("server certificate for the new root CA failed",
                             {{"error", std::string(made.status().message())}});
     return current;
   }
@@ -628,7 +631,7 @@ void Connection::ReadProxyHeader() {
       }
       proxy_buf_.clear();
       if (!core_.MoveConnection(listener_.index, counted_as_, client)) {
-        Logger::Default().Debug(
+        core_.log().Debug(
             "connection refused: client over its connection limit",
             {{"listener", listener_.options.name}, {"remote", remote_address_}});
         Refuse();
@@ -659,7 +662,7 @@ void Connection::ReadProxyHeader() {
 
 void Connection::RejectProxyHeader(absl::string_view why) {
   core_.handshakes_failed_.fetch_add(1);
-  Logger::Default().Debug("PROXY header refused", {{"listener", listener_.options.name},
+  core_.log().Debug("PROXY header refused", {{"listener", listener_.options.name},
                                                    {"remote", remote_address_},
                                                    {"reason", std::string(why)}});
   CloseNow();
@@ -855,7 +858,7 @@ int Connection::OnClientHello(SSL* ssl, int* alert) {
     return RebindIfStale(alert);
   }
   if (!core_.AdmitFreshEvidence(source_)) {
-    Logger::Default().Debug("per-handshake evidence refused: over the rate bound",
+    core_.log().Debug("per-handshake evidence refused: over the rate bound",
                             {{"listener", listener_.options.name}, {"remote", remote_address_}});
     *alert = SSL_AD_INTERNAL_ERROR;
     return SSL_CLIENT_HELLO_ERROR;
@@ -877,7 +880,7 @@ int Connection::OnClientHello(SSL* ssl, int* alert) {
         self->fresh_identity_ = std::move(*fresh);
       } else {
         self->fresh_status_ = fresh.status();
-        Logger::Default().Warning("per-handshake evidence failed",
+        self->core_.log().Warning("per-handshake evidence failed",
                                   {{"listener", self->listener_.options.name},
                                    {"error", std::string(fresh.status().message())}});
       }
@@ -931,7 +934,7 @@ int Connection::OnVerify(X509_STORE_CTX* store) {
   auto refuse = [&](const absl::Status& status) {
     verify_error_ = VerifyErrorFor(status);
     X509_STORE_CTX_set_error(store, verify_error_);
-    Logger::Default().Info("client certificate refused",
+    core_.log().Info("client certificate refused",
                            {{"listener", listener_.options.name},
                             {"remote", remote_address_},
                             {"error", std::string(status.message())}});
@@ -974,7 +977,7 @@ void Connection::HandshakeDone() {
 
 void Connection::FailHandshake(absl::string_view why) {
   core_.handshakes_failed_.fetch_add(1);
-  Logger::Default().Debug("handshake failed", {{"listener", listener_.options.name},
+  core_.log().Debug("handshake failed", {{"listener", listener_.options.name},
                                                {"remote", remote_address_},
                                                {"reason", std::string(why)}});
   // OpenSSL has written its alert. Half-close and drain what the client
@@ -1504,7 +1507,7 @@ void Server::Impl::ScheduleRenewal() {
         core_->SetIdentity(std::move(*identity));
       } else {
         // Keep serving the previous certificate; try again next interval.
-        Logger::Default().Error("server certificate renewal failed",
+        core_->log().Error("server certificate renewal failed",
                                 {{"error", std::string(identity.status().message())}});
       }
       asio::post(renewal_timer_->get_executor(), [this] {

@@ -30,6 +30,7 @@
 #include "absl/time/time.h"
 #include "concord/attest/evidence.h"
 #include "concord/common/clock.h"
+#include "concord/common/log.h"
 #include "concord/common/random.h"
 #include "concord/common/token_bucket.h"
 #include "concord/crypto/hash.h"
@@ -94,6 +95,7 @@ struct ServerOptions {
   // outlive the server.
   const Attester* attester = nullptr;
   Clock* clock = nullptr;          // default: SystemClock
+  Logger* logger = nullptr;        // default: Logger::Default(); must outlive the server
   RandomSource* random = nullptr;  // nonces; default: crypto::SystemRandom
   // The key-bound certificate (empty nonce) is replaced after this long.
   absl::Duration certificate_renewal = absl::Minutes(10);

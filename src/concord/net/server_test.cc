@@ -16,6 +16,7 @@
 #include <cstring>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "concord/attest/sim/simulated_host.h"
@@ -313,6 +314,29 @@ TEST_F(NetTest, TamperedClientEvidenceFailsHandshake) {
   EXPECT_EQ(handler_calls_.load(), 0);
   EXPECT_TRUE(WaitFor([&] { return server_->stats().handshakes_failed == 1; }));
   EXPECT_EQ(server_->stats().requests, 0u);
+}
+
+TEST_F(NetTest, RefusalsAreLoggedToTheInjectedLogger) {
+  absl::Mutex log_mu;
+  std::string lines;
+  Logger logger(LogFormat::kHuman, LogLevel::kDebug, [&](absl::string_view line) {
+    absl::MutexLock lock(&log_mu);
+    lines.append(line.data(), line.size());
+  });
+  ServerOptions options = BaseOptions(Listener(/*tls=*/true, ClientAuth::kAttested));
+  options.logger = &logger;
+  StartServer(std::move(options));
+  TamperingAttester tampering(client_attester_, [](const auto&, attest::Evidence evidence) {
+    evidence.report[0x50] ^= 0x01;
+    return absl::StatusOr<attest::Evidence>(std::move(evidence));
+  });
+  auto client = MakeClient(AttestedClient(&tampering));
+  EXPECT_THAT(client->Call("GET", "/"), Not(IsOk()));
+  EXPECT_TRUE(WaitFor([&] {
+    absl::MutexLock lock(&log_mu);
+    return absl::StrContains(lines, "client certificate refused");
+  }));
+  server_.reset();  // before the logger it writes to goes
 }
 
 TEST_F(NetTest, ClientWithoutCertificateIsRefusedOnAttestedListener) {

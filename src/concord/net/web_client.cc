@@ -20,20 +20,20 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <utility>  // Boost 1.74 Asio/Beast under C++20 needs this first.
-
 #include <algorithm>
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <cstring>
 #include <limits>
+#include <utility>  // Boost 1.74 Asio/Beast under C++20 needs this first.
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
+#include "concord/common/posix/scoped_fd.h"
 #include "concord/common/status_macros.h"
 #include "concord/crypto/openssl_status.h"
 #include "concord/crypto/ssl_ptr.h"
@@ -54,32 +54,6 @@ Deadline After(absl::Duration d) {
   }
   return Deadline::clock::now() + absl::ToChronoNanoseconds(d);
 }
-
-// An owned file descriptor.
-class Fd final {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept {
-    Reset();
-    fd_ = std::exchange(other.fd_, -1);
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { Reset(); }
-  int get() const { return fd_; }
-  void Reset() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-      fd_ = -1;
-    }
-  }
-
- private:
-  int fd_ = -1;
-};
 
 struct ParsedUrl {
   bool tls = false;
@@ -219,7 +193,7 @@ class Connection final {
   const ParsedUrl& url_;
   SSL_CTX* const ctx_;
   const int cancel_fd_;
-  Fd fd_;
+  posix::ScopedFd fd_;
   SslPtr<SSL> ssl_;
   std::string inbuf_;
 };
@@ -282,7 +256,8 @@ absl::Status Connection::Open(absl::Duration connect_timeout, absl::Duration han
   std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> addresses(result, ::freeaddrinfo);
   absl::Status last = absl::UnavailableError(absl::StrCat("connect ", where(), ": no address"));
   for (addrinfo* ai = result; ai != nullptr; ai = ai->ai_next) {
-    Fd fd(::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol));
+    posix::ScopedFd fd(
+        ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol));
     if (fd.get() < 0) {
       last = absl::UnavailableError(absl::StrCat("connect ", where(), ": ", std::strerror(errno)));
       continue;
@@ -474,7 +449,7 @@ absl::Status ParseError(const boost::beast::error_code& ec, size_t max_bytes) {
 
 class WebClient::Impl {
  public:
-  Impl(WebClientOptions options, ParsedUrl url, SslPtr<SSL_CTX> ctx, Fd cancel_fd)
+  Impl(WebClientOptions options, ParsedUrl url, SslPtr<SSL_CTX> ctx, posix::ScopedFd cancel_fd)
       : options_(std::move(options)),
         url_(std::move(url)),
         ctx_(std::move(ctx)),
@@ -502,7 +477,7 @@ class WebClient::Impl {
   const WebClientOptions options_;
   const ParsedUrl url_;
   const SslPtr<SSL_CTX> ctx_;  // null for http
-  const Fd cancel_fd_;
+  const posix::ScopedFd cancel_fd_;
   Connection conn_;
   absl::Mutex cancel_mu_;
   bool cancel_pending_ ABSL_GUARDED_BY(cancel_mu_) = false;
@@ -835,7 +810,7 @@ absl::StatusOr<std::unique_ptr<WebClient>> WebClient::Create(WebClientOptions op
     }
     crypto::ClearOpenSslErrors();
   }
-  Fd cancel_fd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  posix::ScopedFd cancel_fd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   if (cancel_fd.get() < 0) {
     return absl::InternalError(absl::StrCat("web client: eventfd: ", std::strerror(errno)));
   }

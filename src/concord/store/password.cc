@@ -2,10 +2,10 @@
 
 #include <cstdint>
 #include <cstdlib>
-#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "concord/common/bytes.h"
+#include "concord/common/posix/files.h"
 
 namespace concord::store {
 namespace {
@@ -32,19 +32,20 @@ absl::StatusOr<crypto::SecretBytes> ReadStorePassword(const PasswordSource& sour
   if (source.file.empty()) {
     return crypto::SecretBytes();
   }
-  std::ifstream in(source.file, std::ios::binary);
-  if (!in) {
-    return PasswordError(rules, "password_file", absl::StrCat("cannot open ", source.file));
+  // Read straight into wiped memory, at most two bytes beyond the limit: room
+  // for a password of max_bytes plus "\r\n"; a longer file is refused unread.
+  crypto::SecretBytes password(rules.max_bytes + 2);
+  absl::StatusOr<size_t> read = posix::ReadFileBoundedInto(source.file, password.RevealMutable());
+  if (absl::IsInvalidArgument(read.status())) {
+    return PasswordError(rules, "password_file",
+                         absl::StrCat(source.file, " is longer than ", rules.max_bytes, " bytes"));
   }
-  // Read into wiped memory, and at most two bytes beyond the limit: enough to
-  // tell a password of max_bytes plus "\r\n" from a longer one.
-  crypto::SecretBytes password(rules.max_bytes + 3);
-  in.read(reinterpret_cast<char*>(password.RevealMutable().data()),
-          static_cast<std::streamsize>(password.size()));
-  if (in.bad()) {
-    return PasswordError(rules, "password_file", absl::StrCat("cannot read ", source.file));
+  if (!read.ok()) {
+    return PasswordError(
+        rules, "password_file",
+        absl::StrCat("cannot open ", source.file, " (", read.status().message(), ")"));
   }
-  ByteView content = password.Reveal().first(static_cast<size_t>(in.gcount()));
+  ByteView content = password.Reveal().first(*read);
   if (!content.empty() && content.back() == '\n') {
     content = content.first(content.size() - 1);
     if (!content.empty() && content.back() == '\r') {

@@ -1,22 +1,17 @@
 #include "concord/attest/sim/simulated_host.h"
 
-#include <fcntl.h>
 #include <openssl/bn.h>
 #include <openssl/objects.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "concord/attest/snp/report.h"
 #include "concord/common/hex.h"
+#include "concord/common/posix/files.h"
 #include "concord/common/status_macros.h"
 #include "concord/common/strict_json.h"
 #include "concord/common/time_format.h"
@@ -42,47 +37,30 @@ std::string PathIn(const std::string &dir, const char *name) {
   return (std::filesystem::path(dir) / name).string();
 }
 
-absl::Status WriteFileExclusive(const std::string &path, absl::string_view data, mode_t mode) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) {
-    return absl::InternalError(absl::StrCat("sim init: create ", path, ": ", std::strerror(errno)));
-  }
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      int err = errno;
-      ::close(fd);
-      return absl::InternalError(absl::StrCat("sim init: write ", path, ": ", std::strerror(err)));
-    }
-    off += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    return absl::InternalError(absl::StrCat("sim init: sync ", path, ": ", std::strerror(errno)));
+// The host files are written once, by Init, into an empty directory;
+// errors keep Init's contract (Internal, "sim init: ...").
+absl::Status WriteHostFile(const std::string& path, absl::string_view data, mode_t mode) {
+  absl::Status s = posix::WriteFileAtomic(path, AsBytes(data), mode, posix::IfExists::kRefuse);
+  if (!s.ok()) {
+    return absl::InternalError(absl::StrCat("sim init: ", s.message()));
   }
   return absl::OkStatus();
 }
 
+// NotFound when absent; DataLoss when unreadable or larger than the limit (a
+// damaged host directory).
+absl::Status LoadError(const absl::Status& s) {
+  return absl::Status(
+      absl::IsNotFound(s) ? absl::StatusCode::kNotFound : absl::StatusCode::kDataLoss,
+      absl::StrCat("sim load: ", s.message()));
+}
+
 absl::StatusOr<std::string> ReadSmallFile(const std::string &path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
-    return absl::NotFoundError(absl::StrCat("sim load: ", path, " does not exist"));
+  absl::StatusOr<Bytes> data = posix::ReadFileBounded(path, kMaxFileSize);
+  if (!data.ok()) {
+    return LoadError(data.status());
   }
-  auto size = std::filesystem::file_size(path, ec);
-  if (ec || size > kMaxFileSize) {
-    return absl::DataLossError(
-        absl::StrCat("sim load: ", path, " is unreadable or larger than ", kMaxFileSize, " bytes"));
-  }
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  if (!in.good() && !in.eof()) {
-    return absl::DataLossError(absl::StrCat("sim load: cannot read ", path));
-  }
-  return out.str();
+  return ToString(*data);
 }
 
 absl::Status AddExtension(X509 *cert, const char *oid, ByteView value) {
@@ -343,12 +321,12 @@ absl::StatusOr<SimulatedHostInfo> SimulatedHost::Init(const std::string &dir, De
   CONCORD_ASSIGN_OR_RETURN(crypto::SecretBytes key_pem, vcek_key.ToPkcs8Pem());
   // The ARK and ASK private keys are discarded: nothing more is ever issued.
   CONCORD_RETURN_IF_ERROR(
-      WriteFileExclusive(PathIn(dir, kVcekKeyPem), AsStringView(key_pem.Reveal()), 0600));
-  CONCORD_RETURN_IF_ERROR(WriteFileExclusive(PathIn(dir, kArkPem), ark_pem, 0644));
-  CONCORD_RETURN_IF_ERROR(WriteFileExclusive(PathIn(dir, kAskPem), ask_pem, 0644));
-  CONCORD_RETURN_IF_ERROR(WriteFileExclusive(PathIn(dir, kVcekPem), vcek_pem, 0644));
+      WriteHostFile(PathIn(dir, kVcekKeyPem), AsStringView(key_pem.Reveal()), 0600));
+  CONCORD_RETURN_IF_ERROR(WriteHostFile(PathIn(dir, kArkPem), ark_pem, 0644));
+  CONCORD_RETURN_IF_ERROR(WriteHostFile(PathIn(dir, kAskPem), ask_pem, 0644));
+  CONCORD_RETURN_IF_ERROR(WriteHostFile(PathIn(dir, kVcekPem), vcek_pem, 0644));
   CONCORD_RETURN_IF_ERROR(
-      WriteFileExclusive(PathIn(dir, kHostJson), InfoToJson(info).dump(2) + "\n", 0644));
+      WriteHostFile(PathIn(dir, kHostJson), InfoToJson(info).dump(2) + "\n", 0644));
   return info;
 }
 
@@ -358,9 +336,14 @@ absl::StatusOr<std::unique_ptr<SimulatedHost>> SimulatedHost::Load(const std::st
   CONCORD_ASSIGN_OR_RETURN(crypto::SslPtr<X509> ark, LoadCertPem(dir, kArkPem));
   CONCORD_ASSIGN_OR_RETURN(crypto::SslPtr<X509> ask, LoadCertPem(dir, kAskPem));
   CONCORD_ASSIGN_OR_RETURN(crypto::SslPtr<X509> vcek, LoadCertPem(dir, kVcekPem));
-  CONCORD_ASSIGN_OR_RETURN(std::string key_text, ReadSmallFile(PathIn(dir, kVcekKeyPem)));
-  crypto::SecretBytes key_pem = crypto::SecretBytes::Adopt(ToBytes(key_text));
-  std::fill(key_text.begin(), key_text.end(), '\0');
+  // Read straight into wiping storage: no copy of the key outlives this.
+  crypto::SecretBytes key_buffer(kMaxFileSize);
+  absl::StatusOr<size_t> key_size =
+      posix::ReadFileBoundedInto(PathIn(dir, kVcekKeyPem), key_buffer.RevealMutable());
+  if (!key_size.ok()) {
+    return LoadError(key_size.status());
+  }
+  crypto::SecretBytes key_pem(key_buffer.Reveal().first(*key_size));
   absl::StatusOr<crypto::PrivateKey> key = crypto::PrivateKey::FromPem(key_pem);
   if (!key.ok() || key->type() != crypto::KeyType::kEcP384) {
     return absl::DataLossError("sim load: vcek_key.pem is not an ECDSA P-384 private key");

@@ -1,12 +1,12 @@
 #include "concord/attest/tdx/collateral.h"
 
 #include <algorithm>
-#include <fstream>
 #include <iterator>
 #include <set>
 
 #include "absl/strings/str_cat.h"
 #include "concord/common/hex.h"
+#include "concord/common/posix/files.h"
 #include "concord/common/status_macros.h"
 #include "concord/common/strict_json.h"
 #include "concord/common/time_format.h"
@@ -181,27 +181,19 @@ absl::StatusOr<TdxModuleIdentity> ParseModule(const json &m, bool with_levels,
 absl::StatusOr<std::string> ReadSmallFile(const std::string &path, size_t max, bool required,
                                           bool &found) {
   found = false;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    if (required) {
-      return absl::NotFoundError(absl::StrCat("tdx collateral: ", path, ": cannot open"));
-    }
-    return std::string();
-  }
-  std::string data;
-  data.resize(max + 1);
-  in.read(data.data(), static_cast<std::streamsize>(data.size()));
-  const size_t n = static_cast<size_t>(in.gcount());
-  if (in.bad()) {
-    return absl::NotFoundError(absl::StrCat("tdx collateral: ", path, ": read error"));
-  }
-  if (n > max) {
+  absl::StatusOr<Bytes> data = posix::ReadFileBounded(path, max);
+  if (absl::IsInvalidArgument(data.status())) {
     return absl::InvalidArgumentError(
         absl::StrCat("tdx collateral: ", path, ": larger than ", max, " bytes"));
   }
-  data.resize(n);
+  if (!data.ok()) {
+    if (!required) {
+      return std::string();  // an optional file that is absent or unreadable
+    }
+    return absl::NotFoundError(absl::StrCat("tdx collateral: ", data.status().message()));
+  }
   found = true;
-  return data;
+  return ToString(*data);
 }
 
 // Skips one JSON value starting at `pos` (after whitespace); returns the end.

@@ -55,7 +55,8 @@ absl::Status CheckGenesis(const Transition& t, const manifest::Manifest& manifes
     }
     return absl::OkStatus();
   }
-  return VerifyAuthorization(*t.authorization, t.kind, t.manifest_hash, t.previous_hash);
+  return VerifyAuthorization(*t.authorization, t.kind, t.manifest_hash, t.previous_hash,
+                             options.verified);
 }
 
 }  // namespace
@@ -110,7 +111,8 @@ absl::Status CheckTransition(const Transition& t, const VerifiedTransition* prev
       break;
     }
   }
-  return VerifyAuthorization(*t.authorization, t.kind, t.manifest_hash, t.previous_hash);
+  return VerifyAuthorization(*t.authorization, t.kind, t.manifest_hash, t.previous_hash,
+                             options.verified);
 }
 
 }  // namespace concord::history::internal

@@ -18,6 +18,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "concord/attest/sim/simulated_host.h"
+#include "concord/common/posix/scoped_fd.h"
 #include "concord/crypto/hash.h"
 #include "concord/crypto/ssl_ptr.h"
 #include "concord/net/attester.h"
@@ -269,22 +270,6 @@ TEST(ProxyProtocolTest, Crc32cTlvIsVerified) {
 
 const absl::Time kStart = absl::FromUnixSeconds(1790000000);
 
-class ScopedFd {
- public:
-  explicit ScopedFd(int fd) : fd_(fd) {}
-  ~ScopedFd() {
-    if (fd_ >= 0) {
-      close(fd_);
-    }
-  }
-  ScopedFd(const ScopedFd&) = delete;
-  ScopedFd& operator=(const ScopedFd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 class ProxyServerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -414,7 +399,7 @@ class ProxyServerTest : public ::testing::Test {
 
 TEST_F(ProxyServerTest, PlainListenerTakesTheClientAddressFromTheHeader) {
   StartServer(/*tls=*/false);
-  ScopedFd fd(Connect());
+  posix::ScopedFd fd(Connect());
   Bytes wire = ProxyFrom("203.0.113.7", 40001);
   Append(wire, Request());
   SendAll(fd.get(), wire);
@@ -425,7 +410,7 @@ TEST_F(ProxyServerTest, PlainListenerTakesTheClientAddressFromTheHeader) {
 
 TEST_F(ProxyServerTest, HeaderSentByteByByteIsReassembled) {
   StartServer(/*tls=*/false);
-  ScopedFd fd(Connect());
+  posix::ScopedFd fd(Connect());
   Bytes header = ProxyFrom("2001:db8::9", 443);
   for (uint8_t byte : header) {
     SendAll(fd.get(), ByteView(&byte, 1));
@@ -437,7 +422,7 @@ TEST_F(ProxyServerTest, HeaderSentByteByByteIsReassembled) {
 
 TEST_F(ProxyServerTest, LocalCommandKeepsTheSocketAddress) {
   StartServer(/*tls=*/false);
-  ScopedFd fd(Connect());
+  posix::ScopedFd fd(Connect());
   Bytes wire = Header(0x20, 0x00, {});
   Append(wire, Request());
   SendAll(fd.get(), wire);
@@ -449,7 +434,7 @@ TEST_F(ProxyServerTest, LocalCommandKeepsTheSocketAddress) {
 
 TEST_F(ProxyServerTest, RequestWithoutHeaderIsClosedAndCounted) {
   StartServer(/*tls=*/false);
-  ScopedFd fd(Connect());
+  posix::ScopedFd fd(Connect());
   SendAll(fd.get(), Request());
   EXPECT_EQ(ReadUntilClosed(fd.get()), "");
   EXPECT_TRUE(WaitForFailedHandshakes(1));
@@ -470,7 +455,7 @@ TEST_F(ProxyServerTest, MalformedHeadersAreClosedAndCounted) {
   const Bytes cases[] = {v1, bad_family, oversize, Header(0x21, 0x11, bad_tlv), crc};
   uint64_t n = 0;
   for (const Bytes& bad : cases) {
-    ScopedFd fd(Connect());
+    posix::ScopedFd fd(Connect());
     Bytes wire = bad;
     Append(wire, Request());
     SendAll(fd.get(), wire);
@@ -483,7 +468,7 @@ TEST_F(ProxyServerTest, MalformedHeadersAreClosedAndCounted) {
 
 TEST_F(ProxyServerTest, IncompleteHeaderTimesOutUnderTheHandshakeTimeout) {
   StartServer(/*tls=*/false, absl::Milliseconds(200));
-  ScopedFd fd(Connect());
+  posix::ScopedFd fd(Connect());
   SendAll(fd.get(), ByteView(kSignature.data(), 5));
   EXPECT_EQ(ReadUntilClosed(fd.get()), "");
   EXPECT_TRUE(WaitForFailedHandshakes(1));
@@ -492,7 +477,7 @@ TEST_F(ProxyServerTest, IncompleteHeaderTimesOutUnderTheHandshakeTimeout) {
 
 TEST_F(ProxyServerTest, TlsListenerReadsTheHeaderBeforeTheHandshake) {
   StartServer(/*tls=*/true);
-  ScopedFd fd(Connect());
+  posix::ScopedFd fd(Connect());
   SendAll(fd.get(), ProxyFrom("198.51.100.77", 50123));
   crypto::SslPtr<SSL_CTX> ctx(SSL_CTX_new(TLS_client_method()));
   ASSERT_NE(ctx, nullptr);
@@ -516,7 +501,7 @@ TEST_F(ProxyServerTest, TlsListenerReadsTheHeaderBeforeTheHandshake) {
 
 TEST_F(ProxyServerTest, TlsClientHelloWithoutHeaderIsRefused) {
   StartServer(/*tls=*/true);
-  ScopedFd fd(Connect());
+  posix::ScopedFd fd(Connect());
   crypto::SslPtr<SSL_CTX> ctx(SSL_CTX_new(TLS_client_method()));
   ASSERT_NE(ctx, nullptr);
   SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);

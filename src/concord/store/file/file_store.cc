@@ -13,6 +13,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "concord/common/posix/errno_status.h"
+#include "concord/common/posix/files.h"
+#include "concord/common/posix/scoped_fd.h"
 #include "concord/common/status_macros.h"
 
 namespace concord::store {
@@ -24,79 +27,15 @@ constexpr absl::string_view kObjectsName = "objects";
 constexpr absl::string_view kTmpName = "tmp";
 constexpr absl::string_view kLockName = "lock";
 
-// errno -> Status by what the caller should do next.
-absl::Status ErrnoStatus(absl::string_view operation, int err) {
-  std::string message =
-      absl::StrCat(operation, ": ", std::generic_category().message(err));
-  switch (err) {
-    case ENOENT:
-      return absl::NotFoundError(message);
-    case EACCES:
-    case EPERM:
-    case EROFS:
-    case ENOTDIR:
-    case EISDIR:
-    case ELOOP:
-    case ENAMETOOLONG:
-      return absl::FailedPreconditionError(message);
-    case ENOSPC:
-    case EDQUOT:
-    case EIO:
-    case EINTR:
-    case EAGAIN:
-    case EMFILE:
-    case ENFILE:
-    case ENOMEM:
-    case EBUSY:
-      return absl::UnavailableError(message);
-    default:
-      return absl::InternalError(message);
-  }
-}
-
-// Owns a file descriptor.
-class Fd final {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) {
-      close(fd_);
-    }
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&&) = delete;
-  int get() const { return fd_; }
-  // Closes now and reports close()'s error (it can report a failed write).
-  int Close() {
-    int rc = close(std::exchange(fd_, -1));
-    return rc == 0 ? 0 : errno;
-  }
-
- private:
-  int fd_;
-};
-
-absl::StatusOr<Fd> OpenFile(const std::string& path, int flags, mode_t mode = 0) {
-  while (true) {
-    int fd = open(path.c_str(), flags | O_CLOEXEC, mode);
-    if (fd >= 0) {
-      return Fd(fd);
-    }
-    if (errno != EINTR) {
-      return ErrnoStatus(absl::StrCat("open ", path), errno);
-    }
-  }
-}
-
 // Reads a whole file of at most `limit` bytes. NotFound when absent, DataLoss
-// when larger than `limit`.
+// when larger than `limit` or not a regular file. Not posix::ReadFileBounded:
+// an object that is oversized, not a regular file or growing under the read
+// is a damaged store (DataLoss, Unavailable), not bad input.
 absl::StatusOr<Bytes> ReadWholeFile(const std::string& path, size_t limit) {
-  CONCORD_ASSIGN_OR_RETURN(Fd fd, OpenFile(path, O_RDONLY));
+  CONCORD_ASSIGN_OR_RETURN(posix::ScopedFd fd, posix::OpenFd(path, O_RDONLY));
   struct stat st;
   if (fstat(fd.get(), &st) != 0) {
-    return ErrnoStatus(absl::StrCat("stat ", path), errno);
+    return posix::ErrnoToStatus(errno, absl::StrCat("stat ", path));
   }
   if (!S_ISREG(st.st_mode)) {
     return absl::DataLossError(absl::StrCat("read ", path, ": not a regular file"));
@@ -107,20 +46,7 @@ absl::StatusOr<Bytes> ReadWholeFile(const std::string& path, size_t limit) {
   }
   // Read one byte past the expected size to notice a file that grew.
   Bytes data(static_cast<size_t>(st.st_size) + 1);
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = read(fd.get(), data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return ErrnoStatus(absl::StrCat("read ", path), errno);
-    }
-    if (n == 0) {
-      break;
-    }
-    done += static_cast<size_t>(n);
-  }
+  CONCORD_ASSIGN_OR_RETURN(size_t done, posix::ReadUpTo(fd.get(), data, path));
   if (done > static_cast<size_t>(st.st_size)) {
     return absl::UnavailableError(absl::StrCat("read ", path, ": file changed while reading"));
   }
@@ -128,36 +54,13 @@ absl::StatusOr<Bytes> ReadWholeFile(const std::string& path, size_t limit) {
   return data;
 }
 
-absl::Status WriteAll(int fd, ByteView data, absl::string_view what) {
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return ErrnoStatus(absl::StrCat("write ", what), errno);
-    }
-    done += static_cast<size_t>(n);
-  }
-  return absl::OkStatus();
-}
-
-absl::Status SyncDir(const std::string& dir) {
-  CONCORD_ASSIGN_OR_RETURN(Fd fd, OpenFile(dir, O_RDONLY | O_DIRECTORY));
-  if (fsync(fd.get()) != 0) {
-    return ErrnoStatus(absl::StrCat("fsync ", dir), errno);
-  }
-  return absl::OkStatus();
-}
-
 absl::Status MakeDir(const std::string& path) {
   if (mkdir(path.c_str(), 0750) != 0 && errno != EEXIST) {
-    return ErrnoStatus(absl::StrCat("mkdir ", path), errno);
+    return posix::ErrnoToStatus(errno, absl::StrCat("mkdir ", path));
   }
   struct stat st;
   if (stat(path.c_str(), &st) != 0) {
-    return ErrnoStatus(absl::StrCat("stat ", path), errno);
+    return posix::ErrnoToStatus(errno, absl::StrCat("stat ", path));
   }
   if (!S_ISDIR(st.st_mode)) {
     return absl::FailedPreconditionError(absl::StrCat(path, ": not a directory"));
@@ -177,7 +80,7 @@ absl::Status MakeDirs(const std::string& path) {
 absl::StatusOr<std::vector<std::string>> ReadDirNames(const std::string& dir) {
   DIR* d = opendir(dir.c_str());
   if (d == nullptr) {
-    return ErrnoStatus(absl::StrCat("opendir ", dir), errno);
+    return posix::ErrnoToStatus(errno, absl::StrCat("opendir ", dir));
   }
   std::vector<std::string> names;
   while (true) {
@@ -187,7 +90,7 @@ absl::StatusOr<std::vector<std::string>> ReadDirNames(const std::string& dir) {
       int err = errno;
       closedir(d);
       if (err != 0) {
-        return ErrnoStatus(absl::StrCat("readdir ", dir), err);
+        return posix::ErrnoToStatus(err, absl::StrCat("readdir ", dir));
       }
       return names;
     }
@@ -204,18 +107,18 @@ absl::StatusOr<std::vector<std::string>> ReadDirNames(const std::string& dir) {
 class FileLock final {
  public:
   static absl::StatusOr<FileLock> Acquire(const std::string& path) {
-    CONCORD_ASSIGN_OR_RETURN(Fd fd, OpenFile(path, O_RDWR | O_CREAT, 0640));
+    CONCORD_ASSIGN_OR_RETURN(posix::ScopedFd fd, posix::OpenFd(path, O_RDWR | O_CREAT, 0640));
     while (flock(fd.get(), LOCK_EX) != 0) {
       if (errno != EINTR) {
-        return ErrnoStatus(absl::StrCat("flock ", path), errno);
+        return posix::ErrnoToStatus(errno, absl::StrCat("flock ", path));
       }
     }
     return FileLock(std::move(fd));
   }
 
  private:
-  explicit FileLock(Fd fd) : fd_(std::move(fd)) {}
-  Fd fd_;  // closing it releases the lock
+  explicit FileLock(posix::ScopedFd fd) : fd_(std::move(fd)) {}
+  posix::ScopedFd fd_;  // closing it releases the lock
 };
 
 }  // namespace
@@ -269,25 +172,29 @@ absl::StatusOr<std::unique_ptr<FileStore>> FileStore::Create(std::string dir,
   CONCORD_RETURN_IF_ERROR(MakeDir(store->objects_dir_));
   CONCORD_RETURN_IF_ERROR(MakeDir(store->tmp_dir_));
   {
-    CONCORD_ASSIGN_OR_RETURN(Fd lock, OpenFile(store->lock_path_, O_RDWR | O_CREAT, 0640));
+    CONCORD_ASSIGN_OR_RETURN(posix::ScopedFd lock,
+                             posix::OpenFd(store->lock_path_, O_RDWR | O_CREAT, 0640));
   }
   if (!marker.ok()) {
-    // Temp file + rename, so a crash never leaves a partial marker.
+    // Temp file + rename, so a crash never leaves a partial marker. Not
+    // posix::WriteFileAtomic: the temporary must live in tmp/ (a leftover
+    // next to the marker would fail the fresh-directory check above) and
+    // fsync follows options_.sync.
     std::string temp = absl::StrCat(store->tmp_dir_, "/marker.XXXXXX");
     int raw = mkostemp(temp.data(), O_CLOEXEC);
     if (raw < 0) {
-      return ErrnoStatus(absl::StrCat("mkstemp ", temp), errno);
+      return posix::ErrnoToStatus(errno, absl::StrCat("mkstemp ", temp));
     }
-    Fd fd(raw);
-    absl::Status written = WriteAll(fd.get(), AsBytes(kMarkerContent), temp);
+    posix::ScopedFd fd(raw);
+    absl::Status written = posix::WriteAll(fd.get(), AsBytes(kMarkerContent), temp);
     if (written.ok() && store->options_.sync && fsync(fd.get()) != 0) {
-      written = ErrnoStatus(absl::StrCat("fsync ", temp), errno);
+      written = posix::ErrnoToStatus(errno, absl::StrCat("fsync ", temp));
     }
-    if (written.ok() && fd.Close() != 0) {
-      written = ErrnoStatus(absl::StrCat("close ", temp), errno);
+    if (written.ok()) {
+      written = fd.Close(absl::StrCat("close ", temp));
     }
     if (written.ok() && rename(temp.c_str(), marker_path.c_str()) != 0) {
-      written = ErrnoStatus(absl::StrCat("rename ", temp), errno);
+      written = posix::ErrnoToStatus(errno, absl::StrCat("rename ", temp));
     }
     if (!written.ok()) {
       unlink(temp.c_str());
@@ -295,7 +202,7 @@ absl::StatusOr<std::unique_ptr<FileStore>> FileStore::Create(std::string dir,
     }
   }
   if (store->options_.sync) {
-    CONCORD_RETURN_IF_ERROR(SyncDir(dir));
+    CONCORD_RETURN_IF_ERROR(posix::SyncDir(dir));
   }
   return store;
 }
@@ -314,7 +221,7 @@ absl::Status FileStore::SyncObjectsDir() {
   if (!options_.sync) {
     return absl::OkStatus();
   }
-  return SyncDir(objects_dir_);
+  return posix::SyncDir(objects_dir_);
 }
 
 absl::Status FileStore::WriteFile(absl::string_view key, ByteView value,
@@ -322,30 +229,28 @@ absl::Status FileStore::WriteFile(absl::string_view key, ByteView value,
   std::string temp = absl::StrCat(tmp_dir_, "/w.XXXXXX");
   int raw = mkostemp(temp.data(), O_CLOEXEC);
   if (raw < 0) {
-    return ErrnoStatus(absl::StrCat("mkstemp ", temp), errno);
+    return posix::ErrnoToStatus(errno, absl::StrCat("mkstemp ", temp));
   }
-  Fd fd(raw);
+  posix::ScopedFd fd(raw);
   absl::Status status;
   if (fchmod(fd.get(), 0640) != 0) {
-    status = ErrnoStatus(absl::StrCat("chmod ", temp), errno);
+    status = posix::ErrnoToStatus(errno, absl::StrCat("chmod ", temp));
   }
   if (status.ok()) {
-    status = WriteAll(fd.get(), value, temp);
+    status = posix::WriteAll(fd.get(), value, temp);
   }
   if (status.ok() && options_.sync && fsync(fd.get()) != 0) {
-    status = ErrnoStatus(absl::StrCat("fsync ", temp), errno);
+    status = posix::ErrnoToStatus(errno, absl::StrCat("fsync ", temp));
   }
   if (status.ok()) {
-    if (int err = fd.Close(); err != 0) {
-      status = ErrnoStatus(absl::StrCat("close ", temp), err);
-    }
+    status = fd.Close(absl::StrCat("close ", temp));
   }
   if (status.ok()) {
     if (before_rename) {
       before_rename();
     }
     if (rename(temp.c_str(), ObjectPath(key).c_str()) != 0) {
-      status = ErrnoStatus(absl::StrCat("rename to ", ObjectPath(key)), errno);
+      status = posix::ErrnoToStatus(errno, absl::StrCat("rename to ", ObjectPath(key)));
     }
   }
   if (!status.ok()) {
@@ -393,7 +298,7 @@ absl::Status FileStore::Delete(absl::string_view key) {
       if (errno == ENOENT) {
         return absl::OkStatus();
       }
-      return ErrnoStatus(absl::StrCat("unlink ", path), errno);
+      return posix::ErrnoToStatus(errno, absl::StrCat("unlink ", path));
     }
     CONCORD_RETURN_IF_ERROR(SyncObjectsDir());
   }

@@ -72,6 +72,9 @@ class FileStore final : public Store {
 
   std::string ObjectPath(absl::string_view key) const;
   // Writes `value` to `key` by temp file + fsync + rename (no directory sync).
+  // Not posix::WriteFileAtomic: the temporary lives in tmp/, fsync follows
+  // Options::sync, the commit hook runs before the rename and a batch syncs
+  // the objects directory once, after all its renames.
   absl::Status WriteFile(absl::string_view key, ByteView value,
                          const std::function<void()>& before_rename);
   // Skips the write when the file already holds `value`.
