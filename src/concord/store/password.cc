@@ -41,9 +41,8 @@ absl::StatusOr<crypto::SecretBytes> ReadStorePassword(const PasswordSource& sour
                          absl::StrCat(source.file, " is longer than ", rules.max_bytes, " bytes"));
   }
   if (!read.ok()) {
-    return PasswordError(
-        rules, "password_file",
-        absl::StrCat("cannot open ", source.file, " (", read.status().message(), ")"));
+    // One wording for every open or read error (the backends' messages).
+    return PasswordError(rules, "password_file", absl::StrCat("cannot open ", source.file));
   }
   ByteView content = password.Reveal().first(*read);
   if (!content.empty() && content.back() == '\n') {
