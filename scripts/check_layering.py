@@ -35,8 +35,6 @@ EXCEPTIONS = {
         "as above",
     ("initializer/workload_policy.cc", "manifest/internal/strict_json.h"):
         "as above",
-    ("collateral/collateral_cli_test.cc", "cli/cli_test_util.h"):
-        "tests `concord collateral` and belongs in cli/",
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*[<"]([^">]+)[">]')
