@@ -420,6 +420,12 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   // CA than the server's current one, waits (on the worker pool) for the
   // certificate that binds it.
   int RebindIfStale(int* alert);
+  // Makes this handshake's certificate with `make` on the worker pool (a
+  // verification slot; refused with an alert when none is free) and resumes
+  // the handshake with it; an error fails the handshake. Returns the
+  // ClientHello callback's answer.
+  int IdentityFromWorker(int* alert,
+                         std::function<absl::StatusOr<std::shared_ptr<const Identity>>()> make);
   int OnVerify(X509_STORE_CTX* store);
 
  private:
@@ -863,26 +869,31 @@ int Connection::OnClientHello(SSL* ssl, int* alert) {
     *alert = SSL_AD_INTERNAL_ERROR;
     return SSL_CLIENT_HELLO_ERROR;
   }
+  return IdentityFromWorker(alert, [this, client_nonce = **nonce] {
+    return core_.MakeIdentity(client_nonce, core_.identity()->key);
+  });
+}
+
+int Connection::IdentityFromWorker(
+    int* alert, std::function<absl::StatusOr<std::shared_ptr<const Identity>>()> make) {
   if (!core_.AcquireVerificationSlot()) {
     *alert = SSL_AD_INTERNAL_ERROR;
     return SSL_CLIENT_HELLO_ERROR;
   }
   fresh_pending_ = true;
-  asio::post(core_.workers(), [self = shared_from_this(), client_nonce = **nonce] {
+  asio::post(core_.workers(), [self = shared_from_this(), make = std::move(make)] {
     t_on_worker = true;
-    std::shared_ptr<const Identity> current = self->core_.identity();
-    absl::StatusOr<std::shared_ptr<const Identity>> fresh =
-        self->core_.MakeIdentity(client_nonce, current->key);
+    absl::StatusOr<std::shared_ptr<const Identity>> made = make();
     self->core_.ReleaseVerificationSlot();
-    asio::post(self->strand_, [self, fresh = std::move(fresh)]() mutable {
+    asio::post(self->strand_, [self, made = std::move(made)]() mutable {
       self->fresh_pending_ = false;
-      if (fresh.ok()) {
-        self->fresh_identity_ = std::move(*fresh);
+      if (made.ok()) {
+        self->fresh_identity_ = std::move(*made);
       } else {
-        self->fresh_status_ = fresh.status();
+        self->fresh_status_ = made.status();
         self->core_.log().Warning("per-handshake evidence failed",
                                   {{"listener", self->listener_.options.name},
-                                   {"error", std::string(fresh.status().message())}});
+                                   {"error", std::string(made.status().message())}});
       }
       self->DoHandshake();
     });
@@ -895,22 +906,9 @@ int Connection::RebindIfStale(int* alert) {
   if (current->bound_root_ca == core_.CurrentBoundRoot()) {
     return SSL_CLIENT_HELLO_SUCCESS;
   }
-  if (!core_.AcquireVerificationSlot()) {
-    *alert = SSL_AD_INTERNAL_ERROR;
-    return SSL_CLIENT_HELLO_ERROR;
-  }
-  fresh_pending_ = true;
-  asio::post(core_.workers(), [self = shared_from_this()] {
-    t_on_worker = true;
-    std::shared_ptr<const Identity> rebound = self->core_.RebindIdentity();
-    self->core_.ReleaseVerificationSlot();
-    asio::post(self->strand_, [self, rebound = std::move(rebound)]() mutable {
-      self->fresh_pending_ = false;
-      self->fresh_identity_ = std::move(rebound);
-      self->DoHandshake();
-    });
+  return IdentityFromWorker(alert, [this]() -> absl::StatusOr<std::shared_ptr<const Identity>> {
+    return core_.RebindIdentity();
   });
-  return SSL_CLIENT_HELLO_RETRY;
 }
 
 // How a refused client certificate shows up at the client: OpenSSL 3.0
