@@ -382,10 +382,7 @@ std::string DumpSecret(const nlohmann::json& document) {
 
 void WipeStrings(nlohmann::json& value) {
   if (value.is_string()) {
-    std::string& s = value.get_ref<std::string&>();
-    s.resize(s.capacity());
-    explicit_bzero(s.data(), s.size());
-    s.clear();
+    WipeString(value.get_ref<std::string&>());
     return;
   }
   if (value.is_object() || value.is_array()) {

@@ -33,6 +33,16 @@ struct WipingAllocator {
   }
 };
 
+// Overwrites every byte a std::string holds (its whole capacity, where
+// earlier, longer contents may linger) and empties it. For the transient
+// plain-text copies that buffers, JSON documents and HTTP bodies make of a
+// secret on its way into or out of SecretBytes (crypto::WipeString).
+inline void WipeString(std::string& s) {
+  s.resize(s.capacity());
+  explicit_bzero(s.data(), s.size());
+  s.clear();
+}
+
 // Strings of at most 15 bytes live inside the object (no allocation), so
 // only longer contents are wiped: hex or base64 secrets always are.
 using WipingString = std::basic_string<char, std::char_traits<char>, WipingAllocator<char>>;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "concord/common/bytes.h"
+#include "concord/common/wiping_allocator.h"
 
 namespace concord::crypto {
 
@@ -84,14 +85,8 @@ inline bool ConstantTimeEquals(ByteView a, ByteView b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-// Overwrites every byte a std::string holds (its whole capacity, where
-// earlier, longer contents may linger) and empties it. For the transient
-// plain-text copies that buffers, JSON documents and HTTP bodies make of a
-// secret on its way into or out of SecretBytes.
-inline void WipeString(std::string& s) {
-  s.resize(s.capacity());
-  OPENSSL_cleanse(s.data(), s.size());
-  s.clear();
-}
+// concord::WipeString (common/wiping_allocator.h), under the name the
+// callers of SecretBytes know.
+using ::concord::WipeString;
 
 }  // namespace concord::crypto
