@@ -231,7 +231,8 @@ TEST_F(AttackTest, StolenCoordinatorTlsKeyCannotHandOutAnotherCa) {
   std::unique_ptr<net::HttpsClient> user = target_->UserClient();
   ASSERT_TRUE(user->Call("GET", "/v1/status").ok());
   ASSERT_TRUE(user->server_certificate().has_value());
-  const std::optional<crypto::Sha256Digest> genuine_root = user->server_certificate()->bound_root_ca;
+  const std::optional<crypto::Sha256Digest> genuine_root =
+      user->server_certificate()->bound_root_ca;
   ASSERT_TRUE(genuine_root.has_value()) << "the ready replica's certificate binds no root CA";
 
   ca::testing::TestCa forged = ca::testing::MakeTestCa(99, "Attacker");
@@ -245,7 +246,9 @@ TEST_F(AttackTest, StolenCoordinatorTlsKeyCannotHandOutAnotherCa) {
   net::SimulatedAttester as_coordinator(target_->host(), target_->coordinator_policy());
   net::ServerOptions options;
   options.attester = &as_coordinator;
-  options.bound_root_ca = [root = *genuine_root] { return std::optional<crypto::Sha256Digest>(root); };
+  options.bound_root_ca = [root = *genuine_root] {
+    return std::optional<crypto::Sha256Digest>(root);
+  };
   net::ListenerOptions mesh;
   mesh.name = "mesh";
   mesh.client_auth = net::ClientAuth::kAttested;
@@ -274,9 +277,9 @@ TEST_F(AttackTest, StolenCoordinatorTlsKeyCannotHandOutAnotherCa) {
 
   net::SimulatedAttester as_web(target_->host(), target_->web_policy());
   crypto::PrivateKey key = ClientKey();
-  absl::StatusOr<client::MeshCertificate> answer = client::RequestMeshCertificate(
-      client::Endpoint{"127.0.0.1", (*server)->port(0)}, key, as_web, target_->ServerCheck(),
-      std::nullopt, absl::Seconds(30));
+  absl::StatusOr<client::MeshCertificate> answer =
+      client::RequestMeshCertificate(client::Endpoint{"127.0.0.1", (*server)->port(0)}, key, as_web,
+                                     target_->ServerCheck(), std::nullopt, absl::Seconds(30));
   (*server)->Shutdown(absl::ZeroDuration());
   ASSERT_TRUE(answer.ok()) << answer.status();  // the handshake itself passes
   ASSERT_EQ(answer->attested_root_ca_spki_sha256, genuine_root);

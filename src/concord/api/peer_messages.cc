@@ -4,10 +4,10 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "concord/common/strict_json.h"
 #include "concord/api/internal/json_fields.h"
 #include "concord/common/hex.h"
 #include "concord/common/status_macros.h"
+#include "concord/common/strict_json.h"
 #include "concord/history/format.h"
 #include "nlohmann/json.hpp"
 

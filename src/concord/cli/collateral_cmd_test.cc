@@ -72,8 +72,8 @@ TEST_F(CollateralCliTest, ExportImportRoundTrip) {
   CliResult exp = RunCli({"collateral", "export", "--store", Url("a"), "--out", Dir("bundle")});
   ASSERT_EQ(exp.code, 0) << exp.err;
   EXPECT_THAT(exp.out, HasSubstr("\"exported\": 2"));
-  CliResult imp = RunCli({"collateral", "import", "--store", Url("b"), "--in", Dir("bundle"), "--at",
-                    std::string(kAt)});
+  CliResult imp = RunCli({"collateral", "import", "--store", Url("b"), "--in", Dir("bundle"),
+                          "--at", std::string(kAt)});
   ASSERT_EQ(imp.code, 0) << imp.err;
   EXPECT_EQ(Keys("a"), Keys("b"));
   CliResult list = RunCli({"collateral", "list", "--store", Url("b")});
@@ -96,8 +96,8 @@ TEST_F(CollateralCliTest, TamperedBundleIsRefusedAndNothingIsWritten) {
       std::ofstream(entry.path()) << text;
     }
   }
-  CliResult imp = RunCli({"collateral", "import", "--store", Url("b"), "--in", Dir("bundle"), "--at",
-                    std::string(kAt)});
+  CliResult imp = RunCli({"collateral", "import", "--store", Url("b"), "--in", Dir("bundle"),
+                          "--at", std::string(kAt)});
   EXPECT_EQ(imp.code, 1);
   EXPECT_THAT(imp.err, HasSubstr("bundle tdx-pck-crl-"));
   EXPECT_THAT(Keys("b"), ::testing::IsEmpty());
@@ -109,7 +109,7 @@ TEST_F(CollateralCliTest, OlderBundleIsRefusedWithAClearMessage) {
   ASSERT_EQ(RunCli({"collateral", "export", "--store", Url("old"), "--out", Dir("old")}).code, 0);
   const auto before = Keys("new");
   CliResult imp = RunCli({"collateral", "import", "--store", Url("new"), "--in", Dir("old"), "--at",
-                    "2023-06-20T00:00:00Z"});
+                          "2023-06-20T00:00:00Z"});
   EXPECT_EQ(imp.code, 1);
   EXPECT_THAT(imp.err, HasSubstr("is older than the newest seen (2025-06-19T10:00:35Z)"));
   EXPECT_EQ(Keys("new"), before);

@@ -32,8 +32,9 @@ void RunStatus(CommandContext& ctx, const StatusArgs& args) {
   if (args.json) {
     ctx.out << client::StatusToJson(st, verified) << "\n";
   } else {
-    ctx.out << "coordinator: " << (verified ? "verified against the local manifest"
-                                            : "UNVERIFIED (no --manifest given)")
+    ctx.out << "coordinator: "
+            << (verified ? "verified against the local manifest"
+                         : "UNVERIFIED (no --manifest given)")
             << "\n";
     ctx.out << "state: " << st.state << "\n";
     if (!st.replica.empty()) {
@@ -61,8 +62,8 @@ void RunStatus(CommandContext& ctx, const StatusArgs& args) {
 
 void AddStatusCommand(CLI::App& app, CommandContext& ctx) {
   auto status_args = std::make_shared<StatusArgs>();
-  CLI::App* status = app.add_subcommand(
-      "status", "Show the coordinator's state (verified only with --manifest)");
+  CLI::App* status =
+      app.add_subcommand("status", "Show the coordinator's state (verified only with --manifest)");
   AddConnectOptions(status, *status_args, true, false, true);
   status->add_flag("--json", status_args->json, "Print JSON");
   status->callback([&ctx, status_args] { RunStatus(ctx, *status_args); });

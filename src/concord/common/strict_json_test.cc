@@ -348,9 +348,8 @@ TEST(StrictJsonSecretTest, SecretParseRefusesWhatParseStrictRefuses) {
     EXPECT_EQ(secret.status(), plain.status()) << bad;
   }
   // Numbers, booleans and null keep their kinds through the copy.
-  absl::StatusOr<nlohmann::json> kinds =
-      ParseStrictSecret(R"({"i":-1,"u":18446744073709551615,"f":1.5,"b":true,"z":null})",
-                        Options(2));
+  absl::StatusOr<nlohmann::json> kinds = ParseStrictSecret(
+      R"({"i":-1,"u":18446744073709551615,"f":1.5,"b":true,"z":null})", Options(2));
   ASSERT_THAT(kinds, IsOk());
   EXPECT_TRUE((*kinds)["i"].is_number_integer());
   EXPECT_TRUE((*kinds)["u"].is_number_unsigned());

@@ -77,8 +77,8 @@ absl::Status AddBoundRootCaUri(X509* cert, const crypto::Sha256Digest& root) {
     GENERAL_NAME_free(name);
     return crypto::OpenSslInternal("attested certificate: bound root CA name");
   }
-  if (X509_add1_ext_i2d(cert, NID_subject_alt_name, names.get(), /*crit=*/0,
-                        X509V3_ADD_DEFAULT) != 1) {
+  if (X509_add1_ext_i2d(cert, NID_subject_alt_name, names.get(), /*crit=*/0, X509V3_ADD_DEFAULT) !=
+      1) {
     return crypto::OpenSslInternal("attested certificate: subjectAltName");
   }
   return absl::OkStatus();
@@ -263,8 +263,8 @@ absl::StatusOr<attest::Evidence> DecodeEvidence(ByteView der) {
 }
 
 absl::StatusOr<Bytes> MakeAttestedCertificate(
-    const crypto::PrivateKey& key, const attest::Evidence& evidence,
-    absl::string_view common_name, absl::Time now, absl::Duration validity,
+    const crypto::PrivateKey& key, const attest::Evidence& evidence, absl::string_view common_name,
+    absl::Time now, absl::Duration validity,
     const std::optional<crypto::Sha256Digest>& bound_root_ca) {
   if (key.type() != crypto::KeyType::kEcP256) {
     return absl::InvalidArgumentError("attested certificate: the key must be ECDSA P-256");
@@ -277,8 +277,8 @@ absl::StatusOr<Bytes> MakeAttestedCertificate(
 namespace internal {
 
 absl::StatusOr<Bytes> MakeSelfSignedCertificate(
-    const crypto::PrivateKey& key, const Bytes* evidence_extension,
-    absl::string_view common_name, absl::Time now, absl::Duration validity,
+    const crypto::PrivateKey& key, const Bytes* evidence_extension, absl::string_view common_name,
+    absl::Time now, absl::Duration validity,
     const std::optional<crypto::Sha256Digest>& bound_root_ca) {
   if (common_name.empty() || common_name.size() > kMaxCommonNameSize) {
     return absl::InvalidArgumentError(absl::StrCat("certificate common name: want 1..",

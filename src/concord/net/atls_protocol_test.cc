@@ -78,8 +78,8 @@ TEST(TlsReportDataTest, BoundRootIsAppendedWithItsLength) {
   //   b"\xcd" * 32).hexdigest()
   const Bytes spki = SpkiSample();
   const std::string input =
-      absl::StrCat("concord/v1/atls/coordinator", std::string("\0\0\x5b", 3),
-                   AsStringView(spki), std::string("\0\x20", 2), std::string(32, '\xcd'));
+      absl::StrCat("concord/v1/atls/coordinator", std::string("\0\0\x5b", 3), AsStringView(spki),
+                   std::string("\0\x20", 2), std::string(32, '\xcd'));
   EXPECT_EQ(TlsReportData(Purpose::kCoordinatorTls, SpkiSample(), {}, root),
             crypto::Sha512(AsBytes(input)));
   // Binding a root, or another root, changes the digest.
@@ -323,8 +323,8 @@ TEST(AttestedCertificateTest, BoundRootTravelsAsASubjectAltNameUri) {
                                crypto::PrivateKey::GenerateEc(crypto::KeyType::kEcP256));
   crypto::Sha256Digest root{};
   root.fill(0x3c);
-  CONCORD_ASSERT_OK_AND_ASSIGN(Bytes der, MakeAttestedCertificate(key, SampleEvidence(), "c", kNow,
-                                                                   absl::Hours(1), root));
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      Bytes der, MakeAttestedCertificate(key, SampleEvidence(), "c", kNow, absl::Hours(1), root));
   CONCORD_ASSERT_OK_AND_ASSIGN(PeerCertificate peer, ParsePeerCertificate(der));
   ASSERT_TRUE(peer.bound_root_ca.has_value());
   EXPECT_EQ(*peer.bound_root_ca, root);
@@ -341,8 +341,8 @@ TEST(AttestedCertificateTest, BoundRootTravelsAsASubjectAltNameUri) {
             absl::StrCat(kBoundRootCaUriPrefix, HexEncode(root)));
   GENERAL_NAMES_free(names);
   // Without a root there is no such name.
-  CONCORD_ASSERT_OK_AND_ASSIGN(Bytes plain, MakeAttestedCertificate(key, SampleEvidence(), "c",
-                                                                     kNow, absl::Hours(1)));
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      Bytes plain, MakeAttestedCertificate(key, SampleEvidence(), "c", kNow, absl::Hours(1)));
   CONCORD_ASSERT_OK_AND_ASSIGN(PeerCertificate unbound, ParsePeerCertificate(plain));
   EXPECT_FALSE(unbound.bound_root_ca.has_value());
 }

@@ -52,8 +52,8 @@
 #include "concord/common/status_macros.h"
 #include "concord/crypto/keys.h"
 #include "concord/crypto/openssl_status.h"
-#include "concord/crypto/secret_bytes.h"
 #include "concord/crypto/random.h"
+#include "concord/crypto/secret_bytes.h"
 #include "concord/crypto/ssl_ptr.h"
 #include "concord/crypto/x509.h"
 #include "concord/net/atls_protocol.h"
@@ -335,8 +335,8 @@ absl::StatusOr<std::shared_ptr<const Identity>> ServerCore::MakeIdentity(
     key = std::make_shared<const crypto::PrivateKey>(std::move(fresh));
   }
   const std::optional<crypto::Sha256Digest> bound_root_ca = CurrentBoundRoot();
-  std::array<uint8_t, 64> report_data = TlsReportData(
-      Purpose::kCoordinatorTls, key->public_key().spki_der(), nonce, bound_root_ca);
+  std::array<uint8_t, 64> report_data =
+      TlsReportData(Purpose::kCoordinatorTls, key->public_key().spki_der(), nonce, bound_root_ca);
   absl::StatusOr<attest::Evidence> evidence = options_.attester->Attest(report_data);
   if (!evidence.ok()) {
     return absl::Status(evidence.status().code(),
@@ -345,9 +345,9 @@ absl::StatusOr<std::shared_ptr<const Identity>> ServerCore::MakeIdentity(
   // Clients judge the evidence, not the certificate's dates; the window only
   // has to cover the certificate's time in service.
   absl::Duration validity = options_.certificate_renewal * 2 + absl::Hours(1);
-  CONCORD_ASSIGN_OR_RETURN(Bytes der,
-                           MakeAttestedCertificate(*key, *evidence, kServerCommonName,
-                                                   clock_->Now(), validity, bound_root_ca));
+  CONCORD_ASSIGN_OR_RETURN(
+      Bytes der, MakeAttestedCertificate(*key, *evidence, kServerCommonName, clock_->Now(),
+                                         validity, bound_root_ca));
   CONCORD_ASSIGN_OR_RETURN(SslPtr<X509> cert, crypto::ParseCertDer(der));
   auto identity = std::make_shared<Identity>();
   identity->key = std::move(key);
@@ -365,7 +365,7 @@ std::shared_ptr<const Identity> ServerCore::RebindIdentity() {
   absl::StatusOr<std::shared_ptr<const Identity>> made = MakeIdentity({}, nullptr);
   if (!made.ok()) {
     log().Error("server certificate for the new root CA failed",
-                            {{"error", std::string(made.status().message())}});
+                {{"error", std::string(made.status().message())}});
     return current;
   }
   SetIdentity(*made);
@@ -637,9 +637,8 @@ void Connection::ReadProxyHeader() {
       }
       proxy_buf_.clear();
       if (!core_.MoveConnection(listener_.index, counted_as_, client)) {
-        core_.log().Debug(
-            "connection refused: client over its connection limit",
-            {{"listener", listener_.options.name}, {"remote", remote_address_}});
+        core_.log().Debug("connection refused: client over its connection limit",
+                          {{"listener", listener_.options.name}, {"remote", remote_address_}});
         Refuse();
         return;
       }
@@ -669,8 +668,8 @@ void Connection::ReadProxyHeader() {
 void Connection::RejectProxyHeader(absl::string_view why) {
   core_.handshakes_failed_.fetch_add(1);
   core_.log().Debug("PROXY header refused", {{"listener", listener_.options.name},
-                                                   {"remote", remote_address_},
-                                                   {"reason", std::string(why)}});
+                                             {"remote", remote_address_},
+                                             {"reason", std::string(why)}});
   CloseNow();
 }
 
@@ -865,7 +864,7 @@ int Connection::OnClientHello(SSL* ssl, int* alert) {
   }
   if (!core_.AdmitFreshEvidence(source_)) {
     core_.log().Debug("per-handshake evidence refused: over the rate bound",
-                            {{"listener", listener_.options.name}, {"remote", remote_address_}});
+                      {{"listener", listener_.options.name}, {"remote", remote_address_}});
     *alert = SSL_AD_INTERNAL_ERROR;
     return SSL_CLIENT_HELLO_ERROR;
   }
@@ -932,10 +931,9 @@ int Connection::OnVerify(X509_STORE_CTX* store) {
   auto refuse = [&](const absl::Status& status) {
     verify_error_ = VerifyErrorFor(status);
     X509_STORE_CTX_set_error(store, verify_error_);
-    core_.log().Info("client certificate refused",
-                           {{"listener", listener_.options.name},
-                            {"remote", remote_address_},
-                            {"error", std::string(status.message())}});
+    core_.log().Info("client certificate refused", {{"listener", listener_.options.name},
+                                                    {"remote", remote_address_},
+                                                    {"error", std::string(status.message())}});
     return 0;
   };
   X509* leaf = X509_STORE_CTX_get0_cert(store);
@@ -976,8 +974,8 @@ void Connection::HandshakeDone() {
 void Connection::FailHandshake(absl::string_view why) {
   core_.handshakes_failed_.fetch_add(1);
   core_.log().Debug("handshake failed", {{"listener", listener_.options.name},
-                                               {"remote", remote_address_},
-                                               {"reason", std::string(why)}});
+                                         {"remote", remote_address_},
+                                         {"reason", std::string(why)}});
   // OpenSSL has written its alert. Half-close and drain what the client
   // still sends (TLS 1.3 clients send a request before they read the
   // alert): closing with unread data would turn the alert into a reset.
@@ -1431,7 +1429,8 @@ absl::Status Server::Impl::Start() {
     }
     listener->port = listener->acceptor->local_endpoint(ec).port();
     if (listener_options.handler_threads > 0) {
-      listener->handler_pool = std::make_unique<asio::thread_pool>(listener_options.handler_threads);
+      listener->handler_pool =
+          std::make_unique<asio::thread_pool>(listener_options.handler_threads);
     }
     core_->listeners_.push_back(std::move(listener));
   }
@@ -1506,7 +1505,7 @@ void Server::Impl::ScheduleRenewal() {
       } else {
         // Keep serving the previous certificate; try again next interval.
         core_->log().Error("server certificate renewal failed",
-                                {{"error", std::string(identity.status().message())}});
+                           {{"error", std::string(identity.status().message())}});
       }
       asio::post(renewal_timer_->get_executor(), [this] {
         if (core_->accepting_.load()) {

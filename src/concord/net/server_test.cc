@@ -759,19 +759,19 @@ TEST_F(NetTest, CertificateNamingAnotherRootThanItsEvidenceIsRefused) {
   forged.fill(2);
   CONCORD_ASSERT_OK_AND_ASSIGN(
       attest::Evidence evidence,
-      server_attester_.Attest(TlsReportData(Purpose::kCoordinatorTls,
-                                            key.public_key().spki_der(), {}, genuine)));
+      server_attester_.Attest(
+          TlsReportData(Purpose::kCoordinatorTls, key.public_key().spki_der(), {}, genuine)));
   CONCORD_ASSERT_OK_AND_ASSIGN(
-      Bytes der, MakeAttestedCertificate(key, evidence, "concord", clock_.Now(), absl::Hours(1),
-                                         forged));
+      Bytes der,
+      MakeAttestedCertificate(key, evidence, "concord", clock_.Now(), absl::Hours(1), forged));
   CONCORD_ASSERT_OK_AND_ASSIGN(PeerCertificate peer, ParsePeerCertificate(der));
   ASSERT_TRUE(peer.bound_root_ca.has_value());
-  EXPECT_THAT(Check(*peer.evidence, TlsReportData(Purpose::kCoordinatorTls, peer.spki_der, {},
-                                                   peer.bound_root_ca)),
+  EXPECT_THAT(Check(*peer.evidence,
+                    TlsReportData(Purpose::kCoordinatorTls, peer.spki_der, {}, peer.bound_root_ca)),
               Not(IsOk()));
-  EXPECT_THAT(Check(*peer.evidence, TlsReportData(Purpose::kCoordinatorTls, peer.spki_der, {},
-                                                   genuine)),
-              IsOk());
+  EXPECT_THAT(
+      Check(*peer.evidence, TlsReportData(Purpose::kCoordinatorTls, peer.spki_der, {}, genuine)),
+      IsOk());
 }
 
 TEST_F(NetTest, CurlTalksToTlsListenerThatRequestsCertificates) {

@@ -22,8 +22,8 @@ namespace concord::net::internal {
 // extension holding `evidence_extension` when not null, and the bound-root
 // subjectAltName URI when `bound_root_ca` is set.
 absl::StatusOr<Bytes> MakeSelfSignedCertificate(
-    const crypto::PrivateKey& key, const Bytes* evidence_extension,
-    absl::string_view common_name, absl::Time now, absl::Duration validity,
+    const crypto::PrivateKey& key, const Bytes* evidence_extension, absl::string_view common_name,
+    absl::Time now, absl::Duration validity,
     const std::optional<crypto::Sha256Digest>& bound_root_ca = std::nullopt);
 
 // ParsePeerCertificate for a decoded certificate (`der` is its encoding).

@@ -60,7 +60,7 @@ class RedisConnection final {
 
   redisContext* const context_;
   const std::string endpoint_;  // "host:port", for messages
-  ReplyLimits limits_;  // on context_->reader, which the destructor body frees first
+  ReplyLimits limits_;          // on context_->reader, which the destructor body frees first
 };
 
 // Connections for concurrent callers: Acquire() returns an idle one or makes

@@ -499,9 +499,9 @@ TEST(RedisStoreHostileServerTest, HugeArrayHeaderIsDataLossNotAnAllocation) {
   const std::string rest = absl::StrCat("127.0.0.1:", ntohs(address.sin_port),
                                         "/c?timeout_ms=5000&connect_timeout_ms=5000");
   absl::StatusOr<std::unique_ptr<Store>> store = Open(rest);
-  EXPECT_THAT(store, StatusIs(absl::StatusCode::kDataLoss,
-                              AllOf(HasSubstr("announces 222222222 elements"),
-                                    HasSubstr("hostile server"))));
+  EXPECT_THAT(store,
+              StatusIs(absl::StatusCode::kDataLoss, AllOf(HasSubstr("announces 222222222 elements"),
+                                                          HasSubstr("hostile server"))));
   ::shutdown(listener, SHUT_RDWR);
   server.join();
   ::close(listener);
