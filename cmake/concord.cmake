@@ -13,14 +13,17 @@ function(concord_cc_library)
   if(ARG_SRCS)
     add_library(${target} STATIC ${ARG_SRCS} ${ARG_HDRS})
     target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+    # A static library's PRIVATE dependencies still reach the final link (CMake
+    # adds them to the interface as $<LINK_ONLY:...>) without their headers
+    # becoming part of what dependents may use.
     target_link_libraries(${target} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ${ARG_DEPS})
-    # Static libraries: private deps still have to reach the final link.
-    target_link_libraries(${target} INTERFACE ${ARG_DEPS})
   else()
     add_library(${target} INTERFACE ${ARG_HDRS})
     target_include_directories(${target} INTERFACE ${PROJECT_SOURCE_DIR}/src)
     target_link_libraries(${target} INTERFACE ${ARG_PUBLIC_DEPS} ${ARG_DEPS})
   endif()
+  # What the target's headers expose; scripts/check_deps.py reads it.
+  set_property(TARGET ${target} PROPERTY CONCORD_PUBLIC_DEPS ${ARG_PUBLIC_DEPS})
 endfunction()
 
 function(concord_cc_test)
