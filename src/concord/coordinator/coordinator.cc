@@ -197,14 +197,16 @@ absl::Status Coordinator::Impl::Start() {
   if (deps_.peers != nullptr) {
     CONCORD_RETURN_IF_ERROR(LearnOwnIdentity());
   }
-  if (Refresh()) {
+  if (RefreshOrRetry()) {
     deps_.log.Warning("store unavailable at start; retrying in the background",
                       {{"replica", options_.replica_name}});
-    absl::MutexLock lock(&queue_mu_);
-    reread_ = true;
   }
   deps_.log.Info("coordinator started",
                  {{"replica", options_.replica_name}, {"state", std::string(StateName(state()))}});
+  if (options_.step_rounds_for_test) {
+    ResetHaRound();
+    return absl::OkStatus();
+  }
   thread_ = std::thread([this] { WatchLoop(); });
   ha_thread_ = std::thread([this] { HaLoop(); });
   return absl::OkStatus();
@@ -267,12 +269,29 @@ void Coordinator::Impl::WatchLoop() {
       event_ = false;
       reread_ = false;
     }
-    if (refresh && Refresh()) {
-      absl::MutexLock lock(&queue_mu_);
-      reread_ = true;
+    if (refresh) {
+      RefreshOrRetry();
     }
   }
   handle.reset();  // waits for a running callback, which only takes queue_mu_
+}
+
+bool Coordinator::Impl::RefreshOrRetry() {
+  if (!Refresh()) {
+    return false;
+  }
+  absl::MutexLock lock(&queue_mu_);
+  reread_ = true;
+  return true;
+}
+
+bool Coordinator::Impl::RunWatchRound() {
+  {
+    absl::MutexLock lock(&queue_mu_);
+    event_ = false;
+    reread_ = false;
+  }
+  return RefreshOrRetry();
 }
 
 bool Coordinator::Impl::Refresh() {

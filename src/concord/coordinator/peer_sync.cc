@@ -46,64 +46,9 @@ bool IsReadyPeerState(absl::string_view state) {
 }  // namespace
 
 void Coordinator::Impl::HaLoop() {
-  const absl::Duration interval = options_.freshness_lease / 3;
-  absl::Duration backoff = options_.peer_retry;
-  // Clock time before which no new lease round starts.
-  absl::Time next_round = absl::InfinitePast();
-  bool was_serving = Serving();
+  ResetHaRound();
   for (;;) {
-    const auto [current, snapshot] = StateAndActive();
-    absl::Duration wait = options_.watch_retry;
-    if (current == State::kReady && snapshot != nullptr) {
-      backoff = options_.peer_retry;
-      std::optional<absl::Time> confirmed;
-      {
-        absl::MutexLock lock(&mu_);
-        confirmed = lease_.confirmed_at();
-      }
-      const absl::Time now = deps_.clock.Now();
-      const absl::Time due =
-          std::max(confirmed.has_value() ? *confirmed + interval : now, next_round);
-      if (now >= due) {
-        if (!CheckLease(snapshot)) {
-          next_round = now + std::min(interval, kMaxLeaseRetry);
-        }
-      } else {
-        // The injected clock cannot wake us: poll it, at most every
-        // watch_retry of real time.
-        wait = std::min(wait, due - now);
-      }
-      const bool serving = Serving();
-      if (serving != was_serving) {
-        absl::MutexLock lock(&mu_);
-        const absl::Time at = deps_.clock.Now();
-        if (serving) {
-          deps_.log.Info("freshness lease confirmed; serving",
-                         {{"replica", options_.replica_name}, {"by", lease_.confirmed_by()}});
-        } else if (state_ == State::kReady) {
-          deps_.log.Warning(
-              "freshness lease expired; not serving",
-              {{"replica", options_.replica_name},
-               {"last_confirmed", lease_.confirmed_at().has_value()
-                                      ? absl::FormatDuration(at - *lease_.confirmed_at())
-                                      : "never"}});
-        }
-      }
-      was_serving = serving;
-    } else if ((current == State::kRecovery || current == State::kStale) &&
-               deps_.peers != nullptr) {
-      was_serving = false;
-      const absl::Status attempt = TryPeerRecovery();
-      if (attempt.ok()) {
-        backoff = options_.peer_retry;
-        wait = absl::ZeroDuration();
-      } else {
-        wait = backoff;
-        backoff = std::min(backoff * 2, std::max(options_.peer_retry, kMaxPeerRetry));
-      }
-    } else {
-      was_serving = false;
-    }
+    const absl::Duration wait = RunHaRound();
     absl::MutexLock lock(&queue_mu_);
     auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) { return stop_ || ha_kick_; };
     if (wait > absl::ZeroDuration()) {
@@ -114,6 +59,63 @@ void Coordinator::Impl::HaLoop() {
     }
     ha_kick_ = false;
   }
+}
+
+absl::Duration Coordinator::Impl::RunHaRound() {
+  const absl::Duration interval = options_.freshness_lease / 3;
+  const auto [current, snapshot] = StateAndActive();
+  absl::Duration wait = options_.watch_retry;
+  if (current == State::kReady && snapshot != nullptr) {
+    ha_round_.backoff = options_.peer_retry;
+    std::optional<absl::Time> confirmed;
+    {
+      absl::MutexLock lock(&mu_);
+      confirmed = lease_.confirmed_at();
+    }
+    const absl::Time now = deps_.clock.Now();
+    const absl::Time due =
+        std::max(confirmed.has_value() ? *confirmed + interval : now, ha_round_.next_round);
+    if (now >= due) {
+      if (!CheckLease(snapshot)) {
+        ha_round_.next_round = now + std::min(interval, kMaxLeaseRetry);
+      }
+    } else {
+      // The injected clock cannot wake us: poll it, at most every
+      // watch_retry of real time.
+      wait = std::min(wait, due - now);
+    }
+    const bool serving = Serving();
+    if (serving != ha_round_.was_serving) {
+      absl::MutexLock lock(&mu_);
+      const absl::Time at = deps_.clock.Now();
+      if (serving) {
+        deps_.log.Info("freshness lease confirmed; serving",
+                       {{"replica", options_.replica_name}, {"by", lease_.confirmed_by()}});
+      } else if (state_ == State::kReady) {
+        deps_.log.Warning(
+            "freshness lease expired; not serving",
+            {{"replica", options_.replica_name},
+             {"last_confirmed", lease_.confirmed_at().has_value()
+                                    ? absl::FormatDuration(at - *lease_.confirmed_at())
+                                    : "never"}});
+      }
+    }
+    ha_round_.was_serving = serving;
+  } else if ((current == State::kRecovery || current == State::kStale) && deps_.peers != nullptr) {
+    ha_round_.was_serving = false;
+    const absl::Status attempt = TryPeerRecovery();
+    if (attempt.ok()) {
+      ha_round_.backoff = options_.peer_retry;
+      wait = absl::ZeroDuration();
+    } else {
+      wait = ha_round_.backoff;
+      ha_round_.backoff =
+          std::min(ha_round_.backoff * 2, std::max(options_.peer_retry, kMaxPeerRetry));
+    }
+  } else {
+    ha_round_.was_serving = false;
+  }
+  return wait;
 }
 
 absl::Status Coordinator::Impl::LearnOwnIdentity() {

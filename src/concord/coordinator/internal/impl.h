@@ -202,6 +202,16 @@ class Coordinator::Impl {
   absl::StatusOr<seed::SeedSharesDocument> AuditedSeedShare(const crypto::PublicKey& caller);
   absl::StatusOr<TransitionResult> AuditedRecover(const RecoverRequest& request);
 
+  // One round of the watch loop, as the loop runs it when it has no watch
+  // (it polls): reads `latest` and acts on it. True when the store could
+  // not be read and the loop would read again after options_.watch_retry.
+  bool RunWatchRound() ABSL_LOCKS_EXCLUDED(write_mu_, queue_mu_);
+  // One round of the HA loop: a lease round when ready and due, a peer
+  // recovery attempt in recovery or stale. Returns how long the loop waits
+  // (unless kicked) before the next round. Only the HA thread calls it, or
+  // a test when that thread does not run (Options::step_rounds_for_test).
+  absl::Duration RunHaRound();
+
  private:
   // The head this replica knows (verified or not), for audit events.
   std::string HeadForAudit() const;
@@ -209,8 +219,18 @@ class Coordinator::Impl {
   void Kick() ABSL_LOCKS_EXCLUDED(queue_mu_);
 
   // The HA loop: lease confirmation while ready, peer recovery while in
-  // recovery or stale.
+  // recovery or stale; RunHaRound until stopped.
   void HaLoop();
+  // What the HA loop carries from one round to the next.
+  struct HaRoundState {
+    absl::Duration backoff;  // before the next peer recovery attempt
+    // Clock time before which no new lease round starts.
+    absl::Time next_round = absl::InfinitePast();
+    bool was_serving = false;  // to log when serving starts or stops
+  };
+  void ResetHaRound() {
+    ha_round_ = HaRoundState{options_.peer_retry, absl::InfinitePast(), Serving()};
+  }
   // One lease confirmation round: the store, else the peers. True when the
   // head was confirmed.
   bool CheckLease(const std::shared_ptr<const Active>& snapshot) ABSL_LOCKS_EXCLUDED(write_mu_);
@@ -261,6 +281,8 @@ class Coordinator::Impl {
   bool FollowLatest(const Bytes& latest) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   bool NoteUnverifiedHead(const Bytes& latest, State next) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   void WatchLoop();
+  // Refresh(); on a transient store error, asks the watch loop to read again.
+  bool RefreshOrRetry() ABSL_LOCKS_EXCLUDED(write_mu_, queue_mu_);
 
   // A fresh random challenge (not a secret: it only has to be unique).
   static crypto::Sha256Digest NewChallenge(RandomSource& random) {
@@ -308,6 +330,8 @@ class Coordinator::Impl {
   bool ha_kick_ ABSL_GUARDED_BY(queue_mu_) = false;
   std::thread thread_;
   std::thread ha_thread_;
+  // Only the HA thread (or a test stepping rounds without it) touches it.
+  HaRoundState ha_round_;
 };
 
 }  // namespace concord::coordinator
