@@ -1491,6 +1491,7 @@ TEST_F(CoordinatorTest, StaleOnRecoveryTransitionThenPeerRecovered) {
 }
 
 TEST_F(CoordinatorTest, ManualRecoveryNeedsForceWhileReadyPeersExist) {
+  step_rounds_ = true;
   Coordinator& a = *PeerReplica(1).coordinator;
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
                                a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())));
@@ -1510,12 +1511,14 @@ TEST_F(CoordinatorTest, ManualRecoveryNeedsForceWhileReadyPeersExist) {
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult recovered, c->Recover(request));
   EXPECT_EQ(recovered.generation, 2u);
   EXPECT_EQ(c->state(), State::kReady);
-  ASSERT_TRUE(WaitFor([&] { return a.state() == State::kStale; }));
+  WatchRound(a);
+  ASSERT_EQ(a.state(), State::kStale);
   // A stale replica answers no head: it would not count as a ready peer.
   EXPECT_THAT(a.ServePeerHead(Caller(ClaimsOf(*attester_)), Bytes()),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("state stale")));
   directory_.SetServeRecovery(true);
-  ASSERT_TRUE(WaitFor([&] { return a.state() == State::kReady; }));
+  HaRound(a);
+  ASSERT_EQ(a.state(), State::kReady);
   EXPECT_EQ(a.Status().transition_hash, recovered.transition_hash);
 }
 
@@ -1600,6 +1603,7 @@ TEST_F(CoordinatorTest, PeerWithOtherPolicyHashIsRefused) {
 }
 
 TEST_F(CoordinatorTest, RecoveryPoliciesAllowUpgradeIdentity) {
+  step_rounds_ = true;
   // B is an upgrade: another policy hash, whose launch config names A's
   // policy in RecoveryPolicies; the manifest lists B's policy too.
   const LaunchConfig upgrade = OtherLaunch(launch_.policy_hash);
@@ -1609,7 +1613,8 @@ TEST_F(CoordinatorTest, RecoveryPoliciesAllowUpgradeIdentity) {
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
                                a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())));
   Replica& b = PeerReplica(2, nullptr, upgrade, &upgrade_attester);
-  ASSERT_TRUE(WaitFor([&] { return b->state() == State::kReady; }));
+  HaRound(*b.coordinator);
+  ASSERT_EQ(b->state(), State::kReady);
   EXPECT_EQ(b->Status().transition_hash, first.transition_hash);
   // The old replica does not list the upgrade in its own launch config: it
   // would not accept B as a source (it is ready, so it never asks).
@@ -1666,6 +1671,7 @@ TEST_F(CoordinatorTest, GrantWhoseLatestDiffersFromStoreIsRefusedAndRollbackStop
 }
 
 TEST_F(CoordinatorTest, LeaseExpiresWithStoreDownAndNoPeersAndComesBack) {
+  step_rounds_ = true;
   store::testing::FaultInjectingStore faulty(*store_);
   Replica c = StartedReplica(1, &faulty);
   ASSERT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())), IsOk());
@@ -1676,11 +1682,13 @@ TEST_F(CoordinatorTest, LeaseExpiresWithStoreDownAndNoPeersAndComesBack) {
   EXPECT_EQ(status.lease_expires_at, kNow + kLease);
   EXPECT_EQ(status.lease_confirmed_by, "store");
 
-  // Store up: the loop confirms by itself every lease / 3.
+  // Store up: the HA round confirms every lease / 3.
   clock_.Advance(absl::Seconds(4));
-  ASSERT_TRUE(WaitFor([&] { return c->Status().lease_confirmed_at == kNow + absl::Seconds(4); }));
+  HaRound(*c.coordinator);
+  ASSERT_EQ(c->Status().lease_confirmed_at, kNow + absl::Seconds(4));
   faulty.FailNext(1 << 30);
   clock_.Advance(absl::Seconds(4));  // a failed round; the lease still runs
+  HaRound(*c.coordinator);
   EXPECT_TRUE(c->Serving());
   EXPECT_THAT(IssueFor(*c.coordinator, kPlainPolicy), IsOk());
   clock_.Advance(absl::Seconds(6));  // 10 s after the last confirmation
@@ -1691,12 +1699,13 @@ TEST_F(CoordinatorTest, LeaseExpiresWithStoreDownAndNoPeersAndComesBack) {
               StatusIs(absl::StatusCode::kUnavailable,
                        HasSubstr("freshness lease expired (last confirmed 10s ago): store and "
                                  "peers unreachable")));
-  ASSERT_TRUE(WaitFor(
-      [&] { return absl::StrContains(c.log->Text(), "freshness lease expired; not serving"); }));
+  HaRound(*c.coordinator);
+  ASSERT_THAT(c.log->Text(), HasSubstr("freshness lease expired; not serving"));
 
   faulty.FailNext(0);
   clock_.Advance(absl::Seconds(1));
-  ASSERT_TRUE(WaitFor([&] { return c->Serving(); }));
+  HaRound(*c.coordinator);
+  ASSERT_TRUE(c->Serving());
   EXPECT_EQ(c->Status().lease_confirmed_by, "store");
   EXPECT_THAT(IssueFor(*c.coordinator, kPlainPolicy), IsOk());
 }
