@@ -4,7 +4,9 @@
 // manifest sets, seed-share re-issue, manual recovery, history export, the
 // attestation statement, workload evidence checks and mesh certificate
 // issuance. Transport-free: the api component maps requests and Status codes
-// to HTTP. Thread-safe; a background thread watches `latest`.
+// to HTTP. Thread-safe; a background thread watches `latest` and another
+// keeps the freshness lease or recovers from peers (tests can run their
+// rounds by hand instead: coordinator_testing.h).
 //
 // Error convention (api maps codes to HTTP statuses, docs/api.md):
 //   InvalidArgument 400 (names the field), Unauthenticated 401,
@@ -68,6 +70,10 @@ struct Options {
   // time of the request) before anything is served (DESIGN §5a). Bounded by
   // the shortest collateral validity Concord relies on.
   absl::Duration max_claims_age = absl::Minutes(10);
+  // Tests only: Start() reads `latest` once but starts neither the watch
+  // thread nor the HA thread; the test runs their rounds one at a time with
+  // CoordinatorForTest (coordinator/coordinator_testing.h).
+  bool step_rounds_for_test = false;
 };
 
 // Collaborators; they must outlive the Coordinator and be thread-safe.
@@ -291,6 +297,7 @@ class Coordinator final {
   absl::StatusOr<PeerHead> ServePeerHead(const AttestedCaller& caller, const Bytes& caller_latest);
 
  private:
+  friend class CoordinatorForTest;
   class Impl;
   explicit Coordinator(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

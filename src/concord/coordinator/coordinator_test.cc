@@ -23,6 +23,7 @@
 #include "concord/attest/snp/verifier.h"
 #include "concord/ca/ca_certs.h"
 #include "concord/common/hex.h"
+#include "concord/coordinator/coordinator_testing.h"
 #include "concord/coordinator/launch_config.h"
 #include "concord/history/format.h"
 #include "concord/history/objects.h"
@@ -354,6 +355,7 @@ class CoordinatorTest : public ::testing::Test {
     options.watch_retry = absl::Milliseconds(5);
     options.freshness_lease = kLease;
     options.peer_retry = absl::Milliseconds(5);
+    options.step_rounds_for_test = step_rounds_;
     const net::Attester& own_attester = attester != nullptr ? *attester : *attester_;
     if (with_peers) {
       r.peers = std::make_unique<InProcessPeers>(directory_, options.replica_name,
@@ -418,6 +420,12 @@ class CoordinatorTest : public ::testing::Test {
       (*r)->Stop();
     }
   }
+
+  // One round of a stepped replica's watch loop: it reads `latest` (which
+  // the store answers) and acts on it.
+  static void WatchRound(Coordinator& c) { EXPECT_FALSE(CoordinatorForTest::RunWatchRound(c)); }
+  // One round of a stepped replica's HA loop (lease or peer recovery).
+  static void HaRound(Coordinator& c) { CoordinatorForTest::RunHaRound(c); }
 
   Replica StartedReplica(uint64_t seed, store::Store* store = nullptr) {
     Replica r = MakeReplica(seed, store);
@@ -512,6 +520,9 @@ class CoordinatorTest : public ::testing::Test {
   crypto::PrivateKey workload_key_ = *crypto::PrivateKey::GenerateEc(crypto::KeyType::kEcP256);
   std::vector<manifest::PolicyHash> extra_coordinators_;
   PeerDirectory directory_;
+  // Replicas made from now on start no watch or HA thread: the test runs
+  // their rounds (WatchRound, HaRound) instead of waiting for them.
+  bool step_rounds_ = false;
   // Declared last: destroyed (after TearDown stopped them) before the rest.
   std::vector<std::unique_ptr<Replica>> peer_replicas_;
 };
@@ -860,6 +871,7 @@ TEST_F(CoordinatorTest, SeedShareOnlyForOwners) {
 // Recovery.
 
 TEST_F(CoordinatorTest, SecondCoordinatorRecoversAndFirstBecomesStale) {
+  step_rounds_ = true;
   Replica a = StartedReplica(1);
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
                                a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a->Status())));
@@ -895,7 +907,8 @@ TEST_F(CoordinatorTest, SecondCoordinatorRecoversAndFirstBecomesStale) {
   EXPECT_FALSE(b->Status().head_unverified);
 
   // The old replica sees a recovery it did not make: stale.
-  ASSERT_TRUE(WaitFor([&] { return a->state() == State::kStale; }));
+  WatchRound(*a.coordinator);
+  ASSERT_EQ(a->state(), State::kStale);
   StatusInfo stale = a->Status();
   EXPECT_TRUE(stale.head_unverified);
   EXPECT_EQ(stale.transition_hash, recovered.transition_hash);
@@ -915,7 +928,8 @@ TEST_F(CoordinatorTest, SecondCoordinatorRecoversAndFirstBecomesStale) {
       a->Recover(MakeRecoverRequest(OwnerSecrets(*first.seed_shares), stale, keys().seed_owner)));
   EXPECT_EQ(again.generation, 3u);
   EXPECT_EQ(a->state(), State::kReady);
-  ASSERT_TRUE(WaitFor([&] { return b->state() == State::kStale; }));
+  WatchRound(*b.coordinator);
+  ASSERT_EQ(b->state(), State::kStale);
 }
 
 TEST_F(CoordinatorTest, RecoverWithWrongSeedIsUnauthenticatedAndChangesNothing) {
@@ -1005,6 +1019,7 @@ TEST_F(CoordinatorTest, RestartOnFileStoreStartsInRecoveryAndRecovers) {
 // Following `latest`.
 
 TEST_F(CoordinatorTest, SecondReadyCoordinatorFollowsManifestUpdate) {
+  step_rounds_ = true;
   Replica a = StartedReplica(7);
   const SetManifestRequest request = FirstSetRequest(DefaultManifest(), &keys().owner_a, a->Status());
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first, a->SetManifest(request));
@@ -1020,7 +1035,8 @@ TEST_F(CoordinatorTest, SecondReadyCoordinatorFollowsManifestUpdate) {
   CONCORD_ASSERT_OK_AND_ASSIGN(
       TransitionResult second,
       a->SetManifest(UpdateRequest(DefaultManifest("v2"), first.transition_hash, &keys().owner_a)));
-  ASSERT_TRUE(WaitFor([&] { return b->Status().generation == 2; }));
+  WatchRound(*b.coordinator);
+  ASSERT_EQ(b->Status().generation, 2u);
   EXPECT_EQ(b->state(), State::kReady);
   EXPECT_EQ(b->Status().transition_hash, second.transition_hash);
   CONCORD_ASSERT_OK_AND_ASSIGN(WorkloadCertificate cert, IssueFor(*b.coordinator, kPlainPolicy));
@@ -1031,11 +1047,13 @@ TEST_F(CoordinatorTest, SecondReadyCoordinatorFollowsManifestUpdate) {
   CONCORD_ASSERT_OK_AND_ASSIGN(
       TransitionResult third, b->SetManifest(UpdateRequest(
                                   DefaultManifest("v3"), second.transition_hash, &keys().owner_a)));
-  ASSERT_TRUE(WaitFor([&] { return a->Status().generation == 3; }));
+  WatchRound(*a.coordinator);
+  ASSERT_EQ(a->Status().generation, 3u);
   EXPECT_EQ(a->Status().transition_hash, third.transition_hash);
 }
 
 TEST_F(CoordinatorTest, ForgedOrVanishedLatestRaisesAlarmAndKeepsState) {
+  step_rounds_ = true;
   Replica a = StartedReplica(1);
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
                                a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a->Status())));
@@ -1045,7 +1063,8 @@ TEST_F(CoordinatorTest, ForgedOrVanishedLatestRaisesAlarmAndKeepsState) {
   const Bytes forged =
       *history::EncodeLatest(*history::SignLatest(foreign, 1, first.transition_hash));
   ASSERT_THAT(store_->Commit({}, genuine, forged), IsOk());
-  ASSERT_TRUE(WaitFor([&] { return a->Status().alarms_raised >= 1; }));
+  WatchRound(*a.coordinator);
+  ASSERT_GE(a->Status().alarms_raised, 1u);
   StatusInfo status = a->Status();
   EXPECT_EQ(status.state, State::kReady);
   EXPECT_EQ(status.transition_hash, first.transition_hash);
@@ -1056,23 +1075,26 @@ TEST_F(CoordinatorTest, ForgedOrVanishedLatestRaisesAlarmAndKeepsState) {
 
   // The genuine value back: alarm cleared, count kept.
   ASSERT_THAT(store_->Commit({}, forged, genuine), IsOk());
-  ASSERT_TRUE(WaitFor([&] { return a->Status().alarms.empty(); }));
+  WatchRound(*a.coordinator);
+  ASSERT_THAT(a->Status().alarms, IsEmpty());
 
   // Vanished.
   const uint64_t raised_before = a->Status().alarms_raised;
   ASSERT_THAT(store_->Delete(store::kLatestKey), IsOk());
-  ASSERT_TRUE(WaitFor([&] {
+  WatchRound(*a.coordinator);
+  ASSERT_TRUE([&] {
     const StatusInfo now = a->Status();
     return std::any_of(now.alarms.begin(), now.alarms.end(), [](const std::string& alarm) {
       return alarm.find("disappeared") != std::string::npos;
     });
-  }));
+  }());
   EXPECT_GT(a->Status().alarms_raised, raised_before);
   EXPECT_EQ(a->state(), State::kReady);
   EXPECT_THAT(IssueFor(*a.coordinator, kPlainPolicy), IsOk());
 }
 
 TEST_F(CoordinatorTest, RolledBackLatestRaisesAlarm) {
+  step_rounds_ = true;
   Replica a = StartedReplica(1);
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
                                a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a->Status())));
@@ -1085,19 +1107,22 @@ TEST_F(CoordinatorTest, RolledBackLatestRaisesAlarm) {
   // A polling watch may collapse 2 -> 1 into no change; the lease round
   // re-reads the store regardless.
   clock_.Advance(kLease / 2);
-  ASSERT_TRUE(WaitFor([&] { return a->Status().alarms_raised >= 1; }));
+  HaRound(*a.coordinator);
+  ASSERT_GE(a->Status().alarms_raised, 1u);
   EXPECT_EQ(a->state(), State::kReady);
   EXPECT_EQ(a->Status().generation, 2u);
   EXPECT_EQ(a->Status().transition_hash, second.transition_hash);
 }
 
 TEST_F(CoordinatorTest, UninitializedReplicaMovesToRecoveryWhenLatestAppears) {
+  step_rounds_ = true;
   Replica waiting = StartedReplica(2);
   ASSERT_EQ(waiting->state(), State::kUninitialized);
   Replica a = StartedReplica(1);
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
                                a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a->Status())));
-  ASSERT_TRUE(WaitFor([&] { return waiting->state() == State::kRecovery; }));
+  WatchRound(*waiting.coordinator);
+  ASSERT_EQ(waiting->state(), State::kRecovery);
   EXPECT_EQ(waiting->Status().transition_hash, first.transition_hash);
   EXPECT_TRUE(waiting->Status().head_unverified);
 }
@@ -1374,13 +1399,15 @@ TEST_F(CoordinatorTest, PolicyWithoutSansGetsNoCertificate) {
 // matter), one FakeClock, an in-process PeerNetwork.
 
 TEST_F(CoordinatorTest, RestartedReplicaRecoversFromReadyPeer) {
+  step_rounds_ = true;
   Coordinator& a = *PeerReplica(1).coordinator;
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
                                a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())));
   EXPECT_TRUE(a.Serving());
   // A replica (re)started without secrets asks its peers by itself.
   Replica& b = PeerReplica(2);
-  ASSERT_TRUE(WaitFor([&] { return b->state() == State::kReady; }));
+  HaRound(*b.coordinator);
+  ASSERT_EQ(b->state(), State::kReady);
   EXPECT_TRUE(b->Serving());
   const StatusInfo status = b->Status();
   EXPECT_EQ(status.generation, 1u);
@@ -1405,15 +1432,18 @@ TEST_F(CoordinatorTest, RestartedReplicaRecoversFromReadyPeer) {
 }
 
 TEST_F(CoordinatorTest, PeerRecoveredReplicaFollowsManifestUpdate) {
+  step_rounds_ = true;
   Coordinator& a = *PeerReplica(1).coordinator;
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
                                a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())));
   Replica& b = PeerReplica(2);
-  ASSERT_TRUE(WaitFor([&] { return b->state() == State::kReady; }));
+  HaRound(*b.coordinator);
+  ASSERT_EQ(b->state(), State::kReady);
   CONCORD_ASSERT_OK_AND_ASSIGN(
       TransitionResult second,
       a.SetManifest(UpdateRequest(DefaultManifest("v2"), first.transition_hash, &keys().owner_a)));
-  ASSERT_TRUE(WaitFor([&] { return b->Status().generation == 2; }));
+  WatchRound(*b.coordinator);
+  ASSERT_EQ(b->Status().generation, 2u);
   EXPECT_EQ(b->state(), State::kReady);
   EXPECT_EQ(b->Status().transition_hash, second.transition_hash);
   // B derived the new mesh CA key itself and issues under generation 2.
@@ -1424,11 +1454,13 @@ TEST_F(CoordinatorTest, PeerRecoveredReplicaFollowsManifestUpdate) {
 }
 
 TEST_F(CoordinatorTest, StaleOnRecoveryTransitionThenPeerRecovered) {
+  step_rounds_ = true;
   Coordinator& a = *PeerReplica(1).coordinator;
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
                                a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())));
   Replica& b = PeerReplica(2);
-  ASSERT_TRUE(WaitFor([&] { return b->state() == State::kReady; }));
+  HaRound(*b.coordinator);
+  ASSERT_EQ(b->state(), State::kReady);
   // A third replica recovers manually (forced) while grants are blocked.
   directory_.SetServeRecovery(false);
   Replica& c = PeerReplica(3);
@@ -1440,11 +1472,17 @@ TEST_F(CoordinatorTest, StaleOnRecoveryTransitionThenPeerRecovered) {
   EXPECT_EQ(recovered.generation, 2u);
   // A and B hold the old mesh secret: the recovery transition makes them
   // stale, and they recover from C by themselves once grants flow again.
-  ASSERT_TRUE(WaitFor([&] { return a.state() == State::kStale && b->state() == State::kStale; }));
+  WatchRound(a);
+  WatchRound(*b.coordinator);
+  ASSERT_EQ(a.state(), State::kStale);
+  ASSERT_EQ(b->state(), State::kStale);
   EXPECT_FALSE(a.Serving());
   EXPECT_THAT(IssueFor(a, kPlainPolicy), StatusIs(absl::StatusCode::kUnavailable));
   directory_.SetServeRecovery(true);
-  ASSERT_TRUE(WaitFor([&] { return a.state() == State::kReady && b->state() == State::kReady; }));
+  HaRound(a);
+  HaRound(*b.coordinator);
+  ASSERT_EQ(a.state(), State::kReady);
+  ASSERT_EQ(b->state(), State::kReady);
   for (Coordinator* r : {&a, b.coordinator.get()}) {
     EXPECT_EQ(r->Status().generation, 2u);
     CONCORD_ASSERT_OK_AND_ASSIGN(WorkloadCertificate cert, IssueFor(*r, kPlainPolicy));
@@ -1453,6 +1491,7 @@ TEST_F(CoordinatorTest, StaleOnRecoveryTransitionThenPeerRecovered) {
 }
 
 TEST_F(CoordinatorTest, ManualRecoveryNeedsForceWhileReadyPeersExist) {
+  step_rounds_ = true;
   Coordinator& a = *PeerReplica(1).coordinator;
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
                                a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())));
@@ -1472,12 +1511,14 @@ TEST_F(CoordinatorTest, ManualRecoveryNeedsForceWhileReadyPeersExist) {
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult recovered, c->Recover(request));
   EXPECT_EQ(recovered.generation, 2u);
   EXPECT_EQ(c->state(), State::kReady);
-  ASSERT_TRUE(WaitFor([&] { return a.state() == State::kStale; }));
+  WatchRound(a);
+  ASSERT_EQ(a.state(), State::kStale);
   // A stale replica answers no head: it would not count as a ready peer.
   EXPECT_THAT(a.ServePeerHead(Caller(ClaimsOf(*attester_)), Bytes()),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("state stale")));
   directory_.SetServeRecovery(true);
-  ASSERT_TRUE(WaitFor([&] { return a.state() == State::kReady; }));
+  HaRound(a);
+  ASSERT_EQ(a.state(), State::kReady);
   EXPECT_EQ(a.Status().transition_hash, recovered.transition_hash);
 }
 
@@ -1562,6 +1603,7 @@ TEST_F(CoordinatorTest, PeerWithOtherPolicyHashIsRefused) {
 }
 
 TEST_F(CoordinatorTest, RecoveryPoliciesAllowUpgradeIdentity) {
+  step_rounds_ = true;
   // B is an upgrade: another policy hash, whose launch config names A's
   // policy in RecoveryPolicies; the manifest lists B's policy too.
   const LaunchConfig upgrade = OtherLaunch(launch_.policy_hash);
@@ -1571,7 +1613,8 @@ TEST_F(CoordinatorTest, RecoveryPoliciesAllowUpgradeIdentity) {
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
                                a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())));
   Replica& b = PeerReplica(2, nullptr, upgrade, &upgrade_attester);
-  ASSERT_TRUE(WaitFor([&] { return b->state() == State::kReady; }));
+  HaRound(*b.coordinator);
+  ASSERT_EQ(b->state(), State::kReady);
   EXPECT_EQ(b->Status().transition_hash, first.transition_hash);
   // The old replica does not list the upgrade in its own launch config: it
   // would not accept B as a source (it is ready, so it never asks).
@@ -1628,6 +1671,7 @@ TEST_F(CoordinatorTest, GrantWhoseLatestDiffersFromStoreIsRefusedAndRollbackStop
 }
 
 TEST_F(CoordinatorTest, LeaseExpiresWithStoreDownAndNoPeersAndComesBack) {
+  step_rounds_ = true;
   store::testing::FaultInjectingStore faulty(*store_);
   Replica c = StartedReplica(1, &faulty);
   ASSERT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())), IsOk());
@@ -1638,11 +1682,13 @@ TEST_F(CoordinatorTest, LeaseExpiresWithStoreDownAndNoPeersAndComesBack) {
   EXPECT_EQ(status.lease_expires_at, kNow + kLease);
   EXPECT_EQ(status.lease_confirmed_by, "store");
 
-  // Store up: the loop confirms by itself every lease / 3.
+  // Store up: the HA round confirms every lease / 3.
   clock_.Advance(absl::Seconds(4));
-  ASSERT_TRUE(WaitFor([&] { return c->Status().lease_confirmed_at == kNow + absl::Seconds(4); }));
+  HaRound(*c.coordinator);
+  ASSERT_EQ(c->Status().lease_confirmed_at, kNow + absl::Seconds(4));
   faulty.FailNext(1 << 30);
   clock_.Advance(absl::Seconds(4));  // a failed round; the lease still runs
+  HaRound(*c.coordinator);
   EXPECT_TRUE(c->Serving());
   EXPECT_THAT(IssueFor(*c.coordinator, kPlainPolicy), IsOk());
   clock_.Advance(absl::Seconds(6));  // 10 s after the last confirmation
@@ -1653,12 +1699,13 @@ TEST_F(CoordinatorTest, LeaseExpiresWithStoreDownAndNoPeersAndComesBack) {
               StatusIs(absl::StatusCode::kUnavailable,
                        HasSubstr("freshness lease expired (last confirmed 10s ago): store and "
                                  "peers unreachable")));
-  ASSERT_TRUE(WaitFor(
-      [&] { return absl::StrContains(c.log->Text(), "freshness lease expired; not serving"); }));
+  HaRound(*c.coordinator);
+  ASSERT_THAT(c.log->Text(), HasSubstr("freshness lease expired; not serving"));
 
   faulty.FailNext(0);
   clock_.Advance(absl::Seconds(1));
-  ASSERT_TRUE(WaitFor([&] { return c->Serving(); }));
+  HaRound(*c.coordinator);
+  ASSERT_TRUE(c->Serving());
   EXPECT_EQ(c->Status().lease_confirmed_by, "store");
   EXPECT_THAT(IssueFor(*c.coordinator, kPlainPolicy), IsOk());
 }
