@@ -1,33 +1,24 @@
-// The blocking HTTPS client: a non-blocking socket driven with poll(2)
-// against per-call deadlines, OpenSSL for TLS 1.3, Beast's response parser.
+// The blocking HTTPS client: a BlockingConnection (internal/
+// blocking_connection.h, shared with WebClient) with OpenSSL for TLS 1.3 and
+// Beast's response parser.
 // The server's evidence is checked in the certificate-verify callback, so a
 // failing check aborts the handshake before any request byte is sent.
 #include "concord/net/client.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <openssl/err.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <boost/beast/http.hpp>
-#include <chrono>
-#include <cstring>
 #include <utility>  // Boost 1.74 Asio/Beast under C++20 needs this first.
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "concord/common/posix/scoped_fd.h"
 #include "concord/common/status_macros.h"
 #include "concord/crypto/openssl_status.h"
 #include "concord/crypto/random.h"
 #include "concord/crypto/ssl_ptr.h"
 #include "concord/crypto/x509.h"
 #include "concord/net/atls_protocol.h"
+#include "concord/net/internal/blocking_connection.h"
 #include "concord/net/internal/cert.h"
 #include "concord/net/internal/http_util.h"
 
@@ -41,8 +32,7 @@ constexpr absl::string_view kClientCommonName = "concord-client";
 constexpr absl::Duration kClientCertValidity = absl::Hours(24);
 constexpr size_t kMaxResponseHeaderBytes = 64 * 1024;
 
-// I/O deadlines are monotonic; the injected Clock dates certificates.
-using Deadline = std::chrono::steady_clock::time_point;
+using internal::Deadline;
 
 int ClientIndex() {
   static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
@@ -85,15 +75,14 @@ class HttpsClient::Impl {
   explicit Impl(ClientOptions options)
       : options_(std::move(options)),
         clock_(options_.clock != nullptr ? options_.clock : &SystemClock::Get()),
-        random_(options_.random != nullptr ? options_.random : &crypto::SystemRandom::Get()) {}
+        random_(options_.random != nullptr ? options_.random : &crypto::SystemRandom::Get()),
+        conn_({.watch_alerts = true}) {}
 
   absl::Status Init();
   absl::StatusOr<HttpResponse> Call(absl::string_view method, absl::string_view target,
                                     absl::string_view body, absl::string_view content_type);
   void Close() {
-    ssl_.reset();
-    fd_.Reset();
-    inbuf_.clear();
+    conn_.Close();
     connected_ = false;
   }
 
@@ -103,18 +92,16 @@ class HttpsClient::Impl {
   // OpenSSL callbacks (static thunks find the Impl through SSL ex_data).
   static int VerifyThunk(X509_STORE_CTX* store, void* arg);
   static int CertThunk(SSL* ssl, void* arg);
-  static void InfoThunk(const SSL* ssl, int where, int ret);
   int OnVerify(X509_STORE_CTX* store);
   int OnCertificateRequest(SSL* ssl);
-  void OnAlert(int alert) { received_alert_ = alert; }
 
  private:
   absl::Status Connect();
-  // Waits until the socket is ready for `events` or the deadline passes.
-  absl::Status Wait(short events, Deadline deadline, absl::string_view what);
-  absl::Status WriteAll(absl::string_view data, Deadline deadline);
-  // Reads some bytes into `inbuf_`; 0 at end of stream.
-  absl::StatusOr<size_t> ReadSome(Deadline deadline);
+  // Why the handshake failed: our check of the server's evidence, our own
+  // certificate, the server's refusal of it, or TLS itself.
+  absl::Status HandshakeError(absl::string_view where);
+  // Why a TLS write or read failed: the server's refusal of our
+  // certificate, or a lost connection.
   absl::Status ReadError(absl::string_view what);
   absl::StatusOr<HttpResponse> CallOnce(absl::string_view method, absl::string_view target,
                                         absl::string_view body, absl::string_view content_type,
@@ -124,14 +111,11 @@ class HttpsClient::Impl {
   Clock* const clock_;
   RandomSource* const random_;
   SslPtr<SSL_CTX> ctx_;
-  SslPtr<SSL> ssl_;
-  posix::ScopedFd fd_;
+  internal::BlockingConnection conn_;
   bool connected_ = false;
-  std::string inbuf_;
   std::optional<Nonce> nonce_;
   absl::Status verify_status_;
   absl::Status certificate_status_;
-  int received_alert_ = -1;
   std::optional<attest::Claims> server_claims_;
   std::optional<PeerCertificate> server_cert_;
   SslPtr<X509> plain_cert_;  // self-signed, for client_key without attester
@@ -147,17 +131,6 @@ int HttpsClient::Impl::VerifyThunk(X509_STORE_CTX* store, void* /*arg*/) {
 int HttpsClient::Impl::CertThunk(SSL* ssl, void* /*arg*/) {
   auto* impl = static_cast<Impl*>(SSL_get_ex_data(ssl, ClientIndex()));
   return impl == nullptr ? 0 : impl->OnCertificateRequest(ssl);
-}
-
-void HttpsClient::Impl::InfoThunk(const SSL* ssl, int where, int ret) {
-  if ((where & SSL_CB_READ_ALERT) == 0) {
-    return;
-  }
-  auto* impl = static_cast<Impl*>(SSL_get_ex_data(ssl, ClientIndex()));
-  int alert = ret & 0xff;
-  if (impl != nullptr && alert != SSL_AD_CLOSE_NOTIFY) {
-    impl->OnAlert(alert);
-  }
 }
 
 absl::Status HttpsClient::Impl::Init() {
@@ -270,90 +243,25 @@ int HttpsClient::Impl::OnCertificateRequest(SSL* ssl) {
   return 1;
 }
 
-absl::Status HttpsClient::Impl::Wait(short events, Deadline deadline, absl::string_view what) {
-  while (true) {
-    absl::Duration left = absl::FromChrono(deadline - Deadline::clock::now());
-    if (left <= absl::ZeroDuration()) {
-      return absl::UnavailableError(absl::StrCat(what, ": timed out"));
-    }
-    pollfd pfd{fd_.get(), events, 0};
-    int timeout_ms =
-        static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(left) + 1, 1000 * 60 * 60));
-    int n = ::poll(&pfd, 1, timeout_ms);
-    if (n > 0) {
-      return absl::OkStatus();
-    }
-    if (n < 0 && errno != EINTR) {
-      return absl::UnavailableError(absl::StrCat(what, ": poll: ", std::strerror(errno)));
-    }
-  }
-}
-
 absl::Status HttpsClient::Impl::Connect() {
   Close();
   server_claims_.reset();
   server_cert_.reset();
   verify_status_ = absl::OkStatus();
   certificate_status_ = absl::OkStatus();
-  received_alert_ = -1;
-  Deadline deadline = Deadline::clock::now() + absl::ToChronoNanoseconds(options_.connect_timeout);
   std::string where = absl::StrCat(options_.host, ":", options_.port);
-
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* result = nullptr;
-  std::string port = absl::StrCat(options_.port);
-  int rc = ::getaddrinfo(options_.host.c_str(), port.c_str(), &hints, &result);
-  if (rc != 0 || result == nullptr) {
-    return absl::UnavailableError(
-        absl::StrCat("connect ", where, ": cannot resolve: ", gai_strerror(rc)));
-  }
-  std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> addresses(result, ::freeaddrinfo);
-  absl::Status last = absl::UnavailableError(absl::StrCat("connect ", where, ": no address"));
-  for (addrinfo* ai = result; ai != nullptr; ai = ai->ai_next) {
-    posix::ScopedFd fd(
-        ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol));
-    if (fd.get() < 0) {
-      last = absl::UnavailableError(absl::StrCat("connect ", where, ": ", std::strerror(errno)));
-      continue;
-    }
-    int one = 1;
-    ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    if (::connect(fd.get(), ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
-      last = absl::UnavailableError(absl::StrCat("connect ", where, ": ", std::strerror(errno)));
-      continue;
-    }
-    fd_ = std::move(fd);
-    absl::Status waited = Wait(POLLOUT, deadline, absl::StrCat("connect ", where));
-    if (!waited.ok()) {
-      last = waited;
-      fd_.Reset();
-      continue;
-    }
-    int error = 0;
-    socklen_t len = sizeof(error);
-    if (::getsockopt(fd_.get(), SOL_SOCKET, SO_ERROR, &error, &len) != 0 || error != 0) {
-      last = absl::UnavailableError(
-          absl::StrCat("connect ", where, ": ", std::strerror(error != 0 ? error : errno)));
-      fd_.Reset();
-      continue;
-    }
-    last = absl::OkStatus();
-    break;
-  }
-  CONCORD_RETURN_IF_ERROR(last);
+  CONCORD_RETURN_IF_ERROR(conn_.Connect(options_.host, options_.port, /*numeric_host=*/false, where,
+                                        absl::StrCat("connect ", where),
+                                        internal::DeadlineAfter(options_.connect_timeout)));
   if (!options_.tls) {
     connected_ = true;
     return absl::OkStatus();
   }
 
-  ssl_.reset(SSL_new(ctx_.get()));
-  if (ssl_ == nullptr || SSL_set_fd(ssl_.get(), fd_.get()) != 1 ||
-      SSL_set_ex_data(ssl_.get(), ClientIndex(), this) != 1) {
+  CONCORD_ASSIGN_OR_RETURN(SSL * ssl, conn_.StartTls(ctx_.get(), "client: SSL_new"));
+  if (SSL_set_ex_data(ssl, ClientIndex(), this) != 1) {
     return crypto::OpenSslInternal("client: SSL_new");
   }
-  SSL_set_info_callback(ssl_.get(), InfoThunk);
   std::string alpn;
   nonce_.reset();
   if (options_.fresh_evidence) {
@@ -366,147 +274,45 @@ absl::Status HttpsClient::Impl::Connect() {
   }
   alpn.push_back(static_cast<char>(kAlpnHttp11.size()));
   alpn.append(kAlpnHttp11.data(), kAlpnHttp11.size());
-  if (SSL_set_alpn_protos(ssl_.get(), reinterpret_cast<const unsigned char*>(alpn.data()),
+  if (SSL_set_alpn_protos(ssl, reinterpret_cast<const unsigned char*>(alpn.data()),
                           static_cast<unsigned int>(alpn.size())) != 0) {
     return crypto::OpenSslInternal("client: ALPN");
   }
-  SSL_set_connect_state(ssl_.get());
-  Deadline handshake_deadline =
-      Deadline::clock::now() + absl::ToChronoNanoseconds(options_.io_timeout);
-  while (true) {
-    crypto::ClearOpenSslErrors();
-    int result = SSL_do_handshake(ssl_.get());
-    if (result == 1) {
-      break;
-    }
-    int error = SSL_get_error(ssl_.get(), result);
-    if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
-      absl::Status waited = Wait(error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
-                                 handshake_deadline, absl::StrCat("TLS handshake with ", where));
-      if (!waited.ok()) {
-        Close();
-        return waited;
-      }
-      continue;
-    }
-    absl::Status status;
-    if (!verify_status_.ok()) {
-      status = absl::Status(verify_status_.code(),
-                            absl::StrCat("server evidence: ", verify_status_.message()));
-    } else if (!certificate_status_.ok()) {
-      status = absl::Status(certificate_status_.code(),
-                            absl::StrCat("client certificate: ", certificate_status_.message()));
-    } else if (received_alert_ >= 0 && IsCertificateAlert(received_alert_)) {
-      status = absl::Status(RefusalCode(received_alert_),
-                            absl::StrCat("server refused our certificate: ",
-                                         SSL_alert_desc_string_long(received_alert_)));
-    } else {
-      status = crypto::OpenSslError(absl::StatusCode::kUnavailable,
-                                    absl::StrCat("TLS handshake with ", where));
-    }
-    crypto::ClearOpenSslErrors();
-    Close();
-    return status;
-  }
-  crypto::ClearOpenSslErrors();
+  CONCORD_RETURN_IF_ERROR(conn_.Handshake(internal::DeadlineAfter(options_.io_timeout),
+                                          absl::StrCat("TLS handshake with ", where),
+                                          [&] { return HandshakeError(where); }));
   connected_ = true;
   return absl::OkStatus();
 }
 
-absl::Status HttpsClient::Impl::WriteAll(absl::string_view data, Deadline deadline) {
-  size_t pos = 0;
-  while (pos < data.size()) {
-    if (options_.tls) {
-      size_t n = 0;
-      crypto::ClearOpenSslErrors();
-      int result = SSL_write_ex(ssl_.get(), data.data() + pos, data.size() - pos, &n);
-      if (result == 1) {
-        pos += n;
-        continue;
-      }
-      int error = SSL_get_error(ssl_.get(), result);
-      if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
-        CONCORD_RETURN_IF_ERROR(
-            Wait(error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline, "send request"));
-        continue;
-      }
-      return ReadError("send request");
-    }
-    ssize_t n = ::send(fd_.get(), data.data() + pos, data.size() - pos, MSG_NOSIGNAL);
-    if (n > 0) {
-      pos += static_cast<size_t>(n);
-      continue;
-    }
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      CONCORD_RETURN_IF_ERROR(Wait(POLLOUT, deadline, "send request"));
-      continue;
-    }
-    return absl::UnavailableError(absl::StrCat("send request: ", std::strerror(errno)));
+absl::Status HttpsClient::Impl::HandshakeError(absl::string_view where) {
+  const int alert = conn_.received_alert();
+  if (!verify_status_.ok()) {
+    return absl::Status(verify_status_.code(),
+                        absl::StrCat("server evidence: ", verify_status_.message()));
   }
-  return absl::OkStatus();
+  if (!certificate_status_.ok()) {
+    return absl::Status(certificate_status_.code(),
+                        absl::StrCat("client certificate: ", certificate_status_.message()));
+  }
+  if (alert >= 0 && IsCertificateAlert(alert)) {
+    return absl::Status(RefusalCode(alert), absl::StrCat("server refused our certificate: ",
+                                                         SSL_alert_desc_string_long(alert)));
+  }
+  return crypto::OpenSslError(absl::StatusCode::kUnavailable,
+                              absl::StrCat("TLS handshake with ", where));
 }
 
 absl::Status HttpsClient::Impl::ReadError(absl::string_view what) {
-  absl::Status status;
-  if (received_alert_ >= 0 && IsCertificateAlert(received_alert_)) {
+  const int alert = conn_.received_alert();
+  if (alert >= 0 && IsCertificateAlert(alert)) {
     // TLS 1.3: the server judges our certificate after our Finished, so its
     // refusal arrives as an alert at the first read.
-    status = absl::Status(RefusalCode(received_alert_),
-                          absl::StrCat("server refused our certificate: ",
-                                       SSL_alert_desc_string_long(received_alert_)));
-  } else {
-    status = crypto::OpenSslError(absl::StatusCode::kUnavailable,
-                                  absl::StrCat(what, ": connection lost"));
+    return absl::Status(RefusalCode(alert), absl::StrCat("server refused our certificate: ",
+                                                         SSL_alert_desc_string_long(alert)));
   }
-  crypto::ClearOpenSslErrors();
-  return status;
-}
-
-absl::StatusOr<size_t> HttpsClient::Impl::ReadSome(Deadline deadline) {
-  char buf[16 * 1024];
-  while (true) {
-    if (options_.tls) {
-      size_t n = 0;
-      crypto::ClearOpenSslErrors();
-      int result = SSL_read_ex(ssl_.get(), buf, sizeof(buf), &n);
-      if (result == 1) {
-        inbuf_.append(buf, n);
-        return n;
-      }
-      int error = SSL_get_error(ssl_.get(), result);
-      if (error == SSL_ERROR_ZERO_RETURN) {
-        return 0;
-      }
-      if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
-        CONCORD_RETURN_IF_ERROR(
-            Wait(error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline, "read response"));
-        continue;
-      }
-      if (error == SSL_ERROR_SYSCALL && received_alert_ < 0 && ERR_peek_error() == 0) {
-        return 0;  // EOF without close_notify
-      }
-      return ReadError("read response");
-    }
-    ssize_t n = ::recv(fd_.get(), buf, sizeof(buf), 0);
-    if (n > 0) {
-      inbuf_.append(buf, static_cast<size_t>(n));
-      return static_cast<size_t>(n);
-    }
-    if (n == 0) {
-      return 0;
-    }
-    if (errno == EINTR) {
-      continue;
-    }
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      CONCORD_RETURN_IF_ERROR(Wait(POLLIN, deadline, "read response"));
-      continue;
-    }
-    return absl::UnavailableError(absl::StrCat("read response: ", std::strerror(errno)));
-  }
+  return crypto::OpenSslError(absl::StatusCode::kUnavailable,
+                              absl::StrCat(what, ": connection lost"));
 }
 
 absl::StatusOr<HttpResponse> HttpsClient::Impl::Call(absl::string_view method,
@@ -534,12 +340,13 @@ absl::StatusOr<HttpResponse> HttpsClient::Impl::CallOnce(absl::string_view metho
   if (!connected_) {
     CONCORD_RETURN_IF_ERROR(Connect());
   }
-  Deadline deadline = Deadline::clock::now() + absl::ToChronoNanoseconds(options_.io_timeout);
+  Deadline deadline = internal::DeadlineAfter(options_.io_timeout);
   std::string host = absl::StrCat(options_.host, ":", options_.port);
   absl::Status written =
-      WriteAll(internal::SerializeRequest(method, target, host, body, content_type), deadline);
+      conn_.WriteAll(internal::SerializeRequest(method, target, host, body, content_type), deadline,
+                     "send request", [&] { return ReadError("send request"); });
   if (!written.ok()) {
-    *retryable = received_alert_ < 0;
+    *retryable = conn_.received_alert() < 0;
     Close();
     return written;
   }
@@ -550,12 +357,13 @@ absl::StatusOr<HttpResponse> HttpsClient::Impl::CallOnce(absl::string_view metho
   if (method == "HEAD") {
     parser.skip(true);
   }
-  bool got_bytes = !inbuf_.empty();
+  std::string& inbuf = conn_.inbuf();
+  bool got_bytes = !inbuf.empty();
   while (!parser.is_done()) {
-    if (!inbuf_.empty()) {
+    if (!inbuf.empty()) {
       boost::beast::error_code ec;
-      size_t used = parser.put(boost::asio::buffer(inbuf_.data(), inbuf_.size()), ec);
-      inbuf_.erase(0, used);
+      size_t used = parser.put(boost::asio::buffer(inbuf.data(), inbuf.size()), ec);
+      inbuf.erase(0, used);
       if (ec && ec != http::error::need_more) {
         Close();
         return absl::DataLossError(absl::StrCat("response: ", ec.message()));
@@ -563,14 +371,15 @@ absl::StatusOr<HttpResponse> HttpsClient::Impl::CallOnce(absl::string_view metho
       if (parser.is_done()) {
         break;
       }
-      if (used > 0 && !inbuf_.empty()) {
+      if (used > 0 && !inbuf.empty()) {
         continue;
       }
     }
-    absl::StatusOr<size_t> n = ReadSome(deadline);
+    absl::StatusOr<size_t> n =
+        conn_.ReadSome(deadline, "read response", [&] { return ReadError("read response"); });
     if (!n.ok()) {
-      *retryable =
-          !got_bytes && n.status().code() == absl::StatusCode::kUnavailable && received_alert_ < 0;
+      *retryable = !got_bytes && n.status().code() == absl::StatusCode::kUnavailable &&
+                   conn_.received_alert() < 0;
       Close();
       return n.status();
     }

@@ -1,28 +1,24 @@
-// WebClient: a non-blocking socket driven with poll(2) against per-call
-// deadlines (like HttpsClient), OpenSSL with the ordinary X.509 checks (chain
-// to ca_file or the default paths, host name or IP address, SNI), and Beast's
-// response parser. Stream() runs on its own connection and also polls an
-// eventfd so that Cancel() from another thread ends it promptly.
+// WebClient: a BlockingConnection (internal/blocking_connection.h, shared
+// with HttpsClient) with the ordinary X.509 checks (chain to ca_file or the
+// default paths, host name or IP address, SNI), and Beast's response parser.
+// Stream() runs on its own connection whose waits also poll an eventfd, so
+// that Cancel() from another thread ends it promptly.
 #include "concord/net/web_client.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509err.h>
-#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <boost/beast/http.hpp>
-#include <chrono>
 #include <cstring>
 #include <limits>
 #include <utility>  // Boost 1.74 Asio/Beast under C++20 needs this first.
@@ -37,23 +33,19 @@
 #include "concord/common/status_macros.h"
 #include "concord/crypto/openssl_status.h"
 #include "concord/crypto/ssl_ptr.h"
+#include "concord/net/internal/blocking_connection.h"
 
 namespace concord::net {
 namespace {
 
 namespace http = boost::beast::http;
 using crypto::SslPtr;
-using Deadline = std::chrono::steady_clock::time_point;
+using internal::Deadline;
 
 constexpr size_t kMaxResponseHeaderBytes = 64 * 1024;
 constexpr size_t kStreamBufferBytes = 16 * 1024;
 
-Deadline After(absl::Duration d) {
-  if (d == absl::InfiniteDuration()) {
-    return Deadline::max();
-  }
-  return Deadline::clock::now() + absl::ToChronoNanoseconds(d);
-}
+Deadline After(absl::Duration d) { return internal::DeadlineAfter(d); }
 
 struct ParsedUrl {
   bool tls = false;
@@ -121,8 +113,7 @@ absl::StatusOr<ParsedUrl> ParseBaseUrl(absl::string_view url) {
   }
   if (!out.host_is_ip) {
     for (char c : host) {
-      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' &&
-          c != '_') {
+      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' && c != '_') {
         return bad("host name has a character outside [A-Za-z0-9._-]");
       }
     }
@@ -163,142 +154,63 @@ bool ValidHeaderValue(absl::string_view s) {
   return true;
 }
 
-// One TCP (and maybe TLS) connection with its unread input.
+// The web client's view of a BlockingConnection: the URL's host and port,
+// the ordinary X.509 checks, and errors that name the server.
 class Connection final {
  public:
   Connection(const ParsedUrl& url, SSL_CTX* ctx, int cancel_fd)
-      : url_(url), ctx_(ctx), cancel_fd_(cancel_fd) {}
+      : url_(url), ctx_(ctx), conn_({.cancel_fd = cancel_fd}) {}
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  bool open() const { return fd_.get() >= 0; }
-  std::string& inbuf() { return inbuf_; }
+  bool open() const { return conn_.open(); }
+  std::string& inbuf() { return conn_.inbuf(); }
   const std::string& where() const { return url_.host_header; }
 
-  void Close() {
-    ssl_.reset();
-    fd_.Reset();
-    inbuf_.clear();
-  }
+  void Close() { conn_.Close(); }
 
   absl::Status Open(absl::Duration connect_timeout, absl::Duration handshake_timeout);
-  absl::Status WriteAll(absl::string_view data, Deadline deadline);
+  absl::Status WriteAll(absl::string_view data, Deadline deadline) {
+    return conn_.WriteAll(data, deadline, Label("send request"),
+                          [&] { return TlsFailure("send request: connection lost"); });
+  }
   // Reads some bytes into inbuf(); 0 at end of stream.
-  absl::StatusOr<size_t> ReadSome(Deadline deadline, absl::string_view what);
+  absl::StatusOr<size_t> ReadSome(Deadline deadline, absl::string_view what) {
+    return conn_.ReadSome(deadline, Label(what),
+                          [&] { return TlsFailure(absl::StrCat(what, ": connection lost")); });
+  }
 
  private:
-  absl::Status Wait(short events, Deadline deadline, absl::string_view what);
+  // "<what> (<host:port>)".
+  std::string Label(absl::string_view what) const { return absl::StrCat(what, " (", where(), ")"); }
   absl::Status TlsFailure(absl::string_view what);
 
   const ParsedUrl& url_;
   SSL_CTX* const ctx_;
-  const int cancel_fd_;
-  posix::ScopedFd fd_;
-  SslPtr<SSL> ssl_;
-  std::string inbuf_;
+  internal::BlockingConnection conn_;
 };
 
-absl::Status Connection::Wait(short events, Deadline deadline, absl::string_view what) {
-  while (true) {
-    int timeout_ms = -1;
-    if (deadline != Deadline::max()) {
-      absl::Duration left = absl::FromChrono(deadline - Deadline::clock::now());
-      if (left <= absl::ZeroDuration()) {
-        return absl::UnavailableError(absl::StrCat(what, " (", where(), "): timed out"));
-      }
-      timeout_ms = static_cast<int>(
-          std::min<int64_t>(absl::ToInt64Milliseconds(left) + 1, int64_t{1000} * 60 * 60));
-    }
-    pollfd pfds[2] = {{fd_.get(), events, 0}, {cancel_fd_, POLLIN, 0}};
-    int n = ::poll(pfds, cancel_fd_ >= 0 ? 2 : 1, timeout_ms);
-    if (n > 0) {
-      if (cancel_fd_ >= 0 && (pfds[1].revents & POLLIN) != 0) {
-        return absl::CancelledError(absl::StrCat(what, " (", where(), "): cancelled"));
-      }
-      return absl::OkStatus();
-    }
-    if (n < 0 && errno != EINTR) {
-      return absl::UnavailableError(
-          absl::StrCat(what, " (", where(), "): poll: ", std::strerror(errno)));
-    }
-  }
-}
-
 absl::Status Connection::TlsFailure(absl::string_view what) {
-  absl::Status status;
-  long verify = ssl_ != nullptr ? SSL_get_verify_result(ssl_.get()) : X509_V_OK;
+  long verify = conn_.ssl() != nullptr ? SSL_get_verify_result(conn_.ssl()) : X509_V_OK;
   if (verify != X509_V_OK) {
-    status = absl::UnavailableError(
-        absl::StrCat(what, " (", where(), "): server certificate rejected: ",
-                     X509_verify_cert_error_string(verify)));
-  } else {
-    status = crypto::OpenSslError(absl::StatusCode::kUnavailable,
-                                  absl::StrCat(what, " (", where(), ")"));
+    return absl::UnavailableError(absl::StrCat(
+        Label(what), ": server certificate rejected: ", X509_verify_cert_error_string(verify)));
   }
-  crypto::ClearOpenSslErrors();
-  return status;
+  return crypto::OpenSslError(absl::StatusCode::kUnavailable, Label(what));
 }
 
 absl::Status Connection::Open(absl::Duration connect_timeout, absl::Duration handshake_timeout) {
-  Close();
-  Deadline deadline = After(connect_timeout);
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = url_.host_is_ip ? AI_NUMERICHOST : 0;
-  addrinfo* result = nullptr;
-  std::string port = absl::StrCat(url_.port);
-  int rc = ::getaddrinfo(url_.host.c_str(), port.c_str(), &hints, &result);
-  if (rc != 0 || result == nullptr) {
-    return absl::UnavailableError(
-        absl::StrCat("connect ", where(), ": cannot resolve: ", gai_strerror(rc)));
-  }
-  std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> addresses(result, ::freeaddrinfo);
-  absl::Status last = absl::UnavailableError(absl::StrCat("connect ", where(), ": no address"));
-  for (addrinfo* ai = result; ai != nullptr; ai = ai->ai_next) {
-    posix::ScopedFd fd(
-        ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol));
-    if (fd.get() < 0) {
-      last = absl::UnavailableError(absl::StrCat("connect ", where(), ": ", std::strerror(errno)));
-      continue;
-    }
-    int one = 1;
-    ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    if (::connect(fd.get(), ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
-      last = absl::UnavailableError(absl::StrCat("connect ", where(), ": ", std::strerror(errno)));
-      continue;
-    }
-    fd_ = std::move(fd);
-    absl::Status waited = Wait(POLLOUT, deadline, "connect");
-    if (!waited.ok()) {
-      last = waited;
-      fd_.Reset();
-      if (waited.code() == absl::StatusCode::kCancelled) {
-        return waited;
-      }
-      continue;
-    }
-    int error = 0;
-    socklen_t len = sizeof(error);
-    if (::getsockopt(fd_.get(), SOL_SOCKET, SO_ERROR, &error, &len) != 0 || error != 0) {
-      last = absl::UnavailableError(
-          absl::StrCat("connect ", where(), ": ", std::strerror(error != 0 ? error : errno)));
-      fd_.Reset();
-      continue;
-    }
-    last = absl::OkStatus();
-    break;
-  }
-  CONCORD_RETURN_IF_ERROR(last);
+  CONCORD_RETURN_IF_ERROR(conn_.Connect(url_.host, url_.port, url_.host_is_ip, where(),
+                                        Label("connect"), After(connect_timeout)));
   if (!url_.tls) {
     return absl::OkStatus();
   }
-  ssl_.reset(SSL_new(ctx_));
-  if (ssl_ == nullptr || SSL_set_fd(ssl_.get(), fd_.get()) != 1) {
+  absl::StatusOr<SSL*> ssl = conn_.StartTls(ctx_, "web client: SSL_new");
+  if (!ssl.ok()) {
     Close();
-    return crypto::OpenSslInternal("web client: SSL_new");
+    return ssl.status();
   }
-  X509_VERIFY_PARAM* param = SSL_get0_param(ssl_.get());
+  X509_VERIFY_PARAM* param = SSL_get0_param(*ssl);
   if (url_.host_is_ip) {
     if (X509_VERIFY_PARAM_set1_ip_asc(param, url_.host.c_str()) != 1) {
       Close();
@@ -307,117 +219,13 @@ absl::Status Connection::Open(absl::Duration connect_timeout, absl::Duration han
   } else {
     X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
     if (X509_VERIFY_PARAM_set1_host(param, url_.host.c_str(), url_.host.size()) != 1 ||
-        SSL_set_tlsext_host_name(ssl_.get(), url_.host.c_str()) != 1) {
+        SSL_set_tlsext_host_name(*ssl, url_.host.c_str()) != 1) {
       Close();
       return crypto::OpenSslInternal("web client: expected host name");
     }
   }
-  SSL_set_connect_state(ssl_.get());
-  Deadline handshake_deadline = After(handshake_timeout);
-  while (true) {
-    crypto::ClearOpenSslErrors();
-    int result = SSL_do_handshake(ssl_.get());
-    if (result == 1) {
-      break;
-    }
-    int error = SSL_get_error(ssl_.get(), result);
-    if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
-      absl::Status waited = Wait(error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
-                                 handshake_deadline, "TLS handshake");
-      if (!waited.ok()) {
-        Close();
-        return waited;
-      }
-      continue;
-    }
-    absl::Status status = TlsFailure("TLS handshake");
-    Close();
-    return status;
-  }
-  crypto::ClearOpenSslErrors();
-  return absl::OkStatus();
-}
-
-absl::Status Connection::WriteAll(absl::string_view data, Deadline deadline) {
-  size_t pos = 0;
-  while (pos < data.size()) {
-    if (ssl_ != nullptr) {
-      size_t n = 0;
-      crypto::ClearOpenSslErrors();
-      int result = SSL_write_ex(ssl_.get(), data.data() + pos, data.size() - pos, &n);
-      if (result == 1) {
-        pos += n;
-        continue;
-      }
-      int error = SSL_get_error(ssl_.get(), result);
-      if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
-        CONCORD_RETURN_IF_ERROR(
-            Wait(error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline, "send request"));
-        continue;
-      }
-      return TlsFailure("send request: connection lost");
-    }
-    ssize_t n = ::send(fd_.get(), data.data() + pos, data.size() - pos, MSG_NOSIGNAL);
-    if (n > 0) {
-      pos += static_cast<size_t>(n);
-      continue;
-    }
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      CONCORD_RETURN_IF_ERROR(Wait(POLLOUT, deadline, "send request"));
-      continue;
-    }
-    return absl::UnavailableError(
-        absl::StrCat("send request (", where(), "): ", std::strerror(errno)));
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<size_t> Connection::ReadSome(Deadline deadline, absl::string_view what) {
-  char buf[16 * 1024];
-  while (true) {
-    if (ssl_ != nullptr) {
-      size_t n = 0;
-      crypto::ClearOpenSslErrors();
-      int result = SSL_read_ex(ssl_.get(), buf, sizeof(buf), &n);
-      if (result == 1) {
-        inbuf_.append(buf, n);
-        return n;
-      }
-      int error = SSL_get_error(ssl_.get(), result);
-      if (error == SSL_ERROR_ZERO_RETURN) {
-        return 0;
-      }
-      if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
-        CONCORD_RETURN_IF_ERROR(Wait(error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline,
-                                     what));
-        continue;
-      }
-      if (error == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
-        return 0;  // EOF without close_notify
-      }
-      return TlsFailure(absl::StrCat(what, ": connection lost"));
-    }
-    ssize_t n = ::recv(fd_.get(), buf, sizeof(buf), 0);
-    if (n > 0) {
-      inbuf_.append(buf, static_cast<size_t>(n));
-      return static_cast<size_t>(n);
-    }
-    if (n == 0) {
-      return 0;
-    }
-    if (errno == EINTR) {
-      continue;
-    }
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      CONCORD_RETURN_IF_ERROR(Wait(POLLIN, deadline, what));
-      continue;
-    }
-    return absl::UnavailableError(
-        absl::StrCat(what, " (", where(), "): ", std::strerror(errno)));
-  }
+  return conn_.Handshake(After(handshake_timeout), Label("TLS handshake"),
+                         [&] { return TlsFailure("TLS handshake"); });
 }
 
 template <class Body>
@@ -435,8 +243,7 @@ void FillHead(const http::response<Body>& message, HttpResponse* response) {
 
 absl::Status ParseError(const boost::beast::error_code& ec, size_t max_bytes) {
   if (ec == http::error::body_limit) {
-    return absl::DataLossError(
-        absl::StrCat("response: body larger than ", max_bytes, " bytes"));
+    return absl::DataLossError(absl::StrCat("response: body larger than ", max_bytes, " bytes"));
   }
   if (ec == http::error::header_limit) {
     return absl::DataLossError(
@@ -506,8 +313,8 @@ absl::StatusOr<std::string> WebClient::Impl::Serialize(
     for (const auto& [name, value] : *list) {
       // Values may be credentials: name only the header.
       if (!ValidHeaderToken(name) || !ValidHeaderValue(value)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("web client request: invalid header ", ValidHeaderToken(name) ? name : ""));
+        return absl::InvalidArgumentError(absl::StrCat("web client request: invalid header ",
+                                                       ValidHeaderToken(name) ? name : ""));
       }
       absl::StrAppend(&out, name, ": ", value, "\r\n");
     }
@@ -601,15 +408,15 @@ absl::StatusOr<HttpResponse> WebClient::Impl::CallOnce(const std::string& reques
       if (!parser.got_some()) {
         *retryable = true;
         conn_.Close();
-        return absl::UnavailableError(absl::StrCat(
-            "read response (", url_.host_header, "): connection closed before a response"));
+        return absl::UnavailableError(absl::StrCat("read response (", url_.host_header,
+                                                   "): connection closed before a response"));
       }
       boost::beast::error_code ec;
       parser.put_eof(ec);
       if (ec || !parser.is_done()) {
         conn_.Close();
-        return absl::UnavailableError(absl::StrCat(
-            "read response (", url_.host_header, "): connection closed mid-response"));
+        return absl::UnavailableError(
+            absl::StrCat("read response (", url_.host_header, "): connection closed mid-response"));
       }
       break;
     }
@@ -703,8 +510,8 @@ absl::StatusOr<HttpResponse> WebClient::Impl::Stream(absl::string_view method,
         absl::string_view chunk(chunk_buf.data(), produced);
         if (head.status < 200 || head.status > 299) {
           if (error_body.size() + chunk.size() > options_.max_response_bytes) {
-            return finish(absl::DataLossError(absl::StrCat(
-                "response: body larger than ", options_.max_response_bytes, " bytes")));
+            return finish(absl::DataLossError(absl::StrCat("response: body larger than ",
+                                                           options_.max_response_bytes, " bytes")));
           }
           error_body.append(chunk.data(), chunk.size());
         } else if (!on_chunk(chunk)) {
@@ -814,8 +621,8 @@ absl::StatusOr<std::unique_ptr<WebClient>> WebClient::Create(WebClientOptions op
   if (cancel_fd.get() < 0) {
     return absl::InternalError(absl::StrCat("web client: eventfd: ", std::strerror(errno)));
   }
-  auto impl =
-      std::make_unique<Impl>(std::move(options), std::move(url), std::move(ctx), std::move(cancel_fd));
+  auto impl = std::make_unique<Impl>(std::move(options), std::move(url), std::move(ctx),
+                                     std::move(cancel_fd));
   return std::unique_ptr<WebClient>(new WebClient(std::move(impl)));
 }
 
@@ -829,9 +636,8 @@ absl::StatusOr<HttpResponse> WebClient::Call(
   return impl_->Call(method, target, body, content_type, headers);
 }
 
-absl::StatusOr<HttpResponse> WebClient::Stream(absl::string_view method,
-                                               absl::string_view target, absl::string_view body,
-                                               absl::Duration idle_timeout,
+absl::StatusOr<HttpResponse> WebClient::Stream(absl::string_view method, absl::string_view target,
+                                               absl::string_view body, absl::Duration idle_timeout,
                                                const BodyChunkCallback& on_chunk) {
   return impl_->Stream(method, target, body, idle_timeout, on_chunk);
 }
