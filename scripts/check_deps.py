@@ -61,6 +61,8 @@ def main():
                     continue
                 path = s if os.path.isabs(s) else os.path.join(source_dir, s)
                 files.append(os.path.realpath(path))
+            if kind == "INTERFACE_LIBRARY":
+                link = interface_link  # a header-only target declares only its interface
             targets[name] = {
                 "kind": kind,
                 "files": files,

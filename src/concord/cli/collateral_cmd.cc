@@ -18,15 +18,13 @@
 #include "concord/collateral/bundle.h"
 #include "concord/collateral/cache.h"
 #include "concord/collateral/item.h"
+#include "concord/collateral/vendor_client.h"
+#include "concord/collateral/web_fetcher.h"
 #include "concord/common/clock.h"
 #include "concord/common/posix/files.h"
 #include "concord/common/time_format.h"
 #include "concord/store/builtin.h"
 #include "nlohmann/json.hpp"
-#ifdef CONCORD_CLI_COLLATERAL_FETCH
-#include "concord/collateral/vendor_client.h"
-#include "concord/collateral/web_fetcher.h"
-#endif
 
 namespace concord::cli {
 namespace {
@@ -156,7 +154,6 @@ void RunList(CommandContext& ctx, const CollateralArgs& args) {
   ctx.out << out.dump(2) << "\n";
 }
 
-#ifdef CONCORD_CLI_COLLATERAL_FETCH
 void RunFetch(CommandContext& ctx, const CollateralArgs& args) {
   absl::StatusOr<collateral::CollateralKind> kind = collateral::ParseKind(args.kind);
   if (!kind.ok()) {
@@ -200,7 +197,6 @@ void RunFetch(CommandContext& ctx, const CollateralArgs& args) {
   }
   ctx.out << Describe(*kept).dump(2) << "\n";
 }
-#endif
 
 }  // namespace
 
@@ -230,21 +226,22 @@ void AddCollateralCommands(CLI::App& app, CommandContext& ctx) {
   add_common(list);
   list->callback([&ctx, args] { RunList(ctx, *args); });
 
-#ifdef CONCORD_CLI_COLLATERAL_FETCH
   CLI::App* fetch = group->add_subcommand(
       "fetch", "Fetch one item from AMD KDS or Intel PCS, validate it and store it");
   add_common(fetch);
-  fetch->add_option("--kind", args->kind, "snp-vcek, snp-cert-chain, snp-crl, tdx-tcb-info, "
-                                          "tdx-qe-identity, tdx-pck-crl, tdx-root-ca-crl")
+  fetch
+      ->add_option("--kind", args->kind,
+                   "snp-vcek, snp-cert-chain, snp-crl, tdx-tcb-info, "
+                   "tdx-qe-identity, tdx-pck-crl, tdx-root-ca-crl")
       ->required();
-  fetch->add_option("--key", args->key,
-                    "Item key (docs/collateral.md), e.g. milan, b0c06f000000, platform")
+  fetch
+      ->add_option("--key", args->key,
+                   "Item key (docs/collateral.md), e.g. milan, b0c06f000000, platform")
       ->required();
   fetch->add_option("--kds-url", args->kds_url, "AMD KDS base URL");
   fetch->add_option("--pcs-url", args->pcs_url, "Intel PCS base URL");
   fetch->add_option("--ca-file", args->ca_file, "PEM CA bundle for HTTPS (default: system)");
   fetch->callback([&ctx, args] { RunFetch(ctx, *args); });
-#endif
 }
 
 }  // namespace concord::cli

@@ -42,7 +42,8 @@ class SimulatedCoordinatorFixture : public ::testing::Test {
     host_ = *std::move(host);
     coordinator_policy_.fill(0xc0);
     workload_policy_.fill(0x77);
-    absl::StatusOr<crypto::PrivateKey> owner = crypto::PrivateKey::GenerateEc(crypto::KeyType::kEcP384);
+    absl::StatusOr<crypto::PrivateKey> owner =
+        crypto::PrivateKey::GenerateEc(crypto::KeyType::kEcP384);
     ASSERT_TRUE(owner.ok());
     owner_.emplace(*std::move(owner));
   }
@@ -110,9 +111,8 @@ class ServedHistoryFixture : public SimulatedCoordinatorFixture {
       req.ca_bundle = bundle.Serialize();
       crypto::Sha256Digest previous = head.has_value() ? head->head().hash : crypto::Sha256Digest{};
       CONCORD_ASSERT_OK_AND_ASSIGN(
-          req.authorization,
-          history::SignAuthorization(*owner_, history::TransitionKind::kManifest,
-                                     crypto::Sha256(manifest_bytes), previous));
+          req.authorization, history::SignAuthorization(*owner_, history::TransitionKind::kManifest,
+                                                        crypto::Sha256(manifest_bytes), previous));
       CONCORD_ASSERT_OK_AND_ASSIGN(history::VerifiedHistory next, writer->Append(head, req));
       head = std::move(next);
     }
@@ -130,11 +130,10 @@ class ServedHistoryFixture : public SimulatedCoordinatorFixture {
     for (const auto& t : history_.transitions) {
       Bytes encoded = *history::ReadObject(*store_, history::ObjectType::kTransition, t->hash);
       j["transitions"].push_back({{"hash", HexEncode(t->hash)}, {"transition", B64(encoded)}});
-      j["manifests"][HexEncode(t->transition.manifest_hash)] = B64(
-          *history::ReadObject(*store_, history::ObjectType::kManifest, t->transition.manifest_hash));
-      j["ca_bundles"][HexEncode(t->transition.ca_bundle_hash)] =
-          B64(*history::ReadObject(*store_, history::ObjectType::kCaBundle,
-                                   t->transition.ca_bundle_hash));
+      j["manifests"][HexEncode(t->transition.manifest_hash)] = B64(*history::ReadObject(
+          *store_, history::ObjectType::kManifest, t->transition.manifest_hash));
+      j["ca_bundles"][HexEncode(t->transition.ca_bundle_hash)] = B64(*history::ReadObject(
+          *store_, history::ObjectType::kCaBundle, t->transition.ca_bundle_hash));
     }
     return j;
   }

@@ -48,12 +48,12 @@ absl::StatusOr<std::shared_ptr<const attest::EvidenceVerifier>> MakeCoordinatorV
     const std::vector<CoordinatorExpectation>& expectations);
 
 // The handshake check: the policy the evidence names (HOST_DATA on SNP,
-// MRCONFIGID[0:32] on TDX) must be one of the expected policies, and the evidence must verify (at clock.Now()) with that
-// policy's reference values and the expected report data. PermissionDenied
+// MRCONFIGID[0:32] on TDX) must be one of the expected policies, and the evidence must verify (at
+// clock.Now()) with that policy's reference values and the expected report data. PermissionDenied
 // "coordinator policy <hex> is not one the manifest allows" for another
 // policy; the verifier's error otherwise. `clock` must outlive the check.
-net::ServerEvidenceCheck MakeCoordinatorCheck(std::vector<CoordinatorExpectation> expectations,
-                                              std::shared_ptr<const attest::EvidenceVerifier> verifier,
-                                              Clock& clock);
+net::ServerEvidenceCheck MakeCoordinatorCheck(
+    std::vector<CoordinatorExpectation> expectations,
+    std::shared_ptr<const attest::EvidenceVerifier> verifier, Clock& clock);
 
 }  // namespace concord::client
