@@ -114,7 +114,7 @@ class Coordinator::Impl {
   // peer round trip or seed derivation. The full checks follow under
   // write_mu_ on the verified head.
   absl::Status PrecheckRecoveryCaller(const RecoverRequest& request) const;
-  absl::StatusOr<AttestResult> Attest(const net::Nonce& nonce);
+  absl::StatusOr<AttestResult> Attest(const atls::Nonce& nonce);
   std::optional<crypto::Sha256Digest> RootCaSpkiSha256() const;
   absl::StatusOr<attest::Claims> CheckWorkloadEvidence(
       const attest::Evidence& evidence, const std::array<uint8_t, 64>& report_data) const;
@@ -740,7 +740,7 @@ StatusInfo Coordinator::Impl::Status() const {
   return info;
 }
 
-absl::StatusOr<AttestResult> Coordinator::Impl::Attest(const net::Nonce& nonce) {
+absl::StatusOr<AttestResult> Coordinator::Impl::Attest(const atls::Nonce& nonce) {
   const auto [current, snapshot] = StateAndActive();
   AttestResult result;
   result.statement.nonce = nonce;
@@ -756,7 +756,7 @@ absl::StatusOr<AttestResult> Coordinator::Impl::Attest(const net::Nonce& nonce) 
     result.history_key = snapshot->history_key;
   }
   absl::StatusOr<attest::Evidence> evidence =
-      deps_.attester.Attest(net::AttestStatementReportData(result.statement));
+      deps_.attester.Attest(atls::AttestStatementReportData(result.statement));
   if (!evidence.ok()) {
     return Prefixed("attest", evidence.status());
   }
@@ -1903,7 +1903,7 @@ absl::StatusOr<TransitionResult> Coordinator::Recover(const RecoverRequest& requ
   return impl_->AuditedRecover(request);
 }
 absl::StatusOr<HistoryExport> Coordinator::ExportHistory() { return impl_->ExportHistory(); }
-absl::StatusOr<AttestResult> Coordinator::Attest(const net::Nonce& nonce) {
+absl::StatusOr<AttestResult> Coordinator::Attest(const atls::Nonce& nonce) {
   return impl_->Attest(nonce);
 }
 std::optional<crypto::Sha256Digest> Coordinator::Impl::RootCaSpkiSha256() const {

@@ -48,6 +48,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "concord/atls/atls_protocol.h"
+#include "concord/atls/cert.h"
 #include "concord/common/log.h"
 #include "concord/common/status_macros.h"
 #include "concord/crypto/keys.h"
@@ -56,9 +58,7 @@
 #include "concord/crypto/secret_bytes.h"
 #include "concord/crypto/ssl_ptr.h"
 #include "concord/crypto/x509.h"
-#include "concord/net/atls_protocol.h"
 #include "concord/net/internal/admission.h"
-#include "concord/net/internal/cert.h"
 #include "concord/net/internal/http_util.h"
 #include "concord/net/internal/proxy_protocol.h"
 
@@ -335,8 +335,8 @@ absl::StatusOr<std::shared_ptr<const Identity>> ServerCore::MakeIdentity(
     key = std::make_shared<const crypto::PrivateKey>(std::move(fresh));
   }
   const std::optional<crypto::Sha256Digest> bound_root_ca = CurrentBoundRoot();
-  std::array<uint8_t, 64> report_data =
-      TlsReportData(Purpose::kCoordinatorTls, key->public_key().spki_der(), nonce, bound_root_ca);
+  std::array<uint8_t, 64> report_data = atls::TlsReportData(
+      atls::Purpose::kCoordinatorTls, key->public_key().spki_der(), nonce, bound_root_ca);
   absl::StatusOr<attest::Evidence> evidence = options_.attester->Attest(report_data);
   if (!evidence.ok()) {
     return absl::Status(evidence.status().code(),
@@ -346,8 +346,8 @@ absl::StatusOr<std::shared_ptr<const Identity>> ServerCore::MakeIdentity(
   // has to cover the certificate's time in service.
   absl::Duration validity = options_.certificate_renewal * 2 + absl::Hours(1);
   CONCORD_ASSIGN_OR_RETURN(
-      Bytes der, MakeAttestedCertificate(*key, *evidence, kServerCommonName, clock_->Now(),
-                                         validity, bound_root_ca));
+      Bytes der, atls::MakeAttestedCertificate(*key, *evidence, kServerCommonName, clock_->Now(),
+                                               validity, bound_root_ca));
   CONCORD_ASSIGN_OR_RETURN(SslPtr<X509> cert, crypto::ParseCertDer(der));
   auto identity = std::make_shared<Identity>();
   identity->key = std::move(key);
@@ -485,7 +485,7 @@ class Connection final : public std::enable_shared_from_this<Connection> {
 
   // TLS state.
   SslPtr<SSL> ssl_;
-  Nonce nonce_{};  // sent in the CertificateRequest
+  atls::Nonce nonce_{};  // sent in the CertificateRequest
   bool worker_busy_ = false;
   bool close_requested_ = false;
   bool fresh_pending_ = false;
@@ -493,7 +493,7 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   absl::Status fresh_status_;
   bool verify_done_ = false;
   int verify_error_ = X509_V_OK;
-  std::optional<PeerCertificate> peer_;
+  std::optional<atls::PeerCertificate> peer_;
   std::optional<attest::Claims> peer_claims_;
   std::array<uint8_t, 64> peer_report_data_{};
   absl::Time peer_verified_at_ = absl::InfinitePast();
@@ -545,7 +545,7 @@ int AlpnSelectCallback(SSL* /*ssl*/, const unsigned char** out, unsigned char* o
     if (i + 1 + len > inlen) {
       break;
     }
-    if (AsStringView(ByteView(in + i + 1, len)) == kAlpnHttp11) {
+    if (AsStringView(ByteView(in + i + 1, len)) == atls::kAlpnHttp11) {
       *out = in + i + 1;
       *outlen = static_cast<unsigned char>(len);
       return SSL_TLSEXT_ERR_OK;
@@ -557,17 +557,17 @@ int AlpnSelectCallback(SSL* /*ssl*/, const unsigned char** out, unsigned char* o
 
 // The client's nonce from the raw ALPN extension: nullopt when it offers
 // none, InvalidArgument for a malformed list or nonce, or two nonces.
-absl::StatusOr<std::optional<Nonce>> ClientNonceFromAlpn(SSL* ssl) {
+absl::StatusOr<std::optional<atls::Nonce>> ClientNonceFromAlpn(SSL* ssl) {
   const unsigned char* data = nullptr;
   size_t len = 0;
   if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_application_layer_protocol_negotiation, &data,
                                 &len) != 1) {
-    return std::optional<Nonce>();
+    return std::optional<atls::Nonce>();
   }
   if (len < 2 || ((static_cast<size_t>(data[0]) << 8) | data[1]) != len - 2) {
     return absl::InvalidArgumentError("ALPN: malformed protocol list");
   }
-  std::optional<Nonce> nonce;
+  std::optional<atls::Nonce> nonce;
   size_t i = 2;
   while (i < len) {
     size_t name_len = data[i];
@@ -575,11 +575,11 @@ absl::StatusOr<std::optional<Nonce>> ClientNonceFromAlpn(SSL* ssl) {
       return absl::InvalidArgumentError("ALPN: malformed protocol name");
     }
     absl::string_view name = AsStringView(ByteView(data + i + 1, name_len));
-    if (absl::StartsWith(name, kAlpnNoncePrefix)) {
+    if (absl::StartsWith(name, atls::kAlpnNoncePrefix)) {
       if (nonce.has_value()) {
         return absl::InvalidArgumentError("ALPN: more than one nonce");
       }
-      CONCORD_ASSIGN_OR_RETURN(Nonce parsed, ParseNonceAlpn(name));
+      CONCORD_ASSIGN_OR_RETURN(atls::Nonce parsed, atls::ParseNonceAlpn(name));
       nonce = parsed;
     }
     i += 1 + name_len;
@@ -695,7 +695,7 @@ void Connection::StartTransport() {
       CloseNow();
       return;
     }
-    std::string cn = NonceCommonName(nonce_);
+    std::string cn = atls::NonceCommonName(nonce_);
     SslPtr<X509_NAME> name(X509_NAME_new());
     X509NameStackPtr names(sk_X509_NAME_new_null());
     if (name == nullptr || names == nullptr ||
@@ -854,7 +854,7 @@ int Connection::OnClientHello(SSL* ssl, int* alert) {
   if (fresh_pending_) {
     return SSL_CLIENT_HELLO_RETRY;
   }
-  absl::StatusOr<std::optional<Nonce>> nonce = ClientNonceFromAlpn(ssl);
+  absl::StatusOr<std::optional<atls::Nonce>> nonce = ClientNonceFromAlpn(ssl);
   if (!nonce.ok()) {
     *alert = SSL_AD_ILLEGAL_PARAMETER;
     return SSL_CLIENT_HELLO_ERROR;
@@ -940,7 +940,7 @@ int Connection::OnVerify(X509_STORE_CTX* store) {
   if (leaf == nullptr) {
     return refuse(absl::UnauthenticatedError("client certificate: missing"));
   }
-  absl::StatusOr<PeerCertificate> peer = internal::ParsePeerX509(leaf);
+  absl::StatusOr<atls::PeerCertificate> peer = atls::ParsePeerX509(leaf);
   if (!peer.ok()) {
     return refuse(peer.status());
   }
@@ -948,7 +948,8 @@ int Connection::OnVerify(X509_STORE_CTX* store) {
     if (!peer->evidence.has_value()) {
       return refuse(absl::UnauthenticatedError("client certificate: no evidence extension"));
     }
-    std::array<uint8_t, 64> expected = TlsReportData(Purpose::kClientTls, peer->spki_der, nonce_);
+    std::array<uint8_t, 64> expected =
+        atls::TlsReportData(atls::Purpose::kClientTls, peer->spki_der, nonce_);
     absl::StatusOr<attest::Claims> claims;
     try {
       claims = listener_.options.check_client(*peer->evidence, expected);
