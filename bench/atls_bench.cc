@@ -12,11 +12,11 @@
 #include <cstdlib>
 #include <memory>
 
+#include "concord/atls/atls_protocol.h"
+#include "concord/attest/sim/simulated_attester.h"
 #include "concord/attest/sim/simulated_host.h"
 #include "concord/attest/snp/verifier.h"
 #include "concord/crypto/hash.h"
-#include "concord/net/atls_protocol.h"
-#include "concord/net/attester.h"
 #include "concord/net/client.h"
 #include "concord/net/server.h"
 #include "concord/testing/fake_clock.h"
@@ -58,8 +58,10 @@ struct Env {
       Die(made.status());
     }
     verifier = std::move(*made);
-    server_attester = std::make_unique<SimulatedAttester>(host, crypto::Sha256(AsBytes("server")));
-    client_attester = std::make_unique<SimulatedAttester>(host, crypto::Sha256(AsBytes("client")));
+    server_attester =
+        std::make_unique<attest::SimulatedAttester>(host, crypto::Sha256(AsBytes("server")));
+    client_attester =
+        std::make_unique<attest::SimulatedAttester>(host, crypto::Sha256(AsBytes("client")));
   }
 
   absl::StatusOr<attest::Claims> Check(const attest::Evidence& evidence,
@@ -74,8 +76,8 @@ struct Env {
   testing::FakeClock clock;
   std::shared_ptr<const attest::SimulatedHost> host;
   std::unique_ptr<attest::SnpVerifier> verifier;
-  std::unique_ptr<SimulatedAttester> server_attester;
-  std::unique_ptr<SimulatedAttester> client_attester;
+  std::unique_ptr<attest::SimulatedAttester> server_attester;
+  std::unique_ptr<attest::SimulatedAttester> client_attester;
 };
 
 Env& GetEnv() {
@@ -173,9 +175,9 @@ BENCHMARK(BM_ServerCpuAttestedClientHandshake)->Unit(benchmark::kMicrosecond)->U
 void BM_DecodeEvidence(benchmark::State& state) {
   Env& env = GetEnv();
   auto evidence = env.client_attester->Attest({});
-  auto der = EncodeEvidence(*evidence);
+  auto der = atls::EncodeEvidence(*evidence);
   for (auto _ : state) {
-    benchmark::DoNotOptimize(DecodeEvidence(*der));
+    benchmark::DoNotOptimize(atls::DecodeEvidence(*der));
   }
 }
 BENCHMARK(BM_DecodeEvidence);
@@ -184,9 +186,9 @@ void BM_ParsePeerCertificate(benchmark::State& state) {
   Env& env = GetEnv();
   auto key = crypto::PrivateKey::GenerateEc(crypto::KeyType::kEcP256);
   auto evidence = env.client_attester->Attest({});
-  auto der = MakeAttestedCertificate(*key, *evidence, "bench", kStart, absl::Hours(1));
+  auto der = atls::MakeAttestedCertificate(*key, *evidence, "bench", kStart, absl::Hours(1));
   for (auto _ : state) {
-    benchmark::DoNotOptimize(ParsePeerCertificate(*der));
+    benchmark::DoNotOptimize(atls::ParsePeerCertificate(*der));
   }
 }
 BENCHMARK(BM_ParsePeerCertificate);

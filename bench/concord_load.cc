@@ -32,13 +32,13 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "concord/attest/sim/simulated_attester.h"
 #include "concord/attest/sim/simulated_host.h"
 #include "concord/client/api_client.h"
 #include "concord/client/coordinator_check.h"
 #include "concord/common/clock.h"
 #include "concord/crypto/hash.h"
 #include "concord/manifest/manifest.h"
-#include "concord/net/attester.h"
 #include "flag_pairs.h"  // bench/
 
 namespace {
@@ -165,8 +165,8 @@ int main(int argc, char** argv) {
   if (!host.ok()) {
     Die(host.status().ToString());
   }
-  net::SimulatedAttester attester(std::shared_ptr<const attest::SimulatedHost>(std::move(*host)),
-                                  crypto::Sha256(AsBytes(ReadFile(args.policy))));
+  attest::SimulatedAttester attester(std::shared_ptr<const attest::SimulatedHost>(std::move(*host)),
+                                     crypto::Sha256(AsBytes(ReadFile(args.policy))));
 
   ProcSample before;
   if (args.server_pid > 0) {

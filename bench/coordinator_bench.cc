@@ -18,6 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "concord/attest/sim/simulated_attester.h"
 #include "concord/attest/sim/simulated_host.h"
 #include "concord/attest/snp/verifier.h"
 #include "concord/common/clock.h"
@@ -28,7 +29,6 @@
 #include "concord/crypto/hash.h"
 #include "concord/crypto/random.h"
 #include "concord/history/format.h"
-#include "concord/net/attester.h"
 #include "concord/store/builtin.h"
 #include "concord/store/memory/memory_store.h"
 #include "concord/testing/testdata.h"
@@ -59,7 +59,7 @@ struct Platform {
   std::shared_ptr<const attest::SimulatedHost> host;
   LaunchConfig launch;
   std::unique_ptr<attest::SnpVerifier> verifier;
-  std::unique_ptr<net::SimulatedAttester> attester;
+  std::unique_ptr<attest::SimulatedAttester> attester;
   crypto::PrivateKey owner;
   crypto::PrivateKey seed_owner;
 };
@@ -78,7 +78,7 @@ const Platform& SharedPlatform() {
         .attester = nullptr,
         .owner = OrDie(crypto::PrivateKey::GenerateEc(crypto::KeyType::kEcP384), "owner key"),
         .seed_owner = OrDie(crypto::PrivateKey::GenerateRsa(3072), "seed owner key")};
-    p->attester = std::make_unique<net::SimulatedAttester>(p->host, p->launch.policy_hash);
+    p->attester = std::make_unique<attest::SimulatedAttester>(p->host, p->launch.policy_hash);
     return p;
   }();
   return *platform;

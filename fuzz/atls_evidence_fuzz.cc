@@ -6,25 +6,25 @@
 #include <cstdint>
 #include <cstdlib>
 
-#include "concord/net/atls_protocol.h"
+#include "concord/atls/atls_protocol.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   concord::ByteView input(data, size);
-  auto evidence = concord::net::DecodeEvidence(input);
+  auto evidence = concord::atls::DecodeEvidence(input);
   if (evidence.ok()) {
-    auto encoded = concord::net::EncodeEvidence(*evidence);
+    auto encoded = concord::atls::EncodeEvidence(*evidence);
     if (!encoded.ok() || *encoded != concord::Bytes(input.begin(), input.end())) {
       std::abort();
     }
   }
-  (void)concord::net::ParsePeerCertificate(input);
+  (void)concord::atls::ParsePeerCertificate(input);
   absl::string_view text(reinterpret_cast<const char*>(data), size);
-  auto nonce = concord::net::ParseNonceAlpn(text);
-  if (nonce.ok() && concord::net::NonceAlpn(*nonce) != text) {
+  auto nonce = concord::atls::ParseNonceAlpn(text);
+  if (nonce.ok() && concord::atls::NonceAlpn(*nonce) != text) {
     std::abort();
   }
-  auto cn = concord::net::ParseNonceCommonName(text);
-  if (cn.ok() && concord::net::NonceCommonName(*cn) != text) {
+  auto cn = concord::atls::ParseNonceCommonName(text);
+  if (cn.ok() && concord::atls::NonceCommonName(*cn) != text) {
     std::abort();
   }
   return 0;

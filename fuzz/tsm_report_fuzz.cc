@@ -9,8 +9,8 @@
 #include <cstdint>
 
 #include "concord/attest/snp/report.h"
-#include "concord/issuer/snp_cert_table.h"
-#include "concord/issuer/tsm.h"
+#include "concord/attester/snp_cert_table.h"
+#include "concord/attester/tsm.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace concord;
@@ -21,21 +21,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::array<uint8_t, 64> report_data{};
   switch (data[0] % 4) {
     case 0:
-      (void)issuer::ParseSnpCertTable(rest);
+      (void)attester::ParseSnpCertTable(rest);
       break;
     case 1:
-      (void)issuer::ParseTsmGeneration(AsStringView(rest));
-      (void)issuer::ParseTsmProvider(AsStringView(rest));
+      (void)attester::ParseTsmGeneration(AsStringView(rest));
+      (void)attester::ParseTsmProvider(AsStringView(rest));
       break;
     case 2: {
       const size_t cut = std::min(rest.size(), attest::kSnpReportSize);
-      (void)issuer::EvidenceFromKernelOutputs("fuzz", attest::Platform::kSnp, report_data,
-                                              rest.first(cut), rest.subspan(cut));
+      (void)attester::EvidenceFromKernelOutputs("fuzz", attest::Platform::kSnp, report_data,
+                                                rest.first(cut), rest.subspan(cut));
       break;
     }
     default:
-      (void)issuer::EvidenceFromKernelOutputs("fuzz", attest::Platform::kTdx, report_data, rest,
-                                              {});
+      (void)attester::EvidenceFromKernelOutputs("fuzz", attest::Platform::kTdx, report_data, rest,
+                                                {});
       break;
   }
   return 0;

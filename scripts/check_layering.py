@@ -17,11 +17,11 @@ import re
 import sys
 
 # Lowest first. DESIGN §10 order adapted to today's components; decision
-# 0029 records where it differs (seed before manifest; issuer, the evidence
+# 0029 records where it differs (seed before manifest; attester, the evidence
 # producers, after collateral).
 ORDER = [
-    "common", "crypto", "attest", "seed", "manifest", "ca", "net", "store",
-    "history", "collateral", "issuer", "discovery", "coordinator", "api",
+    "common", "crypto", "attest", "seed", "manifest", "ca", "atls", "net", "store",
+    "history", "collateral", "attester", "discovery", "coordinator", "api",
     "client", "cli", "initializer",
 ]
 TEST_ONLY = "testing"

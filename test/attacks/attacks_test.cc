@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "concord/attest/sim/simulated_attester.h"
 #include "concord/ca/issuer.h"
 #include "concord/ca/test_ca.h"
 #include "concord/client/api_client.h"
@@ -60,8 +61,8 @@ class AttackTest : public ::testing::Test {
 // naming the coordinator's policy, on a mesh connection opened while the
 // replica was uninitialized and kept open until it was ready.
 TEST_F(AttackTest, ConnectionKeptAcrossTheFirstSetGetsNoSeedAndNoCertificate) {
-  net::SimulatedAttester as_peer(attacker_host_, target_->coordinator_policy());
-  net::SimulatedAttester as_web(attacker_host_, target_->web_policy());
+  attest::SimulatedAttester as_peer(attacker_host_, target_->coordinator_policy());
+  attest::SimulatedAttester as_web(attacker_host_, target_->web_policy());
   std::unique_ptr<net::HttpsClient> peer = target_->MeshClient(as_peer);
   std::unique_ptr<net::HttpsClient> web = target_->MeshClient(as_web);
   // Before the first set: the handshakes pass (the evidence is authentic for
@@ -95,7 +96,7 @@ TEST_F(AttackTest, ConnectionKeptAcrossTheFirstSetGetsNoSeedAndNoCertificate) {
 TEST_F(AttackTest, ForgedPeerIsRefusedOnAFreshConnection) {
   ASSERT_TRUE(target_->FirstSet());
   const std::string store = target_->StoreDigest();
-  net::SimulatedAttester as_peer(attacker_host_, target_->coordinator_policy());
+  attest::SimulatedAttester as_peer(attacker_host_, target_->coordinator_policy());
   std::unique_ptr<net::HttpsClient> peer = target_->MeshClient(as_peer);
   EXPECT_EQ(Call(*peer, "/v1/peer/recover").status, 403);
   EXPECT_EQ(Call(*peer, "/v1/peer/head").status, 403);
@@ -103,7 +104,7 @@ TEST_F(AttackTest, ForgedPeerIsRefusedOnAFreshConnection) {
   EXPECT_EQ(target_->State(), "ready");
 
   // The genuine coordinator identity is served (the control).
-  net::SimulatedAttester genuine(target_->host(), target_->coordinator_policy());
+  attest::SimulatedAttester genuine(target_->host(), target_->coordinator_policy());
   std::unique_ptr<net::HttpsClient> real = target_->MeshClient(genuine);
   EXPECT_EQ(Call(*real, "/v1/peer/head").status, 200);
 }
@@ -112,7 +113,7 @@ TEST_F(AttackTest, ForgedPeerIsRefusedOnAFreshConnection) {
 // manifest update that drops the policy.
 TEST_F(AttackTest, ClaimsDoNotOutliveAManifestThatDropsThePolicy) {
   ASSERT_TRUE(target_->FirstSet());
-  net::SimulatedAttester web_attester(target_->host(), target_->web_policy());
+  attest::SimulatedAttester web_attester(target_->host(), target_->web_policy());
   std::unique_ptr<net::HttpsClient> web = target_->MeshClient(web_attester);
   ASSERT_EQ(Call(*web, "/v1/mesh/cert").status, 200);
 
@@ -243,7 +244,7 @@ TEST_F(AttackTest, StolenCoordinatorTlsKeyCannotHandOutAnotherCa) {
       std::move(forged.mesh_key), forged.bundle, ca::Issuer::Deps{clock, random});
   ASSERT_TRUE(issuer.ok()) << issuer.status();
 
-  net::SimulatedAttester as_coordinator(target_->host(), target_->coordinator_policy());
+  attest::SimulatedAttester as_coordinator(target_->host(), target_->coordinator_policy());
   net::ServerOptions options;
   options.attester = &as_coordinator;
   options.bound_root_ca = [root = *genuine_root] {
@@ -275,7 +276,7 @@ TEST_F(AttackTest, StolenCoordinatorTlsKeyCannotHandOutAnotherCa) {
   ASSERT_TRUE(server.ok()) << server.status();
   ASSERT_TRUE((*server)->Start().ok());
 
-  net::SimulatedAttester as_web(target_->host(), target_->web_policy());
+  attest::SimulatedAttester as_web(target_->host(), target_->web_policy());
   crypto::PrivateKey key = ClientKey();
   absl::StatusOr<client::MeshCertificate> answer =
       client::RequestMeshCertificate(client::Endpoint{"127.0.0.1", (*server)->port(0)}, key, as_web,

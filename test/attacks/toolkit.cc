@@ -389,7 +389,7 @@ int Target::HttpStatus(const std::string& path, const std::string& source,
 
 std::string Target::Log() const { return ReadFile(dir_ + "/concordd.log"); }
 
-std::unique_ptr<net::HttpsClient> Target::MeshClient(const net::Attester& attester) const {
+std::unique_ptr<net::HttpsClient> Target::MeshClient(const attest::Attester& attester) const {
   net::ClientOptions options;
   options.host = "127.0.0.1";
   options.port = mesh_;

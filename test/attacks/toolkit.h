@@ -19,11 +19,11 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "concord/attest/attester.h"
 #include "concord/attest/sim/simulated_host.h"
 #include "concord/attest/snp/verifier.h"
 #include "concord/crypto/hash.h"
 #include "concord/crypto/keys.h"
-#include "concord/net/attester.h"
 #include "concord/net/client.h"
 #include "concord/net/http.h"
 
@@ -35,7 +35,7 @@ std::shared_ptr<const attest::SimulatedHost> MakeHost(const std::string& dir, ui
 
 // Evidence that ignores the report data it is asked for: a recorded piece
 // of evidence, replayed into another handshake.
-class ReplayAttester final : public net::Attester {
+class ReplayAttester final : public attest::Attester {
  public:
   explicit ReplayAttester(attest::Evidence evidence) : evidence_(std::move(evidence)) {}
   attest::Platform platform() const override { return evidence_.platform; }
@@ -93,7 +93,7 @@ class Target {
 
   // A client of the mesh API presenting evidence from `attester` (kept: one
   // connection reused across calls until Close()).
-  std::unique_ptr<net::HttpsClient> MeshClient(const net::Attester& attester) const;
+  std::unique_ptr<net::HttpsClient> MeshClient(const attest::Attester& attester) const;
   // A client of the user API without a client certificate.
   std::unique_ptr<net::HttpsClient> UserClient() const;
   // Checks a coordinator's evidence as a workload without reference values

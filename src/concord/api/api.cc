@@ -180,7 +180,7 @@ net::HttpResponse Api::Recover(const net::HttpRequest& request) {
 }
 
 net::HttpResponse Api::Attest(const net::HttpRequest& request) {
-  absl::StatusOr<net::Nonce> nonce = ParseAttestRequest(request.body);
+  absl::StatusOr<atls::Nonce> nonce = ParseAttestRequest(request.body);
   if (!nonce.ok()) {
     return Error(nonce.status());
   }

@@ -19,6 +19,7 @@
 #include "concord/api/error_response.h"
 #include "concord/api/internal/json_fields.h"
 #include "concord/api/peer_messages.h"
+#include "concord/attest/sim/simulated_attester.h"
 #include "concord/attest/sim/simulated_host.h"
 #include "concord/attest/snp/verifier.h"
 #include "concord/common/hex.h"
@@ -26,7 +27,6 @@
 #include "concord/coordinator/launch_config.h"
 #include "concord/crypto/keys.h"
 #include "concord/history/format.h"
-#include "concord/net/attester.h"
 #include "concord/seed/seed_shares.h"
 #include "concord/store/memory/memory_store.h"
 #include "concord/store/testing/fault_injecting_store.h"
@@ -60,9 +60,9 @@ struct Keys {
 
 std::string KeyHex(const crypto::PrivateKey& key) { return HexEncode(key.public_key().spki_der()); }
 
-net::PeerCertificate PeerFor(const crypto::PrivateKey& key) {
-  return net::PeerCertificate{{}, key.public_key().spki_der(), key.public_key(), std::nullopt,
-                              std::nullopt};
+atls::PeerCertificate PeerFor(const crypto::PrivateKey& key) {
+  return atls::PeerCertificate{
+      {}, key.public_key().spki_der(), key.public_key(), std::nullopt, std::nullopt};
 }
 
 net::HttpRequest Request(absl::string_view method, absl::string_view target,
@@ -148,7 +148,7 @@ class ApiTest : public ::testing::Test {
     auto verifier = attest::SnpVerifier::Create({.allow_simulated = true});
     ASSERT_TRUE(verifier.ok());
     verifier_ = *std::move(verifier);
-    attester_ = std::make_unique<net::SimulatedAttester>(host(), launch_.policy_hash);
+    attester_ = std::make_unique<attest::SimulatedAttester>(host(), launch_.policy_hash);
     coordinator::Options options;
     options.launch = launch_;
     options.replica_name = "coordinator-test";
@@ -247,7 +247,7 @@ class ApiTest : public ::testing::Test {
   FaultInjectingStore faulty_{*memory_};
   coordinator::LaunchConfig launch_;
   std::unique_ptr<attest::SnpVerifier> verifier_;
-  std::unique_ptr<net::SimulatedAttester> attester_;
+  std::unique_ptr<attest::SimulatedAttester> attester_;
   std::unique_ptr<coordinator::Coordinator> coordinator_;
   std::unique_ptr<Api> api_;
   crypto::PrivateKey workload_key_ = *crypto::PrivateKey::GenerateEc(crypto::KeyType::kEcP256);

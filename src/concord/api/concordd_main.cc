@@ -27,6 +27,7 @@
 #include "concord/api/concordd_config.h"
 #include "concord/api/peer_network.h"
 #include "concord/api/platform_stack.h"
+#include "concord/attest/attester.h"
 #include "concord/common/clock.h"
 #include "concord/common/hex.h"
 #include "concord/common/log.h"
@@ -35,7 +36,6 @@
 #include "concord/coordinator/launch_config.h"
 #include "concord/crypto/random.h"
 #include "concord/discovery/spec.h"
-#include "concord/net/attester.h"
 #include "concord/net/server.h"
 #include "concord/store/builtin.h"
 
@@ -182,7 +182,7 @@ int Run(int argc, char** argv, const sigset_t& signals) {
     return kExitRuntime;
   }
   (*platform)->StartRefresh();
-  const net::Attester& attester = (*platform)->attester();
+  const attest::Attester& attester = (*platform)->attester();
   const attest::EvidenceVerifier& verifier = (*platform)->verifier();
 
 

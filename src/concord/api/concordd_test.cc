@@ -24,6 +24,7 @@
 #include "absl/time/clock.h"
 #include "concord/api/internal/json_fields.h"
 #include "concord/api/peer_network.h"
+#include "concord/attest/sim/simulated_attester.h"
 #include "concord/attest/sim/simulated_host.h"
 #include "concord/attest/snp/verifier.h"
 #include "concord/common/clock.h"
@@ -34,7 +35,6 @@
 #include "concord/crypto/random.h"
 #include "concord/discovery/static_discovery.h"
 #include "concord/history/format.h"
-#include "concord/net/attester.h"
 #include "concord/net/client.h"
 #include "concord/store/builtin.h"
 #include "concord/testing/fake_random.h"
@@ -404,8 +404,8 @@ TEST_F(ConcorddHaTest, PeerNetworkAppliesTheIdentityRuleBeforeAskingForSecrets) 
   ASSERT_TRUE(PollUntil([&] { return Ready(a_); }, absl::Seconds(10))) << ReadAll(a_.log);
 
   // This test process acts as a replica with the coordinator policy.
-  net::SimulatedAttester attester(std::shared_ptr<const attest::SimulatedHost>(std::move(host_)),
-                                  policy_hash_);
+  attest::SimulatedAttester attester(std::shared_ptr<const attest::SimulatedHost>(std::move(host_)),
+                                     policy_hash_);
   auto discovery = discovery::StaticDiscovery::Create(absl::StrCat("127.0.0.1:", a_.mesh));
   ASSERT_TRUE(discovery.ok());
   Logger log{LogFormat::kHuman, LogLevel::kDebug, [](absl::string_view) {}};

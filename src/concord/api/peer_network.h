@@ -19,13 +19,13 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "concord/attest/attester.h"
 #include "concord/attest/evidence.h"
 #include "concord/common/clock.h"
 #include "concord/common/log.h"
 #include "concord/common/random.h"
 #include "concord/coordinator/peers.h"
 #include "concord/discovery/discovery.h"
-#include "concord/net/attester.h"
 
 namespace concord::api {
 
@@ -55,7 +55,7 @@ struct PeerNetworkDeps {
   // Checks a peer's evidence (authenticity and report data; reference
   // values are the Coordinator's identity rule, applied through `accept`).
   const attest::EvidenceVerifier& verifier;
-  const net::Attester& attester;  // this replica's evidence (client certs)
+  const attest::Attester& attester;  // this replica's evidence (client certs)
   Clock& clock;
   RandomSource& random;
   Logger& log;

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "concord/attest/sim/simulated_attester.h"
 #include "concord/attest/sim/simulated_host.h"
 #include "concord/attest/snp/verifier.h"
 #include "concord/collateral/item.h"
@@ -39,9 +40,9 @@ class OfflineSource final : public collateral::CollateralSource {
 // SNP evidence the kernel returned without certificates (no host-provided
 // certificate table) gets the cached VCEK attached, so that every client can
 // verify it with the AMD roots alone. Anything else passes through.
-class VcekAttachingAttester final : public net::Attester {
+class VcekAttachingAttester final : public attest::Attester {
  public:
-  VcekAttachingAttester(std::unique_ptr<net::Attester> inner, collateral::CollateralCache& cache)
+  VcekAttachingAttester(std::unique_ptr<attest::Attester> inner, collateral::CollateralCache& cache)
       : inner_(std::move(inner)), cache_(cache) {}
 
   attest::Platform platform() const override { return inner_->platform(); }
@@ -71,7 +72,7 @@ class VcekAttachingAttester final : public net::Attester {
   }
 
  private:
-  const std::unique_ptr<net::Attester> inner_;
+  const std::unique_ptr<attest::Attester> inner_;
   collateral::CollateralCache& cache_;
 };
 
@@ -184,12 +185,12 @@ absl::StatusOr<std::unique_ptr<PlatformStack>> PlatformStack::Create(PlatformSta
       return absl::InvalidArgumentError(
           absl::StrCat("--sim-host ", s.options_.sim_host_dir, ": ", host.status().message()));
     }
-    s.attester_ = std::make_unique<net::SimulatedAttester>(
+    s.attester_ = std::make_unique<attest::SimulatedAttester>(
         std::shared_ptr<const attest::SimulatedHost>(*std::move(host)), s.options_.policy_hash);
   } else {
     CONCORD_ASSIGN_OR_RETURN(
-        std::unique_ptr<net::Attester> hardware,
-        issuer::CreateHardwareAttester(s.options_.platform, s.options_.issuer));
+        std::unique_ptr<attest::Attester> hardware,
+        attester::CreateHardwareAttester(s.options_.platform, s.options_.issuer));
     s.attester_ = std::make_unique<VcekAttachingAttester>(std::move(hardware), *s.cache_);
   }
   return stack;

@@ -17,15 +17,15 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "concord/attest/attester.h"
 #include "concord/attest/evidence.h"
+#include "concord/attester/hardware_attester.h"
 #include "concord/collateral/cache.h"
 #include "concord/collateral/refresher.h"
 #include "concord/collateral/vendor_client.h"
 #include "concord/common/clock.h"
 #include "concord/common/log.h"
-#include "concord/issuer/issuer.h"
 #include "concord/manifest/manifest.h"
-#include "concord/net/attester.h"
 #include "concord/store/store.h"
 
 namespace concord::api {
@@ -41,7 +41,7 @@ struct PlatformStackOptions {
   std::string sim_host_dir;
   manifest::PolicyHash policy_hash{};
   // Hardware: where the kernel interfaces are.
-  issuer::IssuerOptions issuer;
+  attester::HardwareAttesterOptions issuer;
   // Vendor access. false: collateral only from the store (air-gapped sites
   // import bundles with `concord collateral import`); the refresher still
   // re-reads the store for items other replicas or operators put there.
@@ -71,7 +71,7 @@ class PlatformStack final {
  public:
   // InvalidArgument for a bad option (vendor URL, CA file, the simulated
   // host directory); FailedPrecondition when the platform's kernel interface
-  // is missing (issuer::CreateHardwareAttester) or simulated is asked for
+  // is missing (attester::CreateHardwareAttester) or simulated is asked for
   // without the launch config allowing it.
   static absl::StatusOr<std::unique_ptr<PlatformStack>> Create(PlatformStackOptions options,
                                                                PlatformStackDeps deps);
@@ -82,7 +82,7 @@ class PlatformStack final {
   // This replica's evidence. On SNP, a report the kernel returned without
   // certificates gets the cached VCEK attached, so clients verify it without
   // asking AMD.
-  const net::Attester& attester() const { return *attester_; }
+  const attest::Attester& attester() const { return *attester_; }
   // Verifies evidence of every platform (simulated only when allowed) with
   // cached collateral; a miss asks the refresher for the items and fails
   // with FailedPrecondition (the caller retries).
@@ -119,7 +119,7 @@ class PlatformStack final {
   std::unique_ptr<collateral::CollateralRefresher> refresher_;
   std::unique_ptr<attest::EvidenceVerifier> snp_verifier_;
   std::unique_ptr<attest::EvidenceVerifier> verifier_;
-  std::unique_ptr<net::Attester> attester_;
+  std::unique_ptr<attest::Attester> attester_;
 };
 
 }  // namespace concord::api

@@ -12,11 +12,11 @@
 #include "absl/strings/str_cat.h"
 #include "concord/attest/snp/report.h"
 #include "concord/attest/tdx/quote.h"
+#include "concord/attester/kernel_double_testing.h"
 #include "concord/collateral/item.h"
 #include "concord/collateral/testing/fake_vendor.h"
 #include "concord/common/hex.h"
 #include "concord/common/time_format.h"
-#include "concord/issuer/kernel_double_testing.h"
 #include "concord/store/memory/memory_store.h"
 #include "concord/testing/fake_clock.h"
 #include "concord/testing/status_matchers.h"
@@ -78,22 +78,22 @@ class PlatformStackTest : public ::testing::Test {
   std::unique_ptr<store::Store> store_ = store::MemoryStore::Create();
   FakeFetcher kds_;
   FakeFetcher pcs_;
-  issuer::testing::KernelOutputs outputs_;
-  std::unique_ptr<issuer::testing::KernelTsmDouble> kernel_;
+  attester::testing::KernelOutputs outputs_;
+  std::unique_ptr<attester::testing::KernelTsmDouble> kernel_;
   std::string root_dir_;
   int sleeps_ = 0;
 
   void SetUpTdx() {
     root_dir_ = concord::testing::MakeTempDir("platform-stack-tsm");
     outputs_.outblob = ReadTestdata(absl::StrCat(kPhalaDir, "quote.dat"));
-    kernel_ = std::make_unique<issuer::testing::KernelTsmDouble>(
+    kernel_ = std::make_unique<attester::testing::KernelTsmDouble>(
         root_dir_, "tdx_guest", [this](ByteView) { return outputs_; });
   }
   void SetUpSnpWithoutCertificates() {
     root_dir_ = concord::testing::MakeTempDir("platform-stack-tsm");
     outputs_.outblob = ReadTestdata(absl::StrCat(kVirtee, "report.bin"));
     outputs_.auxblob.reset();  // the host supplies no certificate table
-    kernel_ = std::make_unique<issuer::testing::KernelTsmDouble>(
+    kernel_ = std::make_unique<attester::testing::KernelTsmDouble>(
         root_dir_, "sev_guest", [this](ByteView) { return outputs_; });
   }
 };

@@ -171,7 +171,7 @@ absl::StatusOr<ParsedRecoverRequest> ParseRecoverRequest(absl::string_view body,
   return parsed;
 }
 
-absl::StatusOr<net::Nonce> ParseAttestRequest(absl::string_view body) {
+absl::StatusOr<atls::Nonce> ParseAttestRequest(absl::string_view body) {
   CONCORD_ASSIGN_OR_RETURN(Json object, internal::ParseJsonObject(body));
   CONCORD_RETURN_IF_ERROR(CheckFields(object, "", {"nonce"}));
   const Json* nonce_json = Member(object, "nonce");
@@ -179,8 +179,8 @@ absl::StatusOr<net::Nonce> ParseAttestRequest(absl::string_view body) {
     return Required("nonce");
   }
   CONCORD_ASSIGN_OR_RETURN(Bytes bytes,
-                           internal::ReadHexExact(*nonce_json, "nonce", net::kNonceSize));
-  net::Nonce nonce{};
+                           internal::ReadHexExact(*nonce_json, "nonce", atls::kNonceSize));
+  atls::Nonce nonce{};
   std::copy(bytes.begin(), bytes.end(), nonce.begin());
   return nonce;
 }

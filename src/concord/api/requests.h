@@ -12,9 +12,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "concord/atls/atls_protocol.h"
 #include "concord/coordinator/coordinator.h"
 #include "concord/crypto/keys.h"
-#include "concord/net/atls_protocol.h"
 
 namespace concord::api {
 
@@ -36,7 +36,7 @@ absl::StatusOr<ParsedRecoverRequest> ParseRecoverRequest(absl::string_view body,
                                                          const crypto::PublicKey& caller);
 
 // POST /v1/attest: {nonce}.
-absl::StatusOr<net::Nonce> ParseAttestRequest(absl::string_view body);
+absl::StatusOr<atls::Nonce> ParseAttestRequest(absl::string_view body);
 
 // POST /v1/mesh/cert: {} or {lifetime_seconds}, 1 .. max_lifetime.
 struct MeshCertRequest {

@@ -152,7 +152,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(RequestsTest, AttestParsesNonce) {
   std::string hex = HexEncode(Bytes(32, 0x5a));
-  CONCORD_ASSERT_OK_AND_ASSIGN(net::Nonce nonce,
+  CONCORD_ASSERT_OK_AND_ASSIGN(atls::Nonce nonce,
                                ParseAttestRequest(absl::StrCat("{\"nonce\":\"", hex, "\"}")));
   EXPECT_EQ(HexEncode(nonce), hex);
 }

@@ -11,11 +11,11 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "concord/attest/attester.h"
 #include "concord/common/clock.h"
 #include "concord/crypto/hash.h"
 #include "concord/crypto/keys.h"
 #include "concord/crypto/secret_bytes.h"
-#include "concord/net/attester.h"
 #include "concord/net/client.h"
 #include "concord/net/http.h"
 
@@ -53,7 +53,7 @@ struct MeshCertificate {
   std::string policy_name;
   uint64_t generation = 0;
   // The root CA the coordinator's TLS evidence bound on the connection that
-  // served this (net::PeerCertificate::bound_root_ca; not in the body).
+  // served this (atls::PeerCertificate::bound_root_ca; not in the body).
   // Absent when the coordinator bound none. concord-init accepts a chain
   // only if its root is this one.
   std::optional<crypto::Sha256Digest> attested_root_ca_spki_sha256;
@@ -68,7 +68,7 @@ absl::StatusOr<MeshCertificate> ParseMeshCertificateResponse(absl::string_view b
 // a certificate. Errors: the connection's (net::HttpsClient::Call), or the
 // API error (ParseApiError), or DataLoss for a malformed response.
 absl::StatusOr<MeshCertificate> RequestMeshCertificate(
-    const Endpoint& endpoint, const crypto::PrivateKey& key, const net::Attester& attester,
+    const Endpoint& endpoint, const crypto::PrivateKey& key, const attest::Attester& attester,
     net::ServerEvidenceCheck check, std::optional<absl::Duration> lifetime = std::nullopt,
     absl::Duration timeout = absl::Seconds(30));
 

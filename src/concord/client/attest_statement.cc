@@ -50,7 +50,7 @@ absl::StatusOr<attest::Claims> VerifyAttestResponse(const AttestResponse& respon
                                                     const net::ServerEvidenceCheck& check) {
   CONCORD_ASSIGN_OR_RETURN(
       attest::Claims claims,
-      check(response.evidence, net::AttestStatementReportData(response.statement)));
+      check(response.evidence, atls::AttestStatementReportData(response.statement)));
   if (response.history_key_spki.has_value() &&
       crypto::Sha256(*response.history_key_spki) != response.statement.history_key_spki_sha256) {
     return absl::PermissionDeniedError(

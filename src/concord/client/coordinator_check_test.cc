@@ -129,7 +129,7 @@ class AttestStatementTest : public CoordinatorCheckTest {
     response_.statement.transition_hash.fill(0x33);
     response_.statement.history_key_spki_sha256 = crypto::Sha256(*response_.history_key_spki);
     absl::StatusOr<attest::Evidence> evidence = host_->MakeReport(
-        net::AttestStatementReportData(response_.statement), coordinator_policy_);
+        atls::AttestStatementReportData(response_.statement), coordinator_policy_);
     ASSERT_TRUE(evidence.ok());
     response_.evidence = *std::move(evidence);
   }

@@ -11,7 +11,7 @@ namespace concord::client {
 
 absl::StatusOr<MeshCertificate> RequestMeshCertificate(const Endpoint& endpoint,
                                                        const crypto::PrivateKey& key,
-                                                       const net::Attester& attester,
+                                                       const attest::Attester& attester,
                                                        net::ServerEvidenceCheck check,
                                                        std::optional<absl::Duration> lifetime,
                                                        absl::Duration timeout) {

@@ -289,12 +289,12 @@ crypto::SecretBytes EncodeRecoverRequest(const seed::SeedSecrets& secrets,
   return out;
 }
 
-std::string EncodeAttestRequest(const net::Nonce& nonce) {
+std::string EncodeAttestRequest(const atls::Nonce& nonce) {
   return Json{{"nonce", HexEncode(nonce)}}.dump();
 }
 
 absl::StatusOr<AttestResponse> ParseAttestResponse(absl::string_view body,
-                                                   const net::Nonce& nonce) {
+                                                   const atls::Nonce& nonce) {
   constexpr absl::string_view kWhat = "attest response";
   CONCORD_ASSIGN_OR_RETURN(Json json, ParseBody(body, kWhat));
   Reader r(json, kWhat);

@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "concord/atls/atls_protocol.h"
 #include "concord/attest/evidence.h"
 #include "concord/common/bytes.h"
 #include "concord/crypto/hash.h"
@@ -22,7 +23,6 @@
 #include "concord/crypto/secret_bytes.h"
 #include "concord/history/format.h"
 #include "concord/history/verifier.h"
-#include "concord/net/atls_protocol.h"
 #include "concord/net/client.h"
 #include "concord/seed/secrets.h"
 #include "concord/seed/seed_shares.h"
@@ -89,18 +89,19 @@ crypto::SecretBytes EncodeRecoverRequest(const seed::SeedSecrets& secrets,
                                          const RecoverRequest& request);
 
 // POST /v1/attest request: {"nonce": hex}.
-std::string EncodeAttestRequest(const net::Nonce& nonce);
+std::string EncodeAttestRequest(const atls::Nonce& nonce);
 
 // POST /v1/attest response, with `statement.nonce` set to the nonce the
 // client sent.
 struct AttestResponse {
   attest::Evidence evidence;
-  net::AttestStatement statement;
+  atls::AttestStatement statement;
   std::optional<Bytes> history_key_spki;
   std::optional<std::string> root_ca_pem;
   std::optional<std::string> mesh_ca_pem;
 };
-absl::StatusOr<AttestResponse> ParseAttestResponse(absl::string_view body, const net::Nonce& nonce);
+absl::StatusOr<AttestResponse> ParseAttestResponse(absl::string_view body,
+                                                   const atls::Nonce& nonce);
 
 // Checks an attest response: its evidence must pass `check` (the
 // coordinator check, coordinator_check.h) with report data =

@@ -175,7 +175,7 @@ TEST(UserApiTest, AttestResponseParsesAndKeepsOurNonce) {
   evidence.platform = attest::Platform::kSimulated;
   evidence.report = Bytes(1184, 1);
   evidence.certs = {Bytes(10, 2), Bytes(11, 3)};
-  net::Nonce nonce;
+  atls::Nonce nonce;
   nonce.fill(9);
   CONCORD_ASSERT_OK_AND_ASSIGN(AttestResponse a,
                                ParseAttestResponse(AttestBody(evidence).dump(), nonce));
@@ -189,7 +189,7 @@ TEST(UserApiTest, AttestResponseParsesAndKeepsOurNonce) {
 TEST(UserApiTest, MalformedAttestResponseIsDataLoss) {
   attest::Evidence evidence;
   evidence.report = Bytes(1184, 1);
-  net::Nonce nonce{};
+  atls::Nonce nonce{};
   Json body = AttestBody(evidence);
   body["evidence"]["report"] = "not base64!";
   EXPECT_THAT(ParseAttestResponse(body.dump(), nonce),

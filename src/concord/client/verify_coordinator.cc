@@ -3,17 +3,17 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "concord/atls/atls_protocol.h"
 #include "concord/client/user_api.h"
 #include "concord/common/hex.h"
 #include "concord/common/status_macros.h"
 #include "concord/crypto/keys.h"
 #include "concord/history/format.h"
-#include "concord/net/atls_protocol.h"
 
 namespace concord::client {
 
 absl::StatusOr<CoordinatorVerification> VerifyCoordinator(const VerifyCoordinatorRequest& request) {
-  net::Nonce nonce;
+  atls::Nonce nonce;
   CONCORD_RETURN_IF_ERROR(request.random->Fill(nonce));
   CONCORD_ASSIGN_OR_RETURN(net::HttpResponse attest_reply,
                            request.call("POST", "/v1/attest", EncodeAttestRequest(nonce)));
@@ -23,7 +23,7 @@ absl::StatusOr<CoordinatorVerification> VerifyCoordinator(const VerifyCoordinato
     return absl::Status(claims.status().code(),
                         absl::StrCat("attest statement: ", claims.status().message()));
   }
-  const net::AttestStatement& statement = attest.statement;
+  const atls::AttestStatement& statement = attest.statement;
   if (statement.generation == 0 || !attest.history_key_spki.has_value()) {
     return absl::FailedPreconditionError(
         absl::StrCat("the coordinator has no manifest yet (state ", statement.state, ")"));

@@ -5,11 +5,11 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "concord/atls/atls_protocol.h"
 #include "concord/client/client_test_util.h"
 #include "concord/client/coordinator_check.h"
 #include "concord/client/user_api.h"
 #include "concord/crypto/hash.h"
-#include "concord/net/atls_protocol.h"
 #include "concord/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -50,11 +50,11 @@ class VerifyCoordinatorTest : public ServedHistoryFixture {
     requests_.push_back(absl::StrCat(method, " ", target));
     if (method == "POST" && target == "/v1/attest") {
       Json request = Json::parse(body);
-      net::AttestStatement statement = statement_;
+      atls::AttestStatement statement = statement_;
       EXPECT_TRUE(
           HexDecodeInto(request["nonce"].get<std::string>(), statement.nonce, "nonce").ok());
       absl::StatusOr<attest::Evidence> evidence =
-          host_->MakeReport(net::AttestStatementReportData(statement), evidence_policy_);
+          host_->MakeReport(atls::AttestStatementReportData(statement), evidence_policy_);
       EXPECT_TRUE(evidence.ok()) << evidence.status();
       Json certs = Json::array();
       for (const Bytes& c : evidence->certs) {
@@ -100,7 +100,7 @@ class VerifyCoordinatorTest : public ServedHistoryFixture {
   // The manifest the history's head sets.
   const manifest::Manifest& HeadManifest() { return *history_.head().manifest; }
 
-  net::AttestStatement statement_;
+  atls::AttestStatement statement_;
   manifest::PolicyHash evidence_policy_{};  // the coordinator's (SetUp)
   Json manifests_body_;
   absl::Status manifests_error_;

@@ -468,7 +468,7 @@ StatusInfo Coordinator::Impl::Status() const {
   return info;
 }
 
-absl::StatusOr<AttestResult> Coordinator::Impl::Attest(const net::Nonce& nonce) {
+absl::StatusOr<AttestResult> Coordinator::Impl::Attest(const atls::Nonce& nonce) {
   const auto [current, snapshot] = StateAndActive();
   AttestResult result;
   result.statement.nonce = nonce;
@@ -484,7 +484,7 @@ absl::StatusOr<AttestResult> Coordinator::Impl::Attest(const net::Nonce& nonce) 
     result.history_key = snapshot->history_key;
   }
   absl::StatusOr<attest::Evidence> evidence =
-      deps_.attester.Attest(net::AttestStatementReportData(result.statement));
+      deps_.attester.Attest(atls::AttestStatementReportData(result.statement));
   if (!evidence.ok()) {
     return Prefixed("attest", evidence.status());
   }
@@ -588,7 +588,7 @@ absl::StatusOr<TransitionResult> Coordinator::Recover(const RecoverRequest& requ
   return impl_->AuditedRecover(request);
 }
 absl::StatusOr<HistoryExport> Coordinator::ExportHistory() { return impl_->ExportHistory(); }
-absl::StatusOr<AttestResult> Coordinator::Attest(const net::Nonce& nonce) {
+absl::StatusOr<AttestResult> Coordinator::Attest(const atls::Nonce& nonce) {
   return impl_->Attest(nonce);
 }
 std::optional<crypto::Sha256Digest> Coordinator::RootCaSpkiSha256() const {

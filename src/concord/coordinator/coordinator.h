@@ -27,6 +27,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "concord/atls/atls_protocol.h"
+#include "concord/attest/attester.h"
 #include "concord/attest/evidence.h"
 #include "concord/ca/ca_bundle.h"
 #include "concord/ca/issuer.h"
@@ -40,8 +42,6 @@
 #include "concord/crypto/secret_bytes.h"
 #include "concord/history/format.h"
 #include "concord/manifest/manifest.h"
-#include "concord/net/atls_protocol.h"
-#include "concord/net/attester.h"
 #include "concord/seed/seed_shares.h"
 #include "concord/store/store.h"
 
@@ -84,7 +84,7 @@ struct Deps {
   // Verifies workload evidence (platforms as the launch config allows).
   const attest::EvidenceVerifier& verifier;
   // This coordinator's own evidence (POST /v1/attest).
-  const net::Attester& attester;
+  const attest::Attester& attester;
   Logger& log;
   // The other replicas (peer recovery, head exchange, the manual-recovery
   // "ready peers exist" check). Null: a single replica without peers.
@@ -149,7 +149,7 @@ struct HistoryExport {
 
 struct AttestResult {
   attest::Evidence evidence;  // report data = AttestStatementReportData(statement)
-  net::AttestStatement statement;
+  atls::AttestStatement statement;
   std::optional<ca::CaBundle> bundle;  // when a history is known
   std::optional<crypto::PublicKey> history_key;
 };
@@ -241,7 +241,7 @@ class Coordinator final {
   absl::StatusOr<HistoryExport> ExportHistory();
 
   // POST /v1/attest (every state): evidence over the statement.
-  absl::StatusOr<AttestResult> Attest(const net::Nonce& nonce);
+  absl::StatusOr<AttestResult> Attest(const atls::Nonce& nonce);
 
   // The SHA-256 of the root CA's SPKI once the replica has a root CA (a
   // verified history: ready or stale), for the TLS evidence to bind

@@ -28,7 +28,7 @@
 #include "concord/history/format.h"
 #include "concord/history/objects.h"
 #include "concord/history/verifier.h"
-#include "concord/net/attester.h"
+#include "concord/attest/sim/simulated_attester.h"
 #include "concord/seed/secrets.h"
 #include "concord/seed/seed_shares.h"
 #include "concord/store/file/file_store.h"
@@ -300,7 +300,7 @@ class CoordinatorTest : public ::testing::Test {
     auto verifier = attest::SnpVerifier::Create({.allow_simulated = true});
     ASSERT_TRUE(verifier.ok()) << verifier.status();
     verifier_ = *std::move(verifier);
-    attester_ = std::make_unique<net::SimulatedAttester>(host(), launch_.policy_hash);
+    attester_ = std::make_unique<attest::SimulatedAttester>(host(), launch_.policy_hash);
   }
 
   // The coordinator launch config for the simulated host, with its
@@ -345,7 +345,7 @@ class CoordinatorTest : public ::testing::Test {
 
   Replica MakeReplica(uint64_t seed, store::Store* store = nullptr,
                       std::optional<LaunchConfig> launch = std::nullopt,
-                      const net::Attester* attester = nullptr, bool with_peers = false) {
+                      const attest::Attester* attester = nullptr, bool with_peers = false) {
     Replica r;
     r.random = std::make_unique<FakeRandom>(seed);
     r.log = std::make_unique<LogCapture>();
@@ -356,7 +356,7 @@ class CoordinatorTest : public ::testing::Test {
     options.freshness_lease = kLease;
     options.peer_retry = absl::Milliseconds(5);
     options.step_rounds_for_test = step_rounds_;
-    const net::Attester& own_attester = attester != nullptr ? *attester : *attester_;
+    const attest::Attester& own_attester = attester != nullptr ? *attester : *attester_;
     if (with_peers) {
       r.peers = std::make_unique<InProcessPeers>(directory_, options.replica_name,
                                                  ClaimsOf(own_attester));
@@ -380,7 +380,7 @@ class CoordinatorTest : public ::testing::Test {
   }
 
   // What a peer's mesh listener verifies about `attester`'s evidence.
-  attest::Claims ClaimsOf(const net::Attester& attester) const {
+  attest::Claims ClaimsOf(const attest::Attester& attester) const {
     const std::array<uint8_t, 64> report_data = ReportData(0x77);
     auto evidence = attester.Attest(report_data);
     EXPECT_TRUE(evidence.ok()) << evidence.status();
@@ -397,7 +397,7 @@ class CoordinatorTest : public ::testing::Test {
   // directory; stopped by TearDown before anything it uses goes away.
   Replica& PeerReplica(uint64_t seed, store::Store* store = nullptr,
                        std::optional<LaunchConfig> launch = std::nullopt,
-                       const net::Attester* attester = nullptr) {
+                       const attest::Attester* attester = nullptr) {
     auto r = std::make_unique<Replica>(MakeReplica(seed, store, launch, attester, true));
     directory_.Add(absl::StrCat("coordinator-", seed), r->coordinator.get(),
                    ClaimsOf(attester != nullptr ? *attester : *attester_));
@@ -516,7 +516,7 @@ class CoordinatorTest : public ::testing::Test {
   store::Store* store_ = nullptr;
   LaunchConfig launch_;
   std::unique_ptr<attest::SnpVerifier> verifier_;
-  std::unique_ptr<net::SimulatedAttester> attester_;
+  std::unique_ptr<attest::SimulatedAttester> attester_;
   crypto::PrivateKey workload_key_ = *crypto::PrivateKey::GenerateEc(crypto::KeyType::kEcP256);
   std::vector<manifest::PolicyHash> extra_coordinators_;
   PeerDirectory directory_;
@@ -566,7 +566,7 @@ TEST_F(CoordinatorTest, EmptyStoreStartsUninitializedAndRefusesEverythingButSetA
   EXPECT_THAT(c->IssueMeshCertificate(Caller(claims), workload_key_.public_key()),
               StatusIs(absl::StatusCode::kUnavailable));
 
-  net::Nonce nonce;
+  atls::Nonce nonce;
   nonce.fill(7);
   absl::StatusOr<AttestResult> attested = c->Attest(nonce);
   ASSERT_THAT(attested, IsOk());
@@ -890,7 +890,7 @@ TEST_F(CoordinatorTest, SecondCoordinatorRecoversAndFirstBecomesStale) {
   EXPECT_THAT(b->ExportHistory(), StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_THAT(b->SeedShare(keys().seed_owner.public_key()),
               StatusIs(absl::StatusCode::kUnavailable));
-  CONCORD_ASSERT_OK_AND_ASSIGN(AttestResult recovering, b->Attest(net::Nonce{}));
+  CONCORD_ASSERT_OK_AND_ASSIGN(AttestResult recovering, b->Attest(atls::Nonce{}));
   EXPECT_EQ(recovering.statement.state, "recovery");
   EXPECT_EQ(recovering.statement.generation, 0u);
 
@@ -1181,7 +1181,7 @@ TEST_F(CoordinatorTest, AttestStatementCoversTheVerifiedState) {
   Replica c = StartedReplica(1);
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
                                c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())));
-  net::Nonce nonce;
+  atls::Nonce nonce;
   nonce.fill(0x5a);
   CONCORD_ASSERT_OK_AND_ASSIGN(AttestResult result, c->Attest(nonce));
   EXPECT_EQ(result.statement.nonce, nonce);
@@ -1205,7 +1205,7 @@ TEST_F(CoordinatorTest, AttestStatementCoversTheVerifiedState) {
       AsStringView(result.statement.root_ca_spki_sha256),
       AsStringView(result.statement.mesh_ca_spki_sha256));
   const std::array<uint8_t, 64> expected = crypto::Sha512(AsBytes(input));
-  EXPECT_EQ(net::AttestStatementReportData(result.statement), expected);
+  EXPECT_EQ(atls::AttestStatementReportData(result.statement), expected);
   attest::VerifyOptions options;
   options.at = kNow;
   options.report_data = expected;
@@ -1576,7 +1576,7 @@ TEST_F(CoordinatorTest, PeerWithOtherPolicyHashIsRefused) {
   // manifest lists as a coordinator policy, so A would serve it) that does
   // not allow A's identity: B must refuse A.
   const LaunchConfig other = OtherLaunch(kUnlistedPolicy);
-  net::SimulatedAttester other_attester(host(), other.policy_hash);
+  attest::SimulatedAttester other_attester(host(), other.policy_hash);
   extra_coordinators_ = {other.policy_hash};
   Coordinator& a = *PeerReplica(1).coordinator;
   ASSERT_THAT(a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())), IsOk());
@@ -1607,7 +1607,7 @@ TEST_F(CoordinatorTest, RecoveryPoliciesAllowUpgradeIdentity) {
   // B is an upgrade: another policy hash, whose launch config names A's
   // policy in RecoveryPolicies; the manifest lists B's policy too.
   const LaunchConfig upgrade = OtherLaunch(launch_.policy_hash);
-  net::SimulatedAttester upgrade_attester(host(), upgrade.policy_hash);
+  attest::SimulatedAttester upgrade_attester(host(), upgrade.policy_hash);
   extra_coordinators_ = {upgrade.policy_hash};
   Coordinator& a = *PeerReplica(1).coordinator;
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
@@ -1785,7 +1785,7 @@ TEST_F(CoordinatorTest, ForgedPeerConfirmsNoLeaseAndIsNoReadyPeer) {
   ASSERT_THAT(attest::SimulatedHost::Init(dir + "/host", {clock_, random}).status(), IsOk());
   auto attacker = attest::SimulatedHost::Load(dir + "/host");
   ASSERT_THAT(attacker.status(), IsOk());
-  net::SimulatedAttester forged(std::shared_ptr<const attest::SimulatedHost>(*std::move(attacker)),
+  attest::SimulatedAttester forged(std::shared_ptr<const attest::SimulatedHost>(*std::move(attacker)),
                                 launch_.policy_hash);
   ASSERT_EQ(ClaimsOf(forged).measurement, ClaimsOf(*attester_).measurement);
 
@@ -1940,7 +1940,7 @@ TEST_F(CoordinatorTest, CreateRejectsBadHaOptions) {
 
 TEST_F(CoordinatorTest, StartWithPeersRefusesEvidenceOfAnotherPolicy) {
   // The attester reports a policy hash that is not this launch config's.
-  net::SimulatedAttester wrong(host(), kUnlistedPolicy);
+  attest::SimulatedAttester wrong(host(), kUnlistedPolicy);
   Replica r = MakeReplica(1, nullptr, std::nullopt, &wrong, /*with_peers=*/true);
   EXPECT_THAT(r->Start(), StatusIs(absl::StatusCode::kFailedPrecondition,
                                    HasSubstr("is not the launch config's policy hash")));

@@ -19,7 +19,9 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "concord/attest/sim/simulated_attester.h"
 #include "concord/attest/sim/simulated_host.h"
+#include "concord/attester/hardware_attester.h"
 #include "concord/client/api_client.h"
 #include "concord/common/clock.h"
 #include "concord/common/log.h"
@@ -29,8 +31,6 @@
 #include "concord/initializer/mesh_source.h"
 #include "concord/initializer/output_dir.h"
 #include "concord/initializer/workload_policy.h"
-#include "concord/issuer/issuer.h"
-#include "concord/net/attester.h"
 
 namespace concord::initializer {
 namespace {
@@ -153,7 +153,7 @@ int Main(int argc, char** argv) {
     return Fail(log, kExitUsage, "invalid policy document",
                 absl::InvalidArgumentError(absl::StrCat(f.policy, ": ", policy.status().message())));
   }
-  std::unique_ptr<net::Attester> attester;
+  std::unique_ptr<attest::Attester> attester;
   if (f.platform == "simulated") {
     absl::StatusOr<std::unique_ptr<attest::SimulatedHost>> host =
         attest::SimulatedHost::Load(f.sim_host);
@@ -161,17 +161,17 @@ int Main(int argc, char** argv) {
       return Fail(log, kExitUsage, "cannot load the simulated host", host.status());
     }
     log.Warning("simulated platform: evidence is NOT hardware-backed (development only)");
-    attester = std::make_unique<net::SimulatedAttester>(
+    attester = std::make_unique<attest::SimulatedAttester>(
         std::shared_ptr<const attest::SimulatedHost>(std::move(*host)), policy->policy_hash);
   } else {
     // On hardware the policy hash is what the host launched the guest with
     // (HOST_DATA / MRCONFIGID): the coordinator checks it against the
     // manifest, nothing here can choose it.
-    issuer::IssuerOptions issuer_options;
+    attester::HardwareAttesterOptions issuer_options;
     if (!f.tsm_root.empty()) {
       issuer_options.tsm_root = f.tsm_root;
     }
-    absl::StatusOr<std::unique_ptr<net::Attester>> hardware = issuer::CreateHardwareAttester(
+    absl::StatusOr<std::unique_ptr<attest::Attester>> hardware = attester::CreateHardwareAttester(
         f.platform == "snp" ? attest::Platform::kSnp : attest::Platform::kTdx, issuer_options);
     if (!hardware.ok()) {
       // No hardware interface: a deployment error, like a bad flag.

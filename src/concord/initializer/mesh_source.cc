@@ -10,7 +10,7 @@ namespace concord::initializer {
 
 absl::StatusOr<std::unique_ptr<MeshCertificateSource>> MeshCertificateSource::Create(
     client::Endpoint endpoint, const WorkloadPolicy& policy,
-    std::unique_ptr<net::Attester> attester, Clock& clock,
+    std::unique_ptr<attest::Attester> attester, Clock& clock,
     std::optional<absl::Duration> lifetime, const std::string& collateral_dir) {
   if (attester == nullptr) {
     return absl::InvalidArgumentError("mesh certificate source: an attester is required");

@@ -11,11 +11,11 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "concord/attest/attester.h"
 #include "concord/client/api_client.h"
 #include "concord/common/clock.h"
 #include "concord/initializer/initializer.h"
 #include "concord/initializer/workload_policy.h"
-#include "concord/net/attester.h"
 
 namespace concord::initializer {
 
@@ -28,7 +28,7 @@ class MeshCertificateSource final : public CertificateSource {
   // (client::MakeCoordinatorVerifier).
   static absl::StatusOr<std::unique_ptr<MeshCertificateSource>> Create(
       client::Endpoint endpoint, const WorkloadPolicy& policy,
-      std::unique_ptr<net::Attester> attester, Clock& clock,
+      std::unique_ptr<attest::Attester> attester, Clock& clock,
       std::optional<absl::Duration> lifetime, const std::string& collateral_dir = "");
 
   MeshCertificateSource(const MeshCertificateSource&) = delete;
@@ -38,7 +38,7 @@ class MeshCertificateSource final : public CertificateSource {
                                                  absl::Duration timeout) override;
 
  private:
-  MeshCertificateSource(client::Endpoint endpoint, std::unique_ptr<net::Attester> attester,
+  MeshCertificateSource(client::Endpoint endpoint, std::unique_ptr<attest::Attester> attester,
                         net::ServerEvidenceCheck check, std::optional<absl::Duration> lifetime)
       : endpoint_(std::move(endpoint)),
         attester_(std::move(attester)),
@@ -46,7 +46,7 @@ class MeshCertificateSource final : public CertificateSource {
         lifetime_(lifetime) {}
 
   client::Endpoint endpoint_;
-  std::unique_ptr<net::Attester> attester_;
+  std::unique_ptr<attest::Attester> attester_;
   net::ServerEvidenceCheck check_;
   std::optional<absl::Duration> lifetime_;
 };

@@ -17,9 +17,9 @@
 #include "concord/crypto/random.h"
 #include "concord/crypto/ssl_ptr.h"
 #include "concord/crypto/x509.h"
-#include "concord/net/atls_protocol.h"
+#include "concord/atls/atls_protocol.h"
 #include "concord/net/internal/blocking_connection.h"
-#include "concord/net/internal/cert.h"
+#include "concord/atls/cert.h"
 #include "concord/net/internal/http_util.h"
 
 namespace concord::net {
@@ -87,7 +87,7 @@ class HttpsClient::Impl {
   }
 
   const std::optional<attest::Claims>& server_claims() const { return server_claims_; }
-  const std::optional<PeerCertificate>& server_certificate() const { return server_cert_; }
+  const std::optional<atls::PeerCertificate>& server_certificate() const { return server_cert_; }
 
   // OpenSSL callbacks (static thunks find the Impl through SSL ex_data).
   static int VerifyThunk(X509_STORE_CTX* store, void* arg);
@@ -113,11 +113,11 @@ class HttpsClient::Impl {
   SslPtr<SSL_CTX> ctx_;
   internal::BlockingConnection conn_;
   bool connected_ = false;
-  std::optional<Nonce> nonce_;
+  std::optional<atls::Nonce> nonce_;
   absl::Status verify_status_;
   absl::Status certificate_status_;
   std::optional<attest::Claims> server_claims_;
-  std::optional<PeerCertificate> server_cert_;
+  std::optional<atls::PeerCertificate> server_cert_;
   SslPtr<X509> plain_cert_;  // self-signed, for client_key without attester
 };
 
@@ -148,7 +148,7 @@ absl::Status HttpsClient::Impl::Init() {
   SSL_CTX_set_cert_verify_callback(ctx_.get(), VerifyThunk, nullptr);
   SSL_CTX_set_cert_cb(ctx_.get(), CertThunk, nullptr);
   if (options_.client_key.has_value() && options_.attester == nullptr) {
-    CONCORD_ASSIGN_OR_RETURN(Bytes der, internal::MakeSelfSignedCertificate(
+    CONCORD_ASSIGN_OR_RETURN(Bytes der, atls::MakeSelfSignedCertificate(
                                             *options_.client_key, nullptr, kClientCommonName,
                                             clock_->Now(), absl::Hours(24 * 365)));
     CONCORD_ASSIGN_OR_RETURN(plain_cert_, crypto::ParseCertDer(der));
@@ -158,9 +158,9 @@ absl::Status HttpsClient::Impl::Init() {
 
 int HttpsClient::Impl::OnVerify(X509_STORE_CTX* store) {
   X509* leaf = X509_STORE_CTX_get0_cert(store);
-  absl::StatusOr<PeerCertificate> peer = leaf == nullptr
+  absl::StatusOr<atls::PeerCertificate> peer = leaf == nullptr
                                              ? absl::InvalidArgumentError("no server certificate")
-                                             : internal::ParsePeerX509(leaf);
+                                             : atls::ParsePeerX509(leaf);
   if (!peer.ok()) {
     verify_status_ = peer.status();
   } else if (!peer->evidence.has_value()) {
@@ -168,7 +168,7 @@ int HttpsClient::Impl::OnVerify(X509_STORE_CTX* store) {
   } else {
     ByteView nonce = nonce_.has_value() ? ByteView(*nonce_) : ByteView();
     std::array<uint8_t, 64> expected =
-        TlsReportData(Purpose::kCoordinatorTls, peer->spki_der, nonce, peer->bound_root_ca);
+        atls::TlsReportData(atls::Purpose::kCoordinatorTls, peer->spki_der, nonce, peer->bound_root_ca);
     absl::StatusOr<attest::Claims> claims;
     try {
       claims = options_.check_server(*peer->evidence, expected);
@@ -211,20 +211,20 @@ int HttpsClient::Impl::OnCertificateRequest(SSL* ssl) {
     return 1;
   }
   const ASN1_STRING* cn = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, index));
-  absl::StatusOr<Nonce> nonce = ParseNonceCommonName(AsStringView(
+  absl::StatusOr<atls::Nonce> nonce = atls::ParseNonceCommonName(AsStringView(
       ByteView(ASN1_STRING_get0_data(cn), static_cast<size_t>(ASN1_STRING_length(cn)))));
   if (!nonce.ok()) {
     return 1;
   }
   const crypto::PrivateKey& key = *options_.client_key;
   std::array<uint8_t, 64> report_data =
-      TlsReportData(Purpose::kClientTls, key.public_key().spki_der(), *nonce);
+      atls::TlsReportData(atls::Purpose::kClientTls, key.public_key().spki_der(), *nonce);
   absl::StatusOr<attest::Evidence> evidence = options_.attester->Attest(report_data);
   if (!evidence.ok()) {
     certificate_status_ = evidence.status();
     return 0;
   }
-  absl::StatusOr<Bytes> der = MakeAttestedCertificate(key, *evidence, kClientCommonName,
+  absl::StatusOr<Bytes> der = atls::MakeAttestedCertificate(key, *evidence, kClientCommonName,
                                                       clock_->Now(), kClientCertValidity);
   if (!der.ok()) {
     certificate_status_ = der.status();
@@ -265,15 +265,15 @@ absl::Status HttpsClient::Impl::Connect() {
   std::string alpn;
   nonce_.reset();
   if (options_.fresh_evidence) {
-    Nonce nonce;
+    atls::Nonce nonce;
     CONCORD_RETURN_IF_ERROR(random_->Fill(nonce));
     nonce_ = nonce;
-    std::string name = NonceAlpn(nonce);
+    std::string name = atls::NonceAlpn(nonce);
     alpn.push_back(static_cast<char>(name.size()));
     alpn += name;
   }
-  alpn.push_back(static_cast<char>(kAlpnHttp11.size()));
-  alpn.append(kAlpnHttp11.data(), kAlpnHttp11.size());
+  alpn.push_back(static_cast<char>(atls::kAlpnHttp11.size()));
+  alpn.append(atls::kAlpnHttp11.data(), atls::kAlpnHttp11.size());
   if (SSL_set_alpn_protos(ssl, reinterpret_cast<const unsigned char*>(alpn.data()),
                           static_cast<unsigned int>(alpn.size())) != 0) {
     return crypto::OpenSslInternal("client: ALPN");
@@ -451,7 +451,7 @@ const std::optional<attest::Claims>& HttpsClient::server_claims() const {
   return impl_->server_claims();
 }
 
-const std::optional<PeerCertificate>& HttpsClient::server_certificate() const {
+const std::optional<atls::PeerCertificate>& HttpsClient::server_certificate() const {
   return impl_->server_certificate();
 }
 

@@ -22,11 +22,11 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "concord/attest/attester.h"
 #include "concord/attest/evidence.h"
 #include "concord/common/clock.h"
 #include "concord/common/random.h"
 #include "concord/crypto/keys.h"
-#include "concord/net/attester.h"
 #include "concord/net/http.h"
 
 namespace concord::net {
@@ -47,7 +47,7 @@ struct ClientOptions {
   // the server's nonce (the key must be ECDSA P-256). Without: a plain
   // self-signed certificate (owner or seed-share key, any supported type).
   std::optional<crypto::PrivateKey> client_key;
-  const Attester* attester = nullptr;  // must outlive the client
+  const attest::Attester* attester = nullptr;  // must outlive the client
   Clock* clock = nullptr;              // default: SystemClock
   RandomSource* random = nullptr;      // default: crypto::SystemRandom
   absl::Duration connect_timeout = absl::Seconds(5);
@@ -79,7 +79,7 @@ class HttpsClient final {
   // What the server's verified evidence states (after a TLS connection).
   const std::optional<attest::Claims>& server_claims() const;
   // The server's certificate (after a TLS connection).
-  const std::optional<PeerCertificate>& server_certificate() const;
+  const std::optional<atls::PeerCertificate>& server_certificate() const;
 
   // Closes the connection; the next Call reconnects (with a new nonce).
   void Close();

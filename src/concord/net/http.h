@@ -12,8 +12,8 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "concord/atls/atls_protocol.h"
 #include "concord/attest/evidence.h"
-#include "concord/net/atls_protocol.h"
 
 namespace concord::net {
 
@@ -25,7 +25,7 @@ struct HttpRequest {
   // TLS listeners: the client's certificate, when it sent one (its key is
   // proven by the handshake; nothing else about it is checked unless the
   // listener requires attestation).
-  std::optional<PeerCertificate> peer;
+  std::optional<atls::PeerCertificate> peer;
   // Attested listeners: what the verified evidence of `peer` states (its
   // authenticity and binding; what the caller may do is the handler's to
   // decide per request), the report data it was bound to, and when it was

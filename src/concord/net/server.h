@@ -28,13 +28,13 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "concord/attest/attester.h"
 #include "concord/attest/evidence.h"
 #include "concord/common/clock.h"
 #include "concord/common/log.h"
 #include "concord/common/random.h"
 #include "concord/common/token_bucket.h"
 #include "concord/crypto/hash.h"
-#include "concord/net/attester.h"
 #include "concord/net/http.h"
 
 namespace concord::net {
@@ -93,7 +93,7 @@ struct ServerOptions {
   std::vector<ListenerOptions> listeners;
   // Produces the server's evidence; required when a listener uses TLS. Must
   // outlive the server.
-  const Attester* attester = nullptr;
+  const attest::Attester* attester = nullptr;
   Clock* clock = nullptr;          // default: SystemClock
   Logger* logger = nullptr;        // default: Logger::Default(); must outlive the server
   RandomSource* random = nullptr;  // nonces; default: crypto::SystemRandom

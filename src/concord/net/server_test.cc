@@ -19,13 +19,13 @@
 #include "absl/strings/match.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "concord/atls/atls_protocol.h"
+#include "concord/attest/sim/simulated_attester.h"
 #include "concord/attest/sim/simulated_host.h"
 #include "concord/attest/snp/verifier.h"
 #include "concord/common/status_macros.h"
 #include "concord/crypto/hash.h"
 #include "concord/crypto/ssl_ptr.h"
-#include "concord/net/atls_protocol.h"
-#include "concord/net/attester.h"
 #include "concord/net/client.h"
 #include "concord/net/internal/proxy_protocol.h"
 #include "concord/testing/fake_clock.h"
@@ -50,11 +50,11 @@ std::array<uint8_t, 32> HostData(absl::string_view policy) {
 }
 
 // Wraps an attester and changes what it returns.
-class TamperingAttester final : public Attester {
+class TamperingAttester final : public attest::Attester {
  public:
   using Tamper = std::function<absl::StatusOr<attest::Evidence>(
       const std::array<uint8_t, 64>& report_data, attest::Evidence evidence)>;
-  TamperingAttester(const Attester& inner, Tamper tamper)
+  TamperingAttester(const attest::Attester& inner, Tamper tamper)
       : inner_(inner), tamper_(std::move(tamper)) {}
   attest::Platform platform() const override { return inner_.platform(); }
   absl::StatusOr<attest::Evidence> Attest(
@@ -64,7 +64,7 @@ class TamperingAttester final : public Attester {
   }
 
  private:
-  const Attester& inner_;
+  const attest::Attester& inner_;
   Tamper tamper_;
 };
 
@@ -164,7 +164,7 @@ class NetTest : public ::testing::Test {
     return client.ok() ? std::move(*client) : nullptr;
   }
 
-  ClientOptions AttestedClient(const Attester* attester) {
+  ClientOptions AttestedClient(const attest::Attester* attester) {
     ClientOptions options = BaseClient();
     options.client_key = crypto::PrivateKey::GenerateEc(crypto::KeyType::kEcP256).value();
     options.attester = attester;
@@ -191,9 +191,9 @@ class NetTest : public ::testing::Test {
   }
 
   // The n-th nonce (0-based) FakeRandom(seed) produces.
-  static Nonce NthNonce(uint64_t seed, int n) {
+  static atls::Nonce NthNonce(uint64_t seed, int n) {
     ::concord::testing::FakeRandom random(seed);
-    Nonce nonce{};
+    atls::Nonce nonce{};
     for (int i = 0; i <= n; ++i) {
       EXPECT_THAT(random.Fill(nonce), IsOk());
     }
@@ -206,8 +206,8 @@ class NetTest : public ::testing::Test {
   ::concord::testing::FakeClock clock_;
   ::concord::testing::FakeRandom server_random_{21};
   ::concord::testing::FakeRandom client_random_{22};
-  SimulatedAttester server_attester_;
-  SimulatedAttester client_attester_;
+  attest::SimulatedAttester server_attester_;
+  attest::SimulatedAttester client_attester_;
   std::unique_ptr<Server> server_;
   std::atomic<int> handler_calls_{0};
   absl::Mutex mu_;
@@ -241,9 +241,9 @@ TEST_F(NetTest, TlsServerPresentsKeyBoundEvidence) {
   EXPECT_EQ(response.status, 200);
   ASSERT_TRUE(client->server_claims().has_value());
   ASSERT_TRUE(client->server_certificate().has_value());
-  const PeerCertificate& cert = *client->server_certificate();
+  const atls::PeerCertificate& cert = *client->server_certificate();
   EXPECT_EQ(client->server_claims()->report_data,
-            TlsReportData(Purpose::kCoordinatorTls, cert.spki_der, {}));
+            atls::TlsReportData(atls::Purpose::kCoordinatorTls, cert.spki_der, {}));
   auto host_data = HostData("server policy");
   EXPECT_EQ(client->server_claims()->host_data, Bytes(host_data.begin(), host_data.end()));
   // A second client sees the same key-bound certificate.
@@ -260,11 +260,11 @@ TEST_F(NetTest, FreshEvidenceBindsEachClientNonce) {
   ASSERT_THAT(client->Call("GET", "/"), IsOk());
   auto first = client->server_claims()->report_data;
   Bytes spki = client->server_certificate()->spki_der;
-  EXPECT_EQ(first, TlsReportData(Purpose::kCoordinatorTls, spki, NthNonce(22, 0)));
+  EXPECT_EQ(first, atls::TlsReportData(atls::Purpose::kCoordinatorTls, spki, NthNonce(22, 0)));
   client->Close();
   ASSERT_THAT(client->Call("GET", "/"), IsOk());
   auto second = client->server_claims()->report_data;
-  EXPECT_EQ(second, TlsReportData(Purpose::kCoordinatorTls, spki, NthNonce(22, 1)));
+  EXPECT_EQ(second, atls::TlsReportData(atls::Purpose::kCoordinatorTls, spki, NthNonce(22, 1)));
   EXPECT_NE(first, second);
 }
 
@@ -299,7 +299,7 @@ TEST_F(NetTest, AttestedClientIsAcceptedAndClaimsReachHandler) {
   auto host_data = HostData("client policy");
   EXPECT_EQ(last_request_.peer_claims->host_data, Bytes(host_data.begin(), host_data.end()));
   EXPECT_EQ(last_request_.peer_claims->report_data,
-            TlsReportData(Purpose::kClientTls, client_spki, NthNonce(21, 0)));
+            atls::TlsReportData(atls::Purpose::kClientTls, client_spki, NthNonce(21, 0)));
 }
 
 TEST_F(NetTest, TamperedClientEvidenceFailsHandshake) {
@@ -366,9 +366,9 @@ TEST_F(NetTest, EvidenceForAnotherKeyIsRefused) {
   // (as if copied from another client's certificate).
   crypto::PrivateKey other = crypto::PrivateKey::GenerateEc(crypto::KeyType::kEcP256).value();
   Bytes other_spki = other.public_key().spki_der();
-  Nonce nonce = NthNonce(21, 0);
+  atls::Nonce nonce = NthNonce(21, 0);
   TamperingAttester copying(client_attester_, [&](const auto&, attest::Evidence) {
-    return host_->MakeReport(TlsReportData(Purpose::kClientTls, other_spki, nonce),
+    return host_->MakeReport(atls::TlsReportData(atls::Purpose::kClientTls, other_spki, nonce),
                              HostData("client policy"));
   });
   auto client = MakeClient(AttestedClient(&copying));
@@ -704,7 +704,8 @@ TEST_F(NetTest, CertificateRenewalReplacesKeyBoundCertificate) {
   EXPECT_TRUE(renewed);
   // The renewed certificate is key-bound too.
   EXPECT_EQ(client->server_claims()->report_data,
-            TlsReportData(Purpose::kCoordinatorTls, client->server_certificate()->spki_der, {}));
+            atls::TlsReportData(atls::Purpose::kCoordinatorTls,
+                                client->server_certificate()->spki_der, {}));
 }
 
 // The key-bound evidence binds the root CA the server is given, and a change
@@ -731,12 +732,13 @@ TEST_F(NetTest, KeyBoundEvidenceBindsTheCurrentRootCa) {
   root->store(7);
   client->Close();
   ASSERT_THAT(client->Call("GET", "/"), IsOk());
-  const PeerCertificate& cert = *client->server_certificate();
+  const atls::PeerCertificate& cert = *client->server_certificate();
   ASSERT_TRUE(cert.bound_root_ca.has_value());
   EXPECT_EQ((*cert.bound_root_ca)[0], 7);
   EXPECT_NE(cert.spki_der, unbound_spki);
-  EXPECT_EQ(client->server_claims()->report_data,
-            TlsReportData(Purpose::kCoordinatorTls, cert.spki_der, {}, cert.bound_root_ca));
+  EXPECT_EQ(
+      client->server_claims()->report_data,
+      atls::TlsReportData(atls::Purpose::kCoordinatorTls, cert.spki_der, {}, cert.bound_root_ca));
 
   // Fresh evidence binds it too.
   ClientOptions fresh = BaseClient();
@@ -759,19 +761,19 @@ TEST_F(NetTest, CertificateNamingAnotherRootThanItsEvidenceIsRefused) {
   forged.fill(2);
   CONCORD_ASSERT_OK_AND_ASSIGN(
       attest::Evidence evidence,
-      server_attester_.Attest(
-          TlsReportData(Purpose::kCoordinatorTls, key.public_key().spki_der(), {}, genuine)));
-  CONCORD_ASSERT_OK_AND_ASSIGN(
-      Bytes der,
-      MakeAttestedCertificate(key, evidence, "concord", clock_.Now(), absl::Hours(1), forged));
-  CONCORD_ASSERT_OK_AND_ASSIGN(PeerCertificate peer, ParsePeerCertificate(der));
+      server_attester_.Attest(atls::TlsReportData(atls::Purpose::kCoordinatorTls,
+                                                  key.public_key().spki_der(), {}, genuine)));
+  CONCORD_ASSERT_OK_AND_ASSIGN(Bytes der,
+                               atls::MakeAttestedCertificate(key, evidence, "concord", clock_.Now(),
+                                                             absl::Hours(1), forged));
+  CONCORD_ASSERT_OK_AND_ASSIGN(atls::PeerCertificate peer, atls::ParsePeerCertificate(der));
   ASSERT_TRUE(peer.bound_root_ca.has_value());
-  EXPECT_THAT(Check(*peer.evidence,
-                    TlsReportData(Purpose::kCoordinatorTls, peer.spki_der, {}, peer.bound_root_ca)),
+  EXPECT_THAT(Check(*peer.evidence, atls::TlsReportData(atls::Purpose::kCoordinatorTls,
+                                                        peer.spki_der, {}, peer.bound_root_ca)),
               Not(IsOk()));
-  EXPECT_THAT(
-      Check(*peer.evidence, TlsReportData(Purpose::kCoordinatorTls, peer.spki_der, {}, genuine)),
-      IsOk());
+  EXPECT_THAT(Check(*peer.evidence, atls::TlsReportData(atls::Purpose::kCoordinatorTls,
+                                                        peer.spki_der, {}, genuine)),
+              IsOk());
 }
 
 TEST_F(NetTest, CurlTalksToTlsListenerThatRequestsCertificates) {
@@ -1033,11 +1035,11 @@ bool FreshHandshakeFrom(uint16_t port, const char* source) {
   }
   SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);
   crypto::SslPtr<SSL> ssl(SSL_new(ctx.get()));
-  Nonce nonce{};
+  atls::Nonce nonce{};
   nonce[0] = counter.fetch_add(1);
-  const std::string nonce_name = NonceAlpn(nonce);
+  const std::string nonce_name = atls::NonceAlpn(nonce);
   std::string alpn;
-  for (absl::string_view name : {absl::string_view(nonce_name), kAlpnHttp11}) {
+  for (absl::string_view name : {absl::string_view(nonce_name), atls::kAlpnHttp11}) {
     alpn.push_back(static_cast<char>(name.size()));
     alpn.append(name.data(), name.size());
   }

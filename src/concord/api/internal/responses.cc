@@ -101,7 +101,7 @@ net::HttpResponse AttestResponse(const coordinator::AttestResult& result) {
   for (const Bytes& cert : result.evidence.certs) {
     certs.push_back(EncodeBase64(cert));
   }
-  const net::AttestStatement& statement = result.statement;
+  const atls::AttestStatement& statement = result.statement;
   Json body = Json::object();
   body["evidence"] = {{"platform", std::string(attest::PlatformName(result.evidence.platform))},
                       {"report", EncodeBase64(result.evidence.report)},

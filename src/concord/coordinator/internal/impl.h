@@ -84,7 +84,7 @@ class Coordinator::Impl {
   // peer round trip or seed derivation. The full checks follow under
   // write_mu_ on the verified head.
   absl::Status PrecheckRecoveryCaller(const RecoverRequest& request) const;
-  absl::StatusOr<AttestResult> Attest(const net::Nonce& nonce);
+  absl::StatusOr<AttestResult> Attest(const atls::Nonce& nonce);
   std::optional<crypto::Sha256Digest> RootCaSpkiSha256() const;
   absl::StatusOr<attest::Claims> CheckWorkloadEvidence(
       const attest::Evidence& evidence, const std::array<uint8_t, 64>& report_data) const;

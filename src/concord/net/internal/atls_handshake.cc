@@ -12,7 +12,7 @@
 #include "concord/common/status_macros.h"
 #include "concord/crypto/openssl_status.h"
 #include "concord/crypto/x509.h"
-#include "concord/net/internal/cert.h"
+#include "concord/atls/cert.h"
 #include "concord/net/internal/server_core.h"
 
 namespace concord::net::internal {
@@ -65,7 +65,7 @@ int AlpnSelectCallback(SSL* /*ssl*/, const unsigned char** out, unsigned char* o
     if (i + 1 + len > inlen) {
       break;
     }
-    if (AsStringView(ByteView(in + i + 1, len)) == kAlpnHttp11) {
+    if (AsStringView(ByteView(in + i + 1, len)) == atls::kAlpnHttp11) {
       *out = in + i + 1;
       *outlen = static_cast<unsigned char>(len);
       return SSL_TLSEXT_ERR_OK;
@@ -77,17 +77,17 @@ int AlpnSelectCallback(SSL* /*ssl*/, const unsigned char** out, unsigned char* o
 
 // The client's nonce from the raw ALPN extension: nullopt when it offers
 // none, InvalidArgument for a malformed list or nonce, or two nonces.
-absl::StatusOr<std::optional<Nonce>> ClientNonceFromAlpn(SSL* ssl) {
+absl::StatusOr<std::optional<atls::Nonce>> ClientNonceFromAlpn(SSL* ssl) {
   const unsigned char* data = nullptr;
   size_t len = 0;
   if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_application_layer_protocol_negotiation, &data,
                                 &len) != 1) {
-    return std::optional<Nonce>();
+    return std::optional<atls::Nonce>();
   }
   if (len < 2 || ((static_cast<size_t>(data[0]) << 8) | data[1]) != len - 2) {
     return absl::InvalidArgumentError("ALPN: malformed protocol list");
   }
-  std::optional<Nonce> nonce;
+  std::optional<atls::Nonce> nonce;
   size_t i = 2;
   while (i < len) {
     size_t name_len = data[i];
@@ -95,11 +95,11 @@ absl::StatusOr<std::optional<Nonce>> ClientNonceFromAlpn(SSL* ssl) {
       return absl::InvalidArgumentError("ALPN: malformed protocol name");
     }
     absl::string_view name = AsStringView(ByteView(data + i + 1, name_len));
-    if (absl::StartsWith(name, kAlpnNoncePrefix)) {
+    if (absl::StartsWith(name, atls::kAlpnNoncePrefix)) {
       if (nonce.has_value()) {
         return absl::InvalidArgumentError("ALPN: more than one nonce");
       }
-      CONCORD_ASSIGN_OR_RETURN(Nonce parsed, ParseNonceAlpn(name));
+      CONCORD_ASSIGN_OR_RETURN(atls::Nonce parsed, atls::ParseNonceAlpn(name));
       nonce = parsed;
     }
     i += 1 + name_len;
@@ -118,7 +118,7 @@ absl::StatusOr<std::shared_ptr<const Identity>> ServerIdentity::Make(
   }
   const std::optional<crypto::Sha256Digest> bound_root_ca = CurrentBoundRoot();
   std::array<uint8_t, 64> report_data =
-      TlsReportData(Purpose::kCoordinatorTls, key->public_key().spki_der(), nonce, bound_root_ca);
+      atls::TlsReportData(atls::Purpose::kCoordinatorTls, key->public_key().spki_der(), nonce, bound_root_ca);
   absl::StatusOr<attest::Evidence> evidence = options_.attester->Attest(report_data);
   if (!evidence.ok()) {
     return absl::Status(evidence.status().code(),
@@ -128,7 +128,7 @@ absl::StatusOr<std::shared_ptr<const Identity>> ServerIdentity::Make(
   // has to cover the certificate's time in service.
   absl::Duration validity = options_.certificate_renewal * 2 + absl::Hours(1);
   CONCORD_ASSIGN_OR_RETURN(
-      Bytes der, MakeAttestedCertificate(*key, *evidence, kServerCommonName, clock_.Now(), validity,
+      Bytes der, atls::MakeAttestedCertificate(*key, *evidence, kServerCommonName, clock_.Now(), validity,
                                          bound_root_ca));
   CONCORD_ASSIGN_OR_RETURN(SslPtr<X509> cert, crypto::ParseCertDer(der));
   auto identity = std::make_shared<Identity>();
@@ -192,7 +192,7 @@ bool AtlsHandshake::Start(int fd, std::string remote_address, std::string source
     if (!core_.random().Fill(nonce_).ok()) {
       return false;
     }
-    std::string cn = NonceCommonName(nonce_);
+    std::string cn = atls::NonceCommonName(nonce_);
     SslPtr<X509_NAME> name(X509_NAME_new());
     X509NameStackPtr names(sk_X509_NAME_new_null());
     if (name == nullptr || names == nullptr ||
@@ -238,7 +238,7 @@ int AtlsHandshake::OnClientHello(SSL* ssl, int* alert) {
   if (fresh_pending_) {
     return SSL_CLIENT_HELLO_RETRY;
   }
-  absl::StatusOr<std::optional<Nonce>> nonce = ClientNonceFromAlpn(ssl);
+  absl::StatusOr<std::optional<atls::Nonce>> nonce = ClientNonceFromAlpn(ssl);
   if (!nonce.ok()) {
     *alert = SSL_AD_ILLEGAL_PARAMETER;
     return SSL_CLIENT_HELLO_ERROR;
@@ -322,7 +322,7 @@ int AtlsHandshake::OnVerify(X509_STORE_CTX* store) {
   if (leaf == nullptr) {
     return refuse(absl::UnauthenticatedError("client certificate: missing"));
   }
-  absl::StatusOr<PeerCertificate> peer = internal::ParsePeerX509(leaf);
+  absl::StatusOr<atls::PeerCertificate> peer = atls::ParsePeerX509(leaf);
   if (!peer.ok()) {
     return refuse(peer.status());
   }
@@ -330,7 +330,7 @@ int AtlsHandshake::OnVerify(X509_STORE_CTX* store) {
     if (!peer->evidence.has_value()) {
       return refuse(absl::UnauthenticatedError("client certificate: no evidence extension"));
     }
-    std::array<uint8_t, 64> expected = TlsReportData(Purpose::kClientTls, peer->spki_der, nonce_);
+    std::array<uint8_t, 64> expected = atls::TlsReportData(atls::Purpose::kClientTls, peer->spki_der, nonce_);
     absl::StatusOr<attest::Claims> claims;
     try {
       claims = listener_.options.check_client(*peer->evidence, expected);

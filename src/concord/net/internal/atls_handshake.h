@@ -32,7 +32,7 @@
 #include "concord/crypto/hash.h"
 #include "concord/crypto/keys.h"
 #include "concord/crypto/ssl_ptr.h"
-#include "concord/net/atls_protocol.h"
+#include "concord/atls/atls_protocol.h"
 #include "concord/net/http.h"
 #include "concord/net/server.h"
 
@@ -154,13 +154,13 @@ class AtlsHandshake final {
   std::string source_;
 
   crypto::SslPtr<SSL> ssl_;
-  Nonce nonce_{};  // sent in the CertificateRequest
+  atls::Nonce nonce_{};  // sent in the CertificateRequest
   bool fresh_pending_ = false;
   std::shared_ptr<const Identity> fresh_identity_;
   absl::Status fresh_status_;
   bool verify_done_ = false;
   int verify_error_ = X509_V_OK;
-  std::optional<PeerCertificate> peer_;
+  std::optional<atls::PeerCertificate> peer_;
   std::optional<attest::Claims> peer_claims_;
   std::array<uint8_t, 64> peer_report_data_{};
   absl::Time peer_verified_at_ = absl::InfinitePast();

@@ -17,11 +17,11 @@
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
+#include "concord/attest/sim/simulated_attester.h"
 #include "concord/attest/sim/simulated_host.h"
 #include "concord/common/posix/scoped_fd.h"
 #include "concord/crypto/hash.h"
 #include "concord/crypto/ssl_ptr.h"
-#include "concord/net/attester.h"
 #include "concord/net/server.h"
 #include "concord/testing/fake_clock.h"
 #include "concord/testing/fake_random.h"
@@ -391,7 +391,7 @@ class ProxyServerTest : public ::testing::Test {
   static inline std::shared_ptr<const attest::SimulatedHost> host_;
   ::concord::testing::FakeClock clock_;
   ::concord::testing::FakeRandom random_{32};
-  SimulatedAttester attester_;
+  attest::SimulatedAttester attester_;
   std::unique_ptr<Server> server_;
   absl::Mutex mu_;
   std::vector<std::string> remote_addresses_;

@@ -14,12 +14,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "concord/attest/snp/report.h"
+#include "concord/attester/snp_cert_table.h"
+#include "concord/attester/tsm.h"
 #include "concord/crypto/x509.h"
-#include "concord/issuer/snp_cert_table.h"
-#include "concord/issuer/tsm.h"
 #include "concord/testing/testdata.h"
 
-namespace concord::issuer::testing {
+namespace concord::attester::testing {
 
 // What the "firmware" returns for one inblob.
 struct KernelOutputs {
@@ -185,4 +185,4 @@ inline std::array<uint8_t, 64> SnpReportDataOf(const Bytes& report) {
   return r.ok() ? r->report_data : std::array<uint8_t, 64>{};
 }
 
-}  // namespace concord::issuer::testing
+}  // namespace concord::attester::testing

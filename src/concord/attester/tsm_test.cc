@@ -1,17 +1,17 @@
-#include "concord/issuer/tsm.h"
+#include "concord/attester/tsm.h"
 
 #include "absl/strings/str_cat.h"
 #include "concord/attest/snp/verifier.h"
 #include "concord/attest/tdx/verifier.h"
+#include "concord/attester/kernel_double_testing.h"
+#include "concord/attester/snp_cert_table.h"
 #include "concord/common/time_format.h"
-#include "concord/issuer/kernel_double_testing.h"
-#include "concord/issuer/snp_cert_table.h"
 #include "concord/testing/status_matchers.h"
 #include "concord/testing/testdata.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace concord::issuer {
+namespace concord::attester {
 namespace {
 
 using ::concord::testing::IsOk;
@@ -143,8 +143,7 @@ TEST_F(TsmTest, MissingAuxblobGivesVcekReportWithoutCertificates) {
 
 TEST_F(TsmTest, MissingAuxblobForAVlekReportIsFailedPrecondition) {
   KernelOutputs recorded;
-  recorded.outblob =
-      concord::testing::ReadTestdata("attestation/snp/milan-v3-vlek-aws/report.bin");
+  recorded.outblob = concord::testing::ReadTestdata("attestation/snp/milan-v3-vlek-aws/report.bin");
   recorded.auxblob = Bytes{};
   KernelTsmDouble fs(root_, "sev_guest", [&](ByteView) { return recorded; });
   auto attester = Make(attest::Platform::kSnp, fs);
@@ -320,4 +319,4 @@ TEST(PosixTsmFilesystemTest, ReadsWritesAndMapsErrors) {
 }
 
 }  // namespace
-}  // namespace concord::issuer
+}  // namespace concord::attester

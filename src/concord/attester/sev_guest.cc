@@ -1,4 +1,4 @@
-#include "concord/issuer/sev_guest.h"
+#include "concord/attester/sev_guest.h"
 
 #include <fcntl.h>
 #include <sys/ioctl.h>
@@ -10,10 +10,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "concord/attester/tsm.h"
 #include "concord/common/posix/scoped_fd.h"
-#include "concord/issuer/tsm.h"
 
-namespace concord::issuer {
+namespace concord::attester {
 namespace {
 
 constexpr uint32_t kPageSize = 4096;
@@ -208,4 +208,4 @@ absl::StatusOr<attest::Evidence> SevGuestAttester::Attest(
   }
 }
 
-}  // namespace concord::issuer
+}  // namespace concord::attester

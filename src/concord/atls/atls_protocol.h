@@ -22,7 +22,7 @@
 #include "concord/crypto/hash.h"
 #include "concord/crypto/keys.h"
 
-namespace concord::net {
+namespace concord::atls {
 
 // Dotted OID of the evidence extension (UUID arc 2.25, non-critical).
 extern const char kEvidenceExtensionOid[];
@@ -42,9 +42,9 @@ inline constexpr absl::string_view kAlpnNoncePrefix = "concord-nonce/";
 
 // Why evidence was produced; the label is the first input of the report data.
 enum class Purpose {
-  kCoordinatorTls,  // "concord/v1/atls/coordinator": the coordinator's TLS key
-  kClientTls,       // "concord/v1/atls/client": an attesting client's TLS key
-  kAttestStatement, // "concord/v1/attest": POST /v1/attest (see AttestStatement)
+  kCoordinatorTls,   // "concord/v1/atls/coordinator": the coordinator's TLS key
+  kClientTls,        // "concord/v1/atls/client": an attesting client's TLS key
+  kAttestStatement,  // "concord/v1/attest": POST /v1/attest (see AttestStatement)
 };
 absl::string_view PurposeLabel(Purpose purpose);
 
@@ -101,8 +101,8 @@ absl::StatusOr<attest::Evidence> DecodeEvidence(ByteView der);
 // carrying `evidence` in the evidence extension and, when set,
 // `bound_root_ca` as the subjectAltName URI (kBoundRootCaUriPrefix).
 absl::StatusOr<Bytes> MakeAttestedCertificate(
-    const crypto::PrivateKey& key, const attest::Evidence& evidence,
-    absl::string_view common_name, absl::Time now, absl::Duration validity,
+    const crypto::PrivateKey& key, const attest::Evidence& evidence, absl::string_view common_name,
+    absl::Time now, absl::Duration validity,
     const std::optional<crypto::Sha256Digest>& bound_root_ca = std::nullopt);
 
 // A certificate presented by the other side: its key and, when it has the
@@ -128,4 +128,4 @@ absl::StatusOr<Nonce> ParseNonceCommonName(absl::string_view cn);
 std::string NonceAlpn(const Nonce& nonce);
 absl::StatusOr<Nonce> ParseNonceAlpn(absl::string_view alpn);
 
-}  // namespace concord::net
+}  // namespace concord::atls

@@ -17,11 +17,11 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "concord/attest/attester.h"
 #include "concord/attest/evidence.h"
 #include "concord/common/bytes.h"
-#include "concord/net/attester.h"
 
-namespace concord::issuer {
+namespace concord::attester {
 
 // Largest outblob / auxblob read (the kernel's TSM_OUTBLOB_MAX).
 inline constexpr size_t kTsmMaxBlobSize = 32 * 1024;
@@ -70,7 +70,7 @@ absl::StatusOr<attest::Evidence> EvidenceFromKernelOutputs(
     absl::string_view source, attest::Platform platform, const std::array<uint8_t, 64>& report_data,
     ByteView report, ByteView cert_table);
 
-class ConfigfsTsmAttester final : public net::Attester {
+class ConfigfsTsmAttester final : public attest::Attester {
  public:
   struct Options {
     // The report directory (tests point it at a temporary tree).
@@ -119,4 +119,4 @@ class ConfigfsTsmAttester final : public net::Attester {
   mutable std::atomic<uint64_t> next_entry_{0};
 };
 
-}  // namespace concord::issuer
+}  // namespace concord::attester

@@ -1,7 +1,7 @@
 // Evidence issuers for real confidential-computing hardware (DESIGN.md §9):
 // CreateHardwareAttester picks the kernel interface for the platform,
 // configfs-tsm first, then /dev/sev-guest for SEV-SNP, and returns a
-// net::Attester producing attest::Evidence in the form the verifiers take
+// attest::Attester producing attest::Evidence in the form the verifiers take
 // (SNP: the report plus the VCEK/VLEK first; TDX: the quote). Used by the
 // composition roots (concordd --platform snp|tdx, concord-init). The
 // attesters are thread-safe. Untested on real hardware (docs/attestation.md).
@@ -13,14 +13,14 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "concord/attest/attester.h"
 #include "concord/attest/evidence.h"
-#include "concord/issuer/sev_guest.h"
-#include "concord/issuer/tsm.h"
-#include "concord/net/attester.h"
+#include "concord/attester/sev_guest.h"
+#include "concord/attester/tsm.h"
 
-namespace concord::issuer {
+namespace concord::attester {
 
-struct IssuerOptions {
+struct HardwareAttesterOptions {
   // configfs-tsm report directory.
   std::string tsm_root = "/sys/kernel/config/tsm/report";
   // The SEV-SNP guest device (fallback when configfs-tsm is absent).
@@ -43,7 +43,7 @@ struct IssuerOptions {
 // otherwise); else, for SNP, /dev/sev-guest. InvalidArgument for
 // kSimulated or a privlevel set for TDX or above 3; FailedPrecondition
 // "issuer: no configfs-tsm at <root> and no <device>" when neither exists.
-absl::StatusOr<std::unique_ptr<net::Attester>> CreateHardwareAttester(attest::Platform platform,
-                                                                      const IssuerOptions& options);
+absl::StatusOr<std::unique_ptr<attest::Attester>> CreateHardwareAttester(
+    attest::Platform platform, const HardwareAttesterOptions& options);
 
-}  // namespace concord::issuer
+}  // namespace concord::attester

@@ -1,16 +1,16 @@
-#include "concord/issuer/sev_guest.h"
+#include "concord/attester/sev_guest.h"
 
 #include <cerrno>
 #include <cstring>
 
 #include "concord/attest/snp/verifier.h"
+#include "concord/attester/kernel_double_testing.h"
 #include "concord/common/time_format.h"
-#include "concord/issuer/kernel_double_testing.h"
 #include "concord/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace concord::issuer {
+namespace concord::attester {
 namespace {
 
 using ::concord::testing::IsOk;
@@ -211,4 +211,4 @@ TEST(SevGuestTest, MissingDeviceIsNotFound) {
 }
 
 }  // namespace
-}  // namespace concord::issuer
+}  // namespace concord::attester

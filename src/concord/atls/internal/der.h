@@ -12,7 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "concord/common/bytes.h"
 
-namespace concord::net::internal {
+namespace concord::atls::internal {
 
 inline constexpr uint8_t kDerInteger = 0x02;
 inline constexpr uint8_t kDerOctetString = 0x04;
@@ -41,4 +41,4 @@ class DerReader final {
   size_t pos_ = 0;
 };
 
-}  // namespace concord::net::internal
+}  // namespace concord::atls::internal

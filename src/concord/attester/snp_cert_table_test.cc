@@ -1,11 +1,11 @@
-#include "concord/issuer/snp_cert_table.h"
+#include "concord/attester/snp_cert_table.h"
 
 #include "concord/attest/evidence.h"
 #include "concord/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace concord::issuer {
+namespace concord::attester {
 namespace {
 
 using ::concord::testing::StatusIs;
@@ -93,4 +93,4 @@ TEST(SnpCertTableTest, TooManyEntriesAreRejected) {
 }
 
 }  // namespace
-}  // namespace concord::issuer
+}  // namespace concord::attester

@@ -1,4 +1,4 @@
-#include "concord/issuer/tsm.h"
+#include "concord/attester/tsm.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -11,13 +11,13 @@
 #include "absl/strings/str_cat.h"
 #include "concord/attest/snp/report.h"
 #include "concord/attest/tdx/quote.h"
+#include "concord/attester/snp_cert_table.h"
 #include "concord/common/posix/errno_status.h"
 #include "concord/common/posix/files.h"
 #include "concord/common/posix/scoped_fd.h"
 #include "concord/common/status_macros.h"
-#include "concord/issuer/snp_cert_table.h"
 
-namespace concord::issuer {
+namespace concord::attester {
 namespace {
 
 // configfs-tsm's codes, which differ from posix::ErrnoToCode on purpose: an
@@ -353,4 +353,4 @@ absl::StatusOr<attest::Evidence> ConfigfsTsmAttester::Attest(
                                          " attempts: ", last.message()));
 }
 
-}  // namespace concord::issuer
+}  // namespace concord::attester

@@ -17,7 +17,7 @@
 #include "absl/status/statusor.h"
 #include "concord/common/bytes.h"
 
-namespace concord::issuer {
+namespace concord::attester {
 
 // Largest table accepted (the kernel's TSM_OUTBLOB_MAX is 32 KiB; real tables
 // with VCEK, ASK and ARK are about 4 KiB), and the most entries.
@@ -62,4 +62,4 @@ absl::StatusOr<SnpCertTable> ParseSnpCertTable(ByteView table);
 // that record kernel outputs.
 Bytes BuildSnpCertTable(const std::vector<std::pair<Guid, Bytes>>& entries);
 
-}  // namespace concord::issuer
+}  // namespace concord::attester

@@ -1,14 +1,14 @@
-#include "concord/issuer/issuer.h"
+#include "concord/attester/hardware_attester.h"
 
 #include <cstring>
 
-#include "concord/issuer/kernel_double_testing.h"
+#include "concord/attester/kernel_double_testing.h"
 #include "concord/testing/status_matchers.h"
 #include "concord/testing/testdata.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace concord::issuer {
+namespace concord::attester {
 namespace {
 
 using ::concord::testing::IsOk;
@@ -20,14 +20,14 @@ TEST(CreateHardwareAttesterTest, PrefersConfigfsTsm) {
   const testing::KernelOutputs recorded = testing::MilanOutputs();
   testing::KernelTsmDouble fs(root, "sev_guest", [&](ByteView) { return recorded; });
   bool ioctl_called = false;
-  IssuerOptions o;
+  HardwareAttesterOptions o;
   o.tsm_root = root;
   o.filesystem = &fs;
   o.sev_guest_ioctl = [&](unsigned long, SnpGuestRequestIoctl&) {
     ioctl_called = true;
     return EIO;
   };
-  CONCORD_ASSERT_OK_AND_ASSIGN(std::unique_ptr<net::Attester> a,
+  CONCORD_ASSERT_OK_AND_ASSIGN(std::unique_ptr<attest::Attester> a,
                                CreateHardwareAttester(attest::Platform::kSnp, o));
   EXPECT_EQ(a->platform(), attest::Platform::kSnp);
   EXPECT_THAT(a->Attest(testing::SnpReportDataOf(recorded.outblob)).status(), IsOk());
@@ -38,7 +38,7 @@ TEST(CreateHardwareAttesterTest, FallsBackToSevGuestForSnp) {
   const std::string dir = concord::testing::MakeTempDir("issuer-sev");
   const testing::KernelOutputs recorded = testing::MilanOutputs();
   int calls = 0;
-  IssuerOptions o;
+  HardwareAttesterOptions o;
   o.tsm_root = dir + "/no-configfs";
   o.privlevel = 0;
   o.sev_guest_ioctl = [&](unsigned long request, SnpGuestRequestIoctl& arg) {
@@ -54,7 +54,7 @@ TEST(CreateHardwareAttesterTest, FallsBackToSevGuestForSnp) {
                 recorded.outblob.size());
     return 0;
   };
-  CONCORD_ASSERT_OK_AND_ASSIGN(std::unique_ptr<net::Attester> a,
+  CONCORD_ASSERT_OK_AND_ASSIGN(std::unique_ptr<attest::Attester> a,
                                CreateHardwareAttester(attest::Platform::kSnp, o));
   CONCORD_ASSERT_OK_AND_ASSIGN(attest::Evidence e,
                                a->Attest(testing::SnpReportDataOf(recorded.outblob)));
@@ -64,7 +64,7 @@ TEST(CreateHardwareAttesterTest, FallsBackToSevGuestForSnp) {
 
 TEST(CreateHardwareAttesterTest, NothingAvailableIsFailedPrecondition) {
   const std::string dir = concord::testing::MakeTempDir("issuer-none");
-  IssuerOptions o;
+  HardwareAttesterOptions o;
   o.tsm_root = dir + "/no-configfs";
   o.sev_guest_device = dir + "/no-sev-guest";
   EXPECT_THAT(
@@ -81,10 +81,10 @@ TEST(CreateHardwareAttesterTest, TdxThroughConfigfsAndProviderChecked) {
   testing::KernelOutputs recorded;
   recorded.outblob = concord::testing::ReadTestdata("attestation/tdx/v4-b0c06f-phala/quote.dat");
   testing::KernelTsmDouble fs(root, "tdx_guest", [&](ByteView) { return recorded; });
-  IssuerOptions o;
+  HardwareAttesterOptions o;
   o.tsm_root = root;
   o.filesystem = &fs;
-  CONCORD_ASSERT_OK_AND_ASSIGN(std::unique_ptr<net::Attester> a,
+  CONCORD_ASSERT_OK_AND_ASSIGN(std::unique_ptr<attest::Attester> a,
                                CreateHardwareAttester(attest::Platform::kTdx, o));
   EXPECT_EQ(a->platform(), attest::Platform::kTdx);
   EXPECT_THAT(
@@ -93,7 +93,7 @@ TEST(CreateHardwareAttesterTest, TdxThroughConfigfsAndProviderChecked) {
 }
 
 TEST(CreateHardwareAttesterTest, BadOptionsAreInvalidArgument) {
-  IssuerOptions o;
+  HardwareAttesterOptions o;
   EXPECT_THAT(CreateHardwareAttester(attest::Platform::kSimulated, o).status(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("want snp or tdx")));
   o.privlevel = 1;
@@ -105,4 +105,4 @@ TEST(CreateHardwareAttesterTest, BadOptionsAreInvalidArgument) {
 }
 
 }  // namespace
-}  // namespace concord::issuer
+}  // namespace concord::attester

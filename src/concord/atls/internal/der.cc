@@ -1,8 +1,8 @@
-#include "concord/net/internal/der.h"
+#include "concord/atls/internal/der.h"
 
 #include "absl/strings/str_cat.h"
 
-namespace concord::net::internal {
+namespace concord::atls::internal {
 
 void DerAppend(Bytes& out, uint8_t tag, ByteView value) {
   out.push_back(tag);
@@ -72,4 +72,4 @@ absl::Status DerReader::ExpectEnd(absl::string_view field) const {
   return absl::OkStatus();
 }
 
-}  // namespace concord::net::internal
+}  // namespace concord::atls::internal

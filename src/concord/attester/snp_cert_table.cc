@@ -1,4 +1,4 @@
-#include "concord/issuer/snp_cert_table.h"
+#include "concord/attester/snp_cert_table.h"
 
 #include <algorithm>
 #include <utility>
@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "concord/attest/evidence.h"
 
-namespace concord::issuer {
+namespace concord::attester {
 namespace {
 
 absl::Status Err(absl::string_view detail) {
@@ -113,4 +113,4 @@ Bytes BuildSnpCertTable(const std::vector<std::pair<Guid, Bytes>>& entries) {
   return out;
 }
 
-}  // namespace concord::issuer
+}  // namespace concord::attester

@@ -1,15 +1,15 @@
-#include "concord/issuer/issuer.h"
+#include "concord/attester/hardware_attester.h"
 
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "concord/common/status_macros.h"
 
-namespace concord::issuer {
+namespace concord::attester {
 namespace {
 
 // A configfs-tsm attester that owns the real filesystem it uses.
-class OwningTsmAttester final : public net::Attester {
+class OwningTsmAttester final : public attest::Attester {
  public:
   OwningTsmAttester(std::unique_ptr<TsmFilesystem> fs,
                     std::unique_ptr<ConfigfsTsmAttester> attester)
@@ -28,8 +28,8 @@ class OwningTsmAttester final : public net::Attester {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<net::Attester>> CreateHardwareAttester(
-    attest::Platform platform, const IssuerOptions& options) {
+absl::StatusOr<std::unique_ptr<attest::Attester>> CreateHardwareAttester(
+    attest::Platform platform, const HardwareAttesterOptions& options) {
   if (platform != attest::Platform::kSnp && platform != attest::Platform::kTdx) {
     return absl::InvalidArgumentError(
         absl::StrCat("issuer: platform: want snp or tdx, got ", attest::PlatformName(platform)));
@@ -57,9 +57,9 @@ absl::StatusOr<std::unique_ptr<net::Attester>> CreateHardwareAttester(
     CONCORD_ASSIGN_OR_RETURN(std::unique_ptr<ConfigfsTsmAttester> attester,
                              ConfigfsTsmAttester::Create(platform, std::move(tsm), *fs));
     if (owned_fs == nullptr) {
-      return std::unique_ptr<net::Attester>(std::move(attester));
+      return std::unique_ptr<attest::Attester>(std::move(attester));
     }
-    return std::unique_ptr<net::Attester>(
+    return std::unique_ptr<attest::Attester>(
         new OwningTsmAttester(std::move(owned_fs), std::move(attester)));
   }
   if (platform != attest::Platform::kSnp) {
@@ -81,7 +81,7 @@ absl::StatusOr<std::unique_ptr<net::Attester>> CreateHardwareAttester(
   sev.vmpl = options.privlevel.value_or(0);
   CONCORD_ASSIGN_OR_RETURN(std::unique_ptr<SevGuestAttester> attester,
                            SevGuestAttester::Create(sev, std::move(ioctl)));
-  return std::unique_ptr<net::Attester>(std::move(attester));
+  return std::unique_ptr<attest::Attester>(std::move(attester));
 }
 
-}  // namespace concord::issuer
+}  // namespace concord::attester

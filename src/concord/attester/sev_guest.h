@@ -17,10 +17,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "concord/attest/attester.h"
 #include "concord/attest/evidence.h"
-#include "concord/net/attester.h"
 
-namespace concord::issuer {
+namespace concord::attester {
 
 // include/uapi/linux/sev-guest.h, field for field.
 struct SnpReportReq {
@@ -78,7 +78,7 @@ using SevGuestIoctl = std::function<int(unsigned long request, SnpGuestRequestIo
 // descriptor. NotFound / PermissionDenied / FailedPrecondition from open(2).
 absl::StatusOr<SevGuestIoctl> OpenSevGuestDevice(const std::string& device);
 
-class SevGuestAttester final : public net::Attester {
+class SevGuestAttester final : public attest::Attester {
  public:
   struct Options {
     // The VMPL to request (0..3).
@@ -114,4 +114,4 @@ class SevGuestAttester final : public net::Attester {
   const SevGuestIoctl ioctl_;
 };
 
-}  // namespace concord::issuer
+}  // namespace concord::attester

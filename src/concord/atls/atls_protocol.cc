@@ -1,6 +1,6 @@
 // aTLS wire formats; the byte-level specification is docs/protocol.md
 // ("Evidence extension", "Report data", "Nonces").
-#include "concord/net/atls_protocol.h"
+#include "concord/atls/atls_protocol.h"
 
 #include <openssl/objects.h>
 #include <openssl/x509.h>
@@ -12,15 +12,15 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "concord/atls/cert.h"
+#include "concord/atls/internal/der.h"
 #include "concord/common/hex.h"
 #include "concord/common/status_macros.h"
 #include "concord/crypto/openssl_status.h"
 #include "concord/crypto/ssl_ptr.h"
 #include "concord/crypto/x509.h"
-#include "concord/net/internal/cert.h"
-#include "concord/net/internal/der.h"
 
-namespace concord::net {
+namespace concord::atls {
 
 // A random UUID (version 4) as a decimal integer under the 2.25 arc.
 const char kEvidenceExtensionOid[] = "2.25.201108281914543739346751519995568561254";
@@ -270,11 +270,8 @@ absl::StatusOr<Bytes> MakeAttestedCertificate(
     return absl::InvalidArgumentError("attested certificate: the key must be ECDSA P-256");
   }
   CONCORD_ASSIGN_OR_RETURN(Bytes extension, EncodeEvidence(evidence));
-  return internal::MakeSelfSignedCertificate(key, &extension, common_name, now, validity,
-                                             bound_root_ca);
+  return MakeSelfSignedCertificate(key, &extension, common_name, now, validity, bound_root_ca);
 }
-
-namespace internal {
 
 absl::StatusOr<Bytes> MakeSelfSignedCertificate(
     const crypto::PrivateKey& key, const Bytes* evidence_extension, absl::string_view common_name,
@@ -409,14 +406,12 @@ absl::StatusOr<PeerCertificate> ParsePeerX509(X509* cert) {
   return ParsePeerX509(cert, Bytes(buf, buf + len));
 }
 
-}  // namespace internal
-
 absl::StatusOr<PeerCertificate> ParsePeerCertificate(ByteView der) {
   absl::StatusOr<SslPtr<X509>> cert = crypto::ParseCertDer(der);
   if (!cert.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("peer certificate: ", cert.status().message()));
   }
-  return internal::ParsePeerX509(cert->get(), Bytes(der.begin(), der.end()));
+  return ParsePeerX509(cert->get(), Bytes(der.begin(), der.end()));
 }
 
 std::string NonceCommonName(const Nonce& nonce) { return HexEncode(nonce); }
@@ -438,4 +433,4 @@ absl::StatusOr<Nonce> ParseNonceAlpn(absl::string_view alpn) {
   return ParseNonceHex(alpn, "nonce ALPN");
 }
 
-}  // namespace concord::net
+}  // namespace concord::atls

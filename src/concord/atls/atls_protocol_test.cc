@@ -1,20 +1,20 @@
-#include "concord/net/atls_protocol.h"
+#include "concord/atls/atls_protocol.h"
 
 #include <openssl/x509v3.h>
 
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "concord/atls/cert.h"
+#include "concord/atls/internal/der.h"
 #include "concord/common/hex.h"
 #include "concord/crypto/hash.h"
 #include "concord/crypto/x509.h"
-#include "concord/net/internal/cert.h"
-#include "concord/net/internal/der.h"
 #include "concord/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace concord::net {
+namespace concord::atls {
 namespace {
 
 using ::concord::testing::IsOk;
@@ -395,7 +395,7 @@ TEST(AttestedCertificateTest, RejectsNonP256KeyAndLongCommonName) {
 TEST(AttestedCertificateTest, PlainCertificateHasNoEvidence) {
   CONCORD_ASSERT_OK_AND_ASSIGN(crypto::PrivateKey key, crypto::PrivateKey::GenerateRsa(2048));
   CONCORD_ASSERT_OK_AND_ASSIGN(
-      Bytes der, internal::MakeSelfSignedCertificate(key, nullptr, "owner", kNow, absl::Hours(1)));
+      Bytes der, MakeSelfSignedCertificate(key, nullptr, "owner", kNow, absl::Hours(1)));
   CONCORD_ASSERT_OK_AND_ASSIGN(PeerCertificate peer, ParsePeerCertificate(der));
   EXPECT_FALSE(peer.evidence.has_value());
   EXPECT_EQ(peer.key.type(), crypto::KeyType::kRsa);
@@ -409,8 +409,8 @@ TEST(AttestedCertificateTest, MalformedExtensionIsRejected) {
           "0c03736e70"
           "0402aabb"
           "3003040101");  // version 2
-  CONCORD_ASSERT_OK_AND_ASSIGN(Bytes der, internal::MakeSelfSignedCertificate(
-                                              key, &bad_extension, "x", kNow, absl::Hours(1)));
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      Bytes der, MakeSelfSignedCertificate(key, &bad_extension, "x", kNow, absl::Hours(1)));
   EXPECT_THAT(ParsePeerCertificate(der),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("evidence version")));
 }
@@ -421,4 +421,4 @@ TEST(AttestedCertificateTest, GarbageIsRejected) {
 }
 
 }  // namespace
-}  // namespace concord::net
+}  // namespace concord::atls

@@ -1,4 +1,4 @@
-// Certificate helpers shared by net's server and client (not part of the
+// Certificate helpers shared by net's server and clients (not part of the
 // aTLS API): self-signed certificates with or without the evidence
 // extension, and peer-certificate parsing from an already decoded X509 (the
 // TLS stack has parsed it once; decoding it again costs ~250 us).
@@ -9,13 +9,13 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "concord/atls/atls_protocol.h"
 #include "concord/common/bytes.h"
 #include "concord/crypto/hash.h"
 #include "concord/crypto/keys.h"
 #include "concord/crypto/ssl_ptr.h"
-#include "concord/net/atls_protocol.h"
 
-namespace concord::net::internal {
+namespace concord::atls {
 
 // A self-signed certificate for `key` (ECDSA P-256/P-384 or RSA), valid
 // [now - 1 min, now + validity], CN = `common_name`, with the evidence
@@ -30,4 +30,4 @@ absl::StatusOr<Bytes> MakeSelfSignedCertificate(
 absl::StatusOr<PeerCertificate> ParsePeerX509(X509* cert, Bytes der);
 absl::StatusOr<PeerCertificate> ParsePeerX509(X509* cert);
 
-}  // namespace concord::net::internal
+}  // namespace concord::atls
