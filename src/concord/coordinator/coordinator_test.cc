@@ -14,7 +14,6 @@
 #include <thread>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
@@ -1575,13 +1574,17 @@ TEST_F(CoordinatorTest, PeerWithOtherPolicyHashIsRefused) {
   // B runs under another launch config (its own policy hash, which the
   // manifest lists as a coordinator policy, so A would serve it) that does
   // not allow A's identity: B must refuse A.
+  step_rounds_ = true;
   const LaunchConfig other = OtherLaunch(kUnlistedPolicy);
   attest::SimulatedAttester other_attester(host(), other.policy_hash);
   extra_coordinators_ = {other.policy_hash};
   Coordinator& a = *PeerReplica(1).coordinator;
   ASSERT_THAT(a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())), IsOk());
   Replica& b = PeerReplica(2, nullptr, other, &other_attester);
-  ASSERT_TRUE(WaitFor([&] { return directory_.recovery_requests() >= 3; }));
+  for (int round = 0; round < 3; ++round) {
+    HaRound(*b.coordinator);
+  }
+  ASSERT_GE(directory_.recovery_requests(), 3);
   EXPECT_EQ(b->state(), State::kRecovery);
   EXPECT_EQ(directory_.grants(), 0);
   EXPECT_THAT(b.log->Text(),
@@ -1622,6 +1625,7 @@ TEST_F(CoordinatorTest, RecoveryPoliciesAllowUpgradeIdentity) {
 }
 
 TEST_F(CoordinatorTest, GrantWhoseLatestDiffersFromStoreIsRefusedAndRollbackStopsLease) {
+  step_rounds_ = true;
   Coordinator& a = *PeerReplica(1).coordinator;
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
                                a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())));
@@ -1635,7 +1639,8 @@ TEST_F(CoordinatorTest, GrantWhoseLatestDiffersFromStoreIsRefusedAndRollbackStop
   // A polling watch may collapse generation 2 -> 1 into "no change"; the
   // lease round reads the store anyway.
   clock_.Advance(absl::Seconds(4));
-  ASSERT_TRUE(WaitFor([&] { return a.Status().alarms_raised >= 1; }));
+  HaRound(a);
+  ASSERT_GE(a.Status().alarms_raised, 1u);
   EXPECT_EQ(a.state(), State::kReady);
   EXPECT_EQ(a.Status().generation, 2u);
   EXPECT_THAT(a.Status().alarms, Not(IsEmpty()));
@@ -1643,10 +1648,8 @@ TEST_F(CoordinatorTest, GrantWhoseLatestDiffersFromStoreIsRefusedAndRollbackStop
   // A recovering replica gets A's grant (generation 2) but the store says
   // generation 1: refused, alarm, still in recovery.
   Replica& b = PeerReplica(2);
-  ASSERT_TRUE(WaitFor([&] {
-    return absl::StrContains(b.log->Text(),
-                             "store head differs from peer's head: possible rollback");
-  }));
+  HaRound(*b.coordinator);
+  ASSERT_THAT(b.log->Text(), HasSubstr("store head differs from peer's head: possible rollback"));
   EXPECT_GE(b->Status().alarms_raised, 1u);
   EXPECT_EQ(b->state(), State::kRecovery);
   EXPECT_TRUE(b->Status().head_unverified);
@@ -1656,6 +1659,7 @@ TEST_F(CoordinatorTest, GrantWhoseLatestDiffersFromStoreIsRefusedAndRollbackStop
   // which is not ready): it stops serving within the lease.
   EXPECT_EQ(a.Status().lease_confirmed_at, kNow);
   clock_.Advance(absl::Seconds(6));
+  HaRound(a);  // a lease round: the store is rolled back, B answers no head
   ASSERT_FALSE(a.Serving());
   EXPECT_EQ(a.state(), State::kReady);
   EXPECT_THAT(IssueFor(a, kPlainPolicy),
@@ -1665,8 +1669,10 @@ TEST_F(CoordinatorTest, GrantWhoseLatestDiffersFromStoreIsRefusedAndRollbackStop
 
   // The genuine head back: A confirms and serves again, and B recovers.
   ASSERT_THAT(store_->Commit({}, generation1, generation2), IsOk());
-  ASSERT_TRUE(WaitFor([&] { return a.Serving(); }));
-  ASSERT_TRUE(WaitFor([&] { return b->state() == State::kReady; }));
+  WatchRound(a);  // the watch reads the genuine head: confirmed
+  ASSERT_TRUE(a.Serving());
+  HaRound(*b.coordinator);
+  ASSERT_EQ(b->state(), State::kReady);
   EXPECT_EQ(b->Status().transition_hash, second.transition_hash);
 }
 
@@ -1738,20 +1744,23 @@ TEST_F(CoordinatorTest, LateStoreAnswerConfirmsOnlyAsOfWhenItWasAsked) {
 }
 
 TEST_F(CoordinatorTest, StoreDownButPeerConfirmsKeepsServing) {
+  step_rounds_ = true;
   store::testing::FaultInjectingStore store_a(*store_);
   store::testing::FaultInjectingStore store_b(*store_);
   Coordinator& a = *PeerReplica(1, &store_a).coordinator;
   ASSERT_THAT(a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())), IsOk());
   Replica& b = PeerReplica(2, &store_b);
-  ASSERT_TRUE(WaitFor([&] { return b->state() == State::kReady; }));
+  HaRound(*b.coordinator);
+  ASSERT_EQ(b->state(), State::kReady);
 
   store_a.FailNext(1 << 30);  // A alone loses the store
   for (int round = 1; round <= 4; ++round) {
     clock_.Advance(absl::Seconds(4));
     const absl::Time now = clock_.Now();
-    ASSERT_TRUE(WaitFor([&] {
-      return a.Status().lease_confirmed_at == now && b->Status().lease_store_confirmed_at == now;
-    })) << round;
+    HaRound(*b.coordinator);  // B confirms from the store
+    HaRound(a);               // A cannot read it, and asks B
+    ASSERT_EQ(a.Status().lease_confirmed_at, now) << round;
+    ASSERT_EQ(b->Status().lease_store_confirmed_at, now) << round;
     EXPECT_EQ(a.Status().lease_confirmed_by, "peer coordinator-2");
     EXPECT_TRUE(a.Serving());
   }
@@ -1765,12 +1774,15 @@ TEST_F(CoordinatorTest, StoreDownButPeerConfirmsKeepsServing) {
 
   // Cut off from both: A stops within the lease; B (store up) serves on.
   directory_.SetReachable("coordinator-2", false);
-  clock_.Advance(absl::Seconds(4));
-  clock_.Advance(absl::Seconds(5));
+  for (const absl::Duration step : {absl::Seconds(4), absl::Seconds(5)}) {
+    clock_.Advance(step);
+    HaRound(a);
+    HaRound(*b.coordinator);
+  }
   EXPECT_FALSE(a.Serving());
   EXPECT_THAT(IssueFor(a, kPlainPolicy),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("freshness lease expired")));
-  ASSERT_TRUE(WaitFor([&] { return b->Status().lease_confirmed_at == clock_.Now(); }));
+  ASSERT_EQ(b->Status().lease_confirmed_at, clock_.Now());
   EXPECT_TRUE(b->Serving());
 }
 
@@ -1780,6 +1792,7 @@ TEST_F(CoordinatorTest, StoreDownButPeerConfirmsKeepsServing) {
 // from an attacker's own simulated host (the coordinator's HOST_DATA and
 // measurement, another ARK): it confirms no lease and is no "ready peer".
 TEST_F(CoordinatorTest, ForgedPeerConfirmsNoLeaseAndIsNoReadyPeer) {
+  step_rounds_ = true;
   FakeRandom random(99);  // the genuine host's seed: the same measurement
   const std::string dir = ::concord::testing::MakeTempDir("concord-forged-peer");
   ASSERT_THAT(attest::SimulatedHost::Init(dir + "/host", {clock_, random}).status(), IsOk());
@@ -1795,7 +1808,8 @@ TEST_F(CoordinatorTest, ForgedPeerConfirmsNoLeaseAndIsNoReadyPeer) {
       TransitionResult first,
       a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a->Status())));
   Replica& b = PeerReplica(2);
-  ASSERT_TRUE(WaitFor([&] { return b->state() == State::kReady; }));
+  HaRound(*b.coordinator);
+  ASSERT_EQ(b->state(), State::kReady);
   directory_.Add("coordinator-2", b.coordinator.get(), ClaimsOf(forged));
 
   store_a.FailNext(1 << 30);  // A loses the store; only peers could vouch
@@ -1804,13 +1818,9 @@ TEST_F(CoordinatorTest, ForgedPeerConfirmsNoLeaseAndIsNoReadyPeer) {
   for (int round = 1; round <= 2; ++round) {
     clock_.Advance(absl::Seconds(4));
     const absl::Time now = clock_.Now();
-    ASSERT_TRUE(WaitFor([&] { return b->Status().lease_store_confirmed_at == now; })) << round;
-    // A lease round runs on A's own thread; on a loaded machine under a
-    // sanitizer it can take longer than WaitFor's spin allows.
-    const absl::Time deadline = absl::Now() + absl::Seconds(120);
-    while (!absl::StrContains(a.log->Text(), "peer head ignored") && absl::Now() < deadline) {
-      absl::SleepFor(absl::Milliseconds(10));
-    }
+    HaRound(*b.coordinator);
+    ASSERT_EQ(b->Status().lease_store_confirmed_at, now) << round;
+    HaRound(*a.coordinator);
     ASSERT_THAT(a.log->Text(), HasSubstr("peer head ignored")) << round;
   }
   EXPECT_THAT(a.log->Text(), HasSubstr("peer identity: evidence does not match"));
@@ -1820,13 +1830,16 @@ TEST_F(CoordinatorTest, ForgedPeerConfirmsNoLeaseAndIsNoReadyPeer) {
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("freshness lease expired")));
   EXPECT_EQ(a->Status().lease_confirmed_by, "store");
 
-  // Nor does it make a manual recovery refuse ("ready peers exist").
+  // Nor does it make a manual recovery refuse ("ready peers exist"), once
+  // it serves again from the store.
   store_a.FailNext(0);
+  HaRound(*a.coordinator);
+  ASSERT_TRUE(a->Serving());
   // No peer grants C the seed (set before C starts, or B could grant it
   // before C is asked to recover manually).
   directory_.SetServeRecovery(false);
   Replica& c = PeerReplica(3);
-  ASSERT_TRUE(WaitFor([&] { return c->state() == State::kRecovery; }));
+  ASSERT_EQ(c->state(), State::kRecovery);
   directory_.Add("coordinator-1", a.coordinator.get(), ClaimsOf(forged));
   CONCORD_ASSERT_OK_AND_ASSIGN(
       TransitionResult recovered,
@@ -1836,24 +1849,28 @@ TEST_F(CoordinatorTest, ForgedPeerConfirmsNoLeaseAndIsNoReadyPeer) {
 }
 
 TEST_F(CoordinatorTest, TamperedPeerHeadSignatureIsRejected) {
+  step_rounds_ = true;
   store::testing::FaultInjectingStore store_a(*store_);
   Coordinator& a = *PeerReplica(1, &store_a).coordinator;
   ASSERT_THAT(a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())), IsOk());
   Replica& b = PeerReplica(2);
-  ASSERT_TRUE(WaitFor([&] { return b->state() == State::kReady; }));
+  HaRound(*b.coordinator);
+  ASSERT_EQ(b->state(), State::kReady);
 
   // Heads from B arrive with a flipped signature byte: A must not confirm.
   directory_.SetTamperHeads(true);
   store_a.FailNext(1 << 30);
   clock_.Advance(absl::Seconds(4));
-  ASSERT_TRUE(WaitFor([&] {
-    return a.Status().alarms_raised >= 1 &&
-           b->Status().lease_store_confirmed_at == kNow + absl::Seconds(4);
-  }));
+  HaRound(*b.coordinator);
+  HaRound(a);
+  ASSERT_GE(a.Status().alarms_raised, 1u);
+  ASSERT_EQ(b->Status().lease_store_confirmed_at, kNow + absl::Seconds(4));
   EXPECT_THAT(a.Status().alarms,
               ::testing::Contains(HasSubstr("coordinator-2 sent a head that is not signed")));
   EXPECT_EQ(a.Status().lease_confirmed_at, kNow);
   clock_.Advance(absl::Seconds(5));
+  HaRound(*b.coordinator);
+  HaRound(a);  // another round, still tampered
   EXPECT_FALSE(a.Serving());
   EXPECT_TRUE(b->Serving());  // B reads the store; only its heads are tampered
 
@@ -1869,7 +1886,8 @@ TEST_F(CoordinatorTest, TamperedPeerHeadSignatureIsRejected) {
   // Untampered heads confirm again.
   directory_.SetTamperHeads(false);
   clock_.Advance(absl::Seconds(1));
-  ASSERT_TRUE(WaitFor([&] { return a.Serving(); }));
+  HaRound(a);
+  ASSERT_TRUE(a.Serving());
   EXPECT_EQ(a.Status().lease_confirmed_by, "peer coordinator-2");
 }
 
