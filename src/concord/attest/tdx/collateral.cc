@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <limits>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -146,6 +147,67 @@ absl::StatusOr<std::array<uint8_t, 16>> Components(const json& tcb, const char* 
   return out;
 }
 
+// Reads the "tcbLevels" array of `obj`: 1 to kMaxTcbLevels objects, each
+// with a "tcb" object; `parse(level, tcb)` reads one of them.
+template <typename Level, typename Parse>
+absl::StatusOr<std::vector<Level>> TcbLevels(const json& obj, absl::string_view what,
+                                             const Parse& parse) {
+  CONCORD_ASSIGN_OR_RETURN(const json* levels, Field(obj, "tcbLevels", json::value_t::array, what));
+  if (levels->empty() || levels->size() > kMaxTcbLevels) {
+    return JsonErr(what, "tcbLevels", "want 1 to 256 levels");
+  }
+  std::vector<Level> out;
+  for (const json& l : *levels) {
+    if (!l.is_object()) {
+      return JsonErr(what, "tcbLevels", "want objects");
+    }
+    CONCORD_ASSIGN_OR_RETURN(const json* tcb, Field(l, "tcb", json::value_t::object, what));
+    CONCORD_ASSIGN_OR_RETURN(Level level, parse(l, *tcb));
+    out.push_back(std::move(level));
+  }
+  return out;
+}
+
+// The levels of a TDX module identity or the QE identity: each "tcb" holds
+// an "isvsvn" that fits the Level's; a Level with advisory_ids reads
+// "advisoryIDs" too.
+template <typename Level>
+absl::StatusOr<std::vector<Level>> IsvsvnLevels(const json& obj, absl::string_view what) {
+  return TcbLevels<Level>(obj, what, [&](const json& l, const json& tcb) -> absl::StatusOr<Level> {
+    Level level;
+    using Svn = decltype(level.isvsvn);
+    CONCORD_ASSIGN_OR_RETURN(uint64_t isvsvn,
+                             UintField(tcb, "isvsvn", std::numeric_limits<Svn>::max(), what));
+    level.isvsvn = static_cast<Svn>(isvsvn);
+    CONCORD_ASSIGN_OR_RETURN(level.status, StatusField(l, what));
+    if constexpr (requires { level.advisory_ids; }) {
+      CONCORD_ASSIGN_OR_RETURN(level.advisory_ids, Advisories(l, what));
+    }
+    return level;
+  });
+}
+
+// Parses the TCB info or QE identity `body` and reads the head they share:
+// "id" must be `want_id` and "version" `want_version`; then "issueDate" and
+// "nextUpdate". Returns the document for the rest.
+template <typename Doc>
+absl::StatusOr<json> ParseHead(absl::string_view body, absl::string_view what,
+                               absl::string_view want_id, uint64_t want_version, Doc& out) {
+  CONCORD_ASSIGN_OR_RETURN(json j, ParseJson(body, what));
+  CONCORD_ASSIGN_OR_RETURN(std::string id, StringField(j, "id", what));
+  if (id != want_id) {
+    return JsonErr(what, "id", absl::StrCat("want \"", want_id, "\", got \"", id, "\""));
+  }
+  CONCORD_ASSIGN_OR_RETURN(uint64_t version, UintField(j, "version", 1000, what));
+  if (version != want_version) {
+    return JsonErr(what, "version", absl::StrCat("want ", want_version, ", got ", version));
+  }
+  out.version = static_cast<uint32_t>(version);
+  CONCORD_ASSIGN_OR_RETURN(out.issue_date, TimeField(j, "issueDate", what));
+  CONCORD_ASSIGN_OR_RETURN(out.next_update, TimeField(j, "nextUpdate", what));
+  return j;
+}
+
 absl::StatusOr<TdxModuleIdentity> ParseModule(const json& m, bool with_levels,
                                               absl::string_view what) {
   TdxModuleIdentity out;
@@ -158,22 +220,7 @@ absl::StatusOr<TdxModuleIdentity> ParseModule(const json& m, bool with_levels,
   if (!with_levels) {
     return out;
   }
-  CONCORD_ASSIGN_OR_RETURN(const json* levels, Field(m, "tcbLevels", json::value_t::array, what));
-  if (levels->empty() || levels->size() > kMaxTcbLevels) {
-    return JsonErr(what, "tcbLevels", "want 1 to 256 levels");
-  }
-  for (const json& l : *levels) {
-    if (!l.is_object()) {
-      return JsonErr(what, "tcbLevels", "want objects");
-    }
-    TdxModuleLevel level;
-    CONCORD_ASSIGN_OR_RETURN(const json* tcb, Field(l, "tcb", json::value_t::object, what));
-    CONCORD_ASSIGN_OR_RETURN(uint64_t isvsvn, UintField(*tcb, "isvsvn", 255, what));
-    level.isvsvn = static_cast<uint8_t>(isvsvn);
-    CONCORD_ASSIGN_OR_RETURN(level.status, StatusField(l, what));
-    CONCORD_ASSIGN_OR_RETURN(level.advisory_ids, Advisories(l, what));
-    out.levels.push_back(std::move(level));
-  }
+  CONCORD_ASSIGN_OR_RETURN(out.levels, IsvsvnLevels<TdxModuleLevel>(m, what));
   return out;
 }
 
@@ -346,19 +393,8 @@ absl::StatusOr<SignedJson> SplitSignedJson(absl::string_view s, absl::string_vie
 
 absl::StatusOr<TdxTcbInfo> ParseTcbInfo(absl::string_view body) {
   constexpr absl::string_view kWhat = "TCB info";
-  CONCORD_ASSIGN_OR_RETURN(json j, ParseJson(body, kWhat));
   TdxTcbInfo out;
-  CONCORD_ASSIGN_OR_RETURN(std::string id, StringField(j, "id", kWhat));
-  if (id != "TDX") {
-    return JsonErr(kWhat, "id", absl::StrCat("want \"TDX\", got \"", id, "\""));
-  }
-  CONCORD_ASSIGN_OR_RETURN(uint64_t version, UintField(j, "version", 1000, kWhat));
-  if (version != 3) {
-    return JsonErr(kWhat, "version", absl::StrCat("want 3, got ", version));
-  }
-  out.version = static_cast<uint32_t>(version);
-  CONCORD_ASSIGN_OR_RETURN(out.issue_date, TimeField(j, "issueDate", kWhat));
-  CONCORD_ASSIGN_OR_RETURN(out.next_update, TimeField(j, "nextUpdate", kWhat));
+  CONCORD_ASSIGN_OR_RETURN(json j, ParseHead(body, kWhat, "TDX", 3, out));
   CONCORD_RETURN_IF_ERROR(HexField(j, "fmspc", kWhat, out.fmspc));
   CONCORD_RETURN_IF_ERROR(HexField(j, "pceId", kWhat, out.pceid));
   CONCORD_ASSIGN_OR_RETURN(uint64_t tcb_type, UintField(j, "tcbType", 1000, kWhat));
@@ -383,42 +419,28 @@ absl::StatusOr<TdxTcbInfo> ParseTcbInfo(absl::string_view body) {
       out.tdx_module_identities.push_back(std::move(ident));
     }
   }
-  CONCORD_ASSIGN_OR_RETURN(const json* levels, Field(j, "tcbLevels", json::value_t::array, kWhat));
-  if (levels->empty() || levels->size() > kMaxTcbLevels) {
-    return JsonErr(kWhat, "tcbLevels", "want 1 to 256 levels");
-  }
-  for (const json& l : *levels) {
-    if (!l.is_object()) {
-      return JsonErr(kWhat, "tcbLevels", "want objects");
-    }
-    TdxTcbLevel level;
-    CONCORD_ASSIGN_OR_RETURN(const json* tcb, Field(l, "tcb", json::value_t::object, kWhat));
-    CONCORD_ASSIGN_OR_RETURN(level.sgx_components, Components(*tcb, "sgxtcbcomponents", kWhat));
-    CONCORD_ASSIGN_OR_RETURN(uint64_t pcesvn, UintField(*tcb, "pcesvn", 65535, kWhat));
-    level.pcesvn = static_cast<uint16_t>(pcesvn);
-    CONCORD_ASSIGN_OR_RETURN(level.tdx_components, Components(*tcb, "tdxtcbcomponents", kWhat));
-    CONCORD_ASSIGN_OR_RETURN(level.status, StatusField(l, kWhat));
-    CONCORD_ASSIGN_OR_RETURN(level.advisory_ids, Advisories(l, kWhat));
-    out.levels.push_back(std::move(level));
-  }
+  CONCORD_ASSIGN_OR_RETURN(
+      out.levels, TcbLevels<TdxTcbLevel>(
+                      j, kWhat, [&](const json& l, const json& tcb) -> absl::StatusOr<TdxTcbLevel> {
+                        TdxTcbLevel level;
+                        CONCORD_ASSIGN_OR_RETURN(level.sgx_components,
+                                                 Components(tcb, "sgxtcbcomponents", kWhat));
+                        CONCORD_ASSIGN_OR_RETURN(uint64_t pcesvn,
+                                                 UintField(tcb, "pcesvn", 65535, kWhat));
+                        level.pcesvn = static_cast<uint16_t>(pcesvn);
+                        CONCORD_ASSIGN_OR_RETURN(level.tdx_components,
+                                                 Components(tcb, "tdxtcbcomponents", kWhat));
+                        CONCORD_ASSIGN_OR_RETURN(level.status, StatusField(l, kWhat));
+                        CONCORD_ASSIGN_OR_RETURN(level.advisory_ids, Advisories(l, kWhat));
+                        return level;
+                      }));
   return out;
 }
 
 absl::StatusOr<TdxQeIdentity> ParseQeIdentity(absl::string_view body) {
   constexpr absl::string_view kWhat = "QE identity";
-  CONCORD_ASSIGN_OR_RETURN(json j, ParseJson(body, kWhat));
   TdxQeIdentity out;
-  CONCORD_ASSIGN_OR_RETURN(std::string id, StringField(j, "id", kWhat));
-  if (id != "TD_QE") {
-    return JsonErr(kWhat, "id", absl::StrCat("want \"TD_QE\", got \"", id, "\""));
-  }
-  CONCORD_ASSIGN_OR_RETURN(uint64_t version, UintField(j, "version", 1000, kWhat));
-  if (version != 2) {
-    return JsonErr(kWhat, "version", absl::StrCat("want 2, got ", version));
-  }
-  out.version = static_cast<uint32_t>(version);
-  CONCORD_ASSIGN_OR_RETURN(out.issue_date, TimeField(j, "issueDate", kWhat));
-  CONCORD_ASSIGN_OR_RETURN(out.next_update, TimeField(j, "nextUpdate", kWhat));
+  CONCORD_ASSIGN_OR_RETURN(json j, ParseHead(body, kWhat, "TD_QE", 2, out));
   CONCORD_ASSIGN_OR_RETURN(uint64_t eval,
                            UintField(j, "tcbEvaluationDataNumber", 0xffffffff, kWhat));
   out.tcb_evaluation_data_number = static_cast<uint32_t>(eval);
@@ -429,21 +451,7 @@ absl::StatusOr<TdxQeIdentity> ParseQeIdentity(absl::string_view body) {
   CONCORD_RETURN_IF_ERROR(HexField(j, "mrsigner", kWhat, out.mrsigner));
   CONCORD_ASSIGN_OR_RETURN(uint64_t prodid, UintField(j, "isvprodid", 65535, kWhat));
   out.isvprodid = static_cast<uint16_t>(prodid);
-  CONCORD_ASSIGN_OR_RETURN(const json* levels, Field(j, "tcbLevels", json::value_t::array, kWhat));
-  if (levels->empty() || levels->size() > kMaxTcbLevels) {
-    return JsonErr(kWhat, "tcbLevels", "want 1 to 256 levels");
-  }
-  for (const json& l : *levels) {
-    if (!l.is_object()) {
-      return JsonErr(kWhat, "tcbLevels", "want objects");
-    }
-    TdxQeIdentityLevel level;
-    CONCORD_ASSIGN_OR_RETURN(const json* tcb, Field(l, "tcb", json::value_t::object, kWhat));
-    CONCORD_ASSIGN_OR_RETURN(uint64_t isvsvn, UintField(*tcb, "isvsvn", 65535, kWhat));
-    level.isvsvn = static_cast<uint16_t>(isvsvn);
-    CONCORD_ASSIGN_OR_RETURN(level.status, StatusField(l, kWhat));
-    out.levels.push_back(level);
-  }
+  CONCORD_ASSIGN_OR_RETURN(out.levels, IsvsvnLevels<TdxQeIdentityLevel>(j, kWhat));
   return out;
 }
 
