@@ -11,8 +11,8 @@ namespace concord::crypto {
 
 absl::StatusOr<SslPtr<X509>> ParseCertDer(ByteView der) {
   if (der.empty() || der.size() > kMaxCertDerSize) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "certificate: want 1 to ", kMaxCertDerSize, " bytes of DER, got ", der.size()));
+    return absl::InvalidArgumentError(absl::StrCat("certificate: want 1 to ", kMaxCertDerSize,
+                                                   " bytes of DER, got ", der.size()));
   }
   const unsigned char* p = der.data();
   SslPtr<X509> cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
@@ -88,13 +88,7 @@ absl::StatusOr<SslPtr<X509_CRL>> ParseCrlDerOrPem(ByteView data) {
 }
 
 absl::StatusOr<Bytes> CertToDer(X509* cert) {
-  unsigned char* der = nullptr;
-  int len = i2d_X509(cert, &der);
-  if (len <= 0) {
-    return OpenSslInternal("certificate: encode DER");
-  }
-  std::unique_ptr<unsigned char, OpenSslFreeDeleter> owned(der);
-  return Bytes(der, der + len);
+  return I2dDer(cert, i2d_X509, "certificate: encode DER");
 }
 
 absl::StatusOr<std::string> CertToPem(X509* cert) {
