@@ -3,10 +3,10 @@
 #pragma once
 
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "concord/common/bytes.h"
 #include "concord/crypto/ssl_ptr.h"
@@ -20,8 +20,8 @@ inline constexpr size_t kMaxChainCerts = 8;
 // Parses exactly one DER certificate (no trailing bytes). InvalidArgument.
 absl::StatusOr<SslPtr<X509>> ParseCertDer(ByteView der);
 // Parses one or more PEM CERTIFICATE blocks, at most `max_certs`.
-absl::StatusOr<std::vector<SslPtr<X509>>> ParseCertChainPem(
-    absl::string_view pem, size_t max_certs = kMaxChainCerts);
+absl::StatusOr<std::vector<SslPtr<X509>>> ParseCertChainPem(absl::string_view pem,
+                                                            size_t max_certs = kMaxChainCerts);
 // Parses either DER or PEM (one certificate), deciding by the first byte.
 absl::StatusOr<SslPtr<X509>> ParseCertDerOrPem(ByteView data);
 // Parses a DER or PEM CRL.
