@@ -33,4 +33,15 @@ absl::StatusOr<std::string> CertToPem(X509* cert);
 // Converts an ASN1_TIME to absl::Time. InvalidArgument on malformed time.
 absl::StatusOr<absl::Time> Asn1TimeToAbsl(const ASN1_TIME* t);
 
+// Verifies `leaf` up to the trust anchor `root` through the untrusted
+// `intermediates` at `at`, with `crls` in the store, the X509_V_FLAG_* `flags`
+// and at most intermediates + 1 certificates above the leaf. Returns the
+// length of the verified path. Internal "<setup_prefix>: <step>" when OpenSSL
+// cannot set the verification up; Unauthenticated "<what>: <reason> (at
+// <time>)" when the chain does not verify.
+absl::StatusOr<int> VerifyCertChain(X509* leaf, const std::vector<X509*>& intermediates, X509* root,
+                                    const std::vector<X509_CRL*>& crls, unsigned long flags,
+                                    absl::Time at, absl::string_view setup_prefix,
+                                    absl::string_view what);
+
 }  // namespace concord::crypto

@@ -199,42 +199,14 @@ absl::Status CheckSignerBinding(const SnpReport& report, SnpProduct product, Snp
 
 absl::Status VerifySignerChain(X509* leaf, X509* intermediate, X509* root, absl::Time at,
                                absl::string_view prefix, absl::string_view what) {
-  crypto::SslPtr<X509_STORE> store(X509_STORE_new());
-  crypto::X509StackPtr untrusted(sk_X509_new_null());
-  crypto::SslPtr<X509_STORE_CTX> ctx(X509_STORE_CTX_new());
-  if (store == nullptr || untrusted == nullptr || ctx == nullptr) {
-    return crypto::OpenSslInternal("snp: chain verification setup");
-  }
-  if (X509_STORE_add_cert(store.get(), root) != 1) {
-    return crypto::OpenSslInternal("snp: add trust anchor");
-  }
-  if (X509_up_ref(intermediate) != 1) {
-    return crypto::OpenSslInternal("snp: up-ref intermediate");
-  }
-  crypto::SslPtr<X509> intermediate_ref(intermediate);
-  if (sk_X509_push(untrusted.get(), intermediate_ref.get()) <= 0) {
-    return crypto::OpenSslInternal("snp: intermediate stack");
-  }
-  static_cast<void>(intermediate_ref.release());  // Now owned by `untrusted`.
-  if (X509_STORE_CTX_init(ctx.get(), store.get(), leaf, untrusted.get()) != 1) {
-    return crypto::OpenSslInternal("snp: chain verification init");
-  }
-  X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
-  X509_VERIFY_PARAM_set_time(param, absl::ToTimeT(at));
-  X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_CHECK_SS_SIGNATURE);
-  X509_VERIFY_PARAM_set_depth(param, 2);
-  if (X509_verify_cert(ctx.get()) != 1) {
-    int err = X509_STORE_CTX_get_error(ctx.get());
-    crypto::ClearOpenSslErrors();
-    return absl::UnauthenticatedError(absl::StrCat(prefix, ": ", what,
-                                                   " chain: ", X509_verify_cert_error_string(err),
-                                                   " (at ", FormatRfc3339(at), ")"));
-  }
-  STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(ctx.get());
-  if (chain == nullptr || sk_X509_num(chain) != 3) {
-    return absl::UnauthenticatedError(absl::StrCat(
-        prefix, ": ", what, " chain: want ", what, " -> intermediate -> root, got a path of ",
-        chain == nullptr ? 0 : sk_X509_num(chain), " certificates"));
+  CONCORD_ASSIGN_OR_RETURN(
+      int path,
+      crypto::VerifyCertChain(leaf, {intermediate}, root, {}, X509_V_FLAG_CHECK_SS_SIGNATURE, at,
+                              "snp", absl::StrCat(prefix, ": ", what, " chain")));
+  if (path != 3) {
+    return absl::UnauthenticatedError(absl::StrCat(prefix, ": ", what, " chain: want ", what,
+                                                   " -> intermediate -> root, got a path of ", path,
+                                                   " certificates"));
   }
   return absl::OkStatus();
 }

@@ -321,53 +321,17 @@ absl::Status VerifyChainToRoot(X509* leaf, const std::vector<X509*>& intermediat
     return absl::UnauthenticatedError(
         absl::StrCat("tdx: ", what, " chain: the root is not the Intel SGX Root CA"));
   }
-  crypto::SslPtr<X509_STORE> store(X509_STORE_new());
-  crypto::X509StackPtr untrusted(sk_X509_new_null());
-  crypto::SslPtr<X509_STORE_CTX> ctx(X509_STORE_CTX_new());
-  if (store == nullptr || untrusted == nullptr || ctx == nullptr) {
-    return crypto::OpenSslInternal("tdx: chain verification setup");
-  }
-  if (X509_STORE_add_cert(store.get(), root) != 1) {
-    return crypto::OpenSslInternal("tdx: add trust anchor");
-  }
-  for (X509_CRL* crl : crls) {
-    if (X509_STORE_add_crl(store.get(), crl) != 1) {
-      return crypto::OpenSslInternal("tdx: add CRL");
-    }
-  }
-  for (X509* c : intermediates) {
-    if (X509_up_ref(c) != 1) {
-      return crypto::OpenSslInternal("tdx: up-ref intermediate");
-    }
-    crypto::SslPtr<X509> ref(c);
-    if (sk_X509_push(untrusted.get(), ref.get()) <= 0) {
-      return crypto::OpenSslInternal("tdx: intermediate stack");
-    }
-    static_cast<void>(ref.release());  // Now owned by `untrusted`.
-  }
-  if (X509_STORE_CTX_init(ctx.get(), store.get(), leaf, untrusted.get()) != 1) {
-    return crypto::OpenSslInternal("tdx: chain verification init");
-  }
-  X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
-  X509_VERIFY_PARAM_set_time(param, absl::ToTimeT(at));
-  X509_VERIFY_PARAM_set_flags(
-      param, check_revocation
-                 ? X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL | X509_V_FLAG_X509_STRICT
-                 : X509_V_FLAG_X509_STRICT);
-  X509_VERIFY_PARAM_set_depth(param, static_cast<int>(intermediates.size()) + 1);
-  if (X509_verify_cert(ctx.get()) != 1) {
-    int err = X509_STORE_CTX_get_error(ctx.get());
-    crypto::ClearOpenSslErrors();
-    return absl::UnauthenticatedError(absl::StrCat("tdx: ", what,
-                                                   " chain: ", X509_verify_cert_error_string(err),
-                                                   " (at ", FormatRfc3339(at), ")"));
-  }
-  STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(ctx.get());
+  CONCORD_ASSIGN_OR_RETURN(
+      int path,
+      crypto::VerifyCertChain(leaf, intermediates, root, crls,
+                              check_revocation ? X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL |
+                                                     X509_V_FLAG_X509_STRICT
+                                               : X509_V_FLAG_X509_STRICT,
+                              at, "tdx", absl::StrCat("tdx: ", what, " chain")));
   const int want = static_cast<int>(intermediates.size()) + 2;
-  if (chain == nullptr || sk_X509_num(chain) != want) {
+  if (path != want) {
     return absl::UnauthenticatedError(absl::StrCat("tdx: ", what, " chain: want a path of ", want,
-                                                   " certificates to the root, got ",
-                                                   chain == nullptr ? 0 : sk_X509_num(chain)));
+                                                   " certificates to the root, got ", path));
   }
   return absl::OkStatus();
 }
