@@ -29,6 +29,19 @@ namespace {
 using ::concord::testing::TestdataPath;
 using ::testing::HasSubstr;
 
+// `concord evidence verify` of testdata/attestation/snp/<report> with
+// testdata/attestation/snp/<cert> at the time `at`, then `extra` flags.
+CliResult VerifySnpEvidence(absl::string_view report, absl::string_view cert, absl::string_view at,
+                            std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {
+      "evidence", "verify",
+      "--report", TestdataPath(absl::StrCat("attestation/snp/", report)),
+      "--cert",   TestdataPath(absl::StrCat("attestation/snp/", cert)),
+      "--at",     std::string(at)};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return RunCli(std::move(args));
+}
+
 void WriteText(const std::string& path, const std::string& text) {
   std::ofstream f(path, std::ios::binary);
   f << text;
@@ -46,7 +59,8 @@ TEST_F(CliTest, KeygenOwnerWritesPrivateKey0600AndPrintsSpki) {
   struct stat st;
   ASSERT_EQ(stat(Path("owner.key").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  CONCORD_ASSERT_OK_AND_ASSIGN(Bytes spki, HexDecode(std::string(r.out.substr(0, r.out.size() - 1))));
+  CONCORD_ASSERT_OK_AND_ASSIGN(Bytes spki,
+                               HexDecode(std::string(r.out.substr(0, r.out.size() - 1))));
   CONCORD_ASSERT_OK_AND_ASSIGN(crypto::PublicKey pub, crypto::PublicKey::FromSpkiDer(spki));
   EXPECT_EQ(pub.type(), crypto::KeyType::kEcP384);
   CONCORD_ASSERT_OK_AND_ASSIGN(Bytes pem, posix::ReadFileBounded(Path("owner.key"), 1 << 16));
@@ -66,7 +80,8 @@ TEST_F(CliTest, KeygenRefusesToOverwriteWithoutForce) {
 TEST_F(CliTest, KeygenSeedshareMakesRsa4096) {
   CliResult r = RunCli({"keygen", "seedshare", "--out", Path("share.key")});
   ASSERT_EQ(r.code, kExitOk) << r.err;
-  CONCORD_ASSERT_OK_AND_ASSIGN(Bytes spki, HexDecode(std::string(r.out.substr(0, r.out.size() - 1))));
+  CONCORD_ASSERT_OK_AND_ASSIGN(Bytes spki,
+                               HexDecode(std::string(r.out.substr(0, r.out.size() - 1))));
   CONCORD_ASSERT_OK_AND_ASSIGN(crypto::PublicKey pub, crypto::PublicKey::FromSpkiDer(spki));
   EXPECT_EQ(pub.type(), crypto::KeyType::kRsa);
   EXPECT_EQ(EVP_PKEY_get_bits(pub.evp()), 4096);
@@ -107,10 +122,8 @@ TEST_F(CliTest, ManifestCheckJsonReportsHash) {
 }
 
 TEST_F(CliTest, EvidenceVerifyGenuineSnpReportIsValid) {
-  CliResult r = RunCli({"evidence", "verify", "--platform", "snp", "--report",
-                  TestdataPath("attestation/snp/milan-v2-virtee/report.bin"), "--cert",
-                  TestdataPath("attestation/snp/milan-v2-virtee/vcek.der"), "--at",
-                  "2025-06-01T00:00:00Z"});
+  CliResult r = VerifySnpEvidence("milan-v2-virtee/report.bin", "milan-v2-virtee/vcek.der",
+                                  "2025-06-01T00:00:00Z", {"--platform", "snp"});
   ASSERT_EQ(r.code, kExitOk) << r.out << r.err;
   nlohmann::json j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["verdict"], "valid");
@@ -119,10 +132,8 @@ TEST_F(CliTest, EvidenceVerifyGenuineSnpReportIsValid) {
 }
 
 TEST_F(CliTest, EvidenceVerifyTamperedReportIsInvalidAndShowsParsedReport) {
-  CliResult r = RunCli({"evidence", "verify", "--report",
-                  TestdataPath("attestation/snp/milan-v2-gsg/report-tampered-measurement.bin"),
-                  "--cert", TestdataPath("attestation/snp/milan-v2-gsg/vcek.der"), "--at",
-                  "2025-06-01T00:00:00Z"});
+  CliResult r = VerifySnpEvidence("milan-v2-gsg/report-tampered-measurement.bin",
+                                  "milan-v2-gsg/vcek.der", "2025-06-01T00:00:00Z");
   EXPECT_EQ(r.code, kExitInvalid);
   nlohmann::json j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["verdict"], "invalid");
@@ -131,39 +142,33 @@ TEST_F(CliTest, EvidenceVerifyTamperedReportIsInvalidAndShowsParsedReport) {
 }
 
 TEST_F(CliTest, EvidenceVerifyDebugPolicyIsInvalid) {
-  CliResult r = RunCli({"evidence", "verify", "--report",
-                  TestdataPath("attestation/snp/milan-v2-gsg/report.bin"), "--cert",
-                  TestdataPath("attestation/snp/milan-v2-gsg/vcek.der"), "--at",
-                  "2025-06-01T00:00:00Z"});
+  CliResult r =
+      VerifySnpEvidence("milan-v2-gsg/report.bin", "milan-v2-gsg/vcek.der", "2025-06-01T00:00:00Z");
   EXPECT_EQ(r.code, kExitInvalid);
   EXPECT_THAT(r.out, HasSubstr("debug"));
 }
 
 TEST_F(CliTest, EvidenceVerifyExpiredVlekIsInvalid) {
-  CliResult r = RunCli({"evidence", "verify", "--report",
-                  TestdataPath("attestation/snp/milan-v3-vlek-aws/report.bin"), "--cert",
-                  TestdataPath("attestation/snp/milan-v3-vlek-aws/vlek.der"), "--at",
-                  "2026-11-23T00:00:00Z"});
+  CliResult r = VerifySnpEvidence("milan-v3-vlek-aws/report.bin", "milan-v3-vlek-aws/vlek.der",
+                                  "2026-11-23T00:00:00Z");
   EXPECT_EQ(r.code, kExitInvalid);
   EXPECT_THAT(r.out, HasSubstr("expired"));
 }
 
 TEST_F(CliTest, EvidenceVerifyChecksReferenceValues) {
-  WriteText(Path("rv-good.json"),
-            R"({"snp":[{"Product":"Milan","Measurement":"7a1e5c266c0108dbc9bb94fa926951320940915d0aafb42464bd88b579ea158d3e1a0dc39b2c60bd95b9c480cd81841f","MinimumTCB":{"BootloaderVersion":3,"TEEVersion":0,"SNPVersion":8,"MicrocodeVersion":115}}]})");
-  WriteText(Path("rv-bad.json"),
-            R"({"snp":[{"Product":"Milan","Measurement":"0a1e5c266c0108dbc9bb94fa926951320940915d0aafb42464bd88b579ea158d3e1a0dc39b2c60bd95b9c480cd81841f","MinimumTCB":{"BootloaderVersion":3,"TEEVersion":0,"SNPVersion":8,"MicrocodeVersion":115}}]})");
-  std::vector<std::string> base = {"evidence", "verify", "--report",
-                                    TestdataPath("attestation/snp/milan-v2-virtee/report.bin"),
-                                    "--cert", TestdataPath("attestation/snp/milan-v2-virtee/vcek.der"),
-                                    "--at", "2025-06-01T00:00:00Z", "--reference-values"};
-  auto good = base;
-  good.push_back(Path("rv-good.json"));
-  CliResult g = RunCli(good);
+  WriteText(
+      Path("rv-good.json"),
+      R"({"snp":[{"Product":"Milan","Measurement":"7a1e5c266c0108dbc9bb94fa926951320940915d0aafb42464bd88b579ea158d3e1a0dc39b2c60bd95b9c480cd81841f","MinimumTCB":{"BootloaderVersion":3,"TEEVersion":0,"SNPVersion":8,"MicrocodeVersion":115}}]})");
+  WriteText(
+      Path("rv-bad.json"),
+      R"({"snp":[{"Product":"Milan","Measurement":"0a1e5c266c0108dbc9bb94fa926951320940915d0aafb42464bd88b579ea158d3e1a0dc39b2c60bd95b9c480cd81841f","MinimumTCB":{"BootloaderVersion":3,"TEEVersion":0,"SNPVersion":8,"MicrocodeVersion":115}}]})");
+  CliResult g =
+      VerifySnpEvidence("milan-v2-virtee/report.bin", "milan-v2-virtee/vcek.der",
+                        "2025-06-01T00:00:00Z", {"--reference-values", Path("rv-good.json")});
   EXPECT_EQ(g.code, kExitOk) << g.out << g.err;
-  auto bad = base;
-  bad.push_back(Path("rv-bad.json"));
-  CliResult b = RunCli(bad);
+  CliResult b =
+      VerifySnpEvidence("milan-v2-virtee/report.bin", "milan-v2-virtee/vcek.der",
+                        "2025-06-01T00:00:00Z", {"--reference-values", Path("rv-bad.json")});
   EXPECT_EQ(b.code, kExitInvalid);
   EXPECT_THAT(b.out, HasSubstr("measurement"));
 }
@@ -171,16 +176,19 @@ TEST_F(CliTest, EvidenceVerifyChecksReferenceValues) {
 TEST_F(CliTest, EvidenceVerifyUsageErrorsExit2) {
   const std::string report = TestdataPath("attestation/snp/milan-v2-virtee/report.bin");
   const std::string cert = TestdataPath("attestation/snp/milan-v2-virtee/vcek.der");
-  EXPECT_EQ(RunCli({"evidence", "verify", "--report", Path("nope"), "--cert", cert}).code, kExitUsage);
-  EXPECT_EQ(RunCli({"evidence", "verify", "--report", report, "--cert", Path("nope")}).code, kExitUsage);
+  EXPECT_EQ(RunCli({"evidence", "verify", "--report", Path("nope"), "--cert", cert}).code,
+            kExitUsage);
+  EXPECT_EQ(RunCli({"evidence", "verify", "--report", report, "--cert", Path("nope")}).code,
+            kExitUsage);
   EXPECT_EQ(RunCli({"evidence", "verify", "--report", report, "--cert", cert, "--at", "soon"}).code,
             kExitUsage);
-  EXPECT_EQ(RunCli({"evidence", "verify", "--platform", "sgx", "--report", report, "--cert", cert}).code,
-            kExitUsage);
+  EXPECT_EQ(
+      RunCli({"evidence", "verify", "--platform", "sgx", "--report", report, "--cert", cert}).code,
+      kExitUsage);
   EXPECT_EQ(RunCli({"evidence", "verify", "--report", report}).code, kExitUsage);
   WriteText(Path("rv.json"), "{\"snp\": 3}");
   EXPECT_EQ(RunCli({"evidence", "verify", "--report", report, "--cert", cert, "--reference-values",
-                 Path("rv.json")})
+                    Path("rv.json")})
                 .code,
             kExitUsage);
 }
@@ -193,7 +201,7 @@ TEST_F(CliTest, EvidenceVerifyTruncatedReportIsInvalid) {
   ASSERT_TRUE(
       posix::WriteFileAtomic(Path("short.bin"), report, 0644, posix::IfExists::kRefuse).ok());
   CliResult r = RunCli({"evidence", "verify", "--report", Path("short.bin"), "--cert",
-                  TestdataPath("attestation/snp/milan-v2-virtee/vcek.der")});
+                        TestdataPath("attestation/snp/milan-v2-virtee/vcek.der")});
   EXPECT_EQ(r.code, kExitInvalid);
   EXPECT_THAT(r.out, HasSubstr("1184"));
 }
@@ -206,13 +214,15 @@ TEST_F(CliTest, SimulatedHostEndToEnd) {
   WriteText(Path("rv.json"), rv_json.dump());
   WriteText(Path("policy.yaml"), "workload: demo\n");
   const std::string host_data = HexEncode(crypto::Sha256(AsBytes("workload: demo\n")));
-  CliResult rep = RunCli({"sim", "report", "--dir", host, "--report-data", "abcd", "--policy",
-                    Path("policy.yaml"), "--out", Path("r.bin"), "--certs-out", Path("c.pem")});
+  CliResult rep =
+      RunCli({"sim", "report", "--dir", host, "--report-data", "abcd", "--policy",
+              Path("policy.yaml"), "--out", Path("r.bin"), "--certs-out", Path("c.pem")});
   ASSERT_EQ(rep.code, kExitOk) << rep.err;
 
-  std::vector<std::string> verify = {"evidence",        "verify",         "--platform", "simulated",
-                                     "--report",        Path("r.bin"),    "--cert",     Path("c.pem"),
-                                     "--reference-values", Path("rv.json"), "--host-data", host_data};
+  std::vector<std::string> verify = {"evidence",      "verify",      "--platform",
+                                     "simulated",     "--report",    Path("r.bin"),
+                                     "--cert",        Path("c.pem"), "--reference-values",
+                                     Path("rv.json"), "--host-data", host_data};
   CliResult ok = RunCli(verify);
   EXPECT_EQ(ok.code, kExitOk) << ok.out << ok.err;
 
@@ -224,7 +234,7 @@ TEST_F(CliTest, SimulatedHostEndToEnd) {
   // Another host's ARK is refused.
   ASSERT_EQ(RunCli({"sim", "init", "--dir", Path("host2")}).code, kExitOk);
   CliResult other = RunCli({"sim", "report", "--dir", Path("host2"), "--out", Path("r2.bin"),
-                      "--certs-out", Path("c2.pem"), "--policy", Path("policy.yaml")});
+                            "--certs-out", Path("c2.pem"), "--policy", Path("policy.yaml")});
   ASSERT_EQ(other.code, kExitOk);
   std::vector<std::string> foreign = verify;
   foreign[5] = Path("r2.bin");
@@ -272,10 +282,19 @@ int RunBinary(const std::vector<std::string>& args) {
 }
 
 TEST(CliBinaryTest, HelpOnEveryCommandExitsZero) {
-  const std::vector<std::vector<std::string>> commands = {
-      {}, {"keygen"}, {"keygen", "owner"}, {"keygen", "seedshare"}, {"policy"}, {"policy", "hash"},
-      {"sim"}, {"sim", "init"}, {"sim", "report"}, {"manifest"}, {"manifest", "check"},
-      {"evidence"}, {"evidence", "verify"}};
+  const std::vector<std::vector<std::string>> commands = {{},
+                                                          {"keygen"},
+                                                          {"keygen", "owner"},
+                                                          {"keygen", "seedshare"},
+                                                          {"policy"},
+                                                          {"policy", "hash"},
+                                                          {"sim"},
+                                                          {"sim", "init"},
+                                                          {"sim", "report"},
+                                                          {"manifest"},
+                                                          {"manifest", "check"},
+                                                          {"evidence"},
+                                                          {"evidence", "verify"}};
   for (auto args : commands) {
     args.push_back("--help");
     EXPECT_EQ(RunBinary(args), 0) << absl::StrJoin(args, " ");

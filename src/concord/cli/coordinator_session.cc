@@ -188,6 +188,13 @@ Result<Session> Open(CommandContext& ctx, const Prepared& p,
   return Session(ctx, *std::move(c), absl::Now() + p.timeout);
 }
 
+Result<Session> OpenWritingTo(CommandContext& ctx, const Prepared& p, const std::string& dir) {
+  if (absl::Status s = MakeDirectories(dir); !s.ok()) {
+    return Usage(std::move(s));
+  }
+  return Open(ctx, p);
+}
+
 int Report(CommandContext& ctx, const Failure& f) { return Fail(ctx, f.code, f.status); }
 
 Result<client::StatusInfo> GetStatus(Session& session) {

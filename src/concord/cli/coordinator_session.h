@@ -115,6 +115,10 @@ Result<Prepared> Prepare(const ConnectArgs& args, bool manifest_required);
 Result<Session> Open(CommandContext& ctx, const Prepared& p,
                      std::optional<crypto::PrivateKey> client_key = std::nullopt);
 
+// Creates `dir` for the command's results (a usage error if it cannot), then
+// opens the session as Open() does.
+Result<Session> OpenWritingTo(CommandContext& ctx, const Prepared& p, const std::string& dir);
+
 // GET /v1/status.
 Result<client::StatusInfo> GetStatus(Session& session);
 

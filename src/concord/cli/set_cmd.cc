@@ -94,12 +94,7 @@ void RunSet(CommandContext& ctx, const SetArgs& args) {
              "--owner-key is required: the manifest names WorkloadOwnerKeys"));
     return;
   }
-  if (absl::Status s = MakeDirectories(args.workspace); !s.ok()) {
-    Fail(ctx, kExitUsage, s);
-    return;
-  }
-
-  Result<Session> opened = Open(ctx, p);
+  Result<Session> opened = OpenWritingTo(ctx, p, args.workspace);
   if (Failed(ctx, opened)) {
     return;
   }

@@ -25,11 +25,7 @@ void RunVerify(CommandContext& ctx, const ConnectArgs& args) {
   Prepared& p = std::get<Prepared>(prepared);
   const std::string verify_dir = JoinPath(args.workspace, "verify");
   const std::string manifests_dir = JoinPath(verify_dir, "manifests");
-  if (absl::Status s = MakeDirectories(manifests_dir); !s.ok()) {
-    Fail(ctx, kExitUsage, s);
-    return;
-  }
-  Result<Session> opened = Open(ctx, p);
+  Result<Session> opened = OpenWritingTo(ctx, p, manifests_dir);
   if (Failed(ctx, opened)) {
     return;
   }

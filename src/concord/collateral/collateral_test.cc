@@ -35,8 +35,8 @@ using ::concord::testing::FakeClock;
 using ::concord::testing::IsOk;
 using ::concord::testing::ReadTestdata;
 using ::concord::testing::StatusIs;
-using ::testing::HasSubstr;
 using testing::FakeFetcher;
+using ::testing::HasSubstr;
 using testing::Ok;
 using testing::PercentEncode;
 
@@ -54,7 +54,8 @@ const absl::Time kGtgTime = T("2023-06-20T00:00:00Z");
 std::string Text(absl::string_view path) { return ToString(ReadTestdata(path)); }
 
 CollateralItem PhalaTcbInfo() {
-  return {CollateralKind::kTdxTcbInfo, "b0c06f000000", ReadTestdata(absl::StrCat(kPhala, "tcb_info.json")),
+  return {CollateralKind::kTdxTcbInfo, "b0c06f000000",
+          ReadTestdata(absl::StrCat(kPhala, "tcb_info.json")),
           Text(absl::StrCat(kCerts, "tcb_signing_chain_2025.pem"))};
 }
 CollateralItem PhalaQeIdentity() {
@@ -67,8 +68,8 @@ CollateralItem PckCrl(absl::string_view dir) {
           Text(absl::StrCat(kCerts, "pck_platform_ca_chain.pem"))};
 }
 CollateralItem RootCrl(absl::string_view dir) {
-  return {CollateralKind::kTdxRootCaCrl, "root",
-          ReadTestdata(absl::StrCat(dir, "root_ca_crl.der")), ""};
+  return {CollateralKind::kTdxRootCaCrl, "root", ReadTestdata(absl::StrCat(dir, "root_ca_crl.der")),
+          ""};
 }
 std::string VirteeVcekKey() {
   auto report = attest::SnpReport::Parse(ReadTestdata(absl::StrCat(kVirtee, "report.bin")));
@@ -111,16 +112,24 @@ TEST(ItemTest, RecordRoundTripsAndHashIsStable) {
 }
 
 TEST(ItemTest, DecodeRejectsUnknownDuplicateAndMalformedFields) {
-  EXPECT_THAT(DecodeItem(AsBytes(R"({"version":1,"kind":"snp-crl","key":"milan","body":"AA==","issuerChain":"","x":1})")),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unknown field")));
-  EXPECT_THAT(DecodeItem(AsBytes(R"({"version":1,"kind":"snp-crl","kind":"snp-crl","key":"milan","body":"AA==","issuerChain":""})")),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("duplicate key")));
-  EXPECT_THAT(DecodeItem(AsBytes(R"({"version":1,"kind":"snp-crl","key":"mars","body":"AA==","issuerChain":""})")),
+  EXPECT_THAT(
+      DecodeItem(AsBytes(
+          R"({"version":1,"kind":"snp-crl","key":"milan","body":"AA==","issuerChain":"","x":1})")),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unknown field")));
+  EXPECT_THAT(
+      DecodeItem(AsBytes(
+          R"({"version":1,"kind":"snp-crl","kind":"snp-crl","key":"milan","body":"AA==","issuerChain":""})")),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("duplicate key")));
+  EXPECT_THAT(DecodeItem(AsBytes(
+                  R"({"version":1,"kind":"snp-crl","key":"mars","body":"AA==","issuerChain":""})")),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("key")));
-  EXPECT_THAT(DecodeItem(AsBytes(R"({"version":1,"kind":"snp-crl","key":"milan","body":"!!","issuerChain":""})")),
+  EXPECT_THAT(DecodeItem(AsBytes(
+                  R"({"version":1,"kind":"snp-crl","key":"milan","body":"!!","issuerChain":""})")),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("body: want base64")));
-  EXPECT_THAT(DecodeItem(AsBytes(R"({"version":2,"kind":"snp-crl","key":"milan","body":"AA==","issuerChain":""})")),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("version: want 1")));
+  EXPECT_THAT(
+      DecodeItem(AsBytes(
+          R"({"version":2,"kind":"snp-crl","key":"milan","body":"AA==","issuerChain":""})")),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("version: want 1")));
   EXPECT_THAT(DecodeItem(AsBytes("[")), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
@@ -139,8 +148,10 @@ TEST(ItemTest, DecodeRefusesNestedValuesAndOversizeRecordsBeforeParsing) {
 
 TEST(ItemTest, IndexEntryNamesSortByIssueDateAndParseBack) {
   const std::string hash(64, 'a');
-  std::string older = IndexEntryKey(CollateralKind::kTdxPckCrl, "platform", T("2023-06-08T00:00:00Z"), hash);
-  std::string newer = IndexEntryKey(CollateralKind::kTdxPckCrl, "platform", T("2025-06-19T10:00:35Z"), hash);
+  std::string older =
+      IndexEntryKey(CollateralKind::kTdxPckCrl, "platform", T("2023-06-08T00:00:00Z"), hash);
+  std::string newer =
+      IndexEntryKey(CollateralKind::kTdxPckCrl, "platform", T("2025-06-19T10:00:35Z"), hash);
   EXPECT_LT(older, newer);
   EXPECT_THAT(store::ValidateKey(newer), IsOk());
   const std::string dir = IndexDir(CollateralKind::kTdxPckCrl, "platform");
@@ -155,7 +166,8 @@ TEST(ItemTest, IndexEntryNamesSortByIssueDateAndParseBack) {
 
 TEST(ItemTest, VcekKeysFollowKdsHardwareIds) {
   Bytes chip(64, 0xab);
-  CONCORD_ASSERT_OK_AND_ASSIGN(std::string milan, SnpVcekKey(attest::SnpProduct::kMilan, chip, 0x7308000000000003));
+  CONCORD_ASSERT_OK_AND_ASSIGN(std::string milan,
+                               SnpVcekKey(attest::SnpProduct::kMilan, chip, 0x7308000000000003));
   std::string hex_ab;
   for (int i = 0; i < 64; ++i) hex_ab += "ab";
   EXPECT_EQ(milan, absl::StrCat("milan/", hex_ab, "/7308000000000003"));
@@ -165,7 +177,8 @@ TEST(ItemTest, VcekKeysFollowKdsHardwareIds) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("Turin")));
   Bytes turin_chip(64, 0);
   for (int i = 0; i < 8; ++i) turin_chip[i] = 0x3b;
-  CONCORD_ASSERT_OK_AND_ASSIGN(std::string turin, SnpVcekKey(attest::SnpProduct::kTurin, turin_chip, 0x4700000002000100));
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      std::string turin, SnpVcekKey(attest::SnpProduct::kTurin, turin_chip, 0x4700000002000100));
   EXPECT_EQ(turin, "turin/3b3b3b3b3b3b3b3b/4700000002000100");
   EXPECT_THAT(store::ValidateKey(absl::StrCat("collateral/index/x/", milan)), IsOk());
 }
@@ -173,7 +186,8 @@ TEST(ItemTest, VcekKeysFollowKdsHardwareIds) {
 // --- validate.h ---
 
 TEST(ValidateTest, RealIntelCollateralValidates) {
-  for (const CollateralItem& item : {PhalaTcbInfo(), PhalaQeIdentity(), PckCrl(kPhala), RootCrl(kPhala)}) {
+  for (const CollateralItem& item :
+       {PhalaTcbInfo(), PhalaQeIdentity(), PckCrl(kPhala), RootCrl(kPhala)}) {
     absl::StatusOr<ValidatedItem> v = ValidateItem(item, kPhalaTime);
     ASSERT_THAT(v.status(), IsOk()) << KindName(item.kind);
   }
@@ -195,8 +209,8 @@ TEST(ValidateTest, TamperedCrlAndWrongIssuerChainAreRefused) {
   EXPECT_THAT(ValidateItem(crl, kPhalaTime), StatusIs(absl::StatusCode::kUnauthenticated));
   CollateralItem wrong_ca = PckCrl(kPhala);
   wrong_ca.issuer_chain_pem = Text(absl::StrCat(kCerts, "tcb_signing_chain_2025.pem"));
-  EXPECT_THAT(ValidateItem(wrong_ca, kPhalaTime), StatusIs(absl::StatusCode::kInvalidArgument,
-                                                           HasSubstr("not the PCK Platform CA")));
+  EXPECT_THAT(ValidateItem(wrong_ca, kPhalaTime),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not the PCK Platform CA")));
   CollateralItem processor = PckCrl(kPhala);
   processor.key = "processor";
   EXPECT_THAT(ValidateItem(processor, kPhalaTime), StatusIs(absl::StatusCode::kInvalidArgument));
@@ -250,12 +264,15 @@ TEST(ValidateTest, AmdCertChainMustBeTheCompiledInAskAndArk) {
 // --- vendor clients ---
 
 TEST(KdsClientTest, VcekTargetsUseKdsSpelling) {
-  CONCORD_ASSERT_OK_AND_ASSIGN(std::string milan, KdsClient::Target(CollateralKind::kSnpVcek, VirteeVcekKey()));
+  CONCORD_ASSERT_OK_AND_ASSIGN(std::string milan,
+                               KdsClient::Target(CollateralKind::kSnpVcek, VirteeVcekKey()));
   EXPECT_THAT(milan, HasSubstr("/vcek/v1/Milan/d49554ec717f4e5b"));
   EXPECT_THAT(milan, HasSubstr("?blSPL=03&teeSPL=00&snpSPL=08&ucodeSPL=115"));
-  CONCORD_ASSERT_OK_AND_ASSIGN(std::string turin,
-                               KdsClient::Target(CollateralKind::kSnpVcek, "turin/3b42092f69c656d3/4700000002000100"));
-  EXPECT_EQ(turin, "/vcek/v1/Turin/3b42092f69c656d3?fmcSPL=00&blSPL=01&teeSPL=00&snpSPL=02&ucodeSPL=71");
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      std::string turin,
+      KdsClient::Target(CollateralKind::kSnpVcek, "turin/3b42092f69c656d3/4700000002000100"));
+  EXPECT_EQ(turin,
+            "/vcek/v1/Turin/3b42092f69c656d3?fmcSPL=00&blSPL=01&teeSPL=00&snpSPL=02&ucodeSPL=71");
   EXPECT_THAT(KdsClient::Target(CollateralKind::kSnpCrl, "genoa"),
               concord::testing::IsOkAndHolds(std::string("/vcek/v1/Genoa/crl")));
   EXPECT_THAT(KdsClient::Target(CollateralKind::kSnpCertChain, "turin"),
@@ -271,8 +288,9 @@ TEST(KdsClientTest, RetryAfterIsHonouredWithoutHammering) {
   fetcher.Serve("/vcek/v1/Milan/crl", busy);
   fetcher.Serve("/vcek/v1/Milan/crl", Ok("crl-bytes"));
   KdsClient kds(fetcher, clock);
-  EXPECT_THAT(kds.Fetch(CollateralKind::kSnpCrl, "milan"),
-              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("retry after 2025-06-25T00:00:30Z")));
+  EXPECT_THAT(
+      kds.Fetch(CollateralKind::kSnpCrl, "milan"),
+      StatusIs(absl::StatusCode::kUnavailable, HasSubstr("retry after 2025-06-25T00:00:30Z")));
   clock.Advance(absl::Seconds(10));
   EXPECT_THAT(kds.Fetch(CollateralKind::kSnpCrl, "milan"),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("rate limited")));
@@ -331,10 +349,12 @@ TEST(PcsClientTest, FetchValidateCacheWithIssuerChainHeaders) {
 TEST(PcsClientTest, MissingIssuerChainHeaderIsDataLoss) {
   FakeClock clock(kPhalaTime);
   FakeFetcher fetcher;
-  fetcher.Serve("/tdx/certification/v4/qe/identity", Ok(Text(absl::StrCat(kPhala, "qe_identity.json"))));
+  fetcher.Serve("/tdx/certification/v4/qe/identity",
+                Ok(Text(absl::StrCat(kPhala, "qe_identity.json"))));
   PcsClient pcs(fetcher, clock);
-  EXPECT_THAT(pcs.Fetch(CollateralKind::kTdxQeIdentity, "td_qe"),
-              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("SGX-Enclave-Identity-Issuer-Chain")));
+  EXPECT_THAT(
+      pcs.Fetch(CollateralKind::kTdxQeIdentity, "td_qe"),
+      StatusIs(absl::StatusCode::kDataLoss, HasSubstr("SGX-Enclave-Identity-Issuer-Chain")));
   EXPECT_THAT(pcs.Fetch(CollateralKind::kSnpCrl, "milan"),
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
@@ -347,7 +367,8 @@ TEST(PcsClientTest, TamperedServedTcbInfoIsNotCached) {
                    {{"TCB-Info-Issuer-Chain",
                      PercentEncode(Text(absl::StrCat(kCerts, "tcb_signing_chain_2025.pem")))}}));
   PcsClient pcs(fetcher, f.clock);
-  CONCORD_ASSERT_OK_AND_ASSIGN(CollateralItem item, pcs.Fetch(CollateralKind::kTdxTcbInfo, "b0c06f000000"));
+  CONCORD_ASSERT_OK_AND_ASSIGN(CollateralItem item,
+                               pcs.Fetch(CollateralKind::kTdxTcbInfo, "b0c06f000000"));
   EXPECT_THAT(f.cache->Insert(item), StatusIs(absl::StatusCode::kUnauthenticated));
   EXPECT_THAT(f.cache->Lookup(CollateralKind::kTdxTcbInfo, "b0c06f000000"),
               StatusIs(absl::StatusCode::kNotFound));
@@ -383,7 +404,8 @@ TEST(CacheTest, TwoCachesShareOneStore) {
   EXPECT_THAT(b.cache->Lookup(CollateralKind::kTdxTcbInfo, "b0c06f000000"),
               StatusIs(absl::StatusCode::kNotFound));
   ASSERT_THAT(a.cache->Insert(PhalaTcbInfo()).status(), IsOk());
-  CONCORD_ASSERT_OK_AND_ASSIGN(auto seen, b.cache->Lookup(CollateralKind::kTdxTcbInfo, "b0c06f000000"));
+  CONCORD_ASSERT_OK_AND_ASSIGN(auto seen,
+                               b.cache->Lookup(CollateralKind::kTdxTcbInfo, "b0c06f000000"));
   EXPECT_EQ(seen->issue_date, T("2025-06-19T10:16:03Z"));
   EXPECT_EQ(seen->hash, ContentHash(PhalaTcbInfo()));
   // Re-inserting the same item is a no-op.
@@ -402,10 +424,12 @@ TEST(CacheTest, ReplicaAdoptsNewerItemAndConcurrentOlderEntryLoses) {
   // A concurrent writer that read the store before the newer item landed
   // adds its older entry anyway: it never becomes the newest.
   CollateralItem old = PckCrl(kGtg);
-  ASSERT_THAT(shared->Put(IndexEntryKey(old.kind, old.key, T("2023-06-08T07:27:52Z"), ContentHash(old)),
-                          AsBytes("{}")),
-              IsOk());
-  CONCORD_ASSERT_OK_AND_ASSIGN(auto reloaded, b.cache->Reload(CollateralKind::kTdxPckCrl, "platform"));
+  ASSERT_THAT(
+      shared->Put(IndexEntryKey(old.kind, old.key, T("2023-06-08T07:27:52Z"), ContentHash(old)),
+                  AsBytes("{}")),
+      IsOk());
+  CONCORD_ASSERT_OK_AND_ASSIGN(auto reloaded,
+                               b.cache->Reload(CollateralKind::kTdxPckCrl, "platform"));
   EXPECT_EQ(reloaded->hash, ContentHash(PckCrl(kPhala)));
   CacheFixture c(kPhalaTime, shared.get());
   CONCORD_ASSERT_OK_AND_ASSIGN(auto fresh, c.cache->Lookup(CollateralKind::kTdxPckCrl, "platform"));
@@ -427,11 +451,13 @@ TEST(CacheTest, TamperedStoredObjectOrForgedIndexIsSkipped) {
   CacheFixture c(kPhalaTime);
   ASSERT_THAT(c.cache->Insert(PhalaTcbInfo()).status(), IsOk());
   CollateralItem tcb = PhalaTcbInfo();
-  ASSERT_THAT(c.store->Put(IndexEntryKey(tcb.kind, tcb.key, T("2030-01-01T00:00:00Z"), ContentHash(tcb)),
-                           AsBytes("{}")),
-              IsOk());
+  ASSERT_THAT(
+      c.store->Put(IndexEntryKey(tcb.kind, tcb.key, T("2030-01-01T00:00:00Z"), ContentHash(tcb)),
+                   AsBytes("{}")),
+      IsOk());
   CacheFixture d(kPhalaTime, c.store);
-  CONCORD_ASSERT_OK_AND_ASSIGN(auto got, d.cache->Lookup(CollateralKind::kTdxTcbInfo, "b0c06f000000"));
+  CONCORD_ASSERT_OK_AND_ASSIGN(auto got,
+                               d.cache->Lookup(CollateralKind::kTdxTcbInfo, "b0c06f000000"));
   EXPECT_EQ(got->issue_date, T("2025-06-19T10:16:03Z"));
 }
 
@@ -449,7 +475,8 @@ TEST(RefresherTest, FetchesMissingItemsAndBacksOffOnFailure) {
   ASSERT_THAT(refresher.Want(CollateralKind::kTdxTcbInfo, "b0c06f000000"), IsOk());
   ASSERT_THAT(refresher.Want(CollateralKind::kTdxPckCrl, "platform"), IsOk());
   ASSERT_THAT(refresher.Want(CollateralKind::kSnpCrl, "milan"), IsOk());  // no KDS client
-  EXPECT_THAT(refresher.Want(CollateralKind::kSnpCrl, "mars"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(refresher.Want(CollateralKind::kSnpCrl, "mars"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
   CollateralRefresher::Result r = refresher.RunOnce();
   EXPECT_EQ(r.fetched, 2u);
   EXPECT_EQ(r.failed, 1u);
@@ -660,7 +687,8 @@ TEST(RefresherTest, UnverifiedWantIsDroppedAfterMaxAttempts) {
 
 TEST(BundleTest, ExportImportRoundTrip) {
   CacheFixture a(kPhalaTime);
-  for (const CollateralItem& item : {PhalaTcbInfo(), PhalaQeIdentity(), PckCrl(kPhala), RootCrl(kPhala), VirteeVcek()}) {
+  for (const CollateralItem& item :
+       {PhalaTcbInfo(), PhalaQeIdentity(), PckCrl(kPhala), RootCrl(kPhala), VirteeVcek()}) {
     ASSERT_THAT(a.cache->Insert(item).status(), IsOk());
   }
   CONCORD_ASSERT_OK_AND_ASSIGN(std::vector<BundleRecord> bundle, ExportBundle(*a.cache));
@@ -668,7 +696,8 @@ TEST(BundleTest, ExportImportRoundTrip) {
   CacheFixture b(kPhalaTime);
   EXPECT_THAT(ImportBundle(*b.cache, bundle), concord::testing::IsOkAndHolds(5u));
   EXPECT_EQ(*a.store->List("collateral/"), *b.store->List("collateral/"));
-  CONCORD_ASSERT_OK_AND_ASSIGN(auto vcek, b.cache->Lookup(CollateralKind::kSnpVcek, VirteeVcekKey()));
+  CONCORD_ASSERT_OK_AND_ASSIGN(auto vcek,
+                               b.cache->Lookup(CollateralKind::kSnpVcek, VirteeVcekKey()));
   EXPECT_EQ(vcek->item.body, ReadTestdata(absl::StrCat(kVirtee, "vcek.der")));
 }
 
@@ -698,8 +727,9 @@ TEST(BundleTest, TamperedOrOlderBundleWritesNothing) {
   CONCORD_ASSERT_OK_AND_ASSIGN(std::vector<BundleRecord> old_bundle, ExportBundle(*old_site.cache));
   a.clock.Set(kGtgTime);
   const auto before = *a.store->List("");
-  EXPECT_THAT(ImportBundle(*a.cache, old_bundle),
-              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("older than the newest seen")));
+  EXPECT_THAT(
+      ImportBundle(*a.cache, old_bundle),
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("older than the newest seen")));
   EXPECT_EQ(*a.store->List(""), before);
   std::vector<BundleRecord> garbage = {{"x.json", ToBytes("{")}};
   EXPECT_THAT(ImportBundle(*a.cache, garbage),
@@ -708,18 +738,26 @@ TEST(BundleTest, TamperedOrOlderBundleWritesNothing) {
 
 // --- verifiers.h ---
 
-TEST(VerifierAdapterTest, TdxVerifiesWithCollateralFromTheCache) {
-  CacheFixture f(kPhalaTime);
-  CachedTdxVerifier verifier(*f.cache);
-  attest::Evidence evidence;
-  evidence.platform = attest::Platform::kTdx;
-  evidence.report = ReadTestdata(absl::StrCat(kPhala, "quote.dat"));
+// Options that verify at the phala time and skip the reference values (the
+// adapters are about collateral).
+attest::VerifyOptions AtPhalaTimeWithoutReferenceValues() {
   attest::VerifyOptions options;
   options.at = kPhalaTime;
   options.check_reference_values = false;
-  EXPECT_THAT(verifier.Verify(evidence, options),
-              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("no tdx-tcb-info b0c06f000000")));
-  for (const CollateralItem& item : {PhalaTcbInfo(), PhalaQeIdentity(), PckCrl(kPhala), RootCrl(kPhala)}) {
+  return options;
+}
+
+TEST(VerifierAdapterTest, TdxVerifiesWithCollateralFromTheCache) {
+  CacheFixture f(kPhalaTime);
+  CachedTdxVerifier verifier(*f.cache);
+  attest::Evidence evidence{
+      attest::Platform::kTdx, ReadTestdata(absl::StrCat(kPhala, "quote.dat")), {}};
+  const attest::VerifyOptions options = AtPhalaTimeWithoutReferenceValues();
+  EXPECT_THAT(
+      verifier.Verify(evidence, options),
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("no tdx-tcb-info b0c06f000000")));
+  for (const CollateralItem& item :
+       {PhalaTcbInfo(), PhalaQeIdentity(), PckCrl(kPhala), RootCrl(kPhala)}) {
     ASSERT_THAT(f.cache->Insert(item).status(), IsOk());
   }
   CONCORD_ASSERT_OK_AND_ASSIGN(attest::Claims claims, verifier.Verify(evidence, options));
@@ -735,14 +773,12 @@ TEST(VerifierAdapterTest, SnpGetsTheVcekFromTheCache) {
   CacheFixture f(kPhalaTime);
   CONCORD_ASSERT_OK_AND_ASSIGN(auto snp, attest::SnpVerifier::Create({}));
   CachedSnpVerifier verifier(*snp, *f.cache);
-  attest::Evidence evidence;
-  evidence.platform = attest::Platform::kSnp;
-  evidence.report = ReadTestdata(absl::StrCat(kVirtee, "report.bin"));
-  attest::VerifyOptions options;
-  options.at = kPhalaTime;
-  options.check_reference_values = false;
+  attest::Evidence evidence{
+      attest::Platform::kSnp, ReadTestdata(absl::StrCat(kVirtee, "report.bin")), {}};
+  const attest::VerifyOptions options = AtPhalaTimeWithoutReferenceValues();
   EXPECT_THAT(verifier.Verify(evidence, options),
-              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("no VCEK cached for chip d49554ec717f4e5b")));
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("no VCEK cached for chip d49554ec717f4e5b")));
   ASSERT_THAT(f.cache->Insert(VirteeVcek()).status(), IsOk());
   CONCORD_ASSERT_OK_AND_ASSIGN(attest::Claims claims, verifier.Verify(evidence, options));
   EXPECT_EQ(claims.product, "Milan");
@@ -772,9 +808,7 @@ TEST(VerifierAdapterTest,
   PlatformVerifier verifier(*snp, *f.cache, [&calls](const std::vector<CollateralRef>& needed) {
     calls.push_back(needed);
   });
-  attest::VerifyOptions options;
-  options.at = kPhalaTime;
-  options.check_reference_values = false;
+  attest::VerifyOptions options = AtPhalaTimeWithoutReferenceValues();
   auto verify = [&](attest::Platform platform, Bytes report) {
     calls.clear();
     return verifier.Verify(attest::Evidence{platform, std::move(report), {}}, options).status();

@@ -28,17 +28,16 @@ absl::Status CheckResponse(const net::HttpResponse& response, absl::string_view 
                            RequestGate& gate, absl::Time now, absl::Duration fallback) {
   if (response.status == 200) {
     if (response.body.empty() || response.body.size() > kMaxBodySize) {
-      return absl::DataLossError(
-          absl::StrCat(what, ": want a body of 1 to ", kMaxBodySize, " bytes, got ",
-                       response.body.size()));
+      return absl::DataLossError(absl::StrCat(what, ": want a body of 1 to ", kMaxBodySize,
+                                              " bytes, got ", response.body.size()));
     }
     return absl::OkStatus();
   }
   if (response.status == 429 || response.status == 503) {
     const absl::Duration delay = ParseRetryAfter(response, now, fallback);
     gate.BackOff(delay);
-    return absl::UnavailableError(absl::StrCat(what, ": HTTP ", response.status,
-                                               ", retry after ", FormatRfc3339(now + delay)));
+    return absl::UnavailableError(absl::StrCat(what, ": HTTP ", response.status, ", retry after ",
+                                               FormatRfc3339(now + delay)));
   }
   if (response.status == 404) {
     return absl::NotFoundError(absl::StrCat(what, ": HTTP 404 (no such item)"));
@@ -62,6 +61,16 @@ absl::StatusOr<net::HttpResponse> DoGet(HttpFetcher& fetcher, absl::string_view 
   CONCORD_ASSIGN_OR_RETURN(net::HttpResponse response, fetcher.Get(target));
   CONCORD_RETURN_IF_ERROR(CheckResponse(response, what, gate, clock.Now(), fallback));
   return response;
+}
+
+// The item (kind, key) as the vendor served it.
+CollateralItem ServedItem(CollateralKind kind, absl::string_view key,
+                          const net::HttpResponse& response) {
+  CollateralItem item;
+  item.kind = kind;
+  item.key = std::string(key);
+  item.body = ToBytes(response.body);
+  return item;
 }
 
 std::string Spl(uint8_t v) { return absl::StrFormat("%02d", v); }
@@ -163,23 +172,17 @@ absl::StatusOr<std::string> KdsClient::Target(CollateralKind kind, absl::string_
                           kind == CollateralKind::kSnpCrl ? "/crl" : "/cert_chain");
     }
     default:
-      return absl::InvalidArgumentError(
-          absl::StrCat("AMD KDS: does not serve ", KindName(kind)));
+      return absl::InvalidArgumentError(absl::StrCat("AMD KDS: does not serve ", KindName(kind)));
   }
 }
 
 absl::StatusOr<CollateralItem> KdsClient::Fetch(CollateralKind kind, absl::string_view key) {
   CONCORD_ASSIGN_OR_RETURN(std::string target, Target(kind, key));
-  const std::string what = absl::StrCat("AMD KDS ", KindName(kind));
   RequestGate* pace = kind == CollateralKind::kSnpVcek ? &vcek_gate_ : nullptr;
-  CONCORD_ASSIGN_OR_RETURN(
-      net::HttpResponse response,
-      DoGet(fetcher_, target, what, server_gate_, pace, clock_, options_.default_retry_after));
-  CollateralItem item;
-  item.kind = kind;
-  item.key = std::string(key);
-  item.body = ToBytes(response.body);
-  return item;
+  CONCORD_ASSIGN_OR_RETURN(net::HttpResponse response,
+                           DoGet(fetcher_, target, absl::StrCat("AMD KDS ", KindName(kind)),
+                                 server_gate_, pace, clock_, options_.default_retry_after));
+  return ServedItem(kind, key, response);
 }
 
 // --- PCS ---
@@ -202,8 +205,7 @@ absl::StatusOr<std::string> PcsClient::Target(CollateralKind kind, absl::string_
     case CollateralKind::kTdxRootCaCrl:
       return std::string("/sgx/certification/v4/rootcacrl");
     default:
-      return absl::InvalidArgumentError(
-          absl::StrCat("Intel PCS: does not serve ", KindName(kind)));
+      return absl::InvalidArgumentError(absl::StrCat("Intel PCS: does not serve ", KindName(kind)));
   }
 }
 
@@ -213,10 +215,7 @@ absl::StatusOr<CollateralItem> PcsClient::Fetch(CollateralKind kind, absl::strin
   CONCORD_ASSIGN_OR_RETURN(
       net::HttpResponse response,
       DoGet(fetcher_, target, what, server_gate_, nullptr, clock_, options_.default_retry_after));
-  CollateralItem item;
-  item.kind = kind;
-  item.key = std::string(key);
-  item.body = ToBytes(response.body);
+  CollateralItem item = ServedItem(kind, key, response);
   absl::string_view header;
   switch (kind) {
     case CollateralKind::kTdxTcbInfo:
@@ -246,8 +245,8 @@ absl::StatusOr<CollateralItem> PcsClient::Fetch(CollateralKind kind, absl::strin
     }
     item.issuer_chain_pem = *std::move(pem);
   }
-  if (kind == CollateralKind::kTdxRootCaCrl && !response.body.empty() &&
-      response.body[0] != 0x30 && !absl::StartsWith(response.body, "-----")) {
+  if (kind == CollateralKind::kTdxRootCaCrl && !response.body.empty() && response.body[0] != 0x30 &&
+      !absl::StartsWith(response.body, "-----")) {
     // Served as hex text by some PCS versions.
     absl::StatusOr<Bytes> der = HexDecode(absl::StripAsciiWhitespace(response.body), "Root CA CRL");
     if (!der.ok()) {

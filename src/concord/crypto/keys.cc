@@ -22,17 +22,15 @@ int CurveNid(KeyType type) {
   return type == KeyType::kEcP256 ? NID_X9_62_prime256v1 : NID_secp384r1;
 }
 
-const char* CurveName(KeyType type) {
-  return type == KeyType::kEcP256 ? "P-256" : "P-384";
-}
+const char* CurveName(KeyType type) { return type == KeyType::kEcP256 ? "P-256" : "P-384"; }
 
 absl::StatusOr<KeyType> ClassifyKey(EVP_PKEY* pkey) {
   switch (EVP_PKEY_get_base_id(pkey)) {
     case EVP_PKEY_EC: {
       char group[64] = {0};
       size_t len = 0;
-      if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group,
-                                         sizeof(group), &len) != 1) {
+      if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+                                         &len) != 1) {
         ClearOpenSslErrors();
         return absl::InvalidArgumentError(
             "public key: want a named curve P-256 or P-384, got explicit or unknown parameters");
@@ -58,13 +56,7 @@ absl::StatusOr<KeyType> ClassifyKey(EVP_PKEY* pkey) {
 }
 
 absl::StatusOr<Bytes> EncodeSpki(EVP_PKEY* pkey) {
-  unsigned char* der = nullptr;
-  int len = i2d_PUBKEY(pkey, &der);
-  if (len <= 0) {
-    return OpenSslInternal("encode SubjectPublicKeyInfo");
-  }
-  std::unique_ptr<unsigned char, OpenSslFreeDeleter> owned(der);
-  return Bytes(der, der + len);
+  return I2dDer(pkey, i2d_PUBKEY, "encode SubjectPublicKeyInfo");
 }
 
 }  // namespace
@@ -87,9 +79,9 @@ HashAlg DefaultEcdsaHash(KeyType type) {
 
 absl::StatusOr<PublicKey> PublicKey::FromSpkiDer(ByteView der) {
   if (der.empty() || der.size() > kMaxSpkiDerSize) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "public key: want a DER SubjectPublicKeyInfo of 1 to ", kMaxSpkiDerSize,
-        " bytes, got ", der.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("public key: want a DER SubjectPublicKeyInfo of 1 to ", kMaxSpkiDerSize,
+                     " bytes, got ", der.size()));
   }
   CONCORD_ASSIGN_OR_RETURN(std::optional<internal::DecodedSpki> fast,
                            internal::DecodeSpkiFast(der));
@@ -103,9 +95,9 @@ absl::StatusOr<PublicKey> PublicKey::FromSpkiDer(ByteView der) {
 
 absl::StatusOr<PublicKey> PublicKey::FromSpkiDerGeneral(ByteView der) {
   if (der.empty() || der.size() > kMaxSpkiDerSize) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "public key: want a DER SubjectPublicKeyInfo of 1 to ", kMaxSpkiDerSize,
-        " bytes, got ", der.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("public key: want a DER SubjectPublicKeyInfo of 1 to ", kMaxSpkiDerSize,
+                     " bytes, got ", der.size()));
   }
   const unsigned char* p = der.data();
   SslPtr<EVP_PKEY> pkey(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
@@ -151,8 +143,7 @@ absl::StatusOr<PublicKey> PublicKey::FromEvp(EVP_PKEY* pkey) {
   return PublicKey(SslPtr<EVP_PKEY>(pkey), type, std::move(spki));
 }
 
-PublicKey::PublicKey(const PublicKey& other)
-    : type_(other.type_), spki_der_(other.spki_der_) {
+PublicKey::PublicKey(const PublicKey& other) : type_(other.type_), spki_der_(other.spki_der_) {
   EVP_PKEY_up_ref(other.key_.get());
   key_.reset(other.key_.get());
 }
@@ -206,8 +197,7 @@ absl::Status VerifyP384(const PublicKey& key, ByteView message, ByteView der_sig
 
 }  // namespace
 
-absl::Status PublicKey::VerifyEcdsa(ByteView message, ByteView der_signature,
-                                    HashAlg hash) const {
+absl::Status PublicKey::VerifyEcdsa(ByteView message, ByteView der_signature, HashAlg hash) const {
   if (type_ == KeyType::kRsa) {
     return absl::FailedPreconditionError("ECDSA verify: key is RSA");
   }
@@ -215,13 +205,12 @@ absl::Status PublicKey::VerifyEcdsa(ByteView message, ByteView der_signature,
     return VerifyP384(*this, message, der_signature);
   }
   SslPtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
-  if (ctx == nullptr ||
-      EVP_DigestVerifyInit_ex(ctx.get(), nullptr, EVP_MD_get0_name(EvpMd(hash)),
-                              nullptr, nullptr, key_.get(), nullptr) != 1) {
+  if (ctx == nullptr || EVP_DigestVerifyInit_ex(ctx.get(), nullptr, EVP_MD_get0_name(EvpMd(hash)),
+                                                nullptr, nullptr, key_.get(), nullptr) != 1) {
     return OpenSslInternal("ECDSA verify: init");
   }
-  int rc = EVP_DigestVerify(ctx.get(), der_signature.data(), der_signature.size(),
-                            message.data(), message.size());
+  int rc = EVP_DigestVerify(ctx.get(), der_signature.data(), der_signature.size(), message.data(),
+                            message.size());
   if (rc != 1) {
     ClearOpenSslErrors();
     return absl::UnauthenticatedError(
@@ -284,9 +273,8 @@ absl::StatusOr<PrivateKey> PrivateKey::FromEcScalar(KeyType curve, const SecretB
   size_t pub_len = EC_POINT_point2oct(group.get(), pub.get(), POINT_CONVERSION_UNCOMPRESSED,
                                       nullptr, 0, bn_ctx.get());
   Bytes pub_oct(pub_len);
-  if (pub_len == 0 ||
-      EC_POINT_point2oct(group.get(), pub.get(), POINT_CONVERSION_UNCOMPRESSED, pub_oct.data(),
-                         pub_oct.size(), bn_ctx.get()) != pub_len) {
+  if (pub_len == 0 || EC_POINT_point2oct(group.get(), pub.get(), POINT_CONVERSION_UNCOMPRESSED,
+                                         pub_oct.data(), pub_oct.size(), bn_ctx.get()) != pub_len) {
     return OpenSslInternal("EC key from scalar: encode point");
   }
   SslPtr<OSSL_PARAM_BLD> bld(OSSL_PARAM_BLD_new());
@@ -328,9 +316,8 @@ absl::StatusOr<PrivateKey> PrivateKey::FromPem(const SecretBytes& pem) {
 
 absl::StatusOr<SecretBytes> PrivateKey::ToPkcs8Pem() const {
   SslPtr<BIO> bio(BIO_new(BIO_s_secmem()));
-  if (bio == nullptr ||
-      PEM_write_bio_PKCS8PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr,
-                                    nullptr) != 1) {
+  if (bio == nullptr || PEM_write_bio_PKCS8PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0,
+                                                      nullptr, nullptr) != 1) {
     return OpenSslInternal("private key: encode PKCS#8");
   }
   char* data = nullptr;
@@ -346,9 +333,8 @@ absl::StatusOr<Bytes> PrivateKey::SignEcdsa(ByteView message, HashAlg hash) cons
     return p384_->SignDer(message);
   }
   SslPtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
-  if (ctx == nullptr ||
-      EVP_DigestSignInit_ex(ctx.get(), nullptr, EVP_MD_get0_name(EvpMd(hash)), nullptr,
-                            nullptr, key_.get(), nullptr) != 1) {
+  if (ctx == nullptr || EVP_DigestSignInit_ex(ctx.get(), nullptr, EVP_MD_get0_name(EvpMd(hash)),
+                                              nullptr, nullptr, key_.get(), nullptr) != 1) {
     return OpenSslInternal("ECDSA sign: init");
   }
   size_t len = 0;
@@ -372,13 +358,7 @@ absl::StatusOr<Bytes> EcdsaRawToDer(ByteView r_be, ByteView s_be) {
     BN_free(s);
     return OpenSslInternal("ECDSA signature: encode");
   }
-  unsigned char* der = nullptr;
-  int len = i2d_ECDSA_SIG(sig.get(), &der);
-  if (len <= 0) {
-    return OpenSslInternal("ECDSA signature: encode DER");
-  }
-  std::unique_ptr<unsigned char, OpenSslFreeDeleter> owned(der);
-  return Bytes(der, der + len);
+  return I2dDer(sig.get(), i2d_ECDSA_SIG, "ECDSA signature: encode DER");
 }
 
 absl::StatusOr<Bytes> EcdsaDerToRaw(ByteView der, size_t component_size) {

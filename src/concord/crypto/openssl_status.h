@@ -3,9 +3,13 @@
 // later call never sees stale errors. Thread-safe (the queue is per thread).
 #pragma once
 
-#include "absl/strings/string_view.h"
+#include <memory>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "concord/common/bytes.h"
+#include "concord/crypto/ssl_ptr.h"
 
 namespace concord::crypto {
 
@@ -17,5 +21,19 @@ absl::Status OpenSslInternal(absl::string_view operation);
 
 // Discards whatever is on this thread's OpenSSL error queue.
 void ClearOpenSslErrors();
+
+// The DER that OpenSSL's `i2d` (i2d_X509, i2d_PUBKEY, ...) writes for `obj`;
+// OpenSslError(code, operation) when it writes none.
+template <typename T, typename I2d>
+absl::StatusOr<Bytes> I2dDer(T* obj, I2d i2d, absl::string_view operation,
+                             absl::StatusCode code = absl::StatusCode::kInternal) {
+  unsigned char* der = nullptr;
+  const int len = i2d(obj, &der);
+  if (len <= 0) {
+    return OpenSslError(code, operation);
+  }
+  std::unique_ptr<unsigned char, OpenSslFreeDeleter> owned(der);
+  return Bytes(der, der + len);
+}
 
 }  // namespace concord::crypto

@@ -5,14 +5,15 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "concord/common/time_format.h"
 #include "concord/crypto/openssl_status.h"
 
 namespace concord::crypto {
 
 absl::StatusOr<SslPtr<X509>> ParseCertDer(ByteView der) {
   if (der.empty() || der.size() > kMaxCertDerSize) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "certificate: want 1 to ", kMaxCertDerSize, " bytes of DER, got ", der.size()));
+    return absl::InvalidArgumentError(absl::StrCat("certificate: want 1 to ", kMaxCertDerSize,
+                                                   " bytes of DER, got ", der.size()));
   }
   const unsigned char* p = der.data();
   SslPtr<X509> cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
@@ -88,13 +89,7 @@ absl::StatusOr<SslPtr<X509_CRL>> ParseCrlDerOrPem(ByteView data) {
 }
 
 absl::StatusOr<Bytes> CertToDer(X509* cert) {
-  unsigned char* der = nullptr;
-  int len = i2d_X509(cert, &der);
-  if (len <= 0) {
-    return OpenSslInternal("certificate: encode DER");
-  }
-  std::unique_ptr<unsigned char, OpenSslFreeDeleter> owned(der);
-  return Bytes(der, der + len);
+  return I2dDer(cert, i2d_X509, "certificate: encode DER");
 }
 
 absl::StatusOr<std::string> CertToPem(X509* cert) {
@@ -116,6 +111,54 @@ absl::StatusOr<absl::Time> Asn1TimeToAbsl(const ASN1_TIME* t) {
   absl::CivilSecond civil(tm_value.tm_year + 1900, tm_value.tm_mon + 1, tm_value.tm_mday,
                           tm_value.tm_hour, tm_value.tm_min, tm_value.tm_sec);
   return absl::FromCivil(civil, absl::UTCTimeZone());
+}
+
+absl::StatusOr<int> VerifyCertChain(X509* leaf, const std::vector<X509*>& intermediates, X509* root,
+                                    const std::vector<X509_CRL*>& crls, unsigned long flags,
+                                    absl::Time at, absl::string_view setup_prefix,
+                                    absl::string_view what) {
+  auto setup_error = [&](absl::string_view step) {
+    return OpenSslInternal(absl::StrCat(setup_prefix, ": ", step));
+  };
+  SslPtr<X509_STORE> store(X509_STORE_new());
+  X509StackPtr untrusted(sk_X509_new_null());
+  SslPtr<X509_STORE_CTX> ctx(X509_STORE_CTX_new());
+  if (store == nullptr || untrusted == nullptr || ctx == nullptr) {
+    return setup_error("chain verification setup");
+  }
+  if (X509_STORE_add_cert(store.get(), root) != 1) {
+    return setup_error("add trust anchor");
+  }
+  for (X509_CRL* crl : crls) {
+    if (X509_STORE_add_crl(store.get(), crl) != 1) {
+      return setup_error("add CRL");
+    }
+  }
+  for (X509* c : intermediates) {
+    if (X509_up_ref(c) != 1) {
+      return setup_error("up-ref intermediate");
+    }
+    SslPtr<X509> ref(c);
+    if (sk_X509_push(untrusted.get(), ref.get()) <= 0) {
+      return setup_error("intermediate stack");
+    }
+    static_cast<void>(ref.release());  // Now owned by `untrusted`.
+  }
+  if (X509_STORE_CTX_init(ctx.get(), store.get(), leaf, untrusted.get()) != 1) {
+    return setup_error("chain verification init");
+  }
+  X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
+  X509_VERIFY_PARAM_set_time(param, absl::ToTimeT(at));
+  X509_VERIFY_PARAM_set_flags(param, flags);
+  X509_VERIFY_PARAM_set_depth(param, static_cast<int>(intermediates.size()) + 1);
+  if (X509_verify_cert(ctx.get()) != 1) {
+    int err = X509_STORE_CTX_get_error(ctx.get());
+    ClearOpenSslErrors();
+    return absl::UnauthenticatedError(absl::StrCat(what, ": ", X509_verify_cert_error_string(err),
+                                                   " (at ", FormatRfc3339(at), ")"));
+  }
+  STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(ctx.get());
+  return chain == nullptr ? 0 : sk_X509_num(chain);
 }
 
 }  // namespace concord::crypto

@@ -22,26 +22,12 @@ using manifest::internal::ElementPath;
 using manifest::internal::Json;
 using manifest::internal::kManifestMessages;
 using manifest::internal::ObjectReader;
+using manifest::internal::ReadName;
 
-constexpr size_t kMaxNameLength = 128;
 // Enough for any realistic upgrade path; bounds the work per handshake check.
 constexpr size_t kMaxCoordinatorPolicies = 64;
 // The schema needs 7 levels (as a manifest's ReferenceValues, plus one).
 constexpr size_t kMaxNesting = 16;
-
-bool IsPrintableAscii(char c) { return c >= 0x20 && c < 0x7f; }
-
-absl::StatusOr<std::string> ReadName(const Json& v, absl::string_view path) {
-  if (v.is_string()) {
-    const std::string& s = v.get_ref<const Json::string_t&>();
-    if (!s.empty() && s.size() <= kMaxNameLength &&
-        std::all_of(s.begin(), s.end(), IsPrintableAscii)) {
-      return s;
-    }
-  }
-  return absl::InvalidArgumentError(absl::StrCat(
-      path, ": want 1 to ", kMaxNameLength, " printable ASCII characters, got ", Echo(v)));
-}
 
 absl::StatusOr<std::vector<manifest::PolicyHash>> ReadPolicyHashes(const Json& v,
                                                                    const std::string& path) {
@@ -57,8 +43,8 @@ absl::StatusOr<std::vector<manifest::PolicyHash>> ReadPolicyHashes(const Json& v
     CONCORD_ASSIGN_OR_RETURN(manifest::PolicyHash h,
                              manifest::internal::ReadHexArray<32>((*items)[i], item_path));
     if (!seen.insert(h).second) {
-      return absl::InvalidArgumentError(absl::StrCat(item_path, ": duplicate policy hash ",
-                                                     manifest::internal::HexOf(h)));
+      return absl::InvalidArgumentError(
+          absl::StrCat(item_path, ": duplicate policy hash ", manifest::internal::HexOf(h)));
     }
     hashes.push_back(h);
   }
@@ -66,9 +52,9 @@ absl::StatusOr<std::vector<manifest::PolicyHash>> ReadPolicyHashes(const Json& v
 }
 
 absl::Status ReadCoordinator(const Json& v, WorkloadPolicy& policy) {
-  CONCORD_ASSIGN_OR_RETURN(
-      ObjectReader r,
-      ObjectReader::Create(v, "Coordinator", {"PolicyHashes", "ReferenceValues", "RootCaSpkiSha256"}));
+  CONCORD_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::Create(v, "Coordinator",
+                                                                {"PolicyHashes", "ReferenceValues",
+                                                                 "RootCaSpkiSha256"}));
   CONCORD_ASSIGN_OR_RETURN(const Json* hashes, r.Required("PolicyHashes"));
   CONCORD_ASSIGN_OR_RETURN(policy.coordinator_policies,
                            ReadPolicyHashes(*hashes, r.FieldPath("PolicyHashes")));
@@ -77,8 +63,8 @@ absl::Status ReadCoordinator(const Json& v, WorkloadPolicy& policy) {
   CONCORD_ASSIGN_OR_RETURN(policy.coordinator_reference_values,
                            manifest::internal::ParseReferenceValues(*rv, rv_path));
   if (policy.coordinator_reference_values.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        rv_path, ": want at least one entry in snp, tdx or simulated, got none"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(rv_path, ": want at least one entry in snp, tdx or simulated, got none"));
   }
   if (const Json* pin = r.Optional("RootCaSpkiSha256"); pin != nullptr) {
     CONCORD_ASSIGN_OR_RETURN(

@@ -19,27 +19,12 @@
 namespace concord::manifest {
 namespace {
 
-using internal::ElementPath;
 using internal::Echo;
+using internal::ElementPath;
 using internal::Json;
 using internal::MemberPath;
 using internal::ObjectReader;
-
-constexpr size_t kMaxNameLength = 128;
-
-bool IsPrintableAscii(char c) { return c >= 0x20 && c < 0x7f; }
-
-absl::StatusOr<std::string> ReadName(const Json& v, const std::string& path) {
-  if (v.is_string()) {
-    const std::string& s = v.get_ref<const Json::string_t&>();
-    if (!s.empty() && s.size() <= kMaxNameLength &&
-        std::all_of(s.begin(), s.end(), IsPrintableAscii)) {
-      return s;
-    }
-  }
-  return absl::InvalidArgumentError(absl::StrCat(
-      path, ": want 1 to ", kMaxNameLength, " printable ASCII characters, got ", Echo(v)));
-}
+using internal::ReadName;
 
 // The seed component derives the secret from this id, so its rule decides
 // what the manifest accepts.
@@ -116,11 +101,10 @@ absl::StatusOr<PolicyEntry> ReadPolicyEntry(const Json& v, const std::string& pa
   }
   if (const Json* rv = obj.Optional("ReferenceValues"); rv != nullptr) {
     const std::string rv_path = obj.FieldPath("ReferenceValues");
-    CONCORD_ASSIGN_OR_RETURN(entry.reference_values,
-                             internal::ParseReferenceValues(*rv, rv_path));
+    CONCORD_ASSIGN_OR_RETURN(entry.reference_values, internal::ParseReferenceValues(*rv, rv_path));
     if (entry.reference_values->empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          rv_path, ": want at least one entry in snp, tdx or simulated, got none"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(rv_path, ": want at least one entry in snp, tdx or simulated, got none"));
     }
   }
   return entry;
@@ -137,27 +121,26 @@ absl::StatusOr<std::vector<crypto::PublicKey>> ReadKeyList(
     const Json& item = (*items)[i];
     const std::string item_path = ElementPath(path, i);
     if (!item.is_string()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          item_path, ": want a hex DER SubjectPublicKeyInfo, got ", Echo(item)));
+      return absl::InvalidArgumentError(
+          absl::StrCat(item_path, ": want a hex DER SubjectPublicKeyInfo, got ", Echo(item)));
     }
     const std::string& hex = item.get_ref<const Json::string_t&>();
     if (hex.empty() || hex.size() > 2 * crypto::kMaxSpkiDerSize) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(item_path, ": want 2 to ", 2 * crypto::kMaxSpkiDerSize,
-                       " hex characters, got ", hex.size()));
+      return absl::InvalidArgumentError(absl::StrCat(item_path, ": want 2 to ",
+                                                     2 * crypto::kMaxSpkiDerSize,
+                                                     " hex characters, got ", hex.size()));
     }
     CONCORD_ASSIGN_OR_RETURN(Bytes der, HexDecode(hex, item_path));
-    absl::StatusOr<crypto::PublicKey> key = key_cache != nullptr
-                                                ? key_cache->FromSpkiDer(der)
-                                                : crypto::PublicKey::FromSpkiDer(der);
+    absl::StatusOr<crypto::PublicKey> key =
+        key_cache != nullptr ? key_cache->FromSpkiDer(der) : crypto::PublicKey::FromSpkiDer(der);
     if (!key.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat(item_path, ": want a valid DER SubjectPublicKeyInfo, got an invalid key (",
                        key.status().message(), ")"));
     }
     if (std::string want = check_type(*key); !want.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(item_path, ": want ", want, ", got ",
-                                                     crypto::KeyTypeName(key->type())));
+      return absl::InvalidArgumentError(
+          absl::StrCat(item_path, ": want ", want, ", got ", crypto::KeyTypeName(key->type())));
     }
     auto dup = std::find_if(keys.begin(), keys.end(), [&](const crypto::PublicKey& k) {
       return k.spki_der() == key->spki_der();
@@ -217,8 +200,8 @@ class ManifestParser {
  public:
   static absl::StatusOr<Manifest> Parse(ByteView json, const ParseOptions& options) {
     if (json.size() > kMaxManifestSize) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "manifest: want at most ", kMaxManifestSize, " bytes, got ", json.size()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("manifest: want at most ", kMaxManifestSize, " bytes, got ", json.size()));
     }
     CONCORD_ASSIGN_OR_RETURN(Json root,
                              internal::ParseStrictJson(AsStringView(json), kMaxManifestNesting));
@@ -239,32 +222,33 @@ class ManifestParser {
     }
     m.version_ = static_cast<int>(*v);
 
-    CONCORD_ASSIGN_OR_RETURN(
-        ObjectReader obj,
-        ObjectReader::Create(root, "",
-                             {"Version", "Policies", "ReferenceValues", "WorkloadOwnerKeys",
-                              "SeedshareOwnerKeys"}));
+    CONCORD_ASSIGN_OR_RETURN(ObjectReader obj,
+                             ObjectReader::Create(root, "",
+                                                  {"Version", "Policies", "ReferenceValues",
+                                                   "WorkloadOwnerKeys", "SeedshareOwnerKeys"}));
     CONCORD_ASSIGN_OR_RETURN(const Json* policies, obj.Required("Policies"));
     CONCORD_RETURN_IF_ERROR(ReadPolicies(*policies, m));
     CONCORD_ASSIGN_OR_RETURN(const Json* rv, obj.Required("ReferenceValues"));
     CONCORD_ASSIGN_OR_RETURN(m.reference_values_,
                              internal::ParseReferenceValues(*rv, "ReferenceValues"));
     CONCORD_ASSIGN_OR_RETURN(const Json* owners, obj.Required("WorkloadOwnerKeys"));
-    CONCORD_ASSIGN_OR_RETURN(
-        m.workload_owner_keys_,
-        ReadKeyList(*owners, "WorkloadOwnerKeys", options.key_cache, [](const crypto::PublicKey& k) {
-          return k.type() == crypto::KeyType::kRsa ? std::string("an ECDSA P-256 or P-384 key")
-                                                   : std::string();
-        }));
+    CONCORD_ASSIGN_OR_RETURN(m.workload_owner_keys_,
+                             ReadKeyList(*owners, "WorkloadOwnerKeys", options.key_cache,
+                                         [](const crypto::PublicKey& k) {
+                                           return k.type() == crypto::KeyType::kRsa
+                                                      ? std::string("an ECDSA P-256 or P-384 key")
+                                                      : std::string();
+                                         }));
     CONCORD_ASSIGN_OR_RETURN(const Json* shares, obj.Required("SeedshareOwnerKeys"));
     CONCORD_ASSIGN_OR_RETURN(
         m.seedshare_owner_keys_,
-        ReadKeyList(*shares, "SeedshareOwnerKeys", options.key_cache, [](const crypto::PublicKey& k) {
-          // FromSpkiDer already bounds RSA moduli to 2048..8192 bits.
-          return k.type() != crypto::KeyType::kRsa
-                     ? std::string("an RSA key of at least 2048 bits")
-                     : std::string();
-        }));
+        ReadKeyList(*shares, "SeedshareOwnerKeys", options.key_cache,
+                    [](const crypto::PublicKey& k) {
+                      // FromSpkiDer already bounds RSA moduli to 2048..8192 bits.
+                      return k.type() != crypto::KeyType::kRsa
+                                 ? std::string("an RSA key of at least 2048 bits")
+                                 : std::string();
+                    }));
     CONCORD_RETURN_IF_ERROR(CheckConsistency(m));
 
     m.bytes_.assign(json.begin(), json.end());
@@ -275,15 +259,14 @@ class ManifestParser {
  private:
   static absl::Status ReadPolicies(const Json& v, Manifest& m) {
     if (!v.is_object()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("Policies: want an object, got ", Echo(v)));
+      return absl::InvalidArgumentError(absl::StrCat("Policies: want an object, got ", Echo(v)));
     }
     for (const auto& [key, value] : v.items()) {
       const std::string path = MemberPath("Policies", key);
       CONCORD_ASSIGN_OR_RETURN(PolicyHash hash, ParsePolicyHash(key, path));
       if (m.policies_.count(hash) != 0) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            path, ": duplicate policy hash (keys differ only in letter case)"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(path, ": duplicate policy hash (keys differ only in letter case)"));
       }
       CONCORD_ASSIGN_OR_RETURN(PolicyEntry entry, ReadPolicyEntry(value, path));
       m.policies_.emplace(hash, std::move(entry));

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "concord/attest/snp/verifier.h"
 #include "concord/crypto/hash.h"
@@ -35,7 +36,7 @@ class SimulatedHostTest : public ::testing::Test {
     return dir;
   }
 
-  std::unique_ptr<SimulatedHost> LoadHost(const std::string &dir) {
+  std::unique_ptr<SimulatedHost> LoadHost(const std::string& dir) {
     auto host = SimulatedHost::Load(dir);
     EXPECT_TRUE(host.ok()) << host.status();
     return std::move(host).value();
@@ -47,11 +48,25 @@ class SimulatedHostTest : public ::testing::Test {
     return std::move(v).value();
   }
 
-  static VerifyOptions Options(const SimulatedHost &host) {
+  static VerifyOptions Options(const SimulatedHost& host) {
     VerifyOptions o;
     o.at = kStart + absl::Hours(1);
     o.reference_values.simulated = {host.info().reference_values()};
     return o;
+  }
+
+  // Verifies a fresh report of a new host against that host's Options(),
+  // after `tweak` changed the evidence or the options.
+  absl::Status VerifyTweaked(const std::function<void(Evidence&, VerifyOptions&)>& tweak) {
+    auto host = LoadHost(InitHost());
+    absl::StatusOr<Evidence> e = host->MakeReport(ReportData(), HostData());
+    EXPECT_THAT(e.status(), IsOk());
+    if (!e.ok()) {
+      return e.status();
+    }
+    VerifyOptions o = Options(*host);
+    tweak(*e, o);
+    return Verifier(true)->Verify(*e, o).status();
   }
 
   static std::array<uint8_t, 64> ReportData() {
@@ -79,7 +94,7 @@ TEST_F(SimulatedHostTest, InitThenLoadRoundTrips) {
   struct stat st {};
   ASSERT_EQ(::stat((std::filesystem::path(dir) / "vcek_key.pem").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  for (const char *f : {"ark.pem", "ask.pem", "vcek.pem", "host.json"}) {
+  for (const char* f : {"ark.pem", "ask.pem", "vcek.pem", "host.json"}) {
     EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(dir) / f)) << f;
   }
 }
@@ -150,12 +165,10 @@ TEST_F(SimulatedHostTest, RejectedWhenSimulatedIsDisabled) {
 }
 
 TEST_F(SimulatedHostTest, NeverPassesAgainstRealAmdRoots) {
-  auto host = LoadHost(InitHost());
-  CONCORD_ASSERT_OK_AND_ASSIGN(Evidence e, host->MakeReport(ReportData(), HostData()));
-  e.platform = Platform::kSnp;
-  VerifyOptions o = Options(*host);
-  o.check_reference_values = false;
-  EXPECT_THAT(Verifier(true)->Verify(e, o),
+  EXPECT_THAT(VerifyTweaked([](Evidence& e, VerifyOptions& o) {
+                e.platform = Platform::kSnp;
+                o.check_reference_values = false;
+              }),
               StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("snp: VCEK chain: ")));
 }
 
@@ -185,31 +198,24 @@ TEST_F(SimulatedHostTest, TamperedReportIsRejected) {
 }
 
 TEST_F(SimulatedHostTest, WrongMeasurementIsRejected) {
-  auto host = LoadHost(InitHost());
-  CONCORD_ASSERT_OK_AND_ASSIGN(Evidence e, host->MakeReport(ReportData(), HostData()));
-  VerifyOptions o = Options(*host);
-  o.reference_values.simulated[0].measurement[0] ^= 1;
-  EXPECT_THAT(Verifier(true)->Verify(e, o),
+  EXPECT_THAT(VerifyTweaked([](Evidence&, VerifyOptions& o) {
+                o.reference_values.simulated[0].measurement[0] ^= 1;
+              }),
               StatusIs(absl::StatusCode::kPermissionDenied,
                        "simulated: measurement does not match any reference value"));
 }
 
 TEST_F(SimulatedHostTest, HostDataMismatchIsRejected) {
-  auto host = LoadHost(InitHost());
-  CONCORD_ASSERT_OK_AND_ASSIGN(Evidence e, host->MakeReport(ReportData(), HostData()));
-  VerifyOptions o = Options(*host);
-  o.host_data = crypto::Sha256(AsBytes("another policy"));
-  EXPECT_THAT(Verifier(true)->Verify(e, o),
+  EXPECT_THAT(VerifyTweaked([](Evidence&, VerifyOptions& o) {
+                o.host_data = crypto::Sha256(AsBytes("another policy"));
+              }),
               StatusIs(absl::StatusCode::kPermissionDenied,
                        "simulated: host data does not match the expected value"));
 }
 
 TEST_F(SimulatedHostTest, ExpiredSimulatedChainIsRejected) {
-  auto host = LoadHost(InitHost());
-  CONCORD_ASSERT_OK_AND_ASSIGN(Evidence e, host->MakeReport(ReportData(), HostData()));
-  VerifyOptions o = Options(*host);
-  o.at = kStart + absl::Hours(24 * 365 * 11);
-  EXPECT_THAT(Verifier(true)->Verify(e, o),
+  EXPECT_THAT(VerifyTweaked(
+                  [](Evidence&, VerifyOptions& o) { o.at = kStart + absl::Hours(24 * 365 * 11); }),
               StatusIs(absl::StatusCode::kUnauthenticated,
                        HasSubstr("simulated: VCEK chain: certificate has expired")));
 }

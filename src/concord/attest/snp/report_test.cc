@@ -21,7 +21,7 @@ nlohmann::json Expected() {
   return nlohmann::json::parse(text.begin(), text.end());
 }
 
-SnpProduct ProductOf(const std::string &name) {
+SnpProduct ProductOf(const std::string& name) {
   if (name == "genoa") {
     return SnpProduct::kGenoa;
   }
@@ -33,16 +33,23 @@ SnpProduct ProductOf(const std::string &name) {
 
 Bytes VirteeReport() { return ReadTestdata("attestation/snp/milan-v2-virtee/report.bin"); }
 
+// Parses the virtee report with the byte at `offset` set to `value`.
+absl::StatusOr<SnpReport> ParseVirteeWithByte(size_t offset, uint8_t value) {
+  Bytes report = VirteeReport();
+  report[offset] = value;
+  return SnpReport::Parse(report);
+}
+
 TEST(SnpReportTest, ParsesEveryVectorAsInExpectedJson) {
   nlohmann::json expected = Expected();
   ASSERT_EQ(expected["snp"].size(), 6u);
-  for (const nlohmann::json &v : expected["snp"]) {
+  for (const nlohmann::json& v : expected["snp"]) {
     SCOPED_TRACE(v["id"].get<std::string>());
     CONCORD_ASSERT_OK_AND_ASSIGN(
         SnpReport report,
         SnpReport::Parse(ReadTestdata("attestation/" + v["report"].get<std::string>())));
     nlohmann::json got = SnpReportToJson(report, ProductOf(v["product"]));
-    for (const char *key :
+    for (const char* key :
          {"version",       "guest_svn",   "policy",        "vmpl",        "signature_algo",
           "platform_info", "flags",       "measurement",   "report_data", "host_data",
           "family_id",     "image_id",    "id_key_digest", "report_id",   "reported_tcb_raw",
@@ -103,48 +110,38 @@ TEST(SnpReportTest, RejectsWrongSizes) {
 
 TEST(SnpReportTest, RejectsUnsupportedVersions) {
   for (uint8_t version : {0, 1, 4, 6, 255}) {
-    Bytes report = VirteeReport();
-    report[0] = version;
-    EXPECT_THAT(SnpReport::Parse(report), StatusIs(absl::StatusCode::kInvalidArgument,
-                                                   absl::StrCat("snp report: unsupported version ",
-                                                                version, " (want 2, 3 or 5)")));
+    EXPECT_THAT(
+        ParseVirteeWithByte(0, version),
+        StatusIs(absl::StatusCode::kInvalidArgument,
+                 absl::StrCat("snp report: unsupported version ", version, " (want 2, 3 or 5)")));
   }
 }
 
 TEST(SnpReportTest, RejectsOtherSignatureAlgorithms) {
-  Bytes report = VirteeReport();
-  report[0x34] = 2;
-  EXPECT_THAT(SnpReport::Parse(report),
+  EXPECT_THAT(ParseVirteeWithByte(0x34, 2),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "snp report: unsupported signature algorithm 2 (want 1 = ECDSA P-384 "
                        "with SHA-384)"));
 }
 
 TEST(SnpReportTest, RejectsUnknownSigningKey) {
-  Bytes report = VirteeReport();
-  report[0x48] = 7 << 2;  // SIGNING_KEY = 7: no key.
-  EXPECT_THAT(SnpReport::Parse(report),
+  // SIGNING_KEY = 7: no key.
+  EXPECT_THAT(ParseVirteeWithByte(0x48, 7 << 2),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "snp report: SIGNING_KEY is 7 (want 0 = VCEK or 1 = VLEK)"));
 }
 
 TEST(SnpReportTest, RejectsNonZeroHighSignatureBytes) {
-  Bytes report = VirteeReport();
-  report[0x2A0 + 48] = 1;
-  EXPECT_THAT(SnpReport::Parse(report),
+  EXPECT_THAT(ParseVirteeWithByte(0x2A0 + 48, 1),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("signature r has non-zero")));
-  report = VirteeReport();
-  report[0x2E8 + 71] = 0x80;
-  EXPECT_THAT(SnpReport::Parse(report),
+  EXPECT_THAT(ParseVirteeWithByte(0x2E8 + 71, 0x80),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("signature s has non-zero")));
 }
 
 TEST(SnpReportTest, RejectsNonZeroUnsignedTail) {
   // Found by snp_report_fuzz: the tail is outside the signature, so a flipped
   // byte there would otherwise still verify.
-  Bytes report = VirteeReport();
-  report[0x41E] = 2;
-  EXPECT_THAT(SnpReport::Parse(report),
+  EXPECT_THAT(ParseVirteeWithByte(0x41E, 2),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "snp report: reserved byte at offset 0x41e after the "
                        "signature is not zero"));

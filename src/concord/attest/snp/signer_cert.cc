@@ -29,7 +29,7 @@ constexpr size_t kMaxNameSize = 127;
 
 // The extnValue bytes of the extension `oid`, or an empty optional when the
 // certificate does not have it. InvalidArgument when it appears twice.
-absl::StatusOr<std::optional<ByteView>> FindExtension(X509 *cert, const char *oid,
+absl::StatusOr<std::optional<ByteView>> FindExtension(X509* cert, const char* oid,
                                                       absl::string_view what,
                                                       absl::string_view name) {
   crypto::SslPtr<ASN1_OBJECT> obj(OBJ_txt2obj(oid, 1));
@@ -43,7 +43,7 @@ absl::StatusOr<std::optional<ByteView>> FindExtension(X509 *cert, const char *oi
   if (X509_get_ext_by_OBJ(cert, obj.get(), idx) >= 0) {
     return absl::InvalidArgumentError(absl::StrCat(what, " has the ", name, " extension twice"));
   }
-  const ASN1_OCTET_STRING *data = X509_EXTENSION_get_data(X509_get_ext(cert, idx));
+  const ASN1_OCTET_STRING* data = X509_EXTENSION_get_data(X509_get_ext(cert, idx));
   if (data == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat(what, " ", name, " extension has no value"));
   }
@@ -52,7 +52,7 @@ absl::StatusOr<std::optional<ByteView>> FindExtension(X509 *cert, const char *oi
 }
 
 // A DER INTEGER holding a security patch level 0..255.
-absl::StatusOr<std::optional<uint8_t>> ParseSpl(X509 *cert, const char *oid, absl::string_view what,
+absl::StatusOr<std::optional<uint8_t>> ParseSpl(X509* cert, const char* oid, absl::string_view what,
                                                 absl::string_view name) {
   CONCORD_ASSIGN_OR_RETURN(std::optional<ByteView> v, FindExtension(cert, oid, what, name));
   if (!v.has_value()) {
@@ -79,7 +79,7 @@ absl::StatusOr<std::optional<uint8_t>> ParseSpl(X509 *cert, const char *oid, abs
 }
 
 // A DER IA5String of printable ASCII.
-absl::StatusOr<std::optional<std::string>> ParseName(X509 *cert, const char *oid,
+absl::StatusOr<std::optional<std::string>> ParseName(X509* cert, const char* oid,
                                                      absl::string_view what,
                                                      absl::string_view name) {
   CONCORD_ASSIGN_OR_RETURN(std::optional<ByteView> v, FindExtension(cert, oid, what, name));
@@ -97,7 +97,7 @@ absl::StatusOr<std::optional<std::string>> ParseName(X509 *cert, const char *oid
 }
 
 absl::Status CheckSpl(absl::string_view prefix, absl::string_view what, absl::string_view ext_name,
-                      const std::optional<uint8_t> &spl, absl::string_view tcb_name,
+                      const std::optional<uint8_t>& spl, absl::string_view tcb_name,
                       uint8_t reported) {
   if (!spl.has_value()) {
     return absl::UnauthenticatedError(
@@ -126,7 +126,7 @@ absl::StatusOr<SnpSignerCert> ParseSnpSignerCert(ByteView der_or_pem, absl::stri
   }
   SnpSignerCert out;
   out.cert = std::move(parsed).value();
-  X509 *cert = out.cert.get();
+  X509* cert = out.cert.get();
   CONCORD_ASSIGN_OR_RETURN(std::optional<std::string> product,
                            ParseName(cert, kOidProductName, what, "productName"));
   out.product_name = product.value_or("");
@@ -165,14 +165,14 @@ std::optional<SnpProduct> SnpProductFromName(absl::string_view product_name) {
   return std::nullopt;
 }
 
-absl::Status CheckSignerBinding(const SnpReport &report, SnpProduct product, SnpSigningKey key,
-                                const SnpSignerCert &cert, absl::string_view prefix) {
+absl::Status CheckSignerBinding(const SnpReport& report, SnpProduct product, SnpSigningKey key,
+                                const SnpSignerCert& cert, absl::string_view prefix) {
   absl::string_view what = SnpSigningKeyName(key);
   if (key == SnpSigningKey::kVcek) {
     if (!cert.hwid.has_value()) {
       return absl::UnauthenticatedError(absl::StrCat(prefix, ": VCEK lacks the hwID extension"));
     }
-    const Bytes &hwid = *cert.hwid;
+    const Bytes& hwid = *cert.hwid;
     // Turin VCEKs carry an 8-byte hwID; the rest of CHIP_ID is zero.
     size_t want = product == SnpProduct::kTurin ? 8 : report.chip_id.size();
     bool match = hwid.size() == want &&
@@ -197,44 +197,16 @@ absl::Status CheckSignerBinding(const SnpReport &report, SnpProduct product, Snp
   return absl::OkStatus();
 }
 
-absl::Status VerifySignerChain(X509 *leaf, X509 *intermediate, X509 *root, absl::Time at,
+absl::Status VerifySignerChain(X509* leaf, X509* intermediate, X509* root, absl::Time at,
                                absl::string_view prefix, absl::string_view what) {
-  crypto::SslPtr<X509_STORE> store(X509_STORE_new());
-  crypto::X509StackPtr untrusted(sk_X509_new_null());
-  crypto::SslPtr<X509_STORE_CTX> ctx(X509_STORE_CTX_new());
-  if (store == nullptr || untrusted == nullptr || ctx == nullptr) {
-    return crypto::OpenSslInternal("snp: chain verification setup");
-  }
-  if (X509_STORE_add_cert(store.get(), root) != 1) {
-    return crypto::OpenSslInternal("snp: add trust anchor");
-  }
-  if (X509_up_ref(intermediate) != 1) {
-    return crypto::OpenSslInternal("snp: up-ref intermediate");
-  }
-  crypto::SslPtr<X509> intermediate_ref(intermediate);
-  if (sk_X509_push(untrusted.get(), intermediate_ref.get()) <= 0) {
-    return crypto::OpenSslInternal("snp: intermediate stack");
-  }
-  static_cast<void>(intermediate_ref.release());  // Now owned by `untrusted`.
-  if (X509_STORE_CTX_init(ctx.get(), store.get(), leaf, untrusted.get()) != 1) {
-    return crypto::OpenSslInternal("snp: chain verification init");
-  }
-  X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(ctx.get());
-  X509_VERIFY_PARAM_set_time(param, absl::ToTimeT(at));
-  X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_CHECK_SS_SIGNATURE);
-  X509_VERIFY_PARAM_set_depth(param, 2);
-  if (X509_verify_cert(ctx.get()) != 1) {
-    int err = X509_STORE_CTX_get_error(ctx.get());
-    crypto::ClearOpenSslErrors();
-    return absl::UnauthenticatedError(absl::StrCat(prefix, ": ", what,
-                                                   " chain: ", X509_verify_cert_error_string(err),
-                                                   " (at ", FormatRfc3339(at), ")"));
-  }
-  STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(ctx.get());
-  if (chain == nullptr || sk_X509_num(chain) != 3) {
-    return absl::UnauthenticatedError(absl::StrCat(
-        prefix, ": ", what, " chain: want ", what, " -> intermediate -> root, got a path of ",
-        chain == nullptr ? 0 : sk_X509_num(chain), " certificates"));
+  CONCORD_ASSIGN_OR_RETURN(
+      int path,
+      crypto::VerifyCertChain(leaf, {intermediate}, root, {}, X509_V_FLAG_CHECK_SS_SIGNATURE, at,
+                              "snp", absl::StrCat(prefix, ": ", what, " chain")));
+  if (path != 3) {
+    return absl::UnauthenticatedError(absl::StrCat(prefix, ": ", what, " chain: want ", what,
+                                                   " -> intermediate -> root, got a path of ", path,
+                                                   " certificates"));
   }
   return absl::OkStatus();
 }

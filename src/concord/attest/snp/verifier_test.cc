@@ -61,7 +61,7 @@ std::unique_ptr<SnpVerifier> MakeVerifier(SnpVerifier::Options options = {}) {
 }
 
 template <size_t N>
-std::array<uint8_t, N> HexArray(const std::string &hex) {
+std::array<uint8_t, N> HexArray(const std::string& hex) {
   std::array<uint8_t, N> out{};
   auto b = HexDecodeExact(hex, N, "test");
   EXPECT_TRUE(b.ok()) << b.status();
@@ -69,18 +69,25 @@ std::array<uint8_t, N> HexArray(const std::string &hex) {
   return out;
 }
 
-// Reference values that accept the virtee vector exactly.
-SnpReferenceValues VirteeReference() {
+// Milan reference values (SMT allowed) for one measurement, TCB and VMPL.
+SnpReferenceValues MilanReference(const std::string& measurement_hex, SnpTcb minimum_tcb,
+                                  uint32_t vmpl) {
   SnpReferenceValues ref;
   ref.product = SnpProduct::kMilan;
-  ref.measurement = HexArray<48>(
+  ref.measurement = HexArray<48>(measurement_hex);
+  ref.minimum_tcb = minimum_tcb;
+  ref.allow_smt = true;
+  ref.vmpl = vmpl;
+  return ref;
+}
+
+// Reference values that accept the virtee vector exactly.
+SnpReferenceValues VirteeReference() {
+  return MilanReference(
       "7a1e5c266c0108dbc9bb94fa926951320940915d0aafb42464bd88b579e"
       "a158d3e1a0dc39b2c60bd95b9c480cd81"
-      "841f");
-  ref.minimum_tcb = SnpTcb{.bootloader = 3, .tee = 0, .snp = 8, .microcode = 115};
-  ref.allow_smt = true;
-  ref.vmpl = 0;
-  return ref;
+      "841f",
+      SnpTcb{.bootloader = 3, .tee = 0, .snp = 8, .microcode = 115}, 0);
 }
 
 VerifyOptions WithReference(std::vector<SnpReferenceValues> refs) {
@@ -90,7 +97,7 @@ VerifyOptions WithReference(std::vector<SnpReferenceValues> refs) {
   return o;
 }
 
-absl::Time ExpectedTime(const nlohmann::json &v) {
+absl::Time ExpectedTime(const nlohmann::json& v) {
   // "2022-09-24 00:55:28+00:00" -> RFC 3339.
   std::string s = absl::StrReplaceAll(v.get<std::string>(), {{" ", "T"}, {"+00:00", "Z"}});
   return At(s);
@@ -101,7 +108,7 @@ TEST(SnpVerifierTest, EveryGenuineVectorVerifiesAndMatchesExpectedJson) {
   nlohmann::json expected = nlohmann::json::parse(text.begin(), text.end());
   auto verifier = MakeVerifier();
   int verified = 0;
-  for (const nlohmann::json &v : expected["snp"]) {
+  for (const nlohmann::json& v : expected["snp"]) {
     const std::string id = v["id"];
     SCOPED_TRACE(id);
     Evidence e;
@@ -130,14 +137,14 @@ TEST(SnpVerifierTest, EveryGenuineVectorVerifiesAndMatchesExpectedJson) {
     EXPECT_EQ(claims->signer_not_before, ExpectedTime(v["cert_not_before"]));
     EXPECT_EQ(claims->signer_not_after, ExpectedTime(v["cert_not_after"]));
     nlohmann::json j = ClaimsToJson(*claims);
-    for (const char *key :
+    for (const char* key :
          {"version", "guest_svn", "policy", "vmpl", "platform_info", "flags", "reported_tcb",
           "current_tcb", "committed_tcb", "launch_tcb", "reported_tcb_raw", "family_id", "image_id",
           "id_key_digest", "report_id"}) {
       EXPECT_EQ(j["snp"][key], v[key]) << key;
     }
     // The VCEK SPLs equal the reported TCB (checked by the verifier too).
-    const nlohmann::json &spl = v["cert_spl"];
+    const nlohmann::json& spl = v["cert_spl"];
     EXPECT_EQ(claims->snp->reported_tcb.bootloader, spl["blSPL"]);
     EXPECT_EQ(claims->snp->reported_tcb.microcode, spl["ucodeSPL"]);
   }
@@ -147,10 +154,10 @@ TEST(SnpVerifierTest, EveryGenuineVectorVerifiesAndMatchesExpectedJson) {
 TEST(SnpVerifierTest, TamperedReportsFailTheSignature) {
   auto verifier = MakeVerifier();
   struct Case {
-    const char *report;
-    const char *cert;
+    const char* report;
+    const char* cert;
   };
-  for (const Case &c :
+  for (const Case& c :
        {Case{"milan-v2-gsg/report-tampered-measurement.bin", "milan-v2-gsg/vcek.der"},
         Case{"milan-v2-gsg/report-tampered-reportdata.bin", "milan-v2-gsg/vcek.der"},
         Case{"milan-v2-trustee/report-tampered-policy-debug.bin", "milan-v2-trustee/vcek.der"},
@@ -303,7 +310,7 @@ TEST(SnpVerifierTest, ConcurrentVerificationsAgree) {
       }
     });
   }
-  for (std::thread &t : threads) {
+  for (std::thread& t : threads) {
     t.join();
   }
   EXPECT_EQ(ok.load(), 20);
@@ -324,7 +331,7 @@ TEST(SnpVerifierTest, MatchingReferenceValuesPass) {
 
 TEST(SnpVerifierTest, ReferenceValueMismatchesNameTheCheck) {
   auto verifier = MakeVerifier();
-  auto expect_denied = [&](const SnpReferenceValues &ref, const std::string &message) {
+  auto expect_denied = [&](const SnpReferenceValues& ref, const std::string& message) {
     EXPECT_THAT(verifier->Verify(Virtee(), WithReference({ref})),
                 StatusIs(absl::StatusCode::kPermissionDenied, message));
   };
@@ -398,14 +405,11 @@ TEST(SnpVerifierTest, NoReferenceValuesIsDenied) {
 TEST(SnpVerifierTest, VlekVectorMatchesVmplOneReference) {
   auto verifier = MakeVerifier();
   Evidence e = SnpEvidence("milan-v3-vlek-aws/report.bin", "milan-v3-vlek-aws/vlek.der");
-  SnpReferenceValues ref;
-  ref.product = SnpProduct::kMilan;
-  ref.measurement = HexArray<48>(
+  SnpReferenceValues ref = MilanReference(
       "8922ebbdd00ec2c541f36a6e7a82a8773a7accb451ed67bc94e740dbe92"
       "c93c4e8c9af857f5ceeb5a493df2a570d"
-      "7bf0");
-  ref.minimum_tcb = SnpTcb{.bootloader = 4, .tee = 0, .snp = 24, .microcode = 217};
-  ref.vmpl = 1;
+      "7bf0",
+      SnpTcb{.bootloader = 4, .tee = 0, .snp = 24, .microcode = 217}, 1);
   VerifyOptions o = WithReference({ref});
   o.at = VlekTime();
   EXPECT_THAT(verifier->Verify(e, o), IsOk());
@@ -505,7 +509,7 @@ TEST(SnpVerifierTest, SimulatedEvidenceRejectedWhenDisabled) {
 
 TEST(AmdRootsTest, CompiledInRootsHaveTheirFingerprints) {
   for (SnpProduct p : {SnpProduct::kMilan, SnpProduct::kGenoa, SnpProduct::kTurin}) {
-    CONCORD_ASSERT_OK_AND_ASSIGN(const AmdRootCerts *roots, GetAmdRoots(p));
+    CONCORD_ASSERT_OK_AND_ASSIGN(const AmdRootCerts* roots, GetAmdRoots(p));
     EXPECT_NE(roots->ark, nullptr);
     EXPECT_NE(roots->ask, nullptr);
     EXPECT_NE(roots->asvk, nullptr);

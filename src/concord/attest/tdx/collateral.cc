@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <limits>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -26,18 +27,17 @@ absl::Status JsonErr(absl::string_view what, absl::string_view field, absl::stri
   return absl::InvalidArgumentError(absl::StrCat("tdx: ", what, ": ", field, ": ", detail));
 }
 
-absl::StatusOr<const json *> Field(const json &obj, const char *name, json::value_t type,
-                                   absl::string_view what) {
+absl::StatusOr<const json*> Field(const json& obj, const char* name, json::value_t type,
+                                  absl::string_view what) {
   auto it = obj.find(name);
   if (it == obj.end()) {
     return JsonErr(what, name, "missing");
   }
   const bool ok = type == json::value_t::number_unsigned
                       ? it->is_number_unsigned()
-                      : (type == json::value_t::string ? it->is_string()
-                                                       : (type == json::value_t::array
-                                                              ? it->is_array()
-                                                              : it->is_object()));
+                      : (type == json::value_t::string
+                             ? it->is_string()
+                             : (type == json::value_t::array ? it->is_array() : it->is_object()));
   if (!ok) {
     absl::string_view want = type == json::value_t::number_unsigned ? "a non-negative integer"
                              : type == json::value_t::string        ? "a string"
@@ -48,9 +48,9 @@ absl::StatusOr<const json *> Field(const json &obj, const char *name, json::valu
   return &*it;
 }
 
-absl::StatusOr<uint64_t> UintField(const json &obj, const char *name, uint64_t max,
+absl::StatusOr<uint64_t> UintField(const json& obj, const char* name, uint64_t max,
                                    absl::string_view what) {
-  CONCORD_ASSIGN_OR_RETURN(const json *v, Field(obj, name, json::value_t::number_unsigned, what));
+  CONCORD_ASSIGN_OR_RETURN(const json* v, Field(obj, name, json::value_t::number_unsigned, what));
   uint64_t n = v->get<uint64_t>();
   if (n > max) {
     return JsonErr(what, name, absl::StrCat("want at most ", max, ", got ", n));
@@ -58,28 +58,28 @@ absl::StatusOr<uint64_t> UintField(const json &obj, const char *name, uint64_t m
   return n;
 }
 
-absl::StatusOr<std::string> StringField(const json &obj, const char *name, absl::string_view what) {
-  CONCORD_ASSIGN_OR_RETURN(const json *v, Field(obj, name, json::value_t::string, what));
+absl::StatusOr<std::string> StringField(const json& obj, const char* name, absl::string_view what) {
+  CONCORD_ASSIGN_OR_RETURN(const json* v, Field(obj, name, json::value_t::string, what));
   return v->get<std::string>();
 }
 
 template <size_t N>
-absl::Status HexField(const json &obj, const char *name, absl::string_view what,
-                      std::array<uint8_t, N> &out) {
+absl::Status HexField(const json& obj, const char* name, absl::string_view what,
+                      std::array<uint8_t, N>& out) {
   CONCORD_ASSIGN_OR_RETURN(std::string s, StringField(obj, name, what));
   CONCORD_ASSIGN_OR_RETURN(Bytes b, HexDecodeExact(s, N, absl::StrCat("tdx: ", what, ": ", name)));
   std::copy(b.begin(), b.end(), out.begin());
   return absl::OkStatus();
 }
 
-absl::StatusOr<uint32_t> HexU32Field(const json &obj, const char *name, absl::string_view what) {
+absl::StatusOr<uint32_t> HexU32Field(const json& obj, const char* name, absl::string_view what) {
   std::array<uint8_t, 4> b{};
   CONCORD_RETURN_IF_ERROR(HexField(obj, name, what, b));
   return static_cast<uint32_t>(b[0]) << 24 | static_cast<uint32_t>(b[1]) << 16 |
          static_cast<uint32_t>(b[2]) << 8 | b[3];
 }
 
-absl::StatusOr<absl::Time> TimeField(const json &obj, const char *name, absl::string_view what) {
+absl::StatusOr<absl::Time> TimeField(const json& obj, const char* name, absl::string_view what) {
   CONCORD_ASSIGN_OR_RETURN(std::string s, StringField(obj, name, what));
   absl::StatusOr<absl::Time> t = ParseRfc3339(s, absl::StrCat("tdx: ", what, ": ", name));
   if (!t.ok()) {
@@ -88,7 +88,7 @@ absl::StatusOr<absl::Time> TimeField(const json &obj, const char *name, absl::st
   return *t;
 }
 
-absl::StatusOr<TdxTcbStatus> StatusField(const json &obj, absl::string_view what) {
+absl::StatusOr<TdxTcbStatus> StatusField(const json& obj, absl::string_view what) {
   CONCORD_ASSIGN_OR_RETURN(std::string s, StringField(obj, "tcbStatus", what));
   absl::StatusOr<TdxTcbStatus> st = ParseTdxTcbStatus(s);
   if (!st.ok()) {
@@ -97,7 +97,7 @@ absl::StatusOr<TdxTcbStatus> StatusField(const json &obj, absl::string_view what
   return *st;
 }
 
-absl::StatusOr<std::vector<std::string>> Advisories(const json &obj, absl::string_view what) {
+absl::StatusOr<std::vector<std::string>> Advisories(const json& obj, absl::string_view what) {
   std::vector<std::string> out;
   auto it = obj.find("advisoryIDs");
   if (it == obj.end()) {
@@ -106,7 +106,7 @@ absl::StatusOr<std::vector<std::string>> Advisories(const json &obj, absl::strin
   if (!it->is_array() || it->size() > kMaxAdvisories) {
     return JsonErr(what, "advisoryIDs", "want an array of at most 256 strings");
   }
-  for (const json &a : *it) {
+  for (const json& a : *it) {
     if (!a.is_string()) {
       return JsonErr(what, "advisoryIDs", "want strings");
     }
@@ -130,9 +130,9 @@ absl::StatusOr<json> ParseJson(absl::string_view text, absl::string_view what) {
   return j;
 }
 
-absl::StatusOr<std::array<uint8_t, 16>> Components(const json &tcb, const char *name,
+absl::StatusOr<std::array<uint8_t, 16>> Components(const json& tcb, const char* name,
                                                    absl::string_view what) {
-  CONCORD_ASSIGN_OR_RETURN(const json *arr, Field(tcb, name, json::value_t::array, what));
+  CONCORD_ASSIGN_OR_RETURN(const json* arr, Field(tcb, name, json::value_t::array, what));
   if (arr->size() != 16) {
     return JsonErr(what, name, absl::StrCat("want 16 components, got ", arr->size()));
   }
@@ -147,7 +147,68 @@ absl::StatusOr<std::array<uint8_t, 16>> Components(const json &tcb, const char *
   return out;
 }
 
-absl::StatusOr<TdxModuleIdentity> ParseModule(const json &m, bool with_levels,
+// Reads the "tcbLevels" array of `obj`: 1 to kMaxTcbLevels objects, each
+// with a "tcb" object; `parse(level, tcb)` reads one of them.
+template <typename Level, typename Parse>
+absl::StatusOr<std::vector<Level>> TcbLevels(const json& obj, absl::string_view what,
+                                             const Parse& parse) {
+  CONCORD_ASSIGN_OR_RETURN(const json* levels, Field(obj, "tcbLevels", json::value_t::array, what));
+  if (levels->empty() || levels->size() > kMaxTcbLevels) {
+    return JsonErr(what, "tcbLevels", "want 1 to 256 levels");
+  }
+  std::vector<Level> out;
+  for (const json& l : *levels) {
+    if (!l.is_object()) {
+      return JsonErr(what, "tcbLevels", "want objects");
+    }
+    CONCORD_ASSIGN_OR_RETURN(const json* tcb, Field(l, "tcb", json::value_t::object, what));
+    CONCORD_ASSIGN_OR_RETURN(Level level, parse(l, *tcb));
+    out.push_back(std::move(level));
+  }
+  return out;
+}
+
+// The levels of a TDX module identity or the QE identity: each "tcb" holds
+// an "isvsvn" that fits the Level's; a Level with advisory_ids reads
+// "advisoryIDs" too.
+template <typename Level>
+absl::StatusOr<std::vector<Level>> IsvsvnLevels(const json& obj, absl::string_view what) {
+  return TcbLevels<Level>(obj, what, [&](const json& l, const json& tcb) -> absl::StatusOr<Level> {
+    Level level;
+    using Svn = decltype(level.isvsvn);
+    CONCORD_ASSIGN_OR_RETURN(uint64_t isvsvn,
+                             UintField(tcb, "isvsvn", std::numeric_limits<Svn>::max(), what));
+    level.isvsvn = static_cast<Svn>(isvsvn);
+    CONCORD_ASSIGN_OR_RETURN(level.status, StatusField(l, what));
+    if constexpr (requires { level.advisory_ids; }) {
+      CONCORD_ASSIGN_OR_RETURN(level.advisory_ids, Advisories(l, what));
+    }
+    return level;
+  });
+}
+
+// Parses the TCB info or QE identity `body` and reads the head they share:
+// "id" must be `want_id` and "version" `want_version`; then "issueDate" and
+// "nextUpdate". Returns the document for the rest.
+template <typename Doc>
+absl::StatusOr<json> ParseHead(absl::string_view body, absl::string_view what,
+                               absl::string_view want_id, uint64_t want_version, Doc& out) {
+  CONCORD_ASSIGN_OR_RETURN(json j, ParseJson(body, what));
+  CONCORD_ASSIGN_OR_RETURN(std::string id, StringField(j, "id", what));
+  if (id != want_id) {
+    return JsonErr(what, "id", absl::StrCat("want \"", want_id, "\", got \"", id, "\""));
+  }
+  CONCORD_ASSIGN_OR_RETURN(uint64_t version, UintField(j, "version", 1000, what));
+  if (version != want_version) {
+    return JsonErr(what, "version", absl::StrCat("want ", want_version, ", got ", version));
+  }
+  out.version = static_cast<uint32_t>(version);
+  CONCORD_ASSIGN_OR_RETURN(out.issue_date, TimeField(j, "issueDate", what));
+  CONCORD_ASSIGN_OR_RETURN(out.next_update, TimeField(j, "nextUpdate", what));
+  return j;
+}
+
+absl::StatusOr<TdxModuleIdentity> ParseModule(const json& m, bool with_levels,
                                               absl::string_view what) {
   TdxModuleIdentity out;
   if (with_levels) {
@@ -159,27 +220,12 @@ absl::StatusOr<TdxModuleIdentity> ParseModule(const json &m, bool with_levels,
   if (!with_levels) {
     return out;
   }
-  CONCORD_ASSIGN_OR_RETURN(const json *levels, Field(m, "tcbLevels", json::value_t::array, what));
-  if (levels->empty() || levels->size() > kMaxTcbLevels) {
-    return JsonErr(what, "tcbLevels", "want 1 to 256 levels");
-  }
-  for (const json &l : *levels) {
-    if (!l.is_object()) {
-      return JsonErr(what, "tcbLevels", "want objects");
-    }
-    TdxModuleLevel level;
-    CONCORD_ASSIGN_OR_RETURN(const json *tcb, Field(l, "tcb", json::value_t::object, what));
-    CONCORD_ASSIGN_OR_RETURN(uint64_t isvsvn, UintField(*tcb, "isvsvn", 255, what));
-    level.isvsvn = static_cast<uint8_t>(isvsvn);
-    CONCORD_ASSIGN_OR_RETURN(level.status, StatusField(l, what));
-    CONCORD_ASSIGN_OR_RETURN(level.advisory_ids, Advisories(l, what));
-    out.levels.push_back(std::move(level));
-  }
+  CONCORD_ASSIGN_OR_RETURN(out.levels, IsvsvnLevels<TdxModuleLevel>(m, what));
   return out;
 }
 
-absl::StatusOr<std::string> ReadSmallFile(const std::string &path, size_t max, bool required,
-                                          bool &found) {
+absl::StatusOr<std::string> ReadSmallFile(const std::string& path, size_t max, bool required,
+                                          bool& found) {
   found = false;
   absl::StatusOr<Bytes> data = posix::ReadFileBounded(path, max);
   if (absl::IsInvalidArgument(data.status())) {
@@ -250,7 +296,7 @@ absl::StatusOr<TdxTcbStatus> ParseTdxTcbStatus(absl::string_view name) {
       {"OutOfDateConfigurationNeeded", TdxTcbStatus::kOutOfDateConfigurationNeeded},
       {"Revoked", TdxTcbStatus::kRevoked},
   };
-  for (const auto &[n, s] : kNames) {
+  for (const auto& [n, s] : kNames) {
     if (n == name) {
       return s;
     }
@@ -322,7 +368,8 @@ absl::StatusOr<SignedJson> SplitSignedJson(absl::string_view s, absl::string_vie
       }
       signature_hex = v.get<std::string>();
     } else {
-      return JsonErr(what, name, absl::StrCat("unexpected key (want \"", key, "\" and \"signature\")"));
+      return JsonErr(what, name,
+                     absl::StrCat("unexpected key (want \"", key, "\" and \"signature\")"));
     }
     pos = SkipWs(s, value_end);
     if (pos < s.size() && s[pos] == ',') {
@@ -337,8 +384,8 @@ absl::StatusOr<SignedJson> SplitSignedJson(absl::string_view s, absl::string_vie
   }
   SignedJson out;
   out.body = std::string(*body);
-  CONCORD_ASSIGN_OR_RETURN(Bytes sig,
-                           HexDecodeExact(*signature_hex, 64, absl::StrCat("tdx: ", what, ": signature")));
+  CONCORD_ASSIGN_OR_RETURN(
+      Bytes sig, HexDecodeExact(*signature_hex, 64, absl::StrCat("tdx: ", what, ": signature")));
   std::copy(sig.begin(), sig.end(), out.signature.begin());
   static_cast<void>(doc);
   return out;
@@ -346,34 +393,24 @@ absl::StatusOr<SignedJson> SplitSignedJson(absl::string_view s, absl::string_vie
 
 absl::StatusOr<TdxTcbInfo> ParseTcbInfo(absl::string_view body) {
   constexpr absl::string_view kWhat = "TCB info";
-  CONCORD_ASSIGN_OR_RETURN(json j, ParseJson(body, kWhat));
   TdxTcbInfo out;
-  CONCORD_ASSIGN_OR_RETURN(std::string id, StringField(j, "id", kWhat));
-  if (id != "TDX") {
-    return JsonErr(kWhat, "id", absl::StrCat("want \"TDX\", got \"", id, "\""));
-  }
-  CONCORD_ASSIGN_OR_RETURN(uint64_t version, UintField(j, "version", 1000, kWhat));
-  if (version != 3) {
-    return JsonErr(kWhat, "version", absl::StrCat("want 3, got ", version));
-  }
-  out.version = static_cast<uint32_t>(version);
-  CONCORD_ASSIGN_OR_RETURN(out.issue_date, TimeField(j, "issueDate", kWhat));
-  CONCORD_ASSIGN_OR_RETURN(out.next_update, TimeField(j, "nextUpdate", kWhat));
+  CONCORD_ASSIGN_OR_RETURN(json j, ParseHead(body, kWhat, "TDX", 3, out));
   CONCORD_RETURN_IF_ERROR(HexField(j, "fmspc", kWhat, out.fmspc));
   CONCORD_RETURN_IF_ERROR(HexField(j, "pceId", kWhat, out.pceid));
   CONCORD_ASSIGN_OR_RETURN(uint64_t tcb_type, UintField(j, "tcbType", 1000, kWhat));
   if (tcb_type != 0) {
     return JsonErr(kWhat, "tcbType", absl::StrCat("want 0, got ", tcb_type));
   }
-  CONCORD_ASSIGN_OR_RETURN(uint64_t eval, UintField(j, "tcbEvaluationDataNumber", 0xffffffff, kWhat));
+  CONCORD_ASSIGN_OR_RETURN(uint64_t eval,
+                           UintField(j, "tcbEvaluationDataNumber", 0xffffffff, kWhat));
   out.tcb_evaluation_data_number = static_cast<uint32_t>(eval);
-  CONCORD_ASSIGN_OR_RETURN(const json *module, Field(j, "tdxModule", json::value_t::object, kWhat));
+  CONCORD_ASSIGN_OR_RETURN(const json* module, Field(j, "tdxModule", json::value_t::object, kWhat));
   CONCORD_ASSIGN_OR_RETURN(out.tdx_module, ParseModule(*module, false, "TCB info tdxModule"));
   if (auto it = j.find("tdxModuleIdentities"); it != j.end()) {
     if (!it->is_array() || it->size() > kMaxTcbLevels) {
       return JsonErr(kWhat, "tdxModuleIdentities", "want an array of at most 256 objects");
     }
-    for (const json &m : *it) {
+    for (const json& m : *it) {
       if (!m.is_object()) {
         return JsonErr(kWhat, "tdxModuleIdentities", "want objects");
       }
@@ -382,43 +419,30 @@ absl::StatusOr<TdxTcbInfo> ParseTcbInfo(absl::string_view body) {
       out.tdx_module_identities.push_back(std::move(ident));
     }
   }
-  CONCORD_ASSIGN_OR_RETURN(const json *levels, Field(j, "tcbLevels", json::value_t::array, kWhat));
-  if (levels->empty() || levels->size() > kMaxTcbLevels) {
-    return JsonErr(kWhat, "tcbLevels", "want 1 to 256 levels");
-  }
-  for (const json &l : *levels) {
-    if (!l.is_object()) {
-      return JsonErr(kWhat, "tcbLevels", "want objects");
-    }
-    TdxTcbLevel level;
-    CONCORD_ASSIGN_OR_RETURN(const json *tcb, Field(l, "tcb", json::value_t::object, kWhat));
-    CONCORD_ASSIGN_OR_RETURN(level.sgx_components, Components(*tcb, "sgxtcbcomponents", kWhat));
-    CONCORD_ASSIGN_OR_RETURN(uint64_t pcesvn, UintField(*tcb, "pcesvn", 65535, kWhat));
-    level.pcesvn = static_cast<uint16_t>(pcesvn);
-    CONCORD_ASSIGN_OR_RETURN(level.tdx_components, Components(*tcb, "tdxtcbcomponents", kWhat));
-    CONCORD_ASSIGN_OR_RETURN(level.status, StatusField(l, kWhat));
-    CONCORD_ASSIGN_OR_RETURN(level.advisory_ids, Advisories(l, kWhat));
-    out.levels.push_back(std::move(level));
-  }
+  CONCORD_ASSIGN_OR_RETURN(
+      out.levels, TcbLevels<TdxTcbLevel>(
+                      j, kWhat, [&](const json& l, const json& tcb) -> absl::StatusOr<TdxTcbLevel> {
+                        TdxTcbLevel level;
+                        CONCORD_ASSIGN_OR_RETURN(level.sgx_components,
+                                                 Components(tcb, "sgxtcbcomponents", kWhat));
+                        CONCORD_ASSIGN_OR_RETURN(uint64_t pcesvn,
+                                                 UintField(tcb, "pcesvn", 65535, kWhat));
+                        level.pcesvn = static_cast<uint16_t>(pcesvn);
+                        CONCORD_ASSIGN_OR_RETURN(level.tdx_components,
+                                                 Components(tcb, "tdxtcbcomponents", kWhat));
+                        CONCORD_ASSIGN_OR_RETURN(level.status, StatusField(l, kWhat));
+                        CONCORD_ASSIGN_OR_RETURN(level.advisory_ids, Advisories(l, kWhat));
+                        return level;
+                      }));
   return out;
 }
 
 absl::StatusOr<TdxQeIdentity> ParseQeIdentity(absl::string_view body) {
   constexpr absl::string_view kWhat = "QE identity";
-  CONCORD_ASSIGN_OR_RETURN(json j, ParseJson(body, kWhat));
   TdxQeIdentity out;
-  CONCORD_ASSIGN_OR_RETURN(std::string id, StringField(j, "id", kWhat));
-  if (id != "TD_QE") {
-    return JsonErr(kWhat, "id", absl::StrCat("want \"TD_QE\", got \"", id, "\""));
-  }
-  CONCORD_ASSIGN_OR_RETURN(uint64_t version, UintField(j, "version", 1000, kWhat));
-  if (version != 2) {
-    return JsonErr(kWhat, "version", absl::StrCat("want 2, got ", version));
-  }
-  out.version = static_cast<uint32_t>(version);
-  CONCORD_ASSIGN_OR_RETURN(out.issue_date, TimeField(j, "issueDate", kWhat));
-  CONCORD_ASSIGN_OR_RETURN(out.next_update, TimeField(j, "nextUpdate", kWhat));
-  CONCORD_ASSIGN_OR_RETURN(uint64_t eval, UintField(j, "tcbEvaluationDataNumber", 0xffffffff, kWhat));
+  CONCORD_ASSIGN_OR_RETURN(json j, ParseHead(body, kWhat, "TD_QE", 2, out));
+  CONCORD_ASSIGN_OR_RETURN(uint64_t eval,
+                           UintField(j, "tcbEvaluationDataNumber", 0xffffffff, kWhat));
   out.tcb_evaluation_data_number = static_cast<uint32_t>(eval);
   CONCORD_ASSIGN_OR_RETURN(out.miscselect, HexU32Field(j, "miscselect", kWhat));
   CONCORD_ASSIGN_OR_RETURN(out.miscselect_mask, HexU32Field(j, "miscselectMask", kWhat));
@@ -427,21 +451,7 @@ absl::StatusOr<TdxQeIdentity> ParseQeIdentity(absl::string_view body) {
   CONCORD_RETURN_IF_ERROR(HexField(j, "mrsigner", kWhat, out.mrsigner));
   CONCORD_ASSIGN_OR_RETURN(uint64_t prodid, UintField(j, "isvprodid", 65535, kWhat));
   out.isvprodid = static_cast<uint16_t>(prodid);
-  CONCORD_ASSIGN_OR_RETURN(const json *levels, Field(j, "tcbLevels", json::value_t::array, kWhat));
-  if (levels->empty() || levels->size() > kMaxTcbLevels) {
-    return JsonErr(kWhat, "tcbLevels", "want 1 to 256 levels");
-  }
-  for (const json &l : *levels) {
-    if (!l.is_object()) {
-      return JsonErr(kWhat, "tcbLevels", "want objects");
-    }
-    TdxQeIdentityLevel level;
-    CONCORD_ASSIGN_OR_RETURN(const json *tcb, Field(l, "tcb", json::value_t::object, kWhat));
-    CONCORD_ASSIGN_OR_RETURN(uint64_t isvsvn, UintField(*tcb, "isvsvn", 65535, kWhat));
-    level.isvsvn = static_cast<uint16_t>(isvsvn);
-    CONCORD_ASSIGN_OR_RETURN(level.status, StatusField(l, kWhat));
-    out.levels.push_back(level);
-  }
+  CONCORD_ASSIGN_OR_RETURN(out.levels, IsvsvnLevels<TdxQeIdentityLevel>(j, kWhat));
   return out;
 }
 
@@ -455,9 +465,8 @@ absl::StatusOr<TdxCollateral> TdxCollateral::FromQuoteCollateralV3Json(absl::str
   CONCORD_ASSIGN_OR_RETURN(std::string qe_sig, StringField(j, "qe_identity_signature", kWhat));
   // Both signatures are plain hex; anything else is rejected before it could
   // change the document's structure.
-  for (const std::string *sig : {&tcb_sig, &qe_sig}) {
-    CONCORD_RETURN_IF_ERROR(
-        HexDecodeExact(*sig, 64, "tdx: collateral.json: signature").status());
+  for (const std::string* sig : {&tcb_sig, &qe_sig}) {
+    CONCORD_RETURN_IF_ERROR(HexDecodeExact(*sig, 64, "tdx: collateral.json: signature").status());
   }
   out.tcb_info_json = absl::StrCat("{\"tcbInfo\":", tcb_info, ",\"signature\":\"", tcb_sig, "\"}");
   out.qe_identity_json =
@@ -483,7 +492,7 @@ absl::StatusOr<TdxCollateral> TdxCollateral::LoadDir(absl::string_view dir,
   bool found = false;
   TdxCollateral out;
   CONCORD_ASSIGN_OR_RETURN(std::string qvl, ReadSmallFile(base + "/collateral.json",
-                                                         kTdxMaxCollateralJsonSize, false, found));
+                                                          kTdxMaxCollateralJsonSize, false, found));
   if (found) {
     absl::StatusOr<TdxCollateral> parsed = FromQuoteCollateralV3Json(qvl);
     if (!parsed.ok()) {
@@ -492,40 +501,41 @@ absl::StatusOr<TdxCollateral> TdxCollateral::LoadDir(absl::string_view dir,
     }
     out = *std::move(parsed);
   } else {
-    CONCORD_ASSIGN_OR_RETURN(out.tcb_info_json, ReadSmallFile(base + "/tcb_info.json",
-                                                              kTdxMaxCollateralJsonSize, true, found));
-    CONCORD_ASSIGN_OR_RETURN(out.qe_identity_json,
-                             ReadSmallFile(base + "/qe_identity.json", kTdxMaxCollateralJsonSize,
-                                           true, found));
+    CONCORD_ASSIGN_OR_RETURN(
+        out.tcb_info_json,
+        ReadSmallFile(base + "/tcb_info.json", kTdxMaxCollateralJsonSize, true, found));
+    CONCORD_ASSIGN_OR_RETURN(
+        out.qe_identity_json,
+        ReadSmallFile(base + "/qe_identity.json", kTdxMaxCollateralJsonSize, true, found));
     CONCORD_ASSIGN_OR_RETURN(std::string pck_crl,
                              ReadSmallFile(base + "/pck_crl.der", kTdxMaxCrlSize, false, found));
     out.pck_crl = ToBytes(pck_crl);
-    CONCORD_ASSIGN_OR_RETURN(std::string root_crl,
-                             ReadSmallFile(base + "/root_ca_crl.der", kTdxMaxCrlSize, false, found));
+    CONCORD_ASSIGN_OR_RETURN(std::string root_crl, ReadSmallFile(base + "/root_ca_crl.der",
+                                                                 kTdxMaxCrlSize, false, found));
     out.root_ca_crl = ToBytes(root_crl);
-    CONCORD_ASSIGN_OR_RETURN(out.tcb_signing_chain_pem,
-                             ReadSmallFile(base + "/tcb_signing_chain.pem",
-                                           kTdxMaxCollateralJsonSize, false, found));
+    CONCORD_ASSIGN_OR_RETURN(
+        out.tcb_signing_chain_pem,
+        ReadSmallFile(base + "/tcb_signing_chain.pem", kTdxMaxCollateralJsonSize, false, found));
   }
   if (!tcb_signing_chain_file.empty()) {
-    CONCORD_ASSIGN_OR_RETURN(out.tcb_signing_chain_pem,
-                             ReadSmallFile(std::string(tcb_signing_chain_file),
-                                           kTdxMaxCollateralJsonSize, true, found));
+    CONCORD_ASSIGN_OR_RETURN(
+        out.tcb_signing_chain_pem,
+        ReadSmallFile(std::string(tcb_signing_chain_file), kTdxMaxCollateralJsonSize, true, found));
   }
   return out;
 }
 
-absl::StatusOr<TdxTcbEvaluation> EvaluateTdxTcb(const TdxTcbInfo &info, const TdxQeIdentity &qe,
-                                                const PckExtensions &pck, const TdxQuote &quote) {
-  const TdxReportBody &body = quote.body;
+absl::StatusOr<TdxTcbEvaluation> EvaluateTdxTcb(const TdxTcbInfo& info, const TdxQeIdentity& qe,
+                                                const PckExtensions& pck, const TdxQuote& quote) {
+  const TdxReportBody& body = quote.body;
   const uint8_t module_svn = body.tee_tcb_svn[0];
   const uint8_t module_version = body.tee_tcb_svn[1];
   TdxTcbEvaluation out;
 
   // Platform level.
-  const TdxTcbLevel *match = nullptr;
+  const TdxTcbLevel* match = nullptr;
   const size_t tdx_start = module_version > 0 ? 2 : 0;
-  for (const TdxTcbLevel &level : info.levels) {
+  for (const TdxTcbLevel& level : info.levels) {
     bool ok = pck.pcesvn >= level.pcesvn;
     for (size_t i = 0; ok && i < 16; ++i) {
       ok = pck.sgx_tcb_components[i] >= level.sgx_components[i];
@@ -548,14 +558,14 @@ absl::StatusOr<TdxTcbEvaluation> EvaluateTdxTcb(const TdxTcbInfo &info, const Td
   out.advisory_ids = match->advisory_ids;
 
   // TDX module identity.
-  const TdxModuleIdentity *module = &info.tdx_module;
+  const TdxModuleIdentity* module = &info.tdx_module;
   if (module_version > 0) {
     out.module_identity = absl::StrCat("TDX_", absl::Hex(module_version, absl::kZeroPad2));
     std::string upper = out.module_identity;
     std::transform(upper.begin(), upper.end(), upper.begin(),
                    [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
     module = nullptr;
-    for (const TdxModuleIdentity &m : info.tdx_module_identities) {
+    for (const TdxModuleIdentity& m : info.tdx_module_identities) {
       if (m.id == upper || m.id == out.module_identity) {
         module = &m;
         break;
@@ -563,8 +573,8 @@ absl::StatusOr<TdxTcbEvaluation> EvaluateTdxTcb(const TdxTcbInfo &info, const Td
     }
     out.module_identity = upper;
     if (module == nullptr) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "tdx: TCB evaluation: the TCB info has no TDX module identity ", upper));
+      return absl::PermissionDeniedError(
+          absl::StrCat("tdx: TCB evaluation: the TCB info has no TDX module identity ", upper));
     }
   }
   const absl::string_view module_name =
@@ -582,17 +592,17 @@ absl::StatusOr<TdxTcbEvaluation> EvaluateTdxTcb(const TdxTcbInfo &info, const Td
   }
   out.module_status = TdxTcbStatus::kUpToDate;
   if (module_version > 0) {
-    const TdxModuleLevel *mlevel = nullptr;
-    for (const TdxModuleLevel &l : module->levels) {
+    const TdxModuleLevel* mlevel = nullptr;
+    for (const TdxModuleLevel& l : module->levels) {
       if (module_svn >= l.isvsvn) {
         mlevel = &l;
         break;
       }
     }
     if (mlevel == nullptr) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("tdx: TCB evaluation: TDX module SVN ", module_svn, " is below every level of ",
-                       module_name));
+      return absl::PermissionDeniedError(absl::StrCat("tdx: TCB evaluation: TDX module SVN ",
+                                                      module_svn, " is below every level of ",
+                                                      module_name));
     }
     out.module_status = mlevel->status;
     out.advisory_ids.insert(out.advisory_ids.end(), mlevel->advisory_ids.begin(),
@@ -601,7 +611,7 @@ absl::StatusOr<TdxTcbEvaluation> EvaluateTdxTcb(const TdxTcbInfo &info, const Td
 
   // QE level.
   out.qe_status = TdxTcbStatus::kOutOfDate;
-  for (const TdxQeIdentityLevel &l : qe.levels) {
+  for (const TdxQeIdentityLevel& l : qe.levels) {
     if (quote.qe_report.isvsvn >= l.isvsvn) {
       out.qe_status = l.status;
       break;

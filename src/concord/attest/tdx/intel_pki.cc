@@ -86,8 +86,8 @@ class DerReader {
       }
     }
     if (data_.size() - p < len) {
-      return ExtErr(field, absl::StrCat("length ", len, " exceeds the remaining ",
-                                        data_.size() - p, " bytes"));
+      return ExtErr(field, absl::StrCat("length ", len, " exceeds the remaining ", data_.size() - p,
+                                        " bytes"));
     }
     t.value = data_.subspan(p, len);
     pos_ = p + len;
@@ -138,7 +138,7 @@ absl::StatusOr<uint32_t> SmallUnsigned(ByteView v, uint32_t max, absl::string_vi
 }
 
 template <size_t N>
-absl::Status FixedOctets(ByteView v, std::array<uint8_t, N> &out, absl::string_view field) {
+absl::Status FixedOctets(ByteView v, std::array<uint8_t, N>& out, absl::string_view field) {
   if (v.size() != N) {
     return ExtErr(field, absl::StrCat("want ", N, " bytes, got ", v.size()));
   }
@@ -146,7 +146,7 @@ absl::Status FixedOctets(ByteView v, std::array<uint8_t, N> &out, absl::string_v
   return absl::OkStatus();
 }
 
-absl::Status ParseTcb(ByteView seq, PckExtensions &out) {
+absl::Status ParseTcb(ByteView seq, PckExtensions& out) {
   DerReader r(seq);
   uint32_t seen = 0;  // Bit i: component i+1; bit 16 PCESVN; bit 17 CPUSVN.
   while (!r.done()) {
@@ -154,8 +154,7 @@ absl::Status ParseTcb(ByteView seq, PckExtensions &out) {
     DerReader e(entry.value);
     CONCORD_ASSIGN_OR_RETURN(Tlv oid, e.Next(kTagOid, "TCB entry OID"));
     std::optional<std::vector<uint8_t>> arc = SubArc(oid.value);
-    if (!arc.has_value() || arc->size() != 2 || (*arc)[0] != 2 || (*arc)[1] < 1 ||
-        (*arc)[1] > 18) {
+    if (!arc.has_value() || arc->size() != 2 || (*arc)[0] != 2 || (*arc)[1] < 1 || (*arc)[1] > 18) {
       return ExtErr("TCB entry OID", "not an SGX TCB component, PCESVN or CPUSVN");
     }
     const uint8_t n = (*arc)[1];
@@ -189,8 +188,8 @@ absl::Status ParseTcb(ByteView seq, PckExtensions &out) {
 absl::StatusOr<crypto::SslPtr<X509>> LoadRoot() {
   auto certs = crypto::ParseCertChainPem(kIntelSgxRootCaPem, 1);
   if (!certs.ok()) {
-    return absl::InternalError(
-        absl::StrCat("tdx: compiled-in Intel SGX Root CA does not parse: ", certs.status().message()));
+    return absl::InternalError(absl::StrCat("tdx: compiled-in Intel SGX Root CA does not parse: ",
+                                            certs.status().message()));
   }
   crypto::SslPtr<X509> cert = std::move((*certs)[0]);
   CONCORD_ASSIGN_OR_RETURN(Bytes der, crypto::CertToDer(cert.get()));
@@ -204,8 +203,8 @@ absl::StatusOr<crypto::SslPtr<X509>> LoadRoot() {
 
 }  // namespace
 
-absl::StatusOr<X509 *> GetIntelSgxRootCa() {
-  static const absl::StatusOr<crypto::SslPtr<X509>> *const kRoot =
+absl::StatusOr<X509*> GetIntelSgxRootCa() {
+  static const absl::StatusOr<crypto::SslPtr<X509>>* const kRoot =
       new absl::StatusOr<crypto::SslPtr<X509>>(LoadRoot());
   if (!kRoot->ok()) {
     return kRoot->status();
@@ -215,8 +214,8 @@ absl::StatusOr<X509 *> GetIntelSgxRootCa() {
 
 absl::StatusOr<PckExtensions> ParsePckExtensionsDer(ByteView der) {
   if (der.size() > kMaxSgxExtensionSize) {
-    return ExtErr("size", absl::StrCat("want at most ", kMaxSgxExtensionSize, " bytes, got ",
-                                       der.size()));
+    return ExtErr("size",
+                  absl::StrCat("want at most ", kMaxSgxExtensionSize, " bytes, got ", der.size()));
   }
   DerReader outer(der);
   CONCORD_ASSIGN_OR_RETURN(Tlv top, outer.Next(kTagSequence, "outer SEQUENCE"));
@@ -285,28 +284,28 @@ absl::StatusOr<PckExtensions> ParsePckExtensionsDer(ByteView der) {
   }
   for (uint8_t required : {1, 2, 3, 4, 5}) {
     if ((seen & (1u << required)) == 0) {
-      static constexpr absl::string_view kNames[] = {"", "PPID", "TCB", "PCE-ID", "FMSPC",
-                                                     "SGX type"};
+      static constexpr absl::string_view kNames[] = {"",       "PPID",  "TCB",
+                                                     "PCE-ID", "FMSPC", "SGX type"};
       return ExtErr(kNames[required], "missing");
     }
   }
   return out;
 }
 
-absl::StatusOr<PckExtensions> ParsePckExtensions(X509 *cert) {
+absl::StatusOr<PckExtensions> ParsePckExtensions(X509* cert) {
   const int count = X509_get_ext_count(cert);
   for (int i = 0; i < count; ++i) {
-    X509_EXTENSION *ext = X509_get_ext(cert, i);
-    const ASN1_OBJECT *obj = X509_EXTENSION_get_object(ext);
+    X509_EXTENSION* ext = X509_get_ext(cert, i);
+    const ASN1_OBJECT* obj = X509_EXTENSION_get_object(ext);
     const size_t len = OBJ_length(obj);
-    const unsigned char *data = OBJ_get0_data(obj);
+    const unsigned char* data = OBJ_get0_data(obj);
     if (data == nullptr || len != sizeof(kSgxExtOid) ||
         !std::equal(std::begin(kSgxExtOid), std::end(kSgxExtOid), data)) {
       continue;
     }
-    const ASN1_OCTET_STRING *value = X509_EXTENSION_get_data(ext);
-    return ParsePckExtensionsDer(ByteView(ASN1_STRING_get0_data(value),
-                                          static_cast<size_t>(ASN1_STRING_length(value))));
+    const ASN1_OCTET_STRING* value = X509_EXTENSION_get_data(ext);
+    return ParsePckExtensionsDer(
+        ByteView(ASN1_STRING_get0_data(value), static_cast<size_t>(ASN1_STRING_length(value))));
   }
   return ExtErr("extension 1.2.840.113741.1.13.1", "missing");
 }
@@ -314,80 +313,43 @@ absl::StatusOr<PckExtensions> ParsePckExtensions(X509 *cert) {
 namespace {
 
 // VerifyIntelChain, with revocation checked only when `check_revocation`.
-absl::Status VerifyChainToRoot(X509 *leaf, const std::vector<X509 *> &intermediates,
-                               X509 *embedded_root, const std::vector<X509_CRL *> &crls,
+absl::Status VerifyChainToRoot(X509* leaf, const std::vector<X509*>& intermediates,
+                               X509* embedded_root, const std::vector<X509_CRL*>& crls,
                                bool check_revocation, absl::Time at, absl::string_view what) {
   CONCORD_ASSIGN_OR_RETURN(X509 * root, GetIntelSgxRootCa());
   if (embedded_root != nullptr && X509_cmp(embedded_root, root) != 0) {
     return absl::UnauthenticatedError(
         absl::StrCat("tdx: ", what, " chain: the root is not the Intel SGX Root CA"));
   }
-  crypto::SslPtr<X509_STORE> store(X509_STORE_new());
-  crypto::X509StackPtr untrusted(sk_X509_new_null());
-  crypto::SslPtr<X509_STORE_CTX> ctx(X509_STORE_CTX_new());
-  if (store == nullptr || untrusted == nullptr || ctx == nullptr) {
-    return crypto::OpenSslInternal("tdx: chain verification setup");
-  }
-  if (X509_STORE_add_cert(store.get(), root) != 1) {
-    return crypto::OpenSslInternal("tdx: add trust anchor");
-  }
-  for (X509_CRL *crl : crls) {
-    if (X509_STORE_add_crl(store.get(), crl) != 1) {
-      return crypto::OpenSslInternal("tdx: add CRL");
-    }
-  }
-  for (X509 *c : intermediates) {
-    if (X509_up_ref(c) != 1) {
-      return crypto::OpenSslInternal("tdx: up-ref intermediate");
-    }
-    crypto::SslPtr<X509> ref(c);
-    if (sk_X509_push(untrusted.get(), ref.get()) <= 0) {
-      return crypto::OpenSslInternal("tdx: intermediate stack");
-    }
-    static_cast<void>(ref.release());  // Now owned by `untrusted`.
-  }
-  if (X509_STORE_CTX_init(ctx.get(), store.get(), leaf, untrusted.get()) != 1) {
-    return crypto::OpenSslInternal("tdx: chain verification init");
-  }
-  X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(ctx.get());
-  X509_VERIFY_PARAM_set_time(param, absl::ToTimeT(at));
-  X509_VERIFY_PARAM_set_flags(param, check_revocation ? X509_V_FLAG_CRL_CHECK |
-                                                            X509_V_FLAG_CRL_CHECK_ALL |
-                                                            X509_V_FLAG_X509_STRICT
-                                                      : X509_V_FLAG_X509_STRICT);
-  X509_VERIFY_PARAM_set_depth(param, static_cast<int>(intermediates.size()) + 1);
-  if (X509_verify_cert(ctx.get()) != 1) {
-    int err = X509_STORE_CTX_get_error(ctx.get());
-    crypto::ClearOpenSslErrors();
-    return absl::UnauthenticatedError(absl::StrCat("tdx: ", what,
-                                                   " chain: ", X509_verify_cert_error_string(err),
-                                                   " (at ", FormatRfc3339(at), ")"));
-  }
-  STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(ctx.get());
+  CONCORD_ASSIGN_OR_RETURN(
+      int path,
+      crypto::VerifyCertChain(leaf, intermediates, root, crls,
+                              check_revocation ? X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL |
+                                                     X509_V_FLAG_X509_STRICT
+                                               : X509_V_FLAG_X509_STRICT,
+                              at, "tdx", absl::StrCat("tdx: ", what, " chain")));
   const int want = static_cast<int>(intermediates.size()) + 2;
-  if (chain == nullptr || sk_X509_num(chain) != want) {
-    return absl::UnauthenticatedError(absl::StrCat(
-        "tdx: ", what, " chain: want a path of ", want, " certificates to the root, got ",
-        chain == nullptr ? 0 : sk_X509_num(chain)));
+  if (path != want) {
+    return absl::UnauthenticatedError(absl::StrCat("tdx: ", what, " chain: want a path of ", want,
+                                                   " certificates to the root, got ", path));
   }
   return absl::OkStatus();
 }
 
 }  // namespace
 
-absl::Status VerifyIntelChain(X509 *leaf, const std::vector<X509 *> &intermediates,
-                              X509 *embedded_root, const std::vector<X509_CRL *> &crls,
+absl::Status VerifyIntelChain(X509* leaf, const std::vector<X509*>& intermediates,
+                              X509* embedded_root, const std::vector<X509_CRL*>& crls,
                               absl::Time at, absl::string_view what) {
-  return VerifyChainToRoot(leaf, intermediates, embedded_root, crls, /*check_revocation=*/true,
-                           at, what);
+  return VerifyChainToRoot(leaf, intermediates, embedded_root, crls, /*check_revocation=*/true, at,
+                           what);
 }
 
-absl::Status VerifyIntelChainIgnoringRevocation(X509 *leaf,
-                                                const std::vector<X509 *> &intermediates,
-                                                X509 *embedded_root, absl::Time at,
+absl::Status VerifyIntelChainIgnoringRevocation(X509* leaf, const std::vector<X509*>& intermediates,
+                                                X509* embedded_root, absl::Time at,
                                                 absl::string_view what) {
-  return VerifyChainToRoot(leaf, intermediates, embedded_root, {}, /*check_revocation=*/false,
-                           at, what);
+  return VerifyChainToRoot(leaf, intermediates, embedded_root, {}, /*check_revocation=*/false, at,
+                           what);
 }
 
 }  // namespace concord::attest

@@ -318,13 +318,7 @@ absl::StatusOr<Bytes> SignAndEncode(X509* cert, const crypto::PrivateKey& key) {
   if (X509_sign(cert, key.RawEvpForSigning(), md) <= 0) {
     return crypto::OpenSslInternal("sign certificate");
   }
-  unsigned char* der = nullptr;
-  const int len = i2d_X509(cert, &der);
-  if (len <= 0) {
-    return crypto::OpenSslInternal("encode certificate");
-  }
-  std::unique_ptr<unsigned char, crypto::OpenSslFreeDeleter> owned(der);
-  return Bytes(der, der + len);
+  return crypto::I2dDer(cert, i2d_X509, "encode certificate");
 }
 
 absl::StatusOr<Bytes> SubjectKeyIdOf(const X509* cert) {
@@ -337,24 +331,14 @@ absl::StatusOr<Bytes> SubjectKeyIdOf(const X509* cert) {
 }
 
 absl::StatusOr<Bytes> NameToDer(const X509_NAME* name) {
-  unsigned char* der = nullptr;
-  const int len = i2d_X509_NAME(name, &der);
-  if (len <= 0) {
-    return crypto::OpenSslInternal("encode name");
-  }
-  std::unique_ptr<unsigned char, crypto::OpenSslFreeDeleter> owned(der);
-  return Bytes(der, der + len);
+  return crypto::I2dDer(name, i2d_X509_NAME, "encode name");
 }
 
 absl::StatusOr<crypto::PublicKey> PublicKeyOf(X509* cert) {
-  unsigned char* der = nullptr;
-  const int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
-  if (len <= 0) {
-    return crypto::OpenSslError(absl::StatusCode::kInvalidArgument,
-                                "certificate: encode public key");
-  }
-  std::unique_ptr<unsigned char, crypto::OpenSslFreeDeleter> owned(der);
-  return crypto::PublicKey::FromSpkiDer(ByteView(der, static_cast<size_t>(len)));
+  CONCORD_ASSIGN_OR_RETURN(Bytes der, crypto::I2dDer(X509_get_X509_PUBKEY(cert), i2d_X509_PUBKEY,
+                                                     "certificate: encode public key",
+                                                     absl::StatusCode::kInvalidArgument));
+  return crypto::PublicKey::FromSpkiDer(der);
 }
 
 std::string DerToPem(ByteView der) {

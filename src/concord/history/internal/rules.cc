@@ -1,6 +1,7 @@
 #include "concord/history/internal/rules.h"
 
 #include <algorithm>
+#include <functional>
 
 #include "absl/strings/str_cat.h"
 #include "concord/common/hex.h"
@@ -9,10 +10,18 @@
 namespace concord::history::internal {
 namespace {
 
-absl::Status RequireAuthorization(const Transition& t, absl::string_view who) {
+// The transition must carry an authorization by a key that `is_owner`
+// accepts; `who` names those keys in the messages.
+absl::Status RequireAuthorizationBy(const Transition& t, absl::string_view who,
+                                    const std::function<bool(const crypto::PublicKey&)>& is_owner) {
   if (!t.authorization.has_value()) {
     return absl::PermissionDeniedError(
         absl::StrCat("authorization: missing, want a signature by ", who));
+  }
+  if (!is_owner(t.authorization->owner_key)) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("authorization: key ", HexEncode(t.authorization->owner_key.SpkiSha256()),
+                     " is not ", who));
   }
   return absl::OkStatus();
 }
@@ -27,24 +36,16 @@ absl::Status CheckGenesis(const Transition& t, const manifest::Manifest& manifes
     return absl::InvalidArgumentError("kind: the first transition must set a manifest");
   }
   if (!options.genesis_owner_keys.empty()) {
-    CONCORD_RETURN_IF_ERROR(RequireAuthorization(t, "a pinned genesis owner key"));
-    const Bytes& spki = t.authorization->owner_key.spki_der();
-    const bool pinned =
-        std::any_of(options.genesis_owner_keys.begin(), options.genesis_owner_keys.end(),
-                    [&](const crypto::PublicKey& k) { return k.spki_der() == spki; });
-    if (!pinned) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "authorization: key ", HexEncode(t.authorization->owner_key.SpkiSha256()),
-          " is not a pinned genesis owner key"));
-    }
-  } else if (!manifest.workload_owner_keys().empty()) {
     CONCORD_RETURN_IF_ERROR(
-        RequireAuthorization(t, "a WorkloadOwnerKeys entry of the first manifest"));
-    if (!manifest.IsWorkloadOwner(t.authorization->owner_key)) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "authorization: key ", HexEncode(t.authorization->owner_key.SpkiSha256()),
-          " is not a WorkloadOwnerKeys entry of the first manifest"));
-    }
+        RequireAuthorizationBy(t, "a pinned genesis owner key", [&](const crypto::PublicKey& key) {
+          return std::any_of(
+              options.genesis_owner_keys.begin(), options.genesis_owner_keys.end(),
+              [&](const crypto::PublicKey& k) { return k.spki_der() == key.spki_der(); });
+        }));
+  } else if (!manifest.workload_owner_keys().empty()) {
+    CONCORD_RETURN_IF_ERROR(RequireAuthorizationBy(
+        t, "a WorkloadOwnerKeys entry of the first manifest",
+        [&](const crypto::PublicKey& key) { return manifest.IsWorkloadOwner(key); }));
   } else {
     // An immutable first manifest with nothing pinned: nobody can sign it,
     // so a signature would prove nothing and is refused to keep one encoding.
@@ -71,9 +72,8 @@ absl::Status CheckTransition(const Transition& t, const VerifiedTransition* prev
     return CheckGenesis(t, manifest, options);
   }
   if (t.generation != previous->transition.generation + 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("generation: want ", previous->transition.generation + 1, ", got ",
-                     t.generation));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "generation: want ", previous->transition.generation + 1, ", got ", t.generation));
   }
   if (t.previous_hash != previous->hash) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -87,13 +87,9 @@ absl::Status CheckTransition(const Transition& t, const VerifiedTransition* prev
             "the current manifest is immutable (no WorkloadOwnerKeys)");
       }
       CONCORD_RETURN_IF_ERROR(manifest::ValidateUpdate(current, manifest));
-      CONCORD_RETURN_IF_ERROR(
-          RequireAuthorization(t, "a WorkloadOwnerKeys entry of the previous manifest"));
-      if (!current.IsWorkloadOwner(t.authorization->owner_key)) {
-        return absl::PermissionDeniedError(absl::StrCat(
-            "authorization: key ", HexEncode(t.authorization->owner_key.SpkiSha256()),
-            " is not a WorkloadOwnerKeys entry of the previous manifest"));
-      }
+      CONCORD_RETURN_IF_ERROR(RequireAuthorizationBy(
+          t, "a WorkloadOwnerKeys entry of the previous manifest",
+          [&](const crypto::PublicKey& key) { return current.IsWorkloadOwner(key); }));
       break;
     }
     case TransitionKind::kRecovery: {
@@ -101,13 +97,9 @@ absl::Status CheckTransition(const Transition& t, const VerifiedTransition* prev
         return absl::InvalidArgumentError(
             "manifest hash: a recovery transition must keep the current manifest");
       }
-      CONCORD_RETURN_IF_ERROR(
-          RequireAuthorization(t, "a SeedshareOwnerKeys entry of the current manifest"));
-      if (!current.IsSeedshareOwner(t.authorization->owner_key)) {
-        return absl::PermissionDeniedError(absl::StrCat(
-            "authorization: key ", HexEncode(t.authorization->owner_key.SpkiSha256()),
-            " is not a SeedshareOwnerKeys entry of the current manifest"));
-      }
+      CONCORD_RETURN_IF_ERROR(RequireAuthorizationBy(
+          t, "a SeedshareOwnerKeys entry of the current manifest",
+          [&](const crypto::PublicKey& key) { return current.IsSeedshareOwner(key); }));
       break;
     }
   }

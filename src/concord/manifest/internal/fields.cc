@@ -10,14 +10,12 @@ namespace concord::manifest::internal {
 absl::StatusOr<ObjectReader> ObjectReader::Create(
     const Json& value, std::string path, std::initializer_list<absl::string_view> allowed) {
   if (!value.is_object()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": want an object, got ", Echo(value)));
+    return absl::InvalidArgumentError(absl::StrCat(path, ": want an object, got ", Echo(value)));
   }
   for (const auto& [key, unused] : value.items()) {
     if (std::find(allowed.begin(), allowed.end(), absl::string_view(key)) == allowed.end()) {
-      return absl::InvalidArgumentError(absl::StrCat(MemberPath(path, key),
-                                                     ": unknown field, want one of ",
-                                                     absl::StrJoin(allowed, ", ")));
+      return absl::InvalidArgumentError(absl::StrCat(
+          MemberPath(path, key), ": unknown field, want one of ", absl::StrJoin(allowed, ", ")));
     }
   }
   return ObjectReader(value, std::move(path));
@@ -68,5 +66,16 @@ absl::StatusOr<const Json::array_t*> ReadArray(const Json& value, absl::string_v
   return &value.get_ref<const Json::array_t&>();
 }
 
-}  // namespace concord::manifest::internal
+absl::StatusOr<std::string> ReadName(const Json& value, absl::string_view path) {
+  if (value.is_string()) {
+    const std::string& s = value.get_ref<const Json::string_t&>();
+    if (!s.empty() && s.size() <= kMaxNameLength &&
+        std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7f; })) {
+      return s;
+    }
+  }
+  return absl::InvalidArgumentError(absl::StrCat(path, ": want 1 to ", kMaxNameLength,
+                                                 " printable ASCII characters, got ", Echo(value)));
+}
 
+}  // namespace concord::manifest::internal

@@ -12,9 +12,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "concord/common/bytes.h"
-#include "absl/strings/str_cat.h"
 #include "concord/common/hex.h"
 #include "concord/manifest/internal/strict_json.h"
 
@@ -52,15 +52,20 @@ absl::StatusOr<bool> ReadBool(const Json& value, absl::string_view path);
 // "<path>: want an array, got ...".
 absl::StatusOr<const Json::array_t*> ReadArray(const Json& value, absl::string_view path);
 
+// The longest Name of a manifest entry or a workload policy.
+inline constexpr size_t kMaxNameLength = 128;
+
+// A Name: 1 to kMaxNameLength printable ASCII characters.
+absl::StatusOr<std::string> ReadName(const Json& value, absl::string_view path);
+
 // A string of exactly 2*N hex characters (either case) decoded to N bytes.
 template <size_t N>
 absl::StatusOr<std::array<uint8_t, N>> ReadHexArray(const Json& value, absl::string_view path) {
   if (!value.is_string()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": want a string of ", 2 * N,
-                                                   " hex characters, got ", Echo(value)));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": want a string of ", 2 * N, " hex characters, got ", Echo(value)));
   }
-  absl::StatusOr<Bytes> bytes =
-      HexDecodeExact(value.get_ref<const Json::string_t&>(), N, path);
+  absl::StatusOr<Bytes> bytes = HexDecodeExact(value.get_ref<const Json::string_t&>(), N, path);
   if (!bytes.ok()) {
     return bytes.status();
   }

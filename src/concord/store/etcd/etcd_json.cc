@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "concord/common/status_macros.h"
 #include "concord/common/strict_json.h"
 #include "nlohmann/json.hpp"
 
@@ -45,8 +46,7 @@ absl::StatusOr<Json> ParseObject(absl::string_view what, absl::string_view body)
 }
 
 // An int64 field: a decimal string (proto3 JSON) or a number; absent → 0.
-absl::StatusOr<int64_t> Int64Field(absl::string_view what, const Json& object,
-                                   const char* field) {
+absl::StatusOr<int64_t> Int64Field(absl::string_view what, const Json& object, const char* field) {
   auto it = object.find(field);
   if (it == object.end()) {
     return 0;
@@ -104,6 +104,19 @@ absl::StatusOr<int64_t> HeaderRevision(absl::string_view what, const Json& objec
     return Bad(what, "header.revision", "a non-negative revision");
   }
   return revision;
+}
+
+// A range or txn answer: the object and its header's revision.
+struct Revisioned {
+  Json json;
+  int64_t revision = 0;
+};
+
+absl::StatusOr<Revisioned> ParseRevisioned(absl::string_view what, absl::string_view body) {
+  Revisioned out;
+  CONCORD_ASSIGN_OR_RETURN(out.json, ParseObject(what, body));
+  CONCORD_ASSIGN_OR_RETURN(out.revision, HeaderRevision(what, out.json));
+  return out;
 }
 
 absl::StatusOr<KeyValue> ParseKv(absl::string_view what, const Json& kv) {
@@ -174,9 +187,9 @@ absl::Status ErrorFromObject(absl::string_view operation, int http_status, const
   if (absl::StrContains(message, "authentication failed")) {
     status_code = absl::StatusCode::kUnauthenticated;
   }
-  return absl::Status(status_code, absl::StrCat(operation, ": etcd: ",
-                                                message.empty() ? "error" : message, " (code ",
-                                                code, ", HTTP ", http_status, ")"));
+  return absl::Status(status_code,
+                      absl::StrCat(operation, ": etcd: ", message.empty() ? "error" : message,
+                                   " (code ", code, ", HTTP ", http_status, ")"));
 }
 
 }  // namespace
@@ -239,27 +252,17 @@ std::string AuthenticateRequest(absl::string_view user, ByteView password) {
 
 absl::StatusOr<RangeResult> ParseRangeResponse(absl::string_view body) {
   constexpr absl::string_view kWhat = "range";
-  absl::StatusOr<Json> json = ParseObject(kWhat, body);
-  if (!json.ok()) {
-    return json.status();
-  }
+  CONCORD_ASSIGN_OR_RETURN(Revisioned response, ParseRevisioned(kWhat, body));
   RangeResult out;
-  absl::StatusOr<int64_t> revision = HeaderRevision(kWhat, *json);
-  if (!revision.ok()) {
-    return revision.status();
-  }
-  out.revision = *revision;
-  auto kvs = json->find("kvs");
-  if (kvs != json->end()) {
+  out.revision = response.revision;
+  auto kvs = response.json.find("kvs");
+  if (kvs != response.json.end()) {
     if (!kvs->is_array()) {
       return Bad(kWhat, "kvs", "an array");
     }
     for (const Json& kv : *kvs) {
-      absl::StatusOr<KeyValue> parsed = ParseKv(kWhat, kv);
-      if (!parsed.ok()) {
-        return parsed.status();
-      }
-      out.kvs.push_back(std::move(*parsed));
+      CONCORD_ASSIGN_OR_RETURN(KeyValue parsed, ParseKv(kWhat, kv));
+      out.kvs.push_back(std::move(parsed));
     }
   }
   return out;
@@ -267,15 +270,8 @@ absl::StatusOr<RangeResult> ParseRangeResponse(absl::string_view body) {
 
 absl::StatusOr<bool> ParseTxnResponse(absl::string_view body) {
   constexpr absl::string_view kWhat = "txn";
-  absl::StatusOr<Json> json = ParseObject(kWhat, body);
-  if (!json.ok()) {
-    return json.status();
-  }
-  absl::StatusOr<int64_t> revision = HeaderRevision(kWhat, *json);
-  if (!revision.ok()) {
-    return revision.status();
-  }
-  return BoolField(kWhat, *json, "succeeded");
+  CONCORD_ASSIGN_OR_RETURN(Revisioned response, ParseRevisioned(kWhat, body));
+  return BoolField(kWhat, response.json, "succeeded");
 }
 
 absl::StatusOr<WatchMessage> ParseWatchMessage(absl::string_view line) {
@@ -290,9 +286,8 @@ absl::StatusOr<WatchMessage> ParseWatchMessage(absl::string_view line) {
       return Bad(kWhat, "error", "an object");
     }
     auto http_code = error->find("http_code");
-    int http_status = http_code != error->end() && http_code->is_number_integer()
-                          ? http_code->get<int>()
-                          : 500;
+    int http_status =
+        http_code != error->end() && http_code->is_number_integer() ? http_code->get<int>() : 500;
     return ErrorFromObject("watch", http_status, *error);
   }
   auto result = json->find("result");
@@ -337,11 +332,7 @@ absl::StatusOr<WatchMessage> ParseWatchMessage(absl::string_view line) {
       if (kv == event.end()) {
         return Bad(kWhat, "events[].kv", "an object");
       }
-      absl::StatusOr<KeyValue> parsed_kv = ParseKv(kWhat, *kv);
-      if (!parsed_kv.ok()) {
-        return parsed_kv.status();
-      }
-      parsed.kv = std::move(*parsed_kv);
+      CONCORD_ASSIGN_OR_RETURN(parsed.kv, ParseKv(kWhat, *kv));
       out.events.push_back(std::move(parsed));
     }
   }

@@ -5,8 +5,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <atomic>
-#include <barrier>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -31,10 +29,13 @@
 namespace concord::store {
 namespace {
 
+using ::concord::store::testing::CommitRounds;
 using ::concord::store::testing::RedisServer;
+using ::concord::store::testing::RunCommitRounds;
 using ::concord::store::testing::StoreConformanceParam;
 using ::concord::store::testing::StoreConformanceParamName;
 using ::concord::store::testing::StoreConformanceTest;
+using ::concord::store::testing::WatchRecorder;
 using ::concord::testing::IsOk;
 using ::concord::testing::IsOkAndHolds;
 using ::concord::testing::StatusIs;
@@ -95,41 +96,6 @@ INSTANTIATE_TEST_SUITE_P(
                       StoreConformanceParam{
                           "RedisPoll", MakeShared("keyspace_events=off", absl::Milliseconds(20))}),
     StoreConformanceParamName);
-
-// Records watch reports; waits for the last one to match.
-class Recorder {
- public:
-  WatchCallback Callback() {
-    return [this](const absl::StatusOr<Bytes>& state) {
-      absl::MutexLock lock(&mu_);
-      states_.push_back(state);
-    };
-  }
-  // nullopt: NotFound.
-  bool WaitForLast(const std::optional<std::string>& want, absl::Duration deadline = kDeadline) {
-    absl::MutexLock lock(&mu_);
-    auto matches = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      if (states_.empty()) {
-        return false;
-      }
-      const absl::StatusOr<Bytes>& last = states_.back();
-      return want.has_value() ? last.ok() && *last == ToBytes(*want)
-                              : absl::IsNotFound(last.status());
-    };
-    return mu_.AwaitWithTimeout(absl::Condition(&matches), deadline);
-  }
-  bool WaitForError(absl::StatusCode code) {
-    absl::MutexLock lock(&mu_);
-    auto matches = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return !states_.empty() && states_.back().status().code() == code;
-    };
-    return mu_.AwaitWithTimeout(absl::Condition(&matches), kDeadline);
-  }
-
- private:
-  absl::Mutex mu_;
-  std::vector<absl::StatusOr<Bytes>> states_ ABSL_GUARDED_BY(mu_);
-};
 
 // Collects log lines.
 class LogCapture {
@@ -237,39 +203,20 @@ TEST_F(RedisStoreTest, CommitScriptHasExactlyOneWinnerAcrossClients) {
     CONCORD_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> store, Open(shared().UrlRest("race")));
     stores.push_back(std::move(store));
   }
-  std::barrier sync(kClients);
-  std::vector<std::atomic<int>> wins(kRounds);
-  std::atomic<int> unexpected{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kClients; ++t) {
-    threads.emplace_back([&, t] {
-      for (int round = 0; round < kRounds; ++round) {
-        sync.arrive_and_wait();
-        std::optional<Bytes> expected;
-        if (round > 0) {
-          expected = ToBytes(absl::StrCat("r", round - 1));
-        }
-        std::vector<Object> objects;
-        for (int o = 0; o < 3; ++o) {
-          objects.push_back({absl::StrCat("objs/r", round, "-c", t, "-", o), ToBytes("x")});
-        }
-        absl::Status status =
-            stores[t]->Commit(objects, expected, ToBytes(absl::StrCat("r", round)));
-        if (status.ok()) {
-          wins[round].fetch_add(1);
-        } else if (!absl::IsAborted(status)) {
-          unexpected.fetch_add(1);
-        }
-        sync.arrive_and_wait();
-      }
-    });
-  }
-  for (std::thread& thread : threads) {
-    thread.join();
-  }
-  EXPECT_EQ(unexpected.load(), 0);
+  CommitRounds result = RunCommitRounds(kClients, kRounds, [&](int t, int round) {
+    std::optional<Bytes> expected;
+    if (round > 0) {
+      expected = ToBytes(absl::StrCat("r", round - 1));
+    }
+    std::vector<Object> objects;
+    for (int o = 0; o < 3; ++o) {
+      objects.push_back({absl::StrCat("objs/r", round, "-c", t, "-", o), ToBytes("x")});
+    }
+    return stores[t]->Commit(objects, expected, ToBytes(absl::StrCat("r", round)));
+  });
+  EXPECT_EQ(result.unexpected, 0);
   for (int round = 0; round < kRounds; ++round) {
-    EXPECT_EQ(wins[round].load(), 1) << "round " << round;
+    EXPECT_EQ(result.wins[round], 1) << "round " << round;
   }
   // Every winner wrote all three objects, every loser none.
   CONCORD_ASSERT_OK_AND_ASSIGN(std::vector<std::string> objs, stores[0]->List("objs/"));
@@ -282,7 +229,7 @@ TEST_F(RedisStoreTest, NotificationsReportChangesByOtherClients) {
   CONCORD_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> watcher,
                                Open(shared().UrlRest("n", "keyspace_events=enable"), deps));
   CONCORD_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> writer, Open(shared().UrlRest("n")));
-  Recorder recorder;
+  WatchRecorder recorder(kDeadline);
   CONCORD_ASSERT_OK_AND_ASSIGN(std::unique_ptr<WatchHandle> handle,
                                watcher->Watch(kLatestKey, recorder.Callback()));
   ASSERT_TRUE(recorder.WaitForLast(std::nullopt));
@@ -306,7 +253,7 @@ TEST_F(RedisStoreTest, NotificationsOffFallsBackToPolling) {
   deps.watch_poll_interval = absl::Milliseconds(20);
   deps.log = log.logger();
   CONCORD_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> watcher, Open(server->UrlRest("c"), deps));
-  Recorder recorder;
+  WatchRecorder recorder(kDeadline);
   CONCORD_ASSERT_OK_AND_ASSIGN(std::unique_ptr<WatchHandle> handle,
                                watcher->Watch("certs/a", recorder.Callback()));
   ASSERT_TRUE(recorder.WaitForLast(std::nullopt));
@@ -359,7 +306,7 @@ TEST_F(RedisStoreTest, DisabledConfigIsRefusedUnlessAllowedAndWatchPolls) {
   deps.allow_volatile_store = true;
   deps.watch_poll_interval = absl::Milliseconds(20);
   CONCORD_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> store, Open(server->UrlRest("c"), deps));
-  Recorder recorder;
+  WatchRecorder recorder(kDeadline);
   CONCORD_ASSERT_OK_AND_ASSIGN(std::unique_ptr<WatchHandle> handle,
                                store->Watch("k", recorder.Callback()));
   ASSERT_THAT(server->Command({"SET", "c/k", "v"}), IsOk());
@@ -430,7 +377,7 @@ TEST_F(RedisStoreTest, KilledServerIsUnavailableThenRecoversAfterRestart) {
   CONCORD_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> store,
                                Open(server->UrlRest("c", "keyspace_events=enable"), deps));
   ASSERT_THAT(store->Commit({{"t/1", ToBytes("T1")}}, std::nullopt, AsBytes("L1")), IsOk());
-  Recorder recorder;
+  WatchRecorder recorder(kDeadline);
   CONCORD_ASSERT_OK_AND_ASSIGN(std::unique_ptr<WatchHandle> handle,
                                store->Watch(kLatestKey, recorder.Callback()));
   ASSERT_TRUE(recorder.WaitForLast("L1"));

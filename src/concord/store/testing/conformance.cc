@@ -23,45 +23,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-// Generous: only reached when the store is broken, never in a passing run.
-constexpr absl::Duration kWatchDeadline = absl::Seconds(20);
-
-// Records every state a watch reports and lets the test wait for one.
-class WatchRecorder {
- public:
-  WatchCallback Callback() {
-    return [this](const absl::StatusOr<Bytes>& state) {
-      absl::MutexLock lock(&mu_);
-      states_.push_back(state);
-    };
-  }
-
-  // Waits until the most recent report equals `want` (nullopt: NotFound).
-  bool WaitForLast(const std::optional<std::string>& want) {
-    absl::MutexLock lock(&mu_);
-    auto matches = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      if (states_.empty()) {
-        return false;
-      }
-      const absl::StatusOr<Bytes>& last = states_.back();
-      if (!want.has_value()) {
-        return absl::IsNotFound(last.status());
-      }
-      return last.ok() && *last == ToBytes(*want);
-    };
-    return mu_.AwaitWithTimeout(absl::Condition(&matches), kWatchDeadline);
-  }
-
-  size_t count() {
-    absl::MutexLock lock(&mu_);
-    return states_.size();
-  }
-
- private:
-  absl::Mutex mu_;
-  std::vector<absl::StatusOr<Bytes>> states_ ABSL_GUARDED_BY(mu_);
-};
-
 TEST_P(StoreConformanceTest, GetMissingKeyReturnsNotFound) {
   EXPECT_THAT(store().Get("manifests/absent"), StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(store().Get(kLatestKey), StatusIs(absl::StatusCode::kNotFound));
@@ -106,19 +67,17 @@ TEST_P(StoreConformanceTest, PutLatestIsRejected) {
 }
 
 TEST_P(StoreConformanceTest, ListReturnsSortedKeysUnderPrefix) {
-  for (const char* key : {"transitions/bb", "transitions/aa", "manifests/zz",
-                          "transitionsx", "transitions/ab/c"}) {
+  for (const char* key :
+       {"transitions/bb", "transitions/aa", "manifests/zz", "transitionsx", "transitions/ab/c"}) {
     ASSERT_THAT(store().Put(key, AsBytes(key)), IsOk());
   }
   EXPECT_THAT(store().List("transitions/"),
-              IsOkAndHolds(ElementsAre("transitions/aa", "transitions/ab/c",
-                                       "transitions/bb")));
+              IsOkAndHolds(ElementsAre("transitions/aa", "transitions/ab/c", "transitions/bb")));
   EXPECT_THAT(store().List("transitions/a"),
               IsOkAndHolds(ElementsAre("transitions/aa", "transitions/ab/c")));
   EXPECT_THAT(store().List(""),
-              IsOkAndHolds(ElementsAre("manifests/zz", "transitions/aa",
-                                       "transitions/ab/c", "transitions/bb",
-                                       "transitionsx")));
+              IsOkAndHolds(ElementsAre("manifests/zz", "transitions/aa", "transitions/ab/c",
+                                       "transitions/bb", "transitionsx")));
   EXPECT_THAT(store().List("policies/"), IsOkAndHolds(IsEmpty()));
 }
 
@@ -133,15 +92,13 @@ TEST_P(StoreConformanceTest, DeleteRemovesKeyAndIgnoresMissingKey) {
 TEST_P(StoreConformanceTest, InvalidKeysAreRejectedEverywhere) {
   const std::string too_long(kMaxKeySize + 1, 'a');
   for (const std::string& key :
-       {std::string(""), std::string("/abs"), std::string("Upper"),
-        std::string("a//b"), std::string("a/../b"), std::string(".."),
-        std::string("a/"), std::string("sp ace"), std::string("a/./b"),
-        std::string("."), std::string("nul\0x", 5), std::string("x\xff"),
+       {std::string(""), std::string("/abs"), std::string("Upper"), std::string("a//b"),
+        std::string("a/../b"), std::string(".."), std::string("a/"), std::string("sp ace"),
+        std::string("a/./b"), std::string("."), std::string("nul\0x", 5), std::string("x\xff"),
         std::string("a..b"), too_long}) {
     SCOPED_TRACE(key);
     EXPECT_THAT(store().Get(key), StatusIs(absl::StatusCode::kInvalidArgument));
-    EXPECT_THAT(store().Put(key, AsBytes("v")),
-                StatusIs(absl::StatusCode::kInvalidArgument));
+    EXPECT_THAT(store().Put(key, AsBytes("v")), StatusIs(absl::StatusCode::kInvalidArgument));
     EXPECT_THAT(store().Delete(key), StatusIs(absl::StatusCode::kInvalidArgument));
     EXPECT_THAT(store().Watch(key, [](const absl::StatusOr<Bytes>&) {}),
                 StatusIs(absl::StatusCode::kInvalidArgument));
@@ -169,8 +126,7 @@ TEST_P(StoreConformanceTest, OversizeValuesAreRejected) {
   EXPECT_THAT(store().Put("over", over), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(store().Commit({{"over", over}}, std::nullopt, AsBytes("l")),
               StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(store().Commit({}, std::nullopt, over),
-              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(store().Commit({}, std::nullopt, over), StatusIs(absl::StatusCode::kInvalidArgument));
   // Two values that fit alone but not together in one commit.
   const Bytes half(kMaxCommitSize / 2 + 1, 1);
   EXPECT_THAT(store().Commit({{"a", half}, {"b", half}}, std::nullopt, AsBytes("l")),
@@ -186,32 +142,29 @@ TEST_P(StoreConformanceTest, OversizeValuesAreRejected) {
 }
 
 TEST_P(StoreConformanceTest, CommitRejectsLatestAmongObjectsAndDuplicates) {
-  EXPECT_THAT(store().Commit({{std::string(kLatestKey), ToBytes("x")}}, std::nullopt,
-                             AsBytes("l")),
+  EXPECT_THAT(store().Commit({{std::string(kLatestKey), ToBytes("x")}}, std::nullopt, AsBytes("l")),
               StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(store().Commit({{"a", ToBytes("1")}, {"a", ToBytes("2")}}, std::nullopt,
-                             AsBytes("l")),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("duplicate")));
+  EXPECT_THAT(
+      store().Commit({{"a", ToBytes("1")}, {"a", ToBytes("2")}}, std::nullopt, AsBytes("l")),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("duplicate")));
   EXPECT_THAT(store().Get(kLatestKey), StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(store().Get("a"), StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST_P(StoreConformanceTest, CommitCreatesLatestWhenExpectedAbsent) {
-  ASSERT_THAT(store().Commit({{"transitions/t1", ToBytes("T1")},
-                              {"manifests/m1", ToBytes("M1")}},
+  ASSERT_THAT(store().Commit({{"transitions/t1", ToBytes("T1")}, {"manifests/m1", ToBytes("M1")}},
                              std::nullopt, AsBytes("L1")),
               IsOk());
   EXPECT_THAT(store().Get(kLatestKey), IsOkAndHolds(ToBytes("L1")));
   EXPECT_THAT(store().Get("transitions/t1"), IsOkAndHolds(ToBytes("T1")));
   EXPECT_THAT(store().Get("manifests/m1"), IsOkAndHolds(ToBytes("M1")));
-  EXPECT_THAT(store().List(""), IsOkAndHolds(ElementsAre("latest", "manifests/m1",
-                                                          "transitions/t1")));
+  EXPECT_THAT(store().List(""),
+              IsOkAndHolds(ElementsAre("latest", "manifests/m1", "transitions/t1")));
 }
 
 TEST_P(StoreConformanceTest, CommitExpectingAbsenceAbortsWhenLatestExists) {
   ASSERT_THAT(store().Commit({}, std::nullopt, AsBytes("L1")), IsOk());
-  EXPECT_THAT(store().Commit({{"transitions/t2", ToBytes("T2")}}, std::nullopt,
-                             AsBytes("L2")),
+  EXPECT_THAT(store().Commit({{"transitions/t2", ToBytes("T2")}}, std::nullopt, AsBytes("L2")),
               StatusIs(absl::StatusCode::kAborted));
   EXPECT_THAT(store().Get(kLatestKey), IsOkAndHolds(ToBytes("L1")));
   EXPECT_THAT(store().Get("transitions/t2"), StatusIs(absl::StatusCode::kNotFound));
@@ -219,8 +172,7 @@ TEST_P(StoreConformanceTest, CommitExpectingAbsenceAbortsWhenLatestExists) {
 
 TEST_P(StoreConformanceTest, CommitSwapsWhenExpectedMatches) {
   ASSERT_THAT(store().Commit({}, std::nullopt, AsBytes("L1")), IsOk());
-  ASSERT_THAT(store().Commit({{"transitions/t2", ToBytes("T2")}}, ToBytes("L1"),
-                             AsBytes("L2")),
+  ASSERT_THAT(store().Commit({{"transitions/t2", ToBytes("T2")}}, ToBytes("L1"), AsBytes("L2")),
               IsOk());
   EXPECT_THAT(store().Get(kLatestKey), IsOkAndHolds(ToBytes("L2")));
   EXPECT_THAT(store().Get("transitions/t2"), IsOkAndHolds(ToBytes("T2")));
@@ -228,8 +180,7 @@ TEST_P(StoreConformanceTest, CommitSwapsWhenExpectedMatches) {
 
 TEST_P(StoreConformanceTest, CommitMismatchAbortsAndWritesNothing) {
   ASSERT_THAT(store().Commit({}, std::nullopt, AsBytes("L1")), IsOk());
-  EXPECT_THAT(store().Commit({{"transitions/t2", ToBytes("T2")}}, ToBytes("L0"),
-                             AsBytes("L2")),
+  EXPECT_THAT(store().Commit({{"transitions/t2", ToBytes("T2")}}, ToBytes("L0"), AsBytes("L2")),
               StatusIs(absl::StatusCode::kAborted));
   // A prefix or extension of the current value is not a match either.
   EXPECT_THAT(store().Commit({}, ToBytes("L"), AsBytes("L2")),
@@ -249,8 +200,7 @@ TEST_P(StoreConformanceTest, CommitExpectingValueAbortsWhenLatestAbsent) {
 
 TEST_P(StoreConformanceTest, CommitWithExistingIdenticalObjectSucceeds) {
   ASSERT_THAT(store().Put("manifests/m", AsBytes("M")), IsOk());
-  ASSERT_THAT(store().Commit({{"manifests/m", ToBytes("M")}}, std::nullopt, AsBytes("L1")),
-              IsOk());
+  ASSERT_THAT(store().Commit({{"manifests/m", ToBytes("M")}}, std::nullopt, AsBytes("L1")), IsOk());
   EXPECT_THAT(store().Get("manifests/m"), IsOkAndHolds(ToBytes("M")));
 }
 
@@ -330,41 +280,21 @@ TEST_P(StoreConformanceTest, DestroyedWatchStopsReporting) {
 TEST_P(StoreConformanceTest, ConcurrentCommitsHaveExactlyOneWinnerPerRound) {
   constexpr int kThreads = 6;
   constexpr int kRounds = 25;
-  std::barrier sync(kThreads);
-  std::vector<std::atomic<int>> wins(kRounds);
-  std::atomic<int> unexpected{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int round = 0; round < kRounds; ++round) {
-        sync.arrive_and_wait();
-        // Every contender expects the previous round's value; the value of a
-        // round is the same whoever wins it, so rounds stay in lockstep.
-        std::optional<Bytes> expected;
-        if (round > 0) {
-          expected = ToBytes(absl::StrCat("round-", round - 1));
-        }
-        absl::Status status = store().Commit(
-            {{absl::StrCat("objs/r", round, "-t", t), ToBytes("x")}}, expected,
-            ToBytes(absl::StrCat("round-", round)));
-        if (status.ok()) {
-          wins[round].fetch_add(1);
-        } else if (!absl::IsAborted(status)) {
-          unexpected.fetch_add(1);
-        }
-        sync.arrive_and_wait();
-      }
-    });
-  }
-  for (std::thread& thread : threads) {
-    thread.join();
-  }
-  EXPECT_EQ(unexpected.load(), 0);
+  CommitRounds result = RunCommitRounds(kThreads, kRounds, [&](int t, int round) {
+    // Every contender expects the previous round's value; the value of a
+    // round is the same whoever wins it, so rounds stay in lockstep.
+    std::optional<Bytes> expected;
+    if (round > 0) {
+      expected = ToBytes(absl::StrCat("round-", round - 1));
+    }
+    return store().Commit({{absl::StrCat("objs/r", round, "-t", t), ToBytes("x")}}, expected,
+                          ToBytes(absl::StrCat("round-", round)));
+  });
+  EXPECT_EQ(result.unexpected, 0);
   for (int round = 0; round < kRounds; ++round) {
-    EXPECT_EQ(wins[round].load(), 1) << "round " << round;
+    EXPECT_EQ(result.wins[round], 1) << "round " << round;
   }
-  EXPECT_THAT(store().Get(kLatestKey),
-              IsOkAndHolds(ToBytes(absl::StrCat("round-", kRounds - 1))));
+  EXPECT_THAT(store().Get(kLatestKey), IsOkAndHolds(ToBytes(absl::StrCat("round-", kRounds - 1))));
   // Losers wrote nothing: one object per round.
   CONCORD_ASSERT_OK_AND_ASSIGN(std::vector<std::string> objs, store().List("objs/"));
   EXPECT_EQ(objs.size(), static_cast<size_t>(kRounds));
@@ -397,8 +327,7 @@ TEST_P(StoreConformanceTest, ConcurrentPutsAndGetsSeeWholeValues) {
 
 }  // namespace
 
-std::string StoreConformanceParamName(
-    const ::testing::TestParamInfo<StoreConformanceParam>& info) {
+std::string StoreConformanceParamName(const ::testing::TestParamInfo<StoreConformanceParam>& info) {
   return info.param.name;
 }
 
@@ -409,5 +338,71 @@ void StoreConformanceTest::SetUp() {
 }
 
 void StoreConformanceTest::TearDown() { store_.reset(); }
+
+WatchCallback WatchRecorder::Callback() {
+  return [this](const absl::StatusOr<Bytes>& state) {
+    absl::MutexLock lock(&mu_);
+    states_.push_back(state);
+  };
+}
+
+bool WatchRecorder::WaitForLast(const std::optional<std::string>& want) {
+  absl::MutexLock lock(&mu_);
+  auto matches = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (states_.empty()) {
+      return false;
+    }
+    const absl::StatusOr<Bytes>& last = states_.back();
+    if (!want.has_value()) {
+      return absl::IsNotFound(last.status());
+    }
+    return last.ok() && *last == ToBytes(*want);
+  };
+  return mu_.AwaitWithTimeout(absl::Condition(&matches), deadline_);
+}
+
+bool WatchRecorder::WaitForError(absl::StatusCode code) {
+  absl::MutexLock lock(&mu_);
+  auto matches = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return !states_.empty() && states_.back().status().code() == code;
+  };
+  return mu_.AwaitWithTimeout(absl::Condition(&matches), deadline_);
+}
+
+size_t WatchRecorder::count() {
+  absl::MutexLock lock(&mu_);
+  return states_.size();
+}
+
+CommitRounds RunCommitRounds(int threads, int rounds,
+                             const std::function<absl::Status(int thread, int round)>& commit) {
+  std::barrier sync(threads);
+  std::vector<std::atomic<int>> wins(rounds);
+  std::atomic<int> unexpected{0};
+  std::vector<std::thread> running;
+  for (int t = 0; t < threads; ++t) {
+    running.emplace_back([&, t] {
+      for (int round = 0; round < rounds; ++round) {
+        sync.arrive_and_wait();
+        absl::Status status = commit(t, round);
+        if (status.ok()) {
+          wins[round].fetch_add(1);
+        } else if (!absl::IsAborted(status)) {
+          unexpected.fetch_add(1);
+        }
+        sync.arrive_and_wait();
+      }
+    });
+  }
+  for (std::thread& thread : running) {
+    thread.join();
+  }
+  CommitRounds result;
+  for (const std::atomic<int>& w : wins) {
+    result.wins.push_back(w.load());
+  }
+  result.unexpected = unexpected.load();
+  return result;
+}
 
 }  // namespace concord::store::testing
