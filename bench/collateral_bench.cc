@@ -10,8 +10,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
-#include "concord/collateral/cache.h"
 #include "concord/attest/snp/verifier.h"
+#include "concord/collateral/cache.h"
 #include "concord/collateral/item.h"
 #include "concord/collateral/verifiers.h"
 #include "concord/common/time_format.h"
@@ -91,9 +91,8 @@ void BM_PlatformVerifierTdxPhala(benchmark::State& state) {
   }
   auto snp = *attest::SnpVerifier::Create({});
   PlatformVerifier verifier(*snp, *cache);
-  attest::Evidence evidence{attest::Platform::kTdx,
-                            testing::ReadTestdata(absl::StrCat(dir, "quote.dat")),
-                            {}};
+  attest::Evidence evidence{
+      attest::Platform::kTdx, testing::ReadTestdata(absl::StrCat(dir, "quote.dat")), {}};
   attest::VerifyOptions options;
   options.at = kAt;
   options.check_reference_values = false;

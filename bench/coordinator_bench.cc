@@ -106,11 +106,11 @@ SetManifestRequest Signed(const Platform& p, Bytes manifest,
                           std::optional<crypto::Sha256Digest> previous,
                           std::optional<crypto::Sha256Digest> challenge = std::nullopt) {
   SetManifestRequest request;
-  request.authorization = OrDie(
-      history::SignAuthorization(p.owner, history::TransitionKind::kManifest,
-                                 crypto::Sha256(manifest),
-                                 previous.value_or(challenge.value_or(crypto::Sha256Digest{}))),
-      "sign authorization");
+  request.authorization =
+      OrDie(history::SignAuthorization(
+                p.owner, history::TransitionKind::kManifest, crypto::Sha256(manifest),
+                previous.value_or(challenge.value_or(crypto::Sha256Digest{}))),
+            "sign authorization");
   request.manifest = std::move(manifest);
   request.expected_previous = previous;
   request.genesis_challenge = challenge;
@@ -120,21 +120,21 @@ SetManifestRequest Signed(const Platform& p, Bytes manifest,
 void RunUpdates(benchmark::State& state, store::Store& store) {
   const Platform& p = SharedPlatform();
   Logger log(LogFormat::kHuman, LogLevel::kWarning, [](absl::string_view) {});
-  std::unique_ptr<Coordinator> c = OrDie(
-      Coordinator::Create(Options{.launch = p.launch, .replica_name = "coordinator-bench"},
-                          Deps{.store = store,
-                               .clock = SystemClock::Get(),
-                               .random = crypto::SystemRandom::Get(),
-                               .verifier = *p.verifier,
-                               .attester = *p.attester,
-                               .log = log}),
-      "coordinator");
+  std::unique_ptr<Coordinator> c =
+      OrDie(Coordinator::Create(Options{.launch = p.launch, .replica_name = "coordinator-bench"},
+                                Deps{.store = store,
+                                     .clock = SystemClock::Get(),
+                                     .random = crypto::SystemRandom::Get(),
+                                     .verifier = *p.verifier,
+                                     .attester = *p.attester,
+                                     .log = log}),
+            "coordinator");
   Check(c->Start(), "start");
   uint64_t n = 0;
   crypto::Sha256Digest head =
-      OrDie(c->SetManifest(Signed(p, Manifest(p, n++), std::nullopt,
-                                  c->Status().genesis_challenge)),
-            "first set")
+      OrDie(
+          c->SetManifest(Signed(p, Manifest(p, n++), std::nullopt, c->Status().genesis_challenge)),
+          "first set")
           .transition_hash;
   std::vector<double> micros;
   for (auto _ : state) {
@@ -169,15 +169,14 @@ void RegisterStoreBenchmarks() {
   for (absl::string_view url : absl::StrSplit(urls, ',', absl::SkipEmpty())) {
     const std::string name = absl::StrCat("BM_ManifestUpdate/", url);
     // Each run starts an empty history under its own prefix.
-    benchmark::RegisterBenchmark(name.c_str(),
-                                 [u = std::string(url)](benchmark::State& state) {
-                                   static int run = 0;
-                                   std::unique_ptr<store::Store> store =
-                                       OrDie(store::OpenStore(absl::StrCat(u, "-run", ++run),
-                                                              store::Deps{}),
-                                             "open store");
-                                   RunUpdates(state, *store);
-                                 })
+    benchmark::RegisterBenchmark(
+        name.c_str(),
+        [u = std::string(url)](benchmark::State& state) {
+          static int run = 0;
+          std::unique_ptr<store::Store> store =
+              OrDie(store::OpenStore(absl::StrCat(u, "-run", ++run), store::Deps{}), "open store");
+          RunUpdates(state, *store);
+        })
         ->Unit(benchmark::kMicrosecond)
         ->UseRealTime();
   }

@@ -37,9 +37,8 @@ Bytes ManifestJson(const crypto::PublicKey& owner, int i) {
       R"("64886c61a4f96b694c0416c8e294bc2c8189d1928ee1cef43973dc65dcf4de88":)",
       R"({"Name":"workload )", i, R"(","SANs":["demo.local"]}},)",
       R"("ReferenceValues":{"simulated":[{"ARKHash":")", std::string(64, 'c'),
-      R"(","Measurement":")", std::string(96, 'd'), R"("}]},)",
-      R"("WorkloadOwnerKeys":[")", HexEncode(owner.spki_der()),
-      R"("],"SeedshareOwnerKeys":[]})"));
+      R"(","Measurement":")", std::string(96, 'd'), R"("}]},)", R"("WorkloadOwnerKeys":[")",
+      HexEncode(owner.spki_der()), R"("],"SeedshareOwnerKeys":[]})"));
 }
 
 struct Fixture {
@@ -73,8 +72,7 @@ Fixture& GetFixture() {
       t.manifest_hash = crypto::Sha256(manifest);
       t.previous_hash = previous;
       t.ca_bundle_hash = crypto::Sha256(bundle);
-      t.authorization =
-          *SignAuthorization(*owner, t.kind, t.manifest_hash, t.previous_hash);
+      t.authorization = *SignAuthorization(*owner, t.kind, t.manifest_hash, t.previous_hash);
       const Bytes encoded = *EncodeTransition(t);
       previous = TransitionHash(encoded);
       if (!(*store)->Put(ObjectKey(ObjectType::kManifest, t.manifest_hash), manifest).ok() ||
@@ -87,8 +85,9 @@ Fixture& GetFixture() {
     if (!(*store)->Commit({}, std::nullopt, latest).ok()) {
       std::abort();
     }
-    auto* f = new Fixture{*std::move(store), *std::move(history_key), *std::move(owner),
-                          nullptr, {}, kTransitions + 1};
+    auto* f =
+        new Fixture{*std::move(store), *std::move(history_key), *std::move(owner), nullptr, {},
+                    kTransitions + 1};
     auto pem = f->history_key.ToPkcs8Pem();
     f->writer = *HistoryWriter::Create(*f->store, *crypto::PrivateKey::FromPem(*pem), {});
     return f;
@@ -101,9 +100,9 @@ Fixture& GetFixture() {
 void BM_VerifyCold(benchmark::State& state) {
   Fixture& f = GetFixture();
   for (auto _ : state) {
-    auto verifier = *HistoryVerifier::Create(
-        *f.store, f.history_key.public_key(), {},
-        VerifierTuning{.threads = static_cast<size_t>(state.range(0))});
+    auto verifier =
+        *HistoryVerifier::Create(*f.store, f.history_key.public_key(), {},
+                                 VerifierTuning{.threads = static_cast<size_t>(state.range(0))});
     absl::StatusOr<VerifiedHistory> h = verifier->Verify();
     if (!h.ok()) {
       state.SkipWithError(std::string(h.status().message()).c_str());
@@ -128,8 +127,8 @@ void BM_VerifyIncremental(benchmark::State& state) {
     AppendRequest req;
     req.manifest = ManifestJson(f.owner.public_key(), f.next++);
     req.ca_bundle = ToBytes(absl::StrCat("ca bundle ", f.next));
-    req.authorization = *SignAuthorization(f.owner, req.kind, crypto::Sha256(req.manifest),
-                                           head->head().hash);
+    req.authorization =
+        *SignAuthorization(f.owner, req.kind, crypto::Sha256(req.manifest), head->head().hash);
     head = f.writer->Append(*head, req);
     if (!head.ok()) {
       state.SkipWithError(std::string(head.status().message()).c_str());

@@ -20,7 +20,7 @@ namespace {
 
 using ::concord::testing::ReadTestdata;
 
-Evidence LoadEvidence(const char *dir) {
+Evidence LoadEvidence(const char* dir) {
   Evidence e;
   e.platform = Platform::kSnp;
   e.report = ReadTestdata(std::string("attestation/snp/") + dir + "/report.bin");
@@ -44,7 +44,7 @@ std::unique_ptr<SnpVerifier> MustVerifier(size_t capacity) {
   return std::move(v).value();
 }
 
-void BM_SnpVerifyCachedChain(benchmark::State &state) {
+void BM_SnpVerifyCachedChain(benchmark::State& state) {
   auto verifier = MustVerifier(16);
   Evidence e = LoadEvidence("milan-v2-virtee");
   VerifyOptions o = Options();
@@ -59,7 +59,7 @@ void BM_SnpVerifyCachedChain(benchmark::State &state) {
 }
 BENCHMARK(BM_SnpVerifyCachedChain)->Unit(benchmark::kMicrosecond);
 
-void BM_SnpVerifyColdChain(benchmark::State &state) {
+void BM_SnpVerifyColdChain(benchmark::State& state) {
   // Capacity 1 and two alternating VCEKs: every verification misses the cache.
   auto verifier = MustVerifier(1);
   Evidence a = LoadEvidence("milan-v2-virtee");
@@ -94,7 +94,7 @@ SignatureInput LoadSignature() {
                         *der};
 }
 
-void BM_P384VerifyNettle(benchmark::State &state) {
+void BM_P384VerifyNettle(benchmark::State& state) {
   SignatureInput in = LoadSignature();
   auto verifier = crypto::P384Verifier::FromPublicKey(in.key);
   for (auto _ : state) {
@@ -107,7 +107,7 @@ void BM_P384VerifyNettle(benchmark::State &state) {
 }
 BENCHMARK(BM_P384VerifyNettle)->Unit(benchmark::kMicrosecond);
 
-void BM_P384VerifyOpenSsl(benchmark::State &state) {
+void BM_P384VerifyOpenSsl(benchmark::State& state) {
   SignatureInput in = LoadSignature();
   for (auto _ : state) {
     absl::Status s = in.key.VerifyEcdsa(in.message, in.der_signature, crypto::HashAlg::kSha384);
@@ -119,7 +119,7 @@ void BM_P384VerifyOpenSsl(benchmark::State &state) {
 }
 BENCHMARK(BM_P384VerifyOpenSsl)->Unit(benchmark::kMicrosecond);
 
-void BM_SnpReportParse(benchmark::State &state) {
+void BM_SnpReportParse(benchmark::State& state) {
   Bytes report = ReadTestdata("attestation/snp/milan-v2-virtee/report.bin");
   for (auto _ : state) {
     auto parsed = SnpReport::Parse(report);

@@ -75,8 +75,7 @@ void BM_Commit(benchmark::State& state, const std::string& url) {
     Bytes next = ToBytes(absl::StrCat("latest-", n));
     auto start = SteadyClock::now();
     Check(store->Commit(objects, latest, next), "commit");
-    micros.push_back(
-        std::chrono::duration<double, std::micro>(SteadyClock::now() - start).count());
+    micros.push_back(std::chrono::duration<double, std::micro>(SteadyClock::now() - start).count());
     latest = std::move(next);
   }
   ReportPercentiles(state, micros);
@@ -89,8 +88,7 @@ void BM_Get(benchmark::State& state, const std::string& url) {
   for (auto _ : state) {
     auto start = SteadyClock::now();
     absl::StatusOr<Bytes> value = store->Get("bench/get-object");
-    micros.push_back(
-        std::chrono::duration<double, std::micro>(SteadyClock::now() - start).count());
+    micros.push_back(std::chrono::duration<double, std::micro>(SteadyClock::now() - start).count());
     Check(value.status(), "get");
     benchmark::DoNotOptimize(value->data());
   }
@@ -114,8 +112,8 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark(absl::StrCat("Commit2KiB/", scheme).c_str(),
                                  concord::store::BM_Commit, u)
         ->Unit(benchmark::kMicrosecond);
-    benchmark::RegisterBenchmark(absl::StrCat("Get2KiB/", scheme).c_str(),
-                                 concord::store::BM_Get, u)
+    benchmark::RegisterBenchmark(absl::StrCat("Get2KiB/", scheme).c_str(), concord::store::BM_Get,
+                                 u)
         ->Unit(benchmark::kMicrosecond);
   }
   benchmark::Initialize(&argc, argv);

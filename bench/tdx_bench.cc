@@ -16,9 +16,9 @@ namespace {
 using namespace concord;
 
 // state.range(0): the verifier's cache capacity (0 = cache off).
-void BM_TdxVerifyPhalaV4(benchmark::State &state) {
-  auto collateral = attest::TdxCollateral::LoadDir(
-      testing::TestdataPath("attestation/tdx/v4-b0c06f-phala"));
+void BM_TdxVerifyPhalaV4(benchmark::State& state) {
+  auto collateral =
+      attest::TdxCollateral::LoadDir(testing::TestdataPath("attestation/tdx/v4-b0c06f-phala"));
   if (!collateral.ok()) {
     state.SkipWithError("collateral");
     return;
@@ -46,7 +46,7 @@ void BM_TdxVerifyPhalaV4(benchmark::State &state) {
 }
 BENCHMARK(BM_TdxVerifyPhalaV4)->Arg(1024)->Arg(0)->ArgName("cache")->Unit(benchmark::kMicrosecond);
 
-void BM_TdxQuoteParse(benchmark::State &state) {
+void BM_TdxQuoteParse(benchmark::State& state) {
   Bytes q = testing::ReadTestdata("attestation/tdx/v4-b0c06f-phala/quote.dat");
   for (auto _ : state) {
     auto parsed = attest::TdxQuote::Parse(q);

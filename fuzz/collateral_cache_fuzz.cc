@@ -47,7 +47,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         auto store = concord::store::MemoryStore::Create();
         FixedClock clock;
         auto cache = CollateralCache::Create({store.get(), &clock});
-        std::vector<BundleRecord> bundle = {{"fuzz.json", concord::Bytes(input.begin(), input.end())}};
+        std::vector<BundleRecord> bundle = {
+            {"fuzz.json", concord::Bytes(input.begin(), input.end())}};
         static_cast<void>(ImportBundle(**cache, bundle));
       }
       break;
@@ -59,9 +60,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       static_cast<void>(ParseIndexEntryName(text));
       break;
     case 3:
-      for (CollateralKind kind :
-           {CollateralKind::kSnpVcek, CollateralKind::kSnpCertChain, CollateralKind::kTdxTcbInfo,
-            CollateralKind::kTdxPckCrl}) {
+      for (CollateralKind kind : {CollateralKind::kSnpVcek, CollateralKind::kSnpCertChain,
+                                  CollateralKind::kTdxTcbInfo, CollateralKind::kTdxPckCrl}) {
         static_cast<void>(ValidateItemKey(kind, text));
       }
       static_cast<void>(KdsClient::Target(CollateralKind::kSnpVcek, text));

@@ -11,7 +11,7 @@
 #include "concord/crypto/openssl_status.h"
 #include "concord/crypto/x509.h"
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   concord::ByteView input(data, size);
   auto cert = concord::crypto::ParseCertDerOrPem(input);
   if (cert.ok() && !concord::crypto::CertToDer(cert->get()).ok()) {

@@ -107,8 +107,8 @@ constexpr uint8_t kVcekDer[] = {
 constexpr char kGenuineReportSha256[] =
     "120d77b213c8868dd42f160ccb0114f05336ec715f6d51070f534b33c7e03f3b";
 
-concord::attest::SnpVerifier &Verifier() {
-  static concord::attest::SnpVerifier *const kVerifier = [] {
+concord::attest::SnpVerifier& Verifier() {
+  static concord::attest::SnpVerifier* const kVerifier = [] {
     auto v = concord::attest::SnpVerifier::Create({});
     if (!v.ok()) {
       std::abort();
@@ -120,7 +120,7 @@ concord::attest::SnpVerifier &Verifier() {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   concord::ByteView input(data, size);
   auto report = concord::attest::SnpReport::Parse(input);
   if (report.ok()) {

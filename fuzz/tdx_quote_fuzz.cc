@@ -8,7 +8,7 @@
 #include "concord/attest/tdx/intel_pki.h"
 #include "concord/attest/tdx/quote.h"
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace concord;
   if (size == 0) {
     return 0;

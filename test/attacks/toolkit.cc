@@ -67,9 +67,7 @@ net::ServerEvidenceCheck AuthenticOnlyCheck(const attest::EvidenceVerifier* veri
 
 }  // namespace
 
-net::ServerEvidenceCheck Target::ServerCheck() const {
-  return AuthenticOnlyCheck(verifier_.get());
-}
+net::ServerEvidenceCheck Target::ServerCheck() const { return AuthenticOnlyCheck(verifier_.get()); }
 
 crypto::PrivateKey ClientKey() { return *crypto::PrivateKey::GenerateEc(crypto::KeyType::kEcP256); }
 
@@ -96,10 +94,10 @@ std::unique_ptr<Target> Target::Start(std::vector<std::string> extra_flags) {
   EXPECT_TRUE(verifier.ok()) << verifier.status();
   t->verifier_ = *std::move(verifier);
   const attest::SimulatedReferenceValues rv = t->host_->info().reference_values();
-  const std::string launch = absl::StrCat(
-      R"({"Version":1,"Kind":"coordinator","Platforms":["simulated"],)",
-      R"("ReferenceValues":{"simulated":[{"ARKHash":")", HexEncode(rv.ark_spki_sha256),
-      R"(","Measurement":")", HexEncode(rv.measurement), R"("}]}})");
+  const std::string launch =
+      absl::StrCat(R"({"Version":1,"Kind":"coordinator","Platforms":["simulated"],)",
+                   R"("ReferenceValues":{"simulated":[{"ARKHash":")", HexEncode(rv.ark_spki_sha256),
+                   R"(","Measurement":")", HexEncode(rv.measurement), R"("}]}})");
   std::ofstream(t->dir_ + "/coordinator.json", std::ios::binary) << launch;
   t->coordinator_policy_ = crypto::Sha256(AsBytes(launch));
   t->web_policy_ = crypto::Sha256(AsBytes("the web workload's policy document"));
@@ -238,9 +236,10 @@ Target::~Target() {
 std::string Target::Manifest(bool with_web) const {
   const attest::SimulatedReferenceValues rv = host_->info().reference_values();
   const std::string web =
-      with_web ? absl::StrCat(R"(,")", HexEncode(web_policy_),
-                              R"(":{"Name":"web","SANs":["web.attack.svc"],"WorkloadSecretID":"web"})")
-               : std::string();
+      with_web
+          ? absl::StrCat(R"(,")", HexEncode(web_policy_),
+                         R"(":{"Name":"web","SANs":["web.attack.svc"],"WorkloadSecretID":"web"})")
+          : std::string();
   return absl::StrCat(
       R"({"Version":1,"Policies":{")", HexEncode(coordinator_policy_),
       R"(":{"Name":"coordinator","Role":"coordinator","SANs":["coordinator.attack.svc"]})", web,

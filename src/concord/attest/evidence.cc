@@ -48,7 +48,7 @@ absl::StatusOr<Platform> ParsePlatform(absl::string_view name) {
       absl::StrCat("platform: want snp, tdx or simulated, got \"", name, "\""));
 }
 
-nlohmann::json ClaimsToJson(const Claims &claims) {
+nlohmann::json ClaimsToJson(const Claims& claims) {
   nlohmann::json j = nlohmann::json::object();
   j["platform"] = std::string(PlatformName(claims.platform));
   j["product"] = claims.product;
@@ -63,7 +63,7 @@ nlohmann::json ClaimsToJson(const Claims &claims) {
     j["signer_not_after"] = FormatRfc3339(claims.signer_not_after);
   }
   if (claims.snp.has_value()) {
-    const SnpClaims &snp = *claims.snp;
+    const SnpClaims& snp = *claims.snp;
     nlohmann::json s = SnpReportToJson(snp.report, snp.product);
     s["signing_key"] = std::string(SnpSigningKeyName(snp.signing_key));
     s["signer_product_name"] = snp.signer_product_name;

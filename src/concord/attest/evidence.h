@@ -149,15 +149,15 @@ struct Claims {
 absl::StatusOr<std::array<uint8_t, 32>> ClaimedPolicyHash(const Evidence& evidence);
 
 // Renders claims as JSON for the CLI (hex byte strings, RFC 3339 times).
-nlohmann::json ClaimsToJson(const Claims &claims);
+nlohmann::json ClaimsToJson(const Claims& claims);
 
 // Verifies evidence of one or more platforms. See the error convention above.
 class EvidenceVerifier {
  public:
   virtual ~EvidenceVerifier() = default;
   // Verifies `evidence` under `options` and returns its claims.
-  virtual absl::StatusOr<Claims> Verify(const Evidence &evidence,
-                                        const VerifyOptions &options) const = 0;
+  virtual absl::StatusOr<Claims> Verify(const Evidence& evidence,
+                                        const VerifyOptions& options) const = 0;
 };
 
 }  // namespace concord::attest

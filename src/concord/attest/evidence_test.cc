@@ -22,14 +22,12 @@ TEST(PlatformTest, NamesRoundTrip) {
 }
 
 TEST(ClaimedPolicyHashTest, SnpHostDataAndTdxMrconfigid) {
-  const Bytes report =
-      concord::testing::ReadTestdata("attestation/snp/milan-v2-virtee/report.bin");
+  const Bytes report = concord::testing::ReadTestdata("attestation/snp/milan-v2-virtee/report.bin");
   absl::StatusOr<SnpReport> parsed_report = SnpReport::Parse(report);
   ASSERT_TRUE(parsed_report.ok());
   EXPECT_THAT(ClaimedPolicyHash(Evidence{Platform::kSnp, report, {}}),
               IsOkAndHolds(parsed_report->host_data));
-  const Bytes quote =
-      concord::testing::ReadTestdata("attestation/tdx/v4-b0c06f-phala/quote.dat");
+  const Bytes quote = concord::testing::ReadTestdata("attestation/tdx/v4-b0c06f-phala/quote.dat");
   absl::StatusOr<TdxQuote> parsed_quote = TdxQuote::Parse(quote);
   ASSERT_TRUE(parsed_quote.ok());
   std::array<uint8_t, 32> mrconfigid_head{};

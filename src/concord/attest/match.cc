@@ -67,9 +67,9 @@ std::optional<Mismatch> MatchSnp(const SnpReferenceValues& ref, const SnpClaims&
 std::optional<Mismatch> MatchSimulated(const SimulatedReferenceValues& ref,
                                        const SnpClaims& claims) {
   if (ref.ark_spki_sha256 != claims.root_spki_sha256) {
-    return Mismatch{0, absl::StrCat("simulated: ARK (SPKI SHA-256 ",
-                                    HexEncode(claims.root_spki_sha256),
-                                    ") is not pinned by any reference value")};
+    return Mismatch{
+        0, absl::StrCat("simulated: ARK (SPKI SHA-256 ", HexEncode(claims.root_spki_sha256),
+                        ") is not pinned by any reference value")};
   }
   if (!std::equal(ref.measurement.begin(), ref.measurement.end(),
                   claims.report.measurement.begin())) {
@@ -102,9 +102,9 @@ std::optional<Mismatch> MatchTdx(const TdxReferenceValues& ref, const TdxClaims&
                                     " do not match ", HexEncode(ref.td_attributes), which)};
   }
   if (claims.tcb_evaluation_data_number < ref.minimum_tcb_evaluation_number) {
-    return Mismatch{4, absl::StrCat("tdx: TCB evaluation data number ",
-                                    claims.tcb_evaluation_data_number, " is below the minimum ",
-                                    ref.minimum_tcb_evaluation_number, which)};
+    return Mismatch{
+        4, absl::StrCat("tdx: TCB evaluation data number ", claims.tcb_evaluation_data_number,
+                        " is below the minimum ", ref.minimum_tcb_evaluation_number, which)};
   }
   if (std::find(ref.accepted_tcb_statuses.begin(), ref.accepted_tcb_statuses.end(),
                 claims.tcb_status) == ref.accepted_tcb_statuses.end()) {
@@ -112,13 +112,13 @@ std::optional<Mismatch> MatchTdx(const TdxReferenceValues& ref, const TdxClaims&
                                     " is not accepted", which)};
   }
   if (!ref.allowed_piids.empty()) {
-    const bool ok = std::any_of(ref.allowed_piids.begin(), ref.allowed_piids.end(),
-                                [&](const std::array<uint8_t, 16>& id) {
-                                  return id == claims.ppid ||
-                                         (claims.piid.has_value() && id == *claims.piid);
-                                });
+    const bool ok = std::any_of(
+        ref.allowed_piids.begin(), ref.allowed_piids.end(), [&](const std::array<uint8_t, 16>& id) {
+          return id == claims.ppid || (claims.piid.has_value() && id == *claims.piid);
+        });
     if (!ok) {
-      return Mismatch{6, absl::StrCat("tdx: the PCK certificate's PPID/PIID is not allowed", which)};
+      return Mismatch{6,
+                      absl::StrCat("tdx: the PCK certificate's PPID/PIID is not allowed", which)};
     }
   }
   return std::nullopt;

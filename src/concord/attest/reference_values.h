@@ -72,7 +72,8 @@ struct TdxReferenceValues {
 struct SimulatedReferenceValues {
   std::array<uint8_t, 32> ark_spki_sha256{};
   std::array<uint8_t, 48> measurement{};
-  friend bool operator==(const SimulatedReferenceValues&, const SimulatedReferenceValues&) = default;
+  friend bool operator==(const SimulatedReferenceValues&,
+                         const SimulatedReferenceValues&) = default;
 };
 
 struct ReferenceValues {

@@ -68,7 +68,8 @@ TEST_F(CoordinatorCommandsTest, UnreadableOrInvalidManifestIsUsageError) {
 
 TEST_F(CoordinatorCommandsTest, SetWithUnreadableOwnerKeyOrPoliciesIsUsageError) {
   std::ofstream(Path("owner.key")) << "not a key";
-  CliResult key = RunCli({"set", "-c", "127.0.0.1:1313", "-m", manifest_, "--owner-key", Path("owner.key")});
+  CliResult key =
+      RunCli({"set", "-c", "127.0.0.1:1313", "-m", manifest_, "--owner-key", Path("owner.key")});
   EXPECT_EQ(key.code, kExitUsage);
   EXPECT_THAT(key.err, HasSubstr("not a PEM private key"));
   CliResult policies =
@@ -84,8 +85,8 @@ TEST_F(CoordinatorCommandsTest, SetOfAMutableManifestWithoutOwnerKeyIsUsageError
 }
 
 TEST_F(CoordinatorCommandsTest, RecoverWithoutManifestOrVerifiedWorkspaceIsUsageError) {
-  CliResult r = RunCli({"recover", "-c", "127.0.0.1:1313", "--seedshare-key", Path("k"), "--seed-shares",
-               Path("s"), "--workspace", dir_});
+  CliResult r = RunCli({"recover", "-c", "127.0.0.1:1313", "--seedshare-key", Path("k"),
+                        "--seed-shares", Path("s"), "--workspace", dir_});
   EXPECT_EQ(r.code, kExitUsage);
   EXPECT_THAT(r.err, HasSubstr("--manifest is required"));
 }
@@ -106,12 +107,13 @@ TEST_F(CoordinatorCommandsTest, RecoverWithAShareForAnotherKeyIsUsageErrorAndPri
   absl::StatusOr<crypto::SecretBytes> pem = mine->ToPkcs8Pem();
   ASSERT_TRUE(pem.ok());
   ASSERT_TRUE(posix::WriteFileAtomic(Path("mine.key"), pem->Reveal(), 0600).ok());
-  CliResult r = RunCli({"recover", "-c", "127.0.0.1:1313", "-m", manifest_, "--seedshare-key",
-               Path("mine.key"), "--seed-shares", Path("shares.json"), "--workspace", dir_});
+  CliResult r =
+      RunCli({"recover", "-c", "127.0.0.1:1313", "-m", manifest_, "--seedshare-key",
+              Path("mine.key"), "--seed-shares", Path("shares.json"), "--workspace", dir_});
   EXPECT_EQ(r.code, kExitUsage);
   EXPECT_THAT(r.err, HasSubstr("shares.json"));
   CliResult garbage = RunCli({"recover", "-c", "127.0.0.1:1313", "-m", manifest_, "--seedshare-key",
-                     Path("mine.key"), "--seed-shares", manifest_, "--workspace", dir_});
+                              Path("mine.key"), "--seed-shares", manifest_, "--workspace", dir_});
   EXPECT_EQ(garbage.code, kExitUsage);
 }
 
@@ -129,8 +131,9 @@ TEST_F(CoordinatorCommandsTest, RecoverRejectsCorruptWorkspaceHead) {
   absl::StatusOr<crypto::SecretBytes> pem = mine->ToPkcs8Pem();
   ASSERT_TRUE(posix::WriteFileAtomic(Path("mine.key"), pem->Reveal(), 0600).ok());
   ASSERT_TRUE(posix::WriteFileAtomic(Path("head.json"), AsBytes("{\"generation\": 0}"), 0644).ok());
-  CliResult r = RunCli({"recover", "-c", "127.0.0.1:1313", "-m", manifest_, "--seedshare-key",
-               Path("mine.key"), "--seed-shares", Path("shares.json"), "--workspace", dir_});
+  CliResult r =
+      RunCli({"recover", "-c", "127.0.0.1:1313", "-m", manifest_, "--seedshare-key",
+              Path("mine.key"), "--seed-shares", Path("shares.json"), "--workspace", dir_});
   EXPECT_EQ(r.code, kExitUsage);
   EXPECT_THAT(r.err, HasSubstr("head.json"));
 }

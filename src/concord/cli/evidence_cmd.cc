@@ -165,7 +165,8 @@ void RunEvidenceVerify(CommandContext& ctx, const EvidenceVerifyArgs& args) {
     absl::StatusOr<attest::ReferenceValues> rv = manifest::ParseReferenceValuesJson(*rv_file);
     if (!rv.ok()) {
       Fail(ctx, kExitUsage,
-           absl::InvalidArgumentError(absl::StrCat(args.reference_values, ": ", rv.status().message())));
+           absl::InvalidArgumentError(
+               absl::StrCat(args.reference_values, ": ", rv.status().message())));
       return;
     }
     options.reference_values = *std::move(rv);
@@ -231,23 +232,28 @@ void AddEvidenceCommands(CLI::App& app, CommandContext& ctx) {
       ->check(CLI::IsMember({"snp", "simulated", "tdx"}))
       ->capture_default_str();
   verify->add_option("--report", args->report, "SNP/simulated: attestation report (binary)");
-  verify->add_option("--cert", args->certs,
-                     "Signing certificate (VCEK or VLEK; DER or PEM). For simulated evidence, a PEM "
-                     "file with the VCEK, ASK and ARK. May be repeated");
+  verify->add_option(
+      "--cert", args->certs,
+      "Signing certificate (VCEK or VLEK; DER or PEM). For simulated evidence, a PEM "
+      "file with the VCEK, ASK and ARK. May be repeated");
   verify->add_option("--quote", args->quote,
                      "TDX: DCAP quote (v4 or v5; trailing zero padding is accepted)");
   verify->add_option("--collateral", args->collateral,
                      "TDX: collateral directory (collateral.json, or tcb_info.json, "
                      "qe_identity.json, pck_crl.der, root_ca_crl.der, tcb_signing_chain.pem)");
-  verify->add_option("--tcb-signing-chain", args->tcb_signing_chain,
-                     "TDX: PEM Intel SGX TCB Signing chain, when the collateral directory has none");
-  verify->add_option("--reference-values", args->reference_values,
-                     "JSON file in the manifest's ReferenceValues form ({\"snp\": [...]} or "
-                     "{\"tdx\": [...]}); without "
-                     "it only authenticity, the no-debug policy and given report/host data are checked");
+  verify->add_option(
+      "--tcb-signing-chain", args->tcb_signing_chain,
+      "TDX: PEM Intel SGX TCB Signing chain, when the collateral directory has none");
+  verify->add_option(
+      "--reference-values", args->reference_values,
+      "JSON file in the manifest's ReferenceValues form ({\"snp\": [...]} or "
+      "{\"tdx\": [...]}); without "
+      "it only authenticity, the no-debug policy and given report/host data are checked");
   verify->add_option("--at", args->at, "Verify certificates at this RFC 3339 time (default: now)");
-  verify->add_option("--report-data", args->report_data_hex, "Expected REPORT_DATA, 128 hex characters");
-  verify->add_option("--host-data", args->host_data_hex, "Expected HOST_DATA (TDX: MRCONFIGID[0:32]), 64 hex characters");
+  verify->add_option("--report-data", args->report_data_hex,
+                     "Expected REPORT_DATA, 128 hex characters");
+  verify->add_option("--host-data", args->host_data_hex,
+                     "Expected HOST_DATA (TDX: MRCONFIGID[0:32]), 64 hex characters");
   verify->callback([&ctx, args] { RunEvidenceVerify(ctx, *args); });
 }
 

@@ -19,9 +19,9 @@ struct KeygenArgs {
 };
 
 int RunKeygen(CommandContext& ctx, const KeygenArgs& args, bool seedshare) {
-  absl::StatusOr<crypto::PrivateKey> key = seedshare ? crypto::PrivateKey::GenerateRsa(4096)
-                                                     : crypto::PrivateKey::GenerateEc(
-                                                           crypto::KeyType::kEcP384);
+  absl::StatusOr<crypto::PrivateKey> key =
+      seedshare ? crypto::PrivateKey::GenerateRsa(4096)
+                : crypto::PrivateKey::GenerateEc(crypto::KeyType::kEcP384);
   if (!key.ok()) {
     return Fail(ctx, kExitInvalid, key.status());
   }
@@ -60,7 +60,8 @@ void AddKeygenCommands(CLI::App& app, CommandContext& ctx) {
         seedshare ? "seedshare" : "owner",
         seedshare ? "Generate an RSA-4096 seed-share owner key (prints its hex SPKI)"
                   : "Generate an ECDSA P-384 workload owner key (prints its hex SPKI)");
-    sub->add_option("--out,-o", args->out, "Private key file to write (0600); public key goes to FILE.pub")
+    sub->add_option("--out,-o", args->out,
+                    "Private key file to write (0600); public key goes to FILE.pub")
         ->required();
     sub->add_flag("--force", args->force, "Overwrite existing files");
     sub->callback([&ctx, args, seedshare] { RunKeygen(ctx, *args, seedshare); });

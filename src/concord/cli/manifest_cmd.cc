@@ -30,8 +30,9 @@ void RunManifestCheck(CommandContext& ctx, const ManifestCheckArgs& args) {
   absl::StatusOr<manifest::Manifest> m = manifest::Manifest::Parse(*data);
   if (!m.ok()) {
     if (args.json) {
-      ctx.out << nlohmann::json{{"valid", false}, {"error", std::string(m.status().message())}}.dump(2)
-              << "\n";
+      ctx.out
+          << nlohmann::json{{"valid", false}, {"error", std::string(m.status().message())}}.dump(2)
+          << "\n";
     }
     Fail(ctx, kExitInvalid, m.status());
     return;
@@ -45,7 +46,8 @@ void RunManifestCheck(CommandContext& ctx, const ManifestCheckArgs& args) {
         {"version", m->version()},
         {"policies", m->policies().size()},
         {"coordinator_policies", coordinators},
-        {"reference_values", {{"snp", rv.snp.size()}, {"tdx", rv.tdx.size()}, {"simulated", rv.simulated.size()}}},
+        {"reference_values",
+         {{"snp", rv.snp.size()}, {"tdx", rv.tdx.size()}, {"simulated", rv.simulated.size()}}},
         {"workload_owner_keys", m->workload_owner_keys().size()},
         {"seedshare_owner_keys", m->seedshare_owner_keys().size()},
         {"immutable", m->workload_owner_keys().empty()},

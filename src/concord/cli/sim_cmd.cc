@@ -44,9 +44,8 @@ void RunSimInit(CommandContext& ctx, const SimInitArgs& args) {
   nlohmann::json out = {
       {"dir", args.dir},
       {"reference_values",
-       {{"simulated",
-         nlohmann::json::array({{{"ARKHash", HexEncode(info->ark_spki_sha256)},
-                                 {"Measurement", HexEncode(info->measurement)}}})}}},
+       {{"simulated", nlohmann::json::array({{{"ARKHash", HexEncode(info->ark_spki_sha256)},
+                                              {"Measurement", HexEncode(info->measurement)}}})}}},
   };
   ctx.out << out.dump(2) << "\n";
   ctx.err << "WARNING: a simulated host offers no hardware protection; anyone who can read "
@@ -61,7 +60,8 @@ absl::Status DecodeInto(const std::string& hex, absl::string_view field, bool al
   if (hex.empty()) {
     return absl::OkStatus();
   }
-  absl::StatusOr<Bytes> bytes = allow_shorter ? HexDecode(hex, field) : HexDecodeExact(hex, N, field);
+  absl::StatusOr<Bytes> bytes =
+      allow_shorter ? HexDecode(hex, field) : HexDecodeExact(hex, N, field);
   if (!bytes.ok()) {
     return bytes.status();
   }
@@ -76,7 +76,8 @@ absl::Status DecodeInto(const std::string& hex, absl::string_view field, bool al
 void RunSimReport(CommandContext& ctx, const SimReportArgs& args) {
   std::array<uint8_t, 64> report_data;
   std::array<uint8_t, 32> host_data;
-  if (absl::Status s = DecodeInto(args.report_data_hex, "--report-data", true, report_data); !s.ok()) {
+  if (absl::Status s = DecodeInto(args.report_data_hex, "--report-data", true, report_data);
+      !s.ok()) {
     Fail(ctx, kExitUsage, s);
     return;
   }
@@ -96,7 +97,8 @@ void RunSimReport(CommandContext& ctx, const SimReportArgs& args) {
     Fail(ctx, kExitUsage, s);
     return;
   }
-  absl::StatusOr<std::unique_ptr<attest::SimulatedHost>> host = attest::SimulatedHost::Load(args.dir);
+  absl::StatusOr<std::unique_ptr<attest::SimulatedHost>> host =
+      attest::SimulatedHost::Load(args.dir);
   if (!host.ok()) {
     Fail(ctx, kExitUsage, host.status());
     return;
@@ -109,8 +111,8 @@ void RunSimReport(CommandContext& ctx, const SimReportArgs& args) {
   std::string pem;
   for (const Bytes& der : evidence->certs) {
     absl::StatusOr<crypto::SslPtr<X509>> cert = crypto::ParseCertDer(der);
-    absl::StatusOr<std::string> one = cert.ok() ? crypto::CertToPem(cert->get())
-                                                : absl::StatusOr<std::string>(cert.status());
+    absl::StatusOr<std::string> one =
+        cert.ok() ? crypto::CertToPem(cert->get()) : absl::StatusOr<std::string>(cert.status());
     if (!one.ok()) {
       Fail(ctx, kExitInvalid, one.status());
       return;
@@ -131,8 +133,8 @@ void RunSimReport(CommandContext& ctx, const SimReportArgs& args) {
     Fail(ctx, kExitUsage, s);
     return;
   }
-  ctx.err << "wrote simulated report to " << args.out << " and VCEK, ASK, ARK to "
-          << args.certs_out << "\n";
+  ctx.err << "wrote simulated report to " << args.out << " and VCEK, ASK, ARK to " << args.certs_out
+          << "\n";
   ctx.exit_code = kExitOk;
 }
 
@@ -157,8 +159,9 @@ void AddSimCommands(CLI::App& app, CommandContext& ctx) {
   report->add_option("--policy", report_args->policy_file,
                      "Policy document: HOST_DATA becomes its SHA-256");
   report->add_option("--out,-o", report_args->out, "Report file to write")->required();
-  report->add_option("--certs-out", report_args->certs_out,
-                     "PEM file to write the VCEK, ASK and ARK to")
+  report
+      ->add_option("--certs-out", report_args->certs_out,
+                   "PEM file to write the VCEK, ASK and ARK to")
       ->required();
   report->add_flag("--force", report_args->force, "Overwrite existing files");
   report->callback([&ctx, report_args] { RunSimReport(ctx, *report_args); });

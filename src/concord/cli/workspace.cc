@@ -118,10 +118,11 @@ absl::StatusOr<HeadUpdate> RecordWorkspaceHead(const std::string& dir, const Wor
       if (current->transition == head.transition) {
         return HeadUpdate::kUnchanged;
       }
-      return absl::AbortedError(absl::StrCat(
-          JoinPath(dir, kHeadFile), ": generation ", head.generation, " was recorded as transition ",
-          HexEncode(current->transition), ", the coordinator now names ",
-          HexEncode(head.transition), " (a forked or rolled-back history)"));
+      return absl::AbortedError(
+          absl::StrCat(JoinPath(dir, kHeadFile), ": generation ", head.generation,
+                       " was recorded as transition ", HexEncode(current->transition),
+                       ", the coordinator now names ", HexEncode(head.transition),
+                       " (a forked or rolled-back history)"));
     }
   }
   CONCORD_RETURN_IF_ERROR(

@@ -54,8 +54,8 @@ TEST(WorkspaceTest, MissingHeadFileReadsAsNone) {
 
 TEST(WorkspaceTest, HeadNeverMovesBackwards) {
   std::string dir = ::concord::testing::MakeTempDir("ws");
-  EXPECT_THAT(RecordWorkspaceHead(dir, Head(1, 2)), ::concord::testing::IsOkAndHolds(
-                                                        HeadUpdate::kWritten));
+  EXPECT_THAT(RecordWorkspaceHead(dir, Head(1, 2)),
+              ::concord::testing::IsOkAndHolds(HeadUpdate::kWritten));
   EXPECT_THAT(RecordWorkspaceHead(dir, Head(9, 1)),
               ::concord::testing::IsOkAndHolds(HeadUpdate::kKeptNewer));
   EXPECT_THAT(RecordWorkspaceHead(dir, Head(1, 2)),

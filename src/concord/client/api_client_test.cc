@@ -1,10 +1,10 @@
 #include "concord/client/api_client.h"
 
 #include "absl/strings/str_cat.h"
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "concord/common/time_format.h"
 #include "concord/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 
 namespace concord::client {
 namespace {
@@ -43,8 +43,8 @@ TEST(ParseEndpointTest, MalformedEndpointsAreRejectedNamingTheField) {
 }
 
 TEST(ParseEndpointTest, HostWithoutPortAndNoDefaultIsRejected) {
-  EXPECT_THAT(ParseEndpoint("host", 0), StatusIs(absl::StatusCode::kInvalidArgument,
-                                                 HasSubstr("no port")));
+  EXPECT_THAT(ParseEndpoint("host", 0),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no port")));
 }
 
 net::HttpResponse Response(int status, std::string body) {
@@ -55,8 +55,8 @@ net::HttpResponse Response(int status, std::string body) {
 }
 
 TEST(ParseApiErrorTest, JsonErrorCodeDecidesStatusAndStateIsNamed) {
-  net::HttpResponse r = Response(
-      503, R"({"code":"UNAVAILABLE","message":"store unavailable","state":"recovery"})");
+  net::HttpResponse r =
+      Response(503, R"({"code":"UNAVAILABLE","message":"store unavailable","state":"recovery"})");
   r.headers.push_back({"retry-after", " 3 "});
   ApiError e = ParseApiError(r);
   EXPECT_THAT(e.status, StatusIs(absl::StatusCode::kUnavailable,
@@ -68,8 +68,8 @@ TEST(ParseApiErrorTest, JsonErrorCodeDecidesStatusAndStateIsNamed) {
 }
 
 TEST(ParseApiErrorTest, ConflictMapsToAborted) {
-  ApiError e = ParseApiError(
-      Response(409, R"({"code":"ABORTED","message":"expected_previous is not the head","state":"ready"})"));
+  ApiError e = ParseApiError(Response(
+      409, R"({"code":"ABORTED","message":"expected_previous is not the head","state":"ready"})"));
   EXPECT_THAT(e.status, StatusIs(absl::StatusCode::kAborted, HasSubstr("not the head")));
   EXPECT_FALSE(e.retry_after.has_value());
 }
@@ -79,10 +79,8 @@ TEST(ParseApiErrorTest, UnparseableBodyFallsBackToHttpStatus) {
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("HTTP 412")));
   EXPECT_THAT(ParseApiError(Response(403, "")).status,
               StatusIs(absl::StatusCode::kPermissionDenied, "HTTP 403"));
-  EXPECT_THAT(ParseApiError(Response(502, "{}")).status,
-              StatusIs(absl::StatusCode::kUnavailable));
-  EXPECT_THAT(ParseApiError(Response(418, "teapot")).status,
-              StatusIs(absl::StatusCode::kUnknown));
+  EXPECT_THAT(ParseApiError(Response(502, "{}")).status, StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(ParseApiError(Response(418, "teapot")).status, StatusIs(absl::StatusCode::kUnknown));
 }
 
 TEST(ParseApiErrorTest, ErrorBodyThatIsNotStrictJsonIsShownAsText) {
@@ -100,7 +98,8 @@ TEST(ParseApiErrorTest, UnknownCodeNameKeepsHttpMapping) {
 }
 
 TEST(ParseApiErrorTest, ControlCharactersInMessagesAreReplaced) {
-  ApiError e = ParseApiError(Response(400, "{\"code\":\"INVALID_ARGUMENT\",\"message\":\"a\\u001b[31mb\"}"));
+  ApiError e =
+      ParseApiError(Response(400, "{\"code\":\"INVALID_ARGUMENT\",\"message\":\"a\\u001b[31mb\"}"));
   EXPECT_THAT(e.status, StatusIs(absl::StatusCode::kInvalidArgument, "a?[31mb"));
 }
 

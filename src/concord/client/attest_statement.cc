@@ -15,8 +15,8 @@ absl::StatusOr<crypto::Sha256Digest> CertSpkiSha256(absl::string_view pem,
                                                     absl::string_view field) {
   absl::StatusOr<std::vector<crypto::SslPtr<X509>>> chain = crypto::ParseCertChainPem(pem, 1);
   if (!chain.ok() || chain->size() != 1) {
-    return absl::DataLossError(absl::StrCat("attest response: ", field,
-                                            ": want one PEM certificate"));
+    return absl::DataLossError(
+        absl::StrCat("attest response: ", field, ": want one PEM certificate"));
   }
   X509_PUBKEY* pubkey = X509_get_X509_PUBKEY((*chain)[0].get());
   int len = i2d_X509_PUBKEY(pubkey, nullptr);

@@ -85,31 +85,32 @@ absl::StatusOr<std::shared_ptr<const attest::EvidenceVerifier>> MakeCoordinatorV
 net::ServerEvidenceCheck MakeCoordinatorCheck(
     std::vector<CoordinatorExpectation> expectations,
     std::shared_ptr<const attest::EvidenceVerifier> verifier, Clock& clock) {
-  return [expectations = std::move(expectations), verifier = std::move(verifier), &clock](
-             const attest::Evidence& evidence,
-             const std::array<uint8_t, 64>& expected_report_data) -> absl::StatusOr<attest::Claims> {
-    // The policy is read from the (not yet verified) evidence only to pick
-    // the reference values; the verifier then requires exactly that policy.
-    CONCORD_ASSIGN_OR_RETURN(manifest::PolicyHash policy, attest::ClaimedPolicyHash(evidence));
-    const CoordinatorExpectation* match = nullptr;
-    for (const CoordinatorExpectation& e : expectations) {
-      if (e.policy == policy) {
-        match = &e;
-        break;
-      }
-    }
-    if (match == nullptr) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "coordinator policy ", HexEncode(policy), " is not one the manifest allows"));
-    }
-    attest::VerifyOptions options;
-    options.at = clock.Now();
-    options.report_data = expected_report_data;
-    options.host_data = match->policy;
-    options.reference_values = match->reference_values;
-    options.check_reference_values = true;
-    return verifier->Verify(evidence, options);
-  };
+  return
+      [expectations = std::move(expectations), verifier = std::move(verifier), &clock](
+          const attest::Evidence& evidence,
+          const std::array<uint8_t, 64>& expected_report_data) -> absl::StatusOr<attest::Claims> {
+        // The policy is read from the (not yet verified) evidence only to pick
+        // the reference values; the verifier then requires exactly that policy.
+        CONCORD_ASSIGN_OR_RETURN(manifest::PolicyHash policy, attest::ClaimedPolicyHash(evidence));
+        const CoordinatorExpectation* match = nullptr;
+        for (const CoordinatorExpectation& e : expectations) {
+          if (e.policy == policy) {
+            match = &e;
+            break;
+          }
+        }
+        if (match == nullptr) {
+          return absl::PermissionDeniedError(absl::StrCat("coordinator policy ", HexEncode(policy),
+                                                          " is not one the manifest allows"));
+        }
+        attest::VerifyOptions options;
+        options.at = clock.Now();
+        options.report_data = expected_report_data;
+        options.host_data = match->policy;
+        options.reference_values = match->reference_values;
+        options.check_reference_values = true;
+        return verifier->Verify(evidence, options);
+      };
 }
 
 }  // namespace concord::client

@@ -6,18 +6,18 @@
 #include "absl/strings/str_cat.h"
 #include "concord/attest/tdx/quote.h"
 #include "concord/client/client_test_util.h"
+#include "concord/client/user_api.h"
 #include "concord/collateral/bundle.h"
 #include "concord/collateral/cache.h"
 #include "concord/collateral/testing/fake_vendor.h"
 #include "concord/common/time_format.h"
+#include "concord/crypto/hash.h"
 #include "concord/store/memory/memory_store.h"
 #include "concord/testing/fake_clock.h"
+#include "concord/testing/status_matchers.h"
 #include "concord/testing/testdata.h"
-#include "concord/client/user_api.h"
-#include "concord/crypto/hash.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "concord/testing/status_matchers.h"
 
 namespace concord::client {
 namespace {
@@ -153,7 +153,8 @@ TEST_F(AttestStatementTest, ChangedStatementFieldIsRefused) {
 }
 
 TEST_F(AttestStatementTest, HistoryKeyNotNamedByTheStatementIsRefused) {
-  absl::StatusOr<crypto::PrivateKey> other = crypto::PrivateKey::GenerateEc(crypto::KeyType::kEcP384);
+  absl::StatusOr<crypto::PrivateKey> other =
+      crypto::PrivateKey::GenerateEc(crypto::KeyType::kEcP384);
   ASSERT_TRUE(other.ok());
   response_.history_key_spki = other->public_key().spki_der();
   EXPECT_THAT(VerifyAttestResponse(response_, Check(MakeManifest())).status(),
@@ -190,7 +191,8 @@ class TdxCoordinatorCheckTest : public ::testing::Test {
     std::unique_ptr<collateral::CollateralCache> cache =
         *collateral::CollateralCache::Create({memory.get(), &clock_});
     for (auto [kind, key] : std::vector<std::pair<collateral::CollateralKind, std::string>>{
-             {collateral::CollateralKind::kTdxTcbInfo, std::string(collateral::testing::kPhalaFmspc)},
+             {collateral::CollateralKind::kTdxTcbInfo,
+              std::string(collateral::testing::kPhalaFmspc)},
              {collateral::CollateralKind::kTdxQeIdentity, "td_qe"},
              {collateral::CollateralKind::kTdxPckCrl, "platform"},
              {collateral::CollateralKind::kTdxRootCaCrl, "root"}}) {
@@ -242,8 +244,7 @@ TEST_F(TdxCoordinatorCheckTest, TamperedQuoteOrOtherPolicyOrOtherMrtdIsRefused) 
   WriteBundle(dir_ + "/bundle");
   const Bytes tampered = concord::testing::ReadTestdata(
       absl::StrCat(collateral::testing::kPhalaDir, "quote-tampered-signature.dat"));
-  EXPECT_THAT(RunCheck(dir_ + "/bundle", tampered),
-              StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_THAT(RunCheck(dir_ + "/bundle", tampered), StatusIs(absl::StatusCode::kUnauthenticated));
   const manifest::PolicyHash genuine = policy_;
   expectations_[0].policy[0] ^= 1;
   EXPECT_THAT(RunCheck(dir_ + "/bundle", quote_bytes_),

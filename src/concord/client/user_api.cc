@@ -262,8 +262,7 @@ absl::StatusOr<TransitionResponse> ParseTransitionResponse(absl::string_view bod
     }
     absl::StatusOr<seed::SeedSharesDocument> doc = seed::DecodeSeedSharesJson(shares->dump());
     if (!doc.ok()) {
-      return absl::DataLossError(
-          absl::StrCat(kWhat, ": seed_shares: ", doc.status().message()));
+      return absl::DataLossError(absl::StrCat(kWhat, ": seed_shares: ", doc.status().message()));
     }
     t.seed_shares = *std::move(doc);
   }
@@ -386,8 +385,7 @@ absl::StatusOr<ManifestsResponse> ParseManifestsResponse(absl::string_view body)
 absl::StatusOr<history::VerifiedHistory> VerifyServedHistory(const ManifestsResponse& response,
                                                              const crypto::PublicKey& history_key) {
   if (response.history_key_spki != history_key.spki_der()) {
-    return absl::PermissionDeniedError(
-        "manifests: the served history key is not the attested one");
+    return absl::PermissionDeniedError("manifests: the served history key is not the attested one");
   }
   std::unique_ptr<store::MemoryStore> memory = store::MemoryStore::Create();
   // Objects go in under the hash the response claims; the verifier re-hashes
@@ -410,10 +408,9 @@ absl::StatusOr<history::VerifiedHistory> VerifyServedHistory(const ManifestsResp
       history::HistoryVerifier::Create(*memory, history_key, history::AuthorizationOptions()));
   CONCORD_ASSIGN_OR_RETURN(history::VerifiedHistory verified, verifier->Verify());
   if (verified.transitions.size() != response.transitions.size()) {
-    return absl::DataLossError(absl::StrCat("manifests: the response lists ",
-                                            response.transitions.size(),
-                                            " transitions but the verified chain has ",
-                                            verified.transitions.size()));
+    return absl::DataLossError(
+        absl::StrCat("manifests: the response lists ", response.transitions.size(),
+                     " transitions but the verified chain has ", verified.transitions.size()));
   }
   for (size_t i = 0; i < verified.transitions.size(); ++i) {
     if (verified.transitions[i]->hash != response.transitions[i].first) {

@@ -7,9 +7,9 @@
 #include "concord/history/objects.h"
 #include "concord/history/writer.h"
 #include "concord/store/memory/memory_store.h"
+#include "concord/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "concord/testing/status_matchers.h"
 
 namespace concord::client {
 namespace {
@@ -66,9 +66,9 @@ TEST(UserApiTest, MalformedStatusIsDataLossNamingTheField) {
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("transition")));
   EXPECT_THAT(ParseStatusResponse(R"({"state":"ready","generation":2,"head_verified":true})"),
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("transition")));
-  EXPECT_THAT(ParseStatusResponse(
-                  R"({"state":"ready","generation":0,"head_verified":true,"alarms":[1]})"),
-              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("alarms")));
+  EXPECT_THAT(
+      ParseStatusResponse(R"({"state":"ready","generation":0,"head_verified":true,"alarms":[1]})"),
+      StatusIs(absl::StatusCode::kDataLoss, HasSubstr("alarms")));
 }
 
 TEST(UserApiTest, SetManifestRequestCarriesBase64AndAuthorization) {
@@ -80,10 +80,9 @@ TEST(UserApiTest, SetManifestRequestCarriesBase64AndAuthorization) {
   crypto::Sha256Digest previous{};
   previous.fill(7);
   req.expected_previous = previous;
-  CONCORD_ASSERT_OK_AND_ASSIGN(
-      history::Authorization auth,
-      history::SignAuthorization(owner, history::TransitionKind::kManifest,
-                                 crypto::Sha256(req.manifest), previous));
+  CONCORD_ASSERT_OK_AND_ASSIGN(history::Authorization auth,
+                               history::SignAuthorization(owner, history::TransitionKind::kManifest,
+                                                          crypto::Sha256(req.manifest), previous));
   req.authorization = auth;
   Json j = Json::parse(EncodeSetManifestRequest(req));
   EXPECT_EQ(j["manifest"], B64(req.manifest));
@@ -92,7 +91,8 @@ TEST(UserApiTest, SetManifestRequestCarriesBase64AndAuthorization) {
   EXPECT_EQ(j["authorization"]["owner_key"], HexEncode(owner.public_key().spki_der()));
   EXPECT_EQ(j["authorization"]["signature"], HexEncode(auth.signature));
   EXPECT_FALSE(j.contains("challenge"));
-  Json first = Json::parse(EncodeSetManifestRequest(SetManifestRequest{req.manifest, {}, {}, {}, {}}));
+  Json first =
+      Json::parse(EncodeSetManifestRequest(SetManifestRequest{req.manifest, {}, {}, {}, {}}));
   EXPECT_FALSE(first.contains("expected_previous"));
   EXPECT_FALSE(first.contains("authorization"));
   EXPECT_FALSE(first.contains("challenge"));
@@ -109,8 +109,11 @@ TEST(UserApiTest, TransitionResponseParsesSeedShares) {
   CONCORD_ASSERT_OK_AND_ASSIGN(seed::SeedSecrets secrets, seed::SeedSecrets::Generate(random));
   CONCORD_ASSERT_OK_AND_ASSIGN(seed::SeedSharesDocument doc,
                                seed::MakeSeedShares(secrets, {share_key.public_key()}));
-  Json body = {{"transition", std::string(64, '1')}, {"generation", 1},
-               {"root_ca", "R"},  {"mesh_ca", "M"}, {"intermediate", "I"},
+  Json body = {{"transition", std::string(64, '1')},
+               {"generation", 1},
+               {"root_ca", "R"},
+               {"mesh_ca", "M"},
+               {"intermediate", "I"},
                {"seed_shares", Json::parse(seed::EncodeSeedSharesJson(doc))}};
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResponse t, ParseTransitionResponse(body.dump()));
   EXPECT_EQ(t.generation, 1u);
@@ -157,17 +160,17 @@ Json AttestBody(const attest::Evidence& evidence) {
   for (const Bytes& c : evidence.certs) {
     certs.push_back(B64(c));
   }
-  return {{"evidence", {{"platform", "simulated"}, {"report", B64(evidence.report)},
-                        {"certs", certs}}},
-          {"state", "uninitialized"},
-          {"generation", 0},
-          {"transition", std::string(64, '0')},
-          {"history_key", nullptr},
-          {"root_ca", nullptr},
-          {"mesh_ca", nullptr},
-          {"root_ca_spki_sha256", std::string(64, '0')},
-          {"mesh_ca_spki_sha256", std::string(64, '0')},
-          {"history_key_spki_sha256", std::string(64, '0')}};
+  return {
+      {"evidence", {{"platform", "simulated"}, {"report", B64(evidence.report)}, {"certs", certs}}},
+      {"state", "uninitialized"},
+      {"generation", 0},
+      {"transition", std::string(64, '0')},
+      {"history_key", nullptr},
+      {"root_ca", nullptr},
+      {"mesh_ca", nullptr},
+      {"root_ca_spki_sha256", std::string(64, '0')},
+      {"mesh_ca_spki_sha256", std::string(64, '0')},
+      {"history_key_spki_sha256", std::string(64, '0')}};
 }
 
 TEST(UserApiTest, AttestResponseParsesAndKeepsOurNonce) {
@@ -213,7 +216,8 @@ class ServedHistoryTest : public ServedHistoryFixture {};
 TEST_F(ServedHistoryTest, ServedHistoryVerifies) {
   CONCORD_ASSERT_OK_AND_ASSIGN(ManifestsResponse r, ParseManifestsResponse(Body().dump()));
   EXPECT_EQ(r.transitions.size(), 2u);
-  CONCORD_ASSERT_OK_AND_ASSIGN(history::VerifiedHistory v, VerifyServedHistory(r, *history_public_));
+  CONCORD_ASSERT_OK_AND_ASSIGN(history::VerifiedHistory v,
+                               VerifyServedHistory(r, *history_public_));
   EXPECT_EQ(v.generation(), 2u);
   EXPECT_EQ(v.head().hash, history_.head().hash);
 }

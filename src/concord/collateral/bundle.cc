@@ -34,8 +34,8 @@ absl::StatusOr<std::vector<BundleRecord>> ExportBundle(CollateralCache& cache) {
 absl::StatusOr<size_t> ImportBundle(CollateralCache& cache,
                                     const std::vector<BundleRecord>& records) {
   if (records.size() > kMaxBundleRecords) {
-    return absl::InvalidArgumentError(absl::StrCat("bundle: more than ", kMaxBundleRecords,
-                                                   " records (", records.size(), ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("bundle: more than ", kMaxBundleRecords, " records (", records.size(), ")"));
   }
   std::vector<CollateralItem> items;
   items.reserve(records.size());

@@ -77,14 +77,14 @@ absl::StatusOr<std::shared_ptr<const ValidatedItem>> CollateralCache::ReadNewest
     }
     absl::StatusOr<ValidatedItem> valid =
         ValidateItem(*std::move(item), deps_.clock->Now(), WindowCheck::kAsOfIssueDate);
-    if (!valid.ok() || absl::ToUnixSeconds(valid->issue_date) !=
-                           absl::ToUnixSeconds(entry->issue_date)) {
+    if (!valid.ok() ||
+        absl::ToUnixSeconds(valid->issue_date) != absl::ToUnixSeconds(entry->issue_date)) {
       continue;
     }
     return std::make_shared<const ValidatedItem>(*std::move(valid));
   }
-  return absl::DataLossError(absl::StrCat("collateral: ", KindName(kind), " ", key,
-                                          ": no stored index entry verifies"));
+  return absl::DataLossError(
+      absl::StrCat("collateral: ", KindName(kind), " ", key, ": no stored index entry verifies"));
 }
 
 absl::StatusOr<std::shared_ptr<const ValidatedItem>> CollateralCache::Lookup(
@@ -136,8 +136,7 @@ absl::StatusOr<ValidatedItem> CollateralCache::Check(CollateralItem item) {
   const std::string key = valid.item.key;
   // The high-water mark: the newest of memory and the store.
   absl::StatusOr<std::shared_ptr<const ValidatedItem>> newest = Reload(kind, key);
-  if (!newest.ok() && !absl::IsNotFound(newest.status()) &&
-      !absl::IsDataLoss(newest.status())) {
+  if (!newest.ok() && !absl::IsNotFound(newest.status()) && !absl::IsDataLoss(newest.status())) {
     return newest.status();
   }
   if (newest.ok()) {

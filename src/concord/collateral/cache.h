@@ -75,8 +75,8 @@ class CollateralCache final {
 
   using MapKey = std::pair<CollateralKind, std::string>;
   // The newest verified entry in the store's index, or NotFound.
-  absl::StatusOr<std::shared_ptr<const ValidatedItem>> ReadNewestFromStore(
-      CollateralKind kind, absl::string_view key);
+  absl::StatusOr<std::shared_ptr<const ValidatedItem>> ReadNewestFromStore(CollateralKind kind,
+                                                                           absl::string_view key);
   // Keeps `item` in memory if it is at least as new as what memory holds.
   std::shared_ptr<const ValidatedItem> Adopt(std::shared_ptr<const ValidatedItem> item);
 

@@ -21,15 +21,15 @@
 #include "absl/strings/str_split.h"
 #include "concord/attest/snp/report.h"
 #include "concord/collateral/cache.h"
+#include "concord/collateral/testing/fake_vendor.h"
 #include "concord/collateral/vendor_client.h"
 #include "concord/collateral/verifiers.h"
 #include "concord/collateral/web_fetcher.h"
 #include "concord/common/time_format.h"
-#include "concord/collateral/testing/fake_vendor.h"
 #include "concord/store/memory/memory_store.h"
 #include "concord/testing/fake_clock.h"
-#include "concord/testing/status_matchers.h"
 #include "concord/testing/ports.h"
+#include "concord/testing/status_matchers.h"
 #include "concord/testing/testdata.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -114,10 +114,10 @@ class FakeVendor {
       : dir_(concord::testing::MakeTempDir("fake_vendor")) {
     std::ofstream(dir_ + "/routes.json") << routes.dump();
     child_ = std::make_unique<Child>(
-        std::vector<std::string>{"python3",
-                                 absl::StrCat(CONCORD_SOURCE_DIR,
-                                              "/src/concord/collateral/testdata/fake_vendor.py"),
-                                 dir_ + "/routes.json", dir_ + "/requests.log"},
+        std::vector<std::string>{
+            "python3",
+            absl::StrCat(CONCORD_SOURCE_DIR, "/src/concord/collateral/testdata/fake_vendor.py"),
+            dir_ + "/routes.json", dir_ + "/requests.log"},
         "");
     std::string line = ReadLine(child_->out_fd(), 10000);
     uint32_t port = 0;
@@ -148,15 +148,17 @@ nlohmann::json Response(int status, const std::string& body_file,
 
 nlohmann::json PhalaRoutes(const std::string& tcb_info_file) {
   const std::string phala = kData + "/tdx/v4-b0c06f-phala/";
-  const std::string signing = PercentEncode(FileText(kData + "/tdx/certs/tcb_signing_chain_2025.pem"));
-  const std::string pck_ca = PercentEncode(FileText(kData + "/tdx/certs/pck_platform_ca_chain.pem"));
+  const std::string signing =
+      PercentEncode(FileText(kData + "/tdx/certs/tcb_signing_chain_2025.pem"));
+  const std::string pck_ca =
+      PercentEncode(FileText(kData + "/tdx/certs/pck_platform_ca_chain.pem"));
   // json::array, not braces: `{json_value}` is a one-element array under GCC
   // but a copy of the value under Clang.
   nlohmann::json routes;
-  routes["/tdx/certification/v4/tcb?fmspc=b0c06f000000"] = nlohmann::json::array(
-      {Response(200, tcb_info_file, {{"TCB-Info-Issuer-Chain", signing}})});
-  routes["/tdx/certification/v4/qe/identity"] = nlohmann::json::array(
-      {Response(200, phala + "qe_identity.json", {{"SGX-Enclave-Identity-Issuer-Chain", signing}})});
+  routes["/tdx/certification/v4/tcb?fmspc=b0c06f000000"] =
+      nlohmann::json::array({Response(200, tcb_info_file, {{"TCB-Info-Issuer-Chain", signing}})});
+  routes["/tdx/certification/v4/qe/identity"] = nlohmann::json::array({Response(
+      200, phala + "qe_identity.json", {{"SGX-Enclave-Identity-Issuer-Chain", signing}})});
   routes["/sgx/certification/v4/pckcrl?ca=platform&encoding=der"] = nlohmann::json::array(
       {Response(200, phala + "pck_crl.der", {{"SGX-PCK-CRL-Issuer-Chain", pck_ca}})});
   routes["/sgx/certification/v4/rootcacrl"] =
@@ -262,7 +264,8 @@ class CollateralHttpsTest : public ::testing::Test {
         "-out server.csr -subj /CN=server;",
         "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
         "-extfile san.ext -out server.pem;",
-        "mkdir -p vcek/v1/Milan; cp ", kData, "/snp/certs/milan/cert_chain.pem vcek/v1/Milan/cert_chain");
+        "mkdir -p vcek/v1/Milan; cp ", kData,
+        "/snp/certs/milan/cert_chain.pem vcek/v1/Milan/cert_chain");
     std::ofstream(dir_ + "/setup.sh") << script;
     ASSERT_EQ(std::system(absl::StrCat("sh ", dir_, "/setup.sh").c_str()), 0);
     port_ = concord::testing::FreeLoopbackPort();

@@ -49,8 +49,7 @@ bool IsLowerHex(absl::string_view s) {
 }
 
 absl::Status KeyError(CollateralKind kind, absl::string_view detail) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("collateral: ", KindName(kind), " key: ", detail));
+  return absl::InvalidArgumentError(absl::StrCat("collateral: ", KindName(kind), " key: ", detail));
 }
 
 // Parses a flat JSON object (members are strings and numbers) of at most
@@ -95,9 +94,8 @@ absl::Status CheckFields(const Json& doc, absl::string_view what,
       ok = ok || it.key() == a;
     }
     if (!ok) {
-      return absl::InvalidArgumentError(absl::StrCat(what, ": unknown field \"",
-                                                     absl::CHexEscape(it.key().substr(0, 40)),
-                                                     "\""));
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, ": unknown field \"", absl::CHexEscape(it.key().substr(0, 40)), "\""));
     }
   }
   return absl::OkStatus();
@@ -131,10 +129,10 @@ absl::StatusOr<CollateralKind> ParseKind(absl::string_view name) {
       return e.kind;
     }
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "collateral kind: want one of snp-vcek, snp-cert-chain, snp-crl, tdx-tcb-info, "
-      "tdx-qe-identity, tdx-pck-crl, tdx-root-ca-crl, got \"",
-      absl::CHexEscape(name.substr(0, 40)), "\""));
+  return absl::InvalidArgumentError(
+      absl::StrCat("collateral kind: want one of snp-vcek, snp-cert-chain, snp-crl, tdx-tcb-info, "
+                   "tdx-qe-identity, tdx-pck-crl, tdx-root-ca-crl, got \"",
+                   absl::CHexEscape(name.substr(0, 40)), "\""));
 }
 
 std::string SnpProductKey(SnpProduct product) {
@@ -147,9 +145,9 @@ absl::StatusOr<SnpProduct> ParseSnpProductKey(absl::string_view key) {
       return p;
     }
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "collateral: product: want milan, genoa or turin, got \"",
-      absl::CHexEscape(key.substr(0, 40)), "\""));
+  return absl::InvalidArgumentError(
+      absl::StrCat("collateral: product: want milan, genoa or turin, got \"",
+                   absl::CHexEscape(key.substr(0, 40)), "\""));
 }
 
 std::string TdxFmspcKey(const std::array<uint8_t, 6>& fmspc) { return HexEncode(fmspc); }
@@ -252,7 +250,8 @@ Bytes EncodeItem(const CollateralItem& item) {
 absl::StatusOr<CollateralItem> DecodeItem(ByteView record) {
   constexpr absl::string_view kWhat = "collateral record";
   CONCORD_ASSIGN_OR_RETURN(Json doc, ParseFlatObject(AsStringView(record), kWhat, kMaxRecordSize));
-  CONCORD_RETURN_IF_ERROR(CheckFields(doc, kWhat, {"version", "kind", "key", "body", "issuerChain"}));
+  CONCORD_RETURN_IF_ERROR(
+      CheckFields(doc, kWhat, {"version", "kind", "key", "body", "issuerChain"}));
   CONCORD_RETURN_IF_ERROR(CheckVersion(doc, kWhat));
   CONCORD_ASSIGN_OR_RETURN(std::string kind_name, StringField(doc, kWhat, "kind", 64));
   absl::StatusOr<CollateralKind> kind = ParseKind(kind_name);
@@ -366,8 +365,9 @@ absl::StatusOr<IndexRecord> DecodeIndexRecord(ByteView data) {
   if (out.hash.size() != 64 || !IsLowerHex(out.hash)) {
     return absl::InvalidArgumentError(absl::StrCat(kWhat, ": hash: want 64 lowercase hex"));
   }
-  for (auto [field, target] : {std::pair<absl::string_view, absl::Time*>{"issueDate", &out.issue_date},
-                               {"nextUpdate", &out.next_update}}) {
+  for (auto [field, target] :
+       {std::pair<absl::string_view, absl::Time*>{"issueDate", &out.issue_date},
+        {"nextUpdate", &out.next_update}}) {
     CONCORD_ASSIGN_OR_RETURN(std::string text, StringField(doc, kWhat, field, 64));
     absl::StatusOr<absl::Time> t = ParseRfc3339(text, field);
     if (!t.ok()) {

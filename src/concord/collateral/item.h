@@ -63,7 +63,7 @@ absl::Status ValidateItemKey(CollateralKind kind, absl::string_view key);
 // zero). InvalidArgument for a wrong size or non-zero Turin padding.
 absl::StatusOr<std::string> SnpVcekKey(attest::SnpProduct product, ByteView chip_id,
                                        uint64_t reported_tcb);
-std::string SnpProductKey(attest::SnpProduct product);  // "milan", "genoa", "turin"
+std::string SnpProductKey(attest::SnpProduct product);         // "milan", "genoa", "turin"
 std::string TdxFmspcKey(const std::array<uint8_t, 6>& fmspc);  // lowercase hex
 inline constexpr absl::string_view kTdxQeIdentityKey = "td_qe";
 inline constexpr absl::string_view kTdxRootCaCrlKey = "root";

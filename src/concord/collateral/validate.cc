@@ -50,8 +50,7 @@ absl::StatusOr<Window> CertWindow(X509* cert) {
 }
 
 absl::StatusOr<Window> CrlWindow(X509_CRL* crl, const CollateralItem& item) {
-  CONCORD_ASSIGN_OR_RETURN(absl::Time from,
-                           crypto::Asn1TimeToAbsl(X509_CRL_get0_lastUpdate(crl)));
+  CONCORD_ASSIGN_OR_RETURN(absl::Time from, crypto::Asn1TimeToAbsl(X509_CRL_get0_lastUpdate(crl)));
   const ASN1_TIME* next = X509_CRL_get0_nextUpdate(crl);
   if (next == nullptr) {
     return Err(absl::StatusCode::kInvalidArgument, item, "CRL has no nextUpdate");
@@ -132,8 +131,7 @@ absl::Status VerifyP256Raw(X509* signer, ByteView message, ByteView rs,
   return absl::OkStatus();
 }
 
-absl::StatusOr<Window> ValidateVcek(const CollateralItem& item, absl::Time at,
-                                    WindowCheck window) {
+absl::StatusOr<Window> ValidateVcek(const CollateralItem& item, absl::Time at, WindowCheck window) {
   CONCORD_ASSIGN_OR_RETURN(SnpVcekKeyParts key, ParseSnpVcekKey(item.key));
   absl::StatusOr<attest::SnpSignerCert> cert =
       attest::ParseSnpSignerCert(item.body, "VCEK", "collateral");
@@ -250,8 +248,8 @@ absl::StatusOr<Window> ValidateIntelCrl(const CollateralItem& item, absl::Time a
   const absl::Time chain_at = window == WindowCheck::kAsOfIssueDate ? w.from : at;
   CONCORD_RETURN_IF_ERROR(CheckIssuedBy(ca.get(), root, chain_at, item, "PCK CA"));
   char cn[256] = {0};
-  if (X509_NAME_get_text_by_NID(X509_get_subject_name(ca.get()), NID_commonName, cn,
-                                sizeof(cn)) <= 0) {
+  if (X509_NAME_get_text_by_NID(X509_get_subject_name(ca.get()), NID_commonName, cn, sizeof(cn)) <=
+      0) {
     crypto::ClearOpenSslErrors();
     return Err(absl::StatusCode::kInvalidArgument, item, "PCK CA has no common name");
   }
@@ -266,8 +264,7 @@ absl::StatusOr<Window> ValidateIntelCrl(const CollateralItem& item, absl::Time a
 
 }  // namespace
 
-absl::StatusOr<ValidatedItem> ValidateItem(CollateralItem item, absl::Time at,
-                                           WindowCheck window) {
+absl::StatusOr<ValidatedItem> ValidateItem(CollateralItem item, absl::Time at, WindowCheck window) {
   CONCORD_RETURN_IF_ERROR(ValidateItemKey(item.kind, item.key));
   if (item.body.empty() || item.body.size() > kMaxBodySize) {
     return Err(absl::StatusCode::kInvalidArgument, item,

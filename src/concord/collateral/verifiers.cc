@@ -93,10 +93,10 @@ absl::StatusOr<attest::Claims> CachedSnpVerifier::Verify(
     with_vcek.certs.push_back((*vcek)->item.body);
     return inner_.Verify(with_vcek, options);
   }
-  return absl::FailedPreconditionError(absl::StrCat(
-      "collateral: no VCEK cached for chip ", HexEncode(ByteView(report.chip_id).first(8)),
-      "... at reported TCB ", absl::Hex(report.reported_tcb, absl::kZeroPad16),
-      " (fetch it from AMD KDS)"));
+  return absl::FailedPreconditionError(
+      absl::StrCat("collateral: no VCEK cached for chip ",
+                   HexEncode(ByteView(report.chip_id).first(8)), "... at reported TCB ",
+                   absl::Hex(report.reported_tcb, absl::kZeroPad16), " (fetch it from AMD KDS)"));
 }
 
 namespace {
@@ -228,8 +228,8 @@ absl::StatusOr<std::vector<CollateralRef>> CollateralToWant(const attest::Eviden
   return CollateralFor(evidence, &options);
 }
 
-absl::StatusOr<attest::Claims> PlatformVerifier::Verify(const attest::Evidence& evidence,
-                                                        const attest::VerifyOptions& options) const {
+absl::StatusOr<attest::Claims> PlatformVerifier::Verify(
+    const attest::Evidence& evidence, const attest::VerifyOptions& options) const {
   absl::StatusOr<attest::Claims> claims;
   switch (evidence.platform) {
     case attest::Platform::kSimulated:
@@ -272,8 +272,8 @@ absl::StatusOr<TdxItems> LookupTdxItems(CollateralCache& cache, absl::string_vie
                  absl::string_view key) -> absl::StatusOr<std::shared_ptr<const ValidatedItem>> {
     absl::StatusOr<std::shared_ptr<const ValidatedItem>> item = cache.Lookup(kind, key);
     if (absl::IsNotFound(item.status())) {
-      return absl::FailedPreconditionError(absl::StrCat("collateral: no ", KindName(kind), " ",
-                                                        key, " cached (fetch it from Intel PCS)"));
+      return absl::FailedPreconditionError(absl::StrCat("collateral: no ", KindName(kind), " ", key,
+                                                        " cached (fetch it from Intel PCS)"));
     }
     return item;
   };

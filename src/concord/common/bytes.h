@@ -5,8 +5,9 @@
 #include <cstdint>
 #include <span>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
+
+#include "absl/strings/string_view.h"
 
 namespace concord {
 
@@ -21,18 +22,12 @@ inline absl::string_view AsStringView(ByteView b) {
   return absl::string_view(reinterpret_cast<const char*>(b.data()), b.size());
 }
 
-inline Bytes ToBytes(absl::string_view s) {
-  return Bytes(s.begin(), s.end());
-}
+inline Bytes ToBytes(absl::string_view s) { return Bytes(s.begin(), s.end()); }
 
-inline std::string ToString(ByteView b) {
-  return std::string(AsStringView(b));
-}
+inline std::string ToString(ByteView b) { return std::string(AsStringView(b)); }
 
 // Appends `b` to `out`.
-inline void Append(Bytes& out, ByteView b) {
-  out.insert(out.end(), b.begin(), b.end());
-}
+inline void Append(Bytes& out, ByteView b) { out.insert(out.end(), b.begin(), b.end()); }
 
 // Appends `v` in big-endian order using `n` bytes.
 inline void AppendBigEndian(Bytes& out, uint64_t v, int n) {

@@ -27,17 +27,17 @@ std::string HexEncode(ByteView data) {
 
 absl::StatusOr<Bytes> HexDecode(absl::string_view hex, absl::string_view field) {
   if (hex.size() % 2 != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": want an even number of hex characters, got ", hex.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": want an even number of hex characters, got ", hex.size()));
   }
   Bytes out(hex.size() / 2);
   for (size_t i = 0; i < out.size(); ++i) {
     int hi = HexValue(hex[2 * i]);
     int lo = HexValue(hex[2 * i + 1]);
     if (hi < 0 || lo < 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          field, ": want hex characters, got a non-hex character at offset ",
-          hi < 0 ? 2 * i : 2 * i + 1));
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": want hex characters, got a non-hex character at offset ",
+                       hi < 0 ? 2 * i : 2 * i + 1));
     }
     out[i] = static_cast<uint8_t>(hi << 4 | lo);
   }
@@ -47,8 +47,8 @@ absl::StatusOr<Bytes> HexDecode(absl::string_view hex, absl::string_view field) 
 absl::StatusOr<Bytes> HexDecodeExact(absl::string_view hex, size_t want_bytes,
                                      absl::string_view field) {
   if (hex.size() != want_bytes * 2) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": want ", want_bytes * 2, " hex characters, got ", hex.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": want ", want_bytes * 2, " hex characters, got ", hex.size()));
   }
   return HexDecode(hex, field);
 }

@@ -5,10 +5,10 @@
 #include <cstdint>
 #include <span>
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "concord/common/bytes.h"
 
 namespace concord {
@@ -18,8 +18,7 @@ std::string HexEncode(ByteView data);
 
 // Decodes hex (upper or lower case). Returns InvalidArgument naming `field`
 // when the input has odd length or a non-hex character.
-absl::StatusOr<Bytes> HexDecode(absl::string_view hex,
-                                absl::string_view field = "hex");
+absl::StatusOr<Bytes> HexDecode(absl::string_view hex, absl::string_view field = "hex");
 
 // As HexDecode, but also requires exactly `want_bytes` bytes; the message reads
 // "<field>: want <2*want_bytes> hex characters, got <n>".

@@ -1,8 +1,8 @@
 #include "concord/common/hex.h"
 
+#include "concord/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "concord/testing/status_matchers.h"
 
 namespace concord {
 namespace {

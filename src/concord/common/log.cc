@@ -81,7 +81,8 @@ Logger& Logger::Default() {
 
 Logger::Logger() : state_(std::make_shared<State>()) {}
 
-Logger::Logger(LogFormat format, LogLevel min_level, Sink sink) : state_(std::make_shared<State>()) {
+Logger::Logger(LogFormat format, LogLevel min_level, Sink sink)
+    : state_(std::make_shared<State>()) {
   state_->format = format;
   state_->min_level = min_level;
   state_->sink = std::move(sink);
@@ -108,7 +109,8 @@ std::string Logger::Format(LogLevel level, absl::string_view message,
   std::string time = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone());
   std::string line;
   if (format == LogFormat::kJson) {
-    line = absl::StrCat("{\"time\":\"", time, "\",\"level\":\"", LogLevelName(level), "\",\"msg\":");
+    line =
+        absl::StrCat("{\"time\":\"", time, "\",\"level\":\"", LogLevelName(level), "\",\"msg\":");
     AppendJsonQuoted(line, message);
     for (const auto& [key, value] : fields) {
       line.push_back(',');

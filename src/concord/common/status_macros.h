@@ -14,17 +14,15 @@
 #define CONCORD_STATUS_CONCAT_INNER_(a, b) a##b
 #define CONCORD_STATUS_CONCAT_(a, b) CONCORD_STATUS_CONCAT_INNER_(a, b)
 
-#define CONCORD_RETURN_IF_ERROR(expr)                      \
-  do {                                                     \
-    if (::absl::Status concord_status_ = (expr);           \
-        !concord_status_.ok()) {                           \
-      return concord_status_;                              \
-    }                                                      \
+#define CONCORD_RETURN_IF_ERROR(expr)                                     \
+  do {                                                                    \
+    if (::absl::Status concord_status_ = (expr); !concord_status_.ok()) { \
+      return concord_status_;                                             \
+    }                                                                     \
   } while (false)
 
-#define CONCORD_ASSIGN_OR_RETURN(lhs, rexpr)                                  \
-  CONCORD_ASSIGN_OR_RETURN_IMPL_(                                            \
-      CONCORD_STATUS_CONCAT_(concord_statusor_, __LINE__), lhs, rexpr)
+#define CONCORD_ASSIGN_OR_RETURN(lhs, rexpr) \
+  CONCORD_ASSIGN_OR_RETURN_IMPL_(CONCORD_STATUS_CONCAT_(concord_statusor_, __LINE__), lhs, rexpr)
 
 #define CONCORD_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \
   auto statusor = (rexpr);                                   \

@@ -4,14 +4,13 @@
 
 namespace concord {
 
-absl::StatusOr<absl::Time> ParseRfc3339(absl::string_view text,
-                                        absl::string_view field) {
+absl::StatusOr<absl::Time> ParseRfc3339(absl::string_view text, absl::string_view field) {
   absl::Time t;
   std::string err;
   if (!absl::ParseTime(absl::RFC3339_full, std::string(text), &t, &err)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": want an RFC 3339 time such as 2025-06-01T00:00:00Z, got \"",
-        text.substr(0, 64), "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": want an RFC 3339 time such as 2025-06-01T00:00:00Z, got \"",
+                     text.substr(0, 64), "\""));
   }
   return t;
 }

@@ -1,8 +1,8 @@
 #include "concord/common/time_format.h"
 
+#include "concord/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "concord/testing/status_matchers.h"
 
 namespace concord {
 namespace {
@@ -17,8 +17,9 @@ TEST(TimeFormatTest, RoundTrip) {
 }
 
 TEST(TimeFormatTest, ParseRejectsGarbageNamingField) {
-  EXPECT_THAT(ParseRfc3339("yesterday", "--at"),
-              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr("--at: want an RFC 3339")));
+  EXPECT_THAT(
+      ParseRfc3339("yesterday", "--at"),
+      StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr("--at: want an RFC 3339")));
 }
 
 }  // namespace

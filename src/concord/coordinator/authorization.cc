@@ -34,9 +34,9 @@ absl::Status CheckPeerIdentity(const attest::Claims& claims, const LaunchConfig&
   }
   absl::StatusOr<size_t> matched = attest::MatchReferenceValues(claims, launch.reference_values);
   if (!matched.ok()) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "peer identity: evidence does not match the launch config's ReferenceValues: ",
-        matched.status().message()));
+    return absl::PermissionDeniedError(
+        absl::StrCat("peer identity: evidence does not match the launch config's ReferenceValues: ",
+                     matched.status().message()));
   }
   const Bytes own(launch.policy_hash.begin(), launch.policy_hash.end());
   if (claims.host_data == own) {
@@ -73,9 +73,9 @@ absl::StatusOr<const manifest::PolicyEntry*> AuthorizeMeshCaller(MeshOperation o
   absl::StatusOr<size_t> matched =
       attest::MatchReferenceValues(claims, manifest.ReferenceValuesFor(policy));
   if (!matched.ok()) {
-    return Prefixed(absl::StrCat(what, ": policy \"", entry->name, "\" (generation ", generation,
-                                 ")"),
-                    matched.status());
+    return Prefixed(
+        absl::StrCat(what, ": policy \"", entry->name, "\" (generation ", generation, ")"),
+        matched.status());
   }
   if (op == MeshOperation::kIssueCertificate) {
     return entry;

@@ -140,8 +140,8 @@ TEST(PeerIdentityTest, TdxPeerDifferingInSeamXfamAttributesOrTcbIsRefused) {
   const LaunchConfig launch = Launch(kOwn, TdxRefs(TdxCoordinatorValues()));
   attest::Claims seam = TdxPeer();
   seam.tdx->quote.body.mrseam[0] ^= 1;
-  EXPECT_THAT(CheckPeerIdentity(seam, launch), StatusIs(absl::StatusCode::kPermissionDenied,
-                                                        HasSubstr("MRSEAM")));
+  EXPECT_THAT(CheckPeerIdentity(seam, launch),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("MRSEAM")));
   attest::Claims xfam = TdxPeer();
   xfam.tdx->quote.body.xfam[1] ^= 1;
   EXPECT_THAT(CheckPeerIdentity(xfam, launch),
@@ -231,15 +231,15 @@ manifest::Manifest TdxManifest(const attest::TdxReferenceValues& ref) {
   for (size_t i = 0; i < 4; ++i) {
     absl::StrAppend(&rtmrs, "\"RTMR", i, "\":\"", HexEncode(*ref.rtmr[i]), "\",");
   }
-  const std::string json = absl::StrCat(
-      R"({"Version":1,"Policies":{")", HexEncode(kOwn),
-      R"(":{"Name":"coordinator","Role":"coordinator","SANs":["coordinator"]},")",
-      HexEncode(kOther), R"(":{"Name":"web","SANs":["web"]}},)",
-      R"("ReferenceValues":{"tdx":[{"MRTD":")", HexEncode(ref.mrtd), R"(",)", rtmrs,
-      R"("MRSEAM":")", HexEncode(*ref.mrseam), R"(","XFAM":")", HexEncode(ref.xfam),
-      R"(","TDAttributes":")", HexEncode(ref.td_attributes),
-      R"(","MinimumTCBEvaluationNumber":17}]},)",
-      R"("WorkloadOwnerKeys":[],"SeedshareOwnerKeys":[]})");
+  const std::string json =
+      absl::StrCat(R"({"Version":1,"Policies":{")", HexEncode(kOwn),
+                   R"(":{"Name":"coordinator","Role":"coordinator","SANs":["coordinator"]},")",
+                   HexEncode(kOther), R"(":{"Name":"web","SANs":["web"]}},)",
+                   R"("ReferenceValues":{"tdx":[{"MRTD":")", HexEncode(ref.mrtd), R"(",)", rtmrs,
+                   R"("MRSEAM":")", HexEncode(*ref.mrseam), R"(","XFAM":")", HexEncode(ref.xfam),
+                   R"(","TDAttributes":")", HexEncode(ref.td_attributes),
+                   R"(","MinimumTCBEvaluationNumber":17}]},)",
+                   R"("WorkloadOwnerKeys":[],"SeedshareOwnerKeys":[]})");
   absl::StatusOr<manifest::Manifest> m = manifest::Manifest::Parse(AsBytes(json));
   EXPECT_TRUE(m.ok()) << m.status() << "\n" << json;
   return *std::move(m);
@@ -255,19 +255,16 @@ TEST(AuthorizeMeshCallerTest, IssuanceNeedsAListedPolicyAndItsReferenceValues) {
   // Authentic evidence naming a listed policy is not enough.
   attest::Claims kernel = TdxPeer(kOther);
   kernel.tdx->quote.body.rtmr[2][0] ^= 1;
-  EXPECT_THAT(
-      AuthorizeMeshCaller(MeshOperation::kIssueCertificate, kernel, m, 3),
-      StatusIs(absl::StatusCode::kPermissionDenied,
-               HasSubstr("mesh certificate: policy \"web\" (generation 3): tdx: RTMR2")));
+  EXPECT_THAT(AuthorizeMeshCaller(MeshOperation::kIssueCertificate, kernel, m, 3),
+              StatusIs(absl::StatusCode::kPermissionDenied,
+                       HasSubstr("mesh certificate: policy \"web\" (generation 3): tdx: RTMR2")));
   const manifest::PolicyHash unlisted = crypto::Sha256(AsBytes("unlisted"));
-  EXPECT_THAT(
-      AuthorizeMeshCaller(MeshOperation::kIssueCertificate, TdxPeer(unlisted), m, 3),
-      StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("is not in the manifest")));
+  EXPECT_THAT(AuthorizeMeshCaller(MeshOperation::kIssueCertificate, TdxPeer(unlisted), m, 3),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("is not in the manifest")));
   attest::Claims short_host_data = TdxPeer(kOther);
   short_host_data.host_data.resize(20);
-  EXPECT_THAT(
-      AuthorizeMeshCaller(MeshOperation::kIssueCertificate, short_host_data, m, 3),
-      StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(AuthorizeMeshCaller(MeshOperation::kIssueCertificate, short_host_data, m, 3),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(AuthorizeMeshCallerTest, PeerOperationsNeedACoordinatorPolicyOnFullEvidence) {
@@ -275,9 +272,9 @@ TEST(AuthorizeMeshCallerTest, PeerOperationsNeedACoordinatorPolicyOnFullEvidence
   for (MeshOperation op : {MeshOperation::kPeerRecovery, MeshOperation::kPeerHead}) {
     EXPECT_THAT(AuthorizeMeshCaller(op, TdxPeer(kOwn), m, 3), IsOk());
     // A workload of the manifest is not a peer.
-    EXPECT_THAT(AuthorizeMeshCaller(op, TdxPeer(kOther), m, 3),
-                StatusIs(absl::StatusCode::kPermissionDenied,
-                         HasSubstr("is not a coordinator policy")));
+    EXPECT_THAT(
+        AuthorizeMeshCaller(op, TdxPeer(kOther), m, 3),
+        StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("is not a coordinator policy")));
     // A coordinator policy, but evidence that fails its reference values
     // (the genuine firmware with another kernel).
     attest::Claims kernel = TdxPeer(kOwn);

@@ -18,6 +18,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "concord/attest/sim/simulated_attester.h"
 #include "concord/attest/sim/simulated_host.h"
 #include "concord/attest/snp/verifier.h"
 #include "concord/ca/ca_certs.h"
@@ -27,7 +28,6 @@
 #include "concord/history/format.h"
 #include "concord/history/objects.h"
 #include "concord/history/verifier.h"
-#include "concord/attest/sim/simulated_attester.h"
 #include "concord/seed/secrets.h"
 #include "concord/seed/seed_shares.h"
 #include "concord/store/file/file_store.h"
@@ -162,7 +162,8 @@ class PeerDirectory {
         reasons.push_back(absl::StrCat(name, ": ", accepted.message()));
         continue;
       }
-      absl::StatusOr<PeerRecoveryGrant> grant = entry.coordinator->ServePeerRecovery(AttestedCaller{self_claims, kNow});
+      absl::StatusOr<PeerRecoveryGrant> grant =
+          entry.coordinator->ServePeerRecovery(AttestedCaller{self_claims, kNow});
       if (!grant.ok()) {
         reasons.push_back(absl::StrCat(name, ": ", grant.status().message()));
         continue;
@@ -190,7 +191,8 @@ class PeerDirectory {
     }
     std::vector<FromPeer<PeerHead>> out;
     for (const auto& [name, entry] : peers) {
-      absl::StatusOr<PeerHead> head = entry.coordinator->ServePeerHead(AttestedCaller{self_claims, kNow}, own_latest);
+      absl::StatusOr<PeerHead> head =
+          entry.coordinator->ServePeerHead(AttestedCaller{self_claims, kNow}, own_latest);
       if (!head.ok()) {
         continue;
       }
@@ -441,9 +443,9 @@ class CoordinatorTest : public ::testing::Test {
     request.manifest = manifest;
     if (signer != nullptr) {
       request.genesis_challenge = status.genesis_challenge;
-      request.authorization = *history::SignAuthorization(
-          *signer, TransitionKind::kManifest, crypto::Sha256(manifest),
-          status.genesis_challenge.value_or(crypto::Sha256Digest{}));
+      request.authorization =
+          *history::SignAuthorization(*signer, TransitionKind::kManifest, crypto::Sha256(manifest),
+                                      status.genesis_challenge.value_or(crypto::Sha256Digest{}));
     }
     return request;
   }
@@ -643,7 +645,8 @@ TEST_F(CoordinatorTest, FirstSetCommitsAndReturnsDecryptableSeedShares) {
 
 TEST_F(CoordinatorTest, IdenticalFirstSetRetryReturnsSameTransitionAndFreshShares) {
   Replica c = StartedReplica(1);
-  const SetManifestRequest request = FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status());
+  const SetManifestRequest request =
+      FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status());
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first, c->SetManifest(request));
   const auto before = Snapshot(*store_);
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult again, c->SetManifest(request));
@@ -658,11 +661,13 @@ TEST_F(CoordinatorTest, IdenticalFirstSetRetryReturnsSameTransitionAndFreshShare
   // The request is public (GET /v1/manifests): further replays get the same
   // document, not another round of RSA encryptions.
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult third, c->SetManifest(request));
-  EXPECT_EQ(third.seed_shares->shares[0].encrypted_seed, again.seed_shares->shares[0].encrypted_seed);
+  EXPECT_EQ(third.seed_shares->shares[0].encrypted_seed,
+            again.seed_shares->shares[0].encrypted_seed);
 
   // Another manifest without expected_previous is a stale view: 409.
-  EXPECT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest("other"), &keys().owner_a, c->Status())),
-              StatusIs(absl::StatusCode::kAborted, HasSubstr("expected_previous")));
+  EXPECT_THAT(
+      c->SetManifest(FirstSetRequest(DefaultManifest("other"), &keys().owner_a, c->Status())),
+      StatusIs(absl::StatusCode::kAborted, HasSubstr("expected_previous")));
 }
 
 // A signed first set signs over this replica's one-time challenge, which the
@@ -719,18 +724,20 @@ TEST_F(CoordinatorTest, FirstSetRefusesBadManifestAuthorizationAndPlatform) {
   SetManifestRequest tampered = FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status());
   tampered.authorization->signature.back() ^= 1;
   EXPECT_THAT(c->SetManifest(tampered), Not(IsOk()));
-  SetManifestRequest with_previous = FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status());
+  SetManifestRequest with_previous =
+      FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status());
   with_previous.expected_previous = crypto::Sha256(AsBytes("x"));
   EXPECT_THAT(c->SetManifest(with_previous), StatusIs(absl::StatusCode::kAborted));
   EXPECT_EQ(c->state(), State::kUninitialized);
   EXPECT_THAT(store_->List(""), IsOkAndHolds(IsEmpty()));
 
   // A coordinator launched for snp refuses a simulated manifest.
-  LaunchConfig snp =
-      *ParseLaunchConfig(AsBytes(R"({"Version":1,"Kind":"coordinator","Platforms":["snp"],"AllowUnpinnedGenesis":true})"));
+  LaunchConfig snp = *ParseLaunchConfig(AsBytes(
+      R"({"Version":1,"Kind":"coordinator","Platforms":["snp"],"AllowUnpinnedGenesis":true})"));
   Replica snp_replica = MakeReplica(2, nullptr, snp);
   ASSERT_THAT(snp_replica->Start(), IsOk());
-  EXPECT_THAT(snp_replica->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, snp_replica->Status())),
+  EXPECT_THAT(snp_replica->SetManifest(
+                  FirstSetRequest(DefaultManifest(), &keys().owner_a, snp_replica->Status())),
               StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
@@ -742,14 +749,18 @@ TEST_F(CoordinatorTest, PinnedGenesisKeyMustAuthorizeFirstSet) {
   ASSERT_THAT(c->Start(), IsOk());
   EXPECT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())),
               StatusIs(absl::StatusCode::kPermissionDenied));
-  EXPECT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_b, c->Status())), IsOk());
+  EXPECT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_b, c->Status())),
+              IsOk());
 }
 
 TEST_F(CoordinatorTest, LosingTheFirstSetRaceIsAbortedThenRecovery) {
   Replica winner = StartedReplica(1);
   Replica loser = MakeReplica(2);  // not started: its watch cannot get ahead of the call
-  ASSERT_THAT(winner->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, winner->Status())), IsOk());
-  EXPECT_THAT(loser->SetManifest(FirstSetRequest(DefaultManifest("mine"), &keys().owner_a, loser->Status())),
+  ASSERT_THAT(
+      winner->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, winner->Status())),
+      IsOk());
+  EXPECT_THAT(loser->SetManifest(
+                  FirstSetRequest(DefaultManifest("mine"), &keys().owner_a, loser->Status())),
               StatusIs(absl::StatusCode::kAborted, HasSubstr("another coordinator")));
   ASSERT_THAT(loser->Start(), IsOk());
   EXPECT_EQ(loser->state(), State::kRecovery);
@@ -760,8 +771,9 @@ TEST_F(CoordinatorTest, LosingTheFirstSetRaceIsAbortedThenRecovery) {
 
 TEST_F(CoordinatorTest, OwnerUpdateKeepsRootAndMakesNewMeshCa) {
   Replica c = StartedReplica(1);
-  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())));
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      TransitionResult first,
+      c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())));
   const Bytes next = ManifestJson({&keys().owner_a, &keys().owner_b}, {&keys().seed_owner}, "v2");
   CONCORD_ASSERT_OK_AND_ASSIGN(
       TransitionResult second,
@@ -796,7 +808,8 @@ TEST_F(CoordinatorTest, OwnerUpdateKeepsRootAndMakesNewMeshCa) {
 
 TEST_F(CoordinatorTest, RequestedLifetimeShortensTheLeafAndCannotLengthenIt) {
   Replica c = StartedReplica(1);
-  ASSERT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())), IsOk());
+  ASSERT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())),
+              IsOk());
   const std::array<uint8_t, 64> report_data = ReportData(0x42);
   CONCORD_ASSERT_OK_AND_ASSIGN(
       attest::Claims claims,
@@ -810,14 +823,16 @@ TEST_F(CoordinatorTest, RequestedLifetimeShortensTheLeafAndCannotLengthenIt) {
   EXPECT_EQ(by_default.leaf.not_after, clock_.Now() + ca::kDefaultLeafLifetime);
   EXPECT_THAT(c->IssueMeshCertificate(Caller(claims), workload_key_.public_key(), absl::Hours(25)),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("lifetime_seconds")));
-  EXPECT_THAT(c->IssueMeshCertificate(Caller(claims), workload_key_.public_key(), absl::ZeroDuration()),
-              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(
+      c->IssueMeshCertificate(Caller(claims), workload_key_.public_key(), absl::ZeroDuration()),
+      StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST_F(CoordinatorTest, UpdateRefusals) {
   Replica c = StartedReplica(1);
-  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())));
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      TransitionResult first,
+      c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())));
   const auto before = Snapshot(*store_);
   const Bytes next = DefaultManifest("v2");
   // Not an owner.
@@ -854,8 +869,9 @@ TEST_F(CoordinatorTest, ImmutableManifestCannotBeUpdated) {
 
 TEST_F(CoordinatorTest, SeedShareOnlyForOwners) {
   Replica c = StartedReplica(1);
-  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())));
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      TransitionResult first,
+      c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())));
   CONCORD_ASSERT_OK_AND_ASSIGN(seed::SeedSharesDocument share,
                                c->SeedShare(keys().seed_owner.public_key()));
   ASSERT_EQ(share.shares.size(), 1u);
@@ -872,8 +888,9 @@ TEST_F(CoordinatorTest, SeedShareOnlyForOwners) {
 TEST_F(CoordinatorTest, SecondCoordinatorRecoversAndFirstBecomesStale) {
   step_rounds_ = true;
   Replica a = StartedReplica(1);
-  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a->Status())));
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      TransitionResult first,
+      a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a->Status())));
   Replica b = StartedReplica(2);
   ASSERT_EQ(b->state(), State::kRecovery);
   StatusInfo status = b->Status();
@@ -933,8 +950,9 @@ TEST_F(CoordinatorTest, SecondCoordinatorRecoversAndFirstBecomesStale) {
 
 TEST_F(CoordinatorTest, RecoverWithWrongSeedIsUnauthenticatedAndChangesNothing) {
   Replica a = StartedReplica(1);
-  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a->Status())));
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      TransitionResult first,
+      a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a->Status())));
   Replica b = StartedReplica(2);
   ASSERT_EQ(b->state(), State::kRecovery);
   const auto before = Snapshot(*store_);
@@ -959,8 +977,9 @@ TEST_F(CoordinatorTest, RecoverWithWrongSeedIsUnauthenticatedAndChangesNothing) 
 
 TEST_F(CoordinatorTest, RecoverRefusalsLeaveTheStoreUnchanged) {
   Replica a = StartedReplica(1);
-  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a->Status())));
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      TransitionResult first,
+      a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a->Status())));
   Replica b = StartedReplica(2);
   const auto before = Snapshot(*store_);
   const seed::SeedSecrets secrets = OwnerSecrets(*first.seed_shares);
@@ -1020,7 +1039,8 @@ TEST_F(CoordinatorTest, RestartOnFileStoreStartsInRecoveryAndRecovers) {
 TEST_F(CoordinatorTest, SecondReadyCoordinatorFollowsManifestUpdate) {
   step_rounds_ = true;
   Replica a = StartedReplica(7);
-  const SetManifestRequest request = FirstSetRequest(DefaultManifest(), &keys().owner_a, a->Status());
+  const SetManifestRequest request =
+      FirstSetRequest(DefaultManifest(), &keys().owner_a, a->Status());
   CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first, a->SetManifest(request));
   // A replica holding the same secrets (its randomness replays A's): its own
   // first-set attempt loses the swap and adopts the committed history.
@@ -1054,8 +1074,9 @@ TEST_F(CoordinatorTest, SecondReadyCoordinatorFollowsManifestUpdate) {
 TEST_F(CoordinatorTest, ForgedOrVanishedLatestRaisesAlarmAndKeepsState) {
   step_rounds_ = true;
   Replica a = StartedReplica(1);
-  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a->Status())));
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      TransitionResult first,
+      a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a->Status())));
   const Bytes genuine = *store_->Get(store::kLatestKey);
   // A latest signed by a foreign history key over the same transition.
   crypto::PrivateKey foreign = *crypto::PrivateKey::GenerateEc(crypto::KeyType::kEcP384);
@@ -1095,8 +1116,9 @@ TEST_F(CoordinatorTest, ForgedOrVanishedLatestRaisesAlarmAndKeepsState) {
 TEST_F(CoordinatorTest, RolledBackLatestRaisesAlarm) {
   step_rounds_ = true;
   Replica a = StartedReplica(1);
-  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a->Status())));
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      TransitionResult first,
+      a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a->Status())));
   const Bytes generation1 = *store_->Get(store::kLatestKey);
   CONCORD_ASSERT_OK_AND_ASSIGN(
       TransitionResult second,
@@ -1118,8 +1140,9 @@ TEST_F(CoordinatorTest, UninitializedReplicaMovesToRecoveryWhenLatestAppears) {
   Replica waiting = StartedReplica(2);
   ASSERT_EQ(waiting->state(), State::kUninitialized);
   Replica a = StartedReplica(1);
-  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a->Status())));
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      TransitionResult first,
+      a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a->Status())));
   WatchRound(*waiting.coordinator);
   ASSERT_EQ(waiting->state(), State::kRecovery);
   EXPECT_EQ(waiting->Status().transition_hash, first.transition_hash);
@@ -1132,8 +1155,9 @@ TEST_F(CoordinatorTest, UninitializedReplicaMovesToRecoveryWhenLatestAppears) {
 TEST_F(CoordinatorTest, StoreUnavailableFailsWritesButIssuanceContinues) {
   store::testing::FaultInjectingStore faulty(*store_);
   Replica c = StartedReplica(1, &faulty);
-  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())));
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      TransitionResult first,
+      c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())));
   faulty.FailNext(1000, store::testing::FaultInjectingStore::kAll);
   EXPECT_THAT(
       c->SetManifest(UpdateRequest(DefaultManifest("v2"), first.transition_hash, &keys().owner_a)),
@@ -1149,7 +1173,8 @@ TEST_F(CoordinatorTest, StoreUnavailableFailsWritesButIssuanceContinues) {
 TEST_F(CoordinatorTest, FirstSetWithUnavailableStoreIsUnavailableAndRetrySucceeds) {
   store::testing::FaultInjectingStore faulty(*store_);
   Replica c = StartedReplica(1, &faulty);
-  const SetManifestRequest request = FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status());
+  const SetManifestRequest request =
+      FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status());
   faulty.FailNext(1, store::testing::FaultInjectingStore::kCommit);
   EXPECT_THAT(c->SetManifest(request), StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_EQ(c->state(), State::kUninitialized);
@@ -1160,7 +1185,8 @@ TEST_F(CoordinatorTest, FirstSetWithUnavailableStoreIsUnavailableAndRetrySucceed
 
 TEST_F(CoordinatorTest, StartWithUnavailableStoreRetriesInTheBackground) {
   Replica a = StartedReplica(1);
-  ASSERT_THAT(a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a->Status())), IsOk());
+  ASSERT_THAT(a->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a->Status())),
+              IsOk());
   store::testing::FaultInjectingStore faulty(*store_);
   constexpr uint32_t kReads =
       store::testing::FaultInjectingStore::kGet | store::testing::FaultInjectingStore::kWatch;
@@ -1178,8 +1204,9 @@ TEST_F(CoordinatorTest, StartWithUnavailableStoreRetriesInTheBackground) {
 
 TEST_F(CoordinatorTest, AttestStatementCoversTheVerifiedState) {
   Replica c = StartedReplica(1);
-  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())));
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      TransitionResult first,
+      c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())));
   atls::Nonce nonce;
   nonce.fill(0x5a);
   CONCORD_ASSERT_OK_AND_ASSIGN(AttestResult result, c->Attest(nonce));
@@ -1217,7 +1244,8 @@ TEST_F(CoordinatorTest, AttestStatementCoversTheVerifiedState) {
 
 TEST_F(CoordinatorTest, WorkloadEvidenceChecksBindingAuthenticityAndPolicy) {
   Replica c = StartedReplica(1);
-  ASSERT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())), IsOk());
+  ASSERT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())),
+              IsOk());
   const std::array<uint8_t, 64> report_data = ReportData(0x11);
   const attest::Evidence good = WorkloadEvidence(kSecretPolicy, report_data);
   CONCORD_ASSERT_OK_AND_ASSIGN(attest::Claims claims, c->CheckWorkloadEvidence(good, report_data));
@@ -1272,7 +1300,8 @@ TEST_F(CoordinatorTest, HandshakeClaimsFromBeforeReadyDecideNothingAfterwards) {
   CONCORD_ASSERT_OK_AND_ASSIGN(attest::Claims workload_claims,
                                c->CheckWorkloadEvidence(*as_workload, report_data));
 
-  ASSERT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())), IsOk());
+  ASSERT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())),
+              IsOk());
   ASSERT_EQ(c->state(), State::kReady);
   const Bytes latest = *store_->Get(store::kLatestKey);
 
@@ -1295,8 +1324,9 @@ TEST_F(CoordinatorTest, HandshakeClaimsFromBeforeReadyDecideNothingAfterwards) {
 // tightens the policy's reference values.
 TEST_F(CoordinatorTest, ClaimsDoNotOutliveAManifestThatTightensReferenceValues) {
   Replica c = StartedReplica(1);
-  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())));
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      TransitionResult first,
+      c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())));
   const std::array<uint8_t, 64> report_data = ReportData(0x42);
   CONCORD_ASSERT_OK_AND_ASSIGN(
       attest::Claims claims,
@@ -1307,9 +1337,9 @@ TEST_F(CoordinatorTest, ClaimsDoNotOutliveAManifestThatTightensReferenceValues) 
   std::string tightened = ToString(DefaultManifest("v2"));
   const std::string measurement = HexEncode(host()->info().reference_values().measurement);
   tightened.replace(tightened.find(measurement), measurement.size(), std::string(96, 'f'));
-  ASSERT_THAT(c->SetManifest(UpdateRequest(ToBytes(tightened), first.transition_hash,
-                                           &keys().owner_a)),
-              IsOk());
+  ASSERT_THAT(
+      c->SetManifest(UpdateRequest(ToBytes(tightened), first.transition_hash, &keys().owner_a)),
+      IsOk());
   EXPECT_THAT(c->IssueMeshCertificate(Caller(claims), workload_key_.public_key()),
               StatusIs(absl::StatusCode::kPermissionDenied,
                        AllOf(HasSubstr("(generation 2)"), HasSubstr("measurement"))));
@@ -1319,7 +1349,8 @@ TEST_F(CoordinatorTest, ClaimsDoNotOutliveAManifestThatTightensReferenceValues) 
 // served; without the evidence the caller must reconnect.
 TEST_F(CoordinatorTest, OldClaimsAreVerifiedAgainBeforeTheyAreServed) {
   Replica c = StartedReplica(1);
-  ASSERT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())), IsOk());
+  ASSERT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())),
+              IsOk());
   const std::array<uint8_t, 64> report_data = ReportData(0x42);
   const attest::Evidence evidence = WorkloadEvidence(kPlainPolicy, report_data);
   CONCORD_ASSERT_OK_AND_ASSIGN(attest::Claims claims,
@@ -1342,8 +1373,9 @@ TEST_F(CoordinatorTest, OldClaimsAreVerifiedAgainBeforeTheyAreServed) {
 
 TEST_F(CoordinatorTest, MeshCertificateCarriesSecretOnlyWithWorkloadSecretId) {
   Replica c = StartedReplica(1);
-  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())));
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      TransitionResult first,
+      c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())));
   const seed::SeedSecrets secrets = OwnerSecrets(*first.seed_shares);
 
   CONCORD_ASSERT_OK_AND_ASSIGN(WorkloadCertificate with, IssueFor(*c.coordinator, kSecretPolicy));
@@ -1400,8 +1432,9 @@ TEST_F(CoordinatorTest, PolicyWithoutSansGetsNoCertificate) {
 TEST_F(CoordinatorTest, RestartedReplicaRecoversFromReadyPeer) {
   step_rounds_ = true;
   Coordinator& a = *PeerReplica(1).coordinator;
-  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())));
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      TransitionResult first,
+      a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())));
   EXPECT_TRUE(a.Serving());
   // A replica (re)started without secrets asks its peers by itself.
   Replica& b = PeerReplica(2);
@@ -1433,8 +1466,9 @@ TEST_F(CoordinatorTest, RestartedReplicaRecoversFromReadyPeer) {
 TEST_F(CoordinatorTest, PeerRecoveredReplicaFollowsManifestUpdate) {
   step_rounds_ = true;
   Coordinator& a = *PeerReplica(1).coordinator;
-  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())));
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      TransitionResult first,
+      a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())));
   Replica& b = PeerReplica(2);
   HaRound(*b.coordinator);
   ASSERT_EQ(b->state(), State::kReady);
@@ -1455,8 +1489,9 @@ TEST_F(CoordinatorTest, PeerRecoveredReplicaFollowsManifestUpdate) {
 TEST_F(CoordinatorTest, StaleOnRecoveryTransitionThenPeerRecovered) {
   step_rounds_ = true;
   Coordinator& a = *PeerReplica(1).coordinator;
-  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())));
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      TransitionResult first,
+      a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())));
   Replica& b = PeerReplica(2);
   HaRound(*b.coordinator);
   ASSERT_EQ(b->state(), State::kReady);
@@ -1492,8 +1527,9 @@ TEST_F(CoordinatorTest, StaleOnRecoveryTransitionThenPeerRecovered) {
 TEST_F(CoordinatorTest, ManualRecoveryNeedsForceWhileReadyPeersExist) {
   step_rounds_ = true;
   Coordinator& a = *PeerReplica(1).coordinator;
-  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())));
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      TransitionResult first,
+      a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())));
   directory_.SetServeRecovery(false);
   Replica& c = PeerReplica(3);
   ASSERT_EQ(c->state(), State::kRecovery);
@@ -1524,8 +1560,9 @@ TEST_F(CoordinatorTest, ManualRecoveryNeedsForceWhileReadyPeersExist) {
 // A peer that is cut off does not count as ready.
 TEST_F(CoordinatorTest, ManualRecoveryWithoutReadyPeersNeedsNoForce) {
   Coordinator& a = *PeerReplica(1).coordinator;
-  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())));
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      TransitionResult first,
+      a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())));
   directory_.SetServeRecovery(false);
   directory_.SetReachable("coordinator-1", false);
   Replica& c = PeerReplica(3);
@@ -1546,10 +1583,10 @@ TEST_F(CoordinatorTest, FirstSetIsRefusedWhileAPeerReportsAHistory) {
   store::MemoryStore* empty = extra_stores_.back().get();
   Replica& b = PeerReplica(2, empty);
   ASSERT_EQ(b->state(), State::kUninitialized);
-  EXPECT_THAT(b->SetManifest(FirstSetRequest(DefaultManifest("fork"), &keys().owner_a,
-                                             b->Status())),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("reports a history (generation 1)")));
+  EXPECT_THAT(
+      b->SetManifest(FirstSetRequest(DefaultManifest("fork"), &keys().owner_a, b->Status())),
+      StatusIs(absl::StatusCode::kFailedPrecondition,
+               HasSubstr("reports a history (generation 1)")));
   EXPECT_EQ(b->state(), State::kUninitialized);
   EXPECT_THAT(empty->List(""), IsOkAndHolds(IsEmpty()));
   const StatusInfo status = b->Status();
@@ -1565,9 +1602,9 @@ TEST_F(CoordinatorTest, FirstSetIsRefusedWhileAPeerReportsAHistory) {
   EXPECT_EQ(b->Status().alarms_raised, alarms);
   // Once no peer answers, the first set goes through.
   directory_.SetReachable("coordinator-1", false);
-  EXPECT_THAT(b->SetManifest(FirstSetRequest(DefaultManifest("fork"), &keys().owner_a,
-                                             b->Status())),
-              IsOk());
+  EXPECT_THAT(
+      b->SetManifest(FirstSetRequest(DefaultManifest("fork"), &keys().owner_a, b->Status())),
+      IsOk());
 }
 
 TEST_F(CoordinatorTest, PeerWithOtherPolicyHashIsRefused) {
@@ -1579,7 +1616,8 @@ TEST_F(CoordinatorTest, PeerWithOtherPolicyHashIsRefused) {
   attest::SimulatedAttester other_attester(host(), other.policy_hash);
   extra_coordinators_ = {other.policy_hash};
   Coordinator& a = *PeerReplica(1).coordinator;
-  ASSERT_THAT(a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())), IsOk());
+  ASSERT_THAT(a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())),
+              IsOk());
   Replica& b = PeerReplica(2, nullptr, other, &other_attester);
   for (int round = 0; round < 3; ++round) {
     HaRound(*b.coordinator);
@@ -1599,7 +1637,8 @@ TEST_F(CoordinatorTest, PeerWithOtherPolicyHashIsRefused) {
               StatusIs(absl::StatusCode::kPermissionDenied,
                        HasSubstr(absl::StrCat("policy ", HexEncode(kPlainPolicy),
                                               " is not a coordinator policy"))));
-  EXPECT_THAT(a.ServePeerHead(Caller(workload), Bytes()), StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(a.ServePeerHead(Caller(workload), Bytes()),
+              StatusIs(absl::StatusCode::kPermissionDenied));
   // A replica that does not serve grants nothing.
   EXPECT_THAT(b->ServePeerRecovery(Caller(ClaimsOf(*attester_))),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("state recovery")));
@@ -1613,8 +1652,9 @@ TEST_F(CoordinatorTest, RecoveryPoliciesAllowUpgradeIdentity) {
   attest::SimulatedAttester upgrade_attester(host(), upgrade.policy_hash);
   extra_coordinators_ = {upgrade.policy_hash};
   Coordinator& a = *PeerReplica(1).coordinator;
-  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())));
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      TransitionResult first,
+      a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())));
   Replica& b = PeerReplica(2, nullptr, upgrade, &upgrade_attester);
   HaRound(*b.coordinator);
   ASSERT_EQ(b->state(), State::kReady);
@@ -1627,8 +1667,9 @@ TEST_F(CoordinatorTest, RecoveryPoliciesAllowUpgradeIdentity) {
 TEST_F(CoordinatorTest, GrantWhoseLatestDiffersFromStoreIsRefusedAndRollbackStopsLease) {
   step_rounds_ = true;
   Coordinator& a = *PeerReplica(1).coordinator;
-  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())));
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      TransitionResult first,
+      a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())));
   const Bytes generation1 = *store_->Get(store::kLatestKey);
   CONCORD_ASSERT_OK_AND_ASSIGN(
       TransitionResult second,
@@ -1680,7 +1721,8 @@ TEST_F(CoordinatorTest, LeaseExpiresWithStoreDownAndNoPeersAndComesBack) {
   step_rounds_ = true;
   store::testing::FaultInjectingStore faulty(*store_);
   Replica c = StartedReplica(1, &faulty);
-  ASSERT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())), IsOk());
+  ASSERT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())),
+              IsOk());
   StatusInfo status = c->Status();
   EXPECT_TRUE(status.serving);
   EXPECT_EQ(status.lease, kLease);
@@ -1722,14 +1764,15 @@ TEST_F(CoordinatorTest, LeaseExpiresWithStoreDownAndNoPeersAndComesBack) {
 TEST_F(CoordinatorTest, LateStoreAnswerConfirmsOnlyAsOfWhenItWasAsked) {
   store::testing::FaultInjectingStore faulty(*store_);
   Replica c = StartedReplica(1, &faulty);
-  ASSERT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())), IsOk());
+  ASSERT_THAT(c->SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, c->Status())),
+              IsOk());
   const uint64_t before = c->Status().lease_confirmations;
 
   faulty.HoldNextAnswer(store::testing::FaultInjectingStore::kGet);
   clock_.Advance(absl::Seconds(4));  // the lease round reads latest; its answer waits
   ASSERT_TRUE(faulty.AwaitHeld(absl::Seconds(30)));
-  faulty.FailNext(1 << 30);           // the store goes down meanwhile
-  clock_.Advance(absl::Seconds(7));   // and the answer arrives 7 s late
+  faulty.FailNext(1 << 30);          // the store goes down meanwhile
+  clock_.Advance(absl::Seconds(7));  // and the answer arrives 7 s late
   faulty.Release();
   ASSERT_TRUE(WaitFor([&] { return c->Status().lease_confirmations > before; }));
   const StatusInfo status = c->Status();
@@ -1748,7 +1791,8 @@ TEST_F(CoordinatorTest, StoreDownButPeerConfirmsKeepsServing) {
   store::testing::FaultInjectingStore store_a(*store_);
   store::testing::FaultInjectingStore store_b(*store_);
   Coordinator& a = *PeerReplica(1, &store_a).coordinator;
-  ASSERT_THAT(a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())), IsOk());
+  ASSERT_THAT(a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())),
+              IsOk());
   Replica& b = PeerReplica(2, &store_b);
   HaRound(*b.coordinator);
   ASSERT_EQ(b->state(), State::kReady);
@@ -1766,9 +1810,11 @@ TEST_F(CoordinatorTest, StoreDownButPeerConfirmsKeepsServing) {
   }
   EXPECT_THAT(IssueFor(a, kPlainPolicy), IsOk());
   // A vouches for nobody while it has not seen the store itself.
-  CONCORD_ASSERT_OK_AND_ASSIGN(PeerHead head, a.ServePeerHead(Caller(ClaimsOf(*attester_)), Bytes()));
+  CONCORD_ASSERT_OK_AND_ASSIGN(PeerHead head,
+                               a.ServePeerHead(Caller(ClaimsOf(*attester_)), Bytes()));
   EXPECT_EQ(head.state, "ready-peer-confirmed");
-  CONCORD_ASSERT_OK_AND_ASSIGN(PeerHead from_b, b->ServePeerHead(Caller(ClaimsOf(*attester_)), Bytes()));
+  CONCORD_ASSERT_OK_AND_ASSIGN(PeerHead from_b,
+                               b->ServePeerHead(Caller(ClaimsOf(*attester_)), Bytes()));
   EXPECT_EQ(from_b.state, "ready");
   EXPECT_EQ(from_b.latest, head.latest);
 
@@ -1798,8 +1844,8 @@ TEST_F(CoordinatorTest, ForgedPeerConfirmsNoLeaseAndIsNoReadyPeer) {
   ASSERT_THAT(attest::SimulatedHost::Init(dir + "/host", {clock_, random}).status(), IsOk());
   auto attacker = attest::SimulatedHost::Load(dir + "/host");
   ASSERT_THAT(attacker.status(), IsOk());
-  attest::SimulatedAttester forged(std::shared_ptr<const attest::SimulatedHost>(*std::move(attacker)),
-                                launch_.policy_hash);
+  attest::SimulatedAttester forged(
+      std::shared_ptr<const attest::SimulatedHost>(*std::move(attacker)), launch_.policy_hash);
   ASSERT_EQ(ClaimsOf(forged).measurement, ClaimsOf(*attester_).measurement);
 
   store::testing::FaultInjectingStore store_a(*store_);
@@ -1841,10 +1887,9 @@ TEST_F(CoordinatorTest, ForgedPeerConfirmsNoLeaseAndIsNoReadyPeer) {
   Replica& c = PeerReplica(3);
   ASSERT_EQ(c->state(), State::kRecovery);
   directory_.Add("coordinator-1", a.coordinator.get(), ClaimsOf(forged));
-  CONCORD_ASSERT_OK_AND_ASSIGN(
-      TransitionResult recovered,
-      c->Recover(MakeRecoverRequest(OwnerSecrets(*first.seed_shares), c->Status(),
-                                    keys().seed_owner)));
+  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult recovered,
+                               c->Recover(MakeRecoverRequest(OwnerSecrets(*first.seed_shares),
+                                                             c->Status(), keys().seed_owner)));
   EXPECT_EQ(recovered.generation, 2u);
 }
 
@@ -1852,7 +1897,8 @@ TEST_F(CoordinatorTest, TamperedPeerHeadSignatureIsRejected) {
   step_rounds_ = true;
   store::testing::FaultInjectingStore store_a(*store_);
   Coordinator& a = *PeerReplica(1, &store_a).coordinator;
-  ASSERT_THAT(a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())), IsOk());
+  ASSERT_THAT(a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())),
+              IsOk());
   Replica& b = PeerReplica(2);
   HaRound(*b.coordinator);
   ASSERT_EQ(b->state(), State::kReady);
@@ -1893,8 +1939,9 @@ TEST_F(CoordinatorTest, TamperedPeerHeadSignatureIsRejected) {
 
 TEST_F(CoordinatorTest, ConcurrentSetManifestOnTwoReplicasExactlyOneWins) {
   Coordinator& a = *PeerReplica(1).coordinator;
-  CONCORD_ASSERT_OK_AND_ASSIGN(TransitionResult first,
-                               a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())));
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      TransitionResult first,
+      a.SetManifest(FirstSetRequest(DefaultManifest(), &keys().owner_a, a.Status())));
   Replica& b = PeerReplica(2);
   ASSERT_TRUE(WaitFor([&] { return b->state() == State::kReady; }));
   absl::StatusOr<TransitionResult> from_a;

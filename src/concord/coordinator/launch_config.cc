@@ -45,8 +45,8 @@ absl::StatusOr<const Json*> StringArray(const Json& doc, absl::string_view field
     return Invalid(field, "want an array");
   }
   if (value.size() < min_entries || value.size() > max_entries) {
-    return Invalid(field, absl::StrCat("want ", min_entries, " to ", max_entries,
-                                       " entries, got ", value.size()));
+    return Invalid(field, absl::StrCat("want ", min_entries, " to ", max_entries, " entries, got ",
+                                       value.size()));
   }
   for (size_t i = 0; i < value.size(); ++i) {
     if (!value[i].is_string()) {
@@ -141,9 +141,12 @@ absl::StatusOr<LaunchConfig> ParseLaunchConfig(ByteView document) {
   if (!doc.is_object()) {
     return absl::InvalidArgumentError(absl::StrCat(kWhat, ": want a JSON object"));
   }
-  static const std::set<std::string> kKnown = {"Version",          "Kind",
-                                               "Platforms",        "GenesisOwnerKeys",
-                                               "RecoveryPolicies", "ReferenceValues",
+  static const std::set<std::string> kKnown = {"Version",
+                                               "Kind",
+                                               "Platforms",
+                                               "GenesisOwnerKeys",
+                                               "RecoveryPolicies",
+                                               "ReferenceValues",
                                                "AllowUnpinnedGenesis"};
   for (const auto& [key, value] : doc.items()) {
     if (kKnown.count(key) == 0) {
@@ -180,8 +183,7 @@ absl::StatusOr<LaunchConfig> ParseLaunchConfig(ByteView document) {
     absl::StatusOr<attest::ReferenceValues> parsed =
         manifest::ParseReferenceValuesJson(AsBytes(refs.dump()));
     if (!parsed.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(kWhat, ".", parsed.status().message()));
+      return absl::InvalidArgumentError(absl::StrCat(kWhat, ".", parsed.status().message()));
     }
     const manifest::AllowedPlatforms& p = config.platforms;
     if ((!p.snp && !parsed->snp.empty()) || (!p.tdx && !parsed->tdx.empty()) ||

@@ -82,7 +82,8 @@ TEST_P(LaunchConfigRejectTest, RejectsWithFieldNamed) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(GetParam().message)));
 }
 
-const std::string kRsaKeyHex = HexEncode(crypto::PrivateKey::GenerateRsa(2048)->public_key().spki_der());
+const std::string kRsaKeyHex =
+    HexEncode(crypto::PrivateKey::GenerateRsa(2048)->public_key().spki_der());
 
 INSTANTIATE_TEST_SUITE_P(
     All, LaunchConfigRejectTest,
@@ -120,12 +121,14 @@ INSTANTIATE_TEST_SUITE_P(
                 R"({"Version":1,"Kind":"coordinator","Platforms":["simulated"],)"
                 R"("ReferenceValues":{"simulated":[{"ARKHash":{"x":[1]}}]}})",
                 "levels of nesting"},
-        BadCase{"KeyBadHex",
-                R"({"Version":1,"Kind":"coordinator","Platforms":["snp"],"GenesisOwnerKeys":["zz"]})",
-                "launch config.GenesisOwnerKeys[0]"},
-        BadCase{"KeyNotSpki",
-                R"({"Version":1,"Kind":"coordinator","Platforms":["snp"],"GenesisOwnerKeys":["3000"]})",
-                "launch config.GenesisOwnerKeys[0]: not a public key"},
+        BadCase{
+            "KeyBadHex",
+            R"({"Version":1,"Kind":"coordinator","Platforms":["snp"],"GenesisOwnerKeys":["zz"]})",
+            "launch config.GenesisOwnerKeys[0]"},
+        BadCase{
+            "KeyNotSpki",
+            R"({"Version":1,"Kind":"coordinator","Platforms":["snp"],"GenesisOwnerKeys":["3000"]})",
+            "launch config.GenesisOwnerKeys[0]: not a public key"},
         BadCase{"KeyRsa",
                 absl::StrCat(R"({"Version":1,"Kind":"coordinator","Platforms":["snp"],)",
                              R"("GenesisOwnerKeys":[")", kRsaKeyHex, R"("]})"),
@@ -133,9 +136,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"KeysNotArray",
                 R"({"Version":1,"Kind":"coordinator","Platforms":["snp"],"GenesisOwnerKeys":"ab"})",
                 "launch config.GenesisOwnerKeys: want an array"},
-        BadCase{"PolicyShort",
-                R"({"Version":1,"Kind":"coordinator","Platforms":["snp"],"RecoveryPolicies":["ab"]})",
-                "launch config.RecoveryPolicies[0]"},
+        BadCase{
+            "PolicyShort",
+            R"({"Version":1,"Kind":"coordinator","Platforms":["snp"],"RecoveryPolicies":["ab"]})",
+            "launch config.RecoveryPolicies[0]"},
         BadCase{"PolicyDuplicate",
                 absl::StrCat(R"({"Version":1,"Kind":"coordinator","Platforms":["snp"],)",
                              R"("RecoveryPolicies":[")", std::string(64, 'b'), R"(",")",
@@ -173,10 +177,10 @@ TEST(LaunchConfigTest, HardwarePlatformsRequirePinnedGenesisKeysOrALoudOptOut) {
 TEST(LaunchConfigTest, CoordinatorReferenceValuesParseWithTheManifestsRules) {
   const std::string ark(64, 'a');
   const std::string measurement(96, 'b');
-  absl::StatusOr<LaunchConfig> config = Parse(absl::StrCat(
-      R"({"Version":1,"Kind":"coordinator","Platforms":["simulated"],)",
-      R"("ReferenceValues":{"simulated":[{"ARKHash":")", ark, R"(","Measurement":")", measurement,
-      R"("}]}})"));
+  absl::StatusOr<LaunchConfig> config =
+      Parse(absl::StrCat(R"({"Version":1,"Kind":"coordinator","Platforms":["simulated"],)",
+                         R"("ReferenceValues":{"simulated":[{"ARKHash":")", ark,
+                         R"(","Measurement":")", measurement, R"("}]}})"));
   ASSERT_TRUE(config.ok()) << config.status();
   ASSERT_EQ(config->reference_values.simulated.size(), 1u);
   EXPECT_EQ(config->reference_values.simulated[0].ark_spki_sha256[0], 0xaa);

@@ -8,8 +8,8 @@
 
 namespace concord::crypto {
 
-absl::StatusOr<SecretBytes> HkdfSha256(const SecretBytes& ikm, ByteView salt,
-                                       ByteView info, size_t length) {
+absl::StatusOr<SecretBytes> HkdfSha256(const SecretBytes& ikm, ByteView salt, ByteView info,
+                                       size_t length) {
   if (length == 0 || length > 255 * 32) {
     return absl::InvalidArgumentError("HKDF: length must be between 1 and 8160");
   }
@@ -31,12 +31,11 @@ absl::StatusOr<SecretBytes> HkdfSha256(const SecretBytes& ikm, ByteView salt,
   OSSL_PARAM params[] = {
       OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0),
       OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
-                                        const_cast<uint8_t*>(ikm.Reveal().data()),
-                                        ikm.size()),
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
-                                        const_cast<uint8_t*>(salt.data()), salt.size()),
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
-                                        const_cast<uint8_t*>(info.data()), info.size()),
+                                        const_cast<uint8_t*>(ikm.Reveal().data()), ikm.size()),
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, const_cast<uint8_t*>(salt.data()),
+                                        salt.size()),
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, const_cast<uint8_t*>(info.data()),
+                                        info.size()),
       OSSL_PARAM_construct_end(),
   };
   SecretBytes out(length);

@@ -9,7 +9,7 @@ namespace concord::crypto {
 
 // Derives `length` bytes from `ikm` with `salt` and `info`. Internal on an
 // OpenSSL failure; InvalidArgument if length is 0 or above 255*32.
-absl::StatusOr<SecretBytes> HkdfSha256(const SecretBytes& ikm, ByteView salt,
-                                       ByteView info, size_t length);
+absl::StatusOr<SecretBytes> HkdfSha256(const SecretBytes& ikm, ByteView salt, ByteView info,
+                                       size_t length);
 
 }  // namespace concord::crypto

@@ -1,9 +1,9 @@
 #include "concord/crypto/hkdf.h"
 
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "concord/common/hex.h"
 #include "concord/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 
 namespace concord::crypto {
 namespace {

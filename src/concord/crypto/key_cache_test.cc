@@ -4,9 +4,9 @@
 #include <thread>
 #include <vector>
 
+#include "concord/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "concord/testing/status_matchers.h"
 
 namespace concord::crypto {
 namespace {

@@ -6,9 +6,9 @@
 
 #include <memory>
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "concord/common/bytes.h"
 #include "concord/crypto/hash.h"
 #include "concord/crypto/secret_bytes.h"
@@ -63,8 +63,7 @@ class PublicKey final {
   // Verifies a DER-encoded ECDSA signature over `message` (hashed with
   // `hash`). Unauthenticated when the signature does not verify or is
   // malformed; FailedPrecondition if this is not an EC key.
-  absl::Status VerifyEcdsa(ByteView message, ByteView der_signature,
-                           HashAlg hash) const;
+  absl::Status VerifyEcdsa(ByteView message, ByteView der_signature, HashAlg hash) const;
   absl::Status VerifyEcdsa(ByteView message, ByteView der_signature) const {
     return VerifyEcdsa(message, der_signature, DefaultEcdsaHash(type_));
   }

@@ -2,10 +2,10 @@
 
 #include <openssl/evp.h>
 
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "concord/common/hex.h"
 #include "concord/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 
 namespace concord::crypto {
 namespace {
@@ -115,16 +115,14 @@ TEST(KeysTest, P384VerifyAcceptsExactlyWhatOpenSslAccepts) {
     // r = 0 and s = n are refused by both.
     Bytes zero_r = raw;
     std::fill(zero_r.begin(), zero_r.begin() + 48, 0);
-    CONCORD_ASSERT_OK_AND_ASSIGN(Bytes zero_r_der,
-                                 EcdsaRawToDer(ByteView(zero_r).first(48),
-                                               ByteView(zero_r).subspan(48)));
+    CONCORD_ASSERT_OK_AND_ASSIGN(
+        Bytes zero_r_der, EcdsaRawToDer(ByteView(zero_r).first(48), ByteView(zero_r).subspan(48)));
     EXPECT_FALSE(OpenSslVerifies(key.public_key(), message, zero_r_der));
     EXPECT_FALSE(key.public_key().VerifyEcdsa(message, zero_r_der).ok());
     CONCORD_ASSERT_OK_AND_ASSIGN(
         Bytes order, HexDecode("ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf"
                                "581a0db248b0a77aecec196accc52973"));
-    CONCORD_ASSERT_OK_AND_ASSIGN(Bytes s_is_n_der,
-                                 EcdsaRawToDer(ByteView(raw).first(48), order));
+    CONCORD_ASSERT_OK_AND_ASSIGN(Bytes s_is_n_der, EcdsaRawToDer(ByteView(raw).first(48), order));
     EXPECT_FALSE(OpenSslVerifies(key.public_key(), message, s_is_n_der));
     EXPECT_FALSE(key.public_key().VerifyEcdsa(message, s_is_n_der).ok());
   }
@@ -219,8 +217,8 @@ TEST(KeysTest, FastSpkiDecoderAgreesWithOpenSslDecoder) {
   auto check = [&checked](const Bytes& input) {
     auto fast = PublicKey::FromSpkiDer(input);
     auto slow = PublicKey::FromSpkiDerGeneral(input);
-    ASSERT_EQ(fast.ok(), slow.ok()) << HexEncode(input) << "\nfast: " << fast.status()
-                                    << "\nslow: " << slow.status();
+    ASSERT_EQ(fast.ok(), slow.ok())
+        << HexEncode(input) << "\nfast: " << fast.status() << "\nslow: " << slow.status();
     if (fast.ok()) {
       EXPECT_EQ(fast->spki_der(), slow->spki_der());
       EXPECT_EQ(fast->type(), slow->type());

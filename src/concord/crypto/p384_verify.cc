@@ -30,14 +30,14 @@ struct NettlePoint {
   struct ecc_point point;
 };
 
-void NettlePointDeleter::operator()(NettlePoint *p) const {
+void NettlePointDeleter::operator()(NettlePoint* p) const {
   ecc_point_clear(&p->point);
   delete p;
 }
 
 }  // namespace internal
 
-absl::StatusOr<P384Verifier> P384Verifier::FromPublicKey(const PublicKey &key) {
+absl::StatusOr<P384Verifier> P384Verifier::FromPublicKey(const PublicKey& key) {
   if (key.type() != KeyType::kEcP384) {
     return absl::FailedPreconditionError(
         absl::StrCat("P-384 verify: want an ECDSA P-384 key, got ", KeyTypeName(key.type())));

@@ -16,7 +16,7 @@ namespace concord::crypto {
 namespace internal {
 struct NettlePoint;
 struct NettlePointDeleter {
-  void operator()(NettlePoint *p) const;
+  void operator()(NettlePoint* p) const;
 };
 }  // namespace internal
 
@@ -29,12 +29,12 @@ class P384Verifier final {
  public:
   // Prepares `key`, which must be an ECDSA P-384 key (FailedPrecondition
   // otherwise). The point is decoded and checked to be on the curve here.
-  static absl::StatusOr<P384Verifier> FromPublicKey(const PublicKey &key);
+  static absl::StatusOr<P384Verifier> FromPublicKey(const PublicKey& key);
 
-  P384Verifier(const P384Verifier &) = delete;
-  P384Verifier &operator=(const P384Verifier &) = delete;
-  P384Verifier(P384Verifier &&) noexcept = default;
-  P384Verifier &operator=(P384Verifier &&) noexcept = default;
+  P384Verifier(const P384Verifier&) = delete;
+  P384Verifier& operator=(const P384Verifier&) = delete;
+  P384Verifier(P384Verifier&&) noexcept = default;
+  P384Verifier& operator=(P384Verifier&&) noexcept = default;
 
   // Verifies an ECDSA signature (r, s, each 48 bytes big-endian) over
   // SHA-384(message). InvalidArgument when r or s is not 48 bytes;

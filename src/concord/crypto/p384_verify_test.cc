@@ -25,7 +25,7 @@ struct RawSig {
   Bytes s;
 };
 
-RawSig SignRaw(const PrivateKey &key, ByteView message) {
+RawSig SignRaw(const PrivateKey& key, ByteView message) {
   auto der = key.SignEcdsa(message, HashAlg::kSha384);
   EXPECT_TRUE(der.ok()) << der.status();
   auto raw = EcdsaDerToRaw(*der, kP384ScalarSize);
@@ -35,7 +35,7 @@ RawSig SignRaw(const PrivateKey &key, ByteView message) {
 }
 
 // OpenSSL's verdict on the same raw signature (the reference implementation).
-bool OpenSslAccepts(const PublicKey &key, ByteView message, const RawSig &sig) {
+bool OpenSslAccepts(const PublicKey& key, ByteView message, const RawSig& sig) {
   auto der = EcdsaRawToDer(sig.r, sig.s);
   if (!der.ok()) {
     return false;
@@ -68,10 +68,10 @@ TEST(P384VerifierTest, AgreesWithOpenSslOnRandomKeysAndMessages) {
       bad_r.r[pick[0] % kP384ScalarSize] ^= 0x01;
       RawSig bad_s = sig;
       bad_s.s[pick[1] % kP384ScalarSize] ^= 0x80;
-      for (const auto &[msg, candidate] :
-           {std::pair<const Bytes &, const RawSig &>{bad_message, sig},
-            std::pair<const Bytes &, const RawSig &>{message, bad_r},
-            std::pair<const Bytes &, const RawSig &>{message, bad_s}}) {
+      for (const auto& [msg, candidate] :
+           {std::pair<const Bytes&, const RawSig&>{bad_message, sig},
+            std::pair<const Bytes&, const RawSig&>{message, bad_r},
+            std::pair<const Bytes&, const RawSig&>{message, bad_s}}) {
         bool openssl = OpenSslAccepts(key.public_key(), msg, candidate);
         bool nettle = verifier.Verify(msg, candidate.r, candidate.s).ok();
         EXPECT_EQ(openssl, nettle);
@@ -105,7 +105,7 @@ TEST(P384VerifierTest, RejectsZeroAndOutOfRangeScalarsLikeOpenSsl) {
   Bytes all_ones(kP384ScalarSize, 0xff);
   Bytes order_plus_one = order;
   order_plus_one.back() += 1;
-  for (const Bytes &bad : {zero, order, order_plus_one, all_ones}) {
+  for (const Bytes& bad : {zero, order, order_plus_one, all_ones}) {
     RawSig with_bad_r{bad, good.s};
     RawSig with_bad_s{good.r, bad};
     EXPECT_THAT(verifier.Verify(message, with_bad_r.r, with_bad_r.s),

@@ -40,9 +40,7 @@ class SecretBytes final {
     }
     return *this;
   }
-  SecretBytes(SecretBytes&& other) noexcept : data_(std::move(other.data_)) {
-    other.data_.clear();
-  }
+  SecretBytes(SecretBytes&& other) noexcept : data_(std::move(other.data_)) { other.data_.clear(); }
   SecretBytes& operator=(SecretBytes&& other) noexcept {
     if (this != &other) {
       Wipe();

@@ -3,8 +3,6 @@
 // OpenSSL free functions; everything else owns OpenSSL objects through SslPtr.
 #pragma once
 
-#include <memory>
-
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -16,16 +14,18 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <memory>
+
 namespace concord::crypto {
 namespace internal {
 
 template <typename T>
 struct SslDeleter;
 
-#define CONCORD_SSL_DELETER(Type, free_fn)           \
-  template <>                                        \
-  struct SslDeleter<Type> {                          \
-    void operator()(Type* p) const { free_fn(p); }   \
+#define CONCORD_SSL_DELETER(Type, free_fn)         \
+  template <>                                      \
+  struct SslDeleter<Type> {                        \
+    void operator()(Type* p) const { free_fn(p); } \
   }
 
 CONCORD_SSL_DELETER(EVP_PKEY, EVP_PKEY_free);

@@ -24,9 +24,9 @@ class Reader {
 
   absl::Status Need(size_t n, absl::string_view field) const {
     if (data_.size() - pos_ < n) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          what_, ": truncated at ", field, " (offset ", pos_, ", need ", n,
-          " bytes, have ", data_.size() - pos_, ")"));
+      return absl::InvalidArgumentError(absl::StrCat(what_, ": truncated at ", field, " (offset ",
+                                                     pos_, ", need ", n, " bytes, have ",
+                                                     data_.size() - pos_, ")"));
     }
     return absl::OkStatus();
   }
@@ -54,8 +54,8 @@ class Reader {
   }
   absl::Status ExpectEnd() const {
     if (pos_ != data_.size()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          what_, ": ", data_.size() - pos_, " trailing bytes after offset ", pos_));
+      return absl::InvalidArgumentError(
+          absl::StrCat(what_, ": ", data_.size() - pos_, " trailing bytes after offset ", pos_));
     }
     return absl::OkStatus();
   }
@@ -96,11 +96,12 @@ absl::StatusOr<Bytes> EncodeTransition(const Transition& t) {
   // challenge its first set signed (all zero in histories made before
   // challenges, or for an unsigned immutable first manifest).
   if (t.generation == 1 && t.kind != TransitionKind::kManifest) {
-    return absl::InvalidArgumentError("transition: kind: generation 1 must be a manifest transition");
+    return absl::InvalidArgumentError(
+        "transition: kind: generation 1 must be a manifest transition");
   }
   if (t.generation > 1 && IsZero(t.previous_hash)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "transition: previous hash: all zero for generation ", t.generation));
+    return absl::InvalidArgumentError(
+        absl::StrCat("transition: previous hash: all zero for generation ", t.generation));
   }
   Bytes out;
   out.reserve(kTransitionFixedSize);
@@ -114,13 +115,13 @@ absl::StatusOr<Bytes> EncodeTransition(const Transition& t) {
     const Bytes& key = t.authorization->owner_key.spki_der();
     const Bytes& sig = t.authorization->signature;
     if (key.empty() || key.size() > kMaxOwnerKeySize) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "transition: owner key: want 1..", kMaxOwnerKeySize, " bytes, got ", key.size()));
+      return absl::InvalidArgumentError(absl::StrCat("transition: owner key: want 1..",
+                                                     kMaxOwnerKeySize, " bytes, got ", key.size()));
     }
     if (sig.empty() || sig.size() > kMaxAuthorizationSignatureSize) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "transition: signature: want 1..", kMaxAuthorizationSignatureSize, " bytes, got ",
-          sig.size()));
+      return absl::InvalidArgumentError(absl::StrCat("transition: signature: want 1..",
+                                                     kMaxAuthorizationSignatureSize, " bytes, got ",
+                                                     sig.size()));
     }
     AppendBigEndian(out, key.size(), 2);
     Append(out, key);
@@ -139,14 +140,13 @@ absl::StatusOr<Transition> ParseTransition(ByteView data) {
 
 absl::StatusOr<Transition> ParseTransition(ByteView data, SpkiParser parse_key) {
   if (data.size() > kMaxTransitionSize) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "transition: ", data.size(), " bytes, limit ", kMaxTransitionSize));
+    return absl::InvalidArgumentError(
+        absl::StrCat("transition: ", data.size(), " bytes, limit ", kMaxTransitionSize));
   }
   Reader r(data, "transition");
   CONCORD_ASSIGN_OR_RETURN(uint64_t version, r.ReadUint(1, "version"));
   if (version != kFormatVersion) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("transition: version: want 1, got ", version));
+    return absl::InvalidArgumentError(absl::StrCat("transition: version: want 1, got ", version));
   }
   Transition t;
   CONCORD_ASSIGN_OR_RETURN(uint64_t kind, r.ReadUint(1, "kind"));
@@ -169,8 +169,8 @@ absl::StatusOr<Transition> ParseTransition(ByteView data, SpkiParser parse_key) 
   CONCORD_ASSIGN_OR_RETURN(uint64_t sig_len, r.ReadUint(2, "signature length"));
   if (sig_len > kMaxAuthorizationSignatureSize) {
     return absl::InvalidArgumentError(
-        absl::StrCat("transition: signature length: want <= ",
-                     kMaxAuthorizationSignatureSize, ", got ", sig_len));
+        absl::StrCat("transition: signature length: want <= ", kMaxAuthorizationSignatureSize,
+                     ", got ", sig_len));
   }
   CONCORD_ASSIGN_OR_RETURN(ByteView sig, r.ReadBytes(sig_len, "signature"));
   CONCORD_RETURN_IF_ERROR(r.ExpectEnd());
@@ -185,8 +185,7 @@ absl::StatusOr<Transition> ParseTransition(ByteView data, SpkiParser parse_key) 
       return absl::InvalidArgumentError(
           absl::StrCat("transition: owner key: ", owner.status().message()));
     }
-    if (!std::equal(key.begin(), key.end(), owner->spki_der().begin(),
-                    owner->spki_der().end())) {
+    if (!std::equal(key.begin(), key.end(), owner->spki_der().begin(), owner->spki_der().end())) {
       return absl::InvalidArgumentError("transition: owner key: not canonical DER");
     }
     t.authorization = Authorization{*std::move(owner), Bytes(sig.begin(), sig.end())};
@@ -262,9 +261,9 @@ absl::Status VerifyAuthorization(const Authorization& auth, TransitionKind kind,
                             ? crypto::RsaPssVerify(auth.owner_key, message, auth.signature)
                             : auth.owner_key.VerifyEcdsa(message, auth.signature);
   if (!status.ok()) {
-    return absl::UnauthenticatedError(absl::StrCat(
-        "authorization signature (", crypto::KeyTypeName(auth.owner_key.type()),
-        ") does not verify"));
+    return absl::UnauthenticatedError(absl::StrCat("authorization signature (",
+                                                   crypto::KeyTypeName(auth.owner_key.type()),
+                                                   ") does not verify"));
   }
   if (verified != nullptr) {
     verified->Add(id);
@@ -286,9 +285,9 @@ absl::StatusOr<Bytes> EncodeLatest(const Latest& latest) {
   }
   if (latest.signature.size() < kMinLatestSignatureSize ||
       latest.signature.size() > kMaxLatestSignatureSize) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "latest: signature: want ", kMinLatestSignatureSize, "..", kMaxLatestSignatureSize,
-        " bytes, got ", latest.signature.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("latest: signature: want ", kMinLatestSignatureSize, "..",
+                     kMaxLatestSignatureSize, " bytes, got ", latest.signature.size()));
   }
   Bytes out;
   out.reserve(kLatestFixedSize + latest.signature.size());
@@ -318,9 +317,9 @@ absl::StatusOr<Latest> ParseLatest(ByteView data) {
   }
   CONCORD_ASSIGN_OR_RETURN(uint64_t sig_len, r.ReadUint(2, "signature length"));
   if (sig_len < kMinLatestSignatureSize || sig_len > kMaxLatestSignatureSize) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "latest: signature length: want ", kMinLatestSignatureSize, "..",
-        kMaxLatestSignatureSize, ", got ", sig_len));
+    return absl::InvalidArgumentError(absl::StrCat("latest: signature length: want ",
+                                                   kMinLatestSignatureSize, "..",
+                                                   kMaxLatestSignatureSize, ", got ", sig_len));
   }
   CONCORD_ASSIGN_OR_RETURN(ByteView sig, r.ReadBytes(sig_len, "signature"));
   CONCORD_RETURN_IF_ERROR(r.ExpectEnd());
@@ -331,9 +330,9 @@ absl::StatusOr<Latest> ParseLatest(ByteView data) {
 absl::StatusOr<Latest> SignLatest(const crypto::PrivateKey& history_key, uint64_t generation,
                                   const crypto::Sha256Digest& transition_hash) {
   if (history_key.type() != crypto::KeyType::kEcP384) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "sign latest: history key must be ECDSA P-384, got ",
-        crypto::KeyTypeName(history_key.type())));
+    return absl::InvalidArgumentError(
+        absl::StrCat("sign latest: history key must be ECDSA P-384, got ",
+                     crypto::KeyTypeName(history_key.type())));
   }
   CONCORD_ASSIGN_OR_RETURN(
       Bytes signature,
@@ -343,13 +342,13 @@ absl::StatusOr<Latest> SignLatest(const crypto::PrivateKey& history_key, uint64_
 
 absl::Status VerifyLatest(const crypto::PublicKey& history_key, const Latest& latest) {
   if (history_key.type() != crypto::KeyType::kEcP384) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "verify latest: history key must be ECDSA P-384, got ",
-        crypto::KeyTypeName(history_key.type())));
+    return absl::InvalidArgumentError(
+        absl::StrCat("verify latest: history key must be ECDSA P-384, got ",
+                     crypto::KeyTypeName(history_key.type())));
   }
-  absl::Status status = history_key.VerifyEcdsa(
-      LatestMessage(latest.generation, latest.transition_hash), latest.signature,
-      crypto::HashAlg::kSha384);
+  absl::Status status =
+      history_key.VerifyEcdsa(LatestMessage(latest.generation, latest.transition_hash),
+                              latest.signature, crypto::HashAlg::kSha384);
   if (!status.ok()) {
     return absl::UnauthenticatedError("latest: signature does not verify under the history key");
   }

@@ -29,8 +29,7 @@ inline constexpr uint8_t kFormatVersion = 1;
 
 // Domain-separation labels, each followed by one 0x00 byte in the signature
 // input.
-inline constexpr absl::string_view kAuthorizationLabel =
-    "concord-history-authorization-v1";
+inline constexpr absl::string_view kAuthorizationLabel = "concord-history-authorization-v1";
 inline constexpr absl::string_view kLatestLabel = "concord-history-latest-v1";
 
 // Limits: an RSA-8192 SPKI is ~1.1 KiB and its signature 1 KiB; a DER
@@ -160,8 +159,7 @@ absl::StatusOr<Latest> SignLatest(const crypto::PrivateKey& history_key, uint64_
                                   const crypto::Sha256Digest& transition_hash);
 
 // Unauthenticated unless `latest` is signed by `history_key`.
-[[nodiscard]] absl::Status VerifyLatest(const crypto::PublicKey& history_key,
-                                        const Latest& latest);
+[[nodiscard]] absl::Status VerifyLatest(const crypto::PublicKey& history_key, const Latest& latest);
 
 // As above on nettle's faster P-384 verifier (crypto/p384_verify.h), for a
 // verifier that checks many latest values with one key. A signature that is

@@ -94,7 +94,8 @@ TEST(TransitionFormatTest, RoundTripsWithAndWithoutAuthorization) {
 }
 
 TEST(TransitionFormatTest, EveryTruncationIsRejectedNamingTheField) {
-  CONCORD_ASSERT_OK_AND_ASSIGN(Bytes encoded, EncodeTransition(ExampleTransition(ExampleOwnerKey())));
+  CONCORD_ASSERT_OK_AND_ASSIGN(Bytes encoded,
+                               EncodeTransition(ExampleTransition(ExampleOwnerKey())));
   for (size_t n = 0; n < encoded.size(); ++n) {
     EXPECT_THAT(ParseTransition(ByteView(encoded).first(n)),
                 StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("truncated")))
@@ -178,8 +179,8 @@ TEST(TransitionFormatTest, NonCanonicalOwnerKeyIsRejected) {
   Append(bad, ber);
   AppendBigEndian(bad, t.authorization->signature.size(), 2);
   Append(bad, t.authorization->signature);
-  EXPECT_THAT(ParseTransition(bad), StatusIs(absl::StatusCode::kInvalidArgument,
-                                             HasSubstr("owner key")));
+  EXPECT_THAT(ParseTransition(bad),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("owner key")));
 }
 
 // Each refusal comes right after the genuine authorization verified (and was
@@ -219,19 +220,19 @@ TEST(TransitionFormatTest, VerifiedAuthorizationsRememberOnlySuccessesOfTheSameB
   tampered.signature.back() ^= 1;
   EXPECT_THAT(VerifyAuthorization(tampered, t.kind, t.manifest_hash, t.previous_hash, &verified),
               StatusIs(absl::StatusCode::kUnauthenticated));
-  ASSERT_THAT(VerifyAuthorization(*t.authorization, t.kind, t.manifest_hash, t.previous_hash,
-                                  &verified),
-              IsOk());
+  ASSERT_THAT(
+      VerifyAuthorization(*t.authorization, t.kind, t.manifest_hash, t.previous_hash, &verified),
+      IsOk());
   // A second check of the same bytes is answered from the cache, and still
   // OK; everything else is verified and fails as without a cache.
-  EXPECT_THAT(VerifyAuthorization(*t.authorization, t.kind, t.manifest_hash, t.previous_hash,
-                                  &verified),
-              IsOk());
+  EXPECT_THAT(
+      VerifyAuthorization(*t.authorization, t.kind, t.manifest_hash, t.previous_hash, &verified),
+      IsOk());
   EXPECT_THAT(VerifyAuthorization(tampered, t.kind, t.manifest_hash, t.previous_hash, &verified),
               StatusIs(absl::StatusCode::kUnauthenticated));
-  EXPECT_THAT(VerifyAuthorization(*t.authorization, t.kind, t.manifest_hash, Filled(0x23),
-                                  &verified),
-              StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_THAT(
+      VerifyAuthorization(*t.authorization, t.kind, t.manifest_hash, Filled(0x23), &verified),
+      StatusIs(absl::StatusCode::kUnauthenticated));
   EXPECT_THAT(VerifyAuthorization(*t.authorization, TransitionKind::kRecovery, t.manifest_hash,
                                   t.previous_hash, &verified),
               StatusIs(absl::StatusCode::kUnauthenticated));
@@ -240,8 +241,7 @@ TEST(TransitionFormatTest, VerifiedAuthorizationsRememberOnlySuccessesOfTheSameB
 TEST(TransitionFormatTest, RsaAuthorizationUsesPss) {
   CONCORD_ASSERT_OK_AND_ASSIGN(auto rsa, crypto::PrivateKey::GenerateRsa(2048));
   CONCORD_ASSERT_OK_AND_ASSIGN(
-      Authorization auth,
-      SignAuthorization(rsa, TransitionKind::kRecovery, Filled(1), Filled(2)));
+      Authorization auth, SignAuthorization(rsa, TransitionKind::kRecovery, Filled(1), Filled(2)));
   EXPECT_EQ(auth.signature.size(), 256u);
   EXPECT_THAT(VerifyAuthorization(auth, TransitionKind::kRecovery, Filled(1), Filled(2)), IsOk());
   auth.signature[10] ^= 1;
@@ -270,7 +270,8 @@ TEST(LatestFormatTest, TamperedOrForeignLatestDoesNotVerify) {
   other_hash.transition_hash[0] ^= 1;
   EXPECT_THAT(VerifyLatest(history.public_key(), other_hash),
               StatusIs(absl::StatusCode::kUnauthenticated));
-  CONCORD_ASSERT_OK_AND_ASSIGN(auto foreign, crypto::PrivateKey::GenerateEc(crypto::KeyType::kEcP384));
+  CONCORD_ASSERT_OK_AND_ASSIGN(auto foreign,
+                               crypto::PrivateKey::GenerateEc(crypto::KeyType::kEcP384));
   EXPECT_THAT(VerifyLatest(foreign.public_key(), latest),
               StatusIs(absl::StatusCode::kUnauthenticated));
   CONCORD_ASSERT_OK_AND_ASSIGN(auto p256, crypto::PrivateKey::GenerateEc(crypto::KeyType::kEcP256));

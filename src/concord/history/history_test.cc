@@ -44,7 +44,7 @@ struct Keys {
   crypto::PrivateKey owner_b;  // P-384
   crypto::PrivateKey stranger;
   crypto::PrivateKey pinned;
-  crypto::PrivateKey seed_owner;  // RSA
+  crypto::PrivateKey seed_owner;        // RSA
   crypto::PrivateKey other_seed_owner;  // RSA, never in a manifest
 };
 
@@ -67,9 +67,8 @@ Bytes ManifestJson(const std::vector<const crypto::PrivateKey*>& owners,
       R"("64886c61a4f96b694c0416c8e294bc2c8189d1928ee1cef43973dc65dcf4de88":)",
       R"({"Name":"workload )", tag, R"(","SANs":["demo.local"]}},)",
       R"("ReferenceValues":{"simulated":[{"ARKHash":")", std::string(64, 'c'),
-      R"(","Measurement":")", std::string(96, 'd'), R"("}]},)",
-      R"("WorkloadOwnerKeys":)", KeyList(owners), R"(,"SeedshareOwnerKeys":)",
-      KeyList(seed_owners), "}"));
+      R"(","Measurement":")", std::string(96, 'd'), R"("}]},)", R"("WorkloadOwnerKeys":)",
+      KeyList(owners), R"(,"SeedshareOwnerKeys":)", KeyList(seed_owners), "}"));
 }
 
 crypto::Sha256Digest ManifestHash(const Bytes& json) { return crypto::Sha256(json); }
@@ -78,11 +77,11 @@ class HistoryTest : public ::testing::TestWithParam<Backend> {
  protected:
   static void SetUpTestSuite() {
     auto ec = [](crypto::KeyType t) { return *crypto::PrivateKey::GenerateEc(t); };
-    keys_ = new Keys{ec(crypto::KeyType::kEcP384),  ec(crypto::KeyType::kEcP384),
-                     ec(crypto::KeyType::kEcP256),  ec(crypto::KeyType::kEcP384),
-                     ec(crypto::KeyType::kEcP256),  ec(crypto::KeyType::kEcP256),
-                     *crypto::PrivateKey::GenerateRsa(2048),
-                     *crypto::PrivateKey::GenerateRsa(2048)};
+    keys_ =
+        new Keys{ec(crypto::KeyType::kEcP384),           ec(crypto::KeyType::kEcP384),
+                 ec(crypto::KeyType::kEcP256),           ec(crypto::KeyType::kEcP384),
+                 ec(crypto::KeyType::kEcP256),           ec(crypto::KeyType::kEcP256),
+                 *crypto::PrivateKey::GenerateRsa(2048), *crypto::PrivateKey::GenerateRsa(2048)};
   }
   static void TearDownTestSuite() {
     delete keys_;
@@ -230,7 +229,8 @@ TEST_P(HistoryTest, EmptyStoreIsNotFound) {
 
 TEST_P(HistoryTest, SelfAuthorizedGenesisVerifies) {
   const Bytes m = OwnedBy(keys().owner_a, "genesis");
-  CONCORD_ASSERT_OK_AND_ASSIGN(VerifiedHistory appended, AppendManifest(std::nullopt, m, &keys().owner_a));
+  CONCORD_ASSERT_OK_AND_ASSIGN(VerifiedHistory appended,
+                               AppendManifest(std::nullopt, m, &keys().owner_a));
   CONCORD_ASSERT_OK_AND_ASSIGN(VerifiedHistory h, verifier_->Verify());
   ASSERT_EQ(h.transitions.size(), 1u);
   EXPECT_EQ(h.generation(), 1u);
@@ -240,9 +240,11 @@ TEST_P(HistoryTest, SelfAuthorizedGenesisVerifies) {
   EXPECT_EQ(h.head().transition.previous_hash, crypto::Sha256Digest{});
   // The objects are content-addressed in the store.
   EXPECT_THAT(ReadObject(*store_, ObjectType::kManifest, ManifestHash(m)), IsOkAndHolds(m));
-  EXPECT_THAT(ReadObject(*store_, ObjectType::kPolicy, crypto::Sha256(AsBytes("policy document one"))),
+  EXPECT_THAT(
+      ReadObject(*store_, ObjectType::kPolicy, crypto::Sha256(AsBytes("policy document one"))),
+      IsOk());
+  EXPECT_THAT(ReadObject(*store_, ObjectType::kCaBundle, h.head().transition.ca_bundle_hash),
               IsOk());
-  EXPECT_THAT(ReadObject(*store_, ObjectType::kCaBundle, h.head().transition.ca_bundle_hash), IsOk());
 }
 
 TEST_P(HistoryTest, GenesisSignedByANonOwnerIsRefused) {
@@ -312,7 +314,8 @@ TEST_P(HistoryTest, UpdatesAreAuthorizedByThePreviousManifestsOwner) {
 }
 
 TEST_P(HistoryTest, NonOwnerAndBadSignaturesAreRefusedAndWriteNothing) {
-  CONCORD_ASSERT_OK_AND_ASSIGN(auto h1, AppendManifest(std::nullopt, OwnedBy(keys().owner_a, "1"), &keys().owner_a));
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      auto h1, AppendManifest(std::nullopt, OwnedBy(keys().owner_a, "1"), &keys().owner_a));
   const Bytes m2 = OwnedBy(keys().owner_a, "2");
   EXPECT_THAT(AppendManifest(h1, m2, &keys().stranger),
               StatusIs(absl::StatusCode::kPermissionDenied));
@@ -330,7 +333,8 @@ TEST_P(HistoryTest, NonOwnerAndBadSignaturesAreRefusedAndWriteNothing) {
 }
 
 TEST_P(HistoryTest, UpdateChangingSeedshareOwnersIsRefused) {
-  CONCORD_ASSERT_OK_AND_ASSIGN(auto h1, AppendManifest(std::nullopt, OwnedBy(keys().owner_a, "1"), &keys().owner_a));
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      auto h1, AppendManifest(std::nullopt, OwnedBy(keys().owner_a, "1"), &keys().owner_a));
   const Bytes m2 = ManifestJson({&keys().owner_a}, {&keys().other_seed_owner}, "2");
   EXPECT_THAT(AppendManifest(h1, m2, &keys().owner_a),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("SeedshareOwnerKeys")));
@@ -354,7 +358,8 @@ TEST_P(HistoryTest, RecoveryBySeedshareOwnerKeepsTheManifest) {
   EXPECT_EQ(h3.head().transition.kind, TransitionKind::kRecovery);
   EXPECT_EQ(h3.head().transition.manifest_hash, h2.head().transition.manifest_hash);
   // Updates continue after a recovery, authorized by the kept manifest.
-  CONCORD_ASSERT_OK_AND_ASSIGN(auto h4, AppendManifest(h3, OwnedBy(keys().owner_a, "after"), &keys().owner_a));
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      auto h4, AppendManifest(h3, OwnedBy(keys().owner_a, "after"), &keys().owner_a));
   CONCORD_ASSERT_OK_AND_ASSIGN(VerifiedHistory v, FreshVerifier()->Verify());
   ASSERT_EQ(v.transitions.size(), 4u);
   EXPECT_EQ(v.transitions[2]->transition.kind, TransitionKind::kRecovery);
@@ -394,7 +399,8 @@ TEST_P(HistoryTest, ChangedTransitionIsDataLossNamingIt) {
 
 TEST_P(HistoryTest, ChangedManifestIsDataLossNamingIt) {
   VerifiedHistory h = BuildChain(3);
-  const std::string key = ObjectKey(ObjectType::kManifest, h.transitions[0]->transition.manifest_hash);
+  const std::string key =
+      ObjectKey(ObjectType::kManifest, h.transitions[0]->transition.manifest_hash);
   Tamper(key);
   EXPECT_THAT(FreshVerifier()->Verify(),
               StatusIs(absl::StatusCode::kDataLoss, absl::StrCat(key, ": hash mismatch")));
@@ -413,9 +419,9 @@ TEST_P(HistoryTest, ChangedCaBundleIsDataLossNamingIt) {
 TEST_P(HistoryTest, MissingTransitionIsDataLossNamingIt) {
   VerifiedHistory h = BuildChain(3);
   ASSERT_THAT(store_->Delete(T(h.transitions[0]->hash)), IsOk());
-  EXPECT_THAT(FreshVerifier()->Verify(),
-              StatusIs(absl::StatusCode::kDataLoss,
-                       absl::StrCat(T(h.transitions[0]->hash), ": missing")));
+  EXPECT_THAT(
+      FreshVerifier()->Verify(),
+      StatusIs(absl::StatusCode::kDataLoss, absl::StrCat(T(h.transitions[0]->hash), ": missing")));
 }
 
 TEST_P(HistoryTest, ForgedLatestSignatureIsDataLoss) {
@@ -423,8 +429,9 @@ TEST_P(HistoryTest, ForgedLatestSignatureIsDataLoss) {
   Bytes forged = h.latest_bytes;
   forged[forged.size() - 5] ^= 0x01;
   SetLatest(forged);
-  EXPECT_THAT(FreshVerifier()->Verify(),
-              StatusIs(absl::StatusCode::kDataLoss, AllOf(StartsWith("latest: "), HasSubstr("signature"))));
+  EXPECT_THAT(
+      FreshVerifier()->Verify(),
+      StatusIs(absl::StatusCode::kDataLoss, AllOf(StartsWith("latest: "), HasSubstr("signature"))));
 }
 
 TEST_P(HistoryTest, LatestSignedByAForeignHistoryKeyIsDataLoss) {
@@ -438,19 +445,20 @@ TEST_P(HistoryTest, LatestSignedByAForeignHistoryKeyIsDataLoss) {
 TEST_P(HistoryTest, TruncatedLatestIsDataLoss) {
   VerifiedHistory h = BuildChain(1);
   SetLatest(Bytes(h.latest_bytes.begin(), h.latest_bytes.begin() + 40));
-  EXPECT_THAT(FreshVerifier()->Verify(),
-              StatusIs(absl::StatusCode::kDataLoss, AllOf(StartsWith("latest: "), HasSubstr("truncated"))));
+  EXPECT_THAT(
+      FreshVerifier()->Verify(),
+      StatusIs(absl::StatusCode::kDataLoss, AllOf(StartsWith("latest: "), HasSubstr("truncated"))));
 }
 
 TEST_P(HistoryTest, TruncatedTransitionUnderItsOwnHashIsDataLoss) {
   VerifiedHistory h = BuildChain(1);
-  Bytes encoded = *EncodeTransition(
-      NextTransition(h, TransitionKind::kManifest, h.head().transition.manifest_hash, &keys().owner_a));
+  Bytes encoded = *EncodeTransition(NextTransition(
+      h, TransitionKind::kManifest, h.head().transition.manifest_hash, &keys().owner_a));
   encoded.resize(encoded.size() - 3);
   auto hash = WriteSignedRaw(encoded, 2);
-  EXPECT_THAT(FreshVerifier()->Verify(),
-              StatusIs(absl::StatusCode::kDataLoss,
-                       AllOf(StartsWith(T(hash)), HasSubstr("truncated"))));
+  EXPECT_THAT(
+      FreshVerifier()->Verify(),
+      StatusIs(absl::StatusCode::kDataLoss, AllOf(StartsWith(T(hash)), HasSubstr("truncated"))));
 }
 
 TEST_P(HistoryTest, MissingAuthorizationIsDataLoss) {
@@ -464,8 +472,8 @@ TEST_P(HistoryTest, MissingAuthorizationIsDataLoss) {
 
 TEST_P(HistoryTest, WrongAuthorizationIsDataLoss) {
   VerifiedHistory h = BuildChain(2);
-  auto forged = WriteSignedTransition(
-      NextTransition(h, TransitionKind::kManifest, h.head().transition.manifest_hash, &keys().stranger));
+  auto forged = WriteSignedTransition(NextTransition(
+      h, TransitionKind::kManifest, h.head().transition.manifest_hash, &keys().stranger));
   EXPECT_THAT(FreshVerifier()->Verify(),
               StatusIs(absl::StatusCode::kDataLoss,
                        AllOf(StartsWith(T(forged)), HasSubstr("not a WorkloadOwnerKeys entry"))));
@@ -475,8 +483,8 @@ TEST_P(HistoryTest, AuthorizationSignatureOverOtherFieldsIsDataLoss) {
   VerifiedHistory h = BuildChain(2);
   Transition t =
       NextTransition(h, TransitionKind::kManifest, h.head().transition.manifest_hash, nullptr);
-  t.authorization = *SignAuthorization(keys().owner_a, TransitionKind::kManifest,
-                                       t.manifest_hash, h.transitions[0]->hash);
+  t.authorization = *SignAuthorization(keys().owner_a, TransitionKind::kManifest, t.manifest_hash,
+                                       h.transitions[0]->hash);
   auto forged = WriteSignedTransition(t);
   EXPECT_THAT(FreshVerifier()->Verify(),
               StatusIs(absl::StatusCode::kDataLoss,
@@ -486,8 +494,8 @@ TEST_P(HistoryTest, AuthorizationSignatureOverOtherFieldsIsDataLoss) {
 TEST_P(HistoryTest, BrokenLinkIsDataLoss) {
   VerifiedHistory h = BuildChain(3);
   // Generation 4 pointing at generation 2 (skipping 3).
-  Transition t = NextTransition(h, TransitionKind::kManifest, h.head().transition.manifest_hash,
-                                nullptr);
+  Transition t =
+      NextTransition(h, TransitionKind::kManifest, h.head().transition.manifest_hash, nullptr);
   t.previous_hash = h.transitions[1]->hash;
   t.authorization = *SignAuthorization(keys().owner_a, t.kind, t.manifest_hash, t.previous_hash);
   WriteSignedTransition(t);
@@ -515,7 +523,8 @@ TEST_P(HistoryTest, MissingManifestIsDataLossNamingIt) {
 
 TEST_P(HistoryTest, RollbackToAnOlderSignedLatestIsDataLoss) {
   VerifiedHistory h2 = BuildChain(2);
-  CONCORD_ASSERT_OK_AND_ASSIGN(auto h3, AppendManifest(h2, OwnedBy(keys().owner_a, "3"), &keys().owner_a));
+  CONCORD_ASSERT_OK_AND_ASSIGN(auto h3,
+                               AppendManifest(h2, OwnedBy(keys().owner_a, "3"), &keys().owner_a));
   ASSERT_THAT(verifier_->Verify(), IsOk());
   SetLatest(h2.latest_bytes);  // validly signed, but older
   EXPECT_THAT(verifier_->Verify(),
@@ -540,8 +549,8 @@ TEST_P(HistoryTest, RewrittenHistoryAfterVerificationIsDataLoss) {
   // Another generation 2 on the same genesis, and then a generation 3 on it.
   VerifiedHistory h1 = h2;
   h1.transitions.pop_back();
-  Transition alt = NextTransition(h1, TransitionKind::kManifest,
-                                  h1.head().transition.manifest_hash, &keys().owner_a);
+  Transition alt = NextTransition(h1, TransitionKind::kManifest, h1.head().transition.manifest_hash,
+                                  &keys().owner_a);
   alt.ca_bundle_hash = h2.head().transition.ca_bundle_hash;
   auto alt_hash = WriteSignedTransition(alt);
   EXPECT_THAT(verifier_->Verify(),
@@ -560,7 +569,8 @@ TEST_P(HistoryTest, RewrittenHistoryAfterVerificationIsDataLoss) {
 
 TEST_P(HistoryTest, LostSwapIsAbortedAndLeavesTheWinner) {
   VerifiedHistory h1 = BuildChain(1);
-  CONCORD_ASSERT_OK_AND_ASSIGN(auto winner, AppendManifest(h1, OwnedBy(keys().owner_a, "w"), &keys().owner_a));
+  CONCORD_ASSERT_OK_AND_ASSIGN(auto winner,
+                               AppendManifest(h1, OwnedBy(keys().owner_a, "w"), &keys().owner_a));
   EXPECT_THAT(AppendManifest(h1, OwnedBy(keys().owner_a, "l"), &keys().owner_a),
               StatusIs(absl::StatusCode::kAborted));
   EXPECT_THAT(AppendManifest(std::nullopt, OwnedBy(keys().owner_a, "g"), &keys().owner_a),
@@ -579,8 +589,10 @@ TEST_P(HistoryTest, VerificationIsIncremental) {
   EXPECT_EQ(verifier_->transitions_checked(), 5u);
   ASSERT_THAT(verifier_->Verify(), IsOk());
   EXPECT_EQ(verifier_->transitions_checked(), 5u);  // unchanged latest: nothing re-checked
-  CONCORD_ASSERT_OK_AND_ASSIGN(auto h6, AppendManifest(h, OwnedBy(keys().owner_a, "6"), &keys().owner_a));
-  CONCORD_ASSERT_OK_AND_ASSIGN(auto h7, AppendManifest(h6, OwnedBy(keys().owner_a, "7"), &keys().owner_a));
+  CONCORD_ASSERT_OK_AND_ASSIGN(auto h6,
+                               AppendManifest(h, OwnedBy(keys().owner_a, "6"), &keys().owner_a));
+  CONCORD_ASSERT_OK_AND_ASSIGN(auto h7,
+                               AppendManifest(h6, OwnedBy(keys().owner_a, "7"), &keys().owner_a));
   CONCORD_ASSERT_OK_AND_ASSIGN(VerifiedHistory v7, verifier_->Verify());
   EXPECT_EQ(verifier_->transitions_checked(), 7u);  // only the two new ones
   ASSERT_EQ(v7.transitions.size(), 7u);
@@ -597,8 +609,8 @@ TEST_P(HistoryTest, VerificationIsIncremental) {
 
 TEST_P(HistoryTest, FailedVerificationCachesNothing) {
   VerifiedHistory h = BuildChain(2);
-  auto forged = WriteSignedTransition(
-      NextTransition(h, TransitionKind::kManifest, h.head().transition.manifest_hash, &keys().stranger));
+  auto forged = WriteSignedTransition(NextTransition(
+      h, TransitionKind::kManifest, h.head().transition.manifest_hash, &keys().stranger));
   (void)forged;
   EXPECT_THAT(verifier_->Verify(), StatusIs(absl::StatusCode::kDataLoss));
   EXPECT_FALSE(verifier_->Cached().has_value());
@@ -614,8 +626,8 @@ TEST_P(HistoryTest, VerifyLatestAcceptsAWatchedValue) {
 TEST_P(HistoryTest, StoreOutageIsUnavailableNotDataLoss) {
   VerifiedHistory h = BuildChain(2);
   store::testing::FaultInjectingStore faulty(*store_);
-  CONCORD_ASSERT_OK_AND_ASSIGN(
-      auto verifier, HistoryVerifier::Create(faulty, keys().history.public_key(), {}));
+  CONCORD_ASSERT_OK_AND_ASSIGN(auto verifier,
+                               HistoryVerifier::Create(faulty, keys().history.public_key(), {}));
   // A cold verification of two transitions reads 7 values: latest, two
   // transitions, then a manifest and a CA bundle for each. Fail each in turn.
   for (int call = 0; call < 7; ++call) {
@@ -625,12 +637,13 @@ TEST_P(HistoryTest, StoreOutageIsUnavailableNotDataLoss) {
   }
   EXPECT_THAT(verifier->Verify(), IsOk());
   auto writer_copy = crypto::PrivateKey::FromPem(*keys().history.ToPkcs8Pem());
-  CONCORD_ASSERT_OK_AND_ASSIGN(auto writer, HistoryWriter::Create(faulty, *std::move(writer_copy), {}));
+  CONCORD_ASSERT_OK_AND_ASSIGN(auto writer,
+                               HistoryWriter::Create(faulty, *std::move(writer_copy), {}));
   faulty.FailNext(1, store::testing::FaultInjectingStore::kCommit);
   AppendRequest req;
   req.manifest = OwnedBy(keys().owner_a, "x");
-  req.authorization = *SignAuthorization(keys().owner_a, req.kind, ManifestHash(req.manifest),
-                                         h.head().hash);
+  req.authorization =
+      *SignAuthorization(keys().owner_a, req.kind, ManifestHash(req.manifest), h.head().hash);
   EXPECT_THAT(writer->Append(h, req), StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_THAT(writer->Append(h, req), IsOk());
 }

@@ -46,9 +46,9 @@ absl::StatusOr<std::unique_ptr<HistoryVerifier>> HistoryVerifier::Create(
     store::Store& store, crypto::PublicKey history_key, AuthorizationOptions options,
     VerifierTuning tuning) {
   if (history_key.type() != crypto::KeyType::kEcP384) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "history verifier: history key must be ECDSA P-384, got ",
-        crypto::KeyTypeName(history_key.type())));
+    return absl::InvalidArgumentError(
+        absl::StrCat("history verifier: history key must be ECDSA P-384, got ",
+                     crypto::KeyTypeName(history_key.type())));
   }
   CONCORD_ASSIGN_OR_RETURN(crypto::P384Verifier fast,
                            crypto::P384Verifier::FromPublicKey(history_key));
@@ -75,8 +75,8 @@ absl::StatusOr<VerifiedHistory> HistoryVerifier::Verify() {
   if (absl::IsNotFound(latest.status())) {
     absl::MutexLock lock(&mu_);
     if (cache_.has_value()) {
-      return absl::DataLossError(absl::StrCat(
-          "latest: missing, but generation ", cache_->generation(), " was verified"));
+      return absl::DataLossError(
+          absl::StrCat("latest: missing, but generation ", cache_->generation(), " was verified"));
     }
     return absl::NotFoundError("history: no latest (uninitialized)");
   }
@@ -104,8 +104,7 @@ absl::StatusOr<std::shared_ptr<const manifest::Manifest>> HistoryVerifier::LoadM
 absl::StatusOr<VerifiedHistory> HistoryVerifier::VerifyLatest(ByteView latest_bytes) {
   absl::MutexLock lock(&mu_);
   if (cache_.has_value() && std::equal(latest_bytes.begin(), latest_bytes.end(),
-                                       cache_->latest_bytes.begin(),
-                                       cache_->latest_bytes.end())) {
+                                       cache_->latest_bytes.begin(), cache_->latest_bytes.end())) {
     return *cache_;
   }
   absl::StatusOr<Latest> latest = ParseLatest(latest_bytes);
@@ -113,8 +112,8 @@ absl::StatusOr<VerifiedHistory> HistoryVerifier::VerifyLatest(ByteView latest_by
     return absl::DataLossError(latest.status().message());  // "latest: ..."
   }
   if (absl::Status s = history::VerifyLatest(fast_history_key_, *latest); !s.ok()) {
-    return absl::DataLossError(absl::StrCat(
-        s.message(), " (forged, or signed by another deployment's history key)"));
+    return absl::DataLossError(
+        absl::StrCat(s.message(), " (forged, or signed by another deployment's history key)"));
   }
 
   uint64_t stop_generation = 0;
@@ -122,9 +121,9 @@ absl::StatusOr<VerifiedHistory> HistoryVerifier::VerifyLatest(ByteView latest_by
     const VerifiedTransition& head = cache_->head();
     stop_generation = head.transition.generation;
     if (latest->generation < stop_generation) {
-      return absl::DataLossError(absl::StrCat(
-          "latest: generation ", latest->generation, " is older than the verified generation ",
-          stop_generation, " (rollback)"));
+      return absl::DataLossError(absl::StrCat("latest: generation ", latest->generation,
+                                              " is older than the verified generation ",
+                                              stop_generation, " (rollback)"));
     }
     if (latest->generation == stop_generation) {
       if (latest->transition_hash != head.hash) {
@@ -166,9 +165,9 @@ absl::StatusOr<VerifiedHistory> HistoryVerifier::VerifyLatest(ByteView latest_by
   }
   if (cache_.has_value() && hash != cache_->head().hash) {
     return absl::DataLossError(absl::StrCat(
-        ObjectKey(ObjectType::kTransition, fresh.back().hash), ": previous hash ",
-        HexEncode(hash), " does not match the verified ",
-        ObjectKey(ObjectType::kTransition, cache_->head().hash), " (history rewritten)"));
+        ObjectKey(ObjectType::kTransition, fresh.back().hash), ": previous hash ", HexEncode(hash),
+        " does not match the verified ", ObjectKey(ObjectType::kTransition, cache_->head().hash),
+        " (history rewritten)"));
   }
 
   // Check forward from the oldest new transition. Oldest first in `fresh`.

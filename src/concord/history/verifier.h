@@ -114,8 +114,8 @@ class HistoryVerifier final {
   const AuthorizationOptions options_;
   mutable absl::Mutex mu_;
   std::optional<VerifiedHistory> cache_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<crypto::Sha256Digest, std::shared_ptr<const manifest::Manifest>>
-      manifests_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<crypto::Sha256Digest, std::shared_ptr<const manifest::Manifest>> manifests_
+      ABSL_GUARDED_BY(mu_);
   const size_t threads_;
   // Parsed owner keys by SPKI DER (transitions and manifests); bounded
   // because the keys come from the untrusted store. Thread-safe itself.

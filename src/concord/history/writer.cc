@@ -13,12 +13,13 @@ HistoryWriter::HistoryWriter(store::Store& store, crypto::PrivateKey history_key
                              AuthorizationOptions options)
     : store_(store), history_key_(std::move(history_key)), options_(std::move(options)) {}
 
-absl::StatusOr<std::unique_ptr<HistoryWriter>> HistoryWriter::Create(
-    store::Store& store, crypto::PrivateKey history_key, AuthorizationOptions options) {
+absl::StatusOr<std::unique_ptr<HistoryWriter>> HistoryWriter::Create(store::Store& store,
+                                                                     crypto::PrivateKey history_key,
+                                                                     AuthorizationOptions options) {
   if (history_key.type() != crypto::KeyType::kEcP384) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "history writer: history key must be ECDSA P-384, got ",
-        crypto::KeyTypeName(history_key.type())));
+    return absl::InvalidArgumentError(
+        absl::StrCat("history writer: history key must be ECDSA P-384, got ",
+                     crypto::KeyTypeName(history_key.type())));
   }
   return std::unique_ptr<HistoryWriter>(
       new HistoryWriter(store, std::move(history_key), std::move(options)));

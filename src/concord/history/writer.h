@@ -42,8 +42,9 @@ class HistoryWriter final {
  public:
   // `store` must outlive the writer. InvalidArgument unless `history_key` is
   // ECDSA P-384.
-  static absl::StatusOr<std::unique_ptr<HistoryWriter>> Create(
-      store::Store& store, crypto::PrivateKey history_key, AuthorizationOptions options);
+  static absl::StatusOr<std::unique_ptr<HistoryWriter>> Create(store::Store& store,
+                                                               crypto::PrivateKey history_key,
+                                                               AuthorizationOptions options);
 
   HistoryWriter(const HistoryWriter&) = delete;
   HistoryWriter& operator=(const HistoryWriter&) = delete;
@@ -65,8 +66,7 @@ class HistoryWriter final {
                                          const AppendRequest& request);
 
  private:
-  HistoryWriter(store::Store& store, crypto::PrivateKey history_key,
-                AuthorizationOptions options);
+  HistoryWriter(store::Store& store, crypto::PrivateKey history_key, AuthorizationOptions options);
 
   store::Store& store_;
   const crypto::PrivateKey history_key_;

@@ -22,8 +22,8 @@ namespace concord::initializer {
 namespace {
 
 // Verifies `leaf` (with `untrusted` intermediates) up to `anchor` at `now`.
-absl::Status VerifyTo(X509* anchor, X509* leaf, const std::vector<X509*>& untrusted,
-                      absl::Time now, absl::string_view anchor_name) {
+absl::Status VerifyTo(X509* anchor, X509* leaf, const std::vector<X509*>& untrusted, absl::Time now,
+                      absl::string_view anchor_name) {
   crypto::SslPtr<X509_STORE> store(X509_STORE_new());
   crypto::SslPtr<X509_STORE_CTX> ctx(X509_STORE_CTX_new());
   crypto::X509StackPtr chain(sk_X509_new_null());
@@ -42,9 +42,10 @@ absl::Status VerifyTo(X509* anchor, X509* leaf, const std::vector<X509*>& untrus
   X509_STORE_CTX_set_time(ctx.get(), 0, absl::ToTimeT(now));
   if (X509_verify_cert(ctx.get()) != 1) {
     int err = X509_STORE_CTX_get_error(ctx.get());
-    return absl::DataLossError(absl::StrCat("coordinator response: the certificate does not verify "
-                                            "against the ",
-                                            anchor_name, ": ", X509_verify_cert_error_string(err)));
+    return absl::DataLossError(
+        absl::StrCat("coordinator response: the certificate does not verify "
+                     "against the ",
+                     anchor_name, ": ", X509_verify_cert_error_string(err)));
   }
   return absl::OkStatus();
 }
@@ -52,9 +53,9 @@ absl::Status VerifyTo(X509* anchor, X509* leaf, const std::vector<X509*>& untrus
 absl::StatusOr<crypto::SslPtr<X509>> ParseOne(absl::string_view pem, absl::string_view field) {
   absl::StatusOr<std::vector<crypto::SslPtr<X509>>> certs = crypto::ParseCertChainPem(pem, 1);
   if (!certs.ok() || certs->size() != 1) {
-    return absl::DataLossError(absl::StrCat("coordinator response: ", field,
-                                            ": want one PEM certificate",
-                                            certs.ok() ? "" : absl::StrCat(" (", certs.status().message(), ")")));
+    return absl::DataLossError(
+        absl::StrCat("coordinator response: ", field, ": want one PEM certificate",
+                     certs.ok() ? "" : absl::StrCat(" (", certs.status().message(), ")")));
   }
   return std::move((*certs)[0]);
 }
@@ -82,9 +83,7 @@ crypto::SecretBytes HexSecret(const crypto::SecretBytes& secret) {
   return out;
 }
 
-std::string Seconds(absl::Duration d) {
-  return absl::StrCat(absl::ToDoubleSeconds(d), "s");
-}
+std::string Seconds(absl::Duration d) { return absl::StrCat(absl::ToDoubleSeconds(d), "s"); }
 
 }  // namespace
 
@@ -138,7 +137,8 @@ bool IsRetryable(const absl::Status& status) {
 absl::StatusOr<absl::Time> CheckMeshCertificate(
     const client::MeshCertificate& cert, const crypto::PrivateKey& key, absl::Time now,
     const std::optional<crypto::Sha256Digest>& root_pin) {
-  CONCORD_ASSIGN_OR_RETURN(crypto::SslPtr<X509> leaf, ParseOne(cert.certificate_pem, "certificate"));
+  CONCORD_ASSIGN_OR_RETURN(crypto::SslPtr<X509> leaf,
+                           ParseOne(cert.certificate_pem, "certificate"));
   CONCORD_ASSIGN_OR_RETURN(crypto::SslPtr<X509> mesh_ca, ParseOne(cert.mesh_ca_pem, "mesh_ca"));
   CONCORD_ASSIGN_OR_RETURN(crypto::SslPtr<X509> root_ca, ParseOne(cert.root_ca_pem, "root_ca"));
   absl::StatusOr<std::vector<crypto::SslPtr<X509>>> chain =
@@ -162,16 +162,16 @@ absl::StatusOr<absl::Time> CheckMeshCertificate(
         "or a certificate from before it was)");
   }
   if (got != *cert.attested_root_ca_spki_sha256) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "coordinator response: root CA SPKI SHA-256 ", HexEncode(ByteView(got)),
-        " is not the root CA the coordinator's evidence binds (",
-        HexEncode(ByteView(*cert.attested_root_ca_spki_sha256)), ")"));
+    return absl::PermissionDeniedError(
+        absl::StrCat("coordinator response: root CA SPKI SHA-256 ", HexEncode(ByteView(got)),
+                     " is not the root CA the coordinator's evidence binds (",
+                     HexEncode(ByteView(*cert.attested_root_ca_spki_sha256)), ")"));
   }
   if (root_pin.has_value()) {
     if (got != *root_pin) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "coordinator response: root CA SPKI SHA-256 ", HexEncode(ByteView(got)),
-          " is not the policy's RootCaSpkiSha256 ", HexEncode(ByteView(*root_pin))));
+      return absl::PermissionDeniedError(
+          absl::StrCat("coordinator response: root CA SPKI SHA-256 ", HexEncode(ByteView(got)),
+                       " is not the policy's RootCaSpkiSha256 ", HexEncode(ByteView(*root_pin))));
     }
   }
   CONCORD_RETURN_IF_ERROR(VerifyTo(root_ca.get(), leaf.get(), {(*chain)[1].get()}, now, "root CA"));
@@ -226,15 +226,14 @@ absl::StatusOr<absl::Time> Initializer::Obtain(std::optional<absl::Time> deadlin
       absl::Duration remaining = *deadline - deps_.clock.Now();
       if (remaining <= absl::ZeroDuration()) {
         return absl::DeadlineExceededError(
-            absl::StrCat("no certificate within ", absl::FormatDuration(options_.timeout),
-                         " (", attempt, " attempts); last error: ", last.ToString()));
+            absl::StrCat("no certificate within ", absl::FormatDuration(options_.timeout), " (",
+                         attempt, " attempts); last error: ", last.ToString()));
       }
       delay = std::min(delay, remaining);
     }
-    deps_.logger.Warning("coordinator not ready, retrying",
-                         {{"attempt", absl::StrCat(attempt)},
-                          {"retry_in", Seconds(delay)},
-                          {"error", last.ToString()}});
+    deps_.logger.Warning("coordinator not ready, retrying", {{"attempt", absl::StrCat(attempt)},
+                                                             {"retry_in", Seconds(delay)},
+                                                             {"error", last.ToString()}});
     if (!deps_.waiter.WaitFor(delay)) {
       return absl::CancelledError("stopped before a certificate was issued");
     }

@@ -36,7 +36,7 @@ class CertificateSource {
   // coordinator cannot serve (503, connection refused, timeouts); other codes
   // for refusals.
   virtual absl::StatusOr<client::MeshCertificate> Request(const crypto::PrivateKey& key,
-                                                         absl::Duration timeout) = 0;
+                                                          absl::Duration timeout) = 0;
 };
 
 // How the initializer waits between attempts; Stop() ends every current and

@@ -39,8 +39,8 @@ bool Exists(const std::string& path) { return std::ifstream(path).good(); }
 class FakeSource final : public CertificateSource {
  public:
   FakeSource(Clock& clock, RandomSource& random) : ca_(ca::testing::MakeTestCa(7)) {
-    issuer_ = *ca::Issuer::Create(std::move(ca_.mesh_key), ca_.bundle,
-                                  ca::Issuer::Deps{clock, random});
+    issuer_ =
+        *ca::Issuer::Create(std::move(ca_.mesh_key), ca_.bundle, ca::Issuer::Deps{clock, random});
   }
   absl::StatusOr<client::MeshCertificate> Request(const crypto::PrivateKey& key,
                                                   absl::Duration) override {
@@ -75,9 +75,7 @@ class FakeSource final : public CertificateSource {
     }
     return m;
   }
-  crypto::Sha256Digest RootSpkiSha256() const {
-    return ca_.bundle.root_public_key().SpkiSha256();
-  }
+  crypto::Sha256Digest RootSpkiSha256() const { return ca_.bundle.root_public_key().SpkiSha256(); }
 
   std::deque<absl::Status> failures;
   int calls = 0;
@@ -164,7 +162,8 @@ TEST_F(InitializerTest, OneshotWritesFilesForItsOwnKey) {
       crypto::PrivateKey::FromPem(crypto::SecretBytes(AsBytes(Read(dir_ + "/key.pem")))));
   EXPECT_EQ(key.type(), crypto::KeyType::kEcP256);
   EXPECT_EQ(key.public_key().spki_der(), source_.keys[0]);
-  CONCORD_ASSERT_OK_AND_ASSIGN(auto chain, crypto::ParseCertChainPem(Read(dir_ + "/cert-chain.pem")));
+  CONCORD_ASSERT_OK_AND_ASSIGN(auto chain,
+                               crypto::ParseCertChainPem(Read(dir_ + "/cert-chain.pem")));
   EXPECT_EQ(chain.size(), 2u);
   EXPECT_FALSE(Read(dir_ + "/mesh-ca.pem").empty());
   EXPECT_FALSE(Read(dir_ + "/root-ca.pem").empty());
@@ -243,8 +242,7 @@ TEST_F(InitializerTest, RefusesARootOtherThanThePinnedOne) {
 // certificate, whose evidence binds the genuine root) answering with a chain
 // of the attacker's own CA: refused, nothing written.
 TEST_F(InitializerTest, RefusesAChainThatDoesNotLeadToTheAttestedRoot) {
-  source_.attested_root_override =
-      ca::testing::MakeTestCa(8).bundle.root_public_key().SpkiSha256();
+  source_.attested_root_override = ca::testing::MakeTestCa(8).bundle.root_public_key().SpkiSha256();
   EXPECT_THAT(Run(InitializerOptions()),
               StatusIs(absl::StatusCode::kPermissionDenied,
                        HasSubstr("is not the root CA the coordinator's evidence binds")));
@@ -333,8 +331,7 @@ TEST_F(InitializerTest, RenewKeepsRetryingThroughAnOutageThenReturnsRefusals) {
                                               .logger = logger_,
                                               .source = script,
                                               .out = *out_});
-  EXPECT_THAT(init.Run(),
-              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("generation 2")));
+  EXPECT_THAT(init.Run(), StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("generation 2")));
   EXPECT_EQ(script.n, 4);
   // The files of the first certificate stay in place.
   EXPECT_TRUE(Exists(dir_ + "/key.pem"));

@@ -150,8 +150,9 @@ int Main(int argc, char** argv) {
   }
   absl::StatusOr<WorkloadPolicy> policy = ParseWorkloadPolicy(*document);
   if (!policy.ok()) {
-    return Fail(log, kExitUsage, "invalid policy document",
-                absl::InvalidArgumentError(absl::StrCat(f.policy, ": ", policy.status().message())));
+    return Fail(
+        log, kExitUsage, "invalid policy document",
+        absl::InvalidArgumentError(absl::StrCat(f.policy, ": ", policy.status().message())));
   }
   std::unique_ptr<attest::Attester> attester;
   if (f.platform == "simulated") {

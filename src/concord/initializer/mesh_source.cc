@@ -17,8 +17,7 @@ absl::StatusOr<std::unique_ptr<MeshCertificateSource>> MeshCertificateSource::Cr
   }
   std::vector<client::CoordinatorExpectation> expectations;
   for (const manifest::PolicyHash& h : policy.coordinator_policies) {
-    expectations.push_back(
-        client::CoordinatorExpectation{h, policy.coordinator_reference_values});
+    expectations.push_back(client::CoordinatorExpectation{h, policy.coordinator_reference_values});
   }
   CONCORD_ASSIGN_OR_RETURN(
       std::shared_ptr<const attest::EvidenceVerifier> verifier,

@@ -35,7 +35,7 @@ class MeshCertificateSource final : public CertificateSource {
   MeshCertificateSource& operator=(const MeshCertificateSource&) = delete;
 
   absl::StatusOr<client::MeshCertificate> Request(const crypto::PrivateKey& key,
-                                                 absl::Duration timeout) override;
+                                                  absl::Duration timeout) override;
 
  private:
   MeshCertificateSource(client::Endpoint endpoint, std::unique_ptr<attest::Attester> attester,

@@ -79,8 +79,7 @@ TEST(OutputDirTest, ReplacesFilesAndRemovesAStaleSecret) {
 TEST(OutputDirTest, CreateRejectsAFileInTheWay) {
   const std::string dir = concord::testing::MakeTempDir("init-out");
   std::ofstream(dir + "/file") << "x";
-  EXPECT_THAT(OutputDir::Create(dir + "/file"),
-              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(OutputDir::Create(dir + "/file"), StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_THAT(OutputDir::Create(""), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 

@@ -25,8 +25,7 @@ std::string Doc(absl::string_view coordinator_extra = "", absl::string_view top_
   return absl::StrCat(R"({"Version": 1, "Kind": "workload", "Name": "web",)", top_extra,
                       R"( "Coordinator": {"PolicyHashes": [")", kCoordHash, R"("],)",
                       R"( "ReferenceValues": {"simulated": [{"ARKHash": ")", kArk,
-                      R"(", "Measurement": ")", kMeasurement, R"("}]})", coordinator_extra,
-                      "}}");
+                      R"(", "Measurement": ")", kMeasurement, R"("}]})", coordinator_extra, "}}");
 }
 
 absl::StatusOr<WorkloadPolicy> Parse(absl::string_view text) {
@@ -40,8 +39,7 @@ TEST(WorkloadPolicyTest, ParsesMinimalDocumentAndHashesItsExactBytes) {
   ASSERT_EQ(p.coordinator_policies.size(), 1u);
   EXPECT_EQ(HexEncode(ByteView(p.coordinator_policies[0])), kCoordHash);
   ASSERT_EQ(p.coordinator_reference_values.simulated.size(), 1u);
-  EXPECT_EQ(HexEncode(ByteView(p.coordinator_reference_values.simulated[0].ark_spki_sha256)),
-            kArk);
+  EXPECT_EQ(HexEncode(ByteView(p.coordinator_reference_values.simulated[0].ark_spki_sha256)), kArk);
   EXPECT_FALSE(p.root_ca_spki_sha256.has_value());
   EXPECT_EQ(p.policy_hash, crypto::Sha256(AsBytes(doc)));
   // One more space is another document, another HOST_DATA.
@@ -77,8 +75,8 @@ TEST(WorkloadPolicyTest, RejectsDuplicateKey) {
 
 TEST(WorkloadPolicyTest, RejectsWrongKind) {
   std::string doc = absl::StrReplaceAll(Doc(), {{"\"workload\"", "\"coordinator\""}});
-  EXPECT_THAT(Parse(doc), StatusIs(absl::StatusCode::kInvalidArgument,
-                                   HasSubstr("Kind: want \"workload\"")));
+  EXPECT_THAT(Parse(doc),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("Kind: want \"workload\"")));
 }
 
 TEST(WorkloadPolicyTest, RejectsWrongVersion) {
@@ -98,9 +96,9 @@ TEST(WorkloadPolicyTest, RejectsEmptyAndDuplicatePolicyHashes) {
   std::string empty = absl::StrReplaceAll(Doc(), {{absl::StrCat("\"", kCoordHash, "\""), ""}});
   EXPECT_THAT(Parse(empty), StatusIs(absl::StatusCode::kInvalidArgument,
                                      HasSubstr("Coordinator.PolicyHashes: want 1 to")));
-  std::string dup = absl::StrReplaceAll(
-      Doc(), {{absl::StrCat("\"", kCoordHash, "\""),
-               absl::StrCat("\"", kCoordHash, "\", \"", kCoordHash, "\"")}});
+  std::string dup =
+      absl::StrReplaceAll(Doc(), {{absl::StrCat("\"", kCoordHash, "\""),
+                                   absl::StrCat("\"", kCoordHash, "\", \"", kCoordHash, "\"")}});
   EXPECT_THAT(Parse(dup), StatusIs(absl::StatusCode::kInvalidArgument,
                                    HasSubstr("Coordinator.PolicyHashes[1]: duplicate")));
 }
@@ -126,9 +124,9 @@ TEST(WorkloadPolicyTest, RejectsMissingCoordinator) {
 }
 
 TEST(WorkloadPolicyTest, RejectsBadRootPinAndName) {
-  EXPECT_THAT(Parse(Doc(R"(, "RootCaSpkiSha256": "xyz")")),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("Coordinator.RootCaSpkiSha256")));
+  EXPECT_THAT(
+      Parse(Doc(R"(, "RootCaSpkiSha256": "xyz")")),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("Coordinator.RootCaSpkiSha256")));
   std::string doc = absl::StrReplaceAll(Doc(), {{"\"web\"", "\"\""}});
   EXPECT_THAT(Parse(doc),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("Name: want 1 to 128")));
@@ -139,8 +137,8 @@ TEST(WorkloadPolicyTest, RejectsNonJsonTrailingContentAndOversizedDocuments) {
   EXPECT_THAT(Parse(Doc() + "{}"), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(Parse(""), StatusIs(absl::StatusCode::kInvalidArgument));
   std::string big = Doc() + std::string(kMaxWorkloadPolicySize, ' ');
-  EXPECT_THAT(Parse(big), StatusIs(absl::StatusCode::kInvalidArgument,
-                                   HasSubstr("want at most 262144 bytes")));
+  EXPECT_THAT(Parse(big),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("want at most 262144 bytes")));
 }
 
 }  // namespace

@@ -97,9 +97,7 @@ class Manifest final {
 
   // Keys that may authorize the next manifest (ECDSA P-256/P-384); empty
   // means the manifest can no longer be changed.
-  const std::vector<crypto::PublicKey>& workload_owner_keys() const {
-    return workload_owner_keys_;
-  }
+  const std::vector<crypto::PublicKey>& workload_owner_keys() const { return workload_owner_keys_; }
   // RSA keys that receive seed shares, in manifest order.
   const std::vector<crypto::PublicKey>& seedshare_owner_keys() const {
     return seedshare_owner_keys_;
@@ -153,8 +151,7 @@ struct AllowedPlatforms {
 // reference values and the coordinator does not allow simulated or was
 // launched for snp or tdx, or if `m` has reference values for snp or tdx and
 // the coordinator does not allow that platform.
-[[nodiscard]] absl::Status ValidateForPlatforms(const Manifest& m,
-                                                const AllowedPlatforms& allowed);
+[[nodiscard]] absl::Status ValidateForPlatforms(const Manifest& m, const AllowedPlatforms& allowed);
 
 // Parses a policy hash written as 64 hex characters (either case).
 // InvalidArgument naming `field` otherwise.

@@ -81,7 +81,10 @@ class ManifestTest : public ::testing::Test {
         {"Product", "Milan"},
         {"Measurement", std::string(96, 'a')},
         {"MinimumTCB",
-         {{"BootloaderVersion", 3}, {"TEEVersion", 0}, {"SNPVersion", 8}, {"MicrocodeVersion", 115}}},
+         {{"BootloaderVersion", 3},
+          {"TEEVersion", 0},
+          {"SNPVersion", 8},
+          {"MicrocodeVersion", 115}}},
     }});
     j["ReferenceValues"]["tdx"] = Json::array({Json{
         {"MRTD", std::string(96, 'b')},
@@ -95,8 +98,9 @@ class ManifestTest : public ::testing::Test {
 
   static Json SimulatedBase() {
     Json j = Base();
-    j["ReferenceValues"] = {{"simulated", Json::array({Json{{"ARKHash", std::string(64, 'c')},
-                                                            {"Measurement", std::string(96, 'd')}}})}};
+    j["ReferenceValues"] = {
+        {"simulated", Json::array({Json{{"ARKHash", std::string(64, 'c')},
+                                        {"Measurement", std::string(96, 'd')}}})}};
     return j;
   }
 
@@ -319,7 +323,8 @@ TEST_F(ManifestTest, RejectsInvalidFieldsWithExactMessages) {
   const std::string rsa_hex = Hex(keys().rsa_a.public_key());
   const std::string ec_hex = Hex(keys().ec256.public_key());
   const std::vector<MutationCase> cases = {
-      {"VersionString", [](Json& j) { j["Version"] = "x"; }, "Version: want an integer 1, got \"x\""},
+      {"VersionString", [](Json& j) { j["Version"] = "x"; },
+       "Version: want an integer 1, got \"x\""},
       {"VersionTooNew", [](Json& j) { j["Version"] = 2; }, "Version: want an integer 1, got 2"},
       {"VersionZero", [](Json& j) { j["Version"] = 0; }, "Version: want an integer 1, got 0"},
       {"VersionFloat", [](Json& j) { j["Version"] = 1.5; }, "Version: want an integer 1, got 1.5"},
@@ -327,16 +332,17 @@ TEST_F(ManifestTest, RejectsInvalidFieldsWithExactMessages) {
       {"UnknownTopLevelField", [](Json& j) { j["RecoveryThreshold"] = 2; },
        "RecoveryThreshold: unknown field, want one of Version, Policies, ReferenceValues, "
        "WorkloadOwnerKeys, SeedshareOwnerKeys"},
-      {"UnknownPolicyField",
-       [](Json& j) { j["Policies"][kWebHash]["Secret"] = "x"; },
-       PolicyPath(kWebHash, "Secret: unknown field, want one of Name, SANs, WorkloadSecretID, "
-                            "Role, ReferenceValues")},
+      {"UnknownPolicyField", [](Json& j) { j["Policies"][kWebHash]["Secret"] = "x"; },
+       PolicyPath(kWebHash,
+                  "Secret: unknown field, want one of Name, SANs, WorkloadSecretID, "
+                  "Role, ReferenceValues")},
       {"UnknownSnpFieldDebug",
-       [](Json& j) { j["ReferenceValues"]["snp"][0]["GuestPolicy"] = {{"Debug", true}}; },
+       [](Json& j) {
+         j["ReferenceValues"]["snp"][0]["GuestPolicy"] = {{"Debug", true}};
+       },
        "ReferenceValues.snp[0].GuestPolicy.Debug: unknown field, want one of SMT, "
        "MinimumABIMajor, MinimumABIMinor"},
-      {"UnknownPlatform",
-       [](Json& j) { j["ReferenceValues"]["sgx"] = Json::array(); },
+      {"UnknownPlatform", [](Json& j) { j["ReferenceValues"]["sgx"] = Json::array(); },
        "ReferenceValues.sgx: unknown field, want one of snp, tdx, simulated"},
       {"PoliciesMissing", [](Json& j) { j.erase("Policies"); }, "Policies: required field missing"},
       {"PoliciesNotObject", [](Json& j) { j["Policies"] = Json::array(); },
@@ -376,8 +382,7 @@ TEST_F(ManifestTest, RejectsInvalidFieldsWithExactMessages) {
        PolicyPath(kWebHash, "Name: want 1 to 128 printable ASCII characters, got \"a\\x09b\"")},
       {"SansMissing", [](Json& j) { j["Policies"][kWebHash].erase("SANs"); },
        PolicyPath(kWebHash, "SANs: required field missing")},
-      {"SanInvalid",
-       [](Json& j) { j["Policies"][kWebHash]["SANs"][2] = "not a name"; },
+      {"SanInvalid", [](Json& j) { j["Policies"][kWebHash]["SANs"][2] = "not a name"; },
        PolicyPath(kWebHash, "SANs[2]: want a DNS name, IP address or URI, got \"not a name\"")},
       {"SanEchoTruncated",
        [](Json& j) { j["Policies"][kWebHash]["SANs"][0] = std::string(300, '_'); },
@@ -387,8 +392,8 @@ TEST_F(ManifestTest, RejectsInvalidFieldsWithExactMessages) {
        PolicyPath(kWebHash, "SANs[1]: want a DNS name, IP address or URI, got 7")},
       {"SanDuplicateIgnoringCase",
        [](Json& j) { j["Policies"][kWebHash]["SANs"].push_back("WEB.example.com"); },
-       PolicyPath(kWebHash, "SANs[3]: duplicate of Policies." + std::string(kWebHash) +
-                                ".SANs[0]")},
+       PolicyPath(kWebHash,
+                  "SANs[3]: duplicate of Policies." + std::string(kWebHash) + ".SANs[0]")},
       {"SecretIdBadChar", [](Json& j) { j["Policies"][kWebHash]["WorkloadSecretID"] = "a/b"; },
        PolicyPath(kWebHash,
                   "WorkloadSecretID: want 1 to 128 characters of [A-Za-z0-9._-], got \"a/b\"")},
@@ -400,8 +405,7 @@ TEST_F(ManifestTest, RejectsInvalidFieldsWithExactMessages) {
                                std::string(32, 's'), "...\""))},
       {"RoleUnknown", [](Json& j) { j["Policies"][kWebHash]["Role"] = "admin"; },
        PolicyPath(kWebHash, "Role: want \"workload\" or \"coordinator\", got \"admin\"")},
-      {"NoCoordinatorPolicy",
-       [](Json& j) { j["Policies"][kCoordinatorHash]["Role"] = "workload"; },
+      {"NoCoordinatorPolicy", [](Json& j) { j["Policies"][kCoordinatorHash]["Role"] = "workload"; },
        "Policies: want at least one policy with Role \"coordinator\", got none"},
       {"NoPolicies", [](Json& j) { j["Policies"] = Json::object(); },
        "Policies: want at least one policy with Role \"coordinator\", got none"},
@@ -409,8 +413,7 @@ TEST_F(ManifestTest, RejectsInvalidFieldsWithExactMessages) {
        [](Json& j) { j["Policies"][kWebHash]["ReferenceValues"] = Json::object(); },
        PolicyPath(kWebHash,
                   "ReferenceValues: want at least one entry in snp, tdx or simulated, got none")},
-      {"NoReferenceValuesForPolicy",
-       [](Json& j) { j["ReferenceValues"] = Json::object(); },
+      {"NoReferenceValuesForPolicy", [](Json& j) { j["ReferenceValues"] = Json::object(); },
        absl::StrCat("Policies.", kCoordinatorHash,
                     ": want reference values, got none (ReferenceValues is empty and the "
                     "policy has no ReferenceValues of its own)")},
@@ -419,16 +422,13 @@ TEST_F(ManifestTest, RejectsInvalidFieldsWithExactMessages) {
        [](Json& j) { j["ReferenceValues"]["snp"][0]["Measurement"] = std::string(95, 'a'); },
        "ReferenceValues.snp[0].Measurement: want 96 hex characters, got 95"},
       {"SnpMeasurementNotHex",
-       [](Json& j) {
-         j["ReferenceValues"]["snp"][0]["Measurement"] = std::string(95, 'a') + "z";
-       },
+       [](Json& j) { j["ReferenceValues"]["snp"][0]["Measurement"] = std::string(95, 'a') + "z"; },
        "ReferenceValues.snp[0].Measurement: want hex characters, got a non-hex character at "
        "offset 95"},
       {"SnpMeasurementNotString",
        [](Json& j) { j["ReferenceValues"]["snp"][0]["Measurement"] = 5; },
        "ReferenceValues.snp[0].Measurement: want a string of 96 hex characters, got 5"},
-      {"SnpProductUnknown",
-       [](Json& j) { j["ReferenceValues"]["snp"][0]["Product"] = "Rome"; },
+      {"SnpProductUnknown", [](Json& j) { j["ReferenceValues"]["snp"][0]["Product"] = "Rome"; },
        "ReferenceValues.snp[0].Product: want \"Milan\", \"Genoa\" or \"Turin\", got \"Rome\""},
       {"SnpTcbMissing", [](Json& j) { j["ReferenceValues"]["snp"][0].erase("MinimumTCB"); },
        "ReferenceValues.snp[0].MinimumTCB: required field missing"},
@@ -446,24 +446,22 @@ TEST_F(ManifestTest, RejectsInvalidFieldsWithExactMessages) {
        [](Json& j) { j["ReferenceValues"]["snp"][0]["MinimumTCB"]["FMCVersion"] = 1; },
        "ReferenceValues.snp[0].MinimumTCB.FMCVersion: want no FMCVersion for product Milan "
        "(Turin only)"},
-      {"SnpFmcMissingOnTurin",
-       [](Json& j) { j["ReferenceValues"]["snp"][0]["Product"] = "Turin"; },
+      {"SnpFmcMissingOnTurin", [](Json& j) { j["ReferenceValues"]["snp"][0]["Product"] = "Turin"; },
        "ReferenceValues.snp[0].MinimumTCB.FMCVersion: required field missing"},
       {"SnpSmtNotBool",
-       [](Json& j) { j["ReferenceValues"]["snp"][0]["GuestPolicy"] = {{"SMT", 1}}; },
+       [](Json& j) {
+         j["ReferenceValues"]["snp"][0]["GuestPolicy"] = {{"SMT", 1}};
+       },
        "ReferenceValues.snp[0].GuestPolicy.SMT: want true or false, got 1"},
       {"SnpVmplOutOfRange", [](Json& j) { j["ReferenceValues"]["snp"][0]["VMPL"] = 4; },
        "ReferenceValues.snp[0].VMPL: want an integer from 0 to 3, got 4"},
       {"SnpChipIdShort",
-       [](Json& j) {
-         j["ReferenceValues"]["snp"][0]["AllowedChipIDs"] = {std::string(126, '1')};
-       },
+       [](Json& j) { j["ReferenceValues"]["snp"][0]["AllowedChipIDs"] = {std::string(126, '1')}; },
        "ReferenceValues.snp[0].AllowedChipIDs[0]: want 128 hex characters, got 126"},
       {"SnpChipIdDuplicate",
        [](Json& j) {
-         j["ReferenceValues"]["snp"][0]["AllowedChipIDs"] = {std::string(128, '1'),
-                                                              std::string(128, '2'),
-                                                              std::string(128, '1')};
+         j["ReferenceValues"]["snp"][0]["AllowedChipIDs"] = {
+             std::string(128, '1'), std::string(128, '2'), std::string(128, '1')};
        },
        "ReferenceValues.snp[0].AllowedChipIDs[2]: duplicate of "
        "ReferenceValues.snp[0].AllowedChipIDs[0]"},
@@ -518,9 +516,9 @@ TEST_F(ManifestTest, RejectsInvalidFieldsWithExactMessages) {
       // Simulated.
       {"SimulatedArkHashShort",
        [](Json& j) {
-         j["ReferenceValues"] = {{"simulated", Json::array({Json{
-                                                   {"ARKHash", std::string(62, 'c')},
-                                                   {"Measurement", std::string(96, 'd')}}})}};
+         j["ReferenceValues"] = {
+             {"simulated", Json::array({Json{{"ARKHash", std::string(62, 'c')},
+                                             {"Measurement", std::string(96, 'd')}}})}};
        },
        "ReferenceValues.simulated[0].ARKHash: want 64 hex characters, got 62"},
       {"SimulatedMixedWithSnpGlobally",
@@ -545,8 +543,7 @@ TEST_F(ManifestTest, RejectsInvalidFieldsWithExactMessages) {
        "SeedshareOwnerKeys[0]: want an RSA key of at least 2048 bits, got ECDSA P-256"},
       {"OwnerKeyDuplicate", [ec_hex](Json& j) { j["WorkloadOwnerKeys"].push_back(ec_hex); },
        "WorkloadOwnerKeys[2]: duplicate of WorkloadOwnerKeys[0]"},
-      {"SeedshareKeyDuplicate",
-       [rsa_hex](Json& j) { j["SeedshareOwnerKeys"].push_back(rsa_hex); },
+      {"SeedshareKeyDuplicate", [rsa_hex](Json& j) { j["SeedshareOwnerKeys"].push_back(rsa_hex); },
        "SeedshareOwnerKeys[1]: duplicate of SeedshareOwnerKeys[0]"},
       {"OwnerKeyNotHex", [](Json& j) { j["WorkloadOwnerKeys"][1] = "zz"; },
        "WorkloadOwnerKeys[1]: want hex characters, got a non-hex character at offset 0"},
@@ -570,9 +567,9 @@ TEST_F(ManifestTest, RejectsInvalidFieldsWithExactMessages) {
 TEST_F(ManifestTest, RejectsKeysThatAreNotSpki) {
   const std::string ec_hex = Hex(keys().ec256.public_key());
   const std::vector<std::string> bad = {
-      "3000",                              // empty SEQUENCE
+      "3000",                               // empty SEQUENCE
       ec_hex.substr(0, ec_hex.size() - 2),  // truncated
-      ec_hex + "00",                       // trailing byte
+      ec_hex + "00",                        // trailing byte
       std::string(200, '0'),
   };
   for (const std::string& hex : bad) {
@@ -640,8 +637,7 @@ TEST_F(ManifestTest, RejectsMalformedDocuments) {
        "{\"Version\":1,\"Policies\":{\"" + std::string(kWebHash) +
            "\":{\"Name\":\"a\",\"Name\":\"b\"}}}",
        absl::StrCat("Policies.", kWebHash, ".Name: duplicate key")},
-      {"DuplicateKeyInArrayElement",
-       "{\"ReferenceValues\":{\"snp\":[{},{\"VMPL\":0,\"VMPL\":1}]}}",
+      {"DuplicateKeyInArrayElement", "{\"ReferenceValues\":{\"snp\":[{},{\"VMPL\":0,\"VMPL\":1}]}}",
        "ReferenceValues.snp[1].VMPL: duplicate key"},
       {"DuplicateOddKeyIsQuoted", "{\"a b\":1,\"a b\":2}", "\"a b\": duplicate key"},
       {"TooDeep", "{\"a\":[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]}",
@@ -663,9 +659,8 @@ TEST_F(ManifestTest, RejectsVeryDeepNestingWithoutRecursion) {
 TEST_F(ManifestTest, RejectsOversizeInputBeforeParsing) {
   // Not even JSON: the size check comes first.
   std::string big(kMaxManifestSize + 1, '{');
-  EXPECT_THAT(ParseString(big),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       Eq("manifest: want at most 524288 bytes, got 524289")));
+  EXPECT_THAT(ParseString(big), StatusIs(absl::StatusCode::kInvalidArgument,
+                                         Eq("manifest: want at most 524288 bytes, got 524289")));
   // A valid manifest padded to exactly the limit is still accepted.
   std::string text = Base().dump();
   text.append(kMaxManifestSize - text.size(), ' ');
@@ -783,9 +778,9 @@ TEST(ParsePolicyHashTest, AcceptsBothCasesAndRejectsWrongLength) {
   CONCORD_ASSERT_OK_AND_ASSIGN(PolicyHash upper, ParsePolicyHash(std::string(64, 'A')));
   EXPECT_EQ(lower, upper);
   EXPECT_EQ(lower[0], 0xaa);
-  EXPECT_THAT(ParsePolicyHash("abc", "policy"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       Eq("policy: want 64 hex characters, got 3")));
+  EXPECT_THAT(
+      ParsePolicyHash("abc", "policy"),
+      StatusIs(absl::StatusCode::kInvalidArgument, Eq("policy: want 64 hex characters, got 3")));
 }
 
 }  // namespace

@@ -10,9 +10,8 @@ namespace concord::manifest {
 
 absl::StatusOr<attest::ReferenceValues> ParseReferenceValuesJson(ByteView json) {
   if (json.size() > kMaxReferenceValuesSize) {
-    return absl::InvalidArgumentError(absl::StrCat("ReferenceValues: want at most ",
-                                                   kMaxReferenceValuesSize, " bytes, got ",
-                                                   json.size()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "ReferenceValues: want at most ", kMaxReferenceValuesSize, " bytes, got ", json.size()));
   }
   CONCORD_ASSIGN_OR_RETURN(internal::Json doc,
                            internal::ParseStrictJson(AsStringView(json), kMaxManifestNesting));

@@ -12,14 +12,14 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "concord/atls/atls_protocol.h"
+#include "concord/atls/cert.h"
 #include "concord/common/status_macros.h"
 #include "concord/crypto/openssl_status.h"
 #include "concord/crypto/random.h"
 #include "concord/crypto/ssl_ptr.h"
 #include "concord/crypto/x509.h"
-#include "concord/atls/atls_protocol.h"
 #include "concord/net/internal/blocking_connection.h"
-#include "concord/atls/cert.h"
 #include "concord/net/internal/http_util.h"
 
 namespace concord::net {
@@ -148,9 +148,9 @@ absl::Status HttpsClient::Impl::Init() {
   SSL_CTX_set_cert_verify_callback(ctx_.get(), VerifyThunk, nullptr);
   SSL_CTX_set_cert_cb(ctx_.get(), CertThunk, nullptr);
   if (options_.client_key.has_value() && options_.attester == nullptr) {
-    CONCORD_ASSIGN_OR_RETURN(Bytes der, atls::MakeSelfSignedCertificate(
-                                            *options_.client_key, nullptr, kClientCommonName,
-                                            clock_->Now(), absl::Hours(24 * 365)));
+    CONCORD_ASSIGN_OR_RETURN(
+        Bytes der, atls::MakeSelfSignedCertificate(*options_.client_key, nullptr, kClientCommonName,
+                                                   clock_->Now(), absl::Hours(24 * 365)));
     CONCORD_ASSIGN_OR_RETURN(plain_cert_, crypto::ParseCertDer(der));
   }
   return absl::OkStatus();
@@ -158,17 +158,17 @@ absl::Status HttpsClient::Impl::Init() {
 
 int HttpsClient::Impl::OnVerify(X509_STORE_CTX* store) {
   X509* leaf = X509_STORE_CTX_get0_cert(store);
-  absl::StatusOr<atls::PeerCertificate> peer = leaf == nullptr
-                                             ? absl::InvalidArgumentError("no server certificate")
-                                             : atls::ParsePeerX509(leaf);
+  absl::StatusOr<atls::PeerCertificate> peer =
+      leaf == nullptr ? absl::InvalidArgumentError("no server certificate")
+                      : atls::ParsePeerX509(leaf);
   if (!peer.ok()) {
     verify_status_ = peer.status();
   } else if (!peer->evidence.has_value()) {
     verify_status_ = absl::UnauthenticatedError("the certificate carries no evidence");
   } else {
     ByteView nonce = nonce_.has_value() ? ByteView(*nonce_) : ByteView();
-    std::array<uint8_t, 64> expected =
-        atls::TlsReportData(atls::Purpose::kCoordinatorTls, peer->spki_der, nonce, peer->bound_root_ca);
+    std::array<uint8_t, 64> expected = atls::TlsReportData(
+        atls::Purpose::kCoordinatorTls, peer->spki_der, nonce, peer->bound_root_ca);
     absl::StatusOr<attest::Claims> claims;
     try {
       claims = options_.check_server(*peer->evidence, expected);
@@ -225,7 +225,7 @@ int HttpsClient::Impl::OnCertificateRequest(SSL* ssl) {
     return 0;
   }
   absl::StatusOr<Bytes> der = atls::MakeAttestedCertificate(key, *evidence, kClientCommonName,
-                                                      clock_->Now(), kClientCertValidity);
+                                                            clock_->Now(), kClientCertValidity);
   if (!der.ok()) {
     certificate_status_ = der.status();
     return 0;

@@ -39,7 +39,7 @@ using ServerEvidenceCheck = std::function<absl::StatusOr<attest::Claims>(
 struct ClientOptions {
   std::string host;  // IP address or name
   uint16_t port = 0;
-  bool tls = true;   // false: plain HTTP (the 9102 listener)
+  bool tls = true;                   // false: plain HTTP (the 9102 listener)
   ServerEvidenceCheck check_server;  // required with TLS
   // Send a client nonce in ALPN so the server attests for this handshake.
   bool fresh_evidence = false;
@@ -48,8 +48,8 @@ struct ClientOptions {
   // self-signed certificate (owner or seed-share key, any supported type).
   std::optional<crypto::PrivateKey> client_key;
   const attest::Attester* attester = nullptr;  // must outlive the client
-  Clock* clock = nullptr;              // default: SystemClock
-  RandomSource* random = nullptr;      // default: crypto::SystemRandom
+  Clock* clock = nullptr;                      // default: SystemClock
+  RandomSource* random = nullptr;              // default: crypto::SystemRandom
   absl::Duration connect_timeout = absl::Seconds(5);
   absl::Duration io_timeout = absl::Seconds(30);
   size_t max_response_bytes = 16 * 1024 * 1024;

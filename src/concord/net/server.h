@@ -9,8 +9,8 @@
 // verified on a bounded worker pool while the handshake is paused
 // (SSL_set_retry_verify), so I/O threads never block, and a client whose
 // evidence fails never reaches a handler. Handlers run on the worker pool (or
-// on a listener's own threads) and may block briefly (a store commit). Every connection has handshake, header,
-// body and idle timeouts and size limits. Work an unauthenticated client can
+// on a listener's own threads) and may block briefly (a store commit). Every connection has
+// handshake, header, body and idle timeouts and size limits. Work an unauthenticated client can
 // trigger is bounded before it is done (DESIGN.md §5a): connections per
 // server, per listener and per client address are capped and refused at
 // accept, before TLS; buffered request bodies share one byte budget; and

@@ -24,8 +24,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
-#include "concord/testing/status_matchers.h"
 #include "concord/testing/ports.h"
+#include "concord/testing/status_matchers.h"
 #include "concord/testing/testdata.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -435,10 +435,13 @@ int RunShell(const std::string& command) { return std::system(command.c_str()); 
 // `openssl s_server -WWW` serving `dir` on 127.0.0.1; killed on destruction.
 class SServer {
  public:
-  SServer(const std::string& dir, const std::vector<std::string>& extra) : port_(concord::testing::FreeLoopbackPort()) {
-    std::vector<std::string> args = {"openssl", "s_server", "-quiet", "-WWW", "-accept",
-                                     absl::StrCat("127.0.0.1:", port_), "-cert",
-                                     dir + "/server.pem", "-key", dir + "/server.key"};
+  SServer(const std::string& dir, const std::vector<std::string>& extra)
+      : port_(concord::testing::FreeLoopbackPort()) {
+    std::vector<std::string> args = {"openssl", "s_server",
+                                     "-quiet",  "-WWW",
+                                     "-accept", absl::StrCat("127.0.0.1:", port_),
+                                     "-cert",   dir + "/server.pem",
+                                     "-key",    dir + "/server.key"};
     args.insert(args.end(), extra.begin(), extra.end());
     pid_ = ::fork();
     if (pid_ == 0) {
@@ -530,8 +533,7 @@ TEST_F(WebClientTlsTest, DefaultTrustStoreRejectsPrivateCa) {
   WebClientOptions options;
   options.base_url = absl::StrCat("https://127.0.0.1:", server.port());
   auto client = MakeClient(options);
-  EXPECT_THAT(client->Call("GET", "/hello.txt").status(),
-              StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(client->Call("GET", "/hello.txt").status(), StatusIs(absl::StatusCode::kUnavailable));
 }
 
 TEST_F(WebClientTlsTest, WrongHostNameIsUnavailable) {

@@ -28,13 +28,13 @@ absl::StatusOr<std::unique_ptr<Store>> OpenMemory(const StoreUrl& url, const Dep
 absl::StatusOr<std::unique_ptr<Store>> OpenFile(const StoreUrl& url, const Deps& deps) {
   // file:///abs/dir: an empty authority, then an absolute path.
   if (url.rest.empty() || url.rest.front() != '/' || url.rest == "/") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "store url file://", url.rest,
-        ": want file:///absolute/directory (three slashes, no host)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("store url file://", url.rest,
+                     ": want file:///absolute/directory (three slashes, no host)"));
   }
   if (url.rest.find_first_of("?#") != std::string::npos) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "store url file://", url.rest, ": query and fragment are not supported"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("store url file://", url.rest, ": query and fragment are not supported"));
   }
   FileStore::Options options;
   options.watch_poll_interval = deps.watch_poll_interval;
@@ -46,9 +46,9 @@ absl::StatusOr<std::unique_ptr<Store>> OpenFile(const StoreUrl& url, const Deps&
 [[maybe_unused]] StoreFactory NotBuilt(absl::string_view scheme, absl::string_view cmake_option) {
   return [scheme = std::string(scheme), cmake_option = std::string(cmake_option)](
              const StoreUrl&, const Deps&) -> absl::StatusOr<std::unique_ptr<Store>> {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "store ", scheme, "://: backend not built into this binary (configure with -D",
-        cmake_option, "=ON)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("store ", scheme, "://: backend not built into this binary (configure with -D",
+                     cmake_option, "=ON)"));
   };
 }
 
@@ -69,8 +69,7 @@ void RegisterBuiltinStores(StoreRegistry& registry) {
 #endif
 }
 
-absl::StatusOr<std::unique_ptr<Store>> OpenStore(absl::string_view url,
-                                                 const Deps& deps) {
+absl::StatusOr<std::unique_ptr<Store>> OpenStore(absl::string_view url, const Deps& deps) {
   StoreRegistry registry;
   RegisterBuiltinStores(registry);
   return registry.Open(url, deps);

@@ -21,7 +21,6 @@ void RegisterBuiltinStores(StoreRegistry& registry);
 // Opens `url` with the built-in backends. InvalidArgument for a malformed URL
 // or unknown scheme, FailedPrecondition for a backend not built into this
 // binary, otherwise what the backend's Create() returns.
-absl::StatusOr<std::unique_ptr<Store>> OpenStore(absl::string_view url,
-                                                 const Deps& deps);
+absl::StatusOr<std::unique_ptr<Store>> OpenStore(absl::string_view url, const Deps& deps);
 
 }  // namespace concord::store

@@ -13,19 +13,19 @@ namespace concord::store {
 absl::StatusOr<StoreUrl> ParseStoreUrl(absl::string_view url) {
   const size_t sep = url.find("://");
   if (sep == absl::string_view::npos) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "store url \"", absl::CHexEscape(url),
-        "\": want <scheme>://..., e.g. memory:// or file:///var/lib/concord"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("store url \"", absl::CHexEscape(url),
+                     "\": want <scheme>://..., e.g. memory:// or file:///var/lib/concord"));
   }
   absl::string_view scheme = url.substr(0, sep);
   bool valid = !scheme.empty() && scheme[0] >= 'a' && scheme[0] <= 'z';
   for (char c : scheme) {
-    valid = valid && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                      c == '+' || c == '.' || c == '-');
+    valid = valid &&
+            ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '.' || c == '-');
   }
   if (!valid) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "store url: scheme \"", absl::CHexEscape(scheme), "\" is not [a-z][a-z0-9+.-]*"));
+    return absl::InvalidArgumentError(absl::StrCat("store url: scheme \"", absl::CHexEscape(scheme),
+                                                   "\" is not [a-z][a-z0-9+.-]*"));
   }
   return StoreUrl{std::string(scheme), std::string(url.substr(sep + 3))};
 }
@@ -44,9 +44,8 @@ absl::StatusOr<std::unique_ptr<Store>> StoreRegistry::Open(absl::string_view url
       known.push_back(absl::StrCat(scheme, "://"));
     }
     std::sort(known.begin(), known.end());
-    return absl::InvalidArgumentError(absl::StrCat(
-        "store url: unknown scheme \"", parsed.scheme, "\" (known: ",
-        absl::StrJoin(known, ", "), ")"));
+    return absl::InvalidArgumentError(absl::StrCat("store url: unknown scheme \"", parsed.scheme,
+                                                   "\" (known: ", absl::StrJoin(known, ", "), ")"));
   }
   return it->second(parsed, deps);
 }

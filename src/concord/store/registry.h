@@ -40,8 +40,8 @@ struct StoreUrl {
 // scheme is not [a-z][a-z0-9+.-]*.
 absl::StatusOr<StoreUrl> ParseStoreUrl(absl::string_view url);
 
-using StoreFactory = std::function<absl::StatusOr<std::unique_ptr<Store>>(
-    const StoreUrl& url, const Deps& deps)>;
+using StoreFactory =
+    std::function<absl::StatusOr<std::unique_ptr<Store>>(const StoreUrl& url, const Deps& deps)>;
 
 class StoreRegistry final {
  public:
@@ -55,8 +55,7 @@ class StoreRegistry final {
   // Opens `url` with the factory of its scheme. InvalidArgument for a
   // malformed URL or an unknown scheme; otherwise whatever the factory
   // returns.
-  absl::StatusOr<std::unique_ptr<Store>> Open(absl::string_view url,
-                                              const Deps& deps) const;
+  absl::StatusOr<std::unique_ptr<Store>> Open(absl::string_view url, const Deps& deps) const;
 
  private:
   absl::flat_hash_map<std::string, StoreFactory> factories_;

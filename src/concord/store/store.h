@@ -82,8 +82,7 @@ class Store {
 
   // Returns every key that starts with `prefix`, sorted bytewise ascending.
   // InvalidArgument for a bad prefix; Unavailable as for Get().
-  [[nodiscard]] virtual absl::StatusOr<std::vector<std::string>> List(
-      absl::string_view prefix) = 0;
+  [[nodiscard]] virtual absl::StatusOr<std::vector<std::string>> List(absl::string_view prefix) = 0;
 
   // Calls `callback` with the state of `key` as of (or after) this call, and
   // again whenever the state differs from the last one it reported. Quick
@@ -103,15 +102,14 @@ class Store {
   // kMaxCommitObjects. On Unavailable or Internal the outcome is unknown:
   // re-read `latest`. Objects left over by an interrupted commit are harmless
   // (content-addressed and unreferenced).
-  [[nodiscard]] virtual absl::Status Commit(
-      const std::vector<Object>& objects,
-      const std::optional<Bytes>& expected_latest, ByteView new_latest) = 0;
+  [[nodiscard]] virtual absl::Status Commit(const std::vector<Object>& objects,
+                                            const std::optional<Bytes>& expected_latest,
+                                            ByteView new_latest) = 0;
 };
 
 // Checks the arguments of Commit() (keys, duplicates, sizes) as every backend
 // must. InvalidArgument naming the problem.
-[[nodiscard]] absl::Status ValidateCommit(const std::vector<Object>& objects,
-                                          ByteView new_latest);
+[[nodiscard]] absl::Status ValidateCommit(const std::vector<Object>& objects, ByteView new_latest);
 
 // Checks the arguments of Put(). InvalidArgument naming the problem.
 [[nodiscard]] absl::Status ValidatePut(absl::string_view key, ByteView value);

@@ -1,5 +1,7 @@
 // Runs the Store conformance suite on the memory and file backends, and tests
 // the registry, key validation and the fault-injecting wrapper.
+#include "concord/store/store.h"
+
 #include <memory>
 #include <string>
 
@@ -8,7 +10,6 @@
 #include "concord/store/file/file_store.h"
 #include "concord/store/memory/memory_store.h"
 #include "concord/store/registry.h"
-#include "concord/store/store.h"
 #include "concord/store/testing/conformance.h"
 #include "concord/store/testing/fault_injecting_store.h"
 #include "concord/testing/status_matchers.h"
@@ -23,9 +24,9 @@ using ::concord::testing::IsOk;
 using ::concord::testing::IsOkAndHolds;
 using ::concord::testing::MakeTempDir;
 using ::concord::testing::StatusIs;
+using testing::FaultInjectingStore;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using testing::FaultInjectingStore;
 using testing::StoreConformanceParam;
 using testing::StoreConformanceParamName;
 using testing::StoreConformanceTest;
@@ -51,12 +52,11 @@ absl::StatusOr<std::unique_ptr<Store>> MakeFileFromUrl() {
   return OpenStore(absl::StrCat("file://", MakeTempDir("concord-store-url")), deps);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Backends, StoreConformanceTest,
-    ::testing::Values(StoreConformanceParam{"memory", MakeMemory},
-                      StoreConformanceParam{"file", MakeFile},
-                      StoreConformanceParam{"file_url", MakeFileFromUrl}),
-    StoreConformanceParamName);
+INSTANTIATE_TEST_SUITE_P(Backends, StoreConformanceTest,
+                         ::testing::Values(StoreConformanceParam{"memory", MakeMemory},
+                                           StoreConformanceParam{"file", MakeFile},
+                                           StoreConformanceParam{"file_url", MakeFileFromUrl}),
+                         StoreConformanceParamName);
 
 TEST(StoreKeyTest, ValidKeysAreAccepted) {
   for (const char* key : {"latest", "manifests/0123abcdef", "a/b/c", "x.y-z_0", "a.b/c"}) {
@@ -68,11 +68,15 @@ TEST(StoreKeyTest, ValidKeysAreAccepted) {
 
 TEST(StoreKeyTest, InvalidKeysNameTheProblem) {
   EXPECT_THAT(ValidateKey(""), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("empty")));
-  EXPECT_THAT(ValidateKey("/a"), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("leading")));
-  EXPECT_THAT(ValidateKey("a/"), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("trailing")));
+  EXPECT_THAT(ValidateKey("/a"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("leading")));
+  EXPECT_THAT(ValidateKey("a/"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("trailing")));
   EXPECT_THAT(ValidateKey("a/../b"), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("..")));
-  EXPECT_THAT(ValidateKey("a/./b"), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("\".\"")));
-  EXPECT_THAT(ValidateKey("a%b"), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("[a-z0-9/_.-]")));
+  EXPECT_THAT(ValidateKey("a/./b"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("\".\"")));
+  EXPECT_THAT(ValidateKey("a%b"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("[a-z0-9/_.-]")));
   EXPECT_THAT(ValidateKey(std::string(kMaxKeySize + 1, 'a')),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("limit")));
 }
@@ -98,14 +102,14 @@ TEST(StoreRegistryTest, NetworkedSchemesAreRegisteredBuiltOrNot) {
     bool built;
   } cases[] = {
 #if defined(CONCORD_WITH_ETCD)
-      {"etcd://127.0.0.1:0/concord", "CONCORD_WITH_ETCD", true},
+    {"etcd://127.0.0.1:0/concord", "CONCORD_WITH_ETCD", true},
 #else
-      {"etcd://127.0.0.1:0/concord", "CONCORD_WITH_ETCD", false},
+    {"etcd://127.0.0.1:0/concord", "CONCORD_WITH_ETCD", false},
 #endif
 #if defined(CONCORD_WITH_REDIS)
-      {"redis://127.0.0.1:0/concord", "CONCORD_WITH_REDIS", true},
+    {"redis://127.0.0.1:0/concord", "CONCORD_WITH_REDIS", true},
 #else
-      {"redis://127.0.0.1:0/concord", "CONCORD_WITH_REDIS", false},
+    {"redis://127.0.0.1:0/concord", "CONCORD_WITH_REDIS", false},
 #endif
   };
   for (const auto& c : cases) {
@@ -115,31 +119,28 @@ TEST(StoreRegistryTest, NetworkedSchemesAreRegisteredBuiltOrNot) {
       EXPECT_THAT(opened, StatusIs(absl::StatusCode::kInvalidArgument)) << c.url;
       EXPECT_THAT(opened.status().message(), Not(HasSubstr("not built"))) << c.url;
     } else {
-      EXPECT_THAT(opened, StatusIs(absl::StatusCode::kFailedPrecondition,
-                                   HasSubstr(c.option)))
+      EXPECT_THAT(opened, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr(c.option)))
           << c.url;
     }
   }
 }
 
 TEST(StoreRegistryTest, MalformedUrlsAreInvalidArgument) {
-  for (const char* url : {"", "memory", "memory://x", "file://relative/dir", "file://",
-                          "file:///", "file:///tmp/x?y", "ftp://host/x", "1x://y",
-                          "File:///tmp"}) {
-    EXPECT_THAT(OpenStore(url, Deps()), StatusIs(absl::StatusCode::kInvalidArgument))
-        << url;
+  for (const char* url : {"", "memory", "memory://x", "file://relative/dir", "file://", "file:///",
+                          "file:///tmp/x?y", "ftp://host/x", "1x://y", "File:///tmp"}) {
+    EXPECT_THAT(OpenStore(url, Deps()), StatusIs(absl::StatusCode::kInvalidArgument)) << url;
   }
 }
 
 TEST(StoreRegistryTest, RegisteredFactoryIsUsed) {
   StoreRegistry registry;
   int calls = 0;
-  registry.Register("test", [&](const StoreUrl& url, const Deps&)
-                                -> absl::StatusOr<std::unique_ptr<Store>> {
-    ++calls;
-    EXPECT_EQ(url.rest, "rest/of/it");
-    return std::unique_ptr<Store>(MemoryStore::Create());
-  });
+  registry.Register(
+      "test", [&](const StoreUrl& url, const Deps&) -> absl::StatusOr<std::unique_ptr<Store>> {
+        ++calls;
+        EXPECT_EQ(url.rest, "rest/of/it");
+        return std::unique_ptr<Store>(MemoryStore::Create());
+      });
   EXPECT_THAT(registry.Open("test://rest/of/it", Deps()), IsOk());
   EXPECT_EQ(calls, 1);
   EXPECT_THAT(registry.Open("memory://", Deps()),

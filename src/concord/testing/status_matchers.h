@@ -38,13 +38,11 @@ MATCHER_P(StatusIs, code, "has status code " + ::testing::PrintToString(code)) {
 }
 
 MATCHER_P2(StatusIs, code, message_matcher,
-           "has status code " + ::testing::PrintToString(code) +
-               " and a matching message") {
+           "has status code " + ::testing::PrintToString(code) + " and a matching message") {
   const absl::Status& s = internal::GetStatus(arg);
   *result_listener << "status is " << s;
-  return s.code() == code &&
-         ::testing::Matches(::testing::SafeMatcherCast<const std::string&>(
-             message_matcher))(std::string(s.message()));
+  return s.code() == code && ::testing::Matches(::testing::SafeMatcherCast<const std::string&>(
+                                 message_matcher))(std::string(s.message()));
 }
 
 MATCHER_P(IsOkAndHolds, value_matcher, "is OK and holds a matching value") {
@@ -57,12 +55,12 @@ MATCHER_P(IsOkAndHolds, value_matcher, "is OK and holds a matching value") {
 
 }  // namespace concord::testing
 
-#define CONCORD_ASSERT_OK_AND_ASSIGN(lhs, rexpr)                         \
-  CONCORD_ASSERT_OK_AND_ASSIGN_IMPL_(                                    \
-      CONCORD_TESTING_CONCAT_(concord_statusor_, __LINE__), lhs, rexpr)
+#define CONCORD_ASSERT_OK_AND_ASSIGN(lhs, rexpr)                                                \
+  CONCORD_ASSERT_OK_AND_ASSIGN_IMPL_(CONCORD_TESTING_CONCAT_(concord_statusor_, __LINE__), lhs, \
+                                     rexpr)
 #define CONCORD_TESTING_CONCAT_INNER_(a, b) a##b
 #define CONCORD_TESTING_CONCAT_(a, b) CONCORD_TESTING_CONCAT_INNER_(a, b)
 #define CONCORD_ASSERT_OK_AND_ASSIGN_IMPL_(statusor, lhs, rexpr) \
-  auto statusor = (rexpr);                                        \
-  ASSERT_TRUE(statusor.ok()) << statusor.status();                \
+  auto statusor = (rexpr);                                       \
+  ASSERT_TRUE(statusor.ok()) << statusor.status();               \
   lhs = std::move(statusor).value()

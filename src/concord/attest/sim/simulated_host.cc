@@ -33,7 +33,7 @@ constexpr int kHostVersion = 1;
 // CPUID family 0x19, model 0x01).
 constexpr SnpProduct kSimProduct = SnpProduct::kMilan;
 
-std::string PathIn(const std::string &dir, const char *name) {
+std::string PathIn(const std::string& dir, const char* name) {
   return (std::filesystem::path(dir) / name).string();
 }
 
@@ -55,7 +55,7 @@ absl::Status LoadError(const absl::Status& s) {
       absl::StrCat("sim load: ", s.message()));
 }
 
-absl::StatusOr<std::string> ReadSmallFile(const std::string &path) {
+absl::StatusOr<std::string> ReadSmallFile(const std::string& path) {
   absl::StatusOr<Bytes> data = posix::ReadFileBounded(path, kMaxFileSize);
   if (!data.ok()) {
     return LoadError(data.status());
@@ -63,7 +63,7 @@ absl::StatusOr<std::string> ReadSmallFile(const std::string &path) {
   return ToString(*data);
 }
 
-absl::Status AddExtension(X509 *cert, const char *oid, ByteView value) {
+absl::Status AddExtension(X509* cert, const char* oid, ByteView value) {
   crypto::SslPtr<ASN1_OBJECT> obj(OBJ_txt2obj(oid, 1));
   crypto::SslPtr<ASN1_STRING> data(ASN1_OCTET_STRING_new());
   if (obj == nullptr || data == nullptr ||
@@ -78,7 +78,7 @@ absl::Status AddExtension(X509 *cert, const char *oid, ByteView value) {
   return absl::OkStatus();
 }
 
-absl::Status AddStandardExtension(X509 *cert, int nid, const char *value) {
+absl::Status AddStandardExtension(X509* cert, int nid, const char* value) {
   crypto::SslPtr<X509_EXTENSION> ext(X509V3_EXT_conf_nid(nullptr, nullptr, nid, value));
   if (ext == nullptr || X509_add_ext(cert, ext.get(), -1) != 1) {
     return crypto::OpenSslInternal("sim init: add standard extension");
@@ -102,16 +102,16 @@ Bytes DerIa5(absl::string_view s) {
 
 struct CertSpec {
   std::string common_name;
-  X509_NAME *issuer = nullptr;  // null: self-signed
+  X509_NAME* issuer = nullptr;  // null: self-signed
   bool ca = false;
   absl::Time not_before;
   absl::Time not_after;
 };
 
 // Builds an unsigned certificate; SignCert signs it with the issuer's key.
-absl::StatusOr<crypto::SslPtr<X509>> MakeCert(const CertSpec &spec,
-                                              const crypto::PublicKey &subject_key,
-                                              RandomSource &random) {
+absl::StatusOr<crypto::SslPtr<X509>> MakeCert(const CertSpec& spec,
+                                              const crypto::PublicKey& subject_key,
+                                              RandomSource& random) {
   crypto::SslPtr<X509> cert(X509_new());
   if (cert == nullptr || X509_set_version(cert.get(), X509_VERSION_3) != 1) {
     return crypto::OpenSslInternal("sim init: new certificate");
@@ -128,10 +128,10 @@ absl::StatusOr<crypto::SslPtr<X509>> MakeCert(const CertSpec &spec,
       ASN1_TIME_set(X509_getm_notAfter(cert.get()), absl::ToTimeT(spec.not_after)) == nullptr) {
     return crypto::OpenSslInternal("sim init: validity");
   }
-  X509_NAME *subject = X509_get_subject_name(cert.get());
-  auto add_entry = [subject](const char *field, absl::string_view value) {
+  X509_NAME* subject = X509_get_subject_name(cert.get());
+  auto add_entry = [subject](const char* field, absl::string_view value) {
     return X509_NAME_add_entry_by_txt(subject, field, MBSTRING_ASC,
-                                      reinterpret_cast<const unsigned char *>(value.data()),
+                                      reinterpret_cast<const unsigned char*>(value.data()),
                                       static_cast<int>(value.size()), -1, 0) == 1;
   };
   if (!add_entry("O", "Concord simulated SEV-SNP (insecure)") ||
@@ -151,14 +151,14 @@ absl::StatusOr<crypto::SslPtr<X509>> MakeCert(const CertSpec &spec,
   return cert;
 }
 
-absl::Status SignCert(X509 *cert, const crypto::PrivateKey &key) {
+absl::Status SignCert(X509* cert, const crypto::PrivateKey& key) {
   if (X509_sign(cert, key.RawEvpForSigning(), EVP_sha384()) <= 0) {
     return crypto::OpenSslInternal("sim init: sign certificate");
   }
   return absl::OkStatus();
 }
 
-nlohmann::json InfoToJson(const SimulatedHostInfo &info) {
+nlohmann::json InfoToJson(const SimulatedHostInfo& info) {
   return nlohmann::json{
       {"version", info.version},
       {"product", std::string(SnpProductName(kSimProduct))},
@@ -171,7 +171,7 @@ nlohmann::json InfoToJson(const SimulatedHostInfo &info) {
 }
 
 template <size_t N>
-absl::Status HexField(const nlohmann::json &j, const char *name, std::array<uint8_t, N> &out) {
+absl::Status HexField(const nlohmann::json& j, const char* name, std::array<uint8_t, N>& out) {
   if (!j.contains(name) || !j[name].is_string()) {
     return absl::DataLossError(absl::StrCat("sim load: host.json: ", name, " is missing"));
   }
@@ -183,7 +183,7 @@ absl::Status HexField(const nlohmann::json &j, const char *name, std::array<uint
   return absl::OkStatus();
 }
 
-absl::StatusOr<uint8_t> TcbField(const nlohmann::json &tcb, const char *name) {
+absl::StatusOr<uint8_t> TcbField(const nlohmann::json& tcb, const char* name) {
   if (!tcb.contains(name) || !tcb[name].is_number_unsigned() || tcb[name].get<uint64_t>() > 255) {
     return absl::DataLossError(
         absl::StrCat("sim load: host.json: tcb.", name, ": want an integer 0..255"));
@@ -228,7 +228,7 @@ absl::StatusOr<SimulatedHostInfo> InfoFromJson(absl::string_view text) {
   return info;
 }
 
-absl::StatusOr<crypto::SslPtr<X509>> LoadCertPem(const std::string &dir, const char *name) {
+absl::StatusOr<crypto::SslPtr<X509>> LoadCertPem(const std::string& dir, const char* name) {
   CONCORD_ASSIGN_OR_RETURN(std::string pem, ReadSmallFile(PathIn(dir, name)));
   absl::StatusOr<crypto::SslPtr<X509>> cert = crypto::ParseCertDerOrPem(AsBytes(pem));
   if (!cert.ok()) {
@@ -237,21 +237,21 @@ absl::StatusOr<crypto::SslPtr<X509>> LoadCertPem(const std::string &dir, const c
   return cert;
 }
 
-void PutLe(Bytes &report, size_t off, uint64_t v, size_t n) {
+void PutLe(Bytes& report, size_t off, uint64_t v, size_t n) {
   for (size_t i = 0; i < n; ++i) {
     report[off + i] = static_cast<uint8_t>(v >> (8 * i));
   }
 }
 
 template <size_t N>
-void PutBytes(Bytes &report, size_t off, const std::array<uint8_t, N> &b) {
+void PutBytes(Bytes& report, size_t off, const std::array<uint8_t, N>& b) {
   std::copy(b.begin(), b.end(), report.begin() + static_cast<ptrdiff_t>(off));
 }
 
 }  // namespace
 
-absl::StatusOr<SimulatedHostInfo> SimulatedHost::Init(const std::string &dir, Deps deps,
-                                                      const InitOptions &options) {
+absl::StatusOr<SimulatedHostInfo> SimulatedHost::Init(const std::string& dir, Deps deps,
+                                                      const InitOptions& options) {
   std::error_code ec;
   if (std::filesystem::exists(dir, ec)) {
     if (!std::filesystem::is_directory(dir, ec)) {
@@ -330,7 +330,7 @@ absl::StatusOr<SimulatedHostInfo> SimulatedHost::Init(const std::string &dir, De
   return info;
 }
 
-absl::StatusOr<std::unique_ptr<SimulatedHost>> SimulatedHost::Load(const std::string &dir) {
+absl::StatusOr<std::unique_ptr<SimulatedHost>> SimulatedHost::Load(const std::string& dir) {
   CONCORD_ASSIGN_OR_RETURN(std::string json_text, ReadSmallFile(PathIn(dir, kHostJson)));
   CONCORD_ASSIGN_OR_RETURN(SimulatedHostInfo info, InfoFromJson(json_text));
   CONCORD_ASSIGN_OR_RETURN(crypto::SslPtr<X509> ark, LoadCertPem(dir, kArkPem));
@@ -370,8 +370,8 @@ absl::StatusOr<std::unique_ptr<SimulatedHost>> SimulatedHost::Load(const std::st
                                                           std::move(ark_der)));
 }
 
-absl::StatusOr<Evidence> SimulatedHost::MakeReport(const std::array<uint8_t, 64> &report_data,
-                                                   const std::array<uint8_t, 32> &host_data) const {
+absl::StatusOr<Evidence> SimulatedHost::MakeReport(const std::array<uint8_t, 64>& report_data,
+                                                   const std::array<uint8_t, 32>& host_data) const {
   Bytes report(kSnpReportSize, 0);
   const uint64_t tcb = EncodeSnpTcb(info_.tcb, kSimProduct);
   PutLe(report, 0x00, 3, 4);  // version

@@ -43,8 +43,8 @@ struct SimulatedHostInfo {
 class SimulatedHost final {
  public:
   struct Deps {
-    Clock &clock;          // certificate validity; must outlive the call
-    RandomSource &random;  // chip id, measurement, serial numbers
+    Clock& clock;          // certificate validity; must outlive the call
+    RandomSource& random;  // chip id, measurement, serial numbers
   };
   struct InitOptions {
     SnpTcb tcb{.bootloader = 4, .tee = 0, .snp = 24, .microcode = 219, .fmc = 0};
@@ -56,28 +56,28 @@ class SimulatedHost final {
   // ark.pem, ask.pem, vcek.pem, vcek_key.pem (0600) and host.json.
   // FailedPrecondition if `dir` exists and is not empty; Internal on I/O or
   // OpenSSL failure. Returns the host's description.
-  static absl::StatusOr<SimulatedHostInfo> Init(const std::string &dir, Deps deps,
-                                                const InitOptions &options);
-  static absl::StatusOr<SimulatedHostInfo> Init(const std::string &dir, Deps deps) {
+  static absl::StatusOr<SimulatedHostInfo> Init(const std::string& dir, Deps deps,
+                                                const InitOptions& options);
+  static absl::StatusOr<SimulatedHostInfo> Init(const std::string& dir, Deps deps) {
     return Init(dir, deps, InitOptions());
   }
 
   // Loads a host directory made by Init. NotFound for missing files;
   // DataLoss when the files are malformed or inconsistent (e.g. host.json's
   // ARK hash or the key does not match the certificates).
-  static absl::StatusOr<std::unique_ptr<SimulatedHost>> Load(const std::string &dir);
+  static absl::StatusOr<std::unique_ptr<SimulatedHost>> Load(const std::string& dir);
 
-  SimulatedHost(const SimulatedHost &) = delete;
-  SimulatedHost &operator=(const SimulatedHost &) = delete;
+  SimulatedHost(const SimulatedHost&) = delete;
+  SimulatedHost& operator=(const SimulatedHost&) = delete;
 
-  const SimulatedHostInfo &info() const { return info_; }
+  const SimulatedHostInfo& info() const { return info_; }
 
   // A version-3 SNP report (Milan layout, VMPL 0, policy without debug)
   // carrying `report_data` and `host_data` (the SHA-256 of the process's
   // policy document), signed by the simulated VCEK, as simulated evidence
   // with certs {VCEK, ASK, ARK} in DER. Internal on signing failure.
-  absl::StatusOr<Evidence> MakeReport(const std::array<uint8_t, 64> &report_data,
-                                      const std::array<uint8_t, 32> &host_data) const;
+  absl::StatusOr<Evidence> MakeReport(const std::array<uint8_t, 64>& report_data,
+                                      const std::array<uint8_t, 32>& host_data) const;
 
  private:
   SimulatedHost(SimulatedHostInfo info, crypto::PrivateKey vcek_key, Bytes vcek_der, Bytes ask_der,

@@ -13,7 +13,7 @@
 namespace concord::attest {
 namespace {
 
-absl::StatusOr<crypto::SslPtr<X509>> LoadEmbedded(const internal::EmbeddedCert &embedded,
+absl::StatusOr<crypto::SslPtr<X509>> LoadEmbedded(const internal::EmbeddedCert& embedded,
                                                   SnpProduct product, absl::string_view role) {
   auto certs = crypto::ParseCertChainPem(embedded.pem, 1);
   if (!certs.ok()) {
@@ -33,7 +33,7 @@ absl::StatusOr<crypto::SslPtr<X509>> LoadEmbedded(const internal::EmbeddedCert &
 
 absl::StatusOr<std::array<AmdRootCerts, 3>> LoadAll() {
   std::array<AmdRootCerts, 3> out;
-  const auto &table = internal::AmdRootDataTable();
+  const auto& table = internal::AmdRootDataTable();
   for (size_t i = 0; i < table.size(); ++i) {
     out[i].product = table[i].product;
     CONCORD_ASSIGN_OR_RETURN(out[i].ark, LoadEmbedded(table[i].ark, table[i].product, "ARK"));
@@ -45,14 +45,14 @@ absl::StatusOr<std::array<AmdRootCerts, 3>> LoadAll() {
 
 }  // namespace
 
-absl::StatusOr<const AmdRootCerts *> GetAmdRoots(SnpProduct product) {
+absl::StatusOr<const AmdRootCerts*> GetAmdRoots(SnpProduct product) {
   // Parsed and fingerprint-checked once; immutable afterwards.
-  static const absl::StatusOr<std::array<AmdRootCerts, 3>> *const kRoots =
+  static const absl::StatusOr<std::array<AmdRootCerts, 3>>* const kRoots =
       new absl::StatusOr<std::array<AmdRootCerts, 3>>(LoadAll());
   if (!kRoots->ok()) {
     return kRoots->status();
   }
-  for (const AmdRootCerts &roots : **kRoots) {
+  for (const AmdRootCerts& roots : **kRoots) {
     if (roots.product == product) {
       return &roots;
     }
@@ -60,9 +60,9 @@ absl::StatusOr<const AmdRootCerts *> GetAmdRoots(SnpProduct product) {
   return absl::InternalError("snp: no compiled-in roots for this product");
 }
 
-absl::Status VerifyAmdChain(X509 *leaf, SnpProduct product, SnpSigningKey key, absl::Time at) {
-  CONCORD_ASSIGN_OR_RETURN(const AmdRootCerts *roots, GetAmdRoots(product));
-  X509 *intermediate = key == SnpSigningKey::kVlek ? roots->asvk.get() : roots->ask.get();
+absl::Status VerifyAmdChain(X509* leaf, SnpProduct product, SnpSigningKey key, absl::Time at) {
+  CONCORD_ASSIGN_OR_RETURN(const AmdRootCerts* roots, GetAmdRoots(product));
+  X509* intermediate = key == SnpSigningKey::kVlek ? roots->asvk.get() : roots->ask.get();
   return VerifySignerChain(leaf, intermediate, roots->ark.get(), at, "snp", SnpSigningKeyName(key));
 }
 

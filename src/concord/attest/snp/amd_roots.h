@@ -21,10 +21,10 @@ struct AmdRootCerts {
 
 // The compiled-in roots of `product` (static storage). Internal if an embedded
 // certificate does not parse or does not have its recorded fingerprint.
-absl::StatusOr<const AmdRootCerts *> GetAmdRoots(SnpProduct product);
+absl::StatusOr<const AmdRootCerts*> GetAmdRoots(SnpProduct product);
 
 // Verifies `leaf` -> ASK (VCEK) or ASVK (VLEK) -> ARK of `product` at `at`.
 // Unauthenticated "snp: VCEK chain: <reason> (at <time>)" on failure.
-absl::Status VerifyAmdChain(X509 *leaf, SnpProduct product, SnpSigningKey key, absl::Time at);
+absl::Status VerifyAmdChain(X509* leaf, SnpProduct product, SnpSigningKey key, absl::Time at);
 
 }  // namespace concord::attest

@@ -353,32 +353,23 @@ E8s4KS2HQBzK1VfwvWcYNE5S0bAIMX1bYiEyJkr49+VLypQx5sIDU1cbVw3Py5XI
 SUxr
 -----END CERTIFICATE-----
 )PEM";
-} // namespace
+}  // namespace
 
-const std::array<AmdRootData, 3> &AmdRootDataTable() {
+const std::array<AmdRootData, 3>& AmdRootDataTable() {
   static const std::array<AmdRootData, 3> kTable = {
       {{SnpProduct::kMilan,
-        {kMilanArkPem,
-         "69d063b45344d26a2e94e1f4210de49ef555308287d4c174445c95639a540bcd"},
-        {kMilanAskPem,
-         "67d303bd3905fd38db8b20e0793699870e7fa612eaad5dec358293fd8c0bac1b"},
-        {kMilanAsvkPem,
-         "c5e081f59b7efab1fe2f8b505e159704e72f29cab7ef7cf628a05a42439082f5"}},
+        {kMilanArkPem, "69d063b45344d26a2e94e1f4210de49ef555308287d4c174445c95639a540bcd"},
+        {kMilanAskPem, "67d303bd3905fd38db8b20e0793699870e7fa612eaad5dec358293fd8c0bac1b"},
+        {kMilanAsvkPem, "c5e081f59b7efab1fe2f8b505e159704e72f29cab7ef7cf628a05a42439082f5"}},
        {SnpProduct::kGenoa,
-        {kGenoaArkPem,
-         "4c6598d19c18719c5dfd4a7d335f674e5bfe1d8f800cea2cf270c10d103db2f1"},
-        {kGenoaAskPem,
-         "5464738c1546aed5f2cecf1dc98c5c960a92e8913238a61711bc90ec6e828521"},
-        {kGenoaAsvkPem,
-         "197e610743a917d6b9bb982a5a9226ccc0a15b611be0619e626aca9151457372"}},
+        {kGenoaArkPem, "4c6598d19c18719c5dfd4a7d335f674e5bfe1d8f800cea2cf270c10d103db2f1"},
+        {kGenoaAskPem, "5464738c1546aed5f2cecf1dc98c5c960a92e8913238a61711bc90ec6e828521"},
+        {kGenoaAsvkPem, "197e610743a917d6b9bb982a5a9226ccc0a15b611be0619e626aca9151457372"}},
        {SnpProduct::kTurin,
-        {kTurinArkPem,
-         "1f084161a44bb6d93778a904877d4819cafa5d05ef4193b2ded9dd9c73dd3f6a"},
-        {kTurinAskPem,
-         "5b77ef5fe7a7a004fd9032668fba9d0fda22f88c4442069a479636a6ae3b3185"},
-        {kTurinAsvkPem,
-         "104e10a8bd060a3c20a434261a57d0588fd65a88915b4f65b08bdecaf8df1a3c"}}}};
+        {kTurinArkPem, "1f084161a44bb6d93778a904877d4819cafa5d05ef4193b2ded9dd9c73dd3f6a"},
+        {kTurinAskPem, "5b77ef5fe7a7a004fd9032668fba9d0fda22f88c4442069a479636a6ae3b3185"},
+        {kTurinAsvkPem, "104e10a8bd060a3c20a434261a57d0588fd65a88915b4f65b08bdecaf8df1a3c"}}}};
   return kTable;
 }
 
-} // namespace concord::attest::internal
+}  // namespace concord::attest::internal

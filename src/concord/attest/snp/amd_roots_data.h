@@ -10,8 +10,8 @@
 namespace concord::attest::internal {
 
 struct EmbeddedCert {
-  const char *pem;
-  const char *sha256_hex;
+  const char* pem;
+  const char* sha256_hex;
 };
 
 struct AmdRootData {
@@ -22,6 +22,6 @@ struct AmdRootData {
 };
 
 // Milan, Genoa, Turin (static storage).
-const std::array<AmdRootData, 3> &AmdRootDataTable();
+const std::array<AmdRootData, 3>& AmdRootDataTable();
 
 }  // namespace concord::attest::internal

@@ -58,14 +58,14 @@ uint64_t ReadLe(ByteView b, size_t off, size_t n) {
 }
 
 template <size_t N>
-void Copy(ByteView b, size_t off, std::array<uint8_t, N> &out) {
+void Copy(ByteView b, size_t off, std::array<uint8_t, N>& out) {
   std::memcpy(out.data(), b.data() + off, N);
 }
 
 // The report stores r and s as 72-byte little-endian integers of which only
 // the low 48 bytes may be non-zero for P-384.
 absl::Status ReadSignatureComponent(ByteView b, size_t off, absl::string_view name,
-                                    std::array<uint8_t, kP384Size> &out_be) {
+                                    std::array<uint8_t, kP384Size>& out_be) {
   ByteView field = b.subspan(off, kSignatureComponentSize);
   ByteView high = field.subspan(kP384Size);
   if (std::any_of(high.begin(), high.end(), [](uint8_t x) { return x != 0; })) {
@@ -114,7 +114,7 @@ SnpTcb DecodeSnpTcb(uint64_t raw, SnpProduct product) {
   return tcb;
 }
 
-uint64_t EncodeSnpTcb(const SnpTcb &tcb, SnpProduct product) {
+uint64_t EncodeSnpTcb(const SnpTcb& tcb, SnpProduct product) {
   auto at = [](uint8_t v, int i) { return static_cast<uint64_t>(v) << (8 * i); };
   if (product == SnpProduct::kTurin) {
     return at(tcb.fmc, 0) | at(tcb.bootloader, 1) | at(tcb.tee, 2) | at(tcb.snp, 3) |
@@ -123,7 +123,7 @@ uint64_t EncodeSnpTcb(const SnpTcb &tcb, SnpProduct product) {
   return at(tcb.bootloader, 0) | at(tcb.tee, 1) | at(tcb.snp, 6) | at(tcb.microcode, 7);
 }
 
-std::string SnpTcbToString(const SnpTcb &tcb, SnpProduct product) {
+std::string SnpTcbToString(const SnpTcb& tcb, SnpProduct product) {
   std::string s;
   if (product == SnpProduct::kTurin) {
     absl::StrAppend(&s, "fmc=", tcb.fmc, " ");
@@ -133,7 +133,7 @@ std::string SnpTcbToString(const SnpTcb &tcb, SnpProduct product) {
   return s;
 }
 
-nlohmann::json SnpTcbToJson(const SnpTcb &tcb, SnpProduct product) {
+nlohmann::json SnpTcbToJson(const SnpTcb& tcb, SnpProduct product) {
   nlohmann::json j = nlohmann::json::object();
   if (product == SnpProduct::kTurin) {
     j["fmc"] = tcb.fmc;
@@ -240,7 +240,7 @@ absl::StatusOr<std::optional<SnpProduct>> SnpReport::CpuidProduct() const {
                    absl::Hex(cpuid_model), " is not a supported product (Milan, Genoa, Turin)"));
 }
 
-nlohmann::json SnpReportToJson(const SnpReport &r, std::optional<SnpProduct> product) {
+nlohmann::json SnpReportToJson(const SnpReport& r, std::optional<SnpProduct> product) {
   nlohmann::json j = nlohmann::json::object();
   j["version"] = r.version;
   j["guest_svn"] = r.guest_svn;

@@ -42,11 +42,11 @@ inline constexpr uint64_t kSnpPolicySingleSocket = 1ull << 20;
 // bootloader = byte 1, tee = byte 2, snp = byte 3, microcode = byte 7.
 SnpTcb DecodeSnpTcb(uint64_t raw, SnpProduct product);
 // The inverse of DecodeSnpTcb (used by the simulated platform).
-uint64_t EncodeSnpTcb(const SnpTcb &tcb, SnpProduct product);
+uint64_t EncodeSnpTcb(const SnpTcb& tcb, SnpProduct product);
 // "bl=3 tee=0 snp=8 ucode=115" (with "fmc=.. " first on Turin).
-std::string SnpTcbToString(const SnpTcb &tcb, SnpProduct product);
+std::string SnpTcbToString(const SnpTcb& tcb, SnpProduct product);
 // {"bl":..,"tee":..,"snp":..,"ucode":..} plus "fmc" on Turin.
-nlohmann::json SnpTcbToJson(const SnpTcb &tcb, SnpProduct product);
+nlohmann::json SnpTcbToJson(const SnpTcb& tcb, SnpProduct product);
 
 // The decoded report. Multi-byte integers are converted from little-endian;
 // byte arrays are copied as they appear. The signature is stored big-endian
@@ -113,6 +113,6 @@ struct SnpReport {
 
 // Renders every field (hex for byte strings, "0x.." for flag words, decoded
 // TCBs when `product` is known) for `concord evidence verify` output.
-nlohmann::json SnpReportToJson(const SnpReport &report, std::optional<SnpProduct> product);
+nlohmann::json SnpReportToJson(const SnpReport& report, std::optional<SnpProduct> product);
 
 }  // namespace concord::attest

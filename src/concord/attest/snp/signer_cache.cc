@@ -2,13 +2,13 @@
 
 namespace concord::attest {
 
-std::shared_ptr<const VerifiedSigner> SnpSignerCache::Find(const crypto::Sha256Digest &key) const {
+std::shared_ptr<const VerifiedSigner> SnpSignerCache::Find(const crypto::Sha256Digest& key) const {
   absl::MutexLock lock(&mu_);
   auto it = map_.find(key);
   return it == map_.end() ? nullptr : it->second;
 }
 
-void SnpSignerCache::Insert(const crypto::Sha256Digest &key,
+void SnpSignerCache::Insert(const crypto::Sha256Digest& key,
                             std::shared_ptr<const VerifiedSigner> signer) {
   absl::MutexLock lock(&mu_);
   auto [it, inserted] = map_.insert_or_assign(key, std::move(signer));

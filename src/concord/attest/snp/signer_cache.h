@@ -40,14 +40,14 @@ struct VerifiedSigner {
 class SnpSignerCache final {
  public:
   explicit SnpSignerCache(size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {}
-  SnpSignerCache(const SnpSignerCache &) = delete;
-  SnpSignerCache &operator=(const SnpSignerCache &) = delete;
+  SnpSignerCache(const SnpSignerCache&) = delete;
+  SnpSignerCache& operator=(const SnpSignerCache&) = delete;
 
   // The entry for `key`, or null. Entries are shared: an evicted entry stays
   // alive for verifications still using it (hence shared_ptr).
-  std::shared_ptr<const VerifiedSigner> Find(const crypto::Sha256Digest &key) const;
+  std::shared_ptr<const VerifiedSigner> Find(const crypto::Sha256Digest& key) const;
   // Inserts or replaces; evicts the oldest entry when full.
-  void Insert(const crypto::Sha256Digest &key, std::shared_ptr<const VerifiedSigner> signer);
+  void Insert(const crypto::Sha256Digest& key, std::shared_ptr<const VerifiedSigner> signer);
   size_t size() const;
 
  private:

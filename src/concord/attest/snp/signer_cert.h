@@ -53,14 +53,14 @@ std::optional<SnpProduct> SnpProductFromName(absl::string_view product_name);
 // both keys, each SPL extension equals the report's REPORTED_TCB decoded for
 // `product` (fmcSPL on Turin only). Unauthenticated naming the mismatch, e.g.
 // "snp: VCEK hwID does not match report CHIP_ID".
-absl::Status CheckSignerBinding(const SnpReport &report, SnpProduct product, SnpSigningKey key,
-                                const SnpSignerCert &cert, absl::string_view prefix = "snp");
+absl::Status CheckSignerBinding(const SnpReport& report, SnpProduct product, SnpSigningKey key,
+                                const SnpSignerCert& cert, absl::string_view prefix = "snp");
 
 // Verifies leaf -> intermediate -> root at `at`, with `root` as the only trust
 // anchor (its self-signature is checked too) and exactly this three-element
 // path. Unauthenticated "<prefix>: <what> chain: <OpenSSL reason> (at <time>)",
 // e.g. "snp: VCEK chain: certificate has expired (at 2026-11-23T00:00:00Z)".
-absl::Status VerifySignerChain(X509 *leaf, X509 *intermediate, X509 *root, absl::Time at,
+absl::Status VerifySignerChain(X509* leaf, X509* intermediate, X509* root, absl::Time at,
                                absl::string_view prefix, absl::string_view what);
 
 }  // namespace concord::attest

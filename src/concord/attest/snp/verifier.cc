@@ -20,7 +20,7 @@ namespace {
 
 constexpr SnpProduct kAllProducts[] = {SnpProduct::kMilan, SnpProduct::kGenoa, SnpProduct::kTurin};
 
-crypto::Sha256Digest CacheKey(const Evidence &evidence, SnpSigningKey key) {
+crypto::Sha256Digest CacheKey(const Evidence& evidence, SnpSigningKey key) {
   crypto::Hasher h(crypto::HashAlg::kSha256);
   uint8_t tag[2] = {static_cast<uint8_t>(evidence.platform), static_cast<uint8_t>(key)};
   h.Update(tag);
@@ -36,7 +36,7 @@ crypto::Sha256Digest CacheKey(const Evidence &evidence, SnpSigningKey key) {
   return out;
 }
 
-absl::StatusOr<crypto::Sha256Digest> SpkiSha256Of(X509 *cert, absl::string_view prefix,
+absl::StatusOr<crypto::Sha256Digest> SpkiSha256Of(X509* cert, absl::string_view prefix,
                                                   absl::string_view what) {
   absl::StatusOr<crypto::PublicKey> key = crypto::PublicKey::FromEvp(X509_get0_pubkey(cert));
   if (!key.ok()) {
@@ -56,7 +56,7 @@ absl::StatusOr<std::unique_ptr<SnpVerifier>> SnpVerifier::Create(Options options
 }
 
 absl::StatusOr<std::shared_ptr<const VerifiedSigner>> SnpVerifier::VerifySigner(
-    const Evidence &evidence, const SnpReport &report, std::optional<SnpProduct> cpuid_product,
+    const Evidence& evidence, const SnpReport& report, std::optional<SnpProduct> cpuid_product,
     absl::Time at) const {
   const bool simulated = evidence.platform == Platform::kSimulated;
   const absl::string_view prefix = simulated ? "simulated" : "snp";
@@ -84,10 +84,10 @@ absl::StatusOr<std::shared_ptr<const VerifiedSigner>> SnpVerifier::VerifySigner(
     }
     auto entry = std::make_shared<VerifiedSigner>(std::move(cert), std::move(p384));
     entry->key = key_kind;
-    X509 *leaf = entry->cert.cert.get();
+    X509* leaf = entry->cert.cert.get();
     std::vector<crypto::SslPtr<X509>> sim_chain;
-    X509 *intermediate = nullptr;
-    X509 *root = nullptr;
+    X509* intermediate = nullptr;
+    X509* root = nullptr;
     if (simulated) {
       for (size_t i = 1; i < 3; ++i) {
         absl::StatusOr<crypto::SslPtr<X509>> c = crypto::ParseCertDerOrPem(evidence.certs[i]);
@@ -118,7 +118,7 @@ absl::StatusOr<std::shared_ptr<const VerifiedSigner>> SnpVerifier::VerifySigner(
         absl::Status s = VerifyAmdChain(leaf, product, key_kind, at);
         if (s.ok()) {
           entry->product = product;
-          CONCORD_ASSIGN_OR_RETURN(const AmdRootCerts *roots, GetAmdRoots(product));
+          CONCORD_ASSIGN_OR_RETURN(const AmdRootCerts* roots, GetAmdRoots(product));
           intermediate = key_kind == SnpSigningKey::kVlek ? roots->asvk.get() : roots->ask.get();
           root = roots->ark.get();
           break;
@@ -137,7 +137,7 @@ absl::StatusOr<std::shared_ptr<const VerifiedSigner>> SnpVerifier::VerifySigner(
                                                        absl::StrJoin(failures, "; "), ")"));
       }
     }
-    for (X509 *c : {leaf, intermediate, root}) {
+    for (X509* c : {leaf, intermediate, root}) {
       CONCORD_ASSIGN_OR_RETURN(absl::Time nb, crypto::Asn1TimeToAbsl(X509_get0_notBefore(c)));
       CONCORD_ASSIGN_OR_RETURN(absl::Time na, crypto::Asn1TimeToAbsl(X509_get0_notAfter(c)));
       entry->not_before = std::max(entry->not_before, nb);
@@ -165,8 +165,8 @@ absl::StatusOr<std::shared_ptr<const VerifiedSigner>> SnpVerifier::VerifySigner(
   return signer;
 }
 
-absl::Status CheckSnpReportWithoutSigner(const SnpReport &report, SnpProduct product,
-                                         const VerifyOptions &options, absl::string_view prefix) {
+absl::Status CheckSnpReportWithoutSigner(const SnpReport& report, SnpProduct product,
+                                         const VerifyOptions& options, absl::string_view prefix) {
   // Always-on policy, independent of reference values.
   if (report.debug_allowed()) {
     return absl::PermissionDeniedError(absl::StrCat(prefix, ": guest policy allows debug"));
@@ -198,8 +198,8 @@ absl::Status CheckSnpReportWithoutSigner(const SnpReport &report, SnpProduct pro
   return absl::OkStatus();
 }
 
-absl::StatusOr<Claims> SnpVerifier::Verify(const Evidence &evidence,
-                                           const VerifyOptions &options) const {
+absl::StatusOr<Claims> SnpVerifier::Verify(const Evidence& evidence,
+                                           const VerifyOptions& options) const {
   if (options.at == absl::InfinitePast() || options.at == absl::InfiniteFuture()) {
     return absl::InvalidArgumentError("snp: verify options: the verification time is not set");
   }
@@ -265,7 +265,7 @@ absl::StatusOr<Claims> SnpVerifier::Verify(const Evidence &evidence,
   claims.chip_id.assign(report.chip_id.begin(), report.chip_id.end());
   claims.signer_not_before = signer->not_before;
   claims.signer_not_after = signer->not_after;
-  SnpClaims &snp = claims.snp.emplace();
+  SnpClaims& snp = claims.snp.emplace();
   snp.product = product;
   snp.signing_key = signer->key;
   snp.reported_tcb = reported;

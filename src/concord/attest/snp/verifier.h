@@ -37,12 +37,12 @@ class SnpVerifier final : public EvidenceVerifier {
   // Internal if a compiled-in AMD root fails its fingerprint check.
   static absl::StatusOr<std::unique_ptr<SnpVerifier>> Create(Options options);
 
-  SnpVerifier(const SnpVerifier &) = delete;
-  SnpVerifier &operator=(const SnpVerifier &) = delete;
+  SnpVerifier(const SnpVerifier&) = delete;
+  SnpVerifier& operator=(const SnpVerifier&) = delete;
 
   // Verifies SNP (or simulated) evidence; see evidence.h for the error codes.
-  absl::StatusOr<Claims> Verify(const Evidence &evidence,
-                                const VerifyOptions &options) const override;
+  absl::StatusOr<Claims> Verify(const Evidence& evidence,
+                                const VerifyOptions& options) const override;
 
   // How many certificate chains were verified (cache misses), for tests.
   uint64_t ChainVerificationsForTest() const { return chain_verifications_.load(); }
@@ -51,7 +51,7 @@ class SnpVerifier final : public EvidenceVerifier {
   explicit SnpVerifier(Options options) : options_(options), cache_(options.cache_capacity) {}
 
   absl::StatusOr<std::shared_ptr<const VerifiedSigner>> VerifySigner(
-      const Evidence &evidence, const SnpReport &report, std::optional<SnpProduct> cpuid_product,
+      const Evidence& evidence, const SnpReport& report, std::optional<SnpProduct> cpuid_product,
       absl::Time at) const;
 
   const Options options_;
@@ -66,7 +66,7 @@ class SnpVerifier final : public EvidenceVerifier {
 // "<prefix>: ..." naming the check. Verify() runs them after the signature;
 // the collateral adapters run them on evidence whose VCEK is not cached yet,
 // before asking for it (collateral/verifiers.h). Thread-safe.
-absl::Status CheckSnpReportWithoutSigner(const SnpReport &report, SnpProduct product,
-                                         const VerifyOptions &options, absl::string_view prefix);
+absl::Status CheckSnpReportWithoutSigner(const SnpReport& report, SnpProduct product,
+                                         const VerifyOptions& options, absl::string_view prefix);
 
 }  // namespace concord::attest

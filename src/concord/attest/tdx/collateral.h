@@ -55,7 +55,7 @@ struct TdxCollateral {
 // A signed PCS document split into the exact bytes of its signed object and
 // the signature.
 struct SignedJson {
-  std::string body;  // The exact bytes of the inner object.
+  std::string body;                     // The exact bytes of the inner object.
   std::array<uint8_t, 64> signature{};  // r||s.
 };
 // Finds the value of `key` in the top-level object `json` (no duplicates or
@@ -147,8 +147,8 @@ struct TdxTcbEvaluation {
 // when no level matches or the module identity is missing or does not match.
 // Does not check QE identity fields other than ISVSVN, nor signatures or
 // dates.
-absl::StatusOr<TdxTcbEvaluation> EvaluateTdxTcb(const TdxTcbInfo &tcb_info,
-                                                const TdxQeIdentity &qe_identity,
-                                                const PckExtensions &pck, const TdxQuote &quote);
+absl::StatusOr<TdxTcbEvaluation> EvaluateTdxTcb(const TdxTcbInfo& tcb_info,
+                                                const TdxQeIdentity& qe_identity,
+                                                const PckExtensions& pck, const TdxQuote& quote);
 
 }  // namespace concord::attest

@@ -27,7 +27,7 @@ inline constexpr absl::string_view kIntelSgxRootCaSha256Hex =
 
 // The compiled-in Intel SGX Root CA (static storage). Internal if it does not
 // parse or does not have its recorded fingerprint.
-absl::StatusOr<X509 *> GetIntelSgxRootCa();
+absl::StatusOr<X509*> GetIntelSgxRootCa();
 
 // The SGX extensions of a PCK certificate.
 struct PckExtensions {
@@ -48,7 +48,7 @@ struct PckExtensions {
 // Parses the SGX extensions extension of `cert`. InvalidArgument
 // "tdx: PCK certificate SGX extensions: <field>: ..." when it is missing or
 // malformed (strict DER: definite lengths, expected types and sizes).
-absl::StatusOr<PckExtensions> ParsePckExtensions(X509 *cert);
+absl::StatusOr<PckExtensions> ParsePckExtensions(X509* cert);
 // The same over the DER content of the extension (for tests and fuzzing).
 absl::StatusOr<PckExtensions> ParsePckExtensionsDer(ByteView der);
 
@@ -57,17 +57,16 @@ absl::StatusOr<PckExtensions> ParsePckExtensionsDer(ByteView der);
 // chain needs a CRL: the root's for the intermediate, the intermediate's for
 // the leaf). When `embedded_root` is given it must be byte-identical to the
 // compiled-in root. Unauthenticated "tdx: <what> chain: <reason> (at <time>)".
-absl::Status VerifyIntelChain(X509 *leaf, const std::vector<X509 *> &intermediates,
-                              X509 *embedded_root, const std::vector<X509_CRL *> &crls,
+absl::Status VerifyIntelChain(X509* leaf, const std::vector<X509*>& intermediates,
+                              X509* embedded_root, const std::vector<X509_CRL*>& crls,
                               absl::Time at, absl::string_view what);
 
 // VerifyIntelChain without revocation: proves only that Intel issued `leaf`
 // (so the FMSPC a PCK certificate names is a real platform's), e.g. to decide
 // whether to fetch collateral for it before the CRLs are at hand. Never
 // enough to accept evidence. Unauthenticated as VerifyIntelChain.
-absl::Status VerifyIntelChainIgnoringRevocation(X509 *leaf,
-                                                const std::vector<X509 *> &intermediates,
-                                                X509 *embedded_root, absl::Time at,
+absl::Status VerifyIntelChainIgnoringRevocation(X509* leaf, const std::vector<X509*>& intermediates,
+                                                X509* embedded_root, absl::Time at,
                                                 absl::string_view what);
 
 }  // namespace concord::attest

@@ -27,8 +27,8 @@ class Reader {
 
   absl::Status Need(size_t n, absl::string_view field) const {
     if (remaining() < n) {
-      return Err(field, absl::StrCat("want ", n, " bytes at offset ", pos_, ", only ",
-                                     remaining(), " remain"));
+      return Err(field, absl::StrCat("want ", n, " bytes at offset ", pos_, ", only ", remaining(),
+                                     " remain"));
     }
     return absl::OkStatus();
   }
@@ -51,7 +51,7 @@ class Reader {
     return v;
   }
   template <size_t N>
-  absl::Status Fixed(std::array<uint8_t, N> &out, absl::string_view field) {
+  absl::Status Fixed(std::array<uint8_t, N>& out, absl::string_view field) {
     if (absl::Status s = Need(N, field); !s.ok()) {
       return s;
     }
@@ -73,7 +73,7 @@ class Reader {
   size_t pos_ = 0;
 };
 
-absl::Status ParseBody(Reader &r, bool tdx15, TdxReportBody &b) {
+absl::Status ParseBody(Reader& r, bool tdx15, TdxReportBody& b) {
   CONCORD_RETURN_IF_ERROR(r.Fixed(b.tee_tcb_svn, "TEE_TCB_SVN"));
   CONCORD_RETURN_IF_ERROR(r.Fixed(b.mrseam, "MRSEAM"));
   CONCORD_RETURN_IF_ERROR(r.Fixed(b.mrsignerseam, "MRSIGNERSEAM"));
@@ -96,7 +96,7 @@ absl::Status ParseBody(Reader &r, bool tdx15, TdxReportBody &b) {
   return absl::OkStatus();
 }
 
-absl::Status ParseQeReport(Reader &r, SgxReportBody &q) {
+absl::Status ParseQeReport(Reader& r, SgxReportBody& q) {
   CONCORD_RETURN_IF_ERROR(r.Fixed(q.cpusvn, "QE report CPUSVN"));
   CONCORD_ASSIGN_OR_RETURN(q.miscselect, r.U32("QE report MISCSELECT"));
   CONCORD_RETURN_IF_ERROR(r.Take(28, "QE report reserved").status());
@@ -116,7 +116,8 @@ absl::Status ParseQeReport(Reader &r, SgxReportBody &q) {
 
 absl::StatusOr<TdxQuote> TdxQuote::Parse(ByteView data) {
   if (data.size() > kTdxMaxQuoteSize) {
-    return Err("size", absl::StrCat("want at most ", kTdxMaxQuoteSize, " bytes, got ", data.size()));
+    return Err("size",
+               absl::StrCat("want at most ", kTdxMaxQuoteSize, " bytes, got ", data.size()));
   }
   TdxQuote q;
   Reader r(data);
@@ -149,13 +150,13 @@ absl::StatusOr<TdxQuote> TdxQuote::Parse(ByteView data) {
     CONCORD_ASSIGN_OR_RETURN(body_size, r.U32("body size"));
     if (q.body_type == kBodyTypeTdx10) {
       if (body_size != kTdx10BodySize) {
-        return Err("body size", absl::StrCat("want ", kTdx10BodySize, " for body type 2, got ",
-                                             body_size));
+        return Err("body size",
+                   absl::StrCat("want ", kTdx10BodySize, " for body type 2, got ", body_size));
       }
     } else if (q.body_type == kBodyTypeTdx15) {
       if (body_size != kTdx15BodySize) {
-        return Err("body size", absl::StrCat("want ", kTdx15BodySize, " for body type 3, got ",
-                                             body_size));
+        return Err("body size",
+                   absl::StrCat("want ", kTdx15BodySize, " for body type 3, got ", body_size));
       }
       tdx15 = true;
     } else {
@@ -201,9 +202,9 @@ absl::StatusOr<TdxQuote> TdxQuote::Parse(ByteView data) {
   uint32_t cert_size = 0;
   CONCORD_ASSIGN_OR_RETURN(cert_size, s.U32("certification data size"));
   if (cert_size != s.remaining()) {
-    return Err("certification data size",
-               absl::StrCat("declares ", cert_size, " bytes, the signature data holds ",
-                            s.remaining()));
+    return Err(
+        "certification data size",
+        absl::StrCat("declares ", cert_size, " bytes, the signature data holds ", s.remaining()));
   }
   ByteView qe_report_bytes;
   CONCORD_ASSIGN_OR_RETURN(qe_report_bytes, s.Take(kSgxReportBodySize, "QE report"));
@@ -241,8 +242,8 @@ absl::StatusOr<TdxQuote> TdxQuote::Parse(ByteView data) {
   return q;
 }
 
-nlohmann::json TdxQuoteToJson(const TdxQuote &q) {
-  const TdxReportBody &b = q.body;
+nlohmann::json TdxQuoteToJson(const TdxQuote& q) {
+  const TdxReportBody& b = q.body;
   nlohmann::json j = {
       {"version", q.version},
       {"body_type", q.body_type},

@@ -31,8 +31,7 @@ inline constexpr uint16_t kTdxAttestationKeyTypeEcdsaP256 = 2;
 inline constexpr uint32_t kTdxTeeType = 0x81;
 // Intel's QE vendor id 939a7233-f79c-4ca9-940a-0db3957f0607.
 inline constexpr std::array<uint8_t, 16> kIntelQeVendorId = {
-    0x93, 0x9a, 0x72, 0x33, 0xf7, 0x9c, 0x4c, 0xa9,
-    0x94, 0x0a, 0x0d, 0xb3, 0x95, 0x7f, 0x06, 0x07};
+    0x93, 0x9a, 0x72, 0x33, 0xf7, 0x9c, 0x4c, 0xa9, 0x94, 0x0a, 0x0d, 0xb3, 0x95, 0x7f, 0x06, 0x07};
 
 // The TD report body (TDX 1.0 fields, plus the TDX 1.5 fields when
 // `is_tdx15`).
@@ -107,6 +106,6 @@ struct TdxQuote {
 };
 
 // Hex rendering of the quote's fields for the CLI (no certificates).
-nlohmann::json TdxQuoteToJson(const TdxQuote &quote);
+nlohmann::json TdxQuoteToJson(const TdxQuote& quote);
 
 }  // namespace concord::attest

@@ -1,10 +1,10 @@
 #include "concord/attest/tdx/quote.h"
 
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "concord/common/hex.h"
 #include "concord/testing/status_matchers.h"
 #include "concord/testing/testdata.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 
 namespace concord::attest {
 namespace {
@@ -15,7 +15,7 @@ using ::testing::HasSubstr;
 
 Bytes Phala() { return testing::ReadTestdata("attestation/tdx/v4-b0c06f-phala/quote.dat"); }
 
-void PutU32(Bytes &b, size_t at, uint32_t v) {
+void PutU32(Bytes& b, size_t at, uint32_t v) {
   for (int i = 0; i < 4; ++i) {
     b[at + i] = static_cast<uint8_t>(v >> (8 * i));
   }
@@ -54,9 +54,9 @@ TEST(TdxQuoteTest, V5Tdx15BodyParses) {
 }
 
 TEST(TdxQuoteTest, DebugVectorHasTheDebugBit) {
-  CONCORD_ASSERT_OK_AND_ASSIGN(
-      TdxQuote q, TdxQuote::Parse(testing::ReadTestdata(
-                      "attestation/tdx/v4-50806f-gtg/quote-trustee-debug.dat")));
+  CONCORD_ASSERT_OK_AND_ASSIGN(TdxQuote q,
+                               TdxQuote::Parse(testing::ReadTestdata(
+                                   "attestation/tdx/v4-50806f-gtg/quote-trustee-debug.dat")));
   EXPECT_TRUE(q.body.debug());
 }
 
@@ -106,7 +106,8 @@ TEST(TdxQuoteTest, HeaderFieldsAreChecked) {
   Bytes q = Phala();
   q[0] = 3;
   EXPECT_THAT(TdxQuote::Parse(q).status(),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("header version: want 4 or 5, got 3")));
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("header version: want 4 or 5, got 3")));
   q = Phala();
   q[2] = 3;
   EXPECT_THAT(TdxQuote::Parse(q).status(),
@@ -128,9 +129,8 @@ TEST(TdxQuoteTest, LengthsAreChecked) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("signature data length")));
   q = Phala();
   q[764] = 5;  // certification data type
-  EXPECT_THAT(TdxQuote::Parse(q).status(),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("certification data type: want 6")));
+  EXPECT_THAT(TdxQuote::Parse(q).status(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                                    HasSubstr("certification data type: want 6")));
   q = Phala();
   q[766] ^= 1;  // certification data size
   EXPECT_THAT(TdxQuote::Parse(q).status(),

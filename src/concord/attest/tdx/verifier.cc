@@ -48,7 +48,7 @@ absl::StatusOr<crypto::PublicKey> P256FromRaw(ByteView xy) {
 }
 
 // Verifies a raw r||s ECDSA P-256/SHA-256 signature.
-absl::Status VerifyRaw(const crypto::PublicKey &key, ByteView message, ByteView rs) {
+absl::Status VerifyRaw(const crypto::PublicKey& key, ByteView message, ByteView rs) {
   absl::StatusOr<Bytes> der = crypto::EcdsaRawToDer(rs.first(32), rs.subspan(32, 32));
   if (!der.ok()) {
     return absl::UnauthenticatedError("malformed signature");
@@ -56,7 +56,7 @@ absl::Status VerifyRaw(const crypto::PublicKey &key, ByteView message, ByteView 
   return key.VerifyEcdsa(message, *der, crypto::HashAlg::kSha256);
 }
 
-absl::StatusOr<crypto::PublicKey> P256KeyOf(X509 *cert, absl::string_view what) {
+absl::StatusOr<crypto::PublicKey> P256KeyOf(X509* cert, absl::string_view what) {
   absl::StatusOr<crypto::PublicKey> key = crypto::PublicKey::FromEvp(X509_get0_pubkey(cert));
   if (!key.ok() || key->type() != crypto::KeyType::kEcP256) {
     return absl::InvalidArgumentError(absl::StrCat("tdx: ", what, " key is not ECDSA P-256"));
@@ -64,8 +64,8 @@ absl::StatusOr<crypto::PublicKey> P256KeyOf(X509 *cert, absl::string_view what) 
   return key;
 }
 
-absl::StatusOr<crypto::SslPtr<X509_CRL>> OptionalCrl(const Bytes &data, size_t index,
-                                                    absl::string_view what) {
+absl::StatusOr<crypto::SslPtr<X509_CRL>> OptionalCrl(const Bytes& data, size_t index,
+                                                     absl::string_view what) {
   if (data.empty()) {
     return crypto::SslPtr<X509_CRL>();
   }
@@ -81,11 +81,11 @@ absl::StatusOr<crypto::SslPtr<X509_CRL>> OptionalCrl(const Bytes &data, size_t i
   return crl;
 }
 
-absl::StatusOr<std::unique_ptr<PreparedTdxCollateral>> Prepare(const TdxCollateral &c,
+absl::StatusOr<std::unique_ptr<PreparedTdxCollateral>> Prepare(const TdxCollateral& c,
                                                                size_t index) {
   auto out = std::make_unique<PreparedTdxCollateral>();
   const std::string prefix = absl::StrCat("tdx: collateral ", index, ": ");
-  auto wrap = [&](const absl::Status &s) {
+  auto wrap = [&](const absl::Status& s) {
     return absl::Status(s.code(), absl::StrCat(prefix, s.message()));
   };
   absl::StatusOr<SignedJson> tcb = SplitSignedJson(c.tcb_info_json, "tcbInfo", "TCB info");
@@ -135,8 +135,8 @@ absl::StatusOr<std::unique_ptr<PreparedTdxCollateral>> Prepare(const TdxCollater
   CONCORD_ASSIGN_OR_RETURN(out->pck_crl, OptionalCrl(c.pck_crl, index, "PCK CRL"));
   CONCORD_ASSIGN_OR_RETURN(out->root_ca_crl, OptionalCrl(c.root_ca_crl, index, "Root CA CRL"));
   crypto::Hasher h(crypto::HashAlg::kSha256);
-  for (ByteView part : {AsBytes(c.tcb_signing_chain_pem), ByteView(c.pck_crl),
-                        ByteView(c.root_ca_crl)}) {
+  for (ByteView part :
+       {AsBytes(c.tcb_signing_chain_pem), ByteView(c.pck_crl), ByteView(c.root_ca_crl)}) {
     Bytes len;
     AppendBigEndian(len, part.size(), 8);
     h.Update(len);
@@ -149,20 +149,20 @@ absl::StatusOr<std::unique_ptr<PreparedTdxCollateral>> Prepare(const TdxCollater
 
 absl::Status CheckWindow(absl::string_view what, absl::Time from, absl::Time until, absl::Time at) {
   if (at < from || at > until) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "tdx: collateral: ", what, " is not current at ", FormatRfc3339(at), " (valid ",
-        FormatRfc3339(from), " to ", FormatRfc3339(until), ")"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("tdx: collateral: ", what, " is not current at ", FormatRfc3339(at),
+                     " (valid ", FormatRfc3339(from), " to ", FormatRfc3339(until), ")"));
   }
   return absl::OkStatus();
 }
 
-absl::Status CheckCrlWindow(absl::string_view what, X509_CRL *crl, absl::Time at) {
+absl::Status CheckCrlWindow(absl::string_view what, X509_CRL* crl, absl::Time at) {
   if (crl == nullptr) {
     return absl::FailedPreconditionError(
         absl::StrCat("tdx: collateral: no ", what, " (revocation cannot be checked)"));
   }
   CONCORD_ASSIGN_OR_RETURN(absl::Time from, crypto::Asn1TimeToAbsl(X509_CRL_get0_lastUpdate(crl)));
-  const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
+  const ASN1_TIME* next = X509_CRL_get0_nextUpdate(crl);
   if (next == nullptr) {
     return absl::FailedPreconditionError(
         absl::StrCat("tdx: collateral: ", what, " has no nextUpdate"));
@@ -171,7 +171,7 @@ absl::Status CheckCrlWindow(absl::string_view what, X509_CRL *crl, absl::Time at
   return CheckWindow(what, from, until, at);
 }
 
-absl::StatusOr<TdxValidityWindow> CertWindow(X509 *cert) {
+absl::StatusOr<TdxValidityWindow> CertWindow(X509* cert) {
   TdxValidityWindow w;
   CONCORD_ASSIGN_OR_RETURN(w.from, crypto::Asn1TimeToAbsl(X509_get0_notBefore(cert)));
   CONCORD_ASSIGN_OR_RETURN(w.until, crypto::Asn1TimeToAbsl(X509_get0_notAfter(cert)));
@@ -181,18 +181,18 @@ absl::StatusOr<TdxValidityWindow> CertWindow(X509 *cert) {
 // The window in which a chain verification that succeeded keeps succeeding:
 // every certificate valid and every CRL current (revocation does not depend
 // on the time).
-absl::StatusOr<TdxValidityWindow> ChainWindow(const std::vector<X509 *> &certs,
-                                              const std::vector<X509_CRL *> &crls) {
+absl::StatusOr<TdxValidityWindow> ChainWindow(const std::vector<X509*>& certs,
+                                              const std::vector<X509_CRL*>& crls) {
   TdxValidityWindow w;
-  for (X509 *c : certs) {
+  for (X509* c : certs) {
     CONCORD_ASSIGN_OR_RETURN(TdxValidityWindow cw, CertWindow(c));
     w.from = std::max(w.from, cw.from);
     w.until = std::min(w.until, cw.until);
   }
-  for (X509_CRL *crl : crls) {
+  for (X509_CRL* crl : crls) {
     CONCORD_ASSIGN_OR_RETURN(absl::Time from,
                              crypto::Asn1TimeToAbsl(X509_CRL_get0_lastUpdate(crl)));
-    const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
+    const ASN1_TIME* next = X509_CRL_get0_nextUpdate(crl);
     if (next == nullptr) {
       return absl::InternalError("tdx: a CRL without nextUpdate reached the chain cache");
     }
@@ -203,8 +203,8 @@ absl::StatusOr<TdxValidityWindow> ChainWindow(const std::vector<X509 *> &certs,
   return w;
 }
 
-crypto::Sha256Digest CacheKey(absl::string_view tag, const crypto::Sha256Digest &a,
-                              const crypto::Sha256Digest *b) {
+crypto::Sha256Digest CacheKey(absl::string_view tag, const crypto::Sha256Digest& a,
+                              const crypto::Sha256Digest* b) {
   crypto::Hasher h(crypto::HashAlg::kSha256);
   h.Update(AsBytes(tag));
   h.Update(a);
@@ -219,9 +219,9 @@ crypto::Sha256Digest CacheKey(absl::string_view tag, const crypto::Sha256Digest 
 
 // Verifies a chain unless the cache holds a success whose window contains
 // `at`; records the window of a fresh success.
-absl::Status VerifyChainCached(TdxPckCache &cache, const crypto::Sha256Digest &key, X509 *leaf,
-                               const std::vector<X509 *> &intermediates, X509 *embedded_root,
-                               const std::vector<X509_CRL *> &crls, absl::Time at,
+absl::Status VerifyChainCached(TdxPckCache& cache, const crypto::Sha256Digest& key, X509* leaf,
+                               const std::vector<X509*>& intermediates, X509* embedded_root,
+                               const std::vector<X509_CRL*>& crls, absl::Time at,
                                absl::string_view what) {
   if (std::optional<TdxValidityWindow> w = cache.FindVerified(key);
       w.has_value() && w->Contains(at)) {
@@ -229,7 +229,7 @@ absl::Status VerifyChainCached(TdxPckCache &cache, const crypto::Sha256Digest &k
   }
   CONCORD_RETURN_IF_ERROR(VerifyIntelChain(leaf, intermediates, embedded_root, crls, at, what));
   CONCORD_ASSIGN_OR_RETURN(X509 * root, GetIntelSgxRootCa());
-  std::vector<X509 *> certs = intermediates;
+  std::vector<X509*> certs = intermediates;
   certs.push_back(leaf);
   certs.push_back(root);
   CONCORD_ASSIGN_OR_RETURN(TdxValidityWindow window, ChainWindow(certs, crls));
@@ -241,8 +241,7 @@ absl::Status VerifyChainCached(TdxPckCache &cache, const crypto::Sha256Digest &k
 
 TdxVerifier::TdxVerifier(std::vector<std::unique_ptr<internal::PreparedTdxCollateral>> collateral,
                          size_t cache_capacity)
-    : collateral_(std::move(collateral)),
-      cache_(std::make_unique<TdxPckCache>(cache_capacity)) {}
+    : collateral_(std::move(collateral)), cache_(std::make_unique<TdxPckCache>(cache_capacity)) {}
 
 TdxVerifier::~TdxVerifier() = default;
 
@@ -254,12 +253,11 @@ absl::StatusOr<std::unique_ptr<TdxVerifier>> TdxVerifier::Create(Options options
                              Prepare(options.collateral[i], i));
     prepared.push_back(std::move(p));
   }
-  return std::unique_ptr<TdxVerifier>(
-      new TdxVerifier(std::move(prepared), options.cache_capacity));
+  return std::unique_ptr<TdxVerifier>(new TdxVerifier(std::move(prepared), options.cache_capacity));
 }
 
 absl::StatusOr<std::shared_ptr<const TdxPckChain>> TdxVerifier::PckChainFor(
-    const TdxQuote &quote, const crypto::Sha256Digest &key) const {
+    const TdxQuote& quote, const crypto::Sha256Digest& key) const {
   if (std::shared_ptr<const TdxPckChain> hit = cache_->FindChain(key); hit != nullptr) {
     return hit;
   }
@@ -271,18 +269,16 @@ absl::StatusOr<std::shared_ptr<const TdxPckChain>> TdxVerifier::PckChainFor(
         absl::StrCat("tdx quote: PCK certificate chain: ", pck_chain.status().message()));
   }
   if (pck_chain->size() != 3) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "tdx quote: PCK certificate chain: want 3 certificates (PCK, CA, root), got ",
-        pck_chain->size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("tdx quote: PCK certificate chain: want 3 certificates (PCK, CA, root), got ",
+                     pck_chain->size()));
   }
-  X509 *leaf = (*pck_chain)[0].get();
+  X509* leaf = (*pck_chain)[0].get();
   CONCORD_ASSIGN_OR_RETURN(PckExtensions pck, ParsePckExtensions(leaf));
   CONCORD_ASSIGN_OR_RETURN(crypto::PublicKey pck_key, P256KeyOf(leaf, "PCK certificate"));
-  CONCORD_ASSIGN_OR_RETURN(
-      TdxValidityWindow window,
-      ChainWindow({leaf, (*pck_chain)[1].get(), (*pck_chain)[2].get()}, {}));
-  auto chain = std::make_shared<TdxPckChain>(std::move((*pck_chain)[0]),
-                                             std::move((*pck_chain)[1]),
+  CONCORD_ASSIGN_OR_RETURN(TdxValidityWindow window,
+                           ChainWindow({leaf, (*pck_chain)[1].get(), (*pck_chain)[2].get()}, {}));
+  auto chain = std::make_shared<TdxPckChain>(std::move((*pck_chain)[0]), std::move((*pck_chain)[1]),
                                              std::move((*pck_chain)[2]), pck, std::move(pck_key));
   chain->not_before = window.from;
   chain->not_after = window.until;
@@ -290,8 +286,8 @@ absl::StatusOr<std::shared_ptr<const TdxPckChain>> TdxVerifier::PckChainFor(
   return std::shared_ptr<const TdxPckChain>(std::move(chain));
 }
 
-absl::StatusOr<Claims> TdxVerifier::Verify(const Evidence &evidence,
-                                           const VerifyOptions &options) const {
+absl::StatusOr<Claims> TdxVerifier::Verify(const Evidence& evidence,
+                                           const VerifyOptions& options) const {
   const absl::Time at = options.at;
   if (at == absl::InfinitePast() || at == absl::InfiniteFuture()) {
     return absl::InvalidArgumentError("tdx: verify options: the verification time is not set");
@@ -305,13 +301,13 @@ absl::StatusOr<Claims> TdxVerifier::Verify(const Evidence &evidence,
   const crypto::Sha256Digest chain_digest = crypto::Sha256(AsBytes(quote.pck_chain_pem));
   CONCORD_ASSIGN_OR_RETURN(std::shared_ptr<const TdxPckChain> chain,
                            PckChainFor(quote, chain_digest));
-  const PckExtensions &pck = chain->pck;
-  const crypto::PublicKey &pck_key = chain->key;
+  const PckExtensions& pck = chain->pck;
+  const crypto::PublicKey& pck_key = chain->key;
 
   // Collateral for this platform.
-  const PreparedTdxCollateral *coll = nullptr;
-  const PreparedTdxCollateral *first_for_fmspc = nullptr;
-  for (const auto &c : collateral_) {
+  const PreparedTdxCollateral* coll = nullptr;
+  const PreparedTdxCollateral* first_for_fmspc = nullptr;
+  for (const auto& c : collateral_) {
     if (c->tcb_info.fmspc != pck.fmspc || c->tcb_info.pceid != pck.pceid) {
       continue;
     }
@@ -324,9 +320,9 @@ absl::StatusOr<Claims> TdxVerifier::Verify(const Evidence &evidence,
     }
   }
   if (first_for_fmspc == nullptr) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("tdx: collateral: no TCB info for FMSPC ", HexEncode(pck.fmspc),
-                     " and PCE-ID ", HexEncode(pck.pceid)));
+    return absl::FailedPreconditionError(absl::StrCat("tdx: collateral: no TCB info for FMSPC ",
+                                                      HexEncode(pck.fmspc), " and PCE-ID ",
+                                                      HexEncode(pck.pceid)));
   }
   if (coll == nullptr) {
     coll = first_for_fmspc;
@@ -339,14 +335,14 @@ absl::StatusOr<Claims> TdxVerifier::Verify(const Evidence &evidence,
   CONCORD_RETURN_IF_ERROR(CheckCrlWindow("Root CA CRL", coll->root_ca_crl.get(), at));
 
   // Chains: the TCB Signing certificate and the PCK certificate, with CRLs.
-  CONCORD_RETURN_IF_ERROR(VerifyChainCached(
-      *cache_, CacheKey("tcb-signing", coll->chain_inputs_digest, nullptr),
-      coll->tcb_signing_cert.get(), {}, coll->tcb_signing_root.get(), {coll->root_ca_crl.get()},
-      at, "TCB Signing"));
-  CONCORD_RETURN_IF_ERROR(VerifyChainCached(
-      *cache_, CacheKey("pck", coll->chain_inputs_digest, &chain_digest), chain->leaf.get(),
-      {chain->ca.get()}, chain->root.get(), {coll->root_ca_crl.get(), coll->pck_crl.get()}, at,
-      "PCK"));
+  CONCORD_RETURN_IF_ERROR(
+      VerifyChainCached(*cache_, CacheKey("tcb-signing", coll->chain_inputs_digest, nullptr),
+                        coll->tcb_signing_cert.get(), {}, coll->tcb_signing_root.get(),
+                        {coll->root_ca_crl.get()}, at, "TCB Signing"));
+  CONCORD_RETURN_IF_ERROR(
+      VerifyChainCached(*cache_, CacheKey("pck", coll->chain_inputs_digest, &chain_digest),
+                        chain->leaf.get(), {chain->ca.get()}, chain->root.get(),
+                        {coll->root_ca_crl.get(), coll->pck_crl.get()}, at, "PCK"));
 
   // QE report, its binding to the attestation key, and the quote signature.
   if (!VerifyRaw(pck_key, quote.qe_report_bytes, quote.qe_report_signature).ok()) {
@@ -372,8 +368,8 @@ absl::StatusOr<Claims> TdxVerifier::Verify(const Evidence &evidence,
   }
 
   // QE identity.
-  const TdxQeIdentity &qe = coll->qe_identity;
-  const SgxReportBody &qr = quote.qe_report;
+  const TdxQeIdentity& qe = coll->qe_identity;
+  const SgxReportBody& qr = quote.qe_report;
   if (qr.mrsigner != qe.mrsigner) {
     return absl::UnauthenticatedError(
         absl::StrCat("tdx: QE MRSIGNER ", HexEncode(qr.mrsigner), " is not the QE identity's"));
@@ -401,7 +397,7 @@ absl::StatusOr<Claims> TdxVerifier::Verify(const Evidence &evidence,
   }
 
   // Always-on policy and expected data.
-  const TdxReportBody &body = quote.body;
+  const TdxReportBody& body = quote.body;
   if (body.debug()) {
     return absl::PermissionDeniedError("tdx: the TD is a debug TD (TD attributes bit 0)");
   }
@@ -415,8 +411,8 @@ absl::StatusOr<Claims> TdxVerifier::Verify(const Evidence &evidence,
     return absl::PermissionDeniedError(
         "tdx: host data (MRCONFIGID[0:32]) does not match the expected value");
   }
-  const uint32_t eval_number = std::min(coll->tcb_info.tcb_evaluation_data_number,
-                                        qe.tcb_evaluation_data_number);
+  const uint32_t eval_number =
+      std::min(coll->tcb_info.tcb_evaluation_data_number, qe.tcb_evaluation_data_number);
   Claims claims;
   claims.platform = Platform::kTdx;
   claims.product = "TDX";
@@ -425,7 +421,7 @@ absl::StatusOr<Claims> TdxVerifier::Verify(const Evidence &evidence,
   claims.host_data.assign(host_data.begin(), host_data.end());
   claims.signer_not_before = chain->not_before;
   claims.signer_not_after = chain->not_after;
-  TdxClaims &tdx = claims.tdx.emplace();
+  TdxClaims& tdx = claims.tdx.emplace();
   tdx.tcb_status = eval.status;
   tdx.platform_tcb_status = eval.platform_status;
   tdx.module_tcb_status = eval.module_status;
@@ -447,7 +443,7 @@ absl::StatusOr<Claims> TdxVerifier::Verify(const Evidence &evidence,
   return claims;
 }
 
-nlohmann::json TdxClaimsToJson(const TdxClaims &c) {
+nlohmann::json TdxClaimsToJson(const TdxClaims& c) {
   nlohmann::json j = {
       {"quote", TdxQuoteToJson(c.quote)},
       {"tcb_status", std::string(TdxTcbStatusName(c.tcb_status))},

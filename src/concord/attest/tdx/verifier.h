@@ -59,11 +59,11 @@ class TdxVerifier final : public EvidenceVerifier {
   static absl::StatusOr<std::unique_ptr<TdxVerifier>> Create(Options options);
 
   ~TdxVerifier() override;
-  TdxVerifier(const TdxVerifier &) = delete;
-  TdxVerifier &operator=(const TdxVerifier &) = delete;
+  TdxVerifier(const TdxVerifier&) = delete;
+  TdxVerifier& operator=(const TdxVerifier&) = delete;
 
-  absl::StatusOr<Claims> Verify(const Evidence &evidence,
-                                const VerifyOptions &options) const override;
+  absl::StatusOr<Claims> Verify(const Evidence& evidence,
+                                const VerifyOptions& options) const override;
 
   // Entries in the parsed-chain and verified-chain caches.
   size_t CachedChainsForTest() const { return cache_->chains(); }
@@ -76,7 +76,7 @@ class TdxVerifier final : public EvidenceVerifier {
   // Parses the quote's PCK chain, or returns the cached parse; `key` is the
   // SHA-256 of its PEM.
   absl::StatusOr<std::shared_ptr<const TdxPckChain>> PckChainFor(
-      const TdxQuote &quote, const crypto::Sha256Digest &key) const;
+      const TdxQuote& quote, const crypto::Sha256Digest& key) const;
 
   const std::vector<std::unique_ptr<internal::PreparedTdxCollateral>> collateral_;
   // Internally synchronised; the verifier stays logically immutable.
@@ -84,6 +84,6 @@ class TdxVerifier final : public EvidenceVerifier {
 };
 
 // Renders TdxClaims for the CLI (hex byte strings, status names).
-nlohmann::json TdxClaimsToJson(const TdxClaims &claims);
+nlohmann::json TdxClaimsToJson(const TdxClaims& claims);
 
 }  // namespace concord::attest

@@ -3,13 +3,13 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "concord/common/hex.h"
 #include "concord/common/time_format.h"
 #include "concord/crypto/x509.h"
 #include "concord/testing/status_matchers.h"
 #include "concord/testing/testdata.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 
 namespace concord::attest {
 namespace {
@@ -117,7 +117,7 @@ TEST(TdxVerifierTest, ClaimsToJsonRendersTdxClaims) {
   EXPECT_EQ(j["platform"], "tdx");
   EXPECT_EQ(j["product"], "TDX");
   ASSERT_TRUE(j.contains("tdx"));
-  const nlohmann::json &t = j["tdx"];
+  const nlohmann::json& t = j["tdx"];
   EXPECT_EQ(t["tcb_status"], "UpToDate");
   EXPECT_EQ(t["platform_tcb_status"], "UpToDate");
   EXPECT_EQ(t["module_identity"], "TDX_01");
@@ -126,12 +126,13 @@ TEST(TdxVerifierTest, ClaimsToJsonRendersTdxClaims) {
   EXPECT_EQ(t["pcesvn"], 11);
   EXPECT_EQ(t["tcb_evaluation_data_number"], 17);
   EXPECT_FALSE(t.contains("matched_reference_value"));
-  const nlohmann::json &q = t["quote"];
+  const nlohmann::json& q = t["quote"];
   EXPECT_EQ(q["mrtd"], HexEncode(PhalaRef().mrtd));
   EXPECT_EQ(q["mrtd"], j["measurement"]);
-  EXPECT_EQ(q["mrseam"],
-            "5b38e33a6487958b72c3c12a938eaa5e3fd4510c51aeeab58c7d5ecee41d7c436489d6c8e4f92f160b7cad34"
-            "207b00c1");
+  EXPECT_EQ(
+      q["mrseam"],
+      "5b38e33a6487958b72c3c12a938eaa5e3fd4510c51aeeab58c7d5ecee41d7c436489d6c8e4f92f160b7cad34"
+      "207b00c1");
   EXPECT_EQ(q["xfam"], "e702060000000000");
   EXPECT_EQ(q["td_attributes"], "0000001000000000");
   EXPECT_EQ(q["rtmr3"], std::string(96, '0'));
@@ -204,7 +205,8 @@ TEST(TdxVerifierTest, CacheIsBounded) {
 
 TEST(TdxVerifierTest, CollateralJsonAndSeparateFilesAgree) {
   TdxCollateral from_json = Load(kPhalaDir);
-  CONCORD_ASSERT_OK_AND_ASSIGN(Bytes tcb, testing::ReadFileBytes(Path(absl::StrCat(kPhalaDir, "/tcb_info.json"))));
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      Bytes tcb, testing::ReadFileBytes(Path(absl::StrCat(kPhalaDir, "/tcb_info.json"))));
   EXPECT_EQ(from_json.tcb_info_json, ToString(tcb));
   EXPECT_EQ(from_json.pck_crl, testing::ReadTestdata(absl::StrCat(kPhalaDir, "/pck_crl.der")));
 }
@@ -214,8 +216,8 @@ TEST(TdxVerifierTest, TamperedPhalaQuotesAreRejected) {
   ASSERT_NE(v, nullptr);
   const VerifyOptions o = NoRef(kPhalaAt);
   struct Case {
-    const char *file;
-    const char *message;
+    const char* file;
+    const char* message;
   } cases[] = {
       {"quote-tampered-reportdata.dat", "quote signature does not verify"},
       {"quote-tampered-mrtd.dat", "quote signature does not verify"},
@@ -223,7 +225,7 @@ TEST(TdxVerifierTest, TamperedPhalaQuotesAreRejected) {
       {"quote-tampered-attkey.dat", "QE report data is not SHA-256(attestation key"},
       {"quote-tampered-qereport.dat", "QE report signature does not verify"},
   };
-  for (const Case &c : cases) {
+  for (const Case& c : cases) {
     EXPECT_THAT(v->Verify(Quote(absl::StrCat(kPhalaDir, "/", c.file)), o).status(),
                 StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr(c.message)))
         << c.file;
@@ -266,9 +268,9 @@ TEST(TdxVerifierTest, SprQuoteHasNoMatchingTcbLevel) {
 TEST(TdxVerifierTest, DebugTdIsRejected) {
   auto v = MakeVerifier({Gtg()});
   ASSERT_NE(v, nullptr);
-  EXPECT_THAT(v->Verify(Quote(absl::StrCat(kGtgDir, "/quote-trustee-debug.dat")), NoRef(kGtgAt))
-                  .status(),
-              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("debug TD")));
+  EXPECT_THAT(
+      v->Verify(Quote(absl::StrCat(kGtgDir, "/quote-trustee-debug.dat")), NoRef(kGtgAt)).status(),
+      StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("debug TD")));
 }
 
 TEST(TdxVerifierTest, V5QuoteHasNoMatchingTcbLevel) {
@@ -276,7 +278,8 @@ TEST(TdxVerifierTest, V5QuoteHasNoMatchingTcbLevel) {
   ASSERT_NE(v, nullptr);
   EXPECT_THAT(
       v->Verify(Quote(absl::StrCat(kV5Dir, "/quote-phala-outdated.dat")), NoRef(kV5At)).status(),
-      StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("no TCB level of FMSPC 90c06f000000")));
+      StatusIs(absl::StatusCode::kPermissionDenied,
+               HasSubstr("no TCB level of FMSPC 90c06f000000")));
 }
 
 TEST(TdxVerifierTest, TrusteeQuoteWithoutCrlsIsRefusedAndEvaluatesOutOfDate) {
@@ -316,14 +319,16 @@ TEST(TdxVerifierTest, CollateralWindowsAreEnforced) {
   ASSERT_NE(v, nullptr);
   const Evidence e = Quote(PhalaQuote());
   EXPECT_THAT(v->Verify(e, NoRef("2025-06-19T10:32:27Z")).status(), IsOk());
-  EXPECT_THAT(v->Verify(e, NoRef("2025-06-19T10:32:26Z")).status(),
-              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("QE identity is not current")));
+  EXPECT_THAT(
+      v->Verify(e, NoRef("2025-06-19T10:32:26Z")).status(),
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("QE identity is not current")));
   EXPECT_THAT(v->Verify(e, NoRef("2025-07-19T10:00:34Z")).status(), IsOk());
   // The PCK CRL expires before the TCB info.
   EXPECT_THAT(v->Verify(e, NoRef("2025-07-19T10:00:36Z")).status(),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("PCK CRL is not current")));
-  EXPECT_THAT(v->Verify(e, NoRef("2025-08-01T00:00:00Z")).status(),
-              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("TCB info is not current")));
+  EXPECT_THAT(
+      v->Verify(e, NoRef("2025-08-01T00:00:00Z")).status(),
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("TCB info is not current")));
 }
 
 TEST(TdxVerifierTest, MissingCollateralIsFailedPrecondition) {
@@ -359,8 +364,9 @@ TEST(TdxVerifierTest, WrongCrlIssuerIsRejected) {
   std::swap(c.pck_crl, c.root_ca_crl);
   auto v = MakeVerifier({c});
   ASSERT_NE(v, nullptr);
-  EXPECT_THAT(v->Verify(Quote(PhalaQuote()), NoRef(kPhalaAt)).status(),
-              StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("unable to get certificate CRL")));
+  EXPECT_THAT(
+      v->Verify(Quote(PhalaQuote()), NoRef(kPhalaAt)).status(),
+      StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("unable to get certificate CRL")));
 }
 
 TEST(TdxVerifierTest, WrongPlatformAndTimeAreInvalidArgument) {
@@ -403,25 +409,25 @@ TEST(TdxVerifierTest, EachReferenceValueFieldIsEnforced) {
   EXPECT_THAT(v->Verify(e, o).status(),
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("no reference values")));
   struct Case {
-    const char *name;
-    void (*mutate)(TdxReferenceValues &);
-    const char *message;
+    const char* name;
+    void (*mutate)(TdxReferenceValues&);
+    const char* message;
   } cases[] = {
-      {"mrtd", [](TdxReferenceValues &r) { r.mrtd[0] ^= 1; }, "MRTD"},
-      {"rtmr0", [](TdxReferenceValues &r) { r.rtmr[0] = std::array<uint8_t, 48>{}; }, "RTMR0"},
-      {"rtmr3", [](TdxReferenceValues &r) { (*r.rtmr[3])[5] = 1; }, "RTMR3"},
-      {"mrseam", [](TdxReferenceValues &r) { (*r.mrseam)[0] ^= 1; }, "MRSEAM"},
-      {"xfam", [](TdxReferenceValues &r) { r.xfam[0] ^= 1; }, "XFAM"},
-      {"attributes", [](TdxReferenceValues &r) { r.td_attributes[3] = 0; }, "TD attributes"},
-      {"eval", [](TdxReferenceValues &r) { r.minimum_tcb_evaluation_number = 18; },
+      {"mrtd", [](TdxReferenceValues& r) { r.mrtd[0] ^= 1; }, "MRTD"},
+      {"rtmr0", [](TdxReferenceValues& r) { r.rtmr[0] = std::array<uint8_t, 48>{}; }, "RTMR0"},
+      {"rtmr3", [](TdxReferenceValues& r) { (*r.rtmr[3])[5] = 1; }, "RTMR3"},
+      {"mrseam", [](TdxReferenceValues& r) { (*r.mrseam)[0] ^= 1; }, "MRSEAM"},
+      {"xfam", [](TdxReferenceValues& r) { r.xfam[0] ^= 1; }, "XFAM"},
+      {"attributes", [](TdxReferenceValues& r) { r.td_attributes[3] = 0; }, "TD attributes"},
+      {"eval", [](TdxReferenceValues& r) { r.minimum_tcb_evaluation_number = 18; },
        "evaluation data number 17"},
       {"status",
-       [](TdxReferenceValues &r) { r.accepted_tcb_statuses = {TdxTcbStatus::kOutOfDate}; },
+       [](TdxReferenceValues& r) { r.accepted_tcb_statuses = {TdxTcbStatus::kOutOfDate}; },
        "TCB status UpToDate is not accepted"},
-      {"piid", [](TdxReferenceValues &r) { r.allowed_piids = {std::array<uint8_t, 16>{}}; },
+      {"piid", [](TdxReferenceValues& r) { r.allowed_piids = {std::array<uint8_t, 16>{}}; },
        "PPID/PIID"},
   };
-  for (const Case &c : cases) {
+  for (const Case& c : cases) {
     TdxReferenceValues ref = PhalaRef();
     c.mutate(ref);
     o.reference_values.tdx = {ref};
@@ -462,12 +468,13 @@ TEST(TdxVerifierTest, SplitSignedJsonRefusesNestedDuplicatesAndDepthBombs) {
 }
 
 TEST(TdxVerifierTest, SplitSignedJsonIsStrict) {
-  EXPECT_THAT(SplitSignedJson("{\"tcbInfo\":{},\"tcbInfo\":{},\"signature\":\"00\"}", "tcbInfo", "t")
-                  .status(),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("duplicate key")));
-  EXPECT_THAT(SplitSignedJson("{\"tcbInfo\":{},\"extra\":1,\"signature\":\"00\"}", "tcbInfo", "t")
-                  .status(),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unexpected key")));
+  EXPECT_THAT(
+      SplitSignedJson("{\"tcbInfo\":{},\"tcbInfo\":{},\"signature\":\"00\"}", "tcbInfo", "t")
+          .status(),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("duplicate key")));
+  EXPECT_THAT(
+      SplitSignedJson("{\"tcbInfo\":{},\"extra\":1,\"signature\":\"00\"}", "tcbInfo", "t").status(),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unexpected key")));
   EXPECT_THAT(SplitSignedJson("{\"tcbInfo\":{}}", "tcbInfo", "t").status(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("signature: missing")));
   EXPECT_THAT(SplitSignedJson("{\"tcbInfo\":{}", "tcbInfo", "t").status(),
@@ -481,8 +488,9 @@ TEST(TdxVerifierTest, SplitSignedJsonIsStrict) {
 }
 
 TEST(TdxVerifierTest, TcbInfoParserNamesTheField) {
-  EXPECT_THAT(ParseTcbInfo("{\"id\":\"SGX\"}").status(),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("TCB info: id: want \"TDX\"")));
+  EXPECT_THAT(
+      ParseTcbInfo("{\"id\":\"SGX\"}").status(),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("TCB info: id: want \"TDX\"")));
   EXPECT_THAT(ParseTcbInfo("{\"id\":\"TDX\",\"version\":2}").status(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("version: want 3")));
   EXPECT_THAT(ParseTcbInfo("{\"id\":\"TDX\",\"version\":3}").status(),

@@ -89,15 +89,15 @@ inline void ServePhalaPcs(FakeFetcher& fetcher) {
   fetcher.Serve("/tdx/certification/v4/qe/identity",
                 Ok(TestdataText(absl::StrCat(kPhalaDir, "qe_identity.json")),
                    {{"SGX-Enclave-Identity-Issuer-Chain", signing}}));
-  fetcher.Serve("/sgx/certification/v4/pckcrl?ca=platform&encoding=der",
-                Ok(TestdataText(absl::StrCat(kPhalaDir, "pck_crl.der")),
-                   {{"SGX-PCK-CRL-Issuer-Chain",
-                     PercentEncode(TestdataText(
-                         absl::StrCat(kTdxCertsDir, "pck_platform_ca_chain.pem")))}}));
+  fetcher.Serve(
+      "/sgx/certification/v4/pckcrl?ca=platform&encoding=der",
+      Ok(TestdataText(absl::StrCat(kPhalaDir, "pck_crl.der")),
+         {{"SGX-PCK-CRL-Issuer-Chain",
+           PercentEncode(TestdataText(absl::StrCat(kTdxCertsDir, "pck_platform_ca_chain.pem")))}}));
   // Hex text, as older PCS versions serve it.
-  fetcher.Serve("/sgx/certification/v4/rootcacrl",
-                Ok(absl::BytesToHexString(
-                    TestdataText(absl::StrCat(kPhalaDir, "root_ca_crl.der")))));
+  fetcher.Serve(
+      "/sgx/certification/v4/rootcacrl",
+      Ok(absl::BytesToHexString(TestdataText(absl::StrCat(kPhalaDir, "root_ca_crl.der")))));
 }
 
 }  // namespace concord::collateral::testing

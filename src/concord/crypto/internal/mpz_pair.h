@@ -18,8 +18,8 @@ class MpzPair final {
  public:
   MpzPair() { dsa_signature_init(&sig_); }
   ~MpzPair() { dsa_signature_clear(&sig_); }
-  MpzPair(const MpzPair &) = delete;
-  MpzPair &operator=(const MpzPair &) = delete;
+  MpzPair(const MpzPair&) = delete;
+  MpzPair& operator=(const MpzPair&) = delete;
 
   // Sets both values from big-endian unsigned bytes.
   void Set(ByteView first_be, ByteView second_be) {
@@ -32,8 +32,10 @@ class MpzPair final {
     nettle_mpz_get_str_256(first_out.size(), first_out.data(), sig_.r);
     nettle_mpz_get_str_256(second_out.size(), second_out.data(), sig_.s);
   }
-  struct dsa_signature *sig() { return &sig_; }
-  const struct dsa_signature *sig() const { return &sig_; }
+  struct dsa_signature* sig() {
+    return &sig_;
+  }
+  const struct dsa_signature* sig() const { return &sig_; }
   mpz_srcptr first() const { return sig_.r; }
   mpz_srcptr second() const { return sig_.s; }
 

@@ -18,8 +18,7 @@ namespace concord::history::internal {
 //    manifest, or as manifest::ValidateUpdate() says;
 //  - PermissionDenied for a missing, unexpected or unauthorized owner key;
 //  - Unauthenticated when the owner's signature does not verify.
-[[nodiscard]] absl::Status CheckTransition(const Transition& t,
-                                           const VerifiedTransition* previous,
+[[nodiscard]] absl::Status CheckTransition(const Transition& t, const VerifiedTransition* previous,
                                            const manifest::Manifest& manifest,
                                            const AuthorizationOptions& options);
 

@@ -83,8 +83,8 @@ absl::Status ReadHexList(const ObjectReader& obj, absl::string_view key,
     CONCORD_ASSIGN_OR_RETURN(auto value, ReadHexArray<N>((*items)[i], item_path));
     auto dup = std::find(out->begin(), out->end(), value);
     if (dup != out->end()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          item_path, ": duplicate of ", ElementPath(path, dup - out->begin())));
+      return absl::InvalidArgumentError(
+          absl::StrCat(item_path, ": duplicate of ", ElementPath(path, dup - out->begin())));
     }
     out->push_back(value);
   }
@@ -105,10 +105,9 @@ absl::StatusOr<SnpProduct> ReadProduct(const Json& v, const std::string& path) {
 
 absl::StatusOr<SnpReferenceValues> ParseSnp(const Json& value, const std::string& path) {
   CONCORD_ASSIGN_OR_RETURN(
-      ObjectReader obj,
-      ObjectReader::Create(value, path,
-                           {"Product", "Measurement", "MinimumTCB", "GuestPolicy", "VMPL",
-                            "AllowedChipIDs"}));
+      ObjectReader obj, ObjectReader::Create(value, path,
+                                             {"Product", "Measurement", "MinimumTCB", "GuestPolicy",
+                                              "VMPL", "AllowedChipIDs"}));
   SnpReferenceValues rv;
   CONCORD_ASSIGN_OR_RETURN(const Json* product, obj.Required("Product"));
   CONCORD_ASSIGN_OR_RETURN(rv.product, ReadProduct(*product, obj.FieldPath("Product")));
@@ -117,11 +116,10 @@ absl::StatusOr<SnpReferenceValues> ParseSnp(const Json& value, const std::string
                            ReadHexArray<48>(*measurement, obj.FieldPath("Measurement")));
 
   CONCORD_ASSIGN_OR_RETURN(const Json* tcb_value, obj.Required("MinimumTCB"));
-  CONCORD_ASSIGN_OR_RETURN(
-      ObjectReader tcb,
-      ObjectReader::Create(*tcb_value, obj.FieldPath("MinimumTCB"),
-                           {"BootloaderVersion", "TEEVersion", "SNPVersion", "MicrocodeVersion",
-                            "FMCVersion"}));
+  CONCORD_ASSIGN_OR_RETURN(ObjectReader tcb,
+                           ObjectReader::Create(*tcb_value, obj.FieldPath("MinimumTCB"),
+                                                {"BootloaderVersion", "TEEVersion", "SNPVersion",
+                                                 "MicrocodeVersion", "FMCVersion"}));
   CONCORD_RETURN_IF_ERROR(
       ReadRequiredUint(tcb, "BootloaderVersion", kMaxUint8, &rv.minimum_tcb.bootloader));
   CONCORD_RETURN_IF_ERROR(ReadRequiredUint(tcb, "TEEVersion", kMaxUint8, &rv.minimum_tcb.tee));
@@ -131,15 +129,15 @@ absl::StatusOr<SnpReferenceValues> ParseSnp(const Json& value, const std::string
   if (rv.product == SnpProduct::kTurin) {
     CONCORD_RETURN_IF_ERROR(ReadRequiredUint(tcb, "FMCVersion", kMaxUint8, &rv.minimum_tcb.fmc));
   } else if (tcb.Optional("FMCVersion") != nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(tcb.FieldPath("FMCVersion"), ": want no FMCVersion for product ",
-                     ProductName(rv.product), " (Turin only)"));
+    return absl::InvalidArgumentError(absl::StrCat(tcb.FieldPath("FMCVersion"),
+                                                   ": want no FMCVersion for product ",
+                                                   ProductName(rv.product), " (Turin only)"));
   }
 
   if (const Json* gp_value = obj.Optional("GuestPolicy"); gp_value != nullptr) {
-    CONCORD_ASSIGN_OR_RETURN(
-        ObjectReader gp, ObjectReader::Create(*gp_value, obj.FieldPath("GuestPolicy"),
-                                              {"SMT", "MinimumABIMajor", "MinimumABIMinor"}));
+    CONCORD_ASSIGN_OR_RETURN(ObjectReader gp,
+                             ObjectReader::Create(*gp_value, obj.FieldPath("GuestPolicy"),
+                                                  {"SMT", "MinimumABIMajor", "MinimumABIMinor"}));
     if (const Json* smt = gp.Optional("SMT"); smt != nullptr) {
       CONCORD_ASSIGN_OR_RETURN(rv.allow_smt, ReadBool(*smt, gp.FieldPath("SMT")));
     }
@@ -175,16 +173,14 @@ absl::StatusOr<TdxTcbStatus> ReadTcbStatus(const Json& v, const std::string& pat
 
 absl::StatusOr<TdxReferenceValues> ParseTdx(const Json& value, const std::string& path) {
   CONCORD_ASSIGN_OR_RETURN(
-      ObjectReader obj,
-      ObjectReader::Create(value, path,
-                           {"MRTD", "RTMR0", "RTMR1", "RTMR2", "RTMR3", "MRSEAM", "XFAM",
-                            "TDAttributes", "MinimumTCBEvaluationNumber", "AcceptedTCBStatuses",
-                            "AllowedPIIDs"}));
+      ObjectReader obj, ObjectReader::Create(value, path,
+                                             {"MRTD", "RTMR0", "RTMR1", "RTMR2", "RTMR3", "MRSEAM",
+                                              "XFAM", "TDAttributes", "MinimumTCBEvaluationNumber",
+                                              "AcceptedTCBStatuses", "AllowedPIIDs"}));
   TdxReferenceValues rv;
   CONCORD_ASSIGN_OR_RETURN(const Json* mrtd, obj.Required("MRTD"));
   CONCORD_ASSIGN_OR_RETURN(rv.mrtd, ReadHexArray<48>(*mrtd, obj.FieldPath("MRTD")));
-  static constexpr std::array<absl::string_view, 4> kRtmrs = {"RTMR0", "RTMR1", "RTMR2",
-                                                              "RTMR3"};
+  static constexpr std::array<absl::string_view, 4> kRtmrs = {"RTMR0", "RTMR1", "RTMR2", "RTMR3"};
   for (size_t i = 0; i < kRtmrs.size(); ++i) {
     if (const Json* rtmr = obj.Optional(kRtmrs[i]); rtmr != nullptr) {
       CONCORD_ASSIGN_OR_RETURN(rv.rtmr[i], ReadHexArray<48>(*rtmr, obj.FieldPath(kRtmrs[i])));
@@ -200,10 +196,9 @@ absl::StatusOr<TdxReferenceValues> ParseTdx(const Json& value, const std::string
                            ReadHexArray<8>(*attributes, obj.FieldPath("TDAttributes")));
   // TDATTRIBUTES is little-endian in the quote; DEBUG is bit 0 of byte 0.
   if ((rv.td_attributes[0] & 0x01) != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(obj.FieldPath("TDAttributes"),
-                     ": want the DEBUG bit (bit 0 of the first byte) clear, got ",
-                     HexOf(rv.td_attributes)));
+    return absl::InvalidArgumentError(absl::StrCat(
+        obj.FieldPath("TDAttributes"), ": want the DEBUG bit (bit 0 of the first byte) clear, got ",
+        HexOf(rv.td_attributes)));
   }
   CONCORD_RETURN_IF_ERROR(ReadOptionalUint(obj, "MinimumTCBEvaluationNumber", kMaxUint32,
                                            &rv.minimum_tcb_evaluation_number));
@@ -218,8 +213,8 @@ absl::StatusOr<TdxReferenceValues> ParseTdx(const Json& value, const std::string
     for (size_t i = 0; i < items->size(); ++i) {
       const std::string item_path = ElementPath(list_path, i);
       CONCORD_ASSIGN_OR_RETURN(TdxTcbStatus status, ReadTcbStatus((*items)[i], item_path));
-      auto dup = std::find(rv.accepted_tcb_statuses.begin(), rv.accepted_tcb_statuses.end(),
-                           status);
+      auto dup =
+          std::find(rv.accepted_tcb_statuses.begin(), rv.accepted_tcb_statuses.end(), status);
       if (dup != rv.accepted_tcb_statuses.end()) {
         return absl::InvalidArgumentError(
             absl::StrCat(item_path, ": duplicate of ",

@@ -35,12 +35,11 @@ TEST(StrictJsonTest, DepthLimitCountsObjectsAndArrays) {
   EXPECT_THAT(ParseStrictJson("[[[[]]]]", 3),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        Eq("[0][0][0]: want at most 3 levels of nesting")));
-  EXPECT_THAT(ParseStrictJson("{\"a\":{\"b\":{}}}", 2),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       Eq("a.b: want at most 2 levels of nesting")));
-  EXPECT_THAT(ParseStrictJson("[]", 0),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       Eq("manifest: want at most 0 levels of nesting")));
+  EXPECT_THAT(
+      ParseStrictJson("{\"a\":{\"b\":{}}}", 2),
+      StatusIs(absl::StatusCode::kInvalidArgument, Eq("a.b: want at most 2 levels of nesting")));
+  EXPECT_THAT(ParseStrictJson("[]", 0), StatusIs(absl::StatusCode::kInvalidArgument,
+                                                 Eq("manifest: want at most 0 levels of nesting")));
 }
 
 TEST(StrictJsonTest, ErrorsReportLineColumnAndOffsetWithoutEchoingInput) {
@@ -55,8 +54,7 @@ TEST(StrictJsonTest, ErrorsReportLineColumnAndOffsetWithoutEchoingInput) {
 }
 
 TEST(StrictJsonTest, NumbersKeepTheirKind) {
-  CONCORD_ASSERT_OK_AND_ASSIGN(Json j,
-                               ParseStrictJson("[1,-1,1.0,18446744073709551615,-0]", 8));
+  CONCORD_ASSERT_OK_AND_ASSIGN(Json j, ParseStrictJson("[1,-1,1.0,18446744073709551615,-0]", 8));
   EXPECT_TRUE(j[0].is_number_unsigned());
   EXPECT_TRUE(j[1].is_number_integer());
   EXPECT_TRUE(j[2].is_number_float());
@@ -90,8 +88,7 @@ TEST(StrictJsonTest, PathsQuoteKeysThatAreNotIdentifiers) {
   EXPECT_EQ(MemberPath("A", "b_c-1"), "A.b_c-1");
   EXPECT_EQ(MemberPath("A", "b c"), "A.\"b c\"");
   EXPECT_EQ(MemberPath("A", ""), "A.\"\"");
-  EXPECT_EQ(MemberPath("A", std::string(65, 'k')),
-            "A.\"" + std::string(32, 'k') + "...\"");
+  EXPECT_EQ(MemberPath("A", std::string(65, 'k')), "A.\"" + std::string(32, 'k') + "...\"");
   EXPECT_EQ(ElementPath("A.b", 3), "A.b[3]");
 }
 

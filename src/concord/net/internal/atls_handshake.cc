@@ -9,10 +9,10 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "concord/atls/cert.h"
 #include "concord/common/status_macros.h"
 #include "concord/crypto/openssl_status.h"
 #include "concord/crypto/x509.h"
-#include "concord/atls/cert.h"
 #include "concord/net/internal/server_core.h"
 
 namespace concord::net::internal {
@@ -117,8 +117,8 @@ absl::StatusOr<std::shared_ptr<const Identity>> ServerIdentity::Make(
     key = std::make_shared<const crypto::PrivateKey>(std::move(fresh));
   }
   const std::optional<crypto::Sha256Digest> bound_root_ca = CurrentBoundRoot();
-  std::array<uint8_t, 64> report_data =
-      atls::TlsReportData(atls::Purpose::kCoordinatorTls, key->public_key().spki_der(), nonce, bound_root_ca);
+  std::array<uint8_t, 64> report_data = atls::TlsReportData(
+      atls::Purpose::kCoordinatorTls, key->public_key().spki_der(), nonce, bound_root_ca);
   absl::StatusOr<attest::Evidence> evidence = options_.attester->Attest(report_data);
   if (!evidence.ok()) {
     return absl::Status(evidence.status().code(),
@@ -128,8 +128,8 @@ absl::StatusOr<std::shared_ptr<const Identity>> ServerIdentity::Make(
   // has to cover the certificate's time in service.
   absl::Duration validity = options_.certificate_renewal * 2 + absl::Hours(1);
   CONCORD_ASSIGN_OR_RETURN(
-      Bytes der, atls::MakeAttestedCertificate(*key, *evidence, kServerCommonName, clock_.Now(), validity,
-                                         bound_root_ca));
+      Bytes der, atls::MakeAttestedCertificate(*key, *evidence, kServerCommonName, clock_.Now(),
+                                               validity, bound_root_ca));
   CONCORD_ASSIGN_OR_RETURN(SslPtr<X509> cert, crypto::ParseCertDer(der));
   auto identity = std::make_shared<Identity>();
   identity->key = std::move(key);
@@ -330,7 +330,8 @@ int AtlsHandshake::OnVerify(X509_STORE_CTX* store) {
     if (!peer->evidence.has_value()) {
       return refuse(absl::UnauthenticatedError("client certificate: no evidence extension"));
     }
-    std::array<uint8_t, 64> expected = atls::TlsReportData(atls::Purpose::kClientTls, peer->spki_der, nonce_);
+    std::array<uint8_t, 64> expected =
+        atls::TlsReportData(atls::Purpose::kClientTls, peer->spki_der, nonce_);
     absl::StatusOr<attest::Claims> claims;
     try {
       claims = listener_.options.check_client(*peer->evidence, expected);

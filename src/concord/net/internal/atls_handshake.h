@@ -25,6 +25,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "concord/atls/atls_protocol.h"
 #include "concord/attest/evidence.h"
 #include "concord/common/bytes.h"
 #include "concord/common/clock.h"
@@ -32,7 +33,6 @@
 #include "concord/crypto/hash.h"
 #include "concord/crypto/keys.h"
 #include "concord/crypto/ssl_ptr.h"
-#include "concord/atls/atls_protocol.h"
 #include "concord/net/http.h"
 #include "concord/net/server.h"
 

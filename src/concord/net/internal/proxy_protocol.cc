@@ -69,8 +69,8 @@ uint32_t Crc32c(ByteView data) {
 
 absl::StatusOr<size_t> ProxyV2HeaderSize(ByteView prefix) {
   if (prefix.size() < kProxyV2FixedSize) {
-    return Invalid(absl::StrCat("want at least ", kProxyV2FixedSize, " bytes, got ",
-                                prefix.size()));
+    return Invalid(
+        absl::StrCat("want at least ", kProxyV2FixedSize, " bytes, got ", prefix.size()));
   }
   if (std::memcmp(prefix.data(), kSignature.data(), kSignature.size()) != 0) {
     if (std::memcmp(prefix.data(), "PROXY ", 6) == 0) {
@@ -93,8 +93,8 @@ absl::StatusOr<size_t> ProxyV2HeaderSize(ByteView prefix) {
   }
   const size_t payload = ReadBigEndian16(prefix.data() + 14);
   if (payload > kMaxProxyV2PayloadSize) {
-    return Invalid(absl::StrCat("length: ", payload, " bytes over the limit of ",
-                                kMaxProxyV2PayloadSize));
+    return Invalid(
+        absl::StrCat("length: ", payload, " bytes over the limit of ", kMaxProxyV2PayloadSize));
   }
   if (payload < AddressBlockSize(family)) {
     return Invalid(absl::StrCat("length: want at least ", AddressBlockSize(family),
@@ -162,8 +162,9 @@ absl::StatusOr<ProxyHeader> ParseProxyV2Header(ByteView header) {
       }
       have_crc = true;
       crc_offset = offset + kTlvHeaderSize;
-      crc_value = (static_cast<uint32_t>(value[0]) << 24) | (static_cast<uint32_t>(value[1]) << 16) |
-                  (static_cast<uint32_t>(value[2]) << 8) | value[3];
+      crc_value = (static_cast<uint32_t>(value[0]) << 24) |
+                  (static_cast<uint32_t>(value[1]) << 16) | (static_cast<uint32_t>(value[2]) << 8) |
+                  value[3];
     }
     out.tlvs.push_back(ProxyTlv{type, Bytes(value, value + length)});
     offset += kTlvHeaderSize + length;

@@ -52,9 +52,7 @@ Bytes Header(uint8_t ver_cmd, uint8_t family, const Bytes& payload) {
 }
 
 // 203.0.113.7:40001 -> 198.51.100.2:1313, written out byte by byte.
-Bytes Tcp4Payload() {
-  return {203, 0, 113, 7, 198, 51, 100, 2, 0x9C, 0x41, 0x05, 0x21};
-}
+Bytes Tcp4Payload() { return {203, 0, 113, 7, 198, 51, 100, 2, 0x9C, 0x41, 0x05, 0x21}; }
 
 TEST(Crc32cTest, MatchesTheStandardCheckValue) {
   EXPECT_EQ(Crc32c(AsBytes("123456789")), 0xE3069283u);
@@ -88,8 +86,7 @@ TEST(ProxyProtocolTest, ParsesTcp6ProxyHeader) {
   payload[33] = 0x50;
   payload[34] = 0x1E;  // 7777
   payload[35] = 0x61;
-  CONCORD_ASSERT_OK_AND_ASSIGN(ProxyHeader header,
-                               ParseProxyV2Header(Header(0x21, 0x21, payload)));
+  CONCORD_ASSERT_OK_AND_ASSIGN(ProxyHeader header, ParseProxyV2Header(Header(0x21, 0x21, payload)));
   EXPECT_EQ(header.family, ProxyFamily::kTcp6);
   EXPECT_EQ(header.source_address, "2001:db8::1");
   EXPECT_EQ(header.source_port, 50000);
@@ -459,8 +456,7 @@ TEST_F(ProxyServerTest, MalformedHeadersAreClosedAndCounted) {
     Bytes wire = bad;
     Append(wire, Request());
     SendAll(fd.get(), wire);
-    EXPECT_THAT(ReadUntilClosed(fd.get()), ::testing::Not(HasSubstr("HTTP/1.1")))
-        << "case " << n;
+    EXPECT_THAT(ReadUntilClosed(fd.get()), ::testing::Not(HasSubstr("HTTP/1.1"))) << "case " << n;
     EXPECT_TRUE(WaitForFailedHandshakes(++n)) << "case " << n;
   }
   EXPECT_TRUE(RemoteAddresses().empty());

@@ -63,8 +63,8 @@ absl::Status CheckEndpoint(absl::string_view endpoint) {
                     "want host:port with a port of 1..65535");
   }
   for (char c : host) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' &&
-        c != ':' && c != '_') {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != ':' &&
+        c != '_') {
       return UrlError(absl::StrCat("endpoint \"", endpoint, "\""),
                       "host has a character outside [A-Za-z0-9.:_-]");
     }
@@ -120,7 +120,7 @@ class EtcdWatch final : public WatchHandle {
   }
 
   EtcdStore& store_;
-  const std::string key_;        // full etcd key
+  const std::string key_;  // full etcd key
   const WatchCallback callback_;
   std::optional<absl::StatusOr<Bytes>> last_;  // watch thread only
   bool session_ok_ = false;                    // watch thread only
@@ -158,8 +158,7 @@ class EtcdStore final : public Store {
 
   absl::Status Delete(absl::string_view key) override {
     CONCORD_RETURN_IF_ERROR(ValidateKeyOrLatest(key));
-    return Unary("etcd delete", "/v3/kv/deleterange", etcd::DeleteRequest(FullKey(key)))
-        .status();
+    return Unary("etcd delete", "/v3/kv/deleterange", etcd::DeleteRequest(FullKey(key))).status();
   }
 
   absl::StatusOr<std::vector<std::string>> List(absl::string_view prefix) override {
@@ -189,8 +188,7 @@ class EtcdStore final : public Store {
   }
 
   absl::Status Commit(const std::vector<Object>& objects,
-                      const std::optional<Bytes>& expected_latest,
-                      ByteView new_latest) override {
+                      const std::optional<Bytes>& expected_latest, ByteView new_latest) override {
     CONCORD_RETURN_IF_ERROR(ValidateCommit(objects, new_latest));
     std::vector<std::pair<std::string, ByteView>> puts;
     puts.reserve(objects.size() + 1);
@@ -273,8 +271,7 @@ class EtcdStore final : public Store {
     return options;
   }
 
-  absl::StatusOr<net::WebClient*> ClientLocked(size_t endpoint)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  absl::StatusOr<net::WebClient*> ClientLocked(size_t endpoint) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (clients_[endpoint] == nullptr) {
       CONCORD_ASSIGN_OR_RETURN(clients_[endpoint], net::WebClient::Create(ClientOptions(endpoint)));
     }
@@ -308,9 +305,9 @@ class EtcdStore final : public Store {
     absl::Status last = absl::UnavailableError("etcd authenticate: no endpoint");
     for (size_t i = 0; i < options_.endpoints.size(); ++i) {
       size_t endpoint = (preferred_ + i) % options_.endpoints.size();
-      absl::StatusOr<std::string> body = CallLocked(
-          endpoint, absl::StrCat("etcd authenticate as user ", options_.user),
-          "/v3/auth/authenticate", request, false);
+      absl::StatusOr<std::string> body =
+          CallLocked(endpoint, absl::StrCat("etcd authenticate as user ", options_.user),
+                     "/v3/auth/authenticate", request, false);
       if (!body.ok()) {
         last = body.status();
         if (last.code() == absl::StatusCode::kUnavailable) {
@@ -355,9 +352,8 @@ class EtcdStore final : public Store {
       }
       if (result.ok()) {
         if (endpoint != preferred_ && log_ != nullptr) {
-          log_->Warning("etcd endpoint failover",
-                        {{"from", options_.endpoints[preferred_]},
-                         {"to", options_.endpoints[endpoint]}});
+          log_->Warning("etcd endpoint failover", {{"from", options_.endpoints[preferred_]},
+                                                   {"to", options_.endpoints[endpoint]}});
         }
         preferred_ = endpoint;
         return result;
@@ -548,7 +544,8 @@ absl::StatusOr<EtcdStoreOptions> ParseEtcdStoreUrl(absl::string_view rest) {
   bool tls_set = false;
   if (!query.empty()) {
     for (absl::string_view pair : absl::StrSplit(query, '&')) {
-      std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(pair, absl::MaxSplits('=', 1));
+      std::pair<absl::string_view, absl::string_view> kv =
+          absl::StrSplit(pair, absl::MaxSplits('=', 1));
       absl::string_view name = kv.first;
       absl::string_view value = kv.second;
       if (value.empty()) {
@@ -613,7 +610,7 @@ absl::StatusOr<EtcdStoreOptions> ParseEtcdStoreUrl(absl::string_view rest) {
 }
 
 absl::StatusOr<std::unique_ptr<Store>> OpenEtcdStoreWithOptions(EtcdStoreOptions options,
-                                                                 Logger* log) {
+                                                                Logger* log) {
   if (options.endpoints.empty() || options.prefix.empty()) {
     return absl::InvalidArgumentError("etcd store: endpoints and prefix are required");
   }

@@ -52,7 +52,7 @@ absl::StatusOr<EtcdStoreOptions> ParseEtcdStoreUrl(absl::string_view rest);
 // while etcd is still coming up. Calls then return Unauthenticated for a
 // wrong user or password and Unavailable when no endpoint answers.
 absl::StatusOr<std::unique_ptr<Store>> OpenEtcdStoreWithOptions(EtcdStoreOptions options,
-                                                                 Logger* log);
+                                                                Logger* log);
 
 // The registry factory for "etcd" (store/builtin.cc).
 absl::StatusOr<std::unique_ptr<Store>> OpenEtcdStore(const StoreUrl& url, const Deps& deps);

@@ -169,9 +169,9 @@ TEST(EtcdStoreTest, AuthWithPasswordFileWorksAndWrongPasswordIsClear) {
   ASSERT_THAT(etcd->Etcdctl({"user", "add", "root:rootpw"}), IsOk());
   ASSERT_THAT(etcd->Etcdctl({"user", "add", "concord:s3cret-pw"}), IsOk());
   ASSERT_THAT(etcd->Etcdctl({"role", "add", "concord"}), IsOk());
-  ASSERT_THAT(etcd->Etcdctl({"role", "grant-permission", "concord", "--prefix=true", "readwrite",
-                             "app/"}),
-              IsOk());
+  ASSERT_THAT(
+      etcd->Etcdctl({"role", "grant-permission", "concord", "--prefix=true", "readwrite", "app/"}),
+      IsOk());
   ASSERT_THAT(etcd->Etcdctl({"user", "grant-role", "concord", "concord"}), IsOk());
   ASSERT_THAT(etcd->Etcdctl({"auth", "enable"}), IsOk());
 
@@ -195,8 +195,8 @@ TEST(EtcdStoreTest, AuthWithPasswordFileWorksAndWrongPasswordIsClear) {
   // Outside the granted prefix: denied.
   CONCORD_ASSERT_OK_AND_ASSIGN(
       std::unique_ptr<Store> other,
-      OpenUrl(absl::StrCat(etcd->endpoint(), "/elsewhere?user=concord&password_file=", dir,
-                           "/good")));
+      OpenUrl(
+          absl::StrCat(etcd->endpoint(), "/elsewhere?user=concord&password_file=", dir, "/good")));
   EXPECT_THAT(other->Put("k", AsBytes("v")), StatusIs(absl::StatusCode::kPermissionDenied));
 
   CONCORD_ASSERT_OK_AND_ASSIGN(
@@ -215,7 +215,8 @@ TEST(EtcdStoreTest, AuthWithPasswordFileWorksAndWrongPasswordIsClear) {
   ::setenv("CONCORD_TEST_ETCD_PW", "s3cret-pw", 1);
   CONCORD_ASSERT_OK_AND_ASSIGN(
       std::unique_ptr<Store> from_env,
-      OpenUrl(absl::StrCat(etcd->endpoint(), "/app?user=concord&password_env=CONCORD_TEST_ETCD_PW")));
+      OpenUrl(
+          absl::StrCat(etcd->endpoint(), "/app?user=concord&password_env=CONCORD_TEST_ETCD_PW")));
   EXPECT_THAT(from_env->Get("k"), concord::testing::IsOkAndHolds(ToBytes("v")));
 }
 

@@ -41,8 +41,8 @@ absl::StatusOr<Bytes> ReadWholeFile(const std::string& path, size_t limit) {
     return absl::DataLossError(absl::StrCat("read ", path, ": not a regular file"));
   }
   if (static_cast<uint64_t>(st.st_size) > limit) {
-    return absl::DataLossError(absl::StrCat("read ", path, ": ", st.st_size,
-                                            " bytes, limit ", limit));
+    return absl::DataLossError(
+        absl::StrCat("read ", path, ": ", st.st_size, " bytes, limit ", limit));
   }
   // Read one byte past the expected size to notice a file that grew.
   Bytes data(static_cast<size_t>(st.st_size) + 1);
@@ -70,8 +70,7 @@ absl::Status MakeDir(const std::string& path) {
 
 // mkdir -p for an absolute path.
 absl::Status MakeDirs(const std::string& path) {
-  for (size_t pos = path.find('/', 1); pos != std::string::npos;
-       pos = path.find('/', pos + 1)) {
+  for (size_t pos = path.find('/', 1); pos != std::string::npos; pos = path.find('/', pos + 1)) {
     CONCORD_RETURN_IF_ERROR(MakeDir(path.substr(0, pos)));
   }
   return MakeDir(path);
@@ -136,8 +135,7 @@ FileStore::FileStore(std::string dir, Options options)
       lock_path_(absl::StrCat(dir_, "/", kLockName)),
       options_(std::move(options)) {}
 
-absl::StatusOr<std::unique_ptr<FileStore>> FileStore::Create(std::string dir,
-                                                             Options options) {
+absl::StatusOr<std::unique_ptr<FileStore>> FileStore::Create(std::string dir, Options options) {
   if (dir.empty() || dir.front() != '/') {
     return absl::InvalidArgumentError(
         absl::StrCat("file store: directory must be an absolute path, got \"", dir, "\""));
@@ -151,9 +149,9 @@ absl::StatusOr<std::unique_ptr<FileStore>> FileStore::Create(std::string dir,
   absl::StatusOr<Bytes> marker = ReadWholeFile(marker_path, 4096);
   if (marker.ok()) {
     if (AsStringView(*marker) != kMarkerContent) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "file store ", dir, ": ", kMarkerName,
-          " does not name a supported format (want \"concord-file-store 1\")"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("file store ", dir, ": ", kMarkerName,
+                       " does not name a supported format (want \"concord-file-store 1\")"));
     }
   } else if (absl::IsNotFound(marker.status())) {
     // A fresh directory: it may hold only our own layout (another process
@@ -161,9 +159,9 @@ absl::StatusOr<std::unique_ptr<FileStore>> FileStore::Create(std::string dir,
     CONCORD_ASSIGN_OR_RETURN(std::vector<std::string> names, ReadDirNames(dir));
     for (const std::string& name : names) {
       if (name != kObjectsName && name != kTmpName && name != kLockName) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "file store ", dir, ": directory is not empty and has no ",
-            kMarkerName, " marker (found \"", name, "\")"));
+        return absl::FailedPreconditionError(
+            absl::StrCat("file store ", dir, ": directory is not empty and has no ", kMarkerName,
+                         " marker (found \"", name, "\")"));
       }
     }
   } else {
@@ -261,8 +259,7 @@ absl::Status FileStore::WriteFile(absl::string_view key, ByteView value,
 
 absl::Status FileStore::WriteIfChanged(absl::string_view key, ByteView value) {
   absl::StatusOr<Bytes> existing = ReadWholeFile(ObjectPath(key), kMaxValueSize);
-  if (existing.ok() && std::equal(existing->begin(), existing->end(),
-                                  value.begin(), value.end())) {
+  if (existing.ok() && std::equal(existing->begin(), existing->end(), value.begin(), value.end())) {
     return absl::OkStatus();
   }
   // Absent, different or unreadable: (re)write it.
@@ -332,16 +329,14 @@ absl::StatusOr<std::unique_ptr<WatchHandle>> FileStore::Watch(absl::string_view 
 }
 
 absl::Status FileStore::Commit(const std::vector<Object>& objects,
-                               const std::optional<Bytes>& expected_latest,
-                               ByteView new_latest) {
+                               const std::optional<Bytes>& expected_latest, ByteView new_latest) {
   CONCORD_RETURN_IF_ERROR(ValidateCommit(objects, new_latest));
   {
     absl::MutexLock mu_lock(&commit_mu_);
     CONCORD_ASSIGN_OR_RETURN(FileLock lock, FileLock::Acquire(lock_path_));
     Step(CommitStep::kLocked);
     // Re-read under the lock: this is the compare of the compare-and-swap.
-    absl::StatusOr<Bytes> current =
-        ReadWholeFile(ObjectPath(kLatestKey), kMaxValueSize);
+    absl::StatusOr<Bytes> current = ReadWholeFile(ObjectPath(kLatestKey), kMaxValueSize);
     if (!current.ok() && !absl::IsNotFound(current.status())) {
       return current.status();
     }
@@ -349,8 +344,7 @@ absl::Status FileStore::Commit(const std::vector<Object>& objects,
                              ? (current.ok() && *current == *expected_latest)
                              : !current.ok();
     if (!matches) {
-      return absl::AbortedError(
-          "store commit: latest does not match the expected value");
+      return absl::AbortedError("store commit: latest does not match the expected value");
     }
     for (const Object& object : objects) {
       CONCORD_RETURN_IF_ERROR(WriteIfChanged(object.key, object.value));
@@ -358,8 +352,8 @@ absl::Status FileStore::Commit(const std::vector<Object>& objects,
     // The objects are durable before latest can point at them.
     CONCORD_RETURN_IF_ERROR(SyncObjectsDir());
     Step(CommitStep::kObjectsWritten);
-    CONCORD_RETURN_IF_ERROR(WriteFile(
-        kLatestKey, new_latest, [this] { Step(CommitStep::kLatestTempWritten); }));
+    CONCORD_RETURN_IF_ERROR(
+        WriteFile(kLatestKey, new_latest, [this] { Step(CommitStep::kLatestTempWritten); }));
     Step(CommitStep::kLatestRenamed);
     CONCORD_RETURN_IF_ERROR(SyncObjectsDir());
   }

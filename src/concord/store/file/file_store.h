@@ -48,8 +48,7 @@ class FileStore final : public Store {
   // something else (no marker but other files, or a marker of another
   // version); InvalidArgument for a relative path; Unavailable / Internal on
   // I/O errors.
-  static absl::StatusOr<std::unique_ptr<FileStore>> Create(std::string dir,
-                                                           Options options);
+  static absl::StatusOr<std::unique_ptr<FileStore>> Create(std::string dir, Options options);
 
   FileStore(const FileStore&) = delete;
   FileStore& operator=(const FileStore&) = delete;
@@ -61,8 +60,7 @@ class FileStore final : public Store {
   absl::StatusOr<std::unique_ptr<WatchHandle>> Watch(absl::string_view key,
                                                      WatchCallback callback) override;
   absl::Status Commit(const std::vector<Object>& objects,
-                      const std::optional<Bytes>& expected_latest,
-                      ByteView new_latest) override;
+                      const std::optional<Bytes>& expected_latest, ByteView new_latest) override;
 
   // The file name (under objects/) that holds `key`.
   static std::string FileNameForKey(absl::string_view key);

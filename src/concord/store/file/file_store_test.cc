@@ -32,8 +32,7 @@ using ::concord::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-std::unique_ptr<FileStore> OpenOrDie(const std::string& dir,
-                                     FileStore::Options options = {}) {
+std::unique_ptr<FileStore> OpenOrDie(const std::string& dir, FileStore::Options options = {}) {
   auto store = FileStore::Create(dir, std::move(options));
   EXPECT_TRUE(store.ok()) << store.status();
   return store.ok() ? *std::move(store) : nullptr;
@@ -73,8 +72,8 @@ TEST(FileStoreTest, TwoProcessesRacingCommitsHaveOneWinnerPerRound) {
   const std::string dir = MakeTempDir("concord-file-race");
   ASSERT_NE(OpenOrDie(dir), nullptr);  // lays out the directory
 
-  void* mem = mmap(nullptr, sizeof(RaceShared), PROT_READ | PROT_WRITE,
-                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  void* mem =
+      mmap(nullptr, sizeof(RaceShared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   ASSERT_NE(mem, MAP_FAILED);
   auto* shared = new (mem) RaceShared();
   pthread_barrierattr_t attr;
@@ -101,9 +100,9 @@ TEST(FileStoreTest, TwoProcessesRacingCommitsHaveOneWinnerPerRound) {
         if (round > 0) {
           expected = ToBytes(absl::StrCat("round-", round - 1));
         }
-        absl::Status status = (*store)->Commit(
-            {{absl::StrCat("objs/r", round, "-p", p), ToBytes("x")}}, expected,
-            ToBytes(absl::StrCat("round-", round)));
+        absl::Status status =
+            (*store)->Commit({{absl::StrCat("objs/r", round, "-p", p), ToBytes("x")}}, expected,
+                             ToBytes(absl::StrCat("round-", round)));
         if (status.ok()) {
           shared->wins[round].fetch_add(1);
         } else if (absl::IsAborted(status)) {
@@ -158,8 +157,7 @@ TEST_P(FileStoreCrashTest, CrashMidCommitLeavesOldOrNewLatestAndLaterCommitsWork
   const std::string dir = MakeTempDir("concord-file-crash");
   auto store = OpenOrDie(dir);
   ASSERT_NE(store, nullptr);
-  ASSERT_THAT(store->Commit({{"objs/one", ToBytes("1")}}, std::nullopt, AsBytes("L1")),
-              IsOk());
+  ASSERT_THAT(store->Commit({{"objs/one", ToBytes("1")}}, std::nullopt, AsBytes("L1")), IsOk());
 
   pid_t pid = fork();
   ASSERT_GE(pid, 0);
@@ -193,14 +191,14 @@ TEST_P(FileStoreCrashTest, CrashMidCommitLeavesOldOrNewLatestAndLaterCommitsWork
   EXPECT_THAT(reopened->Get(kLatestKey), IsOkAndHolds(ToBytes("L3")));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Steps, FileStoreCrashTest,
-    ::testing::Values(FileStore::CommitStep::kLocked, FileStore::CommitStep::kObjectsWritten,
-                      FileStore::CommitStep::kLatestTempWritten,
-                      FileStore::CommitStep::kLatestRenamed),
-    [](const ::testing::TestParamInfo<FileStore::CommitStep>& info) {
-      return StepName(info.param);
-    });
+INSTANTIATE_TEST_SUITE_P(Steps, FileStoreCrashTest,
+                         ::testing::Values(FileStore::CommitStep::kLocked,
+                                           FileStore::CommitStep::kObjectsWritten,
+                                           FileStore::CommitStep::kLatestTempWritten,
+                                           FileStore::CommitStep::kLatestRenamed),
+                         [](const ::testing::TestParamInfo<FileStore::CommitStep>& info) {
+                           return StepName(info.param);
+                         });
 
 TEST(FileStoreTest, LeftoverTempFilesAndStaleLockDoNotBreakReadsOrCommits) {
   const std::string dir = MakeTempDir("concord-file-leftovers");
@@ -267,8 +265,7 @@ TEST(FileStoreTest, RefusesDirectoryThatIsNotAStore) {
   WriteRawFile(other + "/CONCORD_STORE", "concord-file-store 99\n");
   EXPECT_THAT(FileStore::Create(other, {}),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("format")));
-  EXPECT_THAT(FileStore::Create("relative/dir", {}),
-              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(FileStore::Create("relative/dir", {}), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(FileStoreTest, CreatesMissingDirectories) {

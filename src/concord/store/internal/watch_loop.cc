@@ -41,9 +41,7 @@ void WatchLoop::Run() {
   while (true) {
     {
       absl::MutexLock lock(&mu_);
-      auto wake = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return dirty_ || stop_;
-      };
+      auto wake = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return dirty_ || stop_; };
       if (poll_interval_ == absl::InfiniteDuration()) {
         mu_.Await(absl::Condition(&wake));
       } else {

@@ -24,8 +24,7 @@ class WatchLoop final {
 
   // Starts the thread; the first read happens at once. `poll_interval` may be
   // absl::InfiniteDuration() when every change is nudged.
-  WatchLoop(std::string key, ReadFn read, WatchCallback callback,
-            absl::Duration poll_interval);
+  WatchLoop(std::string key, ReadFn read, WatchCallback callback, absl::Duration poll_interval);
   // Stops and joins the thread (waits for a running callback).
   ~WatchLoop();
   WatchLoop(const WatchLoop&) = delete;

@@ -57,8 +57,8 @@ absl::StatusOr<std::vector<std::string>> MemoryStore::List(absl::string_view pre
   return keys;
 }
 
-absl::StatusOr<std::unique_ptr<WatchHandle>> MemoryStore::Watch(
-    absl::string_view key, WatchCallback callback) {
+absl::StatusOr<std::unique_ptr<WatchHandle>> MemoryStore::Watch(absl::string_view key,
+                                                                WatchCallback callback) {
   CONCORD_RETURN_IF_ERROR(ValidateKey(key));
   std::string owned_key(key);
   auto loop = std::make_unique<internal::WatchLoop>(
@@ -68,8 +68,7 @@ absl::StatusOr<std::unique_ptr<WatchHandle>> MemoryStore::Watch(
 }
 
 absl::Status MemoryStore::Commit(const std::vector<Object>& objects,
-                                 const std::optional<Bytes>& expected_latest,
-                                 ByteView new_latest) {
+                                 const std::optional<Bytes>& expected_latest, ByteView new_latest) {
   CONCORD_RETURN_IF_ERROR(ValidateCommit(objects, new_latest));
   {
     absl::MutexLock lock(&mu_);
@@ -78,14 +77,12 @@ absl::Status MemoryStore::Commit(const std::vector<Object>& objects,
                              ? (it != data_.end() && it->second == *expected_latest)
                              : it == data_.end();
     if (!matches) {
-      return absl::AbortedError(
-          "store commit: latest does not match the expected value");
+      return absl::AbortedError("store commit: latest does not match the expected value");
     }
     for (const Object& object : objects) {
       data_.insert_or_assign(object.key, object.value);
     }
-    data_.insert_or_assign(std::string(kLatestKey),
-                           Bytes(new_latest.begin(), new_latest.end()));
+    data_.insert_or_assign(std::string(kLatestKey), Bytes(new_latest.begin(), new_latest.end()));
   }
   for (const Object& object : objects) {
     watchers_.Nudge(object.key);

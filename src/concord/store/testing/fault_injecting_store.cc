@@ -103,14 +103,13 @@ absl::Status FaultInjectingStore::Delete(absl::string_view key) {
   return base_.Delete(key);
 }
 
-absl::StatusOr<std::vector<std::string>> FaultInjectingStore::List(
-    absl::string_view prefix) {
+absl::StatusOr<std::vector<std::string>> FaultInjectingStore::List(absl::string_view prefix) {
   CONCORD_RETURN_IF_ERROR(Enter(kList));
   return base_.List(prefix);
 }
 
-absl::StatusOr<std::unique_ptr<WatchHandle>> FaultInjectingStore::Watch(
-    absl::string_view key, WatchCallback callback) {
+absl::StatusOr<std::unique_ptr<WatchHandle>> FaultInjectingStore::Watch(absl::string_view key,
+                                                                        WatchCallback callback) {
   CONCORD_RETURN_IF_ERROR(Enter(kWatch));
   return base_.Watch(key, std::move(callback));
 }

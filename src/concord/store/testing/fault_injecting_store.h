@@ -59,8 +59,7 @@ class FaultInjectingStore final : public Store {
   absl::StatusOr<std::unique_ptr<WatchHandle>> Watch(absl::string_view key,
                                                      WatchCallback callback) override;
   absl::Status Commit(const std::vector<Object>& objects,
-                      const std::optional<Bytes>& expected_latest,
-                      ByteView new_latest) override;
+                      const std::optional<Bytes>& expected_latest, ByteView new_latest) override;
 
  private:
   // Counts the call, applies the delay, and returns the injected fault if one

@@ -128,8 +128,7 @@ absl::Status EtcdServer::WaitReady() {
       return absl::InternalError("etcd exited during startup");
     }
     absl::StatusOr<net::HttpResponse> response = (*client)->Call("GET", "/health");
-    if (response.ok() && response->status == 200 &&
-        absl::StrContains(response->body, "\"true\"")) {
+    if (response.ok() && response->status == 200 && absl::StrContains(response->body, "\"true\"")) {
       return absl::OkStatus();
     }
     last = response.ok() ? absl::UnavailableError(response->body) : response.status();
@@ -156,8 +155,7 @@ absl::Status EtcdServer::Restart() {
 absl::Status EtcdServer::Etcdctl(const std::vector<std::string>& args) {
   bool tls = !options_.cert_file.empty();
   std::vector<std::string> argv = {
-      "/usr/bin/etcdctl",
-      absl::StrCat("--endpoints=", tls ? "https://" : "http://", endpoint())};
+      "/usr/bin/etcdctl", absl::StrCat("--endpoints=", tls ? "https://" : "http://", endpoint())};
   if (tls) {
     argv.push_back("--cacert=" + options_.trusted_ca_file);
     argv.push_back("--cert=" + options_.cert_file);
