@@ -22,7 +22,7 @@ import sys
 ORDER = [
     "common", "crypto", "attest", "seed", "manifest", "ca", "atls", "net", "store",
     "history", "collateral", "attester", "discovery", "coordinator", "api",
-    "client", "cli", "initializer",
+    "client", "concordd", "cli", "initializer",
 ]
 TEST_ONLY = "testing"
 
