@@ -21,7 +21,7 @@ import sys
 # producers, after collateral).
 ORDER = [
     "common", "crypto", "attest", "seed", "manifest", "ca", "atls", "net", "store",
-    "history", "collateral", "attester", "discovery", "coordinator", "api",
+    "history", "collateral", "attester", "discovery", "coordinator", "wire", "peer", "api",
     "client", "concordd", "cli", "initializer",
 ]
 TEST_ONLY = "testing"

@@ -24,7 +24,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "concord/api/api.h"
-#include "concord/api/peer_network.h"
 #include "concord/attest/attester.h"
 #include "concord/common/clock.h"
 #include "concord/common/hex.h"
@@ -37,6 +36,7 @@
 #include "concord/crypto/random.h"
 #include "concord/discovery/spec.h"
 #include "concord/net/server.h"
+#include "concord/peer/peer_network.h"
 #include "concord/store/builtin.h"
 
 #ifndef CONCORD_VERSION
@@ -191,7 +191,7 @@ int Run(int argc, char** argv, const sigset_t& signals) {
 
   // Peers (DESIGN §8): discovery plus attested calls to their mesh API.
   std::unique_ptr<discovery::PeerDiscovery> peer_discovery;
-  std::unique_ptr<api::AtlsPeerNetwork> peer_network;
+  std::unique_ptr<peer::AtlsPeerNetwork> peer_network;
   if (!config.peers.empty()) {
     discovery::DiscoveryEnvironment environment;
     environment.env = GetEnv;
@@ -201,19 +201,19 @@ int Run(int argc, char** argv, const sigset_t& signals) {
       return ConfigError(log, absl::StrCat("--peers: ", created.status().message()));
     }
     peer_discovery = *std::move(created);
-    api::PeerNetworkOptions peer_options;
+    peer::PeerNetworkOptions peer_options;
     peer_options.replica_name = config.replica;
     peer_options.own_mesh_port = config.mesh_addr.port;
     if (config.mesh_addr.host != "0.0.0.0" && config.mesh_addr.host != "::") {
       peer_options.own_addresses.push_back(config.mesh_addr.host);
     }
-    absl::StatusOr<std::unique_ptr<api::AtlsPeerNetwork>> network = api::AtlsPeerNetwork::Create(
-        std::move(peer_options), api::PeerNetworkDeps{.discovery = *peer_discovery,
-                                                      .verifier = verifier,
-                                                      .attester = attester,
-                                                      .clock = clock,
-                                                      .random = crypto::SystemRandom::Get(),
-                                                      .log = log});
+    absl::StatusOr<std::unique_ptr<peer::AtlsPeerNetwork>> network = peer::AtlsPeerNetwork::Create(
+        std::move(peer_options), peer::PeerNetworkDeps{.discovery = *peer_discovery,
+                                                       .verifier = verifier,
+                                                       .attester = attester,
+                                                       .clock = clock,
+                                                       .random = crypto::SystemRandom::Get(),
+                                                       .log = log});
     if (!network.ok()) {
       return ConfigError(log, absl::StrCat("--peers: ", network.status().message()));
     }
@@ -321,7 +321,7 @@ int Run(int argc, char** argv, const sigset_t& signals) {
   net::Server* const server_ptr = server->get();
   (*api)->SetServerStatsSource([server_ptr] { return server_ptr->stats(); });
   if (peer_network != nullptr) {
-    api::AtlsPeerNetwork* const network_ptr = peer_network.get();
+    peer::AtlsPeerNetwork* const network_ptr = peer_network.get();
     (*api)->SetPeerStatsSource([network_ptr] { return network_ptr->stats(); });
   }
   if (absl::Status started = (*server)->Start(); !started.ok()) {
