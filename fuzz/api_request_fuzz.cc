@@ -9,10 +9,10 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "concord/api/internal/json_fields.h"
 #include "concord/api/requests.h"
 #include "concord/common/hex.h"
 #include "concord/crypto/keys.h"
+#include "concord/wire/json_fields.h"
 #include "nlohmann/json.hpp"
 
 namespace {
@@ -42,7 +42,7 @@ const concord::crypto::PublicKey& Caller() {
 }
 
 void RoundTripManifest(const concord::coordinator::SetManifestRequest& request) {
-  using concord::api::internal::EncodeBase64;
+  using concord::wire::EncodeBase64;
   nlohmann::json body = {{"manifest", EncodeBase64(request.manifest)}};
   if (!request.policies.empty()) {
     nlohmann::json policies = nlohmann::json::array();

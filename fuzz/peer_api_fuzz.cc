@@ -1,4 +1,4 @@
-// Fuzzes the peer API bodies (concord/api/peer_messages.h): the first byte
+// Fuzzes the peer API bodies (concord/peer/peer_messages.h): the first byte
 // picks the parser (recover request/response, head request/response). They
 // must never crash; errors are InvalidArgument or ResourceExhausted with a
 // message; an accepted message re-encodes to one that parses to the same
@@ -9,7 +9,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "concord/api/peer_messages.h"
+#include "concord/peer/peer_messages.h"
 
 namespace {
 
@@ -40,14 +40,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::string_view body(reinterpret_cast<const char*>(data) + 1, size - 1);
   switch (data[0] % 4) {
     case 0:
-      CheckError(concord::api::ParsePeerRecoverRequest(body));
+      CheckError(concord::peer::ParsePeerRecoverRequest(body));
       break;
     case 1: {
-      auto parsed = concord::api::ParsePeerRecoverResponse(body);
+      auto parsed = concord::peer::ParsePeerRecoverResponse(body);
       CheckError(parsed.status());
       if (parsed.ok()) {
-        auto again = concord::api::ParsePeerRecoverResponse(
-            concord::api::EncodePeerRecoverResponse(parsed->grant, parsed->replica));
+        auto again = concord::peer::ParsePeerRecoverResponse(
+            concord::peer::EncodePeerRecoverResponse(parsed->grant, parsed->replica));
         if (!again.ok() || !again->grant.seed.Equals(parsed->grant.seed) ||
             !again->grant.salt.Equals(parsed->grant.salt) ||
             !again->grant.mesh_secret.Equals(parsed->grant.mesh_secret) ||
@@ -58,11 +58,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     }
     case 2: {
-      auto parsed = concord::api::ParsePeerHeadRequest(body);
+      auto parsed = concord::peer::ParsePeerHeadRequest(body);
       CheckError(parsed.status());
       if (parsed.ok()) {
         auto again =
-            concord::api::ParsePeerHeadRequest(concord::api::EncodePeerHeadRequest(*parsed));
+            concord::peer::ParsePeerHeadRequest(concord::peer::EncodePeerHeadRequest(*parsed));
         if (!again.ok() || *again != *parsed) {
           Fail("head request does not round-trip");
         }
@@ -70,11 +70,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     }
     default: {
-      auto parsed = concord::api::ParsePeerHeadResponse(body);
+      auto parsed = concord::peer::ParsePeerHeadResponse(body);
       CheckError(parsed.status());
       if (parsed.ok()) {
         auto again =
-            concord::api::ParsePeerHeadResponse(concord::api::EncodePeerHeadResponse(*parsed));
+            concord::peer::ParsePeerHeadResponse(concord::peer::EncodePeerHeadResponse(*parsed));
         if (!again.ok() || again->latest != parsed->latest || again->state != parsed->state ||
             again->peer != parsed->peer) {
           Fail("head response does not round-trip");

@@ -21,8 +21,8 @@ import sys
 # producers, after collateral).
 ORDER = [
     "common", "crypto", "attest", "seed", "manifest", "ca", "atls", "net", "store",
-    "history", "collateral", "attester", "discovery", "coordinator", "api",
-    "client", "cli", "initializer",
+    "history", "collateral", "attester", "discovery", "coordinator", "wire", "peer", "api",
+    "client", "concordd", "cli", "initializer",
 ]
 TEST_ONLY = "testing"
 

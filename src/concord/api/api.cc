@@ -7,9 +7,9 @@
 #include "concord/api/error_response.h"
 #include "concord/api/internal/responses.h"
 #include "concord/api/internal/router.h"
-#include "concord/api/peer_messages.h"
 #include "concord/api/requests.h"
 #include "concord/common/hex.h"
+#include "concord/peer/peer_messages.h"
 
 namespace concord::api {
 namespace {
@@ -113,8 +113,8 @@ net::HttpResponse Api::Error(const absl::Status& status) {
   net::HttpResponse response =
       ErrorResponse(status, coordinator::StateName(coordinator_.state()), options_.retry_after);
   if (response.status >= 500 && response.status != 503) {
-    log_.Error("request failed",
-               {{"code", ErrorCodeName(status.code())}, {"error", std::string(status.message())}});
+    log_.Error("request failed", {{"code", wire::ErrorCodeName(status.code())},
+                                  {"error", std::string(status.message())}});
   }
   return response;
 }
@@ -230,7 +230,7 @@ net::HttpResponse Api::PeerRecover(const net::HttpRequest& request) {
     return Error(
         absl::UnauthenticatedError("peer recover: an attested client certificate is required"));
   }
-  if (absl::Status parsed = ParsePeerRecoverRequest(request.body); !parsed.ok()) {
+  if (absl::Status parsed = peer::ParsePeerRecoverRequest(request.body); !parsed.ok()) {
     return Error(parsed);
   }
   absl::StatusOr<coordinator::PeerRecoveryGrant> grant =
@@ -250,7 +250,7 @@ net::HttpResponse Api::PeerRecover(const net::HttpRequest& request) {
   // The body carries the secrets: nothing of it is logged.
   log_.Info("peer recovery served", {{"peer", request.remote_address},
                                      {"peer_policy", HexEncode(request.peer_claims->host_data)}});
-  return NoStore(JsonOk(EncodePeerRecoverResponse(*grant, coordinator_.Status().replica)));
+  return NoStore(JsonOk(peer::EncodePeerRecoverResponse(*grant, coordinator_.Status().replica)));
 }
 
 net::HttpResponse Api::PeerHead(const net::HttpRequest& request) {
@@ -258,7 +258,7 @@ net::HttpResponse Api::PeerHead(const net::HttpRequest& request) {
     return Error(
         absl::UnauthenticatedError("peer head: an attested client certificate is required"));
   }
-  absl::StatusOr<Bytes> latest = ParsePeerHeadRequest(request.body);
+  absl::StatusOr<Bytes> latest = peer::ParsePeerHeadRequest(request.body);
   if (!latest.ok()) {
     return NoStore(Error(latest.status()));
   }
@@ -267,7 +267,7 @@ net::HttpResponse Api::PeerHead(const net::HttpRequest& request) {
   if (!head.ok()) {
     return NoStore(Error(head.status()));
   }
-  return NoStore(JsonOk(EncodePeerHeadResponse(*head)));
+  return NoStore(JsonOk(peer::EncodePeerHeadResponse(*head)));
 }
 
 net::HttpResponse Api::Healthz(const net::HttpRequest&) {
@@ -297,7 +297,7 @@ void Api::SetServerStatsSource(std::function<net::ServerStats()> source) {
   metrics_.SetServerStatsSource(std::move(source));
 }
 
-void Api::SetPeerStatsSource(std::function<PeerNetworkStats()> source) {
+void Api::SetPeerStatsSource(std::function<peer::PeerNetworkStats()> source) {
   metrics_.SetPeerStatsSource(std::move(source));
 }
 

@@ -10,7 +10,7 @@
 // and mesh secret, sent with Cache-Control: no-store). /readyz follows Coordinator::Serving()
 // (ready with a valid freshness lease). Routing is internal/router.h, the
 // response bodies internal/responses.h, errors error_response.h (over the
-// error table, error_table.h), /metrics metrics_page.h. Thread-safe:
+// error table, wire/error_table.h), /metrics metrics_page.h. Thread-safe:
 // handlers run concurrently on the server's workers.
 #pragma once
 
@@ -26,13 +26,14 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "concord/api/metrics_page.h"
-#include "concord/api/peer_network.h"
 #include "concord/common/clock.h"
 #include "concord/common/log.h"
 #include "concord/common/token_bucket.h"
 #include "concord/coordinator/coordinator.h"
 #include "concord/net/http.h"
 #include "concord/net/server.h"
+#include "concord/peer/peer_network.h"
+#include "concord/wire/json_fields.h"
 
 namespace concord::api {
 namespace internal {
@@ -40,8 +41,9 @@ class Router;
 }  // namespace internal
 
 // Largest request body a handler accepts (413 beyond); the server's own
-// limit (ServerOptions::max_body_bytes) applies first.
-inline constexpr size_t kMaxRequestBodySize = 1536 * 1024;
+// limit (ServerOptions::max_body_bytes) applies first. The strict body parser
+// (wire/json_fields.h) has the same bound as its backstop.
+inline constexpr size_t kMaxRequestBodySize = wire::kMaxRequestBodySize;
 
 struct ApiOptions {
   // Reported by GET /v1/status.
@@ -97,7 +99,7 @@ class Api final {
   void SetServerStatsSource(std::function<net::ServerStats()> source);
   // Where /metrics reads the peer network's counters (replicas with
   // --peers); same rules as SetServerStatsSource.
-  void SetPeerStatsSource(std::function<PeerNetworkStats()> source);
+  void SetPeerStatsSource(std::function<peer::PeerNetworkStats()> source);
 
   // The /metrics body.
   std::string MetricsText();

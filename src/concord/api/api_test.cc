@@ -17,8 +17,6 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "concord/api/error_response.h"
-#include "concord/api/internal/json_fields.h"
-#include "concord/api/peer_messages.h"
 #include "concord/attest/sim/simulated_attester.h"
 #include "concord/attest/sim/simulated_host.h"
 #include "concord/attest/snp/verifier.h"
@@ -27,6 +25,7 @@
 #include "concord/coordinator/launch_config.h"
 #include "concord/crypto/keys.h"
 #include "concord/history/format.h"
+#include "concord/peer/peer_messages.h"
 #include "concord/seed/seed_shares.h"
 #include "concord/store/memory/memory_store.h"
 #include "concord/store/testing/fault_injecting_store.h"
@@ -34,6 +33,7 @@
 #include "concord/testing/fake_random.h"
 #include "concord/testing/status_matchers.h"
 #include "concord/testing/testdata.h"
+#include "concord/wire/json_fields.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -195,7 +195,7 @@ class ApiTest : public ::testing::Test {
                                    crypto::Sha256(manifest), challenge.value_or(crypto::Sha256Digest{}));
     EXPECT_TRUE(auth.ok());
     Json body = {
-        {"manifest", internal::EncodeBase64(manifest)},
+        {"manifest", wire::EncodeBase64(manifest)},
         {"challenge", HexEncode(challenge.value_or(crypto::Sha256Digest{}))},
         {"authorization",
          {{"owner_key", KeyHex(keys().owner)}, {"signature", HexEncode(auth->signature)}}}};
@@ -273,8 +273,8 @@ TEST(ApiErrorTest, StatusCodesMapToDocumentedHttpStatuses) {
       EXPECT_EQ(response.Header("Retry-After"), "2");
     }
   }
-  EXPECT_EQ(ErrorCodeName(absl::StatusCode::kResourceExhausted), "PAYLOAD_TOO_LARGE");
-  EXPECT_EQ(ErrorCodeName(absl::StatusCode::kFailedPrecondition), "FAILED_PRECONDITION");
+  EXPECT_EQ(wire::ErrorCodeName(absl::StatusCode::kResourceExhausted), "PAYLOAD_TOO_LARGE");
+  EXPECT_EQ(wire::ErrorCodeName(absl::StatusCode::kFailedPrecondition), "FAILED_PRECONDITION");
 }
 
 TEST_F(ApiTest, StatusWhenUninitialized) {
@@ -379,7 +379,7 @@ TEST_F(ApiTest, UpdateWithStaleExpectedPreviousIs409) {
   auto auth = history::SignAuthorization(keys().owner, history::TransitionKind::kManifest,
                                          crypto::Sha256(manifest), stale);
   ASSERT_TRUE(auth.ok());
-  Json body = {{"manifest", internal::EncodeBase64(manifest)},
+  Json body = {{"manifest", wire::EncodeBase64(manifest)},
                {"expected_previous", HexEncode(stale)},
                {"authorization",
                 {{"owner_key", KeyHex(keys().owner)}, {"signature", HexEncode(auth->signature)}}}};
@@ -423,14 +423,14 @@ TEST_F(ApiTest, ManifestsExportsTheHistory) {
   net::HttpResponse response = api_->HandleUser(Request("GET", "/v1/manifests"));
   ASSERT_EQ(response.status, 200) << response.body;
   Json body = BodyOf(response);
-  EXPECT_TRUE(internal::DecodeBase64Strict(body["latest"].get<std::string>(), "latest").ok());
+  EXPECT_TRUE(wire::DecodeBase64Strict(body["latest"].get<std::string>(), "latest").ok());
   EXPECT_FALSE(body["history_key"].get<std::string>().empty());
   ASSERT_EQ(body["transitions"].size(), 1u);
   EXPECT_EQ(body["transitions"][0]["hash"], set["transition"]);
   const std::string manifest_hash = HexEncode(crypto::Sha256(Manifest()));
   ASSERT_TRUE(body["manifests"].contains(manifest_hash));
   auto manifest =
-      internal::DecodeBase64Strict(body["manifests"][manifest_hash].get<std::string>(), "m");
+      wire::DecodeBase64Strict(body["manifests"][manifest_hash].get<std::string>(), "m");
   ASSERT_TRUE(manifest.ok());
   EXPECT_EQ(*manifest, Manifest());
   EXPECT_EQ(body["ca_bundles"].size(), 1u);
@@ -524,7 +524,7 @@ TEST_F(ApiTest, AttestAnswersInEveryStateWithTheStatement) {
   EXPECT_EQ(body["mesh_ca"], set["mesh_ca"]);
   EXPECT_NE(body["root_ca_spki_sha256"], std::string(64, '0'));
   EXPECT_NE(body["history_key_spki_sha256"], std::string(64, '0'));
-  auto report = internal::DecodeBase64Strict(body["evidence"]["report"].get<std::string>(), "r");
+  auto report = wire::DecodeBase64Strict(body["evidence"]["report"].get<std::string>(), "r");
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->size(), 1184u);
 
@@ -574,7 +574,7 @@ TEST_F(ApiTest, PeerRecoverServesSecretsOnlyToACoordinatorPolicy) {
   Json body = BodyOf(response);
   EXPECT_EQ(body.size(), 5u);
   EXPECT_EQ(body["replica"], "coordinator-test");
-  auto parsed = ParsePeerRecoverResponse(response.body);
+  auto parsed = peer::ParsePeerRecoverResponse(response.body);
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   EXPECT_EQ(parsed->grant.latest, *memory_->Get(store::kLatestKey));
   EXPECT_EQ(parsed->grant.seed.size(), 32u);
@@ -596,10 +596,10 @@ TEST_F(ApiTest, PeerHeadAnswersWithTheSignedHeadAndRejectsATamperedOne) {
   SetFirstManifest();
   const Bytes latest = *memory_->Get(store::kLatestKey);
   net::HttpResponse response = api_->HandleMesh(
-      PeerRequest("/v1/peer/head", EncodePeerHeadRequest(latest), launch_.policy_hash));
+      PeerRequest("/v1/peer/head", peer::EncodePeerHeadRequest(latest), launch_.policy_hash));
   ASSERT_EQ(response.status, 200) << response.body;
   EXPECT_EQ(response.Header("Cache-Control"), "no-store");
-  auto head = ParsePeerHeadResponse(response.body);
+  auto head = peer::ParsePeerHeadResponse(response.body);
   ASSERT_TRUE(head.ok()) << head.status();
   EXPECT_EQ(head->latest, latest);
   EXPECT_EQ(head->state, "ready");
@@ -610,14 +610,14 @@ TEST_F(ApiTest, PeerHeadAnswersWithTheSignedHeadAndRejectsATamperedOne) {
 
   Bytes tampered = latest;
   tampered.back() ^= 0x01;
-  ExpectError(api_->HandleMesh(PeerRequest("/v1/peer/head", EncodePeerHeadRequest(tampered),
+  ExpectError(api_->HandleMesh(PeerRequest("/v1/peer/head", peer::EncodePeerHeadRequest(tampered),
                                            launch_.policy_hash)),
               400, "INVALID_ARGUMENT", "latest", "ready");
   ExpectError(api_->HandleMesh(PeerRequest("/v1/peer/head", "{\"latest\":7}", launch_.policy_hash)),
               400, "INVALID_ARGUMENT", "latest: want a base64 string", "ready");
-  ExpectError(
-      api_->HandleMesh(PeerRequest("/v1/peer/head", EncodePeerHeadRequest(latest), kSecretPolicy)),
-      403, "PERMISSION_DENIED", "", "ready");
+  ExpectError(api_->HandleMesh(
+                  PeerRequest("/v1/peer/head", peer::EncodePeerHeadRequest(latest), kSecretPolicy)),
+              403, "PERMISSION_DENIED", "", "ready");
 }
 
 TEST_F(ApiTest, ReadyzFailsOnceTheFreshnessLeaseExpires) {
@@ -673,7 +673,7 @@ TEST_F(ApiTest, MetricsCountRequestsAndParseLineByLine) {
     return stats;
   });
   api_->SetPeerStatsSource([] {
-    PeerNetworkStats stats;
+    peer::PeerNetworkStats stats;
     stats.recovery_rounds = 4;
     stats.recovery_grants = 1;
     stats.peer_failures = 3;

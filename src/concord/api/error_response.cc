@@ -11,7 +11,7 @@
 
 namespace concord::api {
 
-net::HttpResponse ErrorResponseFor(const ApiErrorCode& error, absl::string_view message,
+net::HttpResponse ErrorResponseFor(const wire::ApiErrorCode& error, absl::string_view message,
                                    absl::string_view state) {
   nlohmann::json body = nlohmann::json::object();
   body["code"] = std::string(error.name);
@@ -31,7 +31,7 @@ net::HttpResponse ErrorResponse(const absl::Status& status, absl::string_view st
   absl::Status error =
       status.ok() ? absl::InternalError("error response for an OK status") : status;
   net::HttpResponse response =
-      ErrorResponseFor(ApiErrorCodeFor(error.code()), error.message(), state);
+      ErrorResponseFor(wire::ApiErrorCodeFor(error.code()), error.message(), state);
   if (response.status == 503) {
     int64_t seconds = static_cast<int64_t>(std::ceil(absl::ToDoubleSeconds(retry_after)));
     response.headers.emplace_back("Retry-After", absl::StrCat(std::max<int64_t>(seconds, 1)));

@@ -7,8 +7,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "concord/api/error_table.h"
 #include "concord/net/http.h"
+#include "concord/wire/error_table.h"
 
 namespace concord::api {
 
@@ -20,7 +20,7 @@ net::HttpResponse ErrorResponse(const absl::Status& status, absl::string_view st
 
 // {code, message, state} with `error`'s HTTP status and name, no extra
 // header (the router's refusals).
-net::HttpResponse ErrorResponseFor(const ApiErrorCode& error, absl::string_view message,
+net::HttpResponse ErrorResponseFor(const wire::ApiErrorCode& error, absl::string_view message,
                                    absl::string_view state);
 
 }  // namespace concord::api

@@ -45,7 +45,7 @@ void MetricsPage::SetServerStatsSource(std::function<net::ServerStats()> source)
   server_stats_ = std::move(source);
 }
 
-void MetricsPage::SetPeerStatsSource(std::function<PeerNetworkStats()> source) {
+void MetricsPage::SetPeerStatsSource(std::function<peer::PeerNetworkStats()> source) {
   absl::MutexLock lock(&stats_mu_);
   peer_stats_ = std::move(source);
 }
@@ -104,14 +104,14 @@ std::string MetricsPage::Render(bool draining) {
   }
 
   std::function<net::ServerStats()> stats_source;
-  std::function<PeerNetworkStats()> peer_source;
+  std::function<peer::PeerNetworkStats()> peer_source;
   {
     absl::MutexLock lock(&stats_mu_);
     stats_source = server_stats_;
     peer_source = peer_stats_;
   }
   if (peer_source) {
-    const PeerNetworkStats peers = peer_source();
+    const peer::PeerNetworkStats peers = peer_source();
     const struct {
       absl::string_view name;
       absl::string_view help;

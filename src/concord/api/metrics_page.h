@@ -15,10 +15,10 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "concord/api/metrics.h"
-#include "concord/api/peer_network.h"
 #include "concord/common/clock.h"
 #include "concord/coordinator/coordinator.h"
 #include "concord/net/server.h"
+#include "concord/peer/peer_network.h"
 
 namespace concord::api {
 
@@ -43,7 +43,7 @@ class MetricsPage final {
   // Where the server's and the peer network's counters are read; each set
   // once, before the server starts.
   void SetServerStatsSource(std::function<net::ServerStats()> source);
-  void SetPeerStatsSource(std::function<PeerNetworkStats()> source);
+  void SetPeerStatsSource(std::function<peer::PeerNetworkStats()> source);
 
   // The page (Prometheus text format 0.0.4); `draining` is concord_draining.
   std::string Render(bool draining);
@@ -58,7 +58,7 @@ class MetricsPage final {
   Histogram manifest_set_;
   absl::Mutex stats_mu_;
   std::function<net::ServerStats()> server_stats_ ABSL_GUARDED_BY(stats_mu_);
-  std::function<PeerNetworkStats()> peer_stats_ ABSL_GUARDED_BY(stats_mu_);
+  std::function<peer::PeerNetworkStats()> peer_stats_ ABSL_GUARDED_BY(stats_mu_);
 };
 
 }  // namespace concord::api

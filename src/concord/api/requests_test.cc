@@ -3,10 +3,10 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "concord/api/internal/json_fields.h"
 #include "concord/common/hex.h"
 #include "concord/crypto/keys.h"
 #include "concord/testing/status_matchers.h"
+#include "concord/wire/json_fields.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -21,7 +21,7 @@ using ::testing::Not;
 
 const std::string kHash64(64, 'a');
 
-std::string Base64(absl::string_view text) { return internal::EncodeBase64(AsBytes(text)); }
+std::string Base64(absl::string_view text) { return wire::EncodeBase64(AsBytes(text)); }
 
 std::string OwnerKeyHex() {
   static const std::string hex = [] {
@@ -254,14 +254,14 @@ TEST(RequestsTest, MeshCertLifetimeBounds) {
 
 TEST(RequestsTest, Base64RoundTripAndStrictness) {
   for (absl::string_view text : {"", "a", "ab", "abc", "abcd"}) {
-    CONCORD_ASSERT_OK_AND_ASSIGN(Bytes decoded, internal::DecodeBase64Strict(Base64(text), "f"));
+    CONCORD_ASSERT_OK_AND_ASSIGN(Bytes decoded, wire::DecodeBase64Strict(Base64(text), "f"));
     EXPECT_EQ(std::string(decoded.begin(), decoded.end()), text);
   }
-  EXPECT_THAT(internal::DecodeBase64Strict("YQ=a", "f"),
+  EXPECT_THAT(wire::DecodeBase64Strict("YQ=a", "f"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("f:")));
-  EXPECT_THAT(internal::DecodeBase64Strict("Y===", "f"),
+  EXPECT_THAT(wire::DecodeBase64Strict("Y===", "f"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("f:")));
-  EXPECT_THAT(internal::DecodeBase64Strict("YQ==\n", "f"),
+  EXPECT_THAT(wire::DecodeBase64Strict("YQ==\n", "f"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("f:")));
 }
 

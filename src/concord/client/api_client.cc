@@ -1,18 +1,19 @@
 #include "concord/client/api_client.h"
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "concord/api/error_table.h"
 #include "concord/common/hex.h"
 #include "concord/common/status_macros.h"
 #include "concord/common/strict_json.h"
 #include "concord/common/time_format.h"
+#include "concord/wire/error_table.h"
 #include "nlohmann/json.hpp"
-#include <openssl/crypto.h>
 
 namespace concord::client {
 namespace {
@@ -170,7 +171,7 @@ ApiError ParseApiError(const net::HttpResponse& response) {
   if (!error.state.empty()) {
     absl::StrAppend(&message, " (coordinator state: ", error.state, ")");
   }
-  error.status = absl::Status(api::ClientCodeForError(response.status, code_name), message);
+  error.status = absl::Status(wire::ClientCodeForError(response.status, code_name), message);
   return error;
 }
 

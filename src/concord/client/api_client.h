@@ -31,7 +31,7 @@ absl::StatusOr<Endpoint> ParseEndpoint(absl::string_view text, uint16_t default_
                                        absl::string_view field = "endpoint");
 
 // A non-2xx response as a Status: the API's error table decides the Status
-// code (api::ClientCodeForError: the JSON error's `code`, UNAVAILABLE ->
+// code (wire::ClientCodeForError: the JSON error's `code`, UNAVAILABLE ->
 // Unavailable, ...; unparseable bodies by HTTP status), the message is
 // "<message> (coordinator state: <state>)".
 struct ApiError {

@@ -4,11 +4,11 @@
 #include <utility>
 
 #include "absl/status/status.h"
-#include "concord/api/internal/json_fields.h"
 #include "concord/common/hex.h"
 #include "concord/common/strict_json.h"
 #include "concord/common/time_format.h"
 #include "concord/seed/seed_shares.h"
+#include "concord/wire/json_fields.h"
 #include "nlohmann/json.hpp"
 
 namespace concord::api::internal {

@@ -7,8 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "concord/api/error_response.h"
-#include "concord/api/error_table.h"
 #include "concord/api/internal/responses.h"
+#include "concord/wire/error_table.h"
 
 namespace concord::api::internal {
 namespace {
@@ -42,22 +42,22 @@ Router::Result Router::Dispatch(const net::HttpRequest& request,
   Result result;
   result.endpoint = allowed.empty() ? "unknown" : std::string(path);
   if (allowed.empty()) {
-    result.response =
-        ErrorResponseFor(ApiErrorCodeFor(absl::StatusCode::kNotFound), "no such endpoint", state());
+    result.response = ErrorResponseFor(wire::ApiErrorCodeFor(absl::StatusCode::kNotFound),
+                                       "no such endpoint", state());
   } else if (match == nullptr) {
     result.response = ErrorResponseFor(
-        kMethodNotAllowed, absl::StrCat("method not allowed; use ", absl::StrJoin(allowed, ", ")),
-        state());
+        wire::kMethodNotAllowed,
+        absl::StrCat("method not allowed; use ", absl::StrJoin(allowed, ", ")), state());
     result.response.headers.emplace_back("Allow", absl::StrJoin(allowed, ", "));
   } else if (match->method == "POST" && request.body.size() > max_body_bytes_) {
     result.response = ErrorResponseFor(
-        ApiErrorCodeFor(absl::StatusCode::kResourceExhausted),
+        wire::ApiErrorCodeFor(absl::StatusCode::kResourceExhausted),
         absl::StrCat("body: want at most ", max_body_bytes_, " bytes, got ", request.body.size()),
         state());
   } else if (match->method == "POST" && !request.body.empty() &&
              MediaType(request.content_type) != kJsonType) {
-    result.response =
-        ErrorResponseFor(kUnsupportedMediaType, "Content-Type: want application/json", state());
+    result.response = ErrorResponseFor(wire::kUnsupportedMediaType,
+                                       "Content-Type: want application/json", state());
   } else {
     result.response = match->handle(request);
   }

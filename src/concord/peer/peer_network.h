@@ -27,7 +27,7 @@
 #include "concord/coordinator/peers.h"
 #include "concord/discovery/discovery.h"
 
-namespace concord::api {
+namespace concord::peer {
 
 struct PeerNetworkOptions {
   // This replica's name (GET /v1/status "replica"): a peer answering with it
@@ -115,10 +115,10 @@ std::string PeerLabel(const discovery::PeerAddress& peer);
 std::vector<std::string> LocalInterfaceAddresses();
 
 // A peer's non-200 response as a Status: the code as any client of the API
-// reads it (api::ClientCodeForError: the body's "code", else the HTTP
+// reads it (wire::ClientCodeForError: the body's "code", else the HTTP
 // status), the message "HTTP <status>: <the body's message>" (control
 // characters replaced, at most 200 characters of it) or "HTTP <status>".
 // Error bodies never carry secrets (docs/api.md).
 absl::Status PeerErrorStatus(int http_status, const std::string& body);
 
-}  // namespace concord::api
+}  // namespace concord::peer

@@ -2,8 +2,8 @@
 // error "code" the server sends for each absl::StatusCode, and which
 // StatusCode a client makes of an error response. One table serves the
 // server (api.h), the user-API client (client/api_client.h) and the peer
-// client (peer_network.h), so the two directions cannot drift apart. Its own
-// build target (concord_api_error_table, absl only) so a client can use it
+// client (peer/peer_network.h), so the two directions cannot drift apart. In
+// wire/ (target concord_wire, common and crypto only) so a client can use it
 // without linking the server. Pure functions over constant data; thread-safe.
 #pragma once
 
@@ -14,7 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 
-namespace concord::api {
+namespace concord::wire {
 
 // One row: an error "code" string of the API, the HTTP status it is sent
 // with, the Status code the server sends it for, and what a client reads it
@@ -61,4 +61,4 @@ absl::StatusCode ClientCodeForHttpStatus(int http_status);
 // HTTP status (ClientCodeForHttpStatus). Never OK: Unknown instead.
 absl::StatusCode ClientCodeForError(int http_status, absl::string_view name);
 
-}  // namespace concord::api
+}  // namespace concord::wire

@@ -28,7 +28,7 @@
 #include "concord/manifest/manifest.h"
 #include "concord/store/store.h"
 
-namespace concord::api {
+namespace concord::concordd {
 
 struct PlatformStackOptions {
   // This replica's evidence platform (--platform).
@@ -122,4 +122,4 @@ class PlatformStack final {
   std::unique_ptr<attest::Attester> attester_;
 };
 
-}  // namespace concord::api
+}  // namespace concord::concordd

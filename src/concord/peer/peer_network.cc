@@ -1,4 +1,4 @@
-#include "concord/api/peer_network.h"
+#include "concord/peer/peer_network.h"
 
 #include <ifaddrs.h>
 #include <netdb.h>
@@ -12,16 +12,16 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "concord/api/error_table.h"
-#include "concord/api/peer_messages.h"
 #include "concord/common/status_macros.h"
 #include "concord/common/strict_json.h"
 #include "concord/crypto/keys.h"
 #include "concord/crypto/secret_bytes.h"
 #include "concord/net/client.h"
+#include "concord/peer/peer_messages.h"
+#include "concord/wire/error_table.h"
 #include "nlohmann/json.hpp"
 
-namespace concord::api {
+namespace concord::peer {
 namespace {
 
 using coordinator::FromPeer;
@@ -66,7 +66,7 @@ absl::Status PeerErrorStatus(int http_status, const std::string& body) {
       c = ' ';
     }
   }
-  return absl::Status(ClientCodeForError(http_status, code_name),
+  return absl::Status(wire::ClientCodeForError(http_status, code_name),
                       message.empty() ? absl::StrCat("HTTP ", http_status)
                                       : absl::StrCat("HTTP ", http_status, ": ", message));
 }
@@ -303,4 +303,4 @@ PeerNetworkStats AtlsPeerNetwork::stats() const {
                           peer_failures_.load(std::memory_order_relaxed)};
 }
 
-}  // namespace concord::api
+}  // namespace concord::peer

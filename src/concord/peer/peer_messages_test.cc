@@ -1,15 +1,15 @@
-#include "concord/api/peer_messages.h"
+#include "concord/peer/peer_messages.h"
 
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "concord/api/internal/json_fields.h"
 #include "concord/common/hex.h"
 #include "concord/testing/status_matchers.h"
+#include "concord/wire/json_fields.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace concord::api {
+namespace concord::peer {
 namespace {
 
 using ::concord::testing::IsOk;
@@ -92,7 +92,7 @@ TEST(PeerMessagesTest, HeadRequestAllowsAnEmptyHead) {
   EXPECT_THAT(ParsePeerHeadRequest(R"({"latest":"!!"})"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("latest")));
   EXPECT_THAT(ParsePeerHeadRequest(
-                  absl::StrCat(R"({"latest":")", internal::EncodeBase64(Bytes(500, 1)), "\"}")),
+                  absl::StrCat(R"({"latest":")", wire::EncodeBase64(Bytes(500, 1)), "\"}")),
               StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("latest: want at most")));
   EXPECT_THAT(ParsePeerHeadRequest(R"({"latest":"","state":"ready"})"),
               StatusIs(absl::StatusCode::kInvalidArgument, "state: unknown field"));
@@ -115,4 +115,4 @@ TEST(PeerMessagesTest, HeadResponseRoundTripsAndIsStrict) {
 }
 
 }  // namespace
-}  // namespace concord::api
+}  // namespace concord::peer

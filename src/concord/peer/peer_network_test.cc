@@ -1,7 +1,7 @@
 // The peer client's reading of a peer's error responses: the same Status
 // codes as every client of the API (error_table.h), including 404 and 409,
 // which it once read as Unavailable, and the quoted message.
-#include "concord/api/peer_network.h"
+#include "concord/peer/peer_network.h"
 
 #include <string>
 
@@ -9,7 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace concord::api {
+namespace concord::peer {
 namespace {
 
 using ::concord::testing::StatusIs;
@@ -53,4 +53,4 @@ TEST(PeerErrorStatusTest, MessageIsBoundedAndControlCharactersReplaced) {
 }
 
 }  // namespace
-}  // namespace concord::api
+}  // namespace concord::peer

@@ -1,6 +1,6 @@
-#include "concord/api/error_table.h"
+#include "concord/wire/error_table.h"
 
-namespace concord::api {
+namespace concord::wire {
 namespace {
 
 using Code = absl::StatusCode;
@@ -77,4 +77,4 @@ absl::StatusCode ClientCodeForError(int http_status, absl::string_view name) {
   return ClientCodeForHttpStatus(http_status);
 }
 
-}  // namespace concord::api
+}  // namespace concord::wire

@@ -1,4 +1,4 @@
-#include "concord/api/concordd_config.h"
+#include "concord/concordd/concordd_config.h"
 
 #include <map>
 #include <string>
@@ -8,7 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace concord::api {
+namespace concord::concordd {
 namespace {
 
 using ::concord::testing::IsOk;
@@ -312,4 +312,4 @@ TEST(ConcorddConfigTest, PlatformMustBeAllowedAndBuilt) {
 }
 
 }  // namespace
-}  // namespace concord::api
+}  // namespace concord::concordd

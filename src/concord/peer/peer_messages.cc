@@ -1,22 +1,22 @@
-#include "concord/api/peer_messages.h"
+#include "concord/peer/peer_messages.h"
 
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "concord/api/internal/json_fields.h"
 #include "concord/common/hex.h"
 #include "concord/common/status_macros.h"
 #include "concord/common/strict_json.h"
 #include "concord/history/format.h"
+#include "concord/wire/json_fields.h"
 #include "nlohmann/json.hpp"
 
-namespace concord::api {
+namespace concord::peer {
 namespace {
 
-using internal::CheckFields;
-using internal::Json;
-using internal::Member;
+using wire::CheckFields;
+using wire::Json;
+using wire::Member;
 
 // Seed, salt and mesh secret are 32 bytes each (DESIGN §3).
 constexpr size_t kPeerSecretSize = 32;
@@ -35,7 +35,7 @@ absl::StatusOr<const Json*> RequiredMember(const Json& object, absl::string_view
 
 absl::StatusOr<Bytes> ReadLatest(const Json& value, bool allow_empty) {
   CONCORD_ASSIGN_OR_RETURN(Bytes latest,
-                           internal::ReadBase64(value, "latest", history::kMaxLatestSize));
+                           wire::ReadBase64(value, "latest", history::kMaxLatestSize));
   if (latest.empty() && !allow_empty) {
     return absl::InvalidArgumentError("latest: want an encoded latest, got an empty string");
   }
@@ -45,7 +45,7 @@ absl::StatusOr<Bytes> ReadLatest(const Json& value, bool allow_empty) {
 // Names and states are printable ASCII without spaces; they end up in logs.
 absl::StatusOr<std::string> ReadToken(const Json& object, absl::string_view name, size_t max_size) {
   CONCORD_ASSIGN_OR_RETURN(const Json* value, RequiredMember(object, name));
-  CONCORD_ASSIGN_OR_RETURN(std::string text, internal::ReadString(*value, name, max_size));
+  CONCORD_ASSIGN_OR_RETURN(std::string text, wire::ReadString(*value, name, max_size));
   if (text.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(name, ": want a non-empty string"));
   }
@@ -65,7 +65,7 @@ std::string Dump(const Json& body) {
 }  // namespace
 
 absl::Status ParsePeerRecoverRequest(absl::string_view body) {
-  CONCORD_ASSIGN_OR_RETURN(Json object, internal::ParseJsonObject(body));
+  CONCORD_ASSIGN_OR_RETURN(Json object, wire::ParseJsonObject(body));
   return CheckFields(object, "", {});
 }
 
@@ -77,7 +77,7 @@ std::string EncodePeerRecoverResponse(const coordinator::PeerRecoveryGrant& gran
   body["seed"] = HexEncode(grant.seed.Reveal());
   body["salt"] = HexEncode(grant.salt.Reveal());
   body["mesh_secret"] = HexEncode(grant.mesh_secret.Reveal());
-  body["latest"] = internal::EncodeBase64(grant.latest);
+  body["latest"] = wire::EncodeBase64(grant.latest);
   body["replica"] = std::string(replica);
   std::string out = json::DumpSecret(body);
   json::WipeStrings(body);  // the secrets' hex; the server wipes `out` once sent
@@ -92,13 +92,13 @@ absl::StatusOr<PeerRecoverResponse> PeerRecoverResponseFrom(const Json& object) 
   PeerRecoverResponse response;
   CONCORD_ASSIGN_OR_RETURN(const Json* seed, RequiredMember(object, "seed"));
   CONCORD_ASSIGN_OR_RETURN(response.grant.seed,
-                           internal::ReadSecretHex(*seed, "seed", kPeerSecretSize));
+                           wire::ReadSecretHex(*seed, "seed", kPeerSecretSize));
   CONCORD_ASSIGN_OR_RETURN(const Json* salt, RequiredMember(object, "salt"));
   CONCORD_ASSIGN_OR_RETURN(response.grant.salt,
-                           internal::ReadSecretHex(*salt, "salt", kPeerSecretSize));
+                           wire::ReadSecretHex(*salt, "salt", kPeerSecretSize));
   CONCORD_ASSIGN_OR_RETURN(const Json* mesh, RequiredMember(object, "mesh_secret"));
   CONCORD_ASSIGN_OR_RETURN(response.grant.mesh_secret,
-                           internal::ReadSecretHex(*mesh, "mesh_secret", kPeerSecretSize));
+                           wire::ReadSecretHex(*mesh, "mesh_secret", kPeerSecretSize));
   CONCORD_ASSIGN_OR_RETURN(const Json* latest, RequiredMember(object, "latest"));
   CONCORD_ASSIGN_OR_RETURN(response.grant.latest, ReadLatest(*latest, /*allow_empty=*/false));
   CONCORD_ASSIGN_OR_RETURN(response.replica, ReadToken(object, "replica", kMaxPeerReplicaNameSize));
@@ -108,7 +108,7 @@ absl::StatusOr<PeerRecoverResponse> PeerRecoverResponseFrom(const Json& object) 
 }  // namespace
 
 absl::StatusOr<PeerRecoverResponse> ParsePeerRecoverResponse(absl::string_view body) {
-  CONCORD_ASSIGN_OR_RETURN(Json object, internal::ParseSecretJsonObject(body));
+  CONCORD_ASSIGN_OR_RETURN(Json object, wire::ParseSecretJsonObject(body));
   absl::StatusOr<PeerRecoverResponse> parsed = PeerRecoverResponseFrom(object);
   json::WipeStrings(object);  // the secrets' hex text
   return parsed;
@@ -116,12 +116,12 @@ absl::StatusOr<PeerRecoverResponse> ParsePeerRecoverResponse(absl::string_view b
 
 std::string EncodePeerHeadRequest(const Bytes& latest) {
   Json body = Json::object();
-  body["latest"] = internal::EncodeBase64(latest);
+  body["latest"] = wire::EncodeBase64(latest);
   return Dump(body);
 }
 
 absl::StatusOr<Bytes> ParsePeerHeadRequest(absl::string_view body) {
-  CONCORD_ASSIGN_OR_RETURN(Json object, internal::ParseJsonObject(body));
+  CONCORD_ASSIGN_OR_RETURN(Json object, wire::ParseJsonObject(body));
   CONCORD_RETURN_IF_ERROR(CheckFields(object, "", {"latest"}));
   const Json* latest = Member(object, "latest");
   if (latest == nullptr) {
@@ -132,14 +132,14 @@ absl::StatusOr<Bytes> ParsePeerHeadRequest(absl::string_view body) {
 
 std::string EncodePeerHeadResponse(const coordinator::PeerHead& head) {
   Json body = Json::object();
-  body["latest"] = internal::EncodeBase64(head.latest);
+  body["latest"] = wire::EncodeBase64(head.latest);
   body["state"] = head.state;
   body["replica"] = head.peer;
   return Dump(body);
 }
 
 absl::StatusOr<coordinator::PeerHead> ParsePeerHeadResponse(absl::string_view body) {
-  CONCORD_ASSIGN_OR_RETURN(Json object, internal::ParseJsonObject(body));
+  CONCORD_ASSIGN_OR_RETURN(Json object, wire::ParseJsonObject(body));
   CONCORD_RETURN_IF_ERROR(CheckFields(object, "", {"latest", "state", "replica"}));
   coordinator::PeerHead head;
   CONCORD_ASSIGN_OR_RETURN(const Json* latest, RequiredMember(object, "latest"));
@@ -149,4 +149,4 @@ absl::StatusOr<coordinator::PeerHead> ParsePeerHeadResponse(absl::string_view bo
   return head;
 }
 
-}  // namespace concord::api
+}  // namespace concord::peer

@@ -1,4 +1,4 @@
-#include "concord/api/concordd_config.h"
+#include "concord/concordd/concordd_config.h"
 
 #include <unistd.h>
 
@@ -17,7 +17,7 @@
 #include "concord/common/status_macros.h"
 #include "concord/discovery/spec.h"
 
-namespace concord::api {
+namespace concord::concordd {
 namespace {
 
 // One flag: its name, environment variable, and where CLI11 stores it.
@@ -511,4 +511,4 @@ std::optional<uint64_t> ReadResidentMemoryBytes() {
   return resident_pages * static_cast<uint64_t>(page_size);
 }
 
-}  // namespace concord::api
+}  // namespace concord::concordd

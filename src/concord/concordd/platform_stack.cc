@@ -1,4 +1,4 @@
-#include "concord/api/platform_stack.h"
+#include "concord/concordd/platform_stack.h"
 
 #include <algorithm>
 #include <atomic>
@@ -17,7 +17,7 @@
 #include "concord/common/status_macros.h"
 #include "concord/crypto/hash.h"
 
-namespace concord::api {
+namespace concord::concordd {
 namespace {
 
 // The label of the report data PrepareOwnCollateral attests over (verified
@@ -269,4 +269,4 @@ absl::Status PlatformStack::PrepareOwnCollateral(const std::array<uint8_t, 64>& 
 
 void PlatformStack::StartRefresh() { refresher_->Start(); }
 
-}  // namespace concord::api
+}  // namespace concord::concordd

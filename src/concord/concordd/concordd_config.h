@@ -21,7 +21,7 @@
 #include "concord/common/token_bucket.h"
 #include "concord/coordinator/launch_config.h"
 
-namespace concord::api {
+namespace concord::concordd {
 
 struct ListenAddress {
   std::string host;  // IPv4 or IPv6 literal, or a name; brackets removed
@@ -104,4 +104,4 @@ absl::Status CheckPlatform(attest::Platform platform, const coordinator::LaunchC
 // unavailable.
 std::optional<uint64_t> ReadResidentMemoryBytes();
 
-}  // namespace concord::api
+}  // namespace concord::concordd

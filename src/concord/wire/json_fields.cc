@@ -1,12 +1,11 @@
-#include "concord/api/internal/json_fields.h"
+#include "concord/wire/json_fields.h"
 
 #include "absl/strings/str_cat.h"
-#include "concord/api/api.h"
 #include "concord/common/hex.h"
 #include "concord/common/status_macros.h"
 #include "concord/common/strict_json.h"
 
-namespace concord::api::internal {
+namespace concord::wire {
 namespace {
 
 // The wording docs/api.md and clients know. A syntax error says where but not
@@ -55,4 +54,4 @@ absl::StatusOr<crypto::SecretBytes> ReadSecretHex(const Json& value, absl::strin
   return out;
 }
 
-}  // namespace concord::api::internal
+}  // namespace concord::wire

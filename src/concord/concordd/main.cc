@@ -24,19 +24,19 @@
 
 #include "absl/strings/str_cat.h"
 #include "concord/api/api.h"
-#include "concord/api/concordd_config.h"
-#include "concord/api/peer_network.h"
-#include "concord/api/platform_stack.h"
 #include "concord/attest/attester.h"
 #include "concord/common/clock.h"
 #include "concord/common/hex.h"
 #include "concord/common/log.h"
 #include "concord/common/posix/files.h"
+#include "concord/concordd/concordd_config.h"
+#include "concord/concordd/platform_stack.h"
 #include "concord/coordinator/coordinator.h"
 #include "concord/coordinator/launch_config.h"
 #include "concord/crypto/random.h"
 #include "concord/discovery/spec.h"
 #include "concord/net/server.h"
+#include "concord/peer/peer_network.h"
 #include "concord/store/builtin.h"
 
 #ifndef CONCORD_VERSION
@@ -100,7 +100,7 @@ absl::Status RaiseDescriptorLimit(uint64_t want) {
 
 int Run(int argc, char** argv, const sigset_t& signals) {
   std::vector<std::string> args(argv, argv + argc);
-  absl::StatusOr<api::ParsedFlags> parsed = api::ParseConcorddFlags(args, GetEnv);
+  absl::StatusOr<concordd::ParsedFlags> parsed = concordd::ParseConcorddFlags(args, GetEnv);
   if (!parsed.ok()) {
     std::cerr << "concordd: " << parsed.status().message() << "\n"
               << "Run `concordd --help` for the flags.\n";
@@ -110,7 +110,7 @@ int Run(int argc, char** argv, const sigset_t& signals) {
     std::cout << parsed->help_text;
     return kExitOk;
   }
-  api::ConcorddConfig config = parsed->config;
+  concordd::ConcorddConfig config = parsed->config;
   if (config.replica.empty()) {
     config.replica = HostName();
   }
@@ -129,7 +129,8 @@ int Run(int argc, char** argv, const sigset_t& signals) {
     return ConfigError(
         log, absl::StrCat("--policy ", config.policy_path, ": ", launch.status().message()));
   }
-  if (absl::Status platform_ok = api::CheckPlatform(config.platform, *launch); !platform_ok.ok()) {
+  if (absl::Status platform_ok = concordd::CheckPlatform(config.platform, *launch);
+      !platform_ok.ok()) {
     return ConfigError(log, platform_ok.message());
   }
 
@@ -150,7 +151,7 @@ int Run(int argc, char** argv, const sigset_t& signals) {
 
   // Evidence for this process and verification of everyone else's, with
   // vendor collateral from the store (DESIGN §6, §9).
-  api::PlatformStackOptions platform_options;
+  concordd::PlatformStackOptions platform_options;
   platform_options.platform = config.platform;
   platform_options.allow_simulated = launch->platforms.simulated;
   platform_options.sim_host_dir = config.sim_host_dir;
@@ -161,8 +162,10 @@ int Run(int argc, char** argv, const sigset_t& signals) {
   platform_options.pcs_url = config.pcs_url;
   platform_options.vendor_ca_file = config.vendor_ca_file;
   platform_options.refresh_interval = config.collateral_refresh;
-  absl::StatusOr<std::unique_ptr<api::PlatformStack>> platform = api::PlatformStack::Create(
-      std::move(platform_options), api::PlatformStackDeps{.store = **store, .clock = clock, .log = log});
+  absl::StatusOr<std::unique_ptr<concordd::PlatformStack>> platform =
+      concordd::PlatformStack::Create(
+          std::move(platform_options),
+          concordd::PlatformStackDeps{.store = **store, .clock = clock, .log = log});
   if (!platform.ok()) {
     const bool bad_config = platform.status().code() == absl::StatusCode::kInvalidArgument ||
                             platform.status().code() == absl::StatusCode::kFailedPrecondition;
@@ -188,7 +191,7 @@ int Run(int argc, char** argv, const sigset_t& signals) {
 
   // Peers (DESIGN §8): discovery plus attested calls to their mesh API.
   std::unique_ptr<discovery::PeerDiscovery> peer_discovery;
-  std::unique_ptr<api::AtlsPeerNetwork> peer_network;
+  std::unique_ptr<peer::AtlsPeerNetwork> peer_network;
   if (!config.peers.empty()) {
     discovery::DiscoveryEnvironment environment;
     environment.env = GetEnv;
@@ -198,19 +201,19 @@ int Run(int argc, char** argv, const sigset_t& signals) {
       return ConfigError(log, absl::StrCat("--peers: ", created.status().message()));
     }
     peer_discovery = *std::move(created);
-    api::PeerNetworkOptions peer_options;
+    peer::PeerNetworkOptions peer_options;
     peer_options.replica_name = config.replica;
     peer_options.own_mesh_port = config.mesh_addr.port;
     if (config.mesh_addr.host != "0.0.0.0" && config.mesh_addr.host != "::") {
       peer_options.own_addresses.push_back(config.mesh_addr.host);
     }
-    absl::StatusOr<std::unique_ptr<api::AtlsPeerNetwork>> network = api::AtlsPeerNetwork::Create(
-        std::move(peer_options), api::PeerNetworkDeps{.discovery = *peer_discovery,
-                                                      .verifier = verifier,
-                                                      .attester = attester,
-                                                      .clock = clock,
-                                                      .random = crypto::SystemRandom::Get(),
-                                                      .log = log});
+    absl::StatusOr<std::unique_ptr<peer::AtlsPeerNetwork>> network = peer::AtlsPeerNetwork::Create(
+        std::move(peer_options), peer::PeerNetworkDeps{.discovery = *peer_discovery,
+                                                       .verifier = verifier,
+                                                       .attester = attester,
+                                                       .clock = clock,
+                                                       .random = crypto::SystemRandom::Get(),
+                                                       .log = log});
     if (!network.ok()) {
       return ConfigError(log, absl::StrCat("--peers: ", network.status().message()));
     }
@@ -243,7 +246,7 @@ int Run(int argc, char** argv, const sigset_t& signals) {
   absl::StatusOr<std::unique_ptr<api::Api>> api =
       api::Api::Create(api::ApiOptions{.version = CONCORD_VERSION,
                                        .max_leaf_lifetime = config.leaf_lifetime,
-                                       .resident_memory_bytes = api::ReadResidentMemoryBytes},
+                                       .resident_memory_bytes = concordd::ReadResidentMemoryBytes},
                        api::ApiDeps{.coordinator = **coord, .clock = clock, .log = log});
   if (!api.ok()) {
     log.Error("api", {{"error", std::string(api.status().message())}});
@@ -318,7 +321,7 @@ int Run(int argc, char** argv, const sigset_t& signals) {
   net::Server* const server_ptr = server->get();
   (*api)->SetServerStatsSource([server_ptr] { return server_ptr->stats(); });
   if (peer_network != nullptr) {
-    api::AtlsPeerNetwork* const network_ptr = peer_network.get();
+    peer::AtlsPeerNetwork* const network_ptr = peer_network.get();
     (*api)->SetPeerStatsSource([network_ptr] { return network_ptr->stats(); });
   }
   if (absl::Status started = (*server)->Start(); !started.ok()) {
@@ -326,7 +329,8 @@ int Run(int argc, char** argv, const sigset_t& signals) {
     (*coord)->Stop();
     return kExitRuntime;
   }
-  const api::ListenAddress* addresses[] = {&config.user_addr, &config.mesh_addr, &config.http_addr};
+  const concordd::ListenAddress* addresses[] = {&config.user_addr, &config.mesh_addr,
+                                                &config.http_addr};
   for (size_t i = 0; i < 3; ++i) {
     log.Info("listening", {{"listener", server_options.listeners[i].name},
                            {"address", absl::StrCat(addresses[i]->host, ":", (*server)->port(i))}});

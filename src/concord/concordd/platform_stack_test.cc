@@ -2,7 +2,7 @@
 // real SNP report and TDX quote from testdata as configfs-tsm would, fake
 // vendors serve the recorded AMD KDS / Intel PCS answers, and a FakeClock
 // stands at a time when that collateral is current.
-#include "concord/api/platform_stack.h"
+#include "concord/concordd/platform_stack.h"
 
 #include <memory>
 #include <string>
@@ -24,7 +24,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace concord::api {
+namespace concord::concordd {
 namespace {
 
 using ::concord::collateral::CollateralKind;
@@ -281,4 +281,4 @@ TEST_F(PlatformStackTest, SimulatedNeedsTheLaunchConfigAndHardwareNeedsTheKernel
 }
 
 }  // namespace
-}  // namespace concord::api
+}  // namespace concord::concordd

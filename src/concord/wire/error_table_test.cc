@@ -1,7 +1,7 @@
 // The API's error table both ways: every Status code to the HTTP status and
 // "code" string docs/api.md lists, and every response back to the Status
 // code the clients (user API and peer) read it as.
-#include "concord/api/error_table.h"
+#include "concord/wire/error_table.h"
 
 #include <set>
 #include <string>
@@ -9,7 +9,7 @@
 
 #include "gtest/gtest.h"
 
-namespace concord::api {
+namespace concord::wire {
 namespace {
 
 using Code = absl::StatusCode;
@@ -125,4 +125,4 @@ TEST(ErrorTableTest, RowsHaveUniqueNamesAndEachCodeIsSentOnce) {
 }
 
 }  // namespace
-}  // namespace concord::api
+}  // namespace concord::wire

@@ -4,8 +4,8 @@
 // concord/common/json_fields.h are forwarded here under their old names.
 // ReadSecretHex stays here because it fills crypto::SecretBytes and common
 // cannot depend on crypto. Never echoes field values, so secrets in a request
-// cannot reach an error message. Pure functions; thread-safe. Used only by
-// concord/api.
+// cannot reach an error message. Pure functions; thread-safe. Used by the
+// API handlers (concord/api) and both ends of the peer API (concord/peer).
 #pragma once
 
 #include <cstddef>
@@ -17,9 +17,13 @@
 #include "concord/crypto/secret_bytes.h"
 #include "nlohmann/json.hpp"
 
-namespace concord::api::internal {
+namespace concord::wire {
 
 using Json = nlohmann::json;
+
+// Largest request body the API handlers accept (api.h answers 413 beyond);
+// ParseJsonObject refuses larger text as a backstop.
+inline constexpr size_t kMaxRequestBodySize = 1536 * 1024;
 
 // Most levels of nesting a request may have.
 inline constexpr size_t kMaxRequestNesting = 8;
@@ -58,4 +62,4 @@ using ::concord::json::ReadUint;
 
 inline absl::string_view JsonTypeName(const Json& value) { return json::TypeName(value); }
 
-}  // namespace concord::api::internal
+}  // namespace concord::wire

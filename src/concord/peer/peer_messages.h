@@ -16,7 +16,7 @@
 #include "concord/common/bytes.h"
 #include "concord/coordinator/peers.h"
 
-namespace concord::api {
+namespace concord::peer {
 
 // Longest replica name and state name on the wire.
 inline constexpr size_t kMaxPeerReplicaNameSize = 64;
@@ -49,4 +49,4 @@ absl::StatusOr<Bytes> ParsePeerHeadRequest(absl::string_view body);
 std::string EncodePeerHeadResponse(const coordinator::PeerHead& head);
 absl::StatusOr<coordinator::PeerHead> ParsePeerHeadResponse(absl::string_view body);
 
-}  // namespace concord::api
+}  // namespace concord::peer

@@ -22,11 +22,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "concord/api/internal/json_fields.h"
-#include "concord/api/peer_network.h"
 #include "concord/attest/sim/simulated_attester.h"
 #include "concord/attest/sim/simulated_host.h"
 #include "concord/attest/snp/verifier.h"
+#include "concord/common/base64.h"
 #include "concord/common/clock.h"
 #include "concord/common/hex.h"
 #include "concord/coordinator/launch_config.h"
@@ -36,6 +35,7 @@
 #include "concord/discovery/static_discovery.h"
 #include "concord/history/format.h"
 #include "concord/net/client.h"
+#include "concord/peer/peer_network.h"
 #include "concord/store/builtin.h"
 #include "concord/testing/fake_random.h"
 #include "concord/testing/ports.h"
@@ -46,7 +46,7 @@
 
 extern char** environ;
 
-namespace concord::api {
+namespace concord::concordd {
 namespace {
 
 using ::testing::HasSubstr;
@@ -345,7 +345,7 @@ class ConcorddHaTest : public ConcorddTest {
     auto auth = history::SignAuthorization(owner_, history::TransitionKind::kManifest,
                                            crypto::Sha256(manifest), previous);
     ASSERT_TRUE(auth.ok()) << auth.status();
-    nlohmann::json body = {{"manifest", internal::EncodeBase64(manifest)},
+    nlohmann::json body = {{"manifest", EncodeBase64(manifest)},
                            {"challenge", challenge_hex},
                            {"authorization",
                             {{"owner_key", HexEncode(owner_.public_key().spki_der())},
@@ -409,11 +409,11 @@ TEST_F(ConcorddHaTest, PeerNetworkAppliesTheIdentityRuleBeforeAskingForSecrets) 
   auto discovery = discovery::StaticDiscovery::Create(absl::StrCat("127.0.0.1:", a_.mesh));
   ASSERT_TRUE(discovery.ok());
   Logger log{LogFormat::kHuman, LogLevel::kDebug, [](absl::string_view) {}};
-  PeerNetworkOptions options;
+  peer::PeerNetworkOptions options;
   options.replica_name = "coordinator-test";
-  auto network = AtlsPeerNetwork::Create(
-      options, PeerNetworkDeps{**discovery, *verifier_, attester, SystemClock::Get(),
-                               crypto::SystemRandom::Get(), log});
+  auto network = peer::AtlsPeerNetwork::Create(
+      options, peer::PeerNetworkDeps{**discovery, *verifier_, attester, SystemClock::Get(),
+                                     crypto::SystemRandom::Get(), log});
   ASSERT_TRUE(network.ok()) << network.status();
 
   // The identity rule refuses A: the handshake fails and nothing is asked.
@@ -443,24 +443,24 @@ TEST_F(ConcorddHaTest, PeerNetworkAppliesTheIdentityRuleBeforeAskingForSecrets) 
   ASSERT_EQ(heads.size(), 1u);
   EXPECT_EQ(heads[0].value.latest, *latest);
   EXPECT_EQ(heads[0].value.state, "ready");
-  const PeerNetworkStats stats = (*network)->stats();
+  const peer::PeerNetworkStats stats = (*network)->stats();
   EXPECT_EQ(stats.recovery_rounds, 2u);
   EXPECT_EQ(stats.recovery_grants, 1u);
   EXPECT_EQ(stats.heads_received, 1u);
   EXPECT_EQ(stats.peer_failures, 1u);
 
   // A replica that names itself is skipped; nobody else: NotFound.
-  PeerNetworkOptions self_options;
+  peer::PeerNetworkOptions self_options;
   self_options.replica_name = "coordinator-self";
   self_options.own_mesh_port = a_.mesh;
   self_options.own_addresses = {"127.0.0.1"};
-  auto self = AtlsPeerNetwork::Create(
-      self_options, PeerNetworkDeps{**discovery, *verifier_, attester, SystemClock::Get(),
-                                    crypto::SystemRandom::Get(), log});
+  auto self = peer::AtlsPeerNetwork::Create(
+      self_options, peer::PeerNetworkDeps{**discovery, *verifier_, attester, SystemClock::Get(),
+                                          crypto::SystemRandom::Get(), log});
   ASSERT_TRUE(self.ok());
   EXPECT_EQ((*self)->RequestRecovery(nullptr).status().code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE((*self)->ExchangeHeads(*latest).empty());
 }
 
 }  // namespace
-}  // namespace concord::api
+}  // namespace concord::concordd
