@@ -190,9 +190,9 @@ class ApiTest : public ::testing::Test {
     const Bytes manifest = Manifest();
     const std::optional<crypto::Sha256Digest> challenge = coordinator_->Status().genesis_challenge;
     EXPECT_TRUE(challenge.has_value());
-    auto auth =
-        history::SignAuthorization(keys().owner, history::TransitionKind::kManifest,
-                                   crypto::Sha256(manifest), challenge.value_or(crypto::Sha256Digest{}));
+    auto auth = history::SignAuthorization(keys().owner, history::TransitionKind::kManifest,
+                                           crypto::Sha256(manifest),
+                                           challenge.value_or(crypto::Sha256Digest{}));
     EXPECT_TRUE(auth.ok());
     Json body = {
         {"manifest", wire::EncodeBase64(manifest)},
@@ -480,8 +480,9 @@ TEST_F(ApiTest, AttestIsRateBoundedPerAddressAndPerReplica) {
   ApiOptions options;
   options.attest_rate = {.rate_per_second = 1, .burst = 3};
   options.attest_rate_per_source = {.rate_per_second = 1, .burst = 2};
-  CONCORD_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Api> api,
-                               Api::Create(std::move(options), ApiDeps{*coordinator_, clock_, log_}));
+  CONCORD_ASSERT_OK_AND_ASSIGN(
+      std::unique_ptr<Api> api,
+      Api::Create(std::move(options), ApiDeps{*coordinator_, clock_, log_}));
   const std::string body = absl::StrCat("{\"nonce\":\"", HexEncode(Bytes(32, 0x01)), "\"}");
   auto from = [&](absl::string_view address) {
     net::HttpRequest request = Request("POST", "/v1/attest", body);

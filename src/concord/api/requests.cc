@@ -73,9 +73,8 @@ absl::StatusOr<history::Authorization> ReadAuthorization(const Json& value,
 
 absl::StatusOr<coordinator::SetManifestRequest> ParseSetManifestRequest(absl::string_view body) {
   CONCORD_ASSIGN_OR_RETURN(Json object, wire::ParseJsonObject(body));
-  CONCORD_RETURN_IF_ERROR(
-      CheckFields(object, "",
-                  {"manifest", "policies", "expected_previous", "authorization", "challenge"}));
+  CONCORD_RETURN_IF_ERROR(CheckFields(
+      object, "", {"manifest", "policies", "expected_previous", "authorization", "challenge"}));
   coordinator::SetManifestRequest request;
   const Json* manifest = Member(object, "manifest");
   if (manifest == nullptr) {

@@ -35,16 +35,14 @@ constexpr json::StrictJsonOptions kMeshCertificateOptions{.document = "mesh cert
                                                           .max_depth = 8,
                                                           .code = absl::StatusCode::kDataLoss};
 
-absl::Status BadEndpoint(absl::string_view field, absl::string_view text,
-                         absl::string_view why) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(field, ": want HOST:PORT, [IPv6]:PORT or HOST, got \"",
-                   text.substr(0, 300), "\" (", why, ")"));
+absl::Status BadEndpoint(absl::string_view field, absl::string_view text, absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat(field,
+                                                 ": want HOST:PORT, [IPv6]:PORT or HOST, got \"",
+                                                 text.substr(0, 300), "\" (", why, ")"));
 }
 
 bool ValidHostChar(char c) {
-  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' ||
-         c == '_';
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
 }
 
 // Keeps printable ASCII only: the message ends up on the operator's terminal.
@@ -110,9 +108,8 @@ absl::StatusOr<Endpoint> ParseEndpoint(absl::string_view text, uint16_t default_
   Endpoint endpoint{std::string(host), default_port};
   if (!port_text.empty()) {
     uint32_t port = 0;
-    bool digits = port_text.size() <= 5 &&
-                  std::all_of(port_text.begin(), port_text.end(),
-                              [](char c) { return c >= '0' && c <= '9'; });
+    bool digits = port_text.size() <= 5 && std::all_of(port_text.begin(), port_text.end(),
+                                                       [](char c) { return c >= '0' && c <= '9'; });
     if (!digits || !absl::SimpleAtoi(port_text, &port) || port == 0 || port > 65535) {
       return BadEndpoint(field, text, "port must be 1..65535");
     }

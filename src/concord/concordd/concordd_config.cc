@@ -204,11 +204,17 @@ absl::StatusOr<ParsedFlags> ParseConcorddFlags(const std::vector<std::string>& a
                                       "CONCORD_FRESH_EVIDENCE_RATE_PER_SOURCE"};
   FlagSpec fresh_evidence_source_burst{"--fresh-evidence-burst-per-source",
                                        "CONCORD_FRESH_EVIDENCE_BURST_PER_SOURCE"};
-  FlagSpec* const specs[] = {
-      &store,         &policy,    &platform,   &sim_host,        &user_addr,      &mesh_addr,
-      &http_addr,     &replica,   &log_format, &log_level,       &shutdown_grace, &drain_timeout,
-      &leaf_lifetime, &port_file, &peers,      &freshness_lease, &peer_retry,     &tsm_root,
-      &kds_url,       &pcs_url,   &vendor_ca_file, &collateral_refresh};
+  FlagSpec* const specs[] = {&store,          &policy,
+                             &platform,       &sim_host,
+                             &user_addr,      &mesh_addr,
+                             &http_addr,      &replica,
+                             &log_format,     &log_level,
+                             &shutdown_grace, &drain_timeout,
+                             &leaf_lifetime,  &port_file,
+                             &peers,          &freshness_lease,
+                             &peer_retry,     &tsm_root,
+                             &kds_url,        &pcs_url,
+                             &vendor_ca_file, &collateral_refresh};
   FlagSpec* const admission_specs[] = {&max_connections,
                                        &user_max_connections,
                                        &mesh_max_connections,
@@ -425,8 +431,8 @@ absl::StatusOr<ParsedFlags> ParseConcorddFlags(const std::vector<std::string>& a
     }
     config.tsm_root = tsm_root.value;
   }
-  for (auto [spec, target] : {std::pair{&kds_url, &config.kds_url},
-                              std::pair{&pcs_url, &config.pcs_url}}) {
+  for (auto [spec, target] :
+       {std::pair{&kds_url, &config.kds_url}, std::pair{&pcs_url, &config.pcs_url}}) {
     if (spec->value.empty()) {
       continue;
     }
@@ -438,9 +444,9 @@ absl::StatusOr<ParsedFlags> ParseConcorddFlags(const std::vector<std::string>& a
   }
   config.vendor_ca_file = vendor_ca_file.value;
   if (!collateral_refresh.value.empty()) {
-    CONCORD_ASSIGN_OR_RETURN(config.collateral_refresh,
-                             ParseDurationFlag(collateral_refresh, absl::Seconds(10),
-                                               absl::Hours(24)));
+    CONCORD_ASSIGN_OR_RETURN(
+        config.collateral_refresh,
+        ParseDurationFlag(collateral_refresh, absl::Seconds(10), absl::Hours(24)));
   }
   for (auto [spec, target, min] :
        {std::tuple{&max_connections, &config.max_connections, size_t{3}},

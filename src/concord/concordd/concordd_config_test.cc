@@ -253,12 +253,11 @@ TEST(ConcorddConfigTest, HardwareFlagsDefaultsAndValues) {
   EXPECT_FALSE(defaults.config.offline_collateral);
   EXPECT_EQ(defaults.config.collateral_refresh, absl::Minutes(10));
   CONCORD_ASSERT_OK_AND_ASSIGN(
-      ParsedFlags set,
-      Parse({"--policy", "/p", "--platform", "snp", "--tsm-root", "/t", "--kds-url",
-             "http://127.0.0.1:8080", "--collateral-refresh", "1h"},
-            {{"CONCORD_PCS_URL", "https://pcs.example"},
-             {"CONCORD_VENDOR_CA_FILE", "/ca.pem"},
-             {"CONCORD_OFFLINE_COLLATERAL", "true"}}));
+      ParsedFlags set, Parse({"--policy", "/p", "--platform", "snp", "--tsm-root", "/t",
+                              "--kds-url", "http://127.0.0.1:8080", "--collateral-refresh", "1h"},
+                             {{"CONCORD_PCS_URL", "https://pcs.example"},
+                              {"CONCORD_VENDOR_CA_FILE", "/ca.pem"},
+                              {"CONCORD_OFFLINE_COLLATERAL", "true"}}));
   EXPECT_EQ(set.config.tsm_root, "/t");
   EXPECT_EQ(set.config.kds_url, "http://127.0.0.1:8080");
   EXPECT_EQ(set.config.pcs_url, "https://pcs.example");
@@ -268,9 +267,9 @@ TEST(ConcorddConfigTest, HardwareFlagsDefaultsAndValues) {
 }
 
 TEST(ConcorddConfigTest, BadHardwareFlagsNameFlagAndVariable) {
-  EXPECT_THAT(Parse({"--policy", "/p", "--platform", "snp", "--tsm-root", "relative"}),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("--tsm-root: want an absolute path")));
+  EXPECT_THAT(
+      Parse({"--policy", "/p", "--platform", "snp", "--tsm-root", "relative"}),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--tsm-root: want an absolute path")));
   EXPECT_THAT(Parse({"--policy", "/p", "--platform", "snp"}, {{"CONCORD_KDS_URL", "ftp://x"}}),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("--kds-url (CONCORD_KDS_URL): want an http:// or https://")));

@@ -86,14 +86,15 @@ absl::Status RaiseDescriptorLimit(uint64_t want) {
     return absl::InternalError(absl::StrCat("getrlimit: ", std::strerror(errno)));
   }
   if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < want) {
-    limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? want : std::min<rlim_t>(want, limit.rlim_max);
+    limit.rlim_cur =
+        limit.rlim_max == RLIM_INFINITY ? want : std::min<rlim_t>(want, limit.rlim_max);
     if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
       return absl::InternalError(absl::StrCat("setrlimit: ", std::strerror(errno)));
     }
   }
   if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < want) {
-    return absl::FailedPreconditionError(absl::StrCat("the hard limit is ", limit.rlim_max,
-                                                      " descriptors, want ", want));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the hard limit is ", limit.rlim_max, " descriptors, want ", want));
   }
   return absl::OkStatus();
 }
@@ -169,8 +170,9 @@ int Run(int argc, char** argv, const sigset_t& signals) {
   if (!platform.ok()) {
     const bool bad_config = platform.status().code() == absl::StatusCode::kInvalidArgument ||
                             platform.status().code() == absl::StatusCode::kFailedPrecondition;
-    log.Error("evidence platform", {{"platform", std::string(attest::PlatformName(config.platform))},
-                                    {"error", std::string(platform.status().message())}});
+    log.Error("evidence platform",
+              {{"platform", std::string(attest::PlatformName(config.platform))},
+               {"error", std::string(platform.status().message())}});
     return bad_config ? kExitConfig : kExitRuntime;
   }
   if (config.platform == attest::Platform::kSimulated) {
@@ -187,7 +189,6 @@ int Run(int argc, char** argv, const sigset_t& signals) {
   (*platform)->StartRefresh();
   const attest::Attester& attester = (*platform)->attester();
   const attest::EvidenceVerifier& verifier = (*platform)->verifier();
-
 
   // Peers (DESIGN §8): discovery plus attested calls to their mesh API.
   std::unique_ptr<discovery::PeerDiscovery> peer_discovery;
@@ -266,8 +267,7 @@ int Run(int argc, char** argv, const sigset_t& signals) {
   // would fail accept() before the admission limits apply. Raise it towards
   // the hard limit, and say so when even that is too low.
   if (absl::Status fds = RaiseDescriptorLimit(config.max_connections + 256); !fds.ok()) {
-    log.Warning("open-file limit below --max-connections",
-                {{"error", std::string(fds.message())}});
+    log.Warning("open-file limit below --max-connections", {{"error", std::string(fds.message())}});
   }
   server_options.max_buffered_body_bytes = config.max_buffered_body_bytes;
   server_options.fresh_evidence_rate = config.fresh_evidence_rate;

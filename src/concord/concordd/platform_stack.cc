@@ -30,10 +30,10 @@ class OfflineSource final : public collateral::CollateralSource {
  public:
   absl::StatusOr<collateral::CollateralItem> Fetch(collateral::CollateralKind kind,
                                                    absl::string_view key) override {
-    return absl::UnavailableError(absl::StrCat(
-        "collateral: ", collateral::KindName(kind), " ", key,
-        ": vendor fetching is off (--offline-collateral); import a bundle with "
-        "`concord collateral import`"));
+    return absl::UnavailableError(
+        absl::StrCat("collateral: ", collateral::KindName(kind), " ", key,
+                     ": vendor fetching is off (--offline-collateral); import a bundle with "
+                     "`concord collateral import`"));
   }
 };
 
@@ -100,23 +100,21 @@ absl::StatusOr<std::unique_ptr<PlatformStack>> PlatformStack::Create(PlatformSta
   }
   std::unique_ptr<PlatformStack> stack(new PlatformStack(std::move(options), deps));
   PlatformStack& s = *stack;
-  CONCORD_ASSIGN_OR_RETURN(s.cache_, collateral::CollateralCache::Create(
-                                         {.store = &deps.store, .clock = &deps.clock}));
+  CONCORD_ASSIGN_OR_RETURN(
+      s.cache_, collateral::CollateralCache::Create({.store = &deps.store, .clock = &deps.clock}));
 
   // Vendors.
   if (s.options_.fetch_collateral) {
     collateral::HttpFetcher* kds_fetcher = deps.kds_fetcher;
     collateral::HttpFetcher* pcs_fetcher = deps.pcs_fetcher;
     if (kds_fetcher == nullptr) {
-      CONCORD_ASSIGN_OR_RETURN(
-          s.owned_kds_fetcher_,
-          MakeFetcher("--kds-url", s.options_.kds_url, s.options_.vendor_ca_file));
+      CONCORD_ASSIGN_OR_RETURN(s.owned_kds_fetcher_, MakeFetcher("--kds-url", s.options_.kds_url,
+                                                                 s.options_.vendor_ca_file));
       kds_fetcher = s.owned_kds_fetcher_.get();
     }
     if (pcs_fetcher == nullptr) {
-      CONCORD_ASSIGN_OR_RETURN(
-          s.owned_pcs_fetcher_,
-          MakeFetcher("--pcs-url", s.options_.pcs_url, s.options_.vendor_ca_file));
+      CONCORD_ASSIGN_OR_RETURN(s.owned_pcs_fetcher_, MakeFetcher("--pcs-url", s.options_.pcs_url,
+                                                                 s.options_.vendor_ca_file));
       pcs_fetcher = s.owned_pcs_fetcher_.get();
     }
     s.kds_ = std::make_unique<collateral::KdsClient>(*kds_fetcher, deps.clock);
@@ -222,8 +220,7 @@ absl::Status PlatformStack::PrepareOwnCollateral(const std::array<uint8_t, 64>& 
   absl::StatusOr<std::vector<collateral::CollateralRef>> needed =
       collateral::RequiredCollateral(bare);
   if (!needed.ok()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("own evidence: ", needed.status().message()));
+    return absl::FailedPreconditionError(absl::StrCat("own evidence: ", needed.status().message()));
   }
   for (const collateral::CollateralRef& ref : *needed) {
     CONCORD_RETURN_IF_ERROR(refresher_->Want(ref.kind, ref.key));
@@ -252,8 +249,7 @@ absl::Status PlatformStack::PrepareOwnCollateral(const std::array<uint8_t, 64>& 
         absl::StrAppend(&errors, "; ", last.message());
       }
     }
-    const std::string message =
-        absl::StrCat("own evidence: ", claims.status().message(), errors);
+    const std::string message = absl::StrCat("own evidence: ", claims.status().message(), errors);
     if (deps_.clock.Now() + pause > deadline) {
       return absl::FailedPreconditionError(message);
     }

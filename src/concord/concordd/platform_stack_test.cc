@@ -101,8 +101,7 @@ class PlatformStackTest : public ::testing::Test {
 TEST_F(PlatformStackTest, TdxReplicaFetchesItsCollateralThenVerifiesItsOwnQuote) {
   SetUpTdx();
   collateral::testing::ServePhalaPcs(pcs_);
-  CONCORD_ASSERT_OK_AND_ASSIGN(std::unique_ptr<PlatformStack> stack,
-                               Make(attest::Platform::kTdx));
+  CONCORD_ASSERT_OK_AND_ASSIGN(std::unique_ptr<PlatformStack> stack, Make(attest::Platform::kTdx));
   const std::array<uint8_t, 64> report_data = TdxReportDataOf(outputs_.outblob);
   ASSERT_THAT(stack->PrepareOwnCollateral(report_data), IsOk());
   EXPECT_EQ(pcs_.requests.size(), 4u);
@@ -121,7 +120,8 @@ TEST_F(PlatformStackTest, TdxReplicaFetchesItsCollateralThenVerifiesItsOwnQuote)
   CONCORD_ASSERT_OK_AND_ASSIGN(attest::Claims claims, stack->verifier().Verify(evidence, options));
   EXPECT_EQ(claims.platform, attest::Platform::kTdx);
   CONCORD_ASSERT_OK_AND_ASSIGN(attest::TdxQuote quote, attest::TdxQuote::Parse(outputs_.outblob));
-  EXPECT_EQ(claims.host_data, Bytes(quote.body.mrconfigid.begin(), quote.body.mrconfigid.begin() + 32));
+  EXPECT_EQ(claims.host_data,
+            Bytes(quote.body.mrconfigid.begin(), quote.body.mrconfigid.begin() + 32));
   EXPECT_EQ(pcs_.requests.size(), fetched);  // the hot path never fetches
 
   // A tampered quote is refused with the same collateral.
@@ -134,8 +134,7 @@ TEST_F(PlatformStackTest, TdxReplicaFetchesItsCollateralThenVerifiesItsOwnQuote)
 TEST_F(PlatformStackTest, WorkloadQuoteWithUncachedCollateralIsRefusedAndFetchedInBackground) {
   SetUpTdx();
   collateral::testing::ServePhalaPcs(pcs_);
-  CONCORD_ASSERT_OK_AND_ASSIGN(std::unique_ptr<PlatformStack> stack,
-                               Make(attest::Platform::kTdx));
+  CONCORD_ASSERT_OK_AND_ASSIGN(std::unique_ptr<PlatformStack> stack, Make(attest::Platform::kTdx));
   attest::Evidence workload{attest::Platform::kTdx, outputs_.outblob, {}};
   attest::VerifyOptions options;
   options.at = clock_.Now();
@@ -156,8 +155,8 @@ TEST_F(PlatformStackTest, OfflineReplicaWaitsForImportedCollateral) {
                                Make(attest::Platform::kTdx, /*fetch=*/false));
   const std::array<uint8_t, 64> report_data = TdxReportDataOf(outputs_.outblob);
   absl::Status waited = stack->PrepareOwnCollateral(report_data);
-  EXPECT_THAT(waited, StatusIs(absl::StatusCode::kFailedPrecondition,
-                               HasSubstr("vendor fetching is off")));
+  EXPECT_THAT(waited,
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("vendor fetching is off")));
   EXPECT_THAT(waited.message(), HasSubstr("own evidence: collateral: no"));
   EXPECT_GT(sleeps_, 0);
   EXPECT_TRUE(pcs_.requests.empty());
@@ -185,16 +184,16 @@ TEST_F(PlatformStackTest, OfflineReplicaWaitsForImportedCollateral) {
 TEST_F(PlatformStackTest, SnpReportWithoutCertificatesGetsTheFetchedVcekAttached) {
   clock_.Advance(At("2025-06-01T00:00:00Z") - clock_.Now());
   SetUpSnpWithoutCertificates();
-  CONCORD_ASSERT_OK_AND_ASSIGN(attest::SnpReport report, attest::SnpReport::Parse(outputs_.outblob));
+  CONCORD_ASSERT_OK_AND_ASSIGN(attest::SnpReport report,
+                               attest::SnpReport::Parse(outputs_.outblob));
   CONCORD_ASSERT_OK_AND_ASSIGN(
-      std::string key, collateral::SnpVcekKey(attest::SnpProduct::kMilan, report.chip_id,
-                                              report.reported_tcb));
+      std::string key,
+      collateral::SnpVcekKey(attest::SnpProduct::kMilan, report.chip_id, report.reported_tcb));
   CONCORD_ASSERT_OK_AND_ASSIGN(std::string target,
                                collateral::KdsClient::Target(CollateralKind::kSnpVcek, key));
-  kds_.Serve(target, collateral::testing::Ok(
-                         ToString(ReadTestdata(absl::StrCat(kVirtee, "vcek.der")))));
-  CONCORD_ASSERT_OK_AND_ASSIGN(std::unique_ptr<PlatformStack> stack,
-                               Make(attest::Platform::kSnp));
+  kds_.Serve(target,
+             collateral::testing::Ok(ToString(ReadTestdata(absl::StrCat(kVirtee, "vcek.der")))));
+  CONCORD_ASSERT_OK_AND_ASSIGN(std::unique_ptr<PlatformStack> stack, Make(attest::Platform::kSnp));
   // Before: the kernel's evidence carries no certificate.
   CONCORD_ASSERT_OK_AND_ASSIGN(attest::Evidence bare, stack->attester().Attest(report.report_data));
   EXPECT_TRUE(bare.certs.empty());
