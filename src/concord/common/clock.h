@@ -4,6 +4,7 @@
 // thread-safe.
 #pragma once
 
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 
 namespace concord {
