@@ -368,8 +368,10 @@ TEST(ProtocolExampleTest, KeysDeriveFromTheDocumentedScalars) {
 }
 
 TEST(ProtocolExampleTest, TransitionBytesHashAndAuthorizationMatch) {
-  EXPECT_EQ(HexEncode(AuthorizationMessage(TransitionKind::kManifest, Filled(0x11), Filled(0x22))),
-            kExampleAuthorizationMessage);
+  const Bytes message = AuthorizationMessage(TransitionKind::kManifest, Filled(0x11), Filled(0x22));
+  EXPECT_EQ(HexEncode(message), kExampleAuthorizationMessage);
+  // docs/protocol.md states the length: a 32-byte label, its 0x00, the kind, two hashes.
+  EXPECT_EQ(message.size(), 98u);
   const Bytes encoded = MustHex(kExampleTransition);
   CONCORD_ASSERT_OK_AND_ASSIGN(Transition t, ParseTransition(encoded));
   EXPECT_EQ(t.kind, TransitionKind::kManifest);
