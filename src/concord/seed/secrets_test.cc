@@ -9,10 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "concord/common/hex.h"
 #include "concord/crypto/hkdf.h"
 #include "concord/testing/fake_random.h"
 #include "concord/testing/status_matchers.h"
+#include "concord/testing/testdata.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -346,4 +348,17 @@ TEST(SeedSecretsTest, PrintingNeverRevealsBytes) {
 }
 
 }  // namespace
+// docs/secrets.md lists these known answers in full for other implementations;
+// the document and the tests must not drift apart.
+TEST(SeedSecretsTest, DocumentedKnownAnswersMatch) {
+  const absl::StatusOr<Bytes> doc =
+      ::concord::testing::ReadFileBytes(::concord::testing::TestdataPath("../docs/secrets.md"));
+  ASSERT_THAT(doc, IsOk());
+  const std::string text(doc->begin(), doc->end());
+  for (const char* value : {kRootScalarHex, kRootSpkiHex, kHistoryScalarHex, kHistorySpkiHex,
+                            kMeshScalarHex, kMeshSpkiHex, kWorkloadSecretFrontendHex}) {
+    EXPECT_NE(text.find(absl::StrCat("`", value, "`")), std::string::npos) << value;
+  }
+}
+
 }  // namespace concord::seed
