@@ -71,23 +71,11 @@ def main():
                 "public": set(split(public)),
             }
 
-    def usable(name):
-        """What a target may include: what it declares, and what those
-        declare as public dependencies (CMake's usage requirements)."""
+    def with_public_deps(start):
+        """`start` and, transitively, what those declare as public dependencies
+        (CMake's usage requirements)."""
         seen = set()
-        stack = list(targets[name]["link"])
-        while stack:
-            dep = stack.pop()
-            if dep in seen:
-                continue
-            seen.add(dep)
-            if dep in targets:
-                stack.extend(targets[dep]["public"])
-        return seen
-
-    def usable_public(name):
-        seen = set()
-        stack = list(targets[name]["public"])
+        stack = list(start)
         while stack:
             dep = stack.pop()
             if dep in seen:
@@ -106,7 +94,7 @@ def main():
     for name in sorted(targets):
         t = targets[name]
         own = set(t["files"])
-        reachable = usable(name)
+        reachable = with_public_deps(t["link"])
         for path in sorted(own):
             if not path.startswith(src_root + os.sep) and "/test/" not in path and \
                "/bench/" not in path and "/fuzz/" not in path:
@@ -134,7 +122,7 @@ def main():
                                         f"{' or '.join(sorted(declaring))}")
                         continue
                     if public_header and t["kind"] == "STATIC_LIBRARY" and \
-                       not declaring & usable_public(name):
+                       not declaring & with_public_deps(t["public"]):
                         problems.append(f"{where}: a public header of {name} includes "
                                         f"{' or '.join(sorted(declaring))}, a private dependency "
                                         "(make it PUBLIC_DEPS or keep the include out of the header)")
