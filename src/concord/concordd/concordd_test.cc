@@ -314,6 +314,18 @@ class ConcorddHaTest : public ConcorddTest {
     };
   }
 
+  // Starts A (peer B), waits until it answers /healthz, sets the first
+  // manifest on it and waits until it is ready.
+  void StartFirstReplicaReady() {
+    Start(a_, b_);
+    ASSERT_TRUE(
+        PollUntil([&] { return HttpGet(a_.http, "/healthz").find("200") != std::string::npos; },
+                  absl::Seconds(30)))
+        << ReadAll(a_.log);
+    SetFirstManifest(a_);
+    ASSERT_TRUE(PollUntil([&] { return Ready(a_); }, absl::Seconds(10))) << ReadAll(a_.log);
+  }
+
   // The first manifest: the coordinator policy (Role coordinator) with the
   // simulated host's reference values, set on `r` by an owner key.
   void SetFirstManifest(const Replica& r) {
@@ -365,13 +377,7 @@ class ConcorddHaTest : public ConcorddTest {
 };
 
 TEST_F(ConcorddHaTest, ReplicaRecoversFromItsPeerByItselfAlsoAfterBeingKilled) {
-  Start(a_, b_);
-  ASSERT_TRUE(
-      PollUntil([&] { return HttpGet(a_.http, "/healthz").find("200") != std::string::npos; },
-                absl::Seconds(30)))
-      << ReadAll(a_.log);
-  SetFirstManifest(a_);
-  ASSERT_TRUE(PollUntil([&] { return Ready(a_); }, absl::Seconds(10))) << ReadAll(a_.log);
+  ASSERT_NO_FATAL_FAILURE(StartFirstReplicaReady());
 
   // B finds a history in the store and no secrets: it recovers from A.
   Start(b_, a_);
@@ -395,13 +401,7 @@ TEST_F(ConcorddHaTest, ReplicaRecoversFromItsPeerByItselfAlsoAfterBeingKilled) {
 }
 
 TEST_F(ConcorddHaTest, PeerNetworkAppliesTheIdentityRuleBeforeAskingForSecrets) {
-  Start(a_, b_);
-  ASSERT_TRUE(
-      PollUntil([&] { return HttpGet(a_.http, "/healthz").find("200") != std::string::npos; },
-                absl::Seconds(30)))
-      << ReadAll(a_.log);
-  SetFirstManifest(a_);
-  ASSERT_TRUE(PollUntil([&] { return Ready(a_); }, absl::Seconds(10))) << ReadAll(a_.log);
+  ASSERT_NO_FATAL_FAILURE(StartFirstReplicaReady());
 
   // This test process acts as a replica with the coordinator policy.
   attest::SimulatedAttester attester(std::shared_ptr<const attest::SimulatedHost>(std::move(host_)),
