@@ -95,6 +95,7 @@ def main():
         t = targets[name]
         own = set(t["files"])
         reachable = with_public_deps(t["link"])
+        exposed = with_public_deps(t["public"])
         for path in sorted(own):
             if not path.startswith(src_root + os.sep) and "/test/" not in path and \
                "/bench/" not in path and "/fuzz/" not in path:
@@ -122,7 +123,7 @@ def main():
                                         f"{' or '.join(sorted(declaring))}")
                         continue
                     if public_header and t["kind"] == "STATIC_LIBRARY" and \
-                       not declaring & with_public_deps(t["public"]):
+                       not declaring & exposed:
                         problems.append(f"{where}: a public header of {name} includes "
                                         f"{' or '.join(sorted(declaring))}, a private dependency "
                                         "(make it PUBLIC_DEPS or keep the include out of the header)")
